@@ -1,0 +1,16 @@
+//! The planner and the executor.
+//!
+//! `diff` decides (never calls AWS to change anything), `plan` is the serializable result,
+//! `render` shows it, and `executor` walks it (never decides), as Pulumi splits its step
+//! generator from its step executor.
+
+pub mod compare;
+pub mod diff;
+pub mod executor;
+pub mod plan;
+pub mod refresh;
+pub mod render;
+
+pub use diff::{make_plan, Live, PlanError, PlanInput};
+pub use executor::{adopt_pending, apply, ApplyOptions, ApplyOutcome, Event, EventSink, Op};
+pub use plan::{Action, Plan, ResourceChange, Summary};

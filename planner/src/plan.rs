@@ -1,0 +1,131 @@
+//! The plan: a plain, serializable value that says what apply will do, per address.
+//!
+//! Like Terraform's saved plans, a [`Plan`] can be printed, written to a file and applied
+//! later exactly as written: the executor walks it and never re-diffs.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use stacks::{Expr, Map, Value};
+
+/// Bumped whenever the serialized shape of a plan changes incompatibly.
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+/// What happens to one resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    NoOp,
+    Create,
+    Update,
+    Replace,
+    Delete,
+}
+
+impl Action {
+    /// The symbol shown in plans (SPEC §7).
+    pub fn symbol(self, create_before_destroy: bool) -> &'static str {
+        match self {
+            Action::NoOp => " ",
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Replace if create_before_destroy => "+/-",
+            Action::Replace => "-/+",
+            Action::Delete => "-",
+        }
+    }
+}
+
+/// The planned change of one resource.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResourceChange {
+    pub address: String,
+    pub type_name: String,
+    pub action: Action,
+    /// The physical id of the existing resource (update, replace, delete, no-op).
+    pub id: Option<String>,
+    /// Properties before: refreshed from AWS, or as recorded with `--refresh=false`.
+    pub before: Option<Map>,
+    /// Attributes recorded in the state for the existing resource.
+    pub prior_attributes: Option<Map>,
+    /// Properties after apply; unknown values are [`Value::Unknown`].
+    pub after: Option<Map>,
+    /// The expressions behind `after`, evaluated again at apply as upstream results arrive.
+    pub config: BTreeMap<String, Expr>,
+    /// Properties whose value changes.
+    pub changed: Vec<String>,
+    /// Properties that force the replacement.
+    pub replace_because: Vec<String>,
+    /// The replacement creates the new resource before deleting the old one.
+    pub create_before_destroy: bool,
+    /// What the new resource depends on (its references and `depends_on`).
+    pub dependencies: Vec<String>,
+    /// What the existing resource depended on, from the state: deletes follow these reversed.
+    pub prior_dependencies: Vec<String>,
+    /// The resource was recorded but no longer exists in AWS: it is created again.
+    #[serde(default)]
+    pub gone: bool,
+}
+
+/// One output, evaluated after apply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutputPlan {
+    pub value: Expr,
+    pub sensitive: bool,
+    /// The value as far as it is known at plan time.
+    pub planned: Value,
+}
+
+/// The summary counts shown on the last line of a plan.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub add: usize,
+    pub change: usize,
+    pub replace: usize,
+    pub destroy: usize,
+}
+
+/// A whole plan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub stack: String,
+    /// The state it was made against: a saved plan applies only to that exact state.
+    pub lineage: String,
+    pub serial: u64,
+    /// Hash of the stack file and params it was made from.
+    pub source_hash: String,
+    /// A `--destroy` plan.
+    pub destroy: bool,
+    /// Changes in dependency order (what is depended on first), no-ops included.
+    pub changes: Vec<ResourceChange>,
+    pub outputs: BTreeMap<String, OutputPlan>,
+    /// Values of built-ins (`aws.region`, `aws.account_id`) the plan was made with.
+    pub builtins: BTreeMap<String, Value>,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for c in &self.changes {
+            match c.action {
+                Action::Create => s.add += 1,
+                Action::Update => s.change += 1,
+                Action::Replace => s.replace += 1,
+                Action::Delete => s.destroy += 1,
+                Action::NoOp => {}
+            }
+        }
+        s
+    }
+
+    /// True when applying would change anything in AWS.
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::NoOp)
+    }
+
+    /// True when applying would change the recorded outputs.
+    pub fn change(&self, address: &str) -> Option<&ResourceChange> {
+        self.changes.iter().find(|c| c.address == address)
+    }
+}

@@ -1,0 +1,79 @@
+//! Bounded retries with exponential backoff and jitter, for errors AWS documents as
+//! transient (eventual consistency, throttling beyond what the SDK already retries).
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::ProviderError;
+
+/// First delay between attempts.
+pub const INITIAL_BACKOFF: Duration = Duration::from_millis(200);
+/// Longest delay between attempts.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Error codes that mean "slow down and try again" on every AWS service.
+pub const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "PriorRequestNotComplete",
+];
+
+/// Calls `op` until it succeeds, returns an error `retryable` rejects, or `budget` is spent.
+/// Throttling codes are always retried.
+pub async fn with_backoff<T, F, Fut>(
+    budget: Duration,
+    retryable: impl Fn(&ProviderError) -> bool,
+    mut op: F,
+) -> Result<T, ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ProviderError>>,
+{
+    let started = tokio::time::Instant::now();
+    let mut delay = INITIAL_BACKOFF;
+    loop {
+        match op().await {
+            Ok(value) => return Ok(value),
+            Err(err) => {
+                let transient = err.is_code(THROTTLING_CODES) || retryable(&err);
+                if !transient || started.elapsed() + delay > budget {
+                    return Err(err);
+                }
+                let jitter = fastrand::u64(0..=delay.as_millis() as u64 / 2);
+                tokio::time::sleep(delay + Duration::from_millis(jitter)).await;
+                delay = (delay * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+/// Polls `check` until it returns `Some`, every `interval`, for at most `timeout`.
+pub async fn wait_for<T, F, Fut>(
+    what: &str,
+    timeout: Duration,
+    interval: Duration,
+    mut check: F,
+) -> Result<T, ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, ProviderError>>,
+{
+    let started = tokio::time::Instant::now();
+    loop {
+        if let Some(value) = check().await? {
+            return Ok(value);
+        }
+        if started.elapsed() >= timeout {
+            return Err(ProviderError::Timeout {
+                what: what.to_string(),
+                seconds: timeout.as_secs(),
+            });
+        }
+        tokio::time::sleep(interval).await;
+    }
+}

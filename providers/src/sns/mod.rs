@@ -1,0 +1,3 @@
+//! Amazon SNS: topics and subscriptions.
+pub mod subscription;
+pub mod topic;

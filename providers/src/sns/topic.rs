@@ -1,0 +1,411 @@
+//! `aws.sns.topic`: a standard or FIFO SNS topic.
+//!
+//! Settings are topic attributes: `CreateTopic` takes them all, `SetTopicAttributes` changes one
+//! at a time, `GetTopicAttributes` returns them as strings that read turns back into the schema's
+//! kinds. Tags go through `TagResource`/`UntagResource`.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_sns::types::Tag;
+use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
+
+use crate::aws::{api_error, AwsContext};
+use crate::sqs::queue::{tag_strings, tags_value, TagChanges};
+use crate::sqs::queue_policy::{document_from_aws, document_json};
+use crate::{
+    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
+    Result, UpdateRequest,
+};
+
+pub const TYPE_NAME: &str = "aws.sns.topic";
+
+/// SNS's limit on a topic name, `.fifo` included.
+const NAME_MAX_LEN: usize = 256;
+
+/// How SNS says a topic (or subscription) does not exist.
+pub(crate) const SNS_NOT_FOUND: &[&str] = &["NotFound", "NotFoundException"];
+
+/// How `ListTagsForResource` says the topic does not exist.
+const RESOURCE_NOT_FOUND: &[&str] = &[
+    "ResourceNotFound",
+    "ResourceNotFoundException",
+    "NotFound",
+    "NotFoundException",
+];
+
+/// The actions of the policy SNS gives a topic that was created without one.
+const DEFAULT_POLICY_ACTIONS: &[&str] = &[
+    "SNS:GetTopicAttributes",
+    "SNS:SetTopicAttributes",
+    "SNS:AddPermission",
+    "SNS:RemovePermission",
+    "SNS:DeleteTopic",
+    "SNS:Subscribe",
+    "SNS:ListSubscriptionsByTopic",
+    "SNS:Publish",
+];
+
+/// The topic's properties.
+pub fn schema() -> TypeSchema {
+    TypeSchema {
+        type_name: TYPE_NAME,
+        props: vec![
+            Prop::new("name", Kind::String).force_new(),
+            Prop::new("fifo_topic", Kind::Bool)
+                .force_new()
+                .default(false),
+            Prop::new("content_based_deduplication", Kind::Bool),
+            Prop::new("display_name", Kind::String),
+            Prop::new("policy", Kind::Document),
+            Prop::new("kms_master_key_id", Kind::String),
+            Prop::new("tags", Kind::Map(Box::new(Kind::String))),
+        ],
+        attrs: vec!["arn", "name"],
+        taggable: true,
+        name_rule: Some(NameRule {
+            prop: "name",
+            max_len: NAME_MAX_LEN,
+            suffix_when: Some(("fifo_topic", ".fifo")),
+        }),
+    }
+}
+
+/// `Ok(None)` for "not found" by any of `codes`, the result otherwise.
+pub(crate) fn missing_is_none<T>(result: Result<T>, codes: &[&str]) -> Result<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if e.is_code(codes) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The policy SNS gives a topic created without one. Removing `policy` from the stack restores
+/// it: SNS refuses an empty policy, and this is what a fresh topic would have.
+fn default_policy(topic_arn: &str) -> Result<String> {
+    let account = topic_arn
+        .split(':')
+        .nth(4)
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| ProviderError::invalid(format!("`{topic_arn}` is not a topic ARN")))?;
+    Ok(serde_json::json!({
+        "Version": "2008-10-17",
+        "Id": "__default_policy_ID",
+        "Statement": [{
+            "Sid": "__default_statement_ID",
+            "Effect": "Allow",
+            "Principal": { "AWS": "*" },
+            "Action": DEFAULT_POLICY_ACTIONS,
+            "Resource": topic_arn,
+            "Condition": { "StringEquals": { "AWS:SourceOwner": account } },
+        }],
+    })
+    .to_string())
+}
+
+/// A property's value as the SNS attribute string; `None` when the stack does not set it.
+fn attribute_value(props: &Map, prop: &str) -> Result<Option<String>> {
+    let Some(value) = props
+        .get(prop)
+        .map(Value::unmarked)
+        .filter(|v| *v != Value::Null)
+    else {
+        return Ok(None);
+    };
+    let wrong = |what: &str| ProviderError::invalid(format!("`{prop}` must be {what}"));
+    let text = match prop {
+        "policy" => document_json(prop, &value)?,
+        "fifo_topic" | "content_based_deduplication" => value
+            .as_bool()
+            .ok_or_else(|| wrong("true or false"))?
+            .to_string(),
+        _ => value.as_str().ok_or_else(|| wrong("a string"))?.to_string(),
+    };
+    Ok(Some(text))
+}
+
+/// The SNS attribute each in-place property is.
+fn attribute_name(prop: &str) -> Option<&'static str> {
+    match prop {
+        "content_based_deduplication" => Some("ContentBasedDeduplication"),
+        "display_name" => Some("DisplayName"),
+        "policy" => Some("Policy"),
+        "kms_master_key_id" => Some("KmsMasterKeyId"),
+        _ => None,
+    }
+}
+
+fn sns_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>> {
+    tags.into_iter()
+        .map(|(key, value)| {
+            Tag::builder()
+                .key(key)
+                .value(value)
+                .build()
+                .map_err(|e| ProviderError::invalid(e.to_string()))
+        })
+        .collect()
+}
+
+/// Manages SNS topics; the id is the topic ARN.
+pub struct TopicProvider {
+    schema: TypeSchema,
+    sns: aws_sdk_sns::Client,
+}
+
+impl TopicProvider {
+    pub fn new(ctx: &AwsContext) -> Self {
+        Self {
+            schema: schema(),
+            sns: aws_sdk_sns::Client::new(&ctx.sdk),
+        }
+    }
+
+    /// The topic in the stack's terms, or `None` when it does not exist.
+    async fn find_topic(&self, arn: &str) -> Result<Option<Resource>> {
+        let out = self
+            .sns
+            .get_topic_attributes()
+            .topic_arn(arn)
+            .send()
+            .await
+            .map_err(api_error);
+        let Some(out) = missing_is_none(out, SNS_NOT_FOUND)? else {
+            return Ok(None);
+        };
+        let tags = self
+            .sns
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(api_error);
+        let Some(tags) = missing_is_none(tags, RESOURCE_NOT_FOUND)? else {
+            return Ok(None);
+        };
+        let empty = HashMap::new();
+        let attrs = out.attributes().unwrap_or(&empty);
+        // Empty strings are how SNS says "not set".
+        let attr = |name: &str| attrs.get(name).map(|s| s.trim()).filter(|s| !s.is_empty());
+        let switch = |name: &str| -> Result<bool> {
+            attr(name).map_or(Ok(false), |s| {
+                s.parse().map_err(|_| {
+                    ProviderError::invalid(format!("AWS returned `{s}` for topic attribute {name}"))
+                })
+            })
+        };
+        let name = arn.rsplit(':').next().unwrap_or(arn).to_string();
+
+        let mut properties = Map::new();
+        properties.insert("name".into(), Value::str(&name));
+        properties.insert("fifo_topic".into(), Value::Bool(switch("FifoTopic")?));
+        properties.insert(
+            "content_based_deduplication".into(),
+            Value::Bool(switch("ContentBasedDeduplication")?),
+        );
+        if let Some(display_name) = attr("DisplayName") {
+            properties.insert("display_name".into(), Value::str(display_name));
+        }
+        if let Some(policy) = attr("Policy") {
+            properties.insert("policy".into(), document_from_aws("policy", policy)?);
+        }
+        if let Some(key) = attr("KmsMasterKeyId") {
+            properties.insert("kms_master_key_id".into(), Value::str(key));
+        }
+        properties.insert(
+            "tags".into(),
+            tags_value(
+                tags.tags()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string())),
+            ),
+        );
+        let attributes = Map::from([
+            ("arn".to_string(), Value::str(arn)),
+            ("name".to_string(), Value::str(&name)),
+        ]);
+        Ok(Some(Resource {
+            id: arn.to_string(),
+            properties,
+            attributes,
+        }))
+    }
+
+    /// Reads a topic that must exist (it was just created or changed).
+    async fn read_existing(&self, arn: &str) -> Result<Resource> {
+        self.find_topic(arn).await?.ok_or_else(|| {
+            ProviderError::invalid(format!("topic {arn} was written but cannot be read back"))
+        })
+    }
+
+    async fn set_attribute(&self, arn: &str, name: &str, value: String) -> Result<()> {
+        self.sns
+            .set_topic_attributes()
+            .topic_arn(arn)
+            .attribute_name(name)
+            .attribute_value(value)
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(())
+    }
+}
+
+fn name_of(props: &Map) -> Result<String> {
+    props
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| ProviderError::invalid("`name` is required to create or find a topic"))
+}
+
+#[async_trait]
+impl Provider for TopicProvider {
+    fn schema(&self) -> &TypeSchema {
+        &self.schema
+    }
+
+    async fn create(&self, req: CreateRequest) -> Result<Resource> {
+        let props = &req.properties;
+        let name = name_of(props)?;
+        let mut attributes = HashMap::new();
+        // SNS takes FifoTopic only to make a FIFO topic; a standard topic leaves it out.
+        if attribute_value(props, "fifo_topic")?.as_deref() == Some("true") {
+            attributes.insert("FifoTopic".to_string(), "true".to_string());
+        }
+        for prop in [
+            "content_based_deduplication",
+            "display_name",
+            "policy",
+            "kms_master_key_id",
+        ] {
+            if let (Some(attr), Some(value)) = (attribute_name(prop), attribute_value(props, prop)?)
+            {
+                attributes.insert(attr.to_string(), value);
+            }
+        }
+        let tags = sns_tags(tag_strings(props.get("tags"))?)?;
+        let out = self
+            .sns
+            .create_topic()
+            .name(&name)
+            .set_attributes((!attributes.is_empty()).then_some(attributes))
+            .set_tags((!tags.is_empty()).then_some(tags))
+            .send()
+            .await
+            .map_err(api_error)?;
+        let arn = out
+            .topic_arn()
+            .ok_or_else(|| ProviderError::invalid("CreateTopic returned no topic ARN"))?;
+        self.read_existing(arn).await
+    }
+
+    async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {
+        self.find_topic(&req.id).await
+    }
+
+    /// One `SetTopicAttributes` per changed attribute (the API takes one at a time), then tags
+    /// and untags only the keys that differ from the recorded tags.
+    async fn update(&self, req: UpdateRequest) -> Result<Resource> {
+        let arn = req.id.as_str();
+        for prop in &req.changed {
+            if prop == "tags" {
+                let changes = TagChanges::between(
+                    req.prior_properties.get("tags"),
+                    req.properties.get("tags"),
+                )?;
+                if !changes.remove.is_empty() {
+                    self.sns
+                        .untag_resource()
+                        .resource_arn(arn)
+                        .set_tag_keys(Some(changes.remove))
+                        .send()
+                        .await
+                        .map_err(api_error)?;
+                }
+                if !changes.set.is_empty() {
+                    self.sns
+                        .tag_resource()
+                        .resource_arn(arn)
+                        .set_tags(Some(sns_tags(changes.set)?))
+                        .send()
+                        .await
+                        .map_err(api_error)?;
+                }
+                continue;
+            }
+            let Some(attr) = attribute_name(prop) else {
+                return Err(ProviderError::invalid(format!(
+                    "`{prop}` of {TYPE_NAME} cannot be changed in place"
+                )));
+            };
+            let value = match (attribute_value(&req.properties, prop)?, prop.as_str()) {
+                (Some(value), _) => Some(value),
+                (None, "policy") => Some(default_policy(arn)?),
+                (None, "display_name" | "kms_master_key_id") => Some(String::new()),
+                // A switch without a default that leaves the stack is left as it is.
+                (None, _) => None,
+            };
+            if let Some(value) = value {
+                self.set_attribute(arn, attr, value).await?;
+            }
+        }
+        self.read_existing(arn).await
+    }
+
+    /// Deletes the topic (and with it, in SNS, its subscriptions); one already gone is success.
+    async fn delete(&self, req: DeleteRequest) -> Result<()> {
+        let out = self
+            .sns
+            .delete_topic()
+            .topic_arn(&req.id)
+            .send()
+            .await
+            .map_err(api_error);
+        missing_is_none(out, SNS_NOT_FOUND).map(|_| ())
+    }
+
+    /// Finds the topic by its deterministic name among the account's topics in this region.
+    async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
+        let suffix = format!(":{}", name_of(&req.properties)?);
+        let mut topics = self.sns.list_topics().into_paginator().items().send();
+        while let Some(topic) = topics.next().await {
+            let topic = topic.map_err(api_error)?;
+            if let Some(arn) = topic.topic_arn().filter(|arn| arn.ends_with(&suffix)) {
+                return self.find_topic(arn).await;
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_policy_names_the_topic_and_its_owner() {
+        let text = default_policy("arn:aws:sns:us-east-1:123456789012:orders").unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let statement = &doc["Statement"][0];
+        assert_eq!(
+            statement["Resource"],
+            "arn:aws:sns:us-east-1:123456789012:orders"
+        );
+        assert_eq!(
+            statement["Condition"]["StringEquals"]["AWS:SourceOwner"],
+            "123456789012"
+        );
+    }
+
+    #[test]
+    fn every_in_place_property_has_an_attribute() {
+        for prop in schema().props.iter().filter(|p| !p.force_new) {
+            assert!(
+                prop.name == "tags" || attribute_name(prop.name).is_some(),
+                "{}",
+                prop.name
+            );
+        }
+    }
+}

@@ -1,0 +1,562 @@
+//! Loading a stack file: YAML in, a resolved and validated [`Stack`] out, or every error
+//! found, each pointing at its `file:line:column`.
+//!
+//! The loader never stops at the first problem: it keeps going with what it could read so a
+//! person sees all their mistakes at once, sorted by position. It never calls AWS, and never
+//! panics on any input.
+
+mod exprs;
+mod params;
+mod props;
+mod resources;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use sha2::{Digest, Sha256};
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::expr::Expr;
+use crate::model::{Backend, OutputDecl, Stack};
+use crate::names::{is_stack_name, STACK_NAME_RULE};
+use crate::schema::{Catalog, TypeSchema};
+use crate::suggest::hint;
+use crate::value::Value;
+use crate::yaml::{self, Key, Node, NodeKind, Pos, SourceFile};
+
+use exprs::{Edge, Place};
+
+/// Values that feed a stack from outside the file: `--var` and `--var-file`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Raw `NAME=VALUE` strings from `--var`, in command-line order; they win over var files.
+    pub vars: Vec<String>,
+    /// `--var-file` paths (YAML mappings), in order; a later file wins over an earlier one.
+    pub var_files: Vec<PathBuf>,
+}
+
+/// Reads, resolves and validates the stack file at `path`.
+///
+/// Every problem found (malformed YAML, unknown keys, types, properties, params or
+/// references, wrong value types, dependency cycles) is returned together, sorted by
+/// position; nothing is contacted over the network.
+pub fn load(path: &Path, options: &LoadOptions, catalog: &Catalog) -> Result<Stack, Diagnostics> {
+    let bytes = std::fs::read(path).map_err(|error| {
+        let mut d = Diagnostic::new(format!(
+            "cannot read stack file `{}`: {error}",
+            path.display()
+        ));
+        if error.kind() == std::io::ErrorKind::NotFound {
+            d = d.help("run `strata init` to create one, or pass `-f PATH` to name another file");
+        }
+        Diagnostics::from(d)
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Diagnostics::from(
+            Diagnostic::new(format!(
+                "stack file `{}` is not valid UTF-8 text",
+                path.display()
+            ))
+            .help("save the file as UTF-8"),
+        )
+    })?;
+    load_str(path, &text, options, catalog)
+}
+
+/// [`load`] for a stack file already in memory; `path` is only used in messages and as
+/// [`Stack::path`].
+pub fn load_str(
+    path: &Path,
+    text: &str,
+    options: &LoadOptions,
+    catalog: &Catalog,
+) -> Result<Stack, Diagnostics> {
+    let file = SourceFile::new(path, text);
+    let root = yaml::parse(&file).map_err(Diagnostics::from)?;
+    let mut loader = Loader::new(file, catalog);
+    let stack = loader.stack(&root, options);
+    loader.finish(stack)
+}
+
+/// The keys a stack file may have at its top level.
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "stack",
+    "description",
+    "region",
+    "tags",
+    "params",
+    "backend",
+    "modules",
+    "resources",
+    "outputs",
+];
+const OUTPUT_KEYS: &[&str] = &["value", "sensitive", "description"];
+/// Where state lives when a stack names no backend, relative to the stack file.
+const DEFAULT_STATE_DIR: &str = ".strata";
+
+/// Everything the loader has learnt so far, and every error it has found.
+pub(crate) struct Loader<'c> {
+    file: SourceFile,
+    catalog: &'c Catalog,
+    diags: Vec<Diagnostic>,
+    stack_name: String,
+    /// Final param values (params with errors are absent).
+    params: BTreeMap<String, Value>,
+    /// Every declared param name, so a param with a bad value is not also "unknown".
+    declared_params: Vec<String>,
+    /// Every resource name, with its schema when its type is known.
+    resource_types: IndexMap<String, Option<&'c TypeSchema>>,
+    /// References found while reading the current resource.
+    edges: Vec<Edge>,
+}
+
+/// A mapping's entries by key, after unknown keys were reported.
+pub(crate) struct Fields<'n> {
+    entries: BTreeMap<&'n str, (&'n Key, &'n Node)>,
+}
+
+impl<'n> Fields<'n> {
+    fn get(&self, name: &str) -> Option<(&'n Key, &'n Node)> {
+        self.entries.get(name).copied()
+    }
+
+    fn node(&self, name: &str) -> Option<&'n Node> {
+        self.get(name).map(|(_, node)| node)
+    }
+}
+
+impl<'c> Loader<'c> {
+    fn new(file: SourceFile, catalog: &'c Catalog) -> Loader<'c> {
+        Loader {
+            file,
+            catalog,
+            diags: Vec::new(),
+            stack_name: String::new(),
+            params: BTreeMap::new(),
+            declared_params: Vec::new(),
+            resource_types: IndexMap::new(),
+            edges: Vec::new(),
+        }
+    }
+
+    /// Records an error in the stack file.
+    fn error(&mut self, pos: Pos, message: impl Into<String>, help: Option<String>) {
+        let mut d = self.file.error(pos, message);
+        if let Some(help) = help {
+            d = d.help(help);
+        }
+        self.diags.push(d);
+    }
+
+    fn push(&mut self, diagnostic: Diagnostic) {
+        self.diags.push(diagnostic);
+    }
+
+    /// The entries of a mapping by name; keys not in `known` are reported, with a hint.
+    /// `context` completes "unknown key `x` ...", e.g. "in resource `q`".
+    fn fields<'n>(
+        &mut self,
+        entries: &'n [(Key, Node)],
+        known: &[&str],
+        context: &str,
+    ) -> Fields<'n> {
+        let mut fields = BTreeMap::new();
+        for (key, node) in entries {
+            if known.contains(&key.name.as_str()) {
+                fields.insert(key.name.as_str(), (key, node));
+            } else {
+                let help = hint(&key.name, known.iter().copied())
+                    .unwrap_or_else(|| format!("expected one of {}", list_names(known)));
+                self.error(
+                    key.pos,
+                    format!("unknown key `{}` {context}", key.name),
+                    Some(help),
+                );
+            }
+        }
+        Fields { entries: fields }
+    }
+
+    /// The entries of a node that must be a mapping (or empty); reports anything else.
+    fn mapping<'n>(&mut self, node: &'n Node, what: &str) -> &'n [(Key, Node)] {
+        match &node.kind {
+            NodeKind::Map(entries) => entries,
+            NodeKind::Null => &[],
+            _ => {
+                self.error(
+                    node.pos,
+                    format!("{what} must be a mapping, not {}", node.describe()),
+                    None,
+                );
+                &[]
+            }
+        }
+    }
+
+    /// A plain text value (numbers and booleans read as written); reports anything else.
+    fn text(&mut self, node: &Node, what: &str) -> Option<String> {
+        match node.scalar_text() {
+            Some(text) => Some(text),
+            None => {
+                self.error(
+                    node.pos,
+                    format!("{what} must be a string, not {}", node.describe()),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, node: &Node, what: &str) -> Option<bool> {
+        match node.kind {
+            NodeKind::Bool(b) => Some(b),
+            _ => {
+                let help = match node.as_str() {
+                    Some("true") | Some("false") => Some("remove the quotes".to_string()),
+                    Some("yes") | Some("on") => Some("write `true`".to_string()),
+                    Some("no") | Some("off") => Some("write `false`".to_string()),
+                    _ => None,
+                };
+                self.error(
+                    node.pos,
+                    format!("{what} must be `true` or `false`, not {}", node.describe()),
+                    help,
+                );
+                None
+            }
+        }
+    }
+
+    fn stack(&mut self, root: &Node, options: &LoadOptions) -> Option<Stack> {
+        let entries = match &root.kind {
+            NodeKind::Map(entries) => entries,
+            NodeKind::Null => {
+                self.error(
+                    Pos {
+                        line: 1,
+                        column: 1,
+                        len: 1,
+                    },
+                    "the stack file is empty",
+                    Some("start it with `stack: NAME`, then declare `resources:`".into()),
+                );
+                return None;
+            }
+            _ => {
+                self.error(
+                    root.pos,
+                    format!(
+                        "a stack file must be a mapping of keys such as `stack:` and `resources:`, not {}",
+                        root.describe()
+                    ),
+                    Some("start it with `stack: NAME`".into()),
+                );
+                return None;
+            }
+        };
+        let fields = self.fields(entries, TOP_LEVEL_KEYS, "at the top of the stack file");
+
+        self.stack_name = self.stack_name(root, &fields);
+        let description = fields
+            .node("description")
+            .filter(|n| !n.is_null())
+            .and_then(|n| self.text(n, "`description`"));
+        let region = fields
+            .node("region")
+            .filter(|n| !n.is_null())
+            .and_then(|n| self.text(n, "`region`"));
+
+        let decls = fields
+            .node("params")
+            .map(|n| self.declare_params(n))
+            .unwrap_or_default();
+        self.declared_params = decls.iter().map(|d| d.name.clone()).collect();
+        self.params = self.resolve_params(&decls, options);
+
+        let tags = fields
+            .node("tags")
+            .map(|n| self.stack_tags(n))
+            .unwrap_or_default();
+        let backend = fields
+            .node("backend")
+            .and_then(|n| self.backend(n))
+            .unwrap_or_else(|| Backend::Local {
+                path: PathBuf::from(DEFAULT_STATE_DIR),
+            });
+        if let Some((key, node)) = fields.get("modules") {
+            self.modules(key, node);
+        }
+
+        let resources = match fields.get("resources") {
+            Some((_, node)) => self.resources(node, &tags),
+            None => IndexMap::new(),
+        };
+        let outputs = match fields.get("outputs") {
+            Some((_, node)) => self.outputs(node),
+            None => IndexMap::new(),
+        };
+
+        let source_hash = source_hash(&self.file.text, &self.params);
+        Some(Stack {
+            name: self.stack_name.clone(),
+            description,
+            region,
+            tags,
+            params: self.params.clone(),
+            backend,
+            resources,
+            outputs,
+            path: self.file.path.clone(),
+            source_hash,
+        })
+    }
+
+    fn stack_name(&mut self, root: &Node, fields: &Fields<'_>) -> String {
+        const PLACEHOLDER: &str = "stack";
+        let rule_help = format!(
+            "a stack name starts with a lowercase letter and has only lowercase letters, digits \
+             and `-`, at most 63 characters (`{STACK_NAME_RULE}`)"
+        );
+        let Some(node) = fields.node("stack") else {
+            self.error(
+                root.pos.with_len(1),
+                "missing `stack:`: every stack file names its stack",
+                Some("add `stack: NAME` at the top of the file".into()),
+            );
+            return PLACEHOLDER.into();
+        };
+        let Some(name) = self.text(node, "`stack`") else {
+            return PLACEHOLDER.into();
+        };
+        if is_stack_name(&name) {
+            name
+        } else {
+            self.error(
+                node.pos,
+                format!("invalid stack name `{name}`"),
+                Some(rule_help),
+            );
+            PLACEHOLDER.into()
+        }
+    }
+
+    /// `tags:` of the stack: names to strings; `${params.*}` and `${stack.name}` are allowed.
+    fn stack_tags(&mut self, node: &Node) -> BTreeMap<String, String> {
+        let mut tags = BTreeMap::new();
+        for (key, value) in self.mapping(node, "`tags`") {
+            let text = match &value.kind {
+                NodeKind::Str(s) => match self.string_expr(value, s, &Place::StackTags) {
+                    Some(Expr::Value { value: v }) => Some(exprs::plain_text(&v)),
+                    _ => None,
+                },
+                _ => self.text(value, &format!("tag `{}`", key.name)),
+            };
+            if let Some(text) = text {
+                tags.insert(key.name.clone(), text);
+            }
+        }
+        tags
+    }
+
+    fn backend(&mut self, node: &Node) -> Option<Backend> {
+        const KINDS: &[&str] = &["local", "s3"];
+        let entries = self.mapping(node, "`backend`");
+        let fields = self.fields(entries, KINDS, "in `backend` (it is `local` or `s3`)");
+        if entries.len() > 1 {
+            self.error(
+                node.pos,
+                "`backend` names more than one kind",
+                Some("keep exactly one of `local:` and `s3:`".into()),
+            );
+            return None;
+        }
+        if let Some((_, local)) = fields.get("local") {
+            let entries = self.mapping(local, "`backend.local`");
+            let fields = self.fields(entries, &["path"], "in `backend.local`");
+            let path = match fields.node("path") {
+                Some(n) => self.text(n, "`backend.local.path`")?,
+                None => DEFAULT_STATE_DIR.to_string(),
+            };
+            return Some(Backend::Local {
+                path: PathBuf::from(path),
+            });
+        }
+        if let Some((key, s3)) = fields.get("s3") {
+            let entries = self.mapping(s3, "`backend.s3`");
+            let fields = self.fields(entries, &["bucket", "key", "region"], "in `backend.s3`");
+            let mut required = |name: &str| match fields.node(name) {
+                Some(n) => self.text(n, &format!("`backend.s3.{name}`")),
+                None => {
+                    self.error(
+                        key.pos,
+                        format!("`backend.s3` needs `{name}:`"),
+                        Some("write `s3: { bucket: BUCKET, key: PATH/state.json }`".into()),
+                    );
+                    None
+                }
+            };
+            let bucket = required("bucket");
+            let state_key = required("key");
+            let region = match fields.node("region") {
+                Some(n) if !n.is_null() => Some(self.text(n, "`backend.s3.region`")?),
+                _ => None,
+            };
+            return Some(Backend::S3 {
+                bucket: bucket?,
+                key: state_key?,
+                region,
+            });
+        }
+        None
+    }
+
+    fn modules(&mut self, key: &Key, node: &Node) {
+        let empty = match &node.kind {
+            NodeKind::Null => true,
+            NodeKind::Map(entries) => entries.is_empty(),
+            _ => false,
+        };
+        if !empty {
+            self.error(
+                key.pos,
+                "modules are not supported yet",
+                Some("inline the module's resources into this stack for now".into()),
+            );
+        }
+    }
+
+    fn outputs(&mut self, node: &Node) -> IndexMap<String, OutputDecl> {
+        let mut outputs = IndexMap::new();
+        for (key, value) in self.mapping(node, "`outputs`") {
+            if key.name.is_empty() {
+                self.error(key.pos, "an output needs a name", None);
+                continue;
+            }
+            let decl = match &value.kind {
+                NodeKind::Map(entries) => self.long_output(key, entries),
+                NodeKind::Null => {
+                    self.error(
+                        key.pos,
+                        format!("output `{}` has no value", key.name),
+                        Some(format!("write `{}: \"${{RESOURCE.ATTRIBUTE}}\"`", key.name)),
+                    );
+                    None
+                }
+                _ => self.any_expr(value, &Place::Output).map(|value| OutputDecl {
+                    value,
+                    sensitive: false,
+                    description: None,
+                }),
+            };
+            if let Some(decl) = decl {
+                outputs.insert(key.name.clone(), decl);
+            }
+        }
+        outputs
+    }
+
+    /// `name: { value, sensitive, description }`.
+    fn long_output(&mut self, key: &Key, entries: &[(Key, Node)]) -> Option<OutputDecl> {
+        let context = format!("in output `{}`", key.name);
+        let fields = self.fields(entries, OUTPUT_KEYS, &context);
+        let sensitive = match fields.node("sensitive") {
+            Some(n) => self
+                .boolean(n, &format!("`sensitive` of output `{}`", key.name))
+                .unwrap_or(false),
+            None => false,
+        };
+        let description = match fields.node("description") {
+            Some(n) if !n.is_null() => {
+                self.text(n, &format!("`description` of output `{}`", key.name))
+            }
+            _ => None,
+        };
+        let Some(value_node) = fields.node("value") else {
+            self.error(
+                key.pos,
+                format!("output `{}` has no `value:`", key.name),
+                Some("write `value: \"${RESOURCE.ATTRIBUTE}\"`".into()),
+            );
+            return None;
+        };
+        let value = self.any_expr(value_node, &Place::Output)?;
+        let value = if sensitive {
+            Expr::Sensitive {
+                inner: Box::new(value),
+            }
+        } else {
+            value
+        };
+        Some(OutputDecl {
+            value,
+            sensitive,
+            description,
+        })
+    }
+
+    /// All errors sorted by position (command-line errors first), or the stack.
+    fn finish(mut self, stack: Option<Stack>) -> Result<Stack, Diagnostics> {
+        match stack {
+            Some(stack) if self.diags.is_empty() => Ok(stack),
+            _ => {
+                if self.diags.is_empty() {
+                    // Unreachable in practice: a missing stack always comes with an error.
+                    self.diags.push(Diagnostic::new(format!(
+                        "cannot load stack file `{}`",
+                        self.file.path.display()
+                    )));
+                }
+                self.diags.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+                self.diags.dedup();
+                Err(Diagnostics(self.diags))
+            }
+        }
+    }
+}
+
+fn sort_key(d: &Diagnostic) -> (bool, PathBuf, u32, u32) {
+    match &d.span {
+        Some(span) => (true, span.file.clone(), span.line, span.column),
+        None => (false, PathBuf::new(), 0, 0),
+    }
+}
+
+/// `a`, `b` and `c`, for help texts.
+pub(crate) fn list_names<S: AsRef<str>>(names: &[S]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{}`", n.as_ref())).collect();
+    match quoted.split_last() {
+        None => "nothing".into(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// SHA-256 over the file's bytes and the final params, so a saved plan can tell its inputs
+/// changed. Params serialise in name order (a `BTreeMap`), so the hash is deterministic.
+fn source_hash(text: &str, params: &BTreeMap<String, Value>) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(text.as_bytes());
+    hasher.update([0u8]);
+    let params_json = serde_json::to_string(params).unwrap_or_default();
+    hasher.update(params_json.as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+/// Names in `a -> b -> a` order for a dependency cycle message.
+pub(crate) fn cycle_text(cycle: &[String]) -> String {
+    let mut names: Vec<&str> = cycle.iter().map(String::as_str).collect();
+    if let Some(first) = cycle.first() {
+        names.push(first);
+    }
+    names.join(" -> ")
+}
+
+/// Resource names used by references or `depends_on` that exist, for cycle detection.
+pub(crate) type DependencyMap = IndexMap<String, (Pos, Vec<Edge>)>;
+
+/// Keeps only the names in `set`, preserving order.
+pub(crate) fn retain_known(names: &[String], set: &BTreeSet<String>) -> Vec<String> {
+    names.iter().filter(|n| set.contains(*n)).cloned().collect()
+}

@@ -1,0 +1,486 @@
+//! `params:` declarations and their values from `--var-file` and `--var`.
+//!
+//! Later sources win: the declared default, then each var file in order, then each `--var`.
+//! Errors in a var file point into that file; errors in a `--var` quote it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::diag::Diagnostic;
+use crate::names::{is_param_name, PARAM_NAME_RULE};
+use crate::suggest::hint;
+use crate::value::Value;
+use crate::yaml::{self, Key, Node, NodeKind, Pos, SourceFile};
+
+use super::{list_names, Loader};
+
+const PARAM_KEYS: &[&str] = &["type", "default", "allowed", "description"];
+const TYPE_NAMES: &[&str] = &["string", "number", "bool", "list"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ParamType {
+    String,
+    Number,
+    Bool,
+    /// A list of strings.
+    List,
+}
+
+impl ParamType {
+    fn describe(self) -> &'static str {
+        match self {
+            ParamType::String => "a string",
+            ParamType::Number => "a number",
+            ParamType::Bool => "`true` or `false`",
+            ParamType::List => "a list of strings",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            ParamType::String => "string",
+            ParamType::Number => "number",
+            ParamType::Bool => "bool",
+            ParamType::List => "list",
+        }
+    }
+}
+
+/// One declared param.
+#[derive(Clone, Debug)]
+pub(crate) struct ParamDecl {
+    pub name: String,
+    key: Pos,
+    ty: ParamType,
+    default: Option<(Value, Pos)>,
+    allowed: Vec<Value>,
+}
+
+/// Where a param's value came from, for pointing at it.
+enum Origin {
+    Default(Pos),
+    File(SourceFile, Pos),
+    Var(String),
+}
+
+impl Loader<'_> {
+    pub(crate) fn declare_params(&mut self, node: &Node) -> Vec<ParamDecl> {
+        let mut decls = Vec::new();
+        for (key, value) in self.mapping(node, "`params`") {
+            if !is_param_name(&key.name) {
+                self.error(
+                    key.pos,
+                    format!("invalid param name `{}`", key.name),
+                    Some(format!(
+                        "a param name starts with a letter or `_` and has only letters, digits and `_`, at most 63 characters (`{PARAM_NAME_RULE}`)"
+                    )),
+                );
+                continue;
+            }
+            if let Some(decl) = self.declare_param(key, value) {
+                decls.push(decl);
+            }
+        }
+        decls
+    }
+
+    fn declare_param(&mut self, key: &Key, node: &Node) -> Option<ParamDecl> {
+        let name = &key.name;
+        let entries = match &node.kind {
+            NodeKind::Map(entries) => entries.as_slice(),
+            NodeKind::Null => &[],
+            _ => {
+                self.error(
+                    node.pos,
+                    format!("param `{name}` must be a mapping, not {}", node.describe()),
+                    Some(format!(
+                        "write `{name}: {{ type: string, default: {} }}`",
+                        node.scalar_text().unwrap_or_else(|| "VALUE".into())
+                    )),
+                );
+                return None;
+            }
+        };
+        let fields = self.fields(entries, PARAM_KEYS, &format!("in param `{name}`"));
+        if let Some(n) = fields.node("description") {
+            if !n.is_null() {
+                self.text(n, &format!("`description` of param `{name}`"));
+            }
+        }
+        let default_node = fields.node("default").filter(|n| !n.is_null());
+        let ty = match fields.node("type") {
+            Some(n) => match n.as_str() {
+                Some("string") => ParamType::String,
+                Some("number") => ParamType::Number,
+                Some("bool") => ParamType::Bool,
+                Some("list") => ParamType::List,
+                _ => {
+                    let written = n.scalar_text().unwrap_or_default();
+                    let help = hint(&written, TYPE_NAMES.iter().copied())
+                        .unwrap_or_else(|| format!("a param's type is {}", list_names(TYPE_NAMES)));
+                    self.error(
+                        n.pos,
+                        format!("unknown type {} for param `{name}`", n.describe()),
+                        Some(help),
+                    );
+                    return None;
+                }
+            },
+            // No type: the default's kind, else a string.
+            None => match default_node.map(|n| &n.kind) {
+                Some(NodeKind::Number { .. }) => ParamType::Number,
+                Some(NodeKind::Bool(_)) => ParamType::Bool,
+                Some(NodeKind::List(_)) => ParamType::List,
+                _ => ParamType::String,
+            },
+        };
+
+        let mut allowed = Vec::new();
+        let mut allowed_ok = true;
+        if let Some(n) = fields.node("allowed") {
+            match &n.kind {
+                NodeKind::List(items) => {
+                    let item_type = if ty == ParamType::List {
+                        ParamType::String
+                    } else {
+                        ty
+                    };
+                    for item in items {
+                        match value_from_node(item_type, item) {
+                            Ok(v) => allowed.push(v),
+                            Err(got) => {
+                                allowed_ok = false;
+                                self.error(
+                                    item.pos,
+                                    format!(
+                                        "allowed value of param `{name}` must be {}, not {got}",
+                                        item_type.describe()
+                                    ),
+                                    None,
+                                );
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    allowed_ok = false;
+                    self.error(
+                        n.pos,
+                        format!("`allowed` of param `{name}` must be a list, not {}", n.describe()),
+                        Some("write `allowed: [a, b]`".into()),
+                    );
+                }
+            }
+        }
+
+        let mut default = None;
+        if let Some(n) = default_node {
+            match value_from_node(ty, n) {
+                Ok(v) => default = Some((v, n.pos)),
+                Err(got) => self.error(
+                    n.pos,
+                    format!(
+                        "default of param `{name}` must be {}, not {got}",
+                        ty.describe()
+                    ),
+                    None,
+                ),
+            }
+        }
+        let decl = ParamDecl {
+            name: name.clone(),
+            key: key.pos,
+            ty,
+            default,
+            allowed: if allowed_ok { allowed } else { Vec::new() },
+        };
+        if let Some((value, pos)) = &decl.default {
+            if let Some(d) = not_allowed(&decl, value) {
+                self.push(self.file.error(*pos, d.message).help(d.help.unwrap_or_default()));
+            }
+        }
+        Some(decl)
+    }
+
+    /// Final values of every param: defaults, then var files, then `--var`s.
+    pub(crate) fn resolve_params(
+        &mut self,
+        decls: &[ParamDecl],
+        options: &super::LoadOptions,
+    ) -> BTreeMap<String, Value> {
+        let mut chosen: BTreeMap<String, (Value, Origin)> = BTreeMap::new();
+        for decl in decls {
+            if let Some((value, pos)) = &decl.default {
+                chosen.insert(decl.name.clone(), (value.clone(), Origin::Default(*pos)));
+            }
+        }
+        let names: Vec<&str> = decls.iter().map(|d| d.name.as_str()).collect();
+        let find = |name: &str| decls.iter().find(|d| d.name == name);
+        let unknown_help = |name: &str| {
+            hint(name, names.iter().copied()).unwrap_or_else(|| {
+                if names.is_empty() {
+                    "the stack declares no params; declare it under `params:`".to_string()
+                } else {
+                    format!("the stack's params are {}", list_names(&names))
+                }
+            })
+        };
+
+        for path in &options.var_files {
+            let Some(file) = self.read_var_file(path) else {
+                continue;
+            };
+            let root = match yaml::parse(&file) {
+                Ok(root) => root,
+                Err(d) => {
+                    self.push(d);
+                    continue;
+                }
+            };
+            let entries = match &root.kind {
+                NodeKind::Map(entries) => entries.as_slice(),
+                NodeKind::Null => &[],
+                _ => {
+                    self.push(
+                        file.error(
+                            root.pos,
+                            format!("a var file must be a mapping of param names to values, not {}", root.describe()),
+                        )
+                        .help("write one `NAME: VALUE` per line"),
+                    );
+                    continue;
+                }
+            };
+            for (key, node) in entries {
+                let Some(decl) = find(&key.name) else {
+                    self.push(
+                        file.error(key.pos, format!("unknown param `{}` in var file", key.name))
+                            .help(unknown_help(&key.name)),
+                    );
+                    continue;
+                };
+                match value_from_node(decl.ty, node) {
+                    Ok(value) => {
+                        chosen.insert(
+                            decl.name.clone(),
+                            (value, Origin::File(file.clone(), node.pos)),
+                        );
+                    }
+                    Err(got) => self.push(file.error(
+                        node.pos,
+                        format!(
+                            "param `{}` is {}, not {got}",
+                            decl.name,
+                            decl.ty.describe()
+                        ),
+                    )),
+                }
+            }
+        }
+
+        for raw in &options.vars {
+            let Some((name, text)) = raw.split_once('=') else {
+                self.push(
+                    Diagnostic::new(format!("`--var {raw}` is not NAME=VALUE"))
+                        .help(format!("write `--var {}=VALUE`", raw.trim())),
+                );
+                continue;
+            };
+            let name = name.trim();
+            let Some(decl) = find(name) else {
+                self.push(
+                    Diagnostic::new(format!("unknown param `{name}` in `--var {raw}`"))
+                        .help(unknown_help(name)),
+                );
+                continue;
+            };
+            match value_from_text(decl.ty, text) {
+                Ok(value) => {
+                    chosen.insert(decl.name.clone(), (value, Origin::Var(raw.clone())));
+                }
+                Err(help) => self.push(
+                    Diagnostic::new(format!(
+                        "param `{name}` is {}, not `{text}` (in `--var {raw}`)",
+                        decl.ty.describe()
+                    ))
+                    .help(help),
+                ),
+            }
+        }
+
+        let mut values = BTreeMap::new();
+        for decl in decls {
+            let Some((value, origin)) = chosen.remove(&decl.name) else {
+                self.error(
+                    decl.key.with_len(decl.name.chars().count()),
+                    format!("param `{}` has no value", decl.name),
+                    Some(format!(
+                        "pass `--var {}=VALUE`, or give it a `default:`",
+                        decl.name
+                    )),
+                );
+                continue;
+            };
+            // A default was checked where it was declared.
+            if !matches!(origin, Origin::Default(_)) {
+                if let Some(d) = not_allowed(decl, &value) {
+                    let help = d.help.clone().unwrap_or_default();
+                    let d = match origin {
+                        Origin::File(file, pos) => file.error(pos, d.message).help(help),
+                        Origin::Var(raw) => {
+                            Diagnostic::new(format!("{} (in `--var {raw}`)", d.message)).help(help)
+                        }
+                        Origin::Default(_) => d,
+                    };
+                    self.push(d);
+                    continue;
+                }
+            }
+            values.insert(decl.name.clone(), value);
+        }
+        values
+    }
+
+    fn read_var_file(&mut self, path: &Path) -> Option<SourceFile> {
+        match std::fs::read(path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => Some(SourceFile::new(path, &text)),
+                Err(_) => {
+                    self.push(Diagnostic::new(format!(
+                        "var file `{}` is not valid UTF-8 text",
+                        path.display()
+                    )));
+                    None
+                }
+            },
+            Err(error) => {
+                self.push(
+                    Diagnostic::new(format!(
+                        "cannot read var file `{}`: {error}",
+                        path.display()
+                    ))
+                    .help("check the path given to `--var-file`"),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// An error (without a span) when `value` is not among the param's allowed values.
+fn not_allowed(decl: &ParamDecl, value: &Value) -> Option<Diagnostic> {
+    if decl.allowed.is_empty() {
+        return None;
+    }
+    let offending: Vec<&Value> = match value {
+        Value::List(items) => items.iter().filter(|i| !decl.allowed.contains(i)).collect(),
+        other if decl.allowed.contains(other) => Vec::new(),
+        other => vec![other],
+    };
+    let first = offending.first()?;
+    let shown: Vec<String> = decl.allowed.iter().map(super::exprs::plain_text).collect();
+    let first_text = super::exprs::plain_text(first);
+    let suggestion = hint(&first_text, &shown)
+        .map(|h| format!("{h} "))
+        .unwrap_or_default();
+    Some(
+        Diagnostic::new(format!(
+            "`{first_text}` is not an allowed value of param `{}`",
+            decl.name
+        ))
+        .help(format!("{suggestion}allowed values: {}", list_names(&shown))),
+    )
+}
+
+/// A YAML value as a param of type `ty`; `Err` describes what was found instead.
+fn value_from_node(ty: ParamType, node: &Node) -> Result<Value, String> {
+    match (ty, &node.kind) {
+        (ParamType::String, NodeKind::Str(_) | NodeKind::Number { .. } | NodeKind::Bool(_)) => {
+            Ok(Value::String(node.scalar_text().unwrap_or_default()))
+        }
+        (ParamType::Number, NodeKind::Number { number, .. }) => Ok(Value::Number(number.clone())),
+        (ParamType::Bool, NodeKind::Bool(b)) => Ok(Value::Bool(*b)),
+        (ParamType::List, NodeKind::List(items)) => items
+            .iter()
+            .map(|item| match &item.kind {
+                NodeKind::Str(_) | NodeKind::Number { .. } | NodeKind::Bool(_) => {
+                    Ok(Value::String(item.scalar_text().unwrap_or_default()))
+                }
+                _ => Err(format!("a list holding {}", item.describe())),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::List),
+        _ => Err(node.describe()),
+    }
+}
+
+/// A `--var` value as a param of type `ty`; `Err` says how to write it.
+fn value_from_text(ty: ParamType, text: &str) -> Result<Value, String> {
+    match ty {
+        ParamType::String => Ok(Value::String(text.to_string())),
+        ParamType::Number => {
+            let trimmed = text.trim();
+            if let Ok(i) = trimmed.parse::<i64>() {
+                return Ok(Value::int(i));
+            }
+            trimmed
+                .parse::<f64>()
+                .ok()
+                .and_then(yaml::number_from_f64)
+                .map(Value::Number)
+                .ok_or_else(|| "write a number, such as `256` or `0.5`".to_string())
+        }
+        ParamType::Bool => match text.trim() {
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            _ => Err("write `true` or `false`".to_string()),
+        },
+        ParamType::List => {
+            let trimmed = text.trim();
+            if trimmed.starts_with('[') {
+                let file = SourceFile::new(Path::new("--var"), trimmed);
+                let node = yaml::parse(&file).map_err(|_| flow_list_help())?;
+                value_from_node(ParamType::List, &node).map_err(|_| flow_list_help())
+            } else if trimmed.is_empty() {
+                Ok(Value::List(Vec::new()))
+            } else {
+                Ok(Value::List(
+                    trimmed
+                        .split(',')
+                        .map(|s| Value::String(s.trim().to_string()))
+                        .collect(),
+                ))
+            }
+        }
+    }
+}
+
+fn flow_list_help() -> String {
+    format!(
+        "write a {} list as `a,b,c` or `[a, b, c]`",
+        ParamType::List.name()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn var_text_is_read_by_the_declared_type() {
+        assert_eq!(value_from_text(ParamType::Number, "256"), Ok(Value::int(256)));
+        assert!(value_from_text(ParamType::Number, "abc").is_err());
+        assert_eq!(value_from_text(ParamType::Bool, "true"), Ok(Value::Bool(true)));
+        assert!(value_from_text(ParamType::Bool, "yes").is_err());
+        let list = Value::List(vec![Value::str("a"), Value::str("b")]);
+        assert_eq!(value_from_text(ParamType::List, "a, b"), Ok(list.clone()));
+        assert_eq!(value_from_text(ParamType::List, "[a, b]"), Ok(list));
+        assert_eq!(value_from_text(ParamType::List, ""), Ok(Value::List(vec![])));
+        assert!(value_from_text(ParamType::List, "[a, [b]]").is_err());
+        assert!(value_from_text(ParamType::List, "[a, ").is_err());
+        assert_eq!(
+            value_from_text(ParamType::String, "a=b"),
+            Ok(Value::str("a=b"))
+        );
+    }
+}

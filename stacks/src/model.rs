@@ -1,0 +1,102 @@
+//! The resolved stack: what the loader hands to the planner.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use crate::expr::Expr;
+use crate::value::Value;
+
+/// `lifecycle:` of a resource.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Lifecycle {
+    /// A plan that would delete or replace the resource is an error.
+    #[serde(default)]
+    pub prevent_destroy: bool,
+    /// A replacement creates the new resource before deleting the old one.
+    #[serde(default)]
+    pub create_before_destroy: bool,
+    /// Properties that never cause an update.
+    #[serde(default)]
+    pub ignore_changes: Vec<String>,
+}
+
+/// A position in a stack file, kept so later stages can point at the line that caused them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourcePos {
+    pub file: PathBuf,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// One resource as declared, with params substituted and defaults, names and tags filled.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResourceDecl {
+    /// The logical address (`orders`, or `net.vpc` inside module instance `net`).
+    pub address: String,
+    pub type_name: String,
+    /// Properties as expressions. Properties with a schema default are filled when omitted;
+    /// `name` is filled with the deterministic physical name when the type has one; `tags`
+    /// holds the stack's tags merged with the resource's and the `strata:` tags.
+    pub properties: BTreeMap<String, Expr>,
+    /// Addresses named in `depends_on`.
+    pub depends_on: Vec<String>,
+    pub lifecycle: Lifecycle,
+    /// Where the resource is declared.
+    pub pos: SourcePos,
+}
+
+impl ResourceDecl {
+    /// Every address this resource depends on: its references and `depends_on`.
+    pub fn dependencies(&self) -> BTreeSet<String> {
+        let mut deps: BTreeSet<String> = self.depends_on.iter().cloned().collect();
+        for expr in self.properties.values() {
+            deps.extend(expr.resource_addresses());
+        }
+        deps.remove(&self.address);
+        deps
+    }
+}
+
+/// One `outputs:` entry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutputDecl {
+    pub value: Expr,
+    pub sensitive: bool,
+    pub description: Option<String>,
+}
+
+/// Where the state lives.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Backend {
+    /// A directory, resolved against the stack file's directory.
+    Local { path: PathBuf },
+    S3 {
+        bucket: String,
+        key: String,
+        region: Option<String>,
+    },
+}
+
+/// A loaded, resolved and validated stack.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stack {
+    pub name: String,
+    pub description: Option<String>,
+    /// The stack's `region:`; flags and the environment override it.
+    pub region: Option<String>,
+    pub tags: BTreeMap<String, String>,
+    /// Params with their final values.
+    pub params: BTreeMap<String, Value>,
+    pub backend: Backend,
+    /// Resources in declaration order.
+    pub resources: IndexMap<String, ResourceDecl>,
+    pub outputs: IndexMap<String, OutputDecl>,
+    /// The stack file.
+    pub path: PathBuf,
+    /// SHA-256 over the stack file and every value that fed it (vars), so a saved plan can
+    /// tell that its inputs changed.
+    pub source_hash: String,
+}

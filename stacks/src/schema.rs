@@ -1,0 +1,177 @@
+//! Resource type schemas: which properties a type takes, their kinds, which are required,
+//! which force replacement, which are secret, and which attributes the type exposes.
+//!
+//! Providers declare a schema per type; the stack loader validates against it and the planner
+//! decides replacement from its `force_new` flags. A schema is plain data, so the engine can be
+//! tested with fake types.
+
+use std::collections::BTreeMap;
+
+use crate::value::Value;
+
+/// The kind of value a property holds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    String,
+    Number,
+    Integer,
+    Bool,
+    /// A list whose items all have this kind.
+    List(Box<Kind>),
+    /// A mapping from free-form string keys to values of this kind (tags, environment).
+    Map(Box<Kind>),
+    /// A mapping with fixed keys (a nested block such as a redrive policy).
+    Object(Vec<Prop>),
+    /// A policy or pattern document: a YAML mapping sent to AWS as JSON and compared
+    /// semantically (key order, whitespace and single-vs-list never diff).
+    Document,
+    /// Anything.
+    Any,
+}
+
+impl Kind {
+    /// How the kind reads in an error message.
+    pub fn describe(&self) -> String {
+        match self {
+            Kind::String => "a string".into(),
+            Kind::Number => "a number".into(),
+            Kind::Integer => "a whole number".into(),
+            Kind::Bool => "true or false".into(),
+            Kind::List(item) => format!("a list of {}", item.describe_plural()),
+            Kind::Map(item) => format!("a mapping of names to {}", item.describe_plural()),
+            Kind::Object(_) => "a mapping".into(),
+            Kind::Document => "a mapping (a policy or pattern document)".into(),
+            Kind::Any => "any value".into(),
+        }
+    }
+
+    fn describe_plural(&self) -> String {
+        match self {
+            Kind::String => "strings".into(),
+            Kind::Number | Kind::Integer => "numbers".into(),
+            Kind::Bool => "booleans".into(),
+            Kind::Object(_) | Kind::Document | Kind::Map(_) => "mappings".into(),
+            other => other.describe(),
+        }
+    }
+}
+
+/// One property of a resource type (or of a nested object).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prop {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+    /// Changing it replaces the resource (`R` in the catalogue).
+    pub force_new: bool,
+    /// Never printed; shown as `(sensitive)`.
+    pub sensitive: bool,
+    /// The value AWS uses when the property is not given. When set, leaving the property out
+    /// of the stack means "this value", so removing it from the stack resets it.
+    pub default: Option<Value>,
+    /// Allowed values, for string properties with a closed set.
+    pub allowed: &'static [&'static str],
+}
+
+impl Prop {
+    /// An optional property of this kind, updated in place.
+    pub fn new(name: &'static str, kind: Kind) -> Prop {
+        Prop {
+            name,
+            kind,
+            required: false,
+            force_new: false,
+            sensitive: false,
+            default: None,
+            allowed: &[],
+        }
+    }
+
+    pub fn required(mut self) -> Prop {
+        self.required = true;
+        self
+    }
+
+    pub fn force_new(mut self) -> Prop {
+        self.force_new = true;
+        self
+    }
+
+    pub fn sensitive(mut self) -> Prop {
+        self.sensitive = true;
+        self
+    }
+
+    pub fn default(mut self, value: impl Into<Value>) -> Prop {
+        self.default = Some(value.into());
+        self
+    }
+
+    pub fn allowed(mut self, values: &'static [&'static str]) -> Prop {
+        self.allowed = values;
+        self
+    }
+}
+
+/// How strata derives a physical name when a stack gives none.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NameRule {
+    /// The property that holds the name (`name` for most types).
+    pub prop: &'static str,
+    /// The service's length limit; longer names are shortened with a hash suffix.
+    pub max_len: usize,
+    /// A bool property that, when true, requires this suffix (SQS and SNS FIFO: `.fifo`).
+    pub suffix_when: Option<(&'static str, &'static str)>,
+}
+
+/// The schema of one resource type.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypeSchema {
+    pub type_name: &'static str,
+    pub props: Vec<Prop>,
+    /// Attributes known after create, beyond the properties themselves.
+    pub attrs: Vec<&'static str>,
+    /// Whether the type carries tags (stack tags and `strata:` tags are merged into `tags`).
+    pub taggable: bool,
+    pub name_rule: Option<NameRule>,
+}
+
+impl TypeSchema {
+    pub fn prop(&self, name: &str) -> Option<&Prop> {
+        self.props.iter().find(|p| p.name == name)
+    }
+
+    /// True when `name` can be referenced as `${resource.name}`: an attribute or a property.
+    pub fn has_attr(&self, name: &str) -> bool {
+        self.attrs.contains(&name) || self.prop(name).is_some()
+    }
+
+    /// Every name that can be referenced, for "did you mean" hints.
+    pub fn attr_names(&self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = self.attrs.clone();
+        names.extend(self.props.iter().map(|p| p.name));
+        names
+    }
+}
+
+/// Every resource type strata knows, by type name.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    types: BTreeMap<&'static str, TypeSchema>,
+}
+
+impl Catalog {
+    pub fn new(schemas: impl IntoIterator<Item = TypeSchema>) -> Catalog {
+        Catalog {
+            types: schemas.into_iter().map(|s| (s.type_name, s)).collect(),
+        }
+    }
+
+    pub fn get(&self, type_name: &str) -> Option<&TypeSchema> {
+        self.types.get(type_name)
+    }
+
+    pub fn type_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.types.keys().copied()
+    }
+}

@@ -1,0 +1,323 @@
+//! Resolved property values.
+//!
+//! A [`Value`] is a tree in which any node may be [`Value::Unknown`] (known only after an
+//! upstream create or replace) or [`Value::Sensitive`] (never printed). Every diff, render,
+//! plan file and JSON output goes through this one type, so both markers travel everywhere.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A mapping of property or attribute names to values, ordered for stable output.
+pub type Map = BTreeMap<String, Value>;
+
+/// The JSON marker used for an unknown value in plan files.
+pub const UNKNOWN_MARKER: &str = "$unknown";
+/// The JSON marker used for a sensitive value in plan files.
+pub const SENSITIVE_MARKER: &str = "$sensitive";
+
+/// One node of a resolved value.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum Value {
+    #[default]
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(String),
+    List(Vec<Value>),
+    Map(Map),
+    /// Known only after apply.
+    Unknown,
+    /// A value that must never be printed.
+    Sensitive(Box<Value>),
+}
+
+impl Value {
+    /// A string value.
+    pub fn str(s: impl Into<String>) -> Value {
+        Value::String(s.into())
+    }
+
+    /// An integer value.
+    pub fn int(i: i64) -> Value {
+        Value::Number(i.into())
+    }
+
+    /// True when this node or any node below it is unknown.
+    pub fn has_unknown(&self) -> bool {
+        match self {
+            Value::Unknown => true,
+            Value::List(items) => items.iter().any(Value::has_unknown),
+            Value::Map(map) => map.values().any(Value::has_unknown),
+            Value::Sensitive(inner) => inner.has_unknown(),
+            _ => false,
+        }
+    }
+
+    /// True when this node or any node below it is sensitive.
+    pub fn has_sensitive(&self) -> bool {
+        match self {
+            Value::Sensitive(_) => true,
+            Value::List(items) => items.iter().any(Value::has_sensitive),
+            Value::Map(map) => map.values().any(Value::has_sensitive),
+            _ => false,
+        }
+    }
+
+    /// The value with every sensitive marker removed (the plain value, for provider calls).
+    pub fn unmarked(&self) -> Value {
+        match self {
+            Value::Sensitive(inner) => inner.unmarked(),
+            Value::List(items) => Value::List(items.iter().map(Value::unmarked).collect()),
+            Value::Map(map) => {
+                Value::Map(map.iter().map(|(k, v)| (k.clone(), v.unmarked())).collect())
+            }
+            other => other.clone(),
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            Value::Sensitive(inner) => inner.as_str(),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            Value::Sensitive(inner) => inner.as_bool(),
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+            Value::Sensitive(inner) => inner.as_i64(),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) => n.as_f64(),
+            Value::Sensitive(inner) => inner.as_f64(),
+            _ => None,
+        }
+    }
+
+    pub fn as_list(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(items) => Some(items),
+            Value::Sensitive(inner) => inner.as_list(),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&Map> {
+        match self {
+            Value::Map(map) => Some(map),
+            Value::Sensitive(inner) => inner.as_map(),
+            _ => None,
+        }
+    }
+
+    /// A short name of the value's kind, for error messages.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::List(_) => "list",
+            Value::Map(_) => "mapping",
+            Value::Unknown => "unknown",
+            Value::Sensitive(inner) => inner.kind_name(),
+        }
+    }
+
+    /// Converts plain JSON into a value (no markers are interpreted).
+    pub fn from_json(json: serde_json::Value) -> Value {
+        match json {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(b),
+            serde_json::Value::Number(n) => Value::Number(n),
+            serde_json::Value::String(s) => Value::String(s),
+            serde_json::Value::Array(items) => {
+                Value::List(items.into_iter().map(Value::from_json).collect())
+            }
+            serde_json::Value::Object(map) => Value::Map(
+                map.into_iter()
+                    .map(|(k, v)| (k, Value::from_json(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Plain JSON for a fully known value; unknown nodes become `null`, sensitive markers are
+    /// dropped. Used to send documents to AWS; callers check [`Value::has_unknown`] first.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null | Value::Unknown => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Number(n) => serde_json::Value::Number(n.clone()),
+            Value::String(s) => serde_json::Value::String(s.clone()),
+            Value::List(items) => {
+                serde_json::Value::Array(items.iter().map(Value::to_json).collect())
+            }
+            Value::Map(map) => serde_json::Value::Object(
+                map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
+            ),
+            Value::Sensitive(inner) => inner.to_json(),
+        }
+    }
+
+    /// JSON with markers: unknown nodes as `{"$unknown": true}`; sensitive nodes as
+    /// `{"$sensitive": true}` when `redact`, else `{"$sensitive": VALUE}`.
+    pub fn to_marked_json(&self, redact: bool) -> serde_json::Value {
+        match self {
+            Value::Unknown => serde_json::json!({ UNKNOWN_MARKER: true }),
+            Value::Sensitive(inner) => {
+                if redact {
+                    serde_json::json!({ SENSITIVE_MARKER: true })
+                } else {
+                    serde_json::json!({ SENSITIVE_MARKER: inner.to_marked_json(false) })
+                }
+            }
+            Value::List(items) => {
+                serde_json::Value::Array(items.iter().map(|v| v.to_marked_json(redact)).collect())
+            }
+            Value::Map(map) => serde_json::Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), v.to_marked_json(redact)))
+                    .collect(),
+            ),
+            other => other.to_json(),
+        }
+    }
+
+    /// Reads JSON written by [`Value::to_marked_json`] with `redact = false`.
+    pub fn from_marked_json(json: serde_json::Value) -> Value {
+        match json {
+            serde_json::Value::Object(map) => {
+                if map.len() == 1 {
+                    if let Some(serde_json::Value::Bool(true)) = map.get(UNKNOWN_MARKER) {
+                        return Value::Unknown;
+                    }
+                    if let Some(inner) = map.get(SENSITIVE_MARKER) {
+                        return Value::Sensitive(Box::new(Value::from_marked_json(inner.clone())));
+                    }
+                }
+                Value::Map(
+                    map.into_iter()
+                        .map(|(k, v)| (k, Value::from_marked_json(v)))
+                        .collect(),
+                )
+            }
+            serde_json::Value::Array(items) => {
+                Value::List(items.into_iter().map(Value::from_marked_json).collect())
+            }
+            other => Value::from_json(other),
+        }
+    }
+
+    /// Compact one-line rendering for plans: strings quoted, unknowns and secrets by name.
+    pub fn render(&self) -> String {
+        match self {
+            Value::Unknown => "(known after apply)".to_string(),
+            Value::Sensitive(_) => "(sensitive)".to_string(),
+            Value::Null => "null".to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) => n.to_string(),
+            Value::String(s) => serde_json::to_string(s).unwrap_or_else(|_| s.clone()),
+            Value::List(items) => {
+                let inner: Vec<String> = items.iter().map(Value::render).collect();
+                format!("[{}]", inner.join(", "))
+            }
+            Value::Map(map) => {
+                let inner: Vec<String> = map
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {}", v.render()))
+                    .collect();
+                format!("{{ {} }}", inner.join(", "))
+            }
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::String(s.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::String(s)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(i: i64) -> Value {
+        Value::Number(i.into())
+    }
+}
+
+/// Values serialise with markers and keep sensitive values: state files are 0600 and hold what
+/// was applied, as Terraform's do. Plan files that must not hold secrets use
+/// [`Value::to_marked_json`] with `redact = true`.
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_marked_json(false).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let json = serde_json::Value::deserialize(deserializer)?;
+        Ok(Value::from_marked_json(json))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_and_sensitive_survive_a_round_trip_through_json() {
+        let mut map = Map::new();
+        map.insert("arn".into(), Value::Unknown);
+        map.insert(
+            "secret".into(),
+            Value::Sensitive(Box::new(Value::str("pw"))),
+        );
+        map.insert("n".into(), Value::int(3));
+        let value = Value::Map(map);
+        let text = serde_json::to_string(&value).unwrap();
+        let back: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, value);
+    }
+
+    #[test]
+    fn redacted_json_never_holds_the_secret() {
+        let value = Value::List(vec![Value::Sensitive(Box::new(Value::str("hunter2")))]);
+        let text = value.to_marked_json(true).to_string();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert_eq!(value.render(), "[(sensitive)]");
+    }
+}

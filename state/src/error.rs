@@ -1,0 +1,117 @@
+//! The one error type of the state crate.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::lock::LockInfo;
+
+/// Everything that can go wrong reading or writing state. Each variant names the file involved,
+/// so the CLI can print it as is and a person knows what to look at.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// A file operation failed; `action` says what strata was doing ("writing", "reading", ...).
+    #[error("{action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+
+    /// A state, journal or lock file exists but cannot be understood. Nothing was changed.
+    #[error("{} is damaged: {message}", path.display())]
+    Corrupt { path: PathBuf, message: String },
+
+    /// Another strata holds the lock; carries the holder so the message can name it.
+    #[error(
+        "the state is locked by {} (pid {}, `strata {}`) since {}; lock id {}\n\
+         if no other strata is running, run `strata force-unlock {}`",
+        .0.who, .0.pid, .0.operation, .0.created_at, .0.id, .0.id
+    )]
+    Locked(LockInfo),
+
+    /// `force-unlock` was given an id that is not the current lock's; the lock was left alone.
+    #[error(
+        "lock id {given} does not match the current lock {current} (held by {who}); \
+         nothing was unlocked"
+    )]
+    LockMismatch {
+        given: String,
+        current: String,
+        who: String,
+    },
+
+    /// `force-unlock` found no lock to remove.
+    #[error("the state is not locked ({} does not exist)", path.display())]
+    NotLocked { path: PathBuf },
+
+    /// The lock this run took is gone or now belongs to someone else (it was force-unlocked),
+    /// so writing would clobber another writer's state.
+    #[error(
+        "this run's lock {id} is no longer held ({}); refusing to write the state",
+        path.display()
+    )]
+    LockLost { id: String, path: PathBuf },
+
+    /// The file belongs to another stack: a copied `.strata` directory or a renamed stack.
+    #[error("{} holds the state of stack `{found}`, not `{expected}`", path.display())]
+    WrongStack {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
+
+    /// Two pieces of state that must describe the same history do not (a journal left over from
+    /// another state, or `state push` of an unrelated state). Mixing them would lose resources.
+    #[error(
+        "{} belongs to a different state (lineage {found}, expected {expected}); \
+         refusing to mix them",
+        path.display()
+    )]
+    LineageMismatch {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
+
+    /// The file was written by a newer strata whose format this one cannot promise to keep.
+    #[error(
+        "{} was written by a newer strata (state version {found}; this strata reads up to \
+         {supported}); upgrade strata",
+        path.display()
+    )]
+    VersionTooNew {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+
+    /// A state to be written is older than the one on disk (a stale `state push`).
+    #[error(
+        "{} is at serial {current}, newer than the state being written (serial {given}); \
+         refusing to overwrite newer state",
+        path.display()
+    )]
+    StaleSerial {
+        path: PathBuf,
+        current: u64,
+        given: u64,
+    },
+}
+
+impl StateError {
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        StateError::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn corrupt(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        StateError::Corrupt {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}

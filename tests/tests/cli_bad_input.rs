@@ -1,0 +1,179 @@
+//! Bad input is an error before any cloud call: exit 1, `file:line:column`, the source line,
+//! a hint, and no state created. The endpoint points at a closed port, so any AWS call would
+//! show up as a connection error instead of the stack error asserted here.
+
+use std::net::TcpListener;
+
+use strata_tests::run_strata;
+
+/// An endpoint where nothing listens.
+fn dead_endpoint() -> Vec<(String, String)> {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    vec![
+        (
+            "AWS_ENDPOINT_URL".into(),
+            format!("http://127.0.0.1:{port}"),
+        ),
+        ("AWS_ACCESS_KEY_ID".into(), "test".into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
+        ("AWS_REGION".into(), "us-east-1".into()),
+    ]
+}
+
+/// (what, stack text, expected location, a phrase the message must hold)
+const CASES: &[(&str, &str, &str, &str)] = &[
+    (
+        "malformed YAML",
+        "stack: demo\nresources:\n  q:\n    type: [aws.sqs.queue\n",
+        "stack.yaml:",
+        "",
+    ),
+    (
+        "duplicate key",
+        "stack: demo\nresources:\n  q:\n    type: aws.sqs.queue\n    type: aws.sns.topic\n",
+        "stack.yaml:5:",
+        "duplicate",
+    ),
+    ("not a mapping", "- one\n- two\n", "stack.yaml:1:1", "mapping"),
+    (
+        "unknown top-level key",
+        "stack: demo\nresorces: {}\n",
+        "stack.yaml:2:1",
+        "did you mean `resources`",
+    ),
+    (
+        "unknown type",
+        "stack: demo\nresources:\n  q:\n    type: aws.sqs.queu\n",
+        "stack.yaml:4:11",
+        "aws.sqs.queue",
+    ),
+    (
+        "unknown property",
+        "stack: demo\nresources:\n  q:\n    type: aws.sqs.queue\n    properties:\n      visiblity_timeout: 3\n",
+        "stack.yaml:6:7",
+        "did you mean `visibility_timeout_seconds`",
+    ),
+    (
+        "missing required property",
+        "stack: demo\nresources:\n  p:\n    type: aws.sqs.queue_policy\n    properties: {}\n",
+        "stack.yaml:",
+        "queue_url",
+    ),
+    (
+        "wrong value type",
+        "stack: demo\nresources:\n  q:\n    type: aws.sqs.queue\n    properties:\n      visibility_timeout_seconds: soon\n",
+        "stack.yaml:6:35",
+        "number",
+    ),
+    (
+        "value outside allowed",
+        "stack: demo\nparams:\n  env: { type: string, default: qa, allowed: [dev, prod] }\n",
+        "stack.yaml:3:",
+        "dev",
+    ),
+    (
+        "unknown param",
+        "stack: demo\nresources:\n  q:\n    type: aws.sqs.queue\n    properties:\n      name: \"${params.nme}\"\n",
+        "stack.yaml:6:",
+        "nme",
+    ),
+    (
+        "unclosed expression",
+        "stack: demo\nresources:\n  q:\n    type: aws.sqs.queue\n    properties:\n      name: \"x-${stack.name\"\n",
+        "stack.yaml:6:",
+        "${",
+    ),
+    (
+        "reference to an unknown resource",
+        "stack: demo\nresources:\n  q:\n    type: aws.sqs.queue\n    properties:\n      name: \"${nope.arn}\"\n",
+        "stack.yaml:6:",
+        "nope",
+    ),
+    (
+        "unknown attribute",
+        "stack: demo\nresources:\n  q:\n    type: aws.sqs.queue\n  r:\n    type: aws.sqs.queue\n    properties:\n      name: \"${q.ur}\"\n",
+        "stack.yaml:8:",
+        "did you mean `url`",
+    ),
+    (
+        "depends_on an unknown resource",
+        "stack: demo\nresources:\n  q:\n    type: aws.sqs.queue\n    depends_on: [ghost]\n",
+        "stack.yaml:5:",
+        "ghost",
+    ),
+    (
+        "dependency cycle",
+        "stack: demo\nresources:\n  a:\n    type: aws.sqs.queue\n    depends_on: [b]\n  b:\n    type: aws.sqs.queue\n    depends_on: [a]\n",
+        "stack.yaml:",
+        "cycle",
+    ),
+    ("invalid stack name", "stack: Demo_Stack\n", "stack.yaml:1:8", "[a-z]"),
+    (
+        "invalid resource name",
+        "stack: demo\nresources:\n  Work-Queue:\n    type: aws.sqs.queue\n",
+        "stack.yaml:3:3",
+        "[a-z]",
+    ),
+];
+
+#[test]
+fn every_kind_of_bad_input_exits_1_naming_the_line_before_any_cloud_call_and_without_state() {
+    let env = dead_endpoint();
+    let mut failures = Vec::new();
+    for (what, text, location, phrase) in CASES {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("stack.yaml"), text).unwrap();
+        for command in [
+            &["validate"][..],
+            &["plan"][..],
+            &["apply", "--auto-approve"][..],
+        ] {
+            let run = run_strata(dir.path(), command, &env);
+            let ok = run.code == 1
+                && run.stderr.contains("error")
+                && run.stderr.contains(location)
+                && run.stderr.contains(phrase)
+                && !run.stderr.contains("dispatch failure")
+                && !run.stderr.contains("panicked")
+                && !dir.path().join(".strata").exists();
+            if !ok {
+                failures.push(format!(
+                    "{what} / strata {}: exit {} (want 1, `{location}`, `{phrase}`, no .strata)\n{}",
+                    command.join(" "),
+                    run.code,
+                    run.stderr
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn a_missing_stack_file_says_how_to_make_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_strata(dir.path(), &["plan"], &dead_endpoint());
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("stack.yaml"), "{}", run.stderr);
+}
+
+#[test]
+fn a_param_of_the_wrong_type_from_the_command_line_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("stack.yaml"),
+        "stack: demo\nparams:\n  memory: { type: number, default: 256 }\n",
+    )
+    .unwrap();
+    let run = run_strata(
+        dir.path(),
+        &["validate", "--var", "memory=lots"],
+        &dead_endpoint(),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("memory"), "{}", run.stderr);
+}

@@ -1,0 +1,593 @@
+//! The SNS providers (`aws.sns.topic`, `aws.sns.subscription`) against the local emulator:
+//! create, read back through the SDK and through the provider, update in place, tags, find,
+//! delete, and delete again.
+
+use std::collections::BTreeMap;
+
+use providers::aws::AwsContext;
+use providers::sns::subscription::SubscriptionProvider;
+use providers::sns::topic::TopicProvider;
+use providers::{
+    CreateRequest, DeleteRequest, FindRequest, Provider, ReadRequest, Resource, UpdateRequest,
+};
+use serde_json::json;
+use stacks::{Map, Value};
+use strata_tests::Emulator;
+
+const STACK: &str = "orders";
+const ACCOUNT: &str = "123456789012";
+
+fn map(json: serde_json::Value) -> Map {
+    match Value::from_json(json) {
+        Value::Map(map) => map,
+        other => panic!("not a mapping: {other}"),
+    }
+}
+
+fn context(emu: &Emulator) -> AwsContext {
+    AwsContext::for_endpoint(&emu.url, "us-east-1")
+}
+
+/// The tags the core would pass: the resource's own plus strata's.
+fn tags_for(address: &str, own: serde_json::Value) -> serde_json::Value {
+    let mut tags = own;
+    tags["strata:stack"] = json!(STACK);
+    tags["strata:address"] = json!(address);
+    tags
+}
+
+async fn create(provider: &dyn Provider, address: &str, properties: &Map) -> Resource {
+    provider
+        .create(CreateRequest {
+            address: address.into(),
+            stack: STACK.into(),
+            properties: properties.clone(),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("creating {address}: {e}"))
+}
+
+async fn read(provider: &dyn Provider, address: &str, resource: &Resource) -> Option<Resource> {
+    provider
+        .read(ReadRequest {
+            address: address.into(),
+            id: resource.id.clone(),
+            prior_properties: resource.properties.clone(),
+            prior_attributes: resource.attributes.clone(),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("reading {address}: {e}"))
+}
+
+async fn update(
+    provider: &dyn Provider,
+    address: &str,
+    prior: &Resource,
+    properties: &Map,
+    changed: &[&str],
+) -> Resource {
+    provider
+        .update(UpdateRequest {
+            address: address.into(),
+            id: prior.id.clone(),
+            prior_properties: prior.properties.clone(),
+            prior_attributes: prior.attributes.clone(),
+            properties: properties.clone(),
+            changed: changed.iter().map(|s| s.to_string()).collect(),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("updating {address}: {e}"))
+}
+
+async fn delete(provider: &dyn Provider, address: &str, resource: &Resource) {
+    provider
+        .delete(DeleteRequest {
+            address: address.into(),
+            id: resource.id.clone(),
+            properties: resource.properties.clone(),
+            attributes: resource.attributes.clone(),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("deleting {address}: {e}"));
+}
+
+async fn find(provider: &dyn Provider, address: &str, properties: &Map) -> Option<Resource> {
+    provider
+        .find(FindRequest {
+            address: address.into(),
+            stack: STACK.into(),
+            properties: properties.clone(),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("finding {address}: {e}"))
+}
+
+/// The "second plan is empty" guarantee: every property the stack gave reads back equal.
+fn assert_reads_back(resource: &Resource, requested: &Map) {
+    for (key, want) in requested {
+        assert_eq!(
+            resource.properties.get(key),
+            Some(want),
+            "property `{key}` of {} reads back differently",
+            resource.id
+        );
+    }
+}
+
+fn topic_arn(name: &str) -> String {
+    format!("arn:aws:sns:us-east-1:{ACCOUNT}:{name}")
+}
+
+async fn topic_attributes(sns: &aws_sdk_sns::Client, arn: &str) -> BTreeMap<String, String> {
+    sns.get_topic_attributes()
+        .topic_arn(arn)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GetTopicAttributes {arn}: {e:?}"))
+        .attributes()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
+}
+
+async fn topic_tags(sns: &aws_sdk_sns::Client, arn: &str) -> BTreeMap<String, String> {
+    sns.list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("ListTagsForResource {arn}: {e:?}"))
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect()
+}
+
+async fn subscription_attributes(sns: &aws_sdk_sns::Client, arn: &str) -> BTreeMap<String, String> {
+    sns.get_subscription_attributes()
+        .subscription_arn(arn)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GetSubscriptionAttributes {arn}: {e:?}"))
+        .attributes()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
+}
+
+fn parse(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// A policy whose `Statement` is a single object, not a list.
+fn publish_policy(arn: &str) -> serde_json::Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": {
+            "Sid": "AllowPublish",
+            "Effect": "Allow",
+            "Principal": { "Service": "events.amazonaws.com" },
+            "Action": "sns:Publish",
+            "Resource": arn,
+        }
+    })
+}
+
+#[tokio::test]
+async fn a_topic_created_with_every_property_reads_back_as_requested() {
+    let emu = Emulator::start();
+    let ctx = context(&emu);
+    let topics = TopicProvider::new(&ctx);
+    let sns = aws_sdk_sns::Client::new(&ctx.sdk);
+
+    let arn = topic_arn("orders-events");
+    let requested = map(json!({
+        "name": "orders-events",
+        "fifo_topic": false,
+        "display_name": "Order events",
+        "policy": publish_policy(&arn),
+        "kms_master_key_id": "alias/aws/sns",
+        "tags": tags_for("events", json!({ "team": "payments" })),
+    }));
+    let topic = create(&topics, "events", &requested).await;
+
+    assert_eq!(topic.id, arn);
+    assert_eq!(topic.attributes["arn"], Value::str(&arn));
+    assert_eq!(topic.attributes["name"], Value::str("orders-events"));
+
+    let attrs = topic_attributes(&sns, &arn).await;
+    assert_eq!(
+        attrs.get("DisplayName").map(String::as_str),
+        Some("Order events")
+    );
+    assert_eq!(
+        attrs.get("KmsMasterKeyId").map(String::as_str),
+        Some("alias/aws/sns")
+    );
+    assert_eq!(parse(&attrs["Policy"]), publish_policy(&arn));
+    assert_eq!(attrs.get("FifoTopic"), None);
+    let tags = topic_tags(&sns, &arn).await;
+    assert_eq!(
+        tags,
+        BTreeMap::from([
+            ("strata:address".to_string(), "events".to_string()),
+            ("strata:stack".to_string(), STACK.to_string()),
+            ("team".to_string(), "payments".to_string()),
+        ])
+    );
+
+    assert_reads_back(&topic, &requested);
+    let again = read(&topics, "events", &topic)
+        .await
+        .expect("the topic exists");
+    assert_reads_back(&again, &requested);
+    assert_eq!(again, topic);
+}
+
+#[tokio::test]
+async fn a_fifo_topic_reads_back_its_fifo_settings() {
+    let emu = Emulator::start();
+    let ctx = context(&emu);
+    let topics = TopicProvider::new(&ctx);
+    let sns = aws_sdk_sns::Client::new(&ctx.sdk);
+
+    let requested = map(json!({
+        "name": "orders-events.fifo",
+        "fifo_topic": true,
+        "content_based_deduplication": true,
+        "tags": tags_for("events", json!({})),
+    }));
+    let topic = create(&topics, "events", &requested).await;
+    let attrs = topic_attributes(&sns, &topic.id).await;
+    assert_eq!(attrs.get("FifoTopic").map(String::as_str), Some("true"));
+    assert_eq!(
+        attrs.get("ContentBasedDeduplication").map(String::as_str),
+        Some("true")
+    );
+    assert_reads_back(&read(&topics, "events", &topic).await.unwrap(), &requested);
+
+    let second = map(json!({
+        "name": "orders-events.fifo",
+        "fifo_topic": true,
+        "content_based_deduplication": false,
+        "tags": tags_for("events", json!({})),
+    }));
+    let updated = update(
+        &topics,
+        "events",
+        &topic,
+        &second,
+        &["content_based_deduplication"],
+    )
+    .await;
+    assert_eq!(updated.id, topic.id);
+    let attrs = topic_attributes(&sns, &topic.id).await;
+    assert_eq!(
+        attrs.get("ContentBasedDeduplication").map(String::as_str),
+        Some("false")
+    );
+    assert_reads_back(&updated, &second);
+}
+
+#[tokio::test]
+async fn updating_a_topic_changes_attributes_in_place_and_removing_its_policy_restores_the_default()
+{
+    let emu = Emulator::start();
+    let ctx = context(&emu);
+    let topics = TopicProvider::new(&ctx);
+    let sns = aws_sdk_sns::Client::new(&ctx.sdk);
+
+    let arn = topic_arn("orders-events");
+    let first = map(json!({
+        "name": "orders-events",
+        "display_name": "Order events",
+        "policy": publish_policy(&arn),
+        "kms_master_key_id": "alias/aws/sns",
+        "tags": tags_for("events", json!({})),
+    }));
+    let topic = create(&topics, "events", &first).await;
+
+    let second = map(json!({
+        "name": "orders-events",
+        "display_name": "Orders",
+        "tags": tags_for("events", json!({})),
+    }));
+    let updated = update(
+        &topics,
+        "events",
+        &topic,
+        &second,
+        &["display_name", "policy", "kms_master_key_id"],
+    )
+    .await;
+    assert_eq!(updated.id, arn);
+    assert_eq!(updated.attributes, topic.attributes);
+
+    let attrs = topic_attributes(&sns, &arn).await;
+    assert_eq!(attrs.get("DisplayName").map(String::as_str), Some("Orders"));
+    assert_eq!(
+        attrs
+            .get("KmsMasterKeyId")
+            .map(String::as_str)
+            .unwrap_or(""),
+        ""
+    );
+    let policy = parse(&attrs["Policy"]);
+    assert_eq!(policy["Id"], "__default_policy_ID", "{policy}");
+    assert_eq!(policy["Statement"][0]["Resource"], json!(arn));
+    assert_eq!(
+        policy["Statement"][0]["Condition"]["StringEquals"]["AWS:SourceOwner"],
+        ACCOUNT
+    );
+
+    assert_reads_back(&updated, &second);
+    assert!(!updated.properties.contains_key("kms_master_key_id"));
+    assert_eq!(
+        updated.properties.get("policy"),
+        Some(&Value::from_json(policy))
+    );
+}
+
+#[tokio::test]
+async fn updating_topic_tags_adds_changes_and_removes_only_the_keys_that_differ() {
+    let emu = Emulator::start();
+    let ctx = context(&emu);
+    let topics = TopicProvider::new(&ctx);
+    let sns = aws_sdk_sns::Client::new(&ctx.sdk);
+
+    let first = map(json!({
+        "name": "orders-events",
+        "tags": tags_for("events", json!({ "team": "payments", "env": "dev", "old": "x" })),
+    }));
+    let topic = create(&topics, "events", &first).await;
+    sns.tag_resource()
+        .resource_arn(&topic.id)
+        .tags(
+            aws_sdk_sns::types::Tag::builder()
+                .key("owner")
+                .value("ops")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let second = map(json!({
+        "name": "orders-events",
+        "tags": tags_for("events", json!({ "team": "payments", "env": "prod", "new": "y" })),
+    }));
+    let updated = update(&topics, "events", &topic, &second, &["tags"]).await;
+    assert_eq!(updated.id, topic.id);
+
+    let expected: BTreeMap<String, String> = [
+        ("env", "prod"),
+        ("new", "y"),
+        ("owner", "ops"),
+        ("strata:address", "events"),
+        ("strata:stack", STACK),
+        ("team", "payments"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    assert_eq!(topic_tags(&sns, &topic.id).await, expected);
+    let read_tags = updated.properties["tags"].as_map().unwrap();
+    assert_eq!(read_tags.get("env"), Some(&Value::str("prod")));
+    assert!(!read_tags.contains_key("old"));
+}
+
+#[tokio::test]
+async fn a_deleted_topic_is_gone_and_deleting_reading_or_finding_it_again_is_harmless() {
+    let emu = Emulator::start();
+    let ctx = context(&emu);
+    let topics = TopicProvider::new(&ctx);
+    let sns = aws_sdk_sns::Client::new(&ctx.sdk);
+
+    // A neighbour whose name ends like ours must not be taken for it.
+    create(
+        &topics,
+        "neighbour",
+        &map(json!({ "name": "x-orders-events" })),
+    )
+    .await;
+    let requested = map(json!({
+        "name": "orders-events",
+        "tags": tags_for("events", json!({})),
+    }));
+    let topic = create(&topics, "events", &requested).await;
+
+    let found = find(&topics, "events", &requested)
+        .await
+        .expect("the topic is found by its name");
+    assert_eq!(found, topic);
+    assert_eq!(
+        find(&topics, "other", &map(json!({ "name": "orders-other" }))).await,
+        None
+    );
+
+    delete(&topics, "events", &topic).await;
+    let gone = sns
+        .get_topic_attributes()
+        .topic_arn(&topic.id)
+        .send()
+        .await
+        .expect_err("the topic is gone");
+    assert_eq!(
+        aws_sdk_sns::error::ProvideErrorMetadata::code(&gone),
+        Some("NotFound"),
+        "{gone:?}"
+    );
+
+    delete(&topics, "events", &topic).await;
+    assert_eq!(read(&topics, "events", &topic).await, None);
+    assert_eq!(find(&topics, "events", &requested).await, None);
+}
+
+#[tokio::test]
+async fn a_subscription_reads_back_as_requested_and_updates_its_delivery_in_place() {
+    let emu = Emulator::start();
+    let ctx = context(&emu);
+    let topics = TopicProvider::new(&ctx);
+    let subscriptions = SubscriptionProvider::new(&ctx);
+    let sns = aws_sdk_sns::Client::new(&ctx.sdk);
+    let sqs = aws_sdk_sqs::Client::new(&ctx.sdk);
+
+    let topic = create(&topics, "events", &map(json!({ "name": "orders-events" }))).await;
+    sqs.create_queue()
+        .queue_name("orders-inbox")
+        .send()
+        .await
+        .unwrap();
+    let queue_arn = format!("arn:aws:sqs:us-east-1:{ACCOUNT}:orders-inbox");
+
+    let filter = json!({ "event": ["created", "paid"], "amount": [{ "numeric": [">", 100] }] });
+    let requested = map(json!({
+        "topic_arn": topic.id,
+        "protocol": "sqs",
+        "endpoint": queue_arn,
+        "raw_message_delivery": true,
+        "filter_policy": filter,
+    }));
+    let subscription = create(&subscriptions, "inbox", &requested).await;
+    assert!(
+        subscription.id.starts_with(&format!("{}:", topic.id)),
+        "{}",
+        subscription.id
+    );
+    assert_eq!(subscription.attributes["arn"], Value::str(&subscription.id));
+
+    let attrs = subscription_attributes(&sns, &subscription.id).await;
+    assert_eq!(attrs.get("TopicArn"), Some(&topic.id));
+    assert_eq!(attrs.get("Protocol").map(String::as_str), Some("sqs"));
+    assert_eq!(attrs.get("Endpoint"), Some(&queue_arn));
+    assert_eq!(
+        attrs.get("RawMessageDelivery").map(String::as_str),
+        Some("true")
+    );
+    assert_eq!(parse(&attrs["FilterPolicy"]), filter);
+
+    assert_reads_back(&subscription, &requested);
+    let again = read(&subscriptions, "inbox", &subscription)
+        .await
+        .expect("the subscription exists");
+    assert_eq!(again, subscription);
+
+    // Raw delivery back to its default, a narrower filter.
+    let narrower = json!({ "event": ["paid"] });
+    let second = map(json!({
+        "topic_arn": topic.id,
+        "protocol": "sqs",
+        "endpoint": queue_arn,
+        "filter_policy": narrower,
+    }));
+    let updated = update(
+        &subscriptions,
+        "inbox",
+        &subscription,
+        &second,
+        &["raw_message_delivery", "filter_policy"],
+    )
+    .await;
+    assert_eq!(updated.id, subscription.id);
+    let attrs = subscription_attributes(&sns, &subscription.id).await;
+    assert_eq!(
+        attrs.get("RawMessageDelivery").map(String::as_str),
+        Some("false")
+    );
+    assert_eq!(parse(&attrs["FilterPolicy"]), narrower);
+    assert_reads_back(&updated, &second);
+    assert_eq!(
+        updated.properties["raw_message_delivery"],
+        Value::Bool(false)
+    );
+
+    // Removing the filter delivers everything again.
+    let third = map(json!({ "topic_arn": topic.id, "protocol": "sqs", "endpoint": queue_arn }));
+    let unfiltered = update(
+        &subscriptions,
+        "inbox",
+        &updated,
+        &third,
+        &["filter_policy"],
+    )
+    .await;
+    let attrs = subscription_attributes(&sns, &subscription.id).await;
+    assert_eq!(
+        attrs.get("FilterPolicy").map(String::as_str).unwrap_or(""),
+        ""
+    );
+    assert!(!unfiltered.properties.contains_key("filter_policy"));
+    assert_reads_back(&unfiltered, &third);
+}
+
+#[tokio::test]
+async fn a_deleted_subscription_is_gone_and_deleting_reading_or_finding_it_again_is_harmless() {
+    let emu = Emulator::start();
+    let ctx = context(&emu);
+    let topics = TopicProvider::new(&ctx);
+    let subscriptions = SubscriptionProvider::new(&ctx);
+    let sns = aws_sdk_sns::Client::new(&ctx.sdk);
+
+    let topic = create(&topics, "events", &map(json!({ "name": "orders-events" }))).await;
+    let queue_arn = |name: &str| format!("arn:aws:sqs:us-east-1:{ACCOUNT}:{name}");
+    // Another endpoint on the same topic must not be taken for ours.
+    create(
+        &subscriptions,
+        "other",
+        &map(json!({ "topic_arn": topic.id, "protocol": "sqs", "endpoint": queue_arn("other") })),
+    )
+    .await;
+    let requested = map(json!({
+        "topic_arn": topic.id,
+        "protocol": "sqs",
+        "endpoint": queue_arn("inbox"),
+    }));
+    let subscription = create(&subscriptions, "inbox", &requested).await;
+
+    let found = find(&subscriptions, "inbox", &requested)
+        .await
+        .expect("the subscription is found by topic, protocol and endpoint");
+    assert_eq!(found, subscription);
+
+    delete(&subscriptions, "inbox", &subscription).await;
+    let gone = sns
+        .get_subscription_attributes()
+        .subscription_arn(&subscription.id)
+        .send()
+        .await
+        .expect_err("the subscription is gone");
+    assert_eq!(
+        aws_sdk_sns::error::ProvideErrorMetadata::code(&gone),
+        Some("NotFound"),
+        "{gone:?}"
+    );
+
+    delete(&subscriptions, "inbox", &subscription).await;
+    assert_eq!(read(&subscriptions, "inbox", &subscription).await, None);
+    assert_eq!(find(&subscriptions, "inbox", &requested).await, None);
+
+    // With the topic gone, there is nothing to find either.
+    delete(&topics, "events", &topic).await;
+    assert_eq!(find(&subscriptions, "inbox", &requested).await, None);
+}
+
+#[tokio::test]
+async fn a_topic_policy_with_a_single_statement_object_reads_back_as_the_same_mapping() {
+    let emu = Emulator::start();
+    let ctx = context(&emu);
+    let topics = TopicProvider::new(&ctx);
+    let sns = aws_sdk_sns::Client::new(&ctx.sdk);
+
+    let arn = topic_arn("orders-events");
+    let topic = create(&topics, "events", &map(json!({ "name": "orders-events" }))).await;
+    // Set in place, then read back: SNS keeps the single Statement object as written.
+    let requested = map(json!({ "name": "orders-events", "policy": publish_policy(&arn) }));
+    let updated = update(&topics, "events", &topic, &requested, &["policy"]).await;
+    let attrs = topic_attributes(&sns, &arn).await;
+    assert_eq!(parse(&attrs["Policy"]), publish_policy(&arn));
+    assert_reads_back(&updated, &requested);
+    let statement = &updated.properties["policy"].as_map().unwrap()["Statement"];
+    assert!(statement.as_map().is_some(), "{statement}");
+}
