@@ -67,8 +67,7 @@ pub(crate) fn scan(text: &str) -> (Vec<Segment>, Vec<SyntaxError>) {
             let Some(close) = close else {
                 errors.push(SyntaxError {
                     message: "unclosed `${`".into(),
-                    help: "close the expression with `}`, or write `$${` for a literal `${`"
-                        .into(),
+                    help: "close the expression with `}`, or write `$${` for a literal `${`".into(),
                     ordinal,
                     len: 2,
                 });

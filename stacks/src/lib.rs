@@ -5,12 +5,20 @@
 
 pub mod diag;
 pub mod expr;
+mod interp;
+pub mod load;
 pub mod model;
+mod names;
 pub mod schema;
+mod suggest;
 pub mod value;
+mod yaml;
 
 pub use diag::{Diagnostic, Diagnostics, Span};
 pub use expr::{Expr, Piece, Reference, Scope};
+pub use load::{load, load_str, LoadOptions, ADDRESS_TAG, STACK_TAG};
 pub use model::{Backend, Lifecycle, OutputDecl, ResourceDecl, SourcePos, Stack};
+pub use names::physical_name;
 pub use schema::{Catalog, Kind, NameRule, Prop, TypeSchema};
+pub use suggest::did_you_mean;
 pub use value::{Map, Value};

@@ -10,7 +10,7 @@ mod params;
 mod props;
 mod resources;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
@@ -73,11 +73,17 @@ pub fn load_str(
     catalog: &Catalog,
 ) -> Result<Stack, Diagnostics> {
     let file = SourceFile::new(path, text);
-    let root = yaml::parse(&file).map_err(Diagnostics::from)?;
+    let root = yaml::parse(&file).map_err(|d| Diagnostics::from(*d))?;
     let mut loader = Loader::new(file, catalog);
     let stack = loader.stack(&root, options);
     loader.finish(stack)
 }
+
+/// The tag every taggable resource carries with its stack's name, so strata can find what it
+/// created (and adopt it after a crash).
+pub const STACK_TAG: &str = "strata:stack";
+/// The tag every taggable resource carries with its address within its stack.
+pub const ADDRESS_TAG: &str = "strata:address";
 
 /// The keys a stack file may have at its top level.
 const TOP_LEVEL_KEYS: &[&str] = &[
@@ -444,11 +450,13 @@ impl<'c> Loader<'c> {
                     );
                     None
                 }
-                _ => self.any_expr(value, &Place::Output).map(|value| OutputDecl {
-                    value,
-                    sensitive: false,
-                    description: None,
-                }),
+                _ => self
+                    .any_expr(value, &Place::Output)
+                    .map(|value| OutputDecl {
+                        value,
+                        sensitive: false,
+                        description: None,
+                    }),
             };
             if let Some(decl) = decl {
                 outputs.insert(key.name.clone(), decl);
@@ -508,7 +516,7 @@ impl<'c> Loader<'c> {
                         self.file.path.display()
                     )));
                 }
-                self.diags.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+                self.diags.sort_by_key(sort_key);
                 self.diags.dedup();
                 Err(Diagnostics(self.diags))
             }
@@ -542,21 +550,4 @@ fn source_hash(text: &str, params: &BTreeMap<String, Value>) -> String {
     let params_json = serde_json::to_string(params).unwrap_or_default();
     hasher.update(params_json.as_bytes());
     hex::encode(hasher.finalize())
-}
-
-/// Names in `a -> b -> a` order for a dependency cycle message.
-pub(crate) fn cycle_text(cycle: &[String]) -> String {
-    let mut names: Vec<&str> = cycle.iter().map(String::as_str).collect();
-    if let Some(first) = cycle.first() {
-        names.push(first);
-    }
-    names.join(" -> ")
-}
-
-/// Resource names used by references or `depends_on` that exist, for cycle detection.
-pub(crate) type DependencyMap = IndexMap<String, (Pos, Vec<Edge>)>;
-
-/// Keeps only the names in `set`, preserving order.
-pub(crate) fn retain_known(names: &[String], set: &BTreeSet<String>) -> Vec<String> {
-    names.iter().filter(|n| set.contains(*n)).cloned().collect()
 }

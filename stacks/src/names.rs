@@ -86,7 +86,10 @@ mod tests {
 
     #[test]
     fn a_short_name_is_stack_dash_address() {
-        assert_eq!(physical_name("orders", "orders", &rule(80), false), "orders-orders");
+        assert_eq!(
+            physical_name("orders", "orders", &rule(80), false),
+            "orders-orders"
+        );
         assert_eq!(
             physical_name("orders", "net.vpc_main", &rule(80), false),
             "orders-net-vpc-main"
@@ -105,7 +108,12 @@ mod tests {
         assert!(name.ends_with(".fifo"), "{name}");
         assert!(name.starts_with("orders-a-very-long-"), "{name}");
         assert_eq!(name, physical_name("orders", address, &rule(32), true));
-        let other = physical_name("orders", "a_very_long_resource_name_that_goes_on_and_off", &rule(32), true);
+        let other = physical_name(
+            "orders",
+            "a_very_long_resource_name_that_goes_on_and_off",
+            &rule(32),
+            true,
+        );
         assert_ne!(name, other);
     }
 

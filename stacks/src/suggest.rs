@@ -66,7 +66,10 @@ mod tests {
             did_you_mean("aws.sqs.qeue", ["aws.sqs.queue", "aws.sns.topic"]).as_deref(),
             Some("aws.sqs.queue")
         );
-        assert_eq!(did_you_mean("evn", ["env", "memory"]).as_deref(), Some("env"));
+        assert_eq!(
+            did_you_mean("evn", ["env", "memory"]).as_deref(),
+            Some("env")
+        );
     }
 
     #[test]

@@ -22,13 +22,14 @@ pub enum StateError {
     #[error("{} is damaged: {message}", path.display())]
     Corrupt { path: PathBuf, message: String },
 
-    /// Another strata holds the lock; carries the holder so the message can name it.
+    /// Another strata holds the lock; carries the holder so the message can name it (boxed to
+    /// keep every `Result` of this crate small).
     #[error(
         "the state is locked by {} (pid {}, `strata {}`) since {}; lock id {}\n\
          if no other strata is running, run `strata force-unlock {}`",
         .0.who, .0.pid, .0.operation, .0.created_at, .0.id, .0.id
     )]
-    Locked(LockInfo),
+    Locked(Box<LockInfo>),
 
     /// `force-unlock` was given an id that is not the current lock's; the lock was left alone.
     #[error(

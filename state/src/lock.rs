@@ -124,7 +124,7 @@ pub(crate) fn acquire(
 fn held_by(path: &Path) -> StateError {
     for _ in 0..EMPTY_LOCK_RETRIES {
         match read(path) {
-            Ok(Some(info)) => return StateError::Locked(info),
+            Ok(Some(info)) => return StateError::Locked(Box::new(info)),
             Ok(None) => thread::sleep(EMPTY_LOCK_PAUSE),
             Err(e) => return e,
         }
@@ -212,7 +212,7 @@ mod tests {
             created_at: "2025-01-02T03:04:05Z".into(),
         };
         assert_eq!(
-            StateError::Locked(info).to_string(),
+            StateError::Locked(Box::new(info)).to_string(),
             "the state is locked by ana@build-7 (pid 4242, `strata apply`) since \
              2025-01-02T03:04:05Z; lock id 0b5e\n\
              if no other strata is running, run `strata force-unlock 0b5e`"

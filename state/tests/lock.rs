@@ -15,7 +15,7 @@ fn a_second_lock_fails_at_once_naming_the_holder() {
     let StateError::Locked(holder) = &err else {
         panic!("expected Locked, got {err}");
     };
-    assert_eq!(holder, held.info());
+    assert_eq!(**holder, *held.info());
     assert_eq!(holder.operation, "apply");
     assert_eq!(holder.pid, std::process::id());
     let message = err.to_string();

@@ -133,13 +133,17 @@ impl Loader<'_> {
                     return Some(Resolved::Value(value.clone()));
                 }
                 if self.declared_params.contains(name) {
-                    // Declared, but its value had an error (already reported).
-                    return Some(Resolved::Value(Value::Null));
+                    // Declared, but it has no value because of an error already reported.
+                    return None;
                 }
                 let help = hint(name, &self.declared_params).unwrap_or_else(|| {
                     format!("declare it under `params:` (e.g. `{name}: {{ type: string }}`)")
                 });
-                self.error(pos, format!("unknown param `{name}` in `{written}`"), Some(help));
+                self.error(
+                    pos,
+                    format!("unknown param `{name}` in `{written}`"),
+                    Some(help),
+                );
                 None
             }
             "stack" | "aws" => {
@@ -148,9 +152,8 @@ impl Loader<'_> {
                     return Some(Resolved::Value(Value::String(self.stack_name.clone())));
                 }
                 if !BUILTINS.contains(&full.as_str()) {
-                    let help = hint(&full, BUILTINS.iter().copied()).unwrap_or_else(|| {
-                        format!("the built-ins are {}", list_names(BUILTINS))
-                    });
+                    let help = hint(&full, BUILTINS.iter().copied())
+                        .unwrap_or_else(|| format!("the built-ins are {}", list_names(BUILTINS)));
                     self.error(pos, format!("unknown built-in `{written}`"), Some(help));
                     return None;
                 }
@@ -176,6 +179,14 @@ impl Loader<'_> {
         place: &Place,
         pos: Pos,
     ) -> Option<Resolved> {
+        if let Place::StackTags = place {
+            self.error(
+                pos,
+                format!("`{written}` cannot be used in the stack's `tags`"),
+                Some("stack tags apply to every resource, so they cannot depend on one; put it in a resource's own `tags`".into()),
+            );
+            return None;
+        }
         let Some(schema) = self.resource_types.get(address).copied() else {
             let mut candidates: Vec<String> = self.resource_types.keys().cloned().collect();
             candidates.extend(["params", "stack", "aws"].map(String::from));
@@ -196,31 +207,24 @@ impl Loader<'_> {
             );
             return None;
         };
-        match place {
-            Place::StackTags => {
-                self.error(
-                    pos,
-                    format!("`{written}` cannot be used in the stack's `tags`"),
-                    Some("stack tags apply to every resource, so they cannot depend on one; put it in a resource's own `tags`".into()),
-                );
-                return None;
-            }
-            Place::Resource(me) if *me == address => {
+        if let Place::Resource(me) = place {
+            if *me == address {
                 self.error(
                     pos,
                     format!("resource `{address}` references itself in `{written}`"),
-                    Some("a resource cannot use its own attributes; use the value itself or a param".into()),
+                    Some(
+                        "a resource cannot use its own attributes; use the value itself or a param"
+                            .into(),
+                    ),
                 );
                 return None;
             }
-            _ => {}
         }
         if let Some(schema) = schema {
             if !schema.has_attr(attr) {
                 let names = schema.attr_names();
-                let help = hint(attr, names.iter().copied()).unwrap_or_else(|| {
-                    format!("{} has {}", schema.type_name, list_names(&names))
-                });
+                let help = hint(attr, names.iter().copied())
+                    .unwrap_or_else(|| format!("{} has {}", schema.type_name, list_names(&names)));
                 self.error(
                     pos,
                     format!(

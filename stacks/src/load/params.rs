@@ -54,11 +54,27 @@ pub(crate) struct ParamDecl {
     ty: ParamType,
     default: Option<(Value, Pos)>,
     allowed: Vec<Value>,
+    /// The declaration had an error (reported): it has no value, and saying so again, or
+    /// calling references to it unknown, would only repeat that error.
+    broken: bool,
+}
+
+impl ParamDecl {
+    fn broken(key: &Key) -> ParamDecl {
+        ParamDecl {
+            name: key.name.clone(),
+            key: key.pos,
+            ty: ParamType::String,
+            default: None,
+            allowed: Vec::new(),
+            broken: true,
+        }
+    }
 }
 
 /// Where a param's value came from, for pointing at it.
 enum Origin {
-    Default(Pos),
+    Default,
     File(SourceFile, Pos),
     Var(String),
 }
@@ -75,16 +91,15 @@ impl Loader<'_> {
                         "a param name starts with a letter or `_` and has only letters, digits and `_`, at most 63 characters (`{PARAM_NAME_RULE}`)"
                     )),
                 );
+                decls.push(ParamDecl::broken(key));
                 continue;
             }
-            if let Some(decl) = self.declare_param(key, value) {
-                decls.push(decl);
-            }
+            decls.push(self.declare_param(key, value));
         }
         decls
     }
 
-    fn declare_param(&mut self, key: &Key, node: &Node) -> Option<ParamDecl> {
+    fn declare_param(&mut self, key: &Key, node: &Node) -> ParamDecl {
         let name = &key.name;
         let entries = match &node.kind {
             NodeKind::Map(entries) => entries.as_slice(),
@@ -98,7 +113,7 @@ impl Loader<'_> {
                         node.scalar_text().unwrap_or_else(|| "VALUE".into())
                     )),
                 );
-                return None;
+                return ParamDecl::broken(key);
             }
         };
         let fields = self.fields(entries, PARAM_KEYS, &format!("in param `{name}`"));
@@ -123,7 +138,7 @@ impl Loader<'_> {
                         format!("unknown type {} for param `{name}`", n.describe()),
                         Some(help),
                     );
-                    return None;
+                    return ParamDecl::broken(key);
                 }
             },
             // No type: the default's kind, else a string.
@@ -166,7 +181,10 @@ impl Loader<'_> {
                     allowed_ok = false;
                     self.error(
                         n.pos,
-                        format!("`allowed` of param `{name}` must be a list, not {}", n.describe()),
+                        format!(
+                            "`allowed` of param `{name}` must be a list, not {}",
+                            n.describe()
+                        ),
                         Some("write `allowed: [a, b]`".into()),
                     );
                 }
@@ -174,32 +192,39 @@ impl Loader<'_> {
         }
 
         let mut default = None;
+        let mut broken = false;
         if let Some(n) = default_node {
             match value_from_node(ty, n) {
                 Ok(v) => default = Some((v, n.pos)),
-                Err(got) => self.error(
-                    n.pos,
-                    format!(
-                        "default of param `{name}` must be {}, not {got}",
-                        ty.describe()
-                    ),
-                    None,
-                ),
+                Err(got) => {
+                    broken = true;
+                    self.error(
+                        n.pos,
+                        format!(
+                            "default of param `{name}` must be {}, not {got}",
+                            ty.describe()
+                        ),
+                        None,
+                    );
+                }
             }
         }
-        let decl = ParamDecl {
+        let mut decl = ParamDecl {
             name: name.clone(),
             key: key.pos,
             ty,
             default,
             allowed: if allowed_ok { allowed } else { Vec::new() },
+            broken,
         };
         if let Some((value, pos)) = &decl.default {
             if let Some(d) = not_allowed(&decl, value) {
-                self.push(self.file.error(*pos, d.message).help(d.help.unwrap_or_default()));
+                let help = d.help.unwrap_or_default();
+                self.push(self.file.error(*pos, d.message).help(help));
+                decl.broken = true;
             }
         }
-        Some(decl)
+        decl
     }
 
     /// Final values of every param: defaults, then var files, then `--var`s.
@@ -210,8 +235,8 @@ impl Loader<'_> {
     ) -> BTreeMap<String, Value> {
         let mut chosen: BTreeMap<String, (Value, Origin)> = BTreeMap::new();
         for decl in decls {
-            if let Some((value, pos)) = &decl.default {
-                chosen.insert(decl.name.clone(), (value.clone(), Origin::Default(*pos)));
+            if let Some((value, _)) = &decl.default {
+                chosen.insert(decl.name.clone(), (value.clone(), Origin::Default));
             }
         }
         let names: Vec<&str> = decls.iter().map(|d| d.name.as_str()).collect();
@@ -233,7 +258,7 @@ impl Loader<'_> {
             let root = match yaml::parse(&file) {
                 Ok(root) => root,
                 Err(d) => {
-                    self.push(d);
+                    self.push(*d);
                     continue;
                 }
             };
@@ -244,7 +269,10 @@ impl Loader<'_> {
                     self.push(
                         file.error(
                             root.pos,
-                            format!("a var file must be a mapping of param names to values, not {}", root.describe()),
+                            format!(
+                                "a var file must be a mapping of param names to values, not {}",
+                                root.describe()
+                            ),
                         )
                         .help("write one `NAME: VALUE` per line"),
                     );
@@ -268,11 +296,7 @@ impl Loader<'_> {
                     }
                     Err(got) => self.push(file.error(
                         node.pos,
-                        format!(
-                            "param `{}` is {}, not {got}",
-                            decl.name,
-                            decl.ty.describe()
-                        ),
+                        format!("param `{}` is {}, not {got}", decl.name, decl.ty.describe()),
                     )),
                 }
             }
@@ -310,6 +334,9 @@ impl Loader<'_> {
 
         let mut values = BTreeMap::new();
         for decl in decls {
+            if decl.broken {
+                continue;
+            }
             let Some((value, origin)) = chosen.remove(&decl.name) else {
                 self.error(
                     decl.key.with_len(decl.name.chars().count()),
@@ -322,7 +349,7 @@ impl Loader<'_> {
                 continue;
             };
             // A default was checked where it was declared.
-            if !matches!(origin, Origin::Default(_)) {
+            if !matches!(origin, Origin::Default) {
                 if let Some(d) = not_allowed(decl, &value) {
                     let help = d.help.clone().unwrap_or_default();
                     let d = match origin {
@@ -330,7 +357,7 @@ impl Loader<'_> {
                         Origin::Var(raw) => {
                             Diagnostic::new(format!("{} (in `--var {raw}`)", d.message)).help(help)
                         }
-                        Origin::Default(_) => d,
+                        Origin::Default => d,
                     };
                     self.push(d);
                     continue;
@@ -388,7 +415,10 @@ fn not_allowed(decl: &ParamDecl, value: &Value) -> Option<Diagnostic> {
             "`{first_text}` is not an allowed value of param `{}`",
             decl.name
         ))
-        .help(format!("{suggestion}allowed values: {}", list_names(&shown))),
+        .help(format!(
+            "{suggestion}allowed values: {}",
+            list_names(&shown)
+        )),
     )
 }
 
@@ -468,14 +498,23 @@ mod tests {
 
     #[test]
     fn var_text_is_read_by_the_declared_type() {
-        assert_eq!(value_from_text(ParamType::Number, "256"), Ok(Value::int(256)));
+        assert_eq!(
+            value_from_text(ParamType::Number, "256"),
+            Ok(Value::int(256))
+        );
         assert!(value_from_text(ParamType::Number, "abc").is_err());
-        assert_eq!(value_from_text(ParamType::Bool, "true"), Ok(Value::Bool(true)));
+        assert_eq!(
+            value_from_text(ParamType::Bool, "true"),
+            Ok(Value::Bool(true))
+        );
         assert!(value_from_text(ParamType::Bool, "yes").is_err());
         let list = Value::List(vec![Value::str("a"), Value::str("b")]);
         assert_eq!(value_from_text(ParamType::List, "a, b"), Ok(list.clone()));
         assert_eq!(value_from_text(ParamType::List, "[a, b]"), Ok(list));
-        assert_eq!(value_from_text(ParamType::List, ""), Ok(Value::List(vec![])));
+        assert_eq!(
+            value_from_text(ParamType::List, ""),
+            Ok(Value::List(vec![]))
+        );
         assert!(value_from_text(ParamType::List, "[a, [b]]").is_err());
         assert!(value_from_text(ParamType::List, "[a, ").is_err());
         assert_eq!(

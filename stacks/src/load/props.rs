@@ -1,0 +1,305 @@
+//! Checking property values against a type's schema while turning them into [`Expr`]s.
+//!
+//! Literal values are checked all the way down (list items, mapping values, nested object
+//! fields). A value that holds a reference is known only at plan time, so only the structure
+//! around it is checked; a reference standing for a whole value is accepted as any kind.
+
+use std::collections::BTreeMap;
+
+use crate::expr::Expr;
+use crate::schema::{Kind, Prop};
+use crate::suggest::hint;
+use crate::value::Value;
+use crate::yaml::{Key, Node, NodeKind, Pos};
+
+use super::exprs::{list_expr, map_expr, plain_text, Place};
+use super::{list_names, Loader};
+
+/// Whose properties are being checked: the type (for messages) and where the values are
+/// written (for what they may reference).
+pub(crate) struct Owner<'a> {
+    pub type_name: &'a str,
+    pub place: &'a Place<'a>,
+}
+
+impl Loader<'_> {
+    /// The given fields of a mapping checked against `props`: unknown keys and missing
+    /// required ones are reported (a missing one at `missing_at`). `prefix` is the path of
+    /// the mapping (`""` for a resource's `properties`, `redrive_policy.` below it). A field
+    /// set to null counts as not given.
+    pub(crate) fn check_fields(
+        &mut self,
+        entries: &[(Key, Node)],
+        props: &[Prop],
+        prefix: &str,
+        missing_at: Pos,
+        owner: &Owner,
+    ) -> Option<BTreeMap<String, Expr>> {
+        let mut out = BTreeMap::new();
+        let mut ok = true;
+        for (key, node) in entries {
+            let Some(prop) = props.iter().find(|p| p.name == key.name) else {
+                let names: Vec<&str> = props.iter().map(|p| p.name).collect();
+                let help = hint(&key.name, names.iter().copied())
+                    .unwrap_or_else(|| format!("{} takes {}", owner.type_name, list_names(&names)));
+                self.error(
+                    key.pos,
+                    format!(
+                        "unknown property `{prefix}{}` on {}",
+                        key.name, owner.type_name
+                    ),
+                    Some(help),
+                );
+                ok = false;
+                continue;
+            };
+            if node.is_null() {
+                continue;
+            }
+            let path = format!("{prefix}{}", key.name);
+            match self.check_value(node, &prop.kind, prop.allowed, &path, key.pos, owner) {
+                Some(expr) => {
+                    out.insert(key.name.clone(), expr);
+                }
+                None => ok = false,
+            }
+        }
+        for prop in props.iter().filter(|p| p.required) {
+            let given = entries
+                .iter()
+                .any(|(k, v)| k.name == prop.name && !v.is_null());
+            if !given {
+                let help = if prefix.is_empty() {
+                    format!("add `{}:` under `properties:`", prop.name)
+                } else {
+                    format!("add `{}:` to `{}`", prop.name, prefix.trim_end_matches('.'))
+                };
+                self.error(
+                    missing_at,
+                    format!(
+                        "missing required property `{prefix}{}` on {}",
+                        prop.name, owner.type_name
+                    ),
+                    Some(help),
+                );
+                ok = false;
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// One value checked against `kind`. `key_pos` is where the value's key is written, for
+    /// errors about the value as a whole (a nested mapping's missing field).
+    pub(crate) fn check_value(
+        &mut self,
+        node: &Node,
+        kind: &Kind,
+        allowed: &[&str],
+        path: &str,
+        key_pos: Pos,
+        owner: &Owner,
+    ) -> Option<Expr> {
+        if let NodeKind::Str(s) = &node.kind {
+            if crate::interp::has_dollar_brace(s) {
+                let expr = self.string_expr(node, s, owner.place)?;
+                return match expr {
+                    Expr::Value { value } => {
+                        self.check_known(node, value, kind, allowed, path, owner, s)
+                    }
+                    Expr::Concat { .. } if !matches!(kind, Kind::String | Kind::Any) => {
+                        self.kind_error(
+                            node,
+                            kind,
+                            path,
+                            owner,
+                            "got a string built from `${...}`",
+                        );
+                        None
+                    }
+                    other => Some(other),
+                };
+            }
+        }
+        match (kind, &node.kind) {
+            (Kind::Any, _) => self.any_expr(node, owner.place),
+            (Kind::Document, NodeKind::Map(_) | NodeKind::List(_)) => {
+                self.any_expr(node, owner.place)
+            }
+            (Kind::String, NodeKind::Str(_) | NodeKind::Number { .. } | NodeKind::Bool(_)) => {
+                let text = node.scalar_text().unwrap_or_default();
+                self.check_allowed(node.pos, &text, allowed, path, owner)?;
+                Some(Expr::value(text))
+            }
+            (Kind::Number, NodeKind::Number { number, .. }) => Some(Expr::Value {
+                value: Value::Number(number.clone()),
+            }),
+            (Kind::Integer, NodeKind::Number { number, .. })
+                if number.is_i64() || number.is_u64() =>
+            {
+                Some(Expr::Value {
+                    value: Value::Number(number.clone()),
+                })
+            }
+            (Kind::Bool, NodeKind::Bool(b)) => Some(Expr::value(*b)),
+            (Kind::List(item_kind), NodeKind::List(items)) => {
+                let checked: Vec<Option<Expr>> = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        let item_path = format!("{path}[{i}]");
+                        self.check_value(item, item_kind, allowed, &item_path, item.pos, owner)
+                    })
+                    .collect();
+                checked
+                    .into_iter()
+                    .collect::<Option<Vec<_>>>()
+                    .map(list_expr)
+            }
+            (Kind::Map(value_kind), NodeKind::Map(entries)) => {
+                let mut out = BTreeMap::new();
+                let mut ok = true;
+                for (key, value) in entries {
+                    let value_path = format!("{path}.{}", key.name);
+                    match self.check_value(value, value_kind, &[], &value_path, key.pos, owner) {
+                        Some(expr) => {
+                            out.insert(key.name.clone(), expr);
+                        }
+                        None => ok = false,
+                    }
+                }
+                ok.then(|| map_expr(out))
+            }
+            (Kind::Object(props), NodeKind::Map(entries)) => {
+                let fields =
+                    self.check_fields(entries, props, &format!("{path}."), key_pos, owner)?;
+                Some(map_expr(fields))
+            }
+            _ => {
+                self.kind_error(node, kind, path, owner, &format!("got {}", node.describe()));
+                None
+            }
+        }
+    }
+
+    /// A value already known while loading (a param) checked against `kind`; strings are
+    /// made from numbers and booleans for string properties.
+    #[allow(clippy::too_many_arguments)]
+    fn check_known(
+        &mut self,
+        node: &Node,
+        value: Value,
+        kind: &Kind,
+        allowed: &[&str],
+        path: &str,
+        owner: &Owner,
+        written: &str,
+    ) -> Option<Expr> {
+        match fit(value, kind) {
+            Ok(value) => {
+                if let Value::String(text) = &value {
+                    self.check_allowed(node.pos, text, allowed, path, owner)?;
+                }
+                Some(Expr::Value { value })
+            }
+            Err(found) => {
+                self.kind_error(
+                    node,
+                    kind,
+                    path,
+                    owner,
+                    &format!("but `{written}` is {found}"),
+                );
+                None
+            }
+        }
+    }
+
+    fn check_allowed(
+        &mut self,
+        pos: Pos,
+        text: &str,
+        allowed: &[&str],
+        path: &str,
+        owner: &Owner,
+    ) -> Option<()> {
+        if allowed.is_empty() || allowed.contains(&text) {
+            return Some(());
+        }
+        let suggestion = hint(text, allowed.iter().copied())
+            .map(|h| format!("{h} "))
+            .unwrap_or_default();
+        self.error(
+            pos,
+            format!(
+                "`{text}` is not an allowed value of property `{path}` on {}",
+                owner.type_name
+            ),
+            Some(format!(
+                "{suggestion}allowed values: {}",
+                list_names(allowed)
+            )),
+        );
+        None
+    }
+
+    /// `got` ends the sentence: "got a list", "but `${params.x}` is the string `a`".
+    fn kind_error(&mut self, node: &Node, kind: &Kind, path: &str, owner: &Owner, got: &str) {
+        let help = match (kind, &node.kind) {
+            (Kind::Number | Kind::Integer, NodeKind::Str(s)) if s.trim().parse::<f64>().is_ok() => {
+                Some("remove the quotes to write a number".to_string())
+            }
+            (Kind::Bool, NodeKind::Str(s)) if s == "true" || s == "false" => {
+                Some("remove the quotes to write a boolean".to_string())
+            }
+            (Kind::Integer, NodeKind::Number { .. }) => Some("write a whole number".to_string()),
+            (Kind::List(_), _) => Some(format!(
+                "write a list, e.g. `[{}]`",
+                node.scalar_text().unwrap_or_default()
+            )),
+            _ => None,
+        };
+        self.error(
+            node.pos,
+            format!(
+                "property `{path}` on {} expects {}, {got}",
+                owner.type_name,
+                kind.describe()
+            ),
+            help,
+        );
+    }
+}
+
+/// `value` as `kind`, or what it is instead.
+fn fit(value: Value, kind: &Kind) -> Result<Value, String> {
+    let describe = |v: &Value| format!("{} `{}`", article(v.kind_name()), plain_text(v));
+    match (kind, value) {
+        (Kind::Any, v) => Ok(v),
+        (Kind::String, Value::String(s)) => Ok(Value::String(s)),
+        (Kind::String, v @ (Value::Number(_) | Value::Bool(_))) => {
+            Ok(Value::String(plain_text(&v)))
+        }
+        (Kind::Number, v @ Value::Number(_)) => Ok(v),
+        (Kind::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(Value::Number(n)),
+        (Kind::Bool, v @ Value::Bool(_)) => Ok(v),
+        (Kind::List(item), Value::List(items)) => items
+            .into_iter()
+            .map(|i| fit(i, item))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::List),
+        (Kind::Document | Kind::Map(_) | Kind::Object(_), Value::Map(m)) => Ok(Value::Map(m)),
+        (Kind::Document, v @ Value::List(_)) => Ok(v),
+        (_, v) => Err(describe(&v)),
+    }
+}
+
+fn article(kind_name: &str) -> &'static str {
+    match kind_name {
+        "list" => "a list",
+        "mapping" => "a mapping",
+        "number" => "the number",
+        "bool" => "the boolean",
+        "null" => "null",
+        _ => "the string",
+    }
+}

@@ -1,0 +1,518 @@
+//! `resources:`: names, types, properties checked against the catalog, then filled with
+//! defaults, physical names, tags and sensitive markers; `depends_on`, `lifecycle`, and
+//! dependency cycles.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use indexmap::IndexMap;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use crate::expr::Expr;
+use crate::model::{Lifecycle, ResourceDecl, SourcePos};
+use crate::names::{is_resource_name, physical_name, RESOURCE_NAME_RULE};
+use crate::schema::TypeSchema;
+use crate::suggest::hint;
+use crate::value::Value;
+use crate::yaml::{Key, Node, NodeKind, Pos};
+
+use super::exprs::{Edge, Place};
+use super::props::Owner;
+use super::{list_names, Loader, ADDRESS_TAG, STACK_TAG};
+
+const RESOURCE_KEYS: &[&str] = &["type", "properties", "depends_on", "lifecycle"];
+const LIFECYCLE_KEYS: &[&str] = &["prevent_destroy", "create_before_destroy", "ignore_changes"];
+
+/// What a resource's declaration says before its properties are read.
+struct Declared<'n> {
+    key: &'n Key,
+    entries: &'n [(Key, Node)],
+}
+
+/// One resource read: where it depends on others, and its declaration when it had no error
+/// (cycles are looked for either way).
+struct Read {
+    address: String,
+    key: Pos,
+    edges: Vec<Edge>,
+    decl: Option<ResourceDecl>,
+}
+
+impl<'c> Loader<'c> {
+    pub(crate) fn resources(
+        &mut self,
+        node: &Node,
+        stack_tags: &BTreeMap<String, String>,
+    ) -> IndexMap<String, ResourceDecl> {
+        let entries = self.mapping(node, "`resources`");
+        // First every name and type, so references can be checked in any order.
+        let mut declared = Vec::new();
+        for (key, value) in entries {
+            if !is_resource_name(&key.name) {
+                self.error(
+                    key.pos,
+                    format!("invalid resource name `{}`", key.name),
+                    Some(format!(
+                        "a resource name starts with a lowercase letter and has only lowercase letters, digits and `_`, at most 63 characters (`{RESOURCE_NAME_RULE}`)"
+                    )),
+                );
+            }
+            let (entries, schema) = match &value.kind {
+                NodeKind::Map(entries) => (entries.as_slice(), self.resource_type(key, entries)),
+                _ => {
+                    self.error(
+                        value.pos,
+                        format!(
+                            "resource `{}` must be a mapping with `type:` and `properties:`, not {}",
+                            key.name,
+                            value.describe()
+                        ),
+                        Some("write `NAME: { type: TYPE, properties: { ... } }`".into()),
+                    );
+                    (&[][..], None)
+                }
+            };
+            self.resource_types.insert(key.name.clone(), schema);
+            declared.push(Declared { key, entries });
+        }
+
+        let read: Vec<Read> = declared
+            .iter()
+            .map(|d| self.resource(d, stack_tags))
+            .collect();
+        self.check_cycles(&read);
+        read.into_iter()
+            .filter_map(|r| r.decl)
+            .map(|decl| (decl.address.clone(), decl))
+            .collect()
+    }
+
+    /// The schema named by a resource's `type:`, reporting a missing or unknown type.
+    fn resource_type(&mut self, key: &Key, entries: &[(Key, Node)]) -> Option<&'c TypeSchema> {
+        let catalog = self.catalog;
+        let Some((_, type_node)) = entries.iter().find(|(k, _)| k.name == "type") else {
+            self.error(
+                key.pos,
+                format!("resource `{}` has no `type:`", key.name),
+                Some("add `type: TYPE`, e.g. `type: aws.sqs.queue`".into()),
+            );
+            return None;
+        };
+        let type_name = self.text(type_node, &format!("`type` of resource `{}`", key.name))?;
+        match catalog.get(&type_name) {
+            Some(schema) => Some(schema),
+            None => {
+                let help = hint(&type_name, catalog.type_names()).unwrap_or_else(|| {
+                    "run `strata schema` to see every resource type".to_string()
+                });
+                self.error(
+                    type_node.pos,
+                    format!("unknown resource type `{type_name}`"),
+                    Some(help),
+                );
+                None
+            }
+        }
+    }
+
+    fn resource(&mut self, declared: &Declared<'_>, stack_tags: &BTreeMap<String, String>) -> Read {
+        let key = declared.key;
+        let address = key.name.as_str();
+        let fields = self.fields(
+            declared.entries,
+            RESOURCE_KEYS,
+            &format!("in resource `{address}`"),
+        );
+        let schema = self.resource_types.get(address).copied().flatten();
+        let place = Place::Resource(address);
+        self.edges.clear();
+
+        // Properties: checked against the schema when the type is known; otherwise only their
+        // references are checked.
+        let properties_field = fields.get("properties");
+        let prop_entries: &[(Key, Node)] = match properties_field {
+            Some((_, node)) => self.mapping(node, &format!("`properties` of resource `{address}`")),
+            None => &[],
+        };
+        let properties = match schema {
+            Some(schema) => {
+                let missing_at = properties_field
+                    .map(|(k, _)| k.pos)
+                    .or_else(|| fields.get("type").map(|(k, _)| k.pos))
+                    .unwrap_or(key.pos);
+                let owner = Owner {
+                    type_name: schema.type_name,
+                    place: &place,
+                };
+                self.check_fields(prop_entries, &schema.props, "", missing_at, &owner)
+            }
+            None => {
+                // Still report unknown references, though the resource itself is in error.
+                for (_, v) in prop_entries {
+                    let _ = self.any_expr(v, &place);
+                }
+                None
+            }
+        };
+
+        let depends_on = match fields.node("depends_on") {
+            Some(node) => self.depends_on(address, node),
+            None => Vec::new(),
+        };
+        let lifecycle = match fields.node("lifecycle") {
+            Some(node) => self.lifecycle(address, node, schema),
+            None => Lifecycle::default(),
+        };
+        let edges = std::mem::take(&mut self.edges);
+
+        let tags_node = prop_entries
+            .iter()
+            .find(|(k, v)| k.name == "tags" && !v.is_null())
+            .map(|(_, v)| v);
+        let decl = match (schema, properties) {
+            (Some(schema), Some(mut properties)) => self
+                .fill(schema, address, &mut properties, stack_tags, tags_node)
+                .map(|()| ResourceDecl {
+                    address: address.to_string(),
+                    type_name: schema.type_name.to_string(),
+                    properties,
+                    depends_on,
+                    lifecycle,
+                    pos: SourcePos {
+                        file: self.file.path.clone(),
+                        line: key.pos.line,
+                        column: key.pos.column,
+                    },
+                }),
+            _ => None,
+        };
+        Read {
+            address: address.to_string(),
+            key: key.pos,
+            edges,
+            decl,
+        }
+    }
+
+    /// Defaults, the physical name, tags, and sensitive markers.
+    fn fill(
+        &mut self,
+        schema: &TypeSchema,
+        address: &str,
+        properties: &mut BTreeMap<String, Expr>,
+        stack_tags: &BTreeMap<String, String>,
+        tags_node: Option<&Node>,
+    ) -> Option<()> {
+        for prop in &schema.props {
+            if let Some(default) = &prop.default {
+                properties
+                    .entry(prop.name.to_string())
+                    .or_insert_with(|| Expr::Value {
+                        value: default.clone(),
+                    });
+            }
+        }
+        if let Some(rule) = &schema.name_rule {
+            if !properties.contains_key(rule.prop) {
+                let suffix = rule.suffix_when.is_some_and(|(flag, _)| {
+                    properties.get(flag)
+                        == Some(&Expr::Value {
+                            value: Value::Bool(true),
+                        })
+                });
+                let name = physical_name(&self.stack_name, address, rule, suffix);
+                properties.insert(rule.prop.to_string(), Expr::value(name));
+            }
+        }
+        if schema.taggable {
+            let mut tags: BTreeMap<String, Expr> = stack_tags
+                .iter()
+                .map(|(k, v)| (k.clone(), Expr::value(v.as_str())))
+                .collect();
+            match properties.remove("tags") {
+                None => {}
+                Some(Expr::Value {
+                    value: Value::Map(own),
+                }) => tags.extend(own.into_iter().map(|(k, v)| (k, Expr::Value { value: v }))),
+                Some(Expr::Map { entries }) => tags.extend(entries),
+                Some(_) => {
+                    if let Some(node) = tags_node {
+                        self.error(
+                            node.pos,
+                            format!("`tags` of resource `{address}` must be written as a mapping"),
+                            Some("they are merged with the stack's tags; write `tags: { NAME: VALUE }`".into()),
+                        );
+                    }
+                    return None;
+                }
+            }
+            tags.insert(STACK_TAG.to_string(), Expr::value(self.stack_name.as_str()));
+            tags.insert(ADDRESS_TAG.to_string(), Expr::value(address));
+            properties.insert("tags".to_string(), Expr::Map { entries: tags });
+        }
+        for prop in schema.props.iter().filter(|p| p.sensitive) {
+            if let Some(expr) = properties.remove(prop.name) {
+                let wrapped = match expr {
+                    already @ Expr::Sensitive { .. } => already,
+                    other => Expr::Sensitive {
+                        inner: Box::new(other),
+                    },
+                };
+                properties.insert(prop.name.to_string(), wrapped);
+            }
+        }
+        Some(())
+    }
+
+    fn depends_on(&mut self, address: &str, node: &Node) -> Vec<String> {
+        let items: &[Node] = match &node.kind {
+            NodeKind::List(items) => items,
+            NodeKind::Null => &[],
+            _ => {
+                self.error(
+                    node.pos,
+                    format!(
+                        "`depends_on` of resource `{address}` must be a list of resource names, not {}",
+                        node.describe()
+                    ),
+                    Some(format!(
+                        "write `depends_on: [{}]`",
+                        node.scalar_text().unwrap_or_else(|| "NAME".into())
+                    )),
+                );
+                &[]
+            }
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Some(name) = item.as_str() else {
+                self.error(
+                    item.pos,
+                    format!("`depends_on` lists resource names, not {}", item.describe()),
+                    None,
+                );
+                continue;
+            };
+            if name == address {
+                self.error(
+                    item.pos,
+                    format!("resource `{address}` depends on itself"),
+                    Some("remove it from `depends_on`".into()),
+                );
+                continue;
+            }
+            if !self.resource_types.contains_key(name) {
+                let names: Vec<&String> = self.resource_types.keys().collect();
+                let help = hint(name, names.iter().map(|s| s.as_str()))
+                    .unwrap_or_else(|| format!("the stack's resources are {}", list_names(&names)));
+                self.error(
+                    item.pos,
+                    format!("`depends_on` names unknown resource `{name}`"),
+                    Some(help),
+                );
+                continue;
+            }
+            self.edges.push(Edge {
+                to: name.to_string(),
+                pos: item.pos,
+                via: "`depends_on`".to_string(),
+            });
+            if !out.iter().any(|o| o == name) {
+                out.push(name.to_string());
+            }
+        }
+        out
+    }
+
+    fn lifecycle(&mut self, address: &str, node: &Node, schema: Option<&TypeSchema>) -> Lifecycle {
+        let mut lifecycle = Lifecycle::default();
+        let entries = self.mapping(node, &format!("`lifecycle` of resource `{address}`"));
+        let fields = self.fields(
+            entries,
+            LIFECYCLE_KEYS,
+            &format!("in `lifecycle` of resource `{address}`"),
+        );
+        if let Some(n) = fields.node("prevent_destroy") {
+            lifecycle.prevent_destroy = self.boolean(n, "`prevent_destroy`").unwrap_or(false);
+        }
+        if let Some(n) = fields.node("create_before_destroy") {
+            lifecycle.create_before_destroy =
+                self.boolean(n, "`create_before_destroy`").unwrap_or(false);
+        }
+        if let Some(n) = fields.node("ignore_changes") {
+            let items: &[Node] = match &n.kind {
+                NodeKind::List(items) => items,
+                NodeKind::Null => &[],
+                _ => {
+                    self.error(
+                        n.pos,
+                        format!(
+                            "`ignore_changes` must be a list of property names, not {}",
+                            n.describe()
+                        ),
+                        Some(format!(
+                            "write `ignore_changes: [{}]`",
+                            n.scalar_text().unwrap_or_else(|| "tags".into())
+                        )),
+                    );
+                    &[]
+                }
+            };
+            for item in items {
+                let Some(name) = item.as_str() else {
+                    self.error(
+                        item.pos,
+                        format!(
+                            "`ignore_changes` lists property names, not {}",
+                            item.describe()
+                        ),
+                        None,
+                    );
+                    continue;
+                };
+                if let Some(schema) = schema {
+                    if schema.prop(name).is_none() {
+                        let names: Vec<&str> = schema.props.iter().map(|p| p.name).collect();
+                        let help = hint(name, names.iter().copied()).unwrap_or_else(|| {
+                            format!("{} takes {}", schema.type_name, list_names(&names))
+                        });
+                        self.error(
+                            item.pos,
+                            format!(
+                                "`ignore_changes` names `{name}`, which is not a property of {}",
+                                schema.type_name
+                            ),
+                            Some(help),
+                        );
+                        continue;
+                    }
+                }
+                lifecycle.ignore_changes.push(name.to_string());
+            }
+        }
+        lifecycle
+    }
+
+    /// Reports every dependency cycle once, naming its resources in order from the one
+    /// declared first, and pointing at that one's declaration.
+    fn check_cycles(&mut self, read: &[Read]) {
+        let mut graph: DiGraph<usize, ()> = DiGraph::new();
+        let index: BTreeMap<&str, NodeIndex> = read
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.address.as_str(), graph.add_node(i)))
+            .collect();
+        for r in read {
+            let Some(&from) = index.get(r.address.as_str()) else {
+                continue;
+            };
+            for edge in &r.edges {
+                if let Some(&to) = index.get(edge.to.as_str()) {
+                    if from != to {
+                        graph.update_edge(from, to, ());
+                    }
+                }
+            }
+        }
+        let mut cycles: Vec<Vec<usize>> = petgraph::algo::tarjan_scc(&graph)
+            .into_iter()
+            .filter(|scc| scc.len() > 1)
+            .filter_map(|scc| {
+                let members: BTreeSet<usize> = scc
+                    .iter()
+                    .filter_map(|n| graph.node_weight(*n).copied())
+                    .collect();
+                cycle_from(read, &members)
+            })
+            .collect();
+        cycles.sort();
+        for cycle in cycles {
+            let names: Vec<&str> = cycle
+                .iter()
+                .filter_map(|&i| read.get(i).map(|r| r.address.as_str()))
+                .collect();
+            let Some(first) = cycle.first().and_then(|&i| read.get(i)) else {
+                continue;
+            };
+            let mut text = names.join(" -> ");
+            text.push_str(" -> ");
+            text.push_str(names.first().copied().unwrap_or_default());
+            let mut d = self
+                .file
+                .error(first.key.with_len(first.address.chars().count()), format!("dependency cycle: {text}"))
+                .help("remove one of these references or `depends_on` entries; strata must create each resource after the ones it uses");
+            for (i, from) in names.iter().enumerate() {
+                let to = names
+                    .get(i + 1)
+                    .or(names.first())
+                    .copied()
+                    .unwrap_or_default();
+                let how = read
+                    .iter()
+                    .find(|r| r.address == *from)
+                    .and_then(|r| r.edges.iter().find(|e| e.to == to))
+                    .map(|e| {
+                        format!(
+                            "`{from}` uses `{to}` through {} at {}:{}:{}",
+                            e.via,
+                            self.file.path.display(),
+                            e.pos.line,
+                            e.pos.column
+                        )
+                    });
+                if let Some(how) = how {
+                    d = d.note(how);
+                }
+            }
+            self.push(d);
+        }
+    }
+}
+
+/// A cycle through `members` (one strongly connected component), starting at the member
+/// declared first and following the shortest path back to it.
+fn cycle_from(read: &[Read], members: &BTreeSet<usize>) -> Option<Vec<usize>> {
+    let start = *members.first()?;
+    let by_name: BTreeMap<&str, usize> = read
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.address.as_str(), i))
+        .collect();
+    let successors = |i: usize| -> Vec<usize> {
+        let mut next: Vec<usize> = read
+            .get(i)
+            .map(|r| {
+                r.edges
+                    .iter()
+                    .filter_map(|e| by_name.get(e.to.as_str()).copied())
+                    .filter(|j| members.contains(j))
+                    .collect()
+            })
+            .unwrap_or_default();
+        next.sort_unstable();
+        next.dedup();
+        next
+    };
+    // Breadth-first from `start` until an edge leads back to it.
+    let mut parent: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut queue = VecDeque::from([start]);
+    let mut seen = BTreeSet::from([start]);
+    while let Some(current) = queue.pop_front() {
+        for next in successors(current) {
+            if next == start {
+                let mut path = vec![current];
+                let mut at = current;
+                while let Some(&p) = parent.get(&at) {
+                    path.push(p);
+                    at = p;
+                }
+                path.reverse();
+                return Some(path);
+            }
+            if seen.insert(next) {
+                parent.insert(next, current);
+                queue.push_back(next);
+            }
+        }
+    }
+    None
+}
