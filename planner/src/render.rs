@@ -161,18 +161,152 @@ fn write_change(out: &mut String, key: &str, old: &Value, new: &Value, forces: &
     }
 }
 
-/// Documents, mappings and multi-line strings are shown as pretty text for a line diff.
-/// Unknown and sensitive values never are.
+/// Documents, mappings and multi-line strings are shown as indented, YAML-like text, for
+/// reading and for a line diff. Unknown and sensitive nodes print by name, so the text never
+/// holds a secret.
 fn multiline(value: &Value) -> Option<String> {
-    if value.has_unknown() || value.has_sensitive() {
-        return None;
-    }
     match value {
-        Value::Map(m) if !m.is_empty() => serde_json::to_string_pretty(&value.to_json()).ok(),
-        Value::List(items) if items.iter().any(|i| matches!(i, Value::Map(_))) => {
-            serde_json::to_string_pretty(&value.to_json()).ok()
+        Value::Map(m) if !m.is_empty() => Some(pretty(value, 0)),
+        Value::List(items)
+            if items
+                .iter()
+                .any(|i| matches!(i, Value::Map(_) | Value::List(_))) =>
+        {
+            Some(pretty(value, 0))
         }
         Value::String(s) if s.contains('\n') => Some(s.clone()),
         _ => None,
+    }
+}
+
+fn pretty(value: &Value, indent: usize) -> String {
+    let pad = "  ".repeat(indent);
+    let mut out = String::new();
+    match value {
+        Value::Map(map) => {
+            for (k, v) in map {
+                match v {
+                    Value::Map(m) if !m.is_empty() => {
+                        let _ = writeln!(out, "{pad}{k}:");
+                        out.push_str(&pretty(v, indent + 1));
+                    }
+                    Value::List(items) if !items.is_empty() => {
+                        let _ = writeln!(out, "{pad}{k}:");
+                        out.push_str(&pretty(v, indent + 1));
+                    }
+                    other => {
+                        let _ = writeln!(out, "{pad}{k}: {}", other.render());
+                    }
+                }
+            }
+        }
+        Value::List(items) => {
+            for item in items {
+                match item {
+                    Value::Map(m) if !m.is_empty() => {
+                        let inner = pretty(item, indent + 1);
+                        let trimmed = inner.trim_start();
+                        let _ = write!(out, "{pad}- {trimmed}");
+                    }
+                    other => {
+                        let _ = writeln!(out, "{pad}- {}", other.render());
+                    }
+                }
+            }
+        }
+        other => {
+            let _ = writeln!(out, "{pad}{}", other.render());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::plan::{Plan, ResourceChange, PLAN_FORMAT_VERSION};
+
+    fn map(pairs: &[(&str, Value)]) -> Map {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+
+    fn change(address: &str, action: Action) -> ResourceChange {
+        ResourceChange {
+            address: address.into(),
+            type_name: "aws.sqs.queue".into(),
+            action,
+            id: None,
+            before: None,
+            prior_attributes: None,
+            after: None,
+            config: BTreeMap::new(),
+            changed: vec![],
+            replace_because: vec![],
+            create_before_destroy: false,
+            dependencies: vec![],
+            prior_dependencies: vec![],
+            gone: false,
+        }
+    }
+
+    fn policy(action: &str) -> Value {
+        Value::from_json(serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{ "Effect": "Allow", "Action": action, "Resource": "*" }]
+        }))
+    }
+
+    #[test]
+    fn a_plan_shows_each_change_with_old_and_new_values_and_the_summary_last() {
+        let mut create = change("dlq", Action::Create);
+        create.after = Some(map(&[
+            ("name", Value::str("orders-dlq")),
+            ("arn_ref", Value::Unknown),
+            ("secret", Value::Sensitive(Box::new(Value::str("hunter2")))),
+        ]));
+        let mut update = change("work", Action::Update);
+        update.id = Some("https://q/work".into());
+        update.before = Some(map(&[
+            ("visibility_timeout_seconds", Value::int(45)),
+            ("policy", policy("sqs:SendMessage")),
+        ]));
+        update.after = Some(map(&[
+            ("visibility_timeout_seconds", Value::int(90)),
+            ("policy", policy("sqs:ReceiveMessage")),
+        ]));
+        update.changed = vec!["policy".into(), "visibility_timeout_seconds".into()];
+        let mut replace = change("events", Action::Replace);
+        replace.type_name = "aws.sns.topic".into();
+        replace.before = Some(map(&[("name", Value::str("orders-events"))]));
+        replace.after = Some(map(&[("name", Value::str("orders-events-v2"))]));
+        replace.changed = vec!["name".into()];
+        replace.replace_because = vec!["name".into()];
+        let mut delete = change("old", Action::Delete);
+        delete.id = Some("https://q/old".into());
+        let plan = Plan {
+            format_version: PLAN_FORMAT_VERSION,
+            stack: "orders".into(),
+            lineage: "l".into(),
+            serial: 1,
+            source_hash: "h".into(),
+            destroy: false,
+            changes: vec![
+                create,
+                update,
+                replace,
+                delete,
+                change("same", Action::NoOp),
+            ],
+            outputs: BTreeMap::new(),
+            builtins: BTreeMap::new(),
+        };
+        let text = render_plan(&plan, Style { color: false });
+        assert!(!text.contains("hunter2"));
+        insta::assert_snapshot!(text);
     }
 }
