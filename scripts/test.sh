@@ -45,5 +45,9 @@ phase emulator bash scripts/emulator.sh install
 export STRATA_MOTO_SERVER="$ROOT/.venv/bin/moto_server"
 phase fmt cargo fmt --all -- --check
 phase clippy cargo clippy --workspace --all-targets -- -D warnings
-phase build cargo test --workspace --no-run
+build_all() {
+    # The end-to-end tests run the strata binary: build it here, not in the middle of a test.
+    cargo build -p strata && cargo test --workspace --no-run
+}
+phase build build_all
 phase test cargo test --workspace

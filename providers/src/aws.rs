@@ -164,4 +164,23 @@ impl ProviderError {
     pub fn is_code(&self, codes: &[&str]) -> bool {
         self.code().is_some_and(|c| codes.contains(&c))
     }
+
+    /// AWS's error message, when AWS answered. Some services reuse one code for transient and
+    /// permanent errors and tell them apart only in the message (Lambda's "role cannot be
+    /// assumed" is an `InvalidParameterValueException`).
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            ProviderError::Api { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+}
+
+/// `Ok(None)` for "not found" by any of `codes`, the result otherwise.
+pub fn missing_is_none<T>(result: Result<T, ProviderError>, codes: &[&str]) -> Result<Option<T>, ProviderError> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if e.is_code(codes) => Ok(None),
+        Err(e) => Err(e),
+    }
 }

@@ -10,7 +10,15 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use stacks::{Catalog, Map, TypeSchema};
 
+pub mod apigatewayv2;
 pub mod aws;
+pub mod document;
+pub mod ec2;
+pub mod events;
+pub mod iam;
+pub mod lambda;
+pub mod props;
+pub mod tags;
 pub mod retry;
 pub mod sns;
 pub mod sqs;
@@ -157,24 +165,37 @@ impl Registry {
 
 /// Every schema strata knows, without AWS clients: what `validate` needs.
 pub fn catalog() -> Catalog {
-    Catalog::new([
-        sqs::queue::schema(),
-        sqs::queue_policy::schema(),
-        sns::topic::schema(),
-        sns::subscription::schema(),
-    ])
+    Catalog::new(
+        [
+            sqs::schemas(),
+            sns::schemas(),
+            ec2::schemas(),
+            iam::schemas(),
+            lambda::schemas(),
+            events::schemas(),
+            apigatewayv2::schemas(),
+        ]
+        .into_iter()
+        .flatten(),
+    )
 }
 
-/// The AWS providers, with clients built from `config`.
-pub fn aws_registry(config: &aws::AwsContext) -> Registry {
+/// The AWS providers, with clients built from `ctx`.
+pub fn aws_registry(ctx: &aws::AwsContext) -> Registry {
     let mut registry = Registry::new();
-    registry.insert(Arc::new(sqs::queue::QueueProvider::new(config)));
-    registry.insert(Arc::new(sqs::queue_policy::QueuePolicyProvider::new(
-        config,
-    )));
-    registry.insert(Arc::new(sns::topic::TopicProvider::new(config)));
-    registry.insert(Arc::new(sns::subscription::SubscriptionProvider::new(
-        config,
-    )));
+    for provider in [
+        sqs::providers(ctx),
+        sns::providers(ctx),
+        ec2::providers(ctx),
+        iam::providers(ctx),
+        lambda::providers(ctx),
+        events::providers(ctx),
+        apigatewayv2::providers(ctx),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        registry.insert(provider);
+    }
     registry
 }

@@ -8,9 +8,11 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
-use super::topic::{missing_is_none, SNS_NOT_FOUND};
+use super::topic::SNS_NOT_FOUND;
+use crate::aws::missing_is_none;
+use crate::props::{given, required_str};
 use crate::aws::{api_error, AwsContext};
-use crate::sqs::queue_policy::{document_from_aws, document_json};
+use crate::document::{document_from_aws, document_json};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -49,21 +51,6 @@ pub fn schema() -> TypeSchema {
         taggable: false,
         name_rule: None,
     }
-}
-
-fn required_str(props: &Map, prop: &str) -> Result<String> {
-    props
-        .get(prop)
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .ok_or_else(|| ProviderError::invalid(format!("`{prop}` is required")))
-}
-
-fn given(props: &Map, prop: &str) -> Option<Value> {
-    props
-        .get(prop)
-        .map(Value::unmarked)
-        .filter(|v| *v != Value::Null)
 }
 
 fn raw_delivery(props: &Map) -> Result<bool> {

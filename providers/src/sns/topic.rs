@@ -11,8 +11,9 @@ use aws_sdk_sns::types::Tag;
 use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use crate::aws::{api_error, AwsContext};
-use crate::sqs::queue::{tag_strings, tags_value, TagChanges};
-use crate::sqs::queue_policy::{document_from_aws, document_json};
+use crate::tags::{tag_strings, tags_value, TagChanges};
+use crate::aws::missing_is_none;
+use crate::document::{document_from_aws, document_json};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -71,14 +72,6 @@ pub fn schema() -> TypeSchema {
     }
 }
 
-/// `Ok(None)` for "not found" by any of `codes`, the result otherwise.
-pub(crate) fn missing_is_none<T>(result: Result<T>, codes: &[&str]) -> Result<Option<T>> {
-    match result {
-        Ok(value) => Ok(Some(value)),
-        Err(e) if e.is_code(codes) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
 
 /// The policy SNS gives a topic created without one. Removing `policy` from the stack restores
 /// it: SNS refuses an empty policy, and this is what a fresh topic would have.

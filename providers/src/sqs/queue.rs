@@ -7,14 +7,16 @@
 //!
 //! This file also holds the tag bookkeeping shared by SQS and SNS.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_sqs::types::QueueAttributeName;
 use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
-use super::queue_policy::{document_from_aws, document_json};
+use crate::document::{document_from_aws, document_json};
+use crate::props::desired;
+use crate::tags::{tag_strings, tags_value, TagChanges};
 use crate::aws::{api_error, AwsContext};
 use crate::retry::{wait_for, with_backoff};
 use crate::{
@@ -237,69 +239,6 @@ pub(crate) fn queue_missing_is_none<T>(result: Result<T>) -> Result<Option<T>> {
     }
 }
 
-/// The value a request asks for: the stack's, else the schema's default. `null` counts as unset.
-fn desired(schema: &TypeSchema, props: &Map, prop: &str) -> Option<Value> {
-    props
-        .get(prop)
-        .map(Value::unmarked)
-        .filter(|v| *v != Value::Null)
-        .or_else(|| schema.prop(prop).and_then(|p| p.default.clone()))
-}
-
-/// A taggable resource's `tags` as plain strings. Values must be strings (the schema says so).
-pub(crate) fn tag_strings(tags: Option<&Value>) -> Result<BTreeMap<String, String>> {
-    let Some(tags) = tags.map(Value::unmarked).filter(|v| *v != Value::Null) else {
-        return Ok(BTreeMap::new());
-    };
-    let map = tags
-        .as_map()
-        .ok_or_else(|| ProviderError::invalid("`tags` must be a mapping of names to strings"))?;
-    map.iter()
-        .map(|(k, v)| match v.as_str() {
-            Some(s) => Ok((k.clone(), s.to_string())),
-            None => Err(ProviderError::invalid(format!(
-                "tag `{k}` must be a string, not {}",
-                v.kind_name()
-            ))),
-        })
-        .collect()
-}
-
-/// Tags as the `tags` property value.
-pub(crate) fn tags_value<K: Into<String>, V: Into<String>>(
-    tags: impl IntoIterator<Item = (K, V)>,
-) -> Value {
-    Value::Map(
-        tags.into_iter()
-            .map(|(k, v)| (k.into(), Value::String(v.into())))
-            .collect(),
-    )
-}
-
-/// What an update does to tags: set the keys that are new or changed, remove the keys that went.
-/// Keys that did not change are not touched, so tags other tools manage on other keys survive.
-#[derive(Debug, Default, PartialEq)]
-pub(crate) struct TagChanges {
-    pub set: BTreeMap<String, String>,
-    pub remove: Vec<String>,
-}
-
-impl TagChanges {
-    pub(crate) fn between(prior: Option<&Value>, desired: Option<&Value>) -> Result<TagChanges> {
-        let prior = tag_strings(prior)?;
-        let desired = tag_strings(desired)?;
-        let remove = prior
-            .keys()
-            .filter(|k| !desired.contains_key(*k))
-            .cloned()
-            .collect();
-        let set = desired
-            .into_iter()
-            .filter(|(k, v)| prior.get(k) != Some(v))
-            .collect();
-        Ok(TagChanges { set, remove })
-    }
-}
 
 /// Manages SQS queues; the id is the queue URL.
 pub struct QueueProvider {

@@ -1,0 +1,36 @@
+//! Policy documents and patterns: YAML mappings in the stack, JSON text for AWS.
+
+use percent_encoding::percent_decode_str;
+use stacks::Value;
+
+use crate::{ProviderError, Result};
+
+/// Serialises a policy document (a mapping from the stack) to the JSON text AWS takes.
+///
+/// Refuses a value that is still unknown: sending `null` in its place would apply a policy
+/// nobody wrote.
+pub fn document_json(prop: &str, value: &Value) -> Result<String> {
+    if value.has_unknown() {
+        return Err(ProviderError::invalid(format!(
+            "`{prop}` is not fully known yet; it cannot be sent to AWS"
+        )));
+    }
+    Ok(value.unmarked().to_json().to_string())
+}
+
+/// Parses a policy document as AWS returns it into a value the planner compares with the stack.
+///
+/// AWS may return the JSON as written, re-serialised (other spacing and key order), or
+/// URL-encoded; all three parse to the same mapping. A single `Statement` object stays a single
+/// object: the planner's semantic comparison treats it as equal to a one-element list.
+pub fn document_from_aws(prop: &str, text: &str) -> Result<Value> {
+    let text = text.trim();
+    let parsed = serde_json::from_str::<serde_json::Value>(text).or_else(|first| {
+        let decoded = percent_decode_str(text).decode_utf8().map_err(|_| first)?;
+        serde_json::from_str(&decoded)
+    });
+    parsed.map(Value::from_json).map_err(|e| {
+        ProviderError::invalid(format!("AWS returned a `{prop}` that is not JSON: {e}"))
+    })
+}
+
