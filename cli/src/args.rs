@@ -8,6 +8,9 @@ use clap::{Args, Parser, Subcommand};
 ///
 /// A stack file (YAML) declares resources; strata plans the changes against what exists and
 /// applies them in parallel, recording every step.
+///
+/// Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error, 2 changes (plan and
+/// drift with --detailed-exitcode), 130 interrupted.
 #[derive(Debug, Parser)]
 #[command(name = "strata", version, propagate_version = true)]
 pub struct Cli {
@@ -49,33 +52,128 @@ pub struct Global {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a working example stack to start from (refuses to overwrite one).
+    ///
+    /// Example: strata init orders && cd orders && strata validate
+    #[command(verbatim_doc_comment)]
+    Init(InitArgs),
     /// Parse, resolve and check the stack; makes no cloud call.
     ///
     /// Example: strata validate -f stack.yaml
+    #[command(verbatim_doc_comment)]
     Validate,
-    /// Show what apply would change.
+    /// Show what apply would change; optionally save it for `strata apply FILE`.
     ///
-    /// Example: strata plan --detailed-exitcode
+    /// Examples:
+    ///   strata plan --detailed-exitcode
+    ///   strata plan --out plan.bin && strata apply plan.bin
+    ///   strata plan --format json > plan.json
+    ///   strata plan --format markdown --refresh=false > comment.md
+    #[command(verbatim_doc_comment)]
     Plan(PlanArgs),
-    /// Apply the changes (asks for `yes` on a terminal).
+    /// Apply the changes (asks for `yes` on a terminal), or exactly a saved plan.
     ///
-    /// Example: strata apply --auto-approve
+    /// A saved plan is applied without asking (saving it was the review), and refused when
+    /// the state, the stack file or the params changed since it was made.
+    ///
+    /// Examples:
+    ///   strata apply --auto-approve
+    ///   strata apply plan.bin
+    #[command(verbatim_doc_comment)]
     Apply(ApplyArgs),
     /// Destroy everything the stack created.
     ///
     /// Example: strata destroy --auto-approve
+    #[command(verbatim_doc_comment)]
     Destroy(DestroyArgs),
     /// Show the stack's outputs after apply.
     ///
     /// Example: strata output queue_url
+    #[command(verbatim_doc_comment)]
     Output(OutputArgs),
+    /// Compare every resource in the state with AWS and list what changed outside strata.
+    ///
+    /// Reads only: no lock is taken and nothing is written. Properties strata applied are
+    /// compared the way plan compares them; deleted resources are listed too.
+    ///
+    /// Example: strata drift --detailed-exitcode   # exit 2 when something drifted
+    #[command(verbatim_doc_comment)]
+    Drift(DriftArgs),
+    /// Bring an existing AWS resource under strata: read it into the state at ADDR.
+    ///
+    /// ADDR must be declared in the stack (its type comes from there). The next plan shows
+    /// how the resource differs from the stack.
+    ///
+    /// Examples:
+    ///   strata import work https://sqs.us-east-1.amazonaws.com/123456789012/orders-work
+    ///   strata import events arn:aws:sns:us-east-1:123456789012:orders-events
+    #[command(verbatim_doc_comment)]
+    Import(ImportArgs),
+    /// Inspect and edit the recorded state.
+    ///
+    /// Examples:
+    ///   strata state list
+    ///   strata state mv old_name new_name
+    ///   strata state pull > backup.json && strata state push backup.json
+    #[command(verbatim_doc_comment)]
+    State(StateArgs),
     /// Remove a stale lock left by a strata that was killed.
     ///
     /// Example: strata force-unlock 7c9e6679-7425-40de-944b-e07fc1f90ae7
+    #[command(verbatim_doc_comment)]
     ForceUnlock {
         /// The lock id shown in the error that named the holder.
         lock_id: String,
     },
+    /// Print the stack's dependency graph (no cloud call).
+    ///
+    /// An arrow `a -> b` means b depends on a: a is created first.
+    ///
+    /// Examples:
+    ///   strata graph | dot -Tsvg > graph.svg
+    ///   strata graph --format mermaid
+    #[command(verbatim_doc_comment)]
+    Graph(GraphArgs),
+    /// Print the JSON Schema of the stack file format, for editors.
+    ///
+    /// Example: strata schema > stack.schema.json
+    /// then start stack.yaml with `# yaml-language-server: $schema=stack.schema.json`
+    #[command(verbatim_doc_comment)]
+    Schema,
+    /// Print a shell completion script.
+    ///
+    /// Example: strata completions bash > ~/.local/share/bash-completion/completions/strata
+    #[command(verbatim_doc_comment)]
+    Completions(CompletionsArgs),
+    /// Reusable modules: package, publish to a registry, fetch what the stack uses.
+    ///
+    /// Examples:
+    ///   strata module publish modules/queue-with-dlq --registry acme
+    ///   strata module fetch
+    #[command(verbatim_doc_comment)]
+    Module(crate::module_cmd::ModuleArgs),
+}
+
+/// How `plan` prints the plan.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    /// For a person at a terminal.
+    #[default]
+    Text,
+    /// For tools: docs/plan-format.md (versioned, stable).
+    Json,
+    /// For a pull-request comment (at most 60,000 characters).
+    Markdown,
+}
+
+/// How `graph` prints the graph.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz.
+    #[default]
+    Dot,
+    /// Mermaid (renders in GitHub Markdown).
+    Mermaid,
 }
 
 #[derive(Debug, Args)]
@@ -92,10 +190,33 @@ pub struct PlanArgs {
     /// Only this resource and what it depends on (repeatable).
     #[arg(long = "target", value_name = "ADDR")]
     pub targets: Vec<String>,
+    /// Also save the plan to FILE (mode 0600, secrets redacted) for `strata apply FILE`.
+    #[arg(long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// How to print the plan.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// Print the plan as JSON (the same as --format json).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+}
+
+impl PlanArgs {
+    /// The format asked for, `--json` included.
+    pub fn format(&self) -> PlanFormat {
+        if self.json {
+            PlanFormat::Json
+        } else {
+            self.format
+        }
+    }
 }
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    /// A plan saved by `strata plan --out FILE`: apply exactly it.
+    #[arg(value_name = "PLANFILE", conflicts_with_all = ["targets", "refresh"])]
+    pub plan_file: Option<PathBuf>,
     /// Apply without asking (required when not on a terminal).
     #[arg(long = "auto-approve")]
     pub auto_approve: bool,
@@ -130,4 +251,100 @@ pub struct OutputArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Exit 2 when something drifted, 0 when nothing did, 1 on error.
+    #[arg(long = "detailed-exitcode")]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The address in the stack to import into, such as `work`.
+    pub address: String,
+    /// The resource's id in AWS, as its type knows it (queue URL, topic ARN, ...).
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    #[command(subcommand)]
+    pub command: StateCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// List the addresses in the state.
+    ///
+    /// Example: strata state list
+    #[command(verbatim_doc_comment)]
+    List,
+    /// Show one resource as recorded: type, id, properties, attributes, dependencies.
+    ///
+    /// Example: strata state show work
+    #[command(verbatim_doc_comment)]
+    Show {
+        /// The address, as `state list` prints it.
+        address: String,
+    },
+    /// Forget a resource: it stays in AWS, strata no longer manages it.
+    ///
+    /// Example: strata state rm work
+    #[command(verbatim_doc_comment)]
+    Rm {
+        /// The address to forget.
+        address: String,
+    },
+    /// Rename a resource in the state, after renaming it in the stack.
+    ///
+    /// Example: strata state mv work jobs
+    #[command(verbatim_doc_comment)]
+    Mv {
+        /// The address it has now.
+        from: String,
+        /// The address it is declared under in the stack.
+        to: String,
+    },
+    /// Print the state as JSON (it holds secret values as applied: keep it private).
+    ///
+    /// Example: strata state pull > state.json
+    #[command(verbatim_doc_comment)]
+    Pull,
+    /// Replace the state with FILE (a state as `state pull` prints it).
+    ///
+    /// Refused when FILE has another lineage or a lower serial than the current state,
+    /// unless --force.
+    ///
+    /// Example: strata state push state.json
+    #[command(verbatim_doc_comment)]
+    Push {
+        /// The state file to push (not `file`: that is the global `-f` flag's id).
+        #[arg(value_name = "FILE")]
+        path: PathBuf,
+        /// Push even a state of another lineage or an older serial.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The directory to create the stack in (created if missing); else where -f points.
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }

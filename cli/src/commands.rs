@@ -10,7 +10,7 @@ use planner::{Plan, PlanInput};
 use providers::aws::{AwsContext, AwsOptions};
 use providers::Registry;
 use stacks::{Backend, Reference, Stack, Value};
-use state::{LocalBackend, LockGuard, Recorder};
+use state::{LocalBackend, LockGuard, Recorder, StateBackend};
 use tokio::sync::watch;
 
 use crate::args::{ApplyArgs, Cli, Command, DestroyArgs, Global, OutputArgs, PlanArgs};
@@ -18,14 +18,14 @@ use crate::progress::{LiveView, PlainLines};
 use crate::ui::{self, EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK};
 
 /// A failure that ends the command: what happened and what to do.
-struct Failure {
-    message: String,
-    help: Option<String>,
-    code: i32,
+pub(crate) struct Failure {
+    pub(crate) message: String,
+    pub(crate) help: Option<String>,
+    pub(crate) code: i32,
 }
 
 impl Failure {
-    fn new(message: impl Into<String>) -> Failure {
+    pub(crate) fn new(message: impl Into<String>) -> Failure {
         Failure {
             message: message.into(),
             help: None,
@@ -33,7 +33,7 @@ impl Failure {
         }
     }
 
-    fn help(mut self, help: impl Into<String>) -> Failure {
+    pub(crate) fn help(mut self, help: impl Into<String>) -> Failure {
         self.help = Some(help.into());
         self
     }
@@ -45,7 +45,7 @@ impl From<state::StateError> for Failure {
     }
 }
 
-type Outcome = Result<i32, Failure>;
+pub(crate) type Outcome = Result<i32, Failure>;
 
 pub async fn run(cli: Cli) -> i32 {
     let color_err = ui::use_color(cli.global.no_color, ui::stderr_is_terminal());
@@ -56,6 +56,14 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Destroy(args) => destroy(&cli.global, args).await,
         Command::Output(args) => output(&cli.global, args),
         Command::ForceUnlock { lock_id } => force_unlock(&cli.global, lock_id),
+        Command::Drift(args) => crate::drift::drift(&cli.global, args).await,
+        Command::Import(args) => crate::import::import(&cli.global, args).await,
+        Command::State(args) => crate::state_cmd::state(&cli.global, args),
+        Command::Graph(args) => crate::graph::graph(&cli.global, args),
+        Command::Init(args) => crate::init::init(&cli.global, args),
+        Command::Schema => crate::init::schema(),
+        Command::Completions(args) => crate::init::completions(args),
+        Command::Module(args) => crate::module_cmd::module(&cli.global, args),
     };
     match result {
         Ok(code) => code,
@@ -69,7 +77,7 @@ pub async fn run(cli: Cli) -> i32 {
 }
 
 /// Loads and validates the stack; stack errors are printed here with their source lines.
-fn load_stack(global: &Global) -> Result<Stack, Failure> {
+pub(crate) fn load_stack(global: &Global) -> Result<Stack, Failure> {
     let options = stacks::LoadOptions {
         vars: global.vars.clone(),
         var_files: global.var_files.clone(),
@@ -86,20 +94,32 @@ fn load_stack(global: &Global) -> Result<Stack, Failure> {
     })
 }
 
-/// The local state directory: `.strata/` beside the stack file.
-fn backend(global: &Global, stack: &Stack) -> Result<LocalBackend, Failure> {
+/// Where the stack's state lives: `.strata/` beside the stack file (or `backend.local.path`),
+/// or an S3 object (`backend.s3`), whose run journal stays in `.strata/` beside the stack file.
+pub(crate) fn backend(global: &Global, stack: &Stack) -> Result<StateBackend, Failure> {
+    let base = stack_dir(&global.file);
     match &stack.backend {
         Backend::Local { path } => {
-            let base = stack_dir(&global.file);
             let dir = if path.is_absolute() {
                 path.clone()
             } else {
                 base.join(path)
             };
-            Ok(LocalBackend::new(dir, &stack.name))
+            Ok(LocalBackend::new(dir, &stack.name).into())
         }
-        Backend::S3 { .. } => Err(Failure::new("the s3 backend is not supported yet")
-            .help("remove `backend:` to keep the state in .strata/ beside the stack file")),
+        Backend::S3 {
+            bucket,
+            key,
+            region,
+        } => {
+            let client =
+                crate::module_cmd::s3_client(global, stack.region.as_deref(), region.as_deref());
+            let store = state::s3::S3Store::new(client, bucket.as_str());
+            Ok(
+                state::S3Backend::new(store, key.as_str(), base.join(".strata"), &stack.name)
+                    .into(),
+            )
+        }
     }
 }
 
@@ -123,7 +143,7 @@ fn validate(global: &Global) -> Outcome {
     Ok(EXIT_OK)
 }
 
-fn plural(n: usize) -> &'static str {
+pub(crate) fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
     } else {
@@ -132,23 +152,18 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// Everything a plan needs once the stack is loaded and the lock is held.
-struct Session {
-    stack: Stack,
-    backend: LocalBackend,
-    lock: LockGuard,
-    recorder: Recorder,
-    registry: Registry,
-    aws: AwsContext,
+pub(crate) struct Session {
+    pub(crate) stack: Stack,
+    pub(crate) backend: StateBackend,
+    pub(crate) lock: LockGuard,
+    pub(crate) recorder: Recorder,
+    pub(crate) registry: Registry,
+    pub(crate) aws: AwsContext,
 }
 
-async fn open_session(global: &Global, operation: &str) -> Result<Session, Failure> {
-    let stack = load_stack(global)?;
-    let backend = backend(global, &stack)?;
-    let lock = backend.lock(operation)?;
-    let loaded = backend.load()?;
-    let pending = loaded.pending_intents.clone();
-    let recorder = backend.recorder(&lock, loaded)?;
-    let aws = AwsContext::load(
+/// The AWS clients' configuration: flags and the environment, then the stack's `region:`.
+pub(crate) async fn aws_context(global: &Global, stack: &Stack) -> AwsContext {
+    AwsContext::load(
         &AwsOptions {
             region: global.region.clone(),
             profile: global.profile.clone(),
@@ -156,7 +171,17 @@ async fn open_session(global: &Global, operation: &str) -> Result<Session, Failu
         },
         stack.region.as_deref(),
     )
-    .await;
+    .await
+}
+
+pub(crate) async fn open_session(global: &Global, operation: &str) -> Result<Session, Failure> {
+    let stack = load_stack(global)?;
+    let backend = backend(global, &stack)?;
+    let lock = backend.lock(operation)?;
+    let loaded = backend.load()?;
+    let pending = loaded.pending_intents.clone();
+    let recorder = backend.recorder(&lock, loaded)?;
+    let aws = aws_context(global, &stack).await;
     let registry = providers::aws_registry(&aws);
     let recorder = if pending.is_empty() {
         recorder
@@ -206,7 +231,7 @@ async fn builtins(stack: &Stack, aws: &AwsContext) -> Result<BTreeMap<String, Va
     Ok(out)
 }
 
-async fn make_plan(
+pub(crate) async fn make_plan(
     session: &Session,
     refresh: bool,
     destroy: bool,
@@ -240,18 +265,35 @@ async fn make_plan(
     .map_err(|e| Failure::new(e.to_string()))
 }
 
-fn plan_style(global: &Global) -> Style {
+pub(crate) fn plan_style(global: &Global) -> Style {
     Style {
         color: ui::use_color(global.no_color, ui::stdout_is_terminal()),
     }
 }
 
+/// Prints a plan for a person: sensitive properties (by the catalog) shown as `(sensitive)`.
+pub(crate) fn print_text_plan(global: &Global, plan: &Plan, catalog: &stacks::Catalog) {
+    let marked = planner::saved::mark_sensitive(plan, catalog);
+    print!("{}", render_plan(&marked, plan_style(global)));
+}
+
 async fn plan(global: &Global, args: &PlanArgs) -> Outcome {
     let session = open_session(global, "plan").await?;
     let plan = make_plan(&session, args.refresh, args.destroy, &args.targets).await?;
-    print!("{}", render_plan(&plan, plan_style(global)));
-    let Session { recorder, lock, .. } = session;
-    recorder.finish()?;
+    let catalog = session.registry.catalog();
+    crate::planfile::print_plan(global, &plan, &catalog, args.format());
+    let planned_state = crate::planfile::fingerprint(session.recorder.state());
+    let Session {
+        recorder,
+        lock,
+        stack,
+        ..
+    } = session;
+    let recorded = recorder.finish()?;
+    if let Some(out) = &args.out {
+        crate::planfile::save(out, &plan, &stack, &recorded, planned_state, &catalog)?;
+        crate::planfile::saved_note(out, args.format());
+    }
     drop(lock);
     Ok(if args.detailed_exitcode && plan.has_changes() {
         EXIT_CHANGES
@@ -261,6 +303,9 @@ async fn plan(global: &Global, args: &PlanArgs) -> Outcome {
 }
 
 async fn apply(global: &Global, args: &ApplyArgs) -> Outcome {
+    if let Some(file) = &args.plan_file {
+        return crate::planfile::apply_saved(global, file, args.parallelism).await;
+    }
     run_apply(
         global,
         false,
@@ -304,8 +349,21 @@ async fn run_apply(
     }
     let session = open_session(global, verb).await?;
     let plan = make_plan(&session, refresh, destroy, targets).await?;
-    print!("{}", render_plan(&plan, plan_style(global)));
+    print_text_plan(global, &plan, &session.registry.catalog());
+    execute(global, session, plan, auto_approve, parallelism).await
+}
 
+/// Asks for approval (unless `auto_approve`), walks `plan` with the live or plain progress
+/// view, records outputs, and prints the summary and outputs.
+pub(crate) async fn execute(
+    global: &Global,
+    session: Session,
+    plan: Plan,
+    auto_approve: bool,
+    parallelism: usize,
+) -> Outcome {
+    let destroy = plan.destroy;
+    let verb = if destroy { "destroy" } else { "apply" };
     let Session {
         stack,
         backend: _backend,

@@ -2,7 +2,14 @@
 
 mod args;
 mod commands;
+mod drift;
+mod graph;
+mod import;
+mod init;
+mod module_cmd;
+mod planfile;
 mod progress;
+mod state_cmd;
 mod ui;
 
 use clap::Parser;

@@ -6,10 +6,14 @@
 
 pub mod compare;
 pub mod diff;
+pub mod drift;
 pub mod executor;
+pub mod json;
+pub mod markdown;
 pub mod plan;
 pub mod refresh;
 pub mod render;
+pub mod saved;
 
 pub use diff::{make_plan, Live, PlanError, PlanInput};
 pub use executor::{adopt_pending, apply, ApplyOptions, ApplyOutcome, Event, EventSink, Op};

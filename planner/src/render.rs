@@ -16,7 +16,7 @@ pub struct Style {
 }
 
 impl Style {
-    fn paint(&self, code: &str, text: &str) -> String {
+    pub(crate) fn paint(&self, code: &str, text: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{text}\x1b[0m")
         } else {
@@ -73,9 +73,9 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
     out
 }
 
-fn render_change(out: &mut String, c: &ResourceChange, style: Style) {
-    let symbol = c.action.symbol(c.create_before_destroy);
-    let what = match c.action {
+/// What happens to a resource, as the end of its header line: `will be created`.
+pub(crate) fn describe(c: &ResourceChange) -> &'static str {
+    match c.action {
         Action::Create if c.gone => "will be created (it was deleted outside strata)",
         Action::Create => "will be created",
         Action::Update => "will be updated in place",
@@ -83,7 +83,12 @@ fn render_change(out: &mut String, c: &ResourceChange, style: Style) {
         Action::Delete if c.gone => "is already gone and leaves the state",
         Action::Delete => "will be destroyed",
         Action::NoOp => "",
-    };
+    }
+}
+
+fn render_change(out: &mut String, c: &ResourceChange, style: Style) {
+    let symbol = c.action.symbol(c.create_before_destroy);
+    let what = describe(c);
     let header = format!("{symbol} {} ({}) {what}", c.address, c.type_name);
     let _ = writeln!(out, "  {}", style.action(c.action, &header));
     match c.action {
@@ -133,7 +138,7 @@ fn write_value(out: &mut String, key: &str, value: &Value, sign: &str) {
     }
 }
 
-fn write_change(out: &mut String, key: &str, old: &Value, new: &Value, forces: &str) {
+pub(crate) fn write_change(out: &mut String, key: &str, old: &Value, new: &Value, forces: &str) {
     match (multiline(old), multiline(new)) {
         (Some(a), Some(b)) => {
             let _ = writeln!(out, "      ~ {key}:{forces}");
@@ -164,7 +169,7 @@ fn write_change(out: &mut String, key: &str, old: &Value, new: &Value, forces: &
 /// Documents, mappings and multi-line strings are shown as indented, YAML-like text, for
 /// reading and for a line diff. Unknown and sensitive nodes print by name, so the text never
 /// holds a secret.
-fn multiline(value: &Value) -> Option<String> {
+pub(crate) fn multiline(value: &Value) -> Option<String> {
     match value {
         Value::Map(m) if !m.is_empty() => Some(pretty(value, 0)),
         Value::List(items)

@@ -118,6 +118,19 @@ impl AwsContext {
             .unwrap_or_else(|| DEFAULT_REGION.to_string())
     }
 
+    /// The ARN partition of the region (`aws`, `aws-cn`, `aws-us-gov`), for ARNs strata builds
+    /// itself (API Gateway execution ARNs) rather than reads from AWS.
+    pub fn partition(&self) -> &'static str {
+        let region = self.region();
+        if region.starts_with("cn-") {
+            "aws-cn"
+        } else if region.starts_with("us-gov-") {
+            "aws-us-gov"
+        } else {
+            "aws"
+        }
+    }
+
     /// The account id, from STS `GetCallerIdentity`.
     pub async fn account_id(&self) -> Result<String, ProviderError> {
         let sts = aws_sdk_sts::Client::new(&self.sdk);
@@ -174,10 +187,25 @@ impl ProviderError {
             _ => None,
         }
     }
+
+    /// The error of a create whose first call made the resource and a later call failed, once
+    /// the provider tried to remove what it made (`removal`): the engine records nothing for a
+    /// failed create, so a half-made resource must not stay behind unmentioned.
+    pub fn after_rollback(self, removal: Result<(), ProviderError>) -> ProviderError {
+        match removal {
+            Ok(()) => self,
+            Err(cleanup) => ProviderError::invalid(format!(
+                "{self} (removing the half-created resource failed too, so it is left behind: {cleanup})"
+            )),
+        }
+    }
 }
 
 /// `Ok(None)` for "not found" by any of `codes`, the result otherwise.
-pub fn missing_is_none<T>(result: Result<T, ProviderError>, codes: &[&str]) -> Result<Option<T>, ProviderError> {
+pub fn missing_is_none<T>(
+    result: Result<T, ProviderError>,
+    codes: &[&str],
+) -> Result<Option<T>, ProviderError> {
     match result {
         Ok(value) => Ok(Some(value)),
         Err(e) if e.is_code(codes) => Ok(None),

@@ -33,4 +33,3 @@ pub fn document_from_aws(prop: &str, text: &str) -> Result<Value> {
         ProviderError::invalid(format!("AWS returned a `{prop}` that is not JSON: {e}"))
     })
 }
-

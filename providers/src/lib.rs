@@ -18,10 +18,10 @@ pub mod events;
 pub mod iam;
 pub mod lambda;
 pub mod props;
-pub mod tags;
 pub mod retry;
 pub mod sns;
 pub mod sqs;
+pub mod tags;
 
 /// A resource as it exists: its physical id, its properties in the stack's terms (normalised
 /// so that a second plan is empty), and its attributes.

@@ -60,4 +60,3 @@ impl TagChanges {
         Ok(TagChanges { set, remove })
     }
 }
-

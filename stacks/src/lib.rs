@@ -6,9 +6,11 @@
 pub mod diag;
 pub mod expr;
 mod interp;
+pub mod json_schema;
 pub mod load;
 pub mod model;
 mod names;
+pub mod registry;
 pub mod schema;
 mod suggest;
 pub mod value;
@@ -16,6 +18,7 @@ mod yaml;
 
 pub use diag::{Diagnostic, Diagnostics, Span};
 pub use expr::{Expr, Piece, Reference, Scope};
+pub use json_schema::stack_json_schema;
 pub use load::{load, load_str, LoadOptions, ADDRESS_TAG, STACK_TAG};
 pub use model::{Backend, Lifecycle, OutputDecl, ResourceDecl, SourcePos, Stack};
 pub use names::physical_name;

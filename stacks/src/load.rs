@@ -6,19 +6,21 @@
 //! panics on any input.
 
 mod exprs;
+mod modules;
 mod params;
 mod props;
 mod resources;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::expr::Expr;
-use crate::model::{Backend, OutputDecl, Stack};
+use crate::model::{Backend, OutputDecl, ResourceDecl, Stack};
 use crate::names::{is_stack_name, STACK_NAME_RULE};
 use crate::schema::{Catalog, TypeSchema};
 use crate::suggest::hint;
@@ -26,6 +28,8 @@ use crate::value::Value;
 use crate::yaml::{self, Key, Node, NodeKind, Pos, SourceFile};
 
 use exprs::{Edge, Place};
+use modules::{Input, Instance, ModuleEnv};
+use resources::Read;
 
 /// Values that feed a stack from outside the file: `--var` and `--var-file`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -74,7 +78,8 @@ pub fn load_str(
 ) -> Result<Stack, Diagnostics> {
     let file = SourceFile::new(path, text);
     let root = yaml::parse(&file).map_err(|d| Diagnostics::from(*d))?;
-    let mut loader = Loader::new(file, catalog);
+    let env = Rc::new(ModuleEnv::new(path));
+    let mut loader = Loader::new(Rc::new(file), catalog, env, String::new(), Vec::new());
     let stack = loader.stack(&root, options);
     loader.finish(stack)
 }
@@ -101,20 +106,38 @@ const OUTPUT_KEYS: &[&str] = &["value", "sensitive", "description"];
 /// Where state lives when a stack names no backend, relative to the stack file.
 const DEFAULT_STATE_DIR: &str = ".strata";
 
-/// Everything the loader has learnt so far, and every error it has found.
+/// Everything the loader has learnt so far about one file (the stack file, or one module
+/// instance's `module.yaml`), and every error it has found.
 pub(crate) struct Loader<'c> {
-    file: SourceFile,
+    file: Rc<SourceFile>,
     catalog: &'c Catalog,
     diags: Vec<Diagnostic>,
     stack_name: String,
-    /// Final param values (params with errors are absent).
+    /// Final param values (params with errors are absent). In a module: its inputs known while
+    /// loading, and the defaults of the others.
     params: BTreeMap<String, Value>,
+    /// A module's inputs known only at plan time (they reference resources), by param name.
+    inputs: BTreeMap<String, Input>,
     /// Every declared param name, so a param with a bad value is not also "unknown".
     declared_params: Vec<String>,
-    /// Every resource name, with its schema when its type is known.
+    /// Every resource name of this file, with its schema when its type is known.
     resource_types: IndexMap<String, Option<&'c TypeSchema>>,
     /// References found while reading the current resource.
     edges: Vec<Edge>,
+    /// The module path of this file's resources: `""` in the stack, `net.` in module instance
+    /// `net`, `outer.inner.` below it. Addresses, references and physical names carry it.
+    prefix: String,
+    /// This file's module instances by name.
+    modules: IndexMap<String, Instance>,
+    /// Every resource read in this file and the modules below it, for the cycle check, which
+    /// runs once over the whole flattened graph.
+    reads: Vec<Read>,
+    /// The lock file and module cache of the stack.
+    env: Rc<ModuleEnv>,
+    /// The module directories being loaded, outermost first: a module must not use itself.
+    chain: Vec<PathBuf>,
+    /// SHA-256 of every module file loaded, for the stack's source hash.
+    module_hashes: Vec<String>,
 }
 
 /// A mapping's entries by key, after unknown keys were reported.
@@ -133,17 +156,35 @@ impl<'n> Fields<'n> {
 }
 
 impl<'c> Loader<'c> {
-    fn new(file: SourceFile, catalog: &'c Catalog) -> Loader<'c> {
+    fn new(
+        file: Rc<SourceFile>,
+        catalog: &'c Catalog,
+        env: Rc<ModuleEnv>,
+        prefix: String,
+        chain: Vec<PathBuf>,
+    ) -> Loader<'c> {
         Loader {
             file,
             catalog,
             diags: Vec::new(),
             stack_name: String::new(),
             params: BTreeMap::new(),
+            inputs: BTreeMap::new(),
             declared_params: Vec::new(),
             resource_types: IndexMap::new(),
             edges: Vec::new(),
+            prefix,
+            modules: IndexMap::new(),
+            reads: Vec::new(),
+            env,
+            chain,
+            module_hashes: Vec::new(),
         }
+    }
+
+    /// The address of this file's resource or module `name`: `net.vpc` inside instance `net`.
+    fn qualify(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
     }
 
     /// Records an error in the stack file.
@@ -291,20 +332,10 @@ impl<'c> Loader<'c> {
             .unwrap_or_else(|| Backend::Local {
                 path: PathBuf::from(DEFAULT_STATE_DIR),
             });
-        if let Some((key, node)) = fields.get("modules") {
-            self.modules(key, node);
-        }
+        let (resources, outputs) = self.contents(&fields, &tags);
+        self.check_cycles();
 
-        let resources = match fields.get("resources") {
-            Some((_, node)) => self.resources(node, &tags),
-            None => IndexMap::new(),
-        };
-        let outputs = match fields.get("outputs") {
-            Some((_, node)) => self.outputs(node),
-            None => IndexMap::new(),
-        };
-
-        let source_hash = source_hash(&self.file.text, &self.params);
+        let source_hash = source_hash(&self.file.text, &self.params, &self.module_hashes);
         Some(Stack {
             name: self.stack_name.clone(),
             description,
@@ -418,19 +449,28 @@ impl<'c> Loader<'c> {
         None
     }
 
-    fn modules(&mut self, key: &Key, node: &Node) {
-        let empty = match &node.kind {
-            NodeKind::Null => true,
-            NodeKind::Map(entries) => entries.is_empty(),
-            _ => false,
+    /// The resources (this file's and its modules') and the outputs of a stack or module file.
+    /// Names come first, then modules (whose inputs may use this file's resources), then the
+    /// resources' properties (which may use the modules' outputs).
+    fn contents(
+        &mut self,
+        fields: &Fields<'_>,
+        tags: &BTreeMap<String, String>,
+    ) -> (IndexMap<String, ResourceDecl>, IndexMap<String, OutputDecl>) {
+        let declared = match fields.node("resources") {
+            Some(node) => self.declare_resources(node),
+            None => Vec::new(),
         };
-        if !empty {
-            self.error(
-                key.pos,
-                "modules are not supported yet",
-                Some("inline the module's resources into this stack for now".into()),
-            );
-        }
+        let mut resources = match fields.node("modules") {
+            Some(node) => self.modules(node, tags),
+            None => IndexMap::new(),
+        };
+        resources.extend(self.read_resources(&declared, tags));
+        let outputs = match fields.node("outputs") {
+            Some(node) => self.outputs(node),
+            None => IndexMap::new(),
+        };
+        (resources, outputs)
     }
 
     fn outputs(&mut self, node: &Node) -> IndexMap<String, OutputDecl> {
@@ -543,11 +583,16 @@ pub(crate) fn list_names<S: AsRef<str>>(names: &[S]) -> String {
 
 /// SHA-256 over the file's bytes and the final params, so a saved plan can tell its inputs
 /// changed. Params serialise in name order (a `BTreeMap`), so the hash is deterministic.
-fn source_hash(text: &str, params: &BTreeMap<String, Value>) -> String {
+/// Module files feed it too, in the order they were loaded.
+fn source_hash(text: &str, params: &BTreeMap<String, Value>, modules: &[String]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(text.as_bytes());
     hasher.update([0u8]);
     let params_json = serde_json::to_string(params).unwrap_or_default();
     hasher.update(params_json.as_bytes());
+    for module in modules {
+        hasher.update([0u8]);
+        hasher.update(module.as_bytes());
+    }
     hex::encode(hasher.finalize())
 }

@@ -574,17 +574,17 @@ fn invalid_stack_and_resource_names_say_the_rule() {
 }
 
 #[test]
-fn modules_are_not_supported_yet() {
+fn an_empty_modules_mapping_is_fine_and_a_missing_module_directory_is_an_error() {
+    ok("stack: demo\nmodules: {}\n");
     let text = errors("stack: demo\nmodules:\n  net: { source: ./net }\n");
     assert_contains(
         &text,
         &[
-            "error: modules are not supported yet",
-            "stack.yaml:2:1",
-            "help: inline the module's resources",
+            "error: module source `./net` has no module.yaml",
+            "stack.yaml:3:18",
+            "help: looked for net/module.yaml",
         ],
     );
-    ok("stack: demo\nmodules: {}\n");
 }
 
 #[test]

@@ -9,7 +9,7 @@ use crate::journal::{self, Header};
 use crate::lock::{self, LockGuard};
 use crate::model::{Intent, State, STATE_VERSION};
 use crate::recorder::Recorder;
-use crate::StateError;
+use crate::{StateBackend, StateError};
 
 /// What [`LocalBackend::load`] found.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,6 +23,9 @@ pub struct Loaded {
     /// Creates that were started but whose result was never recorded, oldest first. Each may or
     /// may not exist in AWS: find and adopt it, or resolve the intent.
     pub pending_intents: Vec<Intent>,
+    /// For a remote state: the ETag of the object as read (`None`: there was none), so the write
+    /// at the end of the run happens only if nobody wrote in between.
+    pub(crate) remote_tag: Option<String>,
 }
 
 /// Stores one stack's state in a local directory (normally `<stack file dir>/.strata`):
@@ -88,6 +91,16 @@ impl LocalBackend {
     /// is not an error: it never counted as done.
     pub fn load(&self) -> Result<Loaded, StateError> {
         let from_file = self.read_state_file()?;
+        self.load_over(from_file, &self.state_path().display().to_string())
+    }
+
+    /// The state `from_file` (read from `location`, here or remote) with the journal replayed on
+    /// top: the journal always lives in this directory.
+    pub(crate) fn load_over(
+        &self,
+        from_file: Option<State>,
+        location: &str,
+    ) -> Result<Loaded, StateError> {
         let file_exists = from_file.is_some();
         let mut state = from_file.unwrap_or_else(|| State::new(&self.stack));
         let mut pending_intents = Vec::new();
@@ -95,7 +108,7 @@ impl LocalBackend {
         let journal_path = self.journal_path();
         if let Some(contents) = journal::read(&journal_path)? {
             if let Some(header) = &contents.header {
-                self.check_header(header, &state, file_exists)?;
+                self.check_header(header, &state, file_exists, location)?;
                 journal_exists = true;
                 if !file_exists {
                     // A first run that crashed: its journal fixed the lineage.
@@ -110,6 +123,7 @@ impl LocalBackend {
             state,
             exists: file_exists || journal_exists,
             pending_intents,
+            remote_tag: None,
         })
     }
 
@@ -133,6 +147,23 @@ impl LocalBackend {
     /// caller keeps `lock` alive until the recorder is finished.
     pub fn recorder(&self, lock: &LockGuard, loaded: Loaded) -> Result<Recorder, StateError> {
         self.check_guard(lock)?;
+        let (journal, replayed_changes) = self.open_journal(&loaded)?;
+        Ok(Recorder::new(
+            StateBackend::Local(self.clone()),
+            self.clone(),
+            lock.id().to_string(),
+            loaded,
+            journal,
+            replayed_changes,
+        ))
+    }
+
+    /// The journal a crashed run left, reopened to continue it (its torn last line cut off), and
+    /// whether it recorded changes to the state; `None` when there is none yet.
+    pub(crate) fn open_journal(
+        &self,
+        loaded: &Loaded,
+    ) -> Result<(Option<journal::Writer>, bool), StateError> {
         let journal_path = self.journal_path();
         let mut journal = None;
         let mut replayed_changes = false;
@@ -141,7 +172,7 @@ impl LocalBackend {
                 if header.lineage != loaded.state.lineage {
                     return Err(StateError::LineageMismatch {
                         path: journal_path,
-                        expected: loaded.state.lineage,
+                        expected: loaded.state.lineage.clone(),
                         found: header.lineage.clone(),
                     });
                 }
@@ -157,13 +188,7 @@ impl LocalBackend {
             }
             // A journal without a complete header recorded nothing; the first record replaces it.
         }
-        Ok(Recorder::new(
-            self.clone(),
-            lock.id().to_string(),
-            loaded,
-            journal,
-            replayed_changes,
-        ))
+        Ok((journal, replayed_changes))
     }
 
     /// Writes `state` as the new state file, for commands that edit state directly (`state rm`,
@@ -249,7 +274,7 @@ impl LocalBackend {
 
     /// The guard must be this backend's lock, and still held.
     fn check_guard(&self, lock: &LockGuard) -> Result<(), StateError> {
-        if lock.path() != self.lock_path() {
+        if lock.path() != Some(self.lock_path().as_path()) {
             return Err(StateError::LockLost {
                 id: lock.id().to_string(),
                 path: self.lock_path(),
@@ -260,36 +285,11 @@ impl LocalBackend {
 
     /// The state file, validated, or `None` when there is none yet.
     fn read_state_file(&self) -> Result<Option<State>, StateError> {
-        /// Just enough of a state file to tell a newer format from a damaged file.
-        #[derive(Deserialize)]
-        struct VersionOnly {
-            version: u32,
-        }
-
         let path = self.state_path();
         let Some(bytes) = durable::read_optional(&path)? else {
             return Ok(None);
         };
-        let version = serde_json::from_slice::<VersionOnly>(&bytes).map(|v| v.version);
-        if let Ok(found) = version {
-            if found > STATE_VERSION {
-                return Err(StateError::VersionTooNew {
-                    path,
-                    found,
-                    supported: STATE_VERSION,
-                });
-            }
-        }
-        let state: State = serde_json::from_slice(&bytes)
-            .map_err(|e| StateError::corrupt(&path, format!("not a strata state file: {e}")))?;
-        if state.stack != self.stack {
-            return Err(StateError::WrongStack {
-                path,
-                expected: self.stack.clone(),
-                found: state.stack,
-            });
-        }
-        Ok(Some(state))
+        decode_state(&bytes, &path, &self.stack).map(Some)
     }
 
     /// A journal must continue this stack's state file: same stack and lineage, and started from
@@ -300,6 +300,7 @@ impl LocalBackend {
         header: &Header,
         state: &State,
         file_exists: bool,
+        location: &str,
     ) -> Result<(), StateError> {
         let path = self.journal_path();
         if header.stack != self.stack {
@@ -316,10 +317,14 @@ impl LocalBackend {
             return Err(StateError::corrupt(
                 path,
                 format!(
-                    "the journal continues state serial {} but {} is missing; restore it from {}",
+                    "the journal continues state serial {} but {location} is missing; restore it \
+                     from its backup ({})",
                     header.serial,
-                    self.state_path().display(),
-                    self.backup_path().display()
+                    if location.starts_with("s3://") {
+                        format!("{location}.backup")
+                    } else {
+                        self.backup_path().display().to_string()
+                    }
                 ),
             ));
         }
@@ -342,4 +347,35 @@ impl LocalBackend {
         }
         Ok(())
     }
+}
+
+/// A state file's bytes, validated: a version this strata reads, a strata state, this stack's.
+/// `path` names where they came from in errors (a file, or `s3://...`).
+pub(crate) fn decode_state(bytes: &[u8], path: &Path, stack: &str) -> Result<State, StateError> {
+    /// Just enough of a state file to tell a newer format from a damaged file.
+    #[derive(Deserialize)]
+    struct VersionOnly {
+        version: u32,
+    }
+
+    let version = serde_json::from_slice::<VersionOnly>(bytes).map(|v| v.version);
+    if let Ok(found) = version {
+        if found > STATE_VERSION {
+            return Err(StateError::VersionTooNew {
+                path: path.to_path_buf(),
+                found,
+                supported: STATE_VERSION,
+            });
+        }
+    }
+    let state: State = serde_json::from_slice(bytes)
+        .map_err(|e| StateError::corrupt(path, format!("not a strata state file: {e}")))?;
+    if state.stack != stack {
+        return Err(StateError::WrongStack {
+            path: path.to_path_buf(),
+            expected: stack.to_string(),
+            found: state.stack,
+        });
+    }
+    Ok(state)
 }

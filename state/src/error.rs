@@ -87,6 +87,25 @@ pub enum StateError {
         supported: u32,
     },
 
+    /// An S3 call of the S3 backend failed; nothing was changed by it.
+    #[error("{action} {location}: {message}")]
+    Remote {
+        action: &'static str,
+        location: String,
+        message: String,
+    },
+
+    /// The remote state changed between this run's read and its write (its ETag no longer
+    /// matches): someone wrote it without holding the lock, or after a `force-unlock`. Nothing
+    /// was overwritten; this run's records stay in the local journal.
+    #[error(
+        "the state at {location} changed since this run read it, so it was not overwritten; \
+         this run's changes are kept in {}. Someone wrote the state without holding the lock \
+         (or after `strata force-unlock`): compare the two before running strata again",
+        journal.display()
+    )]
+    Conflict { location: String, journal: PathBuf },
+
     /// A state to be written is older than the one on disk (a stale `state push`).
     #[error(
         "{} is at serial {current}, newer than the state being written (serial {given}); \
@@ -98,6 +117,16 @@ pub enum StateError {
         current: u64,
         given: u64,
     },
+}
+
+impl From<crate::s3::S3Error> for StateError {
+    fn from(e: crate::s3::S3Error) -> StateError {
+        StateError::Remote {
+            action: e.action,
+            location: e.url,
+            message: e.message,
+        }
+    }
 }
 
 impl StateError {

@@ -15,6 +15,10 @@
 //!   duplicate;
 //! - one writer at a time: [`LocalBackend::lock`] fails at once, naming the holder.
 //!
+//! The same promises hold for the S3 backend ([`S3Backend`]): the state is one S3 object written
+//! with `If-Match` on its ETag, the lock an object created with `If-None-Match: *`, and the
+//! journal stays local. [`StateBackend`] is either, behind one set of methods.
+//!
 //! A run looks like this:
 //! ```no_run
 //! # fn main() -> Result<(), state::StateError> {
@@ -42,6 +46,9 @@ mod journal;
 mod lock;
 mod model;
 mod recorder;
+pub mod s3;
+mod s3_backend;
+mod state_backend;
 
 pub use backend::{Loaded, LocalBackend};
 pub use error::StateError;
@@ -49,3 +56,5 @@ pub use journal::Record;
 pub use lock::{LockGuard, LockInfo};
 pub use model::{Intent, ResourceState, State, STATE_VERSION};
 pub use recorder::Recorder;
+pub use s3_backend::S3Backend;
+pub use state_backend::StateBackend;

@@ -1,4 +1,5 @@
-//! One writer at a time: a lock file created with `O_EXCL`, holding who took it and why.
+//! One writer at a time: a lock file created with `O_EXCL` (or, for the S3 backend, a lock
+//! object created with `If-None-Match: *`), holding who took it and why.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -9,6 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::durable::{self, private_file};
 use crate::model::now_rfc3339;
+use crate::s3::S3Store;
+use crate::s3_backend;
 use crate::StateError;
 
 /// How many times to re-read a lock file that exists but is still empty: its holder created it
@@ -40,8 +43,29 @@ pub struct LockInfo {
 /// strata may own it, and its lock is left alone).
 #[derive(Debug)]
 pub struct LockGuard {
-    path: PathBuf,
+    holder: Holder,
     info: LockInfo,
+}
+
+/// Where the lock a guard holds lives.
+#[derive(Debug)]
+pub(crate) enum Holder {
+    File(PathBuf),
+    S3 { store: S3Store, key: String },
+}
+
+impl LockInfo {
+    /// Who is taking the lock now, for `operation`, guarding the state at `location`.
+    pub(crate) fn now(operation: &str, location: String) -> LockInfo {
+        LockInfo {
+            id: uuid::Uuid::new_v4().to_string(),
+            operation: operation.to_string(),
+            who: format!("{}@{}", user_name(), host_name()),
+            pid: std::process::id(),
+            path: location,
+            created_at: now_rfc3339(),
+        }
+    }
 }
 
 impl LockGuard {
@@ -55,13 +79,32 @@ impl LockGuard {
         &self.info.id
     }
 
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
+    pub(crate) fn new(holder: Holder, info: LockInfo) -> LockGuard {
+        LockGuard { holder, info }
     }
 
-    /// Fails unless the lock file still holds this guard's id.
+    /// The lock file, for a local lock.
+    pub(crate) fn path(&self) -> Option<&Path> {
+        match &self.holder {
+            Holder::File(path) => Some(path),
+            Holder::S3 { .. } => None,
+        }
+    }
+
+    /// The bucket and key of the lock object, for an S3 lock.
+    pub(crate) fn s3_key(&self) -> Option<(&str, &str)> {
+        match &self.holder {
+            Holder::S3 { store, key } => Some((store.bucket(), key)),
+            Holder::File(_) => None,
+        }
+    }
+
+    /// Fails unless the lock (file or object) still holds this guard's id.
     pub(crate) fn check_held(&self) -> Result<(), StateError> {
-        check_held(&self.path, &self.info.id)
+        match &self.holder {
+            Holder::File(path) => check_held(path, &self.info.id),
+            Holder::S3 { store, key } => s3_backend::check_held(store, key, &self.info.id),
+        }
     }
 }
 
@@ -79,10 +122,15 @@ pub(crate) fn check_held(path: &Path, id: &str) -> Result<(), StateError> {
 
 impl Drop for LockGuard {
     fn drop(&mut self) {
-        if self.check_held().is_ok() {
-            // Nothing useful can be done with an error while dropping; a lock left behind is
-            // reported by the next run with the id to force-unlock.
-            let _ = durable::remove_if_present(&self.path);
+        // Nothing useful can be done with an error while dropping; a lock left behind is
+        // reported by the next run with the id to force-unlock.
+        match &self.holder {
+            Holder::File(path) => {
+                if self.check_held().is_ok() {
+                    let _ = durable::remove_if_present(path);
+                }
+            }
+            Holder::S3 { store, key } => s3_backend::release(store, key, &self.info.id),
         }
     }
 }
@@ -93,14 +141,7 @@ pub(crate) fn acquire(
     state_path: &Path,
     operation: &str,
 ) -> Result<LockGuard, StateError> {
-    let info = LockInfo {
-        id: uuid::Uuid::new_v4().to_string(),
-        operation: operation.to_string(),
-        who: format!("{}@{}", user_name(), host_name()),
-        pid: std::process::id(),
-        path: state_path.display().to_string(),
-        created_at: now_rfc3339(),
-    };
+    let info = LockInfo::now(operation, state_path.display().to_string());
     let mut file = match private_file().write(true).create_new(true).open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(held_by(path)),
@@ -112,10 +153,7 @@ pub(crate) fn acquire(
         let _ = durable::remove_if_present(path);
         return Err(StateError::io("writing lock", path, e));
     }
-    let guard = LockGuard {
-        path: path.to_path_buf(),
-        info,
-    };
+    let guard = LockGuard::new(Holder::File(path.to_path_buf()), info);
     durable::sync_parent(path)?;
     Ok(guard)
 }

@@ -6,21 +6,29 @@ use std::collections::BTreeMap;
 use stacks::Value;
 
 use crate::backend::{Loaded, LocalBackend};
+use crate::durable;
 use crate::journal::{Header, Record, Writer};
 use crate::lock;
 use crate::model::{Intent, ResourceState, State};
-use crate::StateError;
+use crate::{StateBackend, StateError};
 
 /// The in-memory state of a run plus its open journal.
 ///
 /// Every method that changes something appends one journal line and syncs it before returning,
 /// so when it returns `Ok` the change survives a crash; its cost is that one record, whatever
-/// the size of the stack. [`Recorder::finish`] compacts the journal into the state file.
+/// the size of the stack. [`Recorder::finish`] compacts the journal into the state file (or,
+/// for the S3 backend, writes the state object). The journal is always local, in the state
+/// directory beside the stack file, so per-operation recording never waits for the network.
 /// Dropping a recorder without finishing leaves the journal as a crash would: the next
 /// [`LocalBackend::load`] replays it.
 pub struct Recorder {
-    backend: LocalBackend,
+    /// Where `finish` writes the state.
+    target: StateBackend,
+    /// Where the journal lives.
+    local: LocalBackend,
     lock_id: String,
+    /// The ETag of the remote state as loaded, for the conditional write at the end.
+    remote_tag: Option<String>,
     state: State,
     pending: Vec<Intent>,
     /// Opened on the first record, so a run that changes nothing writes nothing.
@@ -31,15 +39,18 @@ pub struct Recorder {
 
 impl Recorder {
     pub(crate) fn new(
-        backend: LocalBackend,
+        target: StateBackend,
+        local: LocalBackend,
         lock_id: String,
         loaded: Loaded,
         journal: Option<Writer>,
         replayed_changes: bool,
     ) -> Recorder {
         Recorder {
-            backend,
+            target,
+            local,
             lock_id,
+            remote_tag: loaded.remote_tag,
             state: loaded.state,
             pending: loaded.pending_intents,
             journal,
@@ -121,29 +132,40 @@ impl Recorder {
     /// in it only the intents still pending. Returns the state as now recorded.
     ///
     /// Refuses to write if this run's lock was force-unlocked meanwhile (the journal stays, and
-    /// the next run recovers from it).
+    /// the next run recovers from it). For the S3 backend the state object is written only if
+    /// its ETag is still the one loaded ([`StateError::Conflict`] otherwise).
     pub fn finish(mut self) -> Result<State, StateError> {
-        lock::check_held(&self.backend.lock_path(), &self.lock_id)?;
+        match &self.target {
+            StateBackend::Local(backend) => lock::check_held(&backend.lock_path(), &self.lock_id)?,
+            StateBackend::S3(backend) => backend.check_lock(&self.lock_id)?,
+        }
         // Close the journal before it is removed or replaced.
         self.journal = None;
         if self.changed {
             self.state.serial += 1;
-            self.backend.commit(&self.state, &self.pending)?;
+            match &self.target {
+                StateBackend::Local(backend) => backend.commit(&self.state, &self.pending)?,
+                StateBackend::S3(backend) => {
+                    backend.commit(&self.state, &self.pending, self.remote_tag.as_deref())?
+                }
+            }
         } else {
-            self.backend.settle_journal(&self.state, &self.pending)?;
+            self.local.settle_journal(&self.state, &self.pending)?;
         }
         Ok(self.state)
     }
 
     /// Appends `record` (starting the journal if this is the first), then applies it in memory.
     fn record(&mut self, record: Record) -> Result<(), StateError> {
-        let journal = match &mut self.journal {
+        let journal = match self.journal.take() {
             Some(journal) => journal,
-            None => self.journal.insert(Writer::create(
-                &self.backend.journal_path(),
-                &Header::of(&self.state),
-            )?),
+            None => {
+                // The S3 backend takes no local lock, so the directory may not exist yet.
+                durable::ensure_dir(self.local.dir())?;
+                Writer::create(&self.local.journal_path(), &Header::of(&self.state))?
+            }
         };
+        let journal = self.journal.insert(journal);
         journal.append(&record)?;
         self.changed |= record.apply(&mut self.state, &mut self.pending);
         Ok(())

@@ -7,12 +7,14 @@ use stacks::TypeSchema;
 use crate::aws::AwsContext;
 use crate::Provider;
 
+pub mod rule;
+
 /// The schemas of this service's types.
 pub fn schemas() -> Vec<TypeSchema> {
-    vec![]
+    vec![rule::schema()]
 }
 
 /// This service's providers, with clients built from `ctx`.
-pub fn providers(_ctx: &AwsContext) -> Vec<Arc<dyn Provider>> {
-    vec![]
+pub fn providers(ctx: &AwsContext) -> Vec<Arc<dyn Provider>> {
+    vec![Arc::new(rule::RuleProvider::new(ctx))]
 }

@@ -10,9 +10,9 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::topic::SNS_NOT_FOUND;
 use crate::aws::missing_is_none;
-use crate::props::{given, required_str};
 use crate::aws::{api_error, AwsContext};
 use crate::document::{document_from_aws, document_json};
+use crate::props::{given, required_str};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,

@@ -10,10 +10,10 @@ use async_trait::async_trait;
 use aws_sdk_sns::types::Tag;
 use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
-use crate::aws::{api_error, AwsContext};
-use crate::tags::{tag_strings, tags_value, TagChanges};
 use crate::aws::missing_is_none;
+use crate::aws::{api_error, AwsContext};
 use crate::document::{document_from_aws, document_json};
+use crate::tags::{tag_strings, tags_value, TagChanges};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -71,7 +71,6 @@ pub fn schema() -> TypeSchema {
         }),
     }
 }
-
 
 /// The policy SNS gives a topic created without one. Removing `policy` from the stack restores
 /// it: SNS refuses an empty policy, and this is what a fresh topic would have.
@@ -375,6 +374,24 @@ impl Provider for TopicProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fifo_topic_given_no_name_gets_one_ending_in_fifo() {
+        let text = "stack: orders\nresources:\n  events:\n    type: aws.sns.topic\n    properties: { fifo_topic: true }\n  plain:\n    type: aws.sns.topic\n";
+        let stack = stacks::load_str(
+            std::path::Path::new("stack.yaml"),
+            text,
+            &stacks::LoadOptions::default(),
+            &crate::catalog(),
+        )
+        .unwrap_or_else(|d| panic!("{d:?}"));
+        let name = |address: &str| stack.resources[address].properties["name"].clone();
+        let value = |name: &str| stacks::Expr::Value {
+            value: Value::str(name),
+        };
+        assert_eq!(name("events"), value("orders-events.fifo"));
+        assert_eq!(name("plain"), value("orders-plain"));
+    }
 
     #[test]
     fn the_default_policy_names_the_topic_and_its_owner() {

@@ -14,11 +14,11 @@ use async_trait::async_trait;
 use aws_sdk_sqs::types::QueueAttributeName;
 use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
+use crate::aws::{api_error, AwsContext};
 use crate::document::{document_from_aws, document_json};
 use crate::props::desired;
-use crate::tags::{tag_strings, tags_value, TagChanges};
-use crate::aws::{api_error, AwsContext};
 use crate::retry::{wait_for, with_backoff};
+use crate::tags::{tag_strings, tags_value, TagChanges};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -238,7 +238,6 @@ pub(crate) fn queue_missing_is_none<T>(result: Result<T>) -> Result<Option<T>> {
         Err(e) => Err(e),
     }
 }
-
 
 /// Manages SQS queues; the id is the queue URL.
 pub struct QueueProvider {
@@ -477,7 +476,40 @@ impl Provider for QueueProvider {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
+
+    /// The physical name the stack loader derives for a resource of `stack.yaml` text.
+    fn derived_name(text: &str, address: &str) -> String {
+        let stack = stacks::load_str(
+            std::path::Path::new("stack.yaml"),
+            text,
+            &stacks::LoadOptions::default(),
+            &crate::catalog(),
+        )
+        .unwrap_or_else(|d| panic!("{d:?}"));
+        match &stack.resources[address].properties["name"] {
+            stacks::Expr::Value {
+                value: Value::String(name),
+            } => name.clone(),
+            other => panic!("`name` of {address} is {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_fifo_queue_given_no_name_gets_one_ending_in_fifo_within_the_limit() {
+        let text = "stack: orders\nresources:\n  jobs:\n    type: aws.sqs.queue\n    properties: { fifo_queue: true }\n  plain:\n    type: aws.sqs.queue\n";
+        assert_eq!(derived_name(text, "jobs"), "orders-jobs.fifo");
+        assert_eq!(derived_name(text, "plain"), "orders-plain");
+        let address = "a_queue_whose_logical_name_is_rather_long";
+        let text = format!(
+            "stack: an-order-intake-stack-with-a-rather-long-name\nresources:\n  {address}:\n    type: aws.sqs.queue\n    properties: {{ fifo_queue: true }}\n"
+        );
+        let long = derived_name(&text, address);
+        assert!(long.ends_with(".fifo"), "{long}");
+        assert!(long.len() <= NAME_MAX_LEN, "{long}");
+    }
 
     #[test]
     fn every_settable_attribute_is_a_property_of_the_schema() {

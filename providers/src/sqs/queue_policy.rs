@@ -8,9 +8,9 @@
 //! This file also holds how strata writes policy documents for AWS and reads them back, which the
 //! queue's `policy`, and SNS's topic `policy` and subscription `filter_policy`, share.
 
+use crate::document::{document_from_aws, document_json};
 use async_trait::async_trait;
 use aws_sdk_sqs::types::QueueAttributeName;
-use crate::document::{document_from_aws, document_json};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::queue::{queue_missing_is_none, QUEUE_NOT_FOUND};

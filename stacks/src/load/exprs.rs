@@ -10,6 +10,7 @@ use crate::suggest::{did_you_mean, hint};
 use crate::value::Value;
 use crate::yaml::{Node, NodeKind, Pos};
 
+use super::modules::Instance;
 use super::{list_names, Loader};
 
 /// The built-ins a stack can name.
@@ -23,11 +24,14 @@ pub(crate) enum Place<'a> {
     Resource(&'a str),
     /// An output: anything.
     Output,
+    /// The `inputs` of module instance `.0`: anything but that module's own outputs.
+    ModuleInput(&'a str),
 }
 
 /// A reference from the resource being read to another one, kept for cycle messages.
 #[derive(Clone, Debug)]
 pub(crate) struct Edge {
+    /// The full address (`net.vpc`).
     pub to: String,
     pub pos: Pos,
     /// How the dependency was written: `${b.arn}` or `depends_on`.
@@ -37,6 +41,9 @@ pub(crate) struct Edge {
 enum Resolved {
     Value(Value),
     Ref(Reference),
+    /// A module's output, or a module input known only at plan time: its expression, whose
+    /// references are already full addresses.
+    Expr(Expr),
 }
 
 impl Loader<'_> {
@@ -61,6 +68,7 @@ impl Loader<'_> {
         }
         let whole = matches!(segments.as_slice(), [Segment::Expr(_)]);
         let mut pieces: Vec<Piece> = Vec::new();
+        let mut sensitive = false;
         for segment in segments {
             match segment {
                 Segment::Text(text) => push_text(&mut pieces, &text),
@@ -73,8 +81,22 @@ impl Loader<'_> {
                         Some(Resolved::Ref(reference)) if whole => {
                             return ok.then_some(Expr::Ref { reference });
                         }
+                        Some(Resolved::Expr(spliced)) if whole => return ok.then_some(spliced),
                         Some(Resolved::Value(value)) => push_text(&mut pieces, &plain_text(&value)),
                         Some(Resolved::Ref(reference)) => pieces.push(Piece::Ref { reference }),
+                        Some(Resolved::Expr(spliced)) => {
+                            if !splice(&mut pieces, spliced, &mut sensitive) {
+                                self.error(
+                                    pos,
+                                    format!(
+                                        "`{}` is a list or mapping and cannot be joined into a string",
+                                        expr.written
+                                    ),
+                                    Some("use it as the whole value (`\"${...}\"` alone)".into()),
+                                );
+                                ok = false;
+                            }
+                        }
                         None => ok = false,
                     }
                 }
@@ -83,11 +105,18 @@ impl Loader<'_> {
         if !ok {
             return None;
         }
-        match pieces.as_slice() {
-            [] => Some(Expr::value("")),
-            [Piece::Text { text }] => Some(Expr::value(text.as_str())),
-            _ => Some(Expr::Concat { pieces }),
-        }
+        let joined = match pieces.as_slice() {
+            [] => Expr::value(""),
+            [Piece::Text { text }] => Expr::value(text.as_str()),
+            _ => Expr::Concat { pieces },
+        };
+        Some(if sensitive {
+            Expr::Sensitive {
+                inner: Box::new(joined),
+            }
+        } else {
+            joined
+        })
     }
 
     /// Any node as an expression, without a kind to check: documents, outputs, unknown types.
@@ -131,6 +160,30 @@ impl Loader<'_> {
             "params" => {
                 if let Some(value) = self.params.get(name) {
                     return Some(Resolved::Value(value.clone()));
+                }
+                if let Some(input) = self.inputs.get(name) {
+                    let (expr, origin) = (input.expr.clone(), input.origin.clone());
+                    match place {
+                        Place::StackTags => {
+                            self.error(
+                                pos,
+                                format!("`{written}` cannot be used in the module's `tags`"),
+                                Some(format!("{origin} is known only at plan time; put it in a resource's own `tags`")),
+                            );
+                            return None;
+                        }
+                        Place::Resource(_) => {
+                            for to in expr.resource_addresses() {
+                                self.edges.push(Edge {
+                                    to,
+                                    pos,
+                                    via: format!("`{written}` ({origin})"),
+                                });
+                            }
+                        }
+                        Place::Output | Place::ModuleInput(_) => {}
+                    }
+                    return Some(Resolved::Expr(expr));
                 }
                 if self.declared_params.contains(name) {
                     // Declared, but it has no value because of an error already reported.
@@ -187,8 +240,12 @@ impl Loader<'_> {
             );
             return None;
         }
+        if self.modules.contains_key(address) {
+            return self.resolve_output(address, attr, written, place, pos);
+        }
         let Some(schema) = self.resource_types.get(address).copied() else {
             let mut candidates: Vec<String> = self.resource_types.keys().cloned().collect();
+            candidates.extend(self.modules.keys().cloned());
             candidates.extend(["params", "stack", "aws"].map(String::from));
             let help = match did_you_mean(address, &candidates) {
                 Some(c) => format!("did you mean `${{{c}.{attr}}}`?"),
@@ -199,6 +256,13 @@ impl Loader<'_> {
                     "the stack's resources are {}",
                     list_names(&self.resource_types.keys().collect::<Vec<_>>())
                 ),
+            };
+            let help = match (&help, self.modules.is_empty()) {
+                (h, false) if !h.starts_with("did you mean") => format!(
+                    "{h}; its modules are {}",
+                    list_names(&self.modules.keys().collect::<Vec<_>>())
+                ),
+                _ => help,
             };
             self.error(
                 pos,
@@ -236,17 +300,117 @@ impl Loader<'_> {
                 return None;
             }
         }
+        let full = self.qualify(address);
         if let Place::Resource(_) = place {
             self.edges.push(Edge {
-                to: address.to_string(),
+                to: full.clone(),
                 pos,
                 via: format!("`{written}`"),
             });
         }
         Some(Resolved::Ref(Reference::Resource {
-            address: address.to_string(),
+            address: full,
             attr: attr.to_string(),
         }))
+    }
+
+    /// `${MODULE.OUTPUT}`: the output's expression, which references the module's resources by
+    /// their full addresses. Only outputs are visible outside a module.
+    fn resolve_output(
+        &mut self,
+        module: &str,
+        output: &str,
+        written: &str,
+        place: &Place,
+        pos: Pos,
+    ) -> Option<Resolved> {
+        if let Place::ModuleInput(me) = place {
+            if *me == module {
+                self.error(
+                    pos,
+                    format!("module `{module}` uses its own output in its `inputs`: `{written}`"),
+                    Some("a module's inputs must be known before its resources; pass the value itself".into()),
+                );
+                return None;
+            }
+        }
+        let full = self.qualify(module);
+        let outputs = match self.modules.get(module) {
+            Some(Instance::Loaded { outputs, .. }) => outputs,
+            // Its errors are reported where they are.
+            _ => return None,
+        };
+        let Some(expr) = outputs.get(output).cloned() else {
+            let names: Vec<&str> = outputs.keys().map(String::as_str).collect();
+            let listed = if names.is_empty() {
+                "none".to_string()
+            } else {
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let help = hint(output, names.iter().copied()).unwrap_or_else(|| {
+                format!(
+                    "to use something else from inside the module, add it to the module's `outputs:` (e.g. `{output}: \"${{RESOURCE.ATTRIBUTE}}\"`)"
+                )
+            });
+            self.error(
+                pos,
+                format!(
+                    "`{written}`: only outputs of module `{full}` can be referenced; it has: {listed}"
+                ),
+                Some(help),
+            );
+            return None;
+        };
+        if let Place::Resource(_) = place {
+            for to in expr.resource_addresses() {
+                self.edges.push(Edge {
+                    to,
+                    pos,
+                    via: format!("`{written}`"),
+                });
+            }
+        }
+        Some(Resolved::Expr(expr))
+    }
+}
+
+/// Adds a spliced expression's pieces to a joined string; `false` for a list or mapping, which
+/// cannot be joined. A sensitive expression makes the whole string sensitive.
+fn splice(pieces: &mut Vec<Piece>, expr: Expr, sensitive: &mut bool) -> bool {
+    match expr {
+        Expr::Value { value } => match value {
+            Value::List(_) | Value::Map(_) => false,
+            Value::Sensitive(inner) => {
+                *sensitive = true;
+                splice(pieces, Expr::Value { value: *inner }, sensitive)
+            }
+            other => {
+                push_text(pieces, &plain_text(&other));
+                true
+            }
+        },
+        Expr::Ref { reference } => {
+            pieces.push(Piece::Ref { reference });
+            true
+        }
+        Expr::Concat { pieces: inner } => {
+            for piece in inner {
+                match piece {
+                    Piece::Text { text } => push_text(pieces, &text),
+                    reference @ Piece::Ref { .. } => pieces.push(reference),
+                }
+            }
+            true
+        }
+        Expr::Sensitive { inner } => {
+            *sensitive = true;
+            splice(pieces, *inner, sensitive)
+        }
+        Expr::List { .. } | Expr::Map { .. } => false,
     }
 }
 

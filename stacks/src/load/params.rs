@@ -7,11 +7,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::diag::Diagnostic;
+use crate::expr::Expr;
 use crate::names::{is_param_name, PARAM_NAME_RULE};
 use crate::suggest::hint;
 use crate::value::Value;
 use crate::yaml::{self, Key, Node, NodeKind, Pos, SourceFile};
 
+use super::modules::{Call, Input};
 use super::{list_names, Loader};
 
 const PARAM_KEYS: &[&str] = &["type", "default", "allowed", "description"];
@@ -368,6 +370,114 @@ impl Loader<'_> {
         values
     }
 
+    /// A module's params from the `inputs` its instance was given: values known while loading
+    /// are checked like params (type, `allowed`) and substituted; values that reference
+    /// resources are kept as expressions for the planner. An unknown input, a missing required
+    /// one, and a value of the wrong type are errors in the file that uses the module.
+    pub(crate) fn resolve_inputs(&mut self, decls: &[ParamDecl], call: &Call) {
+        let instance = &call.instance;
+        let names: Vec<&str> = decls.iter().map(|d| d.name.as_str()).collect();
+        let mut given = BTreeMap::new();
+        for input in &call.inputs {
+            if names.contains(&input.name.as_str()) {
+                given.insert(input.name.as_str(), input);
+                continue;
+            }
+            let help = hint(&input.name, names.iter().copied()).unwrap_or_else(|| {
+                if names.is_empty() {
+                    "the module declares no `params:`, so it takes no inputs".to_string()
+                } else {
+                    format!("its inputs are {}", list_names(&names))
+                }
+            });
+            self.push(
+                call.parent
+                    .error(
+                        input.key_pos,
+                        format!("module `{instance}` has no input `{}`", input.name),
+                    )
+                    .help(help),
+            );
+        }
+        for decl in decls {
+            if decl.broken {
+                continue;
+            }
+            let Some(input) = given.get(decl.name.as_str()) else {
+                match &decl.default {
+                    Some((value, _)) => {
+                        self.params.insert(decl.name.clone(), value.clone());
+                    }
+                    None => self.push(
+                        call.parent
+                            .error(
+                                call.key_pos,
+                                format!("module `{instance}` needs input `{}`", decl.name),
+                            )
+                            .help(format!(
+                                "add `{}: VALUE` ({}) under `inputs:`",
+                                decl.name,
+                                decl.ty.describe()
+                            )),
+                    ),
+                }
+                continue;
+            };
+            let wrong = |got: &str| {
+                call.parent.error(
+                    input.value_pos,
+                    format!(
+                        "input `{}` of module `{instance}` must be {}, not {got}",
+                        decl.name,
+                        decl.ty.describe()
+                    ),
+                )
+            };
+            match &input.expr {
+                Expr::Value { value } => match value_from_value(decl.ty, value) {
+                    Ok(value) => match not_allowed(decl, &value) {
+                        Some(d) => {
+                            let help = d.help.unwrap_or_default();
+                            self.push(
+                                call.parent
+                                    .error(
+                                        input.value_pos,
+                                        format!("{} (input of module `{instance}`)", d.message),
+                                    )
+                                    .help(help),
+                            );
+                        }
+                        None => {
+                            self.params.insert(decl.name.clone(), value);
+                        }
+                    },
+                    Err(got) => self.push(wrong(&got)),
+                },
+                Expr::Concat { .. } if decl.ty != ParamType::String => {
+                    self.push(wrong("a string built from `${...}`"));
+                }
+                Expr::Map { .. } => self.push(wrong("a mapping")),
+                Expr::List { .. } if decl.ty != ParamType::List => self.push(wrong("a list")),
+                expr => {
+                    let origin = format!(
+                        "input `{}` of module `{instance}` set at {}:{}:{}",
+                        decl.name,
+                        call.parent.path.display(),
+                        input.value_pos.line,
+                        input.value_pos.column
+                    );
+                    self.inputs.insert(
+                        decl.name.clone(),
+                        Input {
+                            expr: expr.clone(),
+                            origin,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
     fn read_var_file(&mut self, path: &Path) -> Option<SourceFile> {
         match std::fs::read(path) {
             Ok(bytes) => match String::from_utf8(bytes) {
@@ -441,6 +551,41 @@ fn value_from_node(ty: ParamType, node: &Node) -> Result<Value, String> {
             .collect::<Result<Vec<_>, _>>()
             .map(Value::List),
         _ => Err(node.describe()),
+    }
+}
+
+/// A module input known while loading as a param of type `ty`; `Err` describes what it is.
+fn value_from_value(ty: ParamType, value: &Value) -> Result<Value, String> {
+    let scalar_text = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    let describe = |v: &Value| match v {
+        Value::List(_) => "a list".to_string(),
+        Value::Map(_) => "a mapping".to_string(),
+        Value::Null => "nothing (null)".to_string(),
+        other => format!(
+            "the {} `{}`",
+            other.kind_name(),
+            super::exprs::plain_text(other)
+        ),
+    };
+    match (ty, value) {
+        (ParamType::String, v) => scalar_text(v).map(Value::String).ok_or_else(|| describe(v)),
+        (ParamType::Number, v @ Value::Number(_)) => Ok(v.clone()),
+        (ParamType::Bool, v @ Value::Bool(_)) => Ok(v.clone()),
+        (ParamType::List, Value::List(items)) => items
+            .iter()
+            .map(|i| {
+                scalar_text(i)
+                    .map(Value::String)
+                    .ok_or_else(|| format!("a list holding {}", describe(i)))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::List),
+        (_, v) => Err(describe(v)),
     }
 }
 

@@ -3,6 +3,7 @@
 //! dependency cycles.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::rc::Rc;
 
 use indexmap::IndexMap;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -13,9 +14,10 @@ use crate::names::{is_resource_name, physical_name, RESOURCE_NAME_RULE};
 use crate::schema::TypeSchema;
 use crate::suggest::hint;
 use crate::value::Value;
-use crate::yaml::{Key, Node, NodeKind, Pos};
+use crate::yaml::{Key, Node, NodeKind, Pos, SourceFile};
 
 use super::exprs::{Edge, Place};
+use super::modules::Instance;
 use super::props::Owner;
 use super::{list_names, Loader, ADDRESS_TAG, STACK_TAG};
 
@@ -23,26 +25,26 @@ const RESOURCE_KEYS: &[&str] = &["type", "properties", "depends_on", "lifecycle"
 const LIFECYCLE_KEYS: &[&str] = &["prevent_destroy", "create_before_destroy", "ignore_changes"];
 
 /// What a resource's declaration says before its properties are read.
-struct Declared<'n> {
+pub(crate) struct Declared<'n> {
     key: &'n Key,
     entries: &'n [(Key, Node)],
 }
 
-/// One resource read: where it depends on others, and its declaration when it had no error
-/// (cycles are looked for either way).
-struct Read {
+/// One resource read, in the stack or in a module: where it depends on others (for the cycle
+/// check over the whole flattened graph).
+pub(crate) struct Read {
+    /// The full address (`net.vpc`).
     address: String,
+    /// Where its name is written, in `file`.
     key: Pos,
+    /// Its references, positioned in `file`.
     edges: Vec<Edge>,
-    decl: Option<ResourceDecl>,
+    file: Rc<SourceFile>,
 }
 
 impl<'c> Loader<'c> {
-    pub(crate) fn resources(
-        &mut self,
-        node: &Node,
-        stack_tags: &BTreeMap<String, String>,
-    ) -> IndexMap<String, ResourceDecl> {
+    /// Every resource's name and type, so references can be checked in any order.
+    pub(crate) fn declare_resources<'n>(&mut self, node: &'n Node) -> Vec<Declared<'n>> {
         let entries = self.mapping(node, "`resources`");
         // First every name and type, so references can be checked in any order.
         let mut declared = Vec::new();
@@ -74,16 +76,25 @@ impl<'c> Loader<'c> {
             self.resource_types.insert(key.name.clone(), schema);
             declared.push(Declared { key, entries });
         }
+        declared
+    }
 
-        let read: Vec<Read> = declared
-            .iter()
-            .map(|d| self.resource(d, stack_tags))
-            .collect();
-        self.check_cycles(&read);
-        read.into_iter()
-            .filter_map(|r| r.decl)
-            .map(|decl| (decl.address.clone(), decl))
-            .collect()
+    /// The declared resources with their properties, in declaration order; those with errors
+    /// are left out (and reported).
+    pub(crate) fn read_resources(
+        &mut self,
+        declared: &[Declared<'_>],
+        stack_tags: &BTreeMap<String, String>,
+    ) -> IndexMap<String, ResourceDecl> {
+        let mut out = IndexMap::new();
+        for d in declared {
+            let (read, decl) = self.resource(d, stack_tags);
+            self.reads.push(read);
+            if let Some(decl) = decl {
+                out.insert(decl.address.clone(), decl);
+            }
+        }
+        out
     }
 
     /// The schema named by a resource's `type:`, reporting a missing or unknown type.
@@ -114,9 +125,14 @@ impl<'c> Loader<'c> {
         }
     }
 
-    fn resource(&mut self, declared: &Declared<'_>, stack_tags: &BTreeMap<String, String>) -> Read {
+    fn resource(
+        &mut self,
+        declared: &Declared<'_>,
+        stack_tags: &BTreeMap<String, String>,
+    ) -> (Read, Option<ResourceDecl>) {
         let key = declared.key;
         let address = key.name.as_str();
+        let qualified = self.qualify(address);
         let fields = self.fields(
             declared.entries,
             RESOURCE_KEYS,
@@ -170,9 +186,9 @@ impl<'c> Loader<'c> {
             .map(|(_, v)| v);
         let decl = match (schema, properties) {
             (Some(schema), Some(mut properties)) => self
-                .fill(schema, address, &mut properties, stack_tags, tags_node)
+                .fill(schema, &qualified, &mut properties, stack_tags, tags_node)
                 .map(|()| ResourceDecl {
-                    address: address.to_string(),
+                    address: qualified.clone(),
                     type_name: schema.type_name.to_string(),
                     properties,
                     depends_on,
@@ -185,15 +201,16 @@ impl<'c> Loader<'c> {
                 }),
             _ => None,
         };
-        Read {
-            address: address.to_string(),
+        let read = Read {
+            address: qualified,
             key: key.pos,
             edges,
-            decl,
-        }
+            file: self.file.clone(),
+        };
+        (read, decl)
     }
 
-    /// Defaults, the physical name, tags, and sensitive markers.
+    /// Defaults, the physical name, tags, and sensitive markers. `address` is the full one.
     fn fill(
         &mut self,
         schema: &TypeSchema,
@@ -238,7 +255,7 @@ impl<'c> Loader<'c> {
                     if let Some(node) = tags_node {
                         self.error(
                             node.pos,
-                            format!("`tags` of resource `{address}` must be written as a mapping"),
+                            format!("`tags` of resource `{}` must be written as a mapping", address.rsplit('.').next().unwrap_or(address)),
                             Some("they are merged with the stack's tags; write `tags: { NAME: VALUE }`".into()),
                         );
                     }
@@ -300,8 +317,28 @@ impl<'c> Loader<'c> {
                 );
                 continue;
             }
+            if let Some(instance) = self.modules.get(name) {
+                // A module instance: every resource in it.
+                if let Instance::Loaded { addresses, .. } = instance {
+                    for to in addresses.clone() {
+                        self.edges.push(Edge {
+                            to: to.clone(),
+                            pos: item.pos,
+                            via: "`depends_on`".to_string(),
+                        });
+                        if !out.contains(&to) {
+                            out.push(to);
+                        }
+                    }
+                }
+                continue;
+            }
             if !self.resource_types.contains_key(name) {
-                let names: Vec<&String> = self.resource_types.keys().collect();
+                let names: Vec<&String> = self
+                    .resource_types
+                    .keys()
+                    .chain(self.modules.keys())
+                    .collect();
                 let help = hint(name, names.iter().map(|s| s.as_str()))
                     .unwrap_or_else(|| format!("the stack's resources are {}", list_names(&names)));
                 self.error(
@@ -311,13 +348,14 @@ impl<'c> Loader<'c> {
                 );
                 continue;
             }
+            let to = self.qualify(name);
             self.edges.push(Edge {
-                to: name.to_string(),
+                to: to.clone(),
                 pos: item.pos,
                 via: "`depends_on`".to_string(),
             });
-            if !out.iter().any(|o| o == name) {
-                out.push(name.to_string());
+            if !out.contains(&to) {
+                out.push(to);
             }
         }
         out
@@ -392,9 +430,14 @@ impl<'c> Loader<'c> {
         lifecycle
     }
 
-    /// Reports every dependency cycle once, naming its resources in order from the one
-    /// declared first, and pointing at that one's declaration.
-    fn check_cycles(&mut self, read: &[Read]) {
+    /// Reports every dependency cycle once, over the flattened graph of the stack and all its
+    /// modules, naming its resources in order from the one declared first (the stack's own
+    /// before those of modules), pointing at that one's declaration, with a note per edge
+    /// naming the file and line that makes it.
+    pub(crate) fn check_cycles(&mut self) {
+        let mut read = std::mem::take(&mut self.reads);
+        read.sort_by_key(|r| r.address.matches('.').count());
+        let read = read.as_slice();
         let mut graph: DiGraph<usize, ()> = DiGraph::new();
         let index: BTreeMap<&str, NodeIndex> = read
             .iter()
@@ -436,7 +479,7 @@ impl<'c> Loader<'c> {
             let mut text = names.join(" -> ");
             text.push_str(" -> ");
             text.push_str(names.first().copied().unwrap_or_default());
-            let mut d = self
+            let mut d = first
                 .file
                 .error(first.key.with_len(first.address.chars().count()), format!("dependency cycle: {text}"))
                 .help("remove one of these references or `depends_on` entries; strata must create each resource after the ones it uses");
@@ -449,12 +492,12 @@ impl<'c> Loader<'c> {
                 let how = read
                     .iter()
                     .find(|r| r.address == *from)
-                    .and_then(|r| r.edges.iter().find(|e| e.to == to))
-                    .map(|e| {
+                    .and_then(|r| r.edges.iter().find(|e| e.to == to).map(|e| (r, e)))
+                    .map(|(r, e)| {
                         format!(
                             "`{from}` uses `{to}` through {} at {}:{}:{}",
                             e.via,
-                            self.file.path.display(),
+                            r.file.path.display(),
                             e.pos.line,
                             e.pos.column
                         )

@@ -1,0 +1,300 @@
+//! `aws.apigatewayv2.integration`: where an API's route sends its requests (a Lambda function,
+//! an HTTP endpoint, a mock).
+//!
+//! The id is the integration id, which routes name as `integrations/ID`; the API comes from the
+//! recorded `api_id` (see the module notes).
+//!
+//! Defaults differ by integration type, so they are applied here rather than in the schema: a
+//! Lambda proxy (`AWS_PROXY`) is invoked with `POST` and, on an HTTP API, with payload format
+//! `2.0`; for every other type API Gateway accepts only payload format `1.0`, its own default,
+//! so a schema-wide `2.0` would make them fail.
+
+use async_trait::async_trait;
+use aws_sdk_apigatewayv2::types::{IntegrationType, ProtocolType};
+use stacks::{Kind, Map, Prop, TypeSchema, Value};
+
+use super::{child_ids, NOT_FOUND};
+use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::props::{given, required_str};
+use crate::{
+    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
+    Result, UpdateRequest,
+};
+
+pub const TYPE_NAME: &str = "aws.apigatewayv2.integration";
+
+/// The integration types API Gateway v2 offers.
+const INTEGRATION_TYPES: &[&str] = &["AWS", "AWS_PROXY", "HTTP", "HTTP_PROXY", "MOCK"];
+
+/// How API Gateway invokes a Lambda function.
+const LAMBDA_PROXY_METHOD: &str = "POST";
+/// The payload format strata asks for on a Lambda proxy of an HTTP API: the current one.
+const LAMBDA_PROXY_PAYLOAD_FORMAT: &str = "2.0";
+
+/// The integration's properties.
+pub fn schema() -> TypeSchema {
+    TypeSchema {
+        type_name: TYPE_NAME,
+        props: vec![
+            Prop::new("api_id", Kind::String).required().force_new(),
+            Prop::new("integration_type", Kind::String)
+                .required()
+                .force_new()
+                .allowed(INTEGRATION_TYPES),
+            Prop::new("integration_uri", Kind::String).required(),
+            Prop::new("integration_method", Kind::String),
+            Prop::new("payload_format_version", Kind::String),
+            Prop::new("timeout_in_millis", Kind::Integer),
+        ],
+        attrs: vec!["id"],
+        taggable: false,
+        name_rule: None,
+    }
+}
+
+fn optional_str(props: &Map, prop: &str) -> Result<Option<String>> {
+    match given(props, prop) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(ProviderError::invalid(format!(
+            "`{prop}` must be a string, not {}",
+            other.kind_name()
+        ))),
+    }
+}
+
+fn timeout(props: &Map) -> Result<Option<i32>> {
+    match given(props, "timeout_in_millis") {
+        None => Ok(None),
+        Some(value) => value
+            .as_i64()
+            .and_then(|n| i32::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| ProviderError::invalid("`timeout_in_millis` must be a whole number")),
+    }
+}
+
+fn is_lambda_proxy(props: &Map) -> bool {
+    given(props, "integration_type").and_then(|v| v.as_str().map(str::to_string))
+        == Some("AWS_PROXY".to_string())
+}
+
+/// Manages API Gateway v2 integrations; the id is the integration id.
+pub struct IntegrationProvider {
+    schema: TypeSchema,
+    apis: aws_sdk_apigatewayv2::Client,
+}
+
+impl IntegrationProvider {
+    pub fn new(ctx: &AwsContext) -> Self {
+        Self {
+            schema: schema(),
+            apis: aws_sdk_apigatewayv2::Client::new(&ctx.sdk),
+        }
+    }
+
+    /// The payload format to send: the stack's, else `2.0` for a Lambda proxy on an HTTP API,
+    /// else none (API Gateway's `1.0`).
+    async fn payload_format(&self, api_id: &str, props: &Map) -> Result<Option<String>> {
+        if let Some(version) = optional_str(props, "payload_format_version")? {
+            return Ok(Some(version));
+        }
+        if !is_lambda_proxy(props) {
+            return Ok(None);
+        }
+        let api = self
+            .apis
+            .get_api()
+            .api_id(api_id)
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok((api.protocol_type() == Some(&ProtocolType::Http))
+            .then(|| LAMBDA_PROXY_PAYLOAD_FORMAT.to_string()))
+    }
+
+    /// The method to send: the stack's, else `POST` for a Lambda proxy.
+    fn method(props: &Map) -> Result<Option<String>> {
+        Ok(optional_str(props, "integration_method")?
+            .or_else(|| is_lambda_proxy(props).then(|| LAMBDA_PROXY_METHOD.to_string())))
+    }
+
+    /// The integration in the stack's terms, or `None` when it (or its API) does not exist.
+    async fn find_integration(&self, api_id: &str, id: &str) -> Result<Option<Resource>> {
+        let out = self
+            .apis
+            .get_integration()
+            .api_id(api_id)
+            .integration_id(id)
+            .send()
+            .await
+            .map_err(api_error);
+        let Some(integration) = missing_is_none(out, NOT_FOUND)? else {
+            return Ok(None);
+        };
+        let mut properties = Map::from([("api_id".to_string(), Value::str(api_id))]);
+        if let Some(kind) = integration.integration_type() {
+            properties.insert("integration_type".into(), Value::str(kind.as_str()));
+        }
+        for (prop, value) in [
+            ("integration_uri", integration.integration_uri()),
+            ("integration_method", integration.integration_method()),
+            (
+                "payload_format_version",
+                integration.payload_format_version(),
+            ),
+        ] {
+            if let Some(value) = value.filter(|v| !v.is_empty()) {
+                properties.insert(prop.to_string(), Value::str(value));
+            }
+        }
+        if let Some(millis) = integration.timeout_in_millis() {
+            properties.insert("timeout_in_millis".into(), Value::int(millis.into()));
+        }
+        Ok(Some(Resource {
+            id: id.to_string(),
+            properties,
+            attributes: Map::from([("id".to_string(), Value::str(id))]),
+        }))
+    }
+
+    async fn read_existing(&self, api_id: &str, id: &str) -> Result<Resource> {
+        self.find_integration(api_id, id).await?.ok_or_else(|| {
+            ProviderError::invalid(format!(
+                "integration {id} of API {api_id} was written but cannot be read back"
+            ))
+        })
+    }
+}
+
+#[async_trait]
+impl Provider for IntegrationProvider {
+    fn schema(&self) -> &TypeSchema {
+        &self.schema
+    }
+
+    async fn create(&self, req: CreateRequest) -> Result<Resource> {
+        let props = &req.properties;
+        let api_id = required_str(props, "api_id")?;
+        let kind = required_str(props, "integration_type")?;
+        let out = self
+            .apis
+            .create_integration()
+            .api_id(&api_id)
+            .integration_type(IntegrationType::from(kind.as_str()))
+            .integration_uri(required_str(props, "integration_uri")?)
+            .set_integration_method(Self::method(props)?)
+            .set_payload_format_version(self.payload_format(&api_id, props).await?)
+            .set_timeout_in_millis(timeout(props)?)
+            .send()
+            .await
+            .map_err(api_error)?;
+        let id = out
+            .integration_id()
+            .ok_or_else(|| ProviderError::invalid("CreateIntegration returned no id"))?;
+        self.read_existing(&api_id, id).await
+    }
+
+    async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {
+        let (api_id, id) = child_ids(&req.id, &req.prior_properties, "integration")?;
+        self.find_integration(&api_id, &id).await
+    }
+
+    /// One `UpdateIntegration` with the fields that changed. A method or payload format that
+    /// leaves the stack goes back to the type's default where it has one; a timeout that leaves
+    /// it stays as it is (API Gateway cannot unset it).
+    async fn update(&self, req: UpdateRequest) -> Result<Resource> {
+        let (api_id, id) = child_ids(&req.id, &req.prior_properties, "integration")?;
+        let props = &req.properties;
+        let mut call = self
+            .apis
+            .update_integration()
+            .api_id(&api_id)
+            .integration_id(&id);
+        let mut update = false;
+        for prop in &req.changed {
+            match prop.as_str() {
+                "integration_uri" => {
+                    call = call.integration_uri(required_str(props, "integration_uri")?);
+                    update = true;
+                }
+                "integration_method" => {
+                    if let Some(method) = Self::method(props)? {
+                        call = call.integration_method(method);
+                        update = true;
+                    }
+                }
+                "payload_format_version" => {
+                    if let Some(version) = self.payload_format(&api_id, props).await? {
+                        call = call.payload_format_version(version);
+                        update = true;
+                    }
+                }
+                "timeout_in_millis" => {
+                    if let Some(millis) = timeout(props)? {
+                        call = call.timeout_in_millis(millis);
+                        update = true;
+                    }
+                }
+                other => {
+                    return Err(ProviderError::invalid(format!(
+                        "`{other}` of {TYPE_NAME} cannot be changed in place"
+                    )))
+                }
+            }
+        }
+        if update {
+            call.send().await.map_err(api_error)?;
+        }
+        let mut resource = self.read_existing(&api_id, &id).await?;
+        resource.id = req.id.clone();
+        Ok(resource)
+    }
+
+    /// Deletes the integration; one already gone (or whose API is gone) is success.
+    async fn delete(&self, req: DeleteRequest) -> Result<()> {
+        let (api_id, id) = child_ids(&req.id, &req.properties, "integration")?;
+        let out = self
+            .apis
+            .delete_integration()
+            .api_id(api_id)
+            .integration_id(id)
+            .send()
+            .await
+            .map_err(api_error);
+        missing_is_none(out, NOT_FOUND).map(|_| ())
+    }
+
+    /// Finds the API's integration of the same type to the same URI.
+    async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
+        let props = &req.properties;
+        let api_id = required_str(props, "api_id")?;
+        let kind = required_str(props, "integration_type")?;
+        let uri = required_str(props, "integration_uri")?;
+        let mut next_token = None;
+        loop {
+            let out = self
+                .apis
+                .get_integrations()
+                .api_id(&api_id)
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(api_error);
+            let Some(out) = missing_is_none(out, NOT_FOUND)? else {
+                return Ok(None);
+            };
+            let found = out.items().iter().find(|i| {
+                i.integration_type().map(|t| t.as_str()) == Some(kind.as_str())
+                    && i.integration_uri() == Some(uri.as_str())
+            });
+            if let Some(id) = found.and_then(|i| i.integration_id()) {
+                return self.find_integration(&api_id, id).await;
+            }
+            match out.next_token() {
+                Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
+                _ => return Ok(None),
+            }
+        }
+    }
+}

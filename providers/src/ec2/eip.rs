@@ -1,0 +1,210 @@
+//! `aws.ec2.eip`: an Elastic IP address, allocated for use in a VPC.
+//!
+//! The allocation id is the resource's id; a NAT gateway takes it as `allocation_id`. An
+//! address a NAT gateway uses cannot be released until that gateway is deleted: the engine
+//! deletes the gateway first (it references the address), and the NAT gateway provider waits
+//! until the gateway is really gone.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
+use stacks::{Kind, Map, Prop, TypeSchema, Value};
+
+use super::{
+    describe_many, has_strata_tags, only_one, read_back, strata_filters, tag_specification,
+    tags_from_aws, Ec2,
+};
+use crate::aws::{api_error, AwsContext};
+use crate::retry::with_backoff;
+use crate::{
+    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
+    Result, UpdateRequest,
+};
+
+pub const TYPE_NAME: &str = "aws.ec2.eip";
+
+/// How EC2 says an allocation does not exist.
+const EIP_NOT_FOUND: &[&str] = &["InvalidAllocationID.NotFound"];
+
+/// How EC2 refuses to release an address still associated: right after the NAT gateway that
+/// used it reaches `deleted`, AWS may still hold the association for a moment.
+const ADDRESS_IN_USE: &[&str] = &["InvalidIPAddress.InUse"];
+
+/// How long release keeps retrying an address AWS still counts as in use.
+const RELEASE_IN_USE_BUDGET: Duration = Duration::from_secs(5 * 60);
+
+/// The address's properties: only tags (it is always allocated in the `vpc` domain).
+pub fn schema() -> TypeSchema {
+    TypeSchema {
+        type_name: TYPE_NAME,
+        props: vec![Prop::new("tags", Kind::Map(Box::new(Kind::String)))],
+        attrs: vec!["id", "public_ip"],
+        taggable: true,
+        name_rule: None,
+    }
+}
+
+/// Manages Elastic IP addresses; the id is the allocation id.
+pub struct EipProvider {
+    schema: TypeSchema,
+    ec2: Ec2,
+}
+
+impl EipProvider {
+    pub fn new(ctx: &AwsContext) -> Self {
+        Self {
+            schema: schema(),
+            ec2: Ec2::new(ctx),
+        }
+    }
+
+    async fn describe(&self, ids: &[String]) -> Vec<Result<Option<Address>>> {
+        let client = &self.ec2.client;
+        describe_many(ids, EIP_NOT_FOUND, |ids| async move {
+            let out = client
+                .describe_addresses()
+                .set_allocation_ids(Some(ids))
+                .send()
+                .await
+                .map_err(api_error)?;
+            Ok(out
+                .addresses()
+                .iter()
+                .filter_map(|a| Some((a.allocation_id()?.to_string(), a.clone())))
+                .collect())
+        })
+        .await
+    }
+
+    fn resource(&self, address: &Address) -> Result<Resource> {
+        let id = address.allocation_id().ok_or_else(|| {
+            ProviderError::invalid("DescribeAddresses returned an address without an allocation id")
+        })?;
+        let mut attributes = Map::from([("id".to_string(), Value::str(id))]);
+        if let Some(ip) = address.public_ip() {
+            attributes.insert("public_ip".into(), Value::str(ip));
+        }
+        Ok(Resource {
+            id: id.to_string(),
+            properties: Map::from([("tags".to_string(), tags_from_aws(address.tags()))]),
+            attributes,
+        })
+    }
+
+    async fn read_one(&self, id: &str) -> Result<Option<Resource>> {
+        match self.describe(&[id.to_string()]).await.pop() {
+            Some(Ok(Some(address))) => self.resource(&address).map(Some),
+            Some(Err(e)) => Err(e),
+            _ => Ok(None),
+        }
+    }
+}
+
+#[async_trait]
+impl Provider for EipProvider {
+    fn schema(&self) -> &TypeSchema {
+        &self.schema
+    }
+
+    /// Allocates an address in the `vpc` domain, tagged.
+    async fn create(&self, req: CreateRequest) -> Result<Resource> {
+        let out = self
+            .ec2
+            .client
+            .allocate_address()
+            .domain(DomainType::Vpc)
+            .set_tag_specifications(
+                tag_specification(ResourceType::ElasticIp, &req.properties)?.map(|t| vec![t]),
+            )
+            .send()
+            .await
+            .map_err(api_error)?;
+        let id = out
+            .allocation_id()
+            .ok_or_else(|| ProviderError::invalid("AllocateAddress returned no allocation id"))?
+            .to_string();
+        read_back("Elastic IP", &id, || self.read_one(&id)).await
+    }
+
+    async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {
+        self.read_one(&req.id).await
+    }
+
+    async fn read_many(&self, reqs: Vec<ReadRequest>) -> Vec<Result<Option<Resource>>> {
+        let ids: Vec<String> = reqs.into_iter().map(|r| r.id).collect();
+        self.describe(&ids)
+            .await
+            .into_iter()
+            .map(|found| match found? {
+                Some(address) => self.resource(&address).map(Some),
+                None => Ok(None),
+            })
+            .collect()
+    }
+
+    async fn update(&self, req: UpdateRequest) -> Result<Resource> {
+        for prop in &req.changed {
+            match prop.as_str() {
+                "tags" => {
+                    self.ec2
+                        .update_tags(&req.id, &req.prior_properties, &req.properties)
+                        .await?
+                }
+                other => {
+                    return Err(ProviderError::invalid(format!(
+                        "`{other}` of {TYPE_NAME} cannot be changed in place"
+                    )))
+                }
+            }
+        }
+        read_back("Elastic IP", &req.id, || self.read_one(&req.id)).await
+    }
+
+    /// Releases the address, retrying while AWS still counts it as in use by a NAT gateway
+    /// that was just deleted; one already released is success.
+    async fn delete(&self, req: DeleteRequest) -> Result<()> {
+        let id = req.id.as_str();
+        let out = with_backoff(
+            RELEASE_IN_USE_BUDGET,
+            |e| e.is_code(ADDRESS_IN_USE),
+            || async move {
+                self.ec2
+                    .client
+                    .release_address()
+                    .allocation_id(id)
+                    .send()
+                    .await
+                    .map_err(api_error)
+            },
+        )
+        .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_code(EIP_NOT_FOUND) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Finds the address by its strata tags.
+    async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
+        let out = self
+            .ec2
+            .client
+            .describe_addresses()
+            .set_filters(Some(strata_filters(&req.stack, &req.address)))
+            .send()
+            .await
+            .map_err(api_error)?;
+        let ids = out
+            .addresses()
+            .iter()
+            .filter(|a| has_strata_tags(a.tags(), &req.stack, &req.address))
+            .filter_map(|a| a.allocation_id().map(str::to_string))
+            .collect();
+        match only_one(TYPE_NAME, &req.address, ids)? {
+            Some(id) => self.read_one(&id).await,
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! `aws.ec2.internet_gateway`: a VPC's way to and from the internet.
+//!
+//! The gateway and its attachment are one resource, as in terraform-provider-aws: `vpc_id`
+//! attaches it, and a new `vpc_id` detaches it from the old VPC and attaches it to the new one,
+//! keeping the gateway (and its id). Delete detaches first.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{AttachmentStatus, InternetGateway, ResourceType};
+use stacks::{Kind, Map, Prop, TypeSchema, Value};
+
+use super::{
+    describe_many, has_strata_tags, only_one, read_back, strata_filters, tag_specification,
+    tags_from_aws, Ec2,
+};
+use crate::aws::{api_error, AwsContext};
+use crate::props::given;
+use crate::retry::with_backoff;
+use crate::{
+    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
+    Result, UpdateRequest,
+};
+
+pub const TYPE_NAME: &str = "aws.ec2.internet_gateway";
+
+/// How EC2 says an internet gateway does not exist.
+const IGW_NOT_FOUND: &[&str] = &["InvalidInternetGatewayID.NotFound"];
+
+/// How EC2 says the gateway is not attached to that VPC (detaching twice).
+const NOT_ATTACHED: &[&str] = &["Gateway.NotAttached"];
+
+/// How long detach keeps retrying `DependencyViolation`: AWS refuses to detach while the VPC
+/// still has public addresses mapped (a NAT gateway's Elastic IP, being deleted alongside).
+/// terraform-provider-aws waits 15 minutes too.
+const DETACH_DEPENDENCY_BUDGET: Duration = Duration::from_secs(15 * 60);
+
+/// How long attach keeps retrying a VPC EC2 does not see yet (it was created a moment ago).
+const ATTACH_PROPAGATION_BUDGET: Duration = Duration::from_secs(120);
+
+/// The gateway's properties: the VPC it is attached to, and tags.
+pub fn schema() -> TypeSchema {
+    TypeSchema {
+        type_name: TYPE_NAME,
+        props: vec![
+            Prop::new("vpc_id", Kind::String),
+            Prop::new("tags", Kind::Map(Box::new(Kind::String))),
+        ],
+        attrs: vec!["id", "arn"],
+        taggable: true,
+        name_rule: None,
+    }
+}
+
+/// The VPCs the gateway is attached (or attaching) to.
+fn attached_vpcs(igw: &InternetGateway) -> Vec<String> {
+    igw.attachments()
+        .iter()
+        .filter(|a| {
+            !matches!(
+                a.state(),
+                Some(AttachmentStatus::Detached | AttachmentStatus::Detaching)
+            )
+        })
+        .filter_map(|a| a.vpc_id().map(str::to_string))
+        .collect()
+}
+
+/// Manages internet gateways and their attachment; the id is the gateway id.
+pub struct InternetGatewayProvider {
+    schema: TypeSchema,
+    ec2: Ec2,
+}
+
+impl InternetGatewayProvider {
+    pub fn new(ctx: &AwsContext) -> Self {
+        Self {
+            schema: schema(),
+            ec2: Ec2::new(ctx),
+        }
+    }
+
+    async fn describe(&self, ids: &[String]) -> Vec<Result<Option<InternetGateway>>> {
+        let client = &self.ec2.client;
+        describe_many(ids, IGW_NOT_FOUND, |ids| async move {
+            let out = client
+                .describe_internet_gateways()
+                .set_internet_gateway_ids(Some(ids))
+                .send()
+                .await
+                .map_err(api_error)?;
+            Ok(out
+                .internet_gateways()
+                .iter()
+                .filter_map(|g| Some((g.internet_gateway_id()?.to_string(), g.clone())))
+                .collect())
+        })
+        .await
+    }
+
+    async fn describe_one(&self, id: &str) -> Result<Option<InternetGateway>> {
+        self.describe(&[id.to_string()])
+            .await
+            .pop()
+            .unwrap_or(Ok(None))
+    }
+
+    fn resource(&self, igw: &InternetGateway) -> Result<Resource> {
+        let id = igw.internet_gateway_id().ok_or_else(|| {
+            ProviderError::invalid("DescribeInternetGateways returned a gateway without an id")
+        })?;
+        let mut properties = Map::new();
+        if let Some(vpc) = attached_vpcs(igw).first() {
+            properties.insert("vpc_id".into(), Value::str(vpc));
+        }
+        properties.insert("tags".into(), tags_from_aws(igw.tags()));
+        Ok(Resource {
+            id: id.to_string(),
+            properties,
+            attributes: Map::from([
+                ("id".to_string(), Value::str(id)),
+                (
+                    "arn".to_string(),
+                    Value::str(self.ec2.arn(igw.owner_id(), "internet-gateway", id)?),
+                ),
+            ]),
+        })
+    }
+
+    async fn read_one(&self, id: &str) -> Result<Option<Resource>> {
+        match self.describe_one(id).await? {
+            Some(igw) => self.resource(&igw).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn attach(&self, id: &str, vpc: &str) -> Result<()> {
+        with_backoff(
+            ATTACH_PROPAGATION_BUDGET,
+            |e| e.is_code(&["InvalidVpcID.NotFound", "InvalidInternetGatewayID.NotFound"]),
+            || async move {
+                self.ec2
+                    .client
+                    .attach_internet_gateway()
+                    .internet_gateway_id(id)
+                    .vpc_id(vpc)
+                    .send()
+                    .await
+                    .map_err(api_error)
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Detaches the gateway from `vpc`, waiting out the public addresses AWS still maps in
+    /// it; a gateway no longer attached there is success.
+    async fn detach(&self, id: &str, vpc: &str) -> Result<()> {
+        let out = with_backoff(
+            DETACH_DEPENDENCY_BUDGET,
+            |e| e.is_code(&["DependencyViolation"]),
+            || async move {
+                self.ec2
+                    .client
+                    .detach_internet_gateway()
+                    .internet_gateway_id(id)
+                    .vpc_id(vpc)
+                    .send()
+                    .await
+                    .map_err(api_error)
+            },
+        )
+        .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_code(NOT_ATTACHED) || e.is_code(IGW_NOT_FOUND) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn vpc_of(props: &Map) -> Option<String> {
+    given(props, "vpc_id").and_then(|v| v.as_str().map(str::to_string))
+}
+
+#[async_trait]
+impl Provider for InternetGatewayProvider {
+    fn schema(&self) -> &TypeSchema {
+        &self.schema
+    }
+
+    /// Creates the gateway tagged and attaches it to `vpc_id`, when given.
+    async fn create(&self, req: CreateRequest) -> Result<Resource> {
+        let props = &req.properties;
+        let out = self
+            .ec2
+            .client
+            .create_internet_gateway()
+            .set_tag_specifications(
+                tag_specification(ResourceType::InternetGateway, props)?.map(|t| vec![t]),
+            )
+            .send()
+            .await
+            .map_err(api_error)?;
+        let id = out
+            .internet_gateway()
+            .and_then(|g| g.internet_gateway_id())
+            .ok_or_else(|| ProviderError::invalid("CreateInternetGateway returned no id"))?
+            .to_string();
+        if let Some(vpc) = vpc_of(props) {
+            self.attach(&id, &vpc).await?;
+        }
+        read_back("internet gateway", &id, || self.read_one(&id)).await
+    }
+
+    async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {
+        self.read_one(&req.id).await
+    }
+
+    async fn read_many(&self, reqs: Vec<ReadRequest>) -> Vec<Result<Option<Resource>>> {
+        let ids: Vec<String> = reqs.into_iter().map(|r| r.id).collect();
+        self.describe(&ids)
+            .await
+            .into_iter()
+            .map(|found| match found? {
+                Some(igw) => self.resource(&igw).map(Some),
+                None => Ok(None),
+            })
+            .collect()
+    }
+
+    /// A new `vpc_id` detaches the gateway from every VPC it is attached to now (as AWS says,
+    /// not as recorded) and attaches it to the new one; the gateway stays the same.
+    async fn update(&self, req: UpdateRequest) -> Result<Resource> {
+        for prop in &req.changed {
+            match prop.as_str() {
+                "vpc_id" => {
+                    let wanted = vpc_of(&req.properties);
+                    let igw = self.describe_one(&req.id).await?.ok_or_else(|| {
+                        ProviderError::invalid(format!(
+                            "internet gateway {} no longer exists",
+                            req.id
+                        ))
+                    })?;
+                    let current = attached_vpcs(&igw);
+                    for vpc in current.iter().filter(|v| Some(*v) != wanted.as_ref()) {
+                        self.detach(&req.id, vpc).await?;
+                    }
+                    if let Some(vpc) = wanted.filter(|w| !current.contains(w)) {
+                        self.attach(&req.id, &vpc).await?;
+                    }
+                }
+                "tags" => {
+                    self.ec2
+                        .update_tags(&req.id, &req.prior_properties, &req.properties)
+                        .await?
+                }
+                other => {
+                    return Err(ProviderError::invalid(format!(
+                        "`{other}` of {TYPE_NAME} cannot be changed in place"
+                    )))
+                }
+            }
+        }
+        read_back("internet gateway", &req.id, || self.read_one(&req.id)).await
+    }
+
+    /// Detaches the gateway from its VPCs, then deletes it; one already gone is success.
+    async fn delete(&self, req: DeleteRequest) -> Result<()> {
+        let Some(igw) = self.describe_one(&req.id).await? else {
+            return Ok(());
+        };
+        for vpc in attached_vpcs(&igw) {
+            self.detach(&req.id, &vpc).await?;
+        }
+        let out = self
+            .ec2
+            .client
+            .delete_internet_gateway()
+            .internet_gateway_id(&req.id)
+            .send()
+            .await
+            .map_err(api_error);
+        match out {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_code(IGW_NOT_FOUND) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Finds the gateway by its strata tags.
+    async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
+        let out = self
+            .ec2
+            .client
+            .describe_internet_gateways()
+            .set_filters(Some(strata_filters(&req.stack, &req.address)))
+            .send()
+            .await
+            .map_err(api_error)?;
+        let ids = out
+            .internet_gateways()
+            .iter()
+            .filter(|g| has_strata_tags(g.tags(), &req.stack, &req.address))
+            .filter_map(|g| g.internet_gateway_id().map(str::to_string))
+            .collect();
+        match only_one(TYPE_NAME, &req.address, ids)? {
+            Some(id) => self.read_one(&id).await,
+            None => Ok(None),
+        }
+    }
+}

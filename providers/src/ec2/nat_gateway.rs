@@ -1,0 +1,303 @@
+//! `aws.ec2.nat_gateway`: a public NAT gateway, giving a private subnet's instances a way out.
+//!
+//! Everything about a NAT gateway is fixed at create but its tags. AWS builds it for a minute
+//! or two (`pending`), and a route to it only works once it is `available`, so create waits.
+//! Deleting it also takes a while (`deleting`), and its Elastic IP cannot be released before it
+//! is `deleted`, so delete waits too: the engine releases the address only after this returns.
+//! A gateway that is `deleted` (AWS lists it for an hour) or `failed` no longer exists here.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{NatGateway, NatGatewayState, ResourceType};
+use stacks::{Kind, Map, Prop, TypeSchema, Value};
+
+use super::{
+    describe_many, filter, has_strata_tags, only_one, strata_filters, tag_specification,
+    tags_from_aws, Ec2,
+};
+use crate::aws::{api_error, AwsContext};
+use crate::props::required_str;
+use crate::retry::wait_for;
+use crate::{
+    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
+    Result, UpdateRequest,
+};
+
+pub const TYPE_NAME: &str = "aws.ec2.nat_gateway";
+
+/// How EC2 says a NAT gateway does not exist.
+const NAT_NOT_FOUND: &[&str] = &["NatGatewayNotFound", "InvalidNatGatewayID.NotFound"];
+
+/// How long a new NAT gateway may stay `pending` (terraform-provider-aws: 10 minutes).
+const NAT_AVAILABLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// How long a NAT gateway may stay `deleting` (terraform-provider-aws: 30 minutes).
+const NAT_DELETED_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// How often to look while waiting for a NAT gateway's state to change.
+const NAT_STATE_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The gateway's properties: where it lives and which address it uses are fixed.
+pub fn schema() -> TypeSchema {
+    TypeSchema {
+        type_name: TYPE_NAME,
+        props: vec![
+            Prop::new("subnet_id", Kind::String).required().force_new(),
+            Prop::new("allocation_id", Kind::String)
+                .required()
+                .force_new(),
+            Prop::new("tags", Kind::Map(Box::new(Kind::String))),
+        ],
+        attrs: vec!["id"],
+        taggable: true,
+        name_rule: None,
+    }
+}
+
+/// True for a gateway that is gone or going nowhere: strata treats it as not existing.
+fn is_gone(nat: &NatGateway) -> bool {
+    matches!(
+        nat.state(),
+        Some(NatGatewayState::Deleted | NatGatewayState::Failed)
+    )
+}
+
+/// Manages NAT gateways; the id is the NAT gateway id.
+pub struct NatGatewayProvider {
+    schema: TypeSchema,
+    ec2: Ec2,
+}
+
+impl NatGatewayProvider {
+    pub fn new(ctx: &AwsContext) -> Self {
+        Self {
+            schema: schema(),
+            ec2: Ec2::new(ctx),
+        }
+    }
+
+    /// The gateways by id, as AWS lists them (deleted ones included).
+    async fn describe(&self, ids: &[String]) -> Vec<Result<Option<NatGateway>>> {
+        let client = &self.ec2.client;
+        describe_many(ids, NAT_NOT_FOUND, |ids| async move {
+            let out = client
+                .describe_nat_gateways()
+                .set_nat_gateway_ids(Some(ids))
+                .send()
+                .await
+                .map_err(api_error)?;
+            Ok(out
+                .nat_gateways()
+                .iter()
+                .filter_map(|n| Some((n.nat_gateway_id()?.to_string(), n.clone())))
+                .collect())
+        })
+        .await
+    }
+
+    async fn describe_one(&self, id: &str) -> Result<Option<NatGateway>> {
+        self.describe(&[id.to_string()])
+            .await
+            .pop()
+            .unwrap_or(Ok(None))
+    }
+
+    /// A live gateway in the stack's terms; `None` when it is deleted or failed.
+    fn resource(&self, nat: &NatGateway) -> Result<Option<Resource>> {
+        if is_gone(nat) {
+            return Ok(None);
+        }
+        let id = nat.nat_gateway_id().ok_or_else(|| {
+            ProviderError::invalid("DescribeNatGateways returned a gateway without an id")
+        })?;
+        let mut properties = Map::new();
+        if let Some(subnet) = nat.subnet_id() {
+            properties.insert("subnet_id".into(), Value::str(subnet));
+        }
+        // The address given at create is the primary one; secondary addresses come later.
+        let addresses = nat.nat_gateway_addresses();
+        let primary = addresses
+            .iter()
+            .find(|a| a.is_primary() == Some(true))
+            .or_else(|| addresses.first());
+        if let Some(allocation) = primary.and_then(|a| a.allocation_id()) {
+            properties.insert("allocation_id".into(), Value::str(allocation));
+        }
+        properties.insert("tags".into(), tags_from_aws(nat.tags()));
+        Ok(Some(Resource {
+            id: id.to_string(),
+            properties,
+            attributes: Map::from([("id".to_string(), Value::str(id))]),
+        }))
+    }
+
+    async fn read_one(&self, id: &str) -> Result<Option<Resource>> {
+        match self.describe_one(id).await? {
+            Some(nat) => self.resource(&nat),
+            None => Ok(None),
+        }
+    }
+
+    /// Waits until the new gateway is `available`; a `failed` one is an error with AWS's reason.
+    async fn wait_available(&self, id: &str) -> Result<Resource> {
+        wait_for(
+            &format!("NAT gateway {id} to become available"),
+            NAT_AVAILABLE_TIMEOUT,
+            NAT_STATE_INTERVAL,
+            || async move {
+                // Not visible yet: keep looking.
+                let Some(nat) = self.describe_one(id).await? else {
+                    return Ok(None);
+                };
+                match nat.state() {
+                    Some(NatGatewayState::Available) => self.resource(&nat),
+                    Some(
+                        NatGatewayState::Failed
+                        | NatGatewayState::Deleting
+                        | NatGatewayState::Deleted,
+                    ) => Err(ProviderError::Api {
+                        code: nat.failure_code().unwrap_or("NatGatewayFailed").to_string(),
+                        message: format!(
+                            "NAT gateway {id} is {}: {}",
+                            nat.state().map(NatGatewayState::as_str).unwrap_or("failed"),
+                            nat.failure_message().unwrap_or("AWS gave no reason")
+                        ),
+                    }),
+                    _ => Ok(None),
+                }
+            },
+        )
+        .await
+    }
+
+    /// Waits until the gateway is `deleted` (or no longer listed).
+    async fn wait_deleted(&self, id: &str) -> Result<()> {
+        wait_for(
+            &format!("NAT gateway {id} to be deleted"),
+            NAT_DELETED_TIMEOUT,
+            NAT_STATE_INTERVAL,
+            || async move {
+                let nat = self.describe_one(id).await?;
+                Ok(nat
+                    .is_none_or(|n| n.state() == Some(&NatGatewayState::Deleted))
+                    .then_some(()))
+            },
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl Provider for NatGatewayProvider {
+    fn schema(&self) -> &TypeSchema {
+        &self.schema
+    }
+
+    /// Creates the gateway tagged and waits until it is `available`.
+    async fn create(&self, req: CreateRequest) -> Result<Resource> {
+        let props = &req.properties;
+        let out = self
+            .ec2
+            .client
+            .create_nat_gateway()
+            .subnet_id(required_str(props, "subnet_id")?)
+            .allocation_id(required_str(props, "allocation_id")?)
+            .set_tag_specifications(
+                tag_specification(ResourceType::Natgateway, props)?.map(|t| vec![t]),
+            )
+            .send()
+            .await
+            .map_err(api_error)?;
+        let id = out
+            .nat_gateway()
+            .and_then(|n| n.nat_gateway_id())
+            .ok_or_else(|| ProviderError::invalid("CreateNatGateway returned no id"))?
+            .to_string();
+        self.wait_available(&id).await
+    }
+
+    async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {
+        self.read_one(&req.id).await
+    }
+
+    async fn read_many(&self, reqs: Vec<ReadRequest>) -> Vec<Result<Option<Resource>>> {
+        let ids: Vec<String> = reqs.into_iter().map(|r| r.id).collect();
+        self.describe(&ids)
+            .await
+            .into_iter()
+            .map(|found| match found? {
+                Some(nat) => self.resource(&nat),
+                None => Ok(None),
+            })
+            .collect()
+    }
+
+    async fn update(&self, req: UpdateRequest) -> Result<Resource> {
+        for prop in &req.changed {
+            match prop.as_str() {
+                "tags" => {
+                    self.ec2
+                        .update_tags(&req.id, &req.prior_properties, &req.properties)
+                        .await?
+                }
+                other => {
+                    return Err(ProviderError::invalid(format!(
+                        "`{other}` of {TYPE_NAME} cannot be changed in place"
+                    )))
+                }
+            }
+        }
+        self.read_one(&req.id).await?.ok_or_else(|| {
+            ProviderError::invalid(format!("NAT gateway {} no longer exists", req.id))
+        })
+    }
+
+    /// Deletes the gateway and waits until it is `deleted`, so that its Elastic IP can be
+    /// released next; one already gone is success.
+    async fn delete(&self, req: DeleteRequest) -> Result<()> {
+        match self.describe_one(&req.id).await? {
+            None => return Ok(()),
+            Some(nat) if nat.state() == Some(&NatGatewayState::Deleted) => return Ok(()),
+            Some(nat) if nat.state() == Some(&NatGatewayState::Deleting) => {}
+            Some(_) => {
+                let out = self
+                    .ec2
+                    .client
+                    .delete_nat_gateway()
+                    .nat_gateway_id(&req.id)
+                    .send()
+                    .await
+                    .map_err(api_error);
+                match out {
+                    Ok(_) => {}
+                    Err(e) if e.is_code(NAT_NOT_FOUND) => return Ok(()),
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        self.wait_deleted(&req.id).await
+    }
+
+    /// Finds the gateway by its strata tags, among those not deleted or failed.
+    async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
+        let out = self
+            .ec2
+            .client
+            .describe_nat_gateways()
+            .set_filter(Some(strata_filters(&req.stack, &req.address)))
+            .filter(filter("state", &["pending", "available"]))
+            .send()
+            .await
+            .map_err(api_error)?;
+        let ids = out
+            .nat_gateways()
+            .iter()
+            .filter(|n| !is_gone(n) && n.state() != Some(&NatGatewayState::Deleting))
+            .filter(|n| has_strata_tags(n.tags(), &req.stack, &req.address))
+            .filter_map(|n| n.nat_gateway_id().map(str::to_string))
+            .collect();
+        match only_one(TYPE_NAME, &req.address, ids)? {
+            Some(id) => self.wait_available(&id).await.map(Some),
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,564 @@
+//! `aws.ec2.route_table`: a VPC route table, its routes and the subnets it serves.
+//!
+//! Routes and subnet associations are managed inline, as sets: routes keyed by their
+//! destination, associations by subnet. An update changes only what differs from what AWS has,
+//! one call each (`CreateRoute`, `ReplaceRoute`, `DeleteRoute`, `AssociateRouteTable`,
+//! `DisassociateRouteTable`), so traffic to unchanged destinations never drops.
+//!
+//! Read reports the routes someone created (`CreateRoute`), not the VPC's local route nor
+//! routes a VPN gateway propagates, and reports both lists in the stack's order where AWS has
+//! the same set (see [`super::order_like`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{ResourceType, Route, RouteOrigin, RouteTable};
+use stacks::{Kind, Map, Prop, TypeSchema, Value};
+
+use super::{
+    describe_many, has_strata_tags, list_of, only_one, order_like, read_back, strata_filters,
+    strings, tag_specification, tags_from_aws, Ec2, PROPAGATION_TIMEOUT,
+};
+use crate::aws::{api_error, AwsContext};
+use crate::props::{given, required_str};
+use crate::retry::with_backoff;
+use crate::{
+    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
+    Result, UpdateRequest,
+};
+
+pub const TYPE_NAME: &str = "aws.ec2.route_table";
+
+/// How EC2 says a route table does not exist.
+const TABLE_NOT_FOUND: &[&str] = &["InvalidRouteTableID.NotFound"];
+/// How EC2 says an association (or a route) is already gone.
+const ASSOCIATION_NOT_FOUND: &[&str] = &["InvalidAssociationID.NotFound"];
+const ROUTE_NOT_FOUND: &[&str] = &["InvalidRoute.NotFound"];
+
+/// The route table's properties.
+pub fn schema() -> TypeSchema {
+    TypeSchema {
+        type_name: TYPE_NAME,
+        props: vec![
+            Prop::new("vpc_id", Kind::String).required().force_new(),
+            Prop::new(
+                "routes",
+                Kind::List(Box::new(Kind::Object(vec![
+                    Prop::new("destination_cidr_block", Kind::String).required(),
+                    Prop::new("gateway_id", Kind::String),
+                    Prop::new("nat_gateway_id", Kind::String),
+                ]))),
+            ),
+            Prop::new("subnet_ids", Kind::List(Box::new(Kind::String))),
+            Prop::new("tags", Kind::Map(Box::new(Kind::String))),
+        ],
+        attrs: vec!["id"],
+        taggable: true,
+        name_rule: None,
+    }
+}
+
+/// Where a route sends traffic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Target {
+    /// An internet (or virtual private) gateway.
+    Gateway(String),
+    Nat(String),
+    /// A target the stack cannot name (an instance, a peering connection): made outside strata.
+    Other,
+}
+
+/// Routes by destination CIDR block.
+type Routes = BTreeMap<String, Target>;
+
+/// The routes the stack asks for. Each needs one target: a `gateway_id` or a `nat_gateway_id`.
+fn desired_routes(props: &Map) -> Result<Routes> {
+    let Some(items) = given(props, "routes") else {
+        return Ok(Routes::new());
+    };
+    let items = items
+        .as_list()
+        .ok_or_else(|| ProviderError::invalid("`routes` must be a list of routes"))?
+        .to_vec();
+    let mut routes = Routes::new();
+    for (i, item) in items.iter().enumerate() {
+        let fields = item
+            .as_map()
+            .ok_or_else(|| ProviderError::invalid(format!("`routes[{i}]` must be a mapping")))?;
+        let field = |name: &str| given(fields, name).and_then(|v| v.as_str().map(str::to_string));
+        let destination = field("destination_cidr_block").ok_or_else(|| {
+            ProviderError::invalid(format!("`routes[{i}].destination_cidr_block` is required"))
+        })?;
+        let target = match (field("gateway_id"), field("nat_gateway_id")) {
+            (Some(gateway), None) => Target::Gateway(gateway),
+            (None, Some(nat)) => Target::Nat(nat),
+            _ => {
+                return Err(ProviderError::invalid(format!(
+                    "`routes[{i}]` ({destination}) needs exactly one of `gateway_id` and `nat_gateway_id`"
+                )))
+            }
+        };
+        if routes.insert(destination.clone(), target).is_some() {
+            return Err(ProviderError::invalid(format!(
+                "`routes` has two routes to {destination}"
+            )));
+        }
+    }
+    Ok(routes)
+}
+
+/// The routes of a table that someone created: not the local route, not propagated ones.
+fn created_routes(table: &RouteTable) -> Routes {
+    table
+        .routes()
+        .iter()
+        .filter(|r| is_created(r))
+        .filter_map(|r| {
+            let destination = r.destination_cidr_block()?.to_string();
+            let target = if let Some(nat) = r.nat_gateway_id() {
+                Target::Nat(nat.to_string())
+            } else if let Some(gateway) = r.gateway_id() {
+                Target::Gateway(gateway.to_string())
+            } else {
+                Target::Other
+            };
+            Some((destination, target))
+        })
+        .collect()
+}
+
+fn is_created(route: &Route) -> bool {
+    match route.origin() {
+        Some(origin) => *origin == RouteOrigin::CreateRoute,
+        None => route.gateway_id() != Some("local"),
+    }
+}
+
+fn route_value(destination: &str, target: &Target) -> Value {
+    let mut fields = Map::from([(
+        "destination_cidr_block".to_string(),
+        Value::str(destination),
+    )]);
+    match target {
+        Target::Gateway(id) => {
+            fields.insert("gateway_id".into(), Value::str(id));
+        }
+        Target::Nat(id) => {
+            fields.insert("nat_gateway_id".into(), Value::str(id));
+        }
+        // A route without a target the stack can write differs from every route it can.
+        Target::Other => {}
+    }
+    Value::Map(fields)
+}
+
+fn destination_of(route: &Value) -> Option<String> {
+    route
+        .as_map()?
+        .get("destination_cidr_block")?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// The subnets associated with the table, with their association ids.
+fn associations(table: &RouteTable) -> BTreeMap<String, String> {
+    table
+        .associations()
+        .iter()
+        .filter(|a| a.main() != Some(true))
+        .filter_map(|a| {
+            Some((
+                a.subnet_id()?.to_string(),
+                a.route_table_association_id()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn desired_subnets(props: &Map) -> Result<BTreeSet<String>> {
+    match given(props, "subnet_ids") {
+        Some(value) => Ok(strings(&value, "subnet_ids")?.into_iter().collect()),
+        None => Ok(BTreeSet::new()),
+    }
+}
+
+/// The table in the stack's terms; `prior` is what the stack last applied, whose list order
+/// the read keeps.
+fn resource(table: &RouteTable, prior: &Map) -> Result<Resource> {
+    let id = table.route_table_id().ok_or_else(|| {
+        ProviderError::invalid("DescribeRouteTables returned a table without an id")
+    })?;
+    let mut properties = Map::new();
+    if let Some(vpc) = table.vpc_id() {
+        properties.insert("vpc_id".into(), Value::str(vpc));
+    }
+    // BTreeMap order: sorted by destination.
+    let routes = created_routes(table)
+        .iter()
+        .map(|(destination, target)| route_value(destination, target))
+        .collect();
+    properties.insert(
+        "routes".into(),
+        Value::List(order_like(list_of(prior, "routes"), routes, destination_of)),
+    );
+    let subnets = associations(table).into_keys().map(Value::str).collect();
+    properties.insert(
+        "subnet_ids".into(),
+        Value::List(order_like(list_of(prior, "subnet_ids"), subnets, |v| {
+            v.as_str().map(str::to_string)
+        })),
+    );
+    properties.insert("tags".into(), tags_from_aws(table.tags()));
+    Ok(Resource {
+        id: id.to_string(),
+        properties,
+        attributes: Map::from([("id".to_string(), Value::str(id))]),
+    })
+}
+
+/// Manages route tables with their routes and subnet associations; the id is the table id.
+pub struct RouteTableProvider {
+    schema: TypeSchema,
+    ec2: Ec2,
+}
+
+impl RouteTableProvider {
+    pub fn new(ctx: &AwsContext) -> Self {
+        Self {
+            schema: schema(),
+            ec2: Ec2::new(ctx),
+        }
+    }
+
+    async fn describe(&self, ids: &[String]) -> Vec<Result<Option<RouteTable>>> {
+        let client = &self.ec2.client;
+        describe_many(ids, TABLE_NOT_FOUND, |ids| async move {
+            let out = client
+                .describe_route_tables()
+                .set_route_table_ids(Some(ids))
+                .send()
+                .await
+                .map_err(api_error)?;
+            Ok(out
+                .route_tables()
+                .iter()
+                .filter_map(|t| Some((t.route_table_id()?.to_string(), t.clone())))
+                .collect())
+        })
+        .await
+    }
+
+    async fn describe_one(&self, id: &str) -> Result<Option<RouteTable>> {
+        self.describe(&[id.to_string()])
+            .await
+            .pop()
+            .unwrap_or(Ok(None))
+    }
+
+    async fn read_one(&self, id: &str, prior: &Map) -> Result<Option<Resource>> {
+        match self.describe_one(id).await? {
+            Some(table) => resource(&table, prior).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Makes the table's routes `desired`, changing only the destinations that differ.
+    async fn set_routes(&self, id: &str, current: &Routes, desired: &Routes) -> Result<()> {
+        for destination in current.keys().filter(|d| !desired.contains_key(*d)) {
+            let out = self
+                .ec2
+                .client
+                .delete_route()
+                .route_table_id(id)
+                .destination_cidr_block(destination)
+                .send()
+                .await
+                .map_err(api_error);
+            match out {
+                Ok(_) => {}
+                Err(e) if e.is_code(ROUTE_NOT_FOUND) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        for (destination, target) in desired {
+            match current.get(destination) {
+                Some(now) if now == target => {}
+                Some(_) => {
+                    let call = self
+                        .ec2
+                        .client
+                        .replace_route()
+                        .route_table_id(id)
+                        .destination_cidr_block(destination);
+                    let call = match target {
+                        Target::Gateway(g) => call.gateway_id(g),
+                        Target::Nat(n) => call.nat_gateway_id(n),
+                        Target::Other => call,
+                    };
+                    call.send().await.map_err(api_error)?;
+                }
+                None => self.create_route(id, destination, target).await?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates one route, waiting out a table EC2 does not show everywhere yet.
+    async fn create_route(&self, id: &str, destination: &str, target: &Target) -> Result<()> {
+        with_backoff(
+            PROPAGATION_TIMEOUT,
+            |e| e.is_code(TABLE_NOT_FOUND),
+            || async move {
+                let call = self
+                    .ec2
+                    .client
+                    .create_route()
+                    .route_table_id(id)
+                    .destination_cidr_block(destination);
+                let call = match target {
+                    Target::Gateway(g) => call.gateway_id(g),
+                    Target::Nat(n) => call.nat_gateway_id(n),
+                    Target::Other => call,
+                };
+                call.send().await.map_err(api_error)
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Makes the table serve exactly the `desired` subnets.
+    async fn set_subnets(
+        &self,
+        id: &str,
+        current: &BTreeMap<String, String>,
+        desired: &BTreeSet<String>,
+    ) -> Result<()> {
+        for (subnet, association) in current {
+            if !desired.contains(subnet) {
+                self.disassociate(association).await?;
+            }
+        }
+        for subnet in desired.iter().filter(|s| !current.contains_key(*s)) {
+            self.ec2
+                .client
+                .associate_route_table()
+                .route_table_id(id)
+                .subnet_id(subnet)
+                .send()
+                .await
+                .map_err(api_error)?;
+        }
+        Ok(())
+    }
+
+    async fn disassociate(&self, association: &str) -> Result<()> {
+        let out = self
+            .ec2
+            .client
+            .disassociate_route_table()
+            .association_id(association)
+            .send()
+            .await
+            .map_err(api_error);
+        match out {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_code(ASSOCIATION_NOT_FOUND) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[async_trait]
+impl Provider for RouteTableProvider {
+    fn schema(&self) -> &TypeSchema {
+        &self.schema
+    }
+
+    /// Creates the table tagged, then its routes, then its subnet associations.
+    async fn create(&self, req: CreateRequest) -> Result<Resource> {
+        let props = &req.properties;
+        let routes = desired_routes(props)?;
+        let subnets = desired_subnets(props)?;
+        let out = self
+            .ec2
+            .client
+            .create_route_table()
+            .vpc_id(required_str(props, "vpc_id")?)
+            .set_tag_specifications(
+                tag_specification(ResourceType::RouteTable, props)?.map(|t| vec![t]),
+            )
+            .send()
+            .await
+            .map_err(api_error)?;
+        let id = out
+            .route_table()
+            .and_then(|t| t.route_table_id())
+            .ok_or_else(|| ProviderError::invalid("CreateRouteTable returned no id"))?
+            .to_string();
+        read_back("route table", &id, || self.describe_one(&id)).await?;
+        self.set_routes(&id, &Routes::new(), &routes).await?;
+        self.set_subnets(&id, &BTreeMap::new(), &subnets).await?;
+        read_back("route table", &id, || self.read_one(&id, props)).await
+    }
+
+    async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {
+        self.read_one(&req.id, &req.prior_properties).await
+    }
+
+    async fn read_many(&self, reqs: Vec<ReadRequest>) -> Vec<Result<Option<Resource>>> {
+        let ids: Vec<String> = reqs.iter().map(|r| r.id.clone()).collect();
+        self.describe(&ids)
+            .await
+            .into_iter()
+            .zip(&reqs)
+            .map(|(found, req)| match found? {
+                Some(table) => resource(&table, &req.prior_properties).map(Some),
+                None => Ok(None),
+            })
+            .collect()
+    }
+
+    /// Changes routes and associations against what AWS has now, one call per difference.
+    async fn update(&self, req: UpdateRequest) -> Result<Resource> {
+        let changes_sets = req
+            .changed
+            .iter()
+            .any(|p| p == "routes" || p == "subnet_ids");
+        let table = if changes_sets {
+            Some(self.describe_one(&req.id).await?.ok_or_else(|| {
+                ProviderError::invalid(format!("route table {} no longer exists", req.id))
+            })?)
+        } else {
+            None
+        };
+        for prop in &req.changed {
+            match (prop.as_str(), &table) {
+                ("routes", Some(table)) => {
+                    let desired = desired_routes(&req.properties)?;
+                    self.set_routes(&req.id, &created_routes(table), &desired)
+                        .await?;
+                }
+                ("subnet_ids", Some(table)) => {
+                    let desired = desired_subnets(&req.properties)?;
+                    self.set_subnets(&req.id, &associations(table), &desired)
+                        .await?;
+                }
+                ("tags", _) => {
+                    self.ec2
+                        .update_tags(&req.id, &req.prior_properties, &req.properties)
+                        .await?
+                }
+                (other, _) => {
+                    return Err(ProviderError::invalid(format!(
+                        "`{other}` of {TYPE_NAME} cannot be changed in place"
+                    )))
+                }
+            }
+        }
+        read_back("route table", &req.id, || {
+            self.read_one(&req.id, &req.properties)
+        })
+        .await
+    }
+
+    /// Disassociates the table from its subnets, then deletes it (its routes go with it); one
+    /// already gone is success.
+    async fn delete(&self, req: DeleteRequest) -> Result<()> {
+        let Some(table) = self.describe_one(&req.id).await? else {
+            return Ok(());
+        };
+        for association in associations(&table).values() {
+            self.disassociate(association).await?;
+        }
+        let out = self
+            .ec2
+            .client
+            .delete_route_table()
+            .route_table_id(&req.id)
+            .send()
+            .await
+            .map_err(api_error);
+        match out {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_code(TABLE_NOT_FOUND) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Finds the table by its strata tags.
+    async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
+        let out = self
+            .ec2
+            .client
+            .describe_route_tables()
+            .set_filters(Some(strata_filters(&req.stack, &req.address)))
+            .send()
+            .await
+            .map_err(api_error)?;
+        let ids = out
+            .route_tables()
+            .iter()
+            .filter(|t| has_strata_tags(t.tags(), &req.stack, &req.address))
+            .filter_map(|t| t.route_table_id().map(str::to_string))
+            .collect();
+        match only_one(TYPE_NAME, &req.address, ids)? {
+            Some(id) => self.read_one(&id, &req.properties).await,
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(destination: &str, key: &str, target: &str) -> Value {
+        Value::Map(Map::from([
+            (
+                "destination_cidr_block".to_string(),
+                Value::str(destination),
+            ),
+            (key.to_string(), Value::str(target)),
+        ]))
+    }
+
+    #[test]
+    fn each_route_needs_exactly_one_target() {
+        let props = Map::from([(
+            "routes".to_string(),
+            Value::List(vec![Value::Map(Map::from([(
+                "destination_cidr_block".to_string(),
+                Value::str("0.0.0.0/0"),
+            )]))]),
+        )]);
+        assert!(desired_routes(&props).is_err());
+        let props = Map::from([(
+            "routes".to_string(),
+            Value::List(vec![
+                route("0.0.0.0/0", "gateway_id", "igw-1"),
+                route("10.1.0.0/16", "nat_gateway_id", "nat-1"),
+            ]),
+        )]);
+        assert_eq!(
+            desired_routes(&props).unwrap(),
+            Routes::from([
+                ("0.0.0.0/0".to_string(), Target::Gateway("igw-1".into())),
+                ("10.1.0.0/16".to_string(), Target::Nat("nat-1".into())),
+            ])
+        );
+    }
+
+    #[test]
+    fn routes_read_back_in_the_order_the_stack_wrote_them() {
+        let prior = vec![
+            route("10.1.0.0/16", "nat_gateway_id", "nat-1"),
+            route("0.0.0.0/0", "gateway_id", "igw-1"),
+        ];
+        let sorted = vec![
+            route("0.0.0.0/0", "gateway_id", "igw-1"),
+            route("10.1.0.0/16", "nat_gateway_id", "nat-1"),
+        ];
+        assert_eq!(order_like(Some(&prior), sorted, destination_of), prior);
+    }
+}

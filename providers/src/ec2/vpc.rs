@@ -1,0 +1,441 @@
+//! `aws.ec2.vpc`: a virtual private cloud.
+//!
+//! The CIDR block and tenancy are fixed at create. The two DNS switches are VPC attributes that
+//! `ModifyVpcAttribute` changes one per call (EC2 refuses two in one request), and that only
+//! `DescribeVpcAttribute` reads, one per call. EC2 creates a default security group and a main
+//! route table with every VPC; their ids are attributes, so a stack can refer to them.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, ResourceType, Tenancy, VpcAttributeName, VpcState,
+};
+use stacks::{Kind, Map, Prop, TypeSchema, Value};
+
+use super::{
+    describe_many, filter, has_strata_tags, only_one, read_back, same_error, strata_filters,
+    tag_specification, tags_from_aws, Ec2,
+};
+use crate::aws::{api_error, AwsContext};
+use crate::props::{desired, required_str};
+use crate::retry::{wait_for, with_backoff};
+use crate::{
+    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
+    Result, UpdateRequest,
+};
+
+pub const TYPE_NAME: &str = "aws.ec2.vpc";
+
+/// How EC2 says a VPC does not exist.
+pub(crate) const VPC_NOT_FOUND: &[&str] = &["InvalidVpcID.NotFound"];
+
+/// The tenancies a VPC can have (`host` is for instances only).
+const TENANCIES: &[&str] = &["default", "dedicated"];
+
+/// How long a new VPC may stay `pending`.
+const VPC_AVAILABLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// How often to look while waiting for a VPC to become available.
+const VPC_AVAILABLE_INTERVAL: Duration = Duration::from_secs(2);
+
+/// How long delete keeps retrying while EC2 still counts something in the VPC: right after
+/// its subnets, gateways and groups are deleted, AWS may answer `DependencyViolation` for a
+/// while (ENIs of deleted NAT gateways and Lambda functions linger). terraform-provider-aws
+/// waits 5 minutes too.
+const VPC_DEPENDENCY_BUDGET: Duration = Duration::from_secs(300);
+
+/// The VPC's properties. The DNS switches have AWS's documented defaults, so leaving them out
+/// of the stack resets them.
+pub fn schema() -> TypeSchema {
+    TypeSchema {
+        type_name: TYPE_NAME,
+        props: vec![
+            Prop::new("cidr_block", Kind::String).required().force_new(),
+            Prop::new("enable_dns_support", Kind::Bool).default(true),
+            Prop::new("enable_dns_hostnames", Kind::Bool).default(false),
+            Prop::new("instance_tenancy", Kind::String)
+                .force_new()
+                .default("default")
+                .allowed(TENANCIES),
+            Prop::new("tags", Kind::Map(Box::new(Kind::String))),
+        ],
+        attrs: vec![
+            "id",
+            "arn",
+            "default_security_group_id",
+            "main_route_table_id",
+        ],
+        taggable: true,
+        name_rule: None,
+    }
+}
+
+/// The two DNS switches: the property, and the attribute EC2 reads it as.
+const DNS_SWITCHES: &[(&str, VpcAttributeName)] = &[
+    ("enable_dns_support", VpcAttributeName::EnableDnsSupport),
+    ("enable_dns_hostnames", VpcAttributeName::EnableDnsHostnames),
+];
+
+/// Manages VPCs; the id is the VPC id.
+pub struct VpcProvider {
+    schema: TypeSchema,
+    ec2: Ec2,
+}
+
+impl VpcProvider {
+    pub fn new(ctx: &AwsContext) -> Self {
+        Self {
+            schema: schema(),
+            ec2: Ec2::new(ctx),
+        }
+    }
+
+    /// Reads VPCs in the stack's terms with one `DescribeVpcs`, one `DescribeSecurityGroups`
+    /// and one `DescribeRouteTables` for all of them, plus the two attributes of each.
+    async fn read_vpcs(&self, ids: &[String]) -> Vec<Result<Option<Resource>>> {
+        let client = &self.ec2.client;
+        let vpcs = describe_many(ids, VPC_NOT_FOUND, |ids| async move {
+            let out = client
+                .describe_vpcs()
+                .set_vpc_ids(Some(ids))
+                .send()
+                .await
+                .map_err(api_error)?;
+            Ok(out
+                .vpcs()
+                .iter()
+                .filter_map(|v| Some((v.vpc_id()?.to_string(), v.clone())))
+                .collect())
+        })
+        .await;
+        let present: Vec<&str> = vpcs
+            .iter()
+            .filter_map(|v| match v {
+                Ok(Some(vpc)) => vpc.vpc_id(),
+                _ => None,
+            })
+            .collect();
+        let defaults = match self.default_groups_and_main_tables(&present).await {
+            Ok(defaults) => defaults,
+            Err(e) => return vpcs.iter().map(|_| Err(same_error(&e))).collect(),
+        };
+        let reads = vpcs.into_iter().map(|vpc| {
+            let defaults = &defaults;
+            async move {
+                let Some(vpc) = vpc? else { return Ok(None) };
+                self.resource(&vpc, defaults).await
+            }
+        });
+        futures::future::join_all(reads).await
+    }
+
+    /// Per VPC id, its default security group and its main route table, in two calls.
+    async fn default_groups_and_main_tables(&self, vpc_ids: &[&str]) -> Result<Defaults> {
+        let mut defaults = Defaults::default();
+        if vpc_ids.is_empty() {
+            return Ok(defaults);
+        }
+        let groups = self
+            .ec2
+            .client
+            .describe_security_groups()
+            .filters(filter("vpc-id", vpc_ids))
+            .filters(filter("group-name", &["default"]))
+            .send()
+            .await
+            .map_err(api_error)?;
+        for group in groups.security_groups() {
+            if let (Some(vpc), Some(id)) = (group.vpc_id(), group.group_id()) {
+                defaults.groups.insert(vpc.to_string(), id.to_string());
+            }
+        }
+        let tables = self
+            .ec2
+            .client
+            .describe_route_tables()
+            .filters(filter("vpc-id", vpc_ids))
+            .filters(filter("association.main", &["true"]))
+            .send()
+            .await
+            .map_err(api_error)?;
+        for table in tables.route_tables() {
+            let main = table.associations().iter().any(|a| a.main() == Some(true));
+            if let (true, Some(vpc), Some(id)) = (main, table.vpc_id(), table.route_table_id()) {
+                defaults.tables.insert(vpc.to_string(), id.to_string());
+            }
+        }
+        Ok(defaults)
+    }
+
+    /// One VPC's properties and attributes; `None` when it is being deleted.
+    async fn resource(
+        &self,
+        vpc: &aws_sdk_ec2::types::Vpc,
+        defaults: &Defaults,
+    ) -> Result<Option<Resource>> {
+        let id = vpc
+            .vpc_id()
+            .ok_or_else(|| ProviderError::invalid("DescribeVpcs returned a VPC without an id"))?;
+        let mut properties = Map::new();
+        if let Some(cidr) = vpc.cidr_block() {
+            properties.insert("cidr_block".into(), Value::str(cidr));
+        }
+        let tenancy = vpc
+            .instance_tenancy()
+            .map(Tenancy::as_str)
+            .unwrap_or("default");
+        properties.insert("instance_tenancy".into(), Value::str(tenancy));
+        for (prop, attribute) in DNS_SWITCHES {
+            let Some(on) = self.dns_switch(id, attribute.clone()).await? else {
+                return Ok(None);
+            };
+            properties.insert(prop.to_string(), Value::Bool(on));
+        }
+        properties.insert("tags".into(), tags_from_aws(vpc.tags()));
+
+        let mut attributes = Map::from([
+            ("id".to_string(), Value::str(id)),
+            (
+                "arn".to_string(),
+                Value::str(self.ec2.arn(vpc.owner_id(), "vpc", id)?),
+            ),
+        ]);
+        if let Some(group) = defaults.groups.get(id) {
+            attributes.insert("default_security_group_id".into(), Value::str(group));
+        }
+        if let Some(table) = defaults.tables.get(id) {
+            attributes.insert("main_route_table_id".into(), Value::str(table));
+        }
+        Ok(Some(Resource {
+            id: id.to_string(),
+            properties,
+            attributes,
+        }))
+    }
+
+    /// A DNS switch of the VPC; `None` when the VPC is gone.
+    async fn dns_switch(&self, id: &str, attribute: VpcAttributeName) -> Result<Option<bool>> {
+        let out = self
+            .ec2
+            .client
+            .describe_vpc_attribute()
+            .vpc_id(id)
+            .attribute(attribute.clone())
+            .send()
+            .await
+            .map_err(api_error);
+        let out = match out {
+            Ok(out) => out,
+            Err(e) if e.is_code(VPC_NOT_FOUND) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let value = match attribute {
+            VpcAttributeName::EnableDnsHostnames => out.enable_dns_hostnames(),
+            _ => out.enable_dns_support(),
+        };
+        Ok(Some(value.and_then(|v| v.value()).unwrap_or(false)))
+    }
+
+    async fn read_one(&self, id: &str) -> Result<Option<Resource>> {
+        self.read_vpcs(&[id.to_string()])
+            .await
+            .pop()
+            .unwrap_or(Ok(None))
+    }
+
+    async fn set_dns_switch(&self, id: &str, prop: &str, on: bool) -> Result<()> {
+        let value = AttributeBooleanValue::builder().value(on).build();
+        let call = self.ec2.client.modify_vpc_attribute().vpc_id(id);
+        let call = if prop == "enable_dns_hostnames" {
+            call.enable_dns_hostnames(value)
+        } else {
+            call.enable_dns_support(value)
+        };
+        call.send().await.map_err(api_error)?;
+        Ok(())
+    }
+
+    /// Sets DNS switches one call each, in an order EC2 accepts: DNS hostnames need DNS
+    /// support, so support is turned on before hostnames and turned off after them.
+    async fn set_dns_switches(&self, id: &str, mut switches: Vec<(&str, bool)>) -> Result<()> {
+        switches.sort_by_key(|&(prop, on)| match (prop, on) {
+            ("enable_dns_support", true) => 0,
+            ("enable_dns_support", false) => 2,
+            _ => 1,
+        });
+        for (prop, on) in switches {
+            self.set_dns_switch(id, prop, on).await?;
+        }
+        Ok(())
+    }
+
+    fn switch(&self, props: &Map, prop: &str) -> Result<bool> {
+        desired(&self.schema, props, prop)
+            .and_then(|v| v.as_bool())
+            .ok_or_else(|| ProviderError::invalid(format!("`{prop}` must be true or false")))
+    }
+
+    /// Waits until the new VPC leaves `pending`.
+    async fn wait_available(&self, id: &str) -> Result<()> {
+        wait_for(
+            &format!("VPC {id} to become available"),
+            VPC_AVAILABLE_TIMEOUT,
+            VPC_AVAILABLE_INTERVAL,
+            || async move {
+                let out = self
+                    .ec2
+                    .client
+                    .describe_vpcs()
+                    .vpc_ids(id)
+                    .send()
+                    .await
+                    .map_err(api_error);
+                match out {
+                    Ok(out) => Ok(out
+                        .vpcs()
+                        .iter()
+                        .any(|v| v.state() == Some(&VpcState::Available))
+                        .then_some(())),
+                    // Not visible yet.
+                    Err(e) if e.is_code(VPC_NOT_FOUND) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            },
+        )
+        .await
+    }
+}
+
+/// The default security group and main route table of each VPC, by VPC id.
+#[derive(Default)]
+struct Defaults {
+    groups: HashMap<String, String>,
+    tables: HashMap<String, String>,
+}
+
+#[async_trait]
+impl Provider for VpcProvider {
+    fn schema(&self) -> &TypeSchema {
+        &self.schema
+    }
+
+    /// Creates the VPC tagged, waits for it, then sets each DNS switch that differs from what
+    /// EC2 gives a new VPC (DNS support on, hostnames off).
+    async fn create(&self, req: CreateRequest) -> Result<Resource> {
+        let props = &req.properties;
+        let tenancy = desired(&self.schema, props, "instance_tenancy")
+            .and_then(|v| v.as_str().map(Tenancy::from))
+            .unwrap_or(Tenancy::Default);
+        let out = self
+            .ec2
+            .client
+            .create_vpc()
+            .cidr_block(required_str(props, "cidr_block")?)
+            .instance_tenancy(tenancy)
+            .set_tag_specifications(tag_specification(ResourceType::Vpc, props)?.map(|t| vec![t]))
+            .send()
+            .await
+            .map_err(api_error)?;
+        let id = out
+            .vpc()
+            .and_then(|v| v.vpc_id())
+            .ok_or_else(|| ProviderError::invalid("CreateVpc returned no VPC id"))?
+            .to_string();
+        self.wait_available(&id).await?;
+        // What EC2 gives a new VPC: DNS support on, hostnames off.
+        let mut switches = Vec::new();
+        for (prop, new_vpc_value) in [
+            ("enable_dns_support", true),
+            ("enable_dns_hostnames", false),
+        ] {
+            let on = self.switch(props, prop)?;
+            if on != new_vpc_value {
+                switches.push((prop, on));
+            }
+        }
+        self.set_dns_switches(&id, switches).await?;
+        read_back("VPC", &id, || self.read_one(&id)).await
+    }
+
+    async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {
+        self.read_one(&req.id).await
+    }
+
+    async fn read_many(&self, reqs: Vec<ReadRequest>) -> Vec<Result<Option<Resource>>> {
+        let ids: Vec<String> = reqs.into_iter().map(|r| r.id).collect();
+        self.read_vpcs(&ids).await
+    }
+
+    /// Changes each DNS switch with its own `ModifyVpcAttribute` (EC2 takes one per call),
+    /// then the tags that differ.
+    async fn update(&self, req: UpdateRequest) -> Result<Resource> {
+        let mut switches = Vec::new();
+        for prop in &req.changed {
+            match prop.as_str() {
+                "enable_dns_support" | "enable_dns_hostnames" => {
+                    switches.push((prop.as_str(), self.switch(&req.properties, prop)?));
+                }
+                "tags" => {
+                    self.ec2
+                        .update_tags(&req.id, &req.prior_properties, &req.properties)
+                        .await?
+                }
+                other => {
+                    return Err(ProviderError::invalid(format!(
+                        "`{other}` of {TYPE_NAME} cannot be changed in place"
+                    )))
+                }
+            }
+        }
+        self.set_dns_switches(&req.id, switches).await?;
+        read_back("VPC", &req.id, || self.read_one(&req.id)).await
+    }
+
+    /// Deletes the VPC, retrying while AWS still counts dependencies that are going away; one
+    /// already gone is success.
+    async fn delete(&self, req: DeleteRequest) -> Result<()> {
+        let id = req.id.as_str();
+        let out = with_backoff(
+            VPC_DEPENDENCY_BUDGET,
+            |e| e.is_code(&["DependencyViolation"]),
+            || async move {
+                self.ec2
+                    .client
+                    .delete_vpc()
+                    .vpc_id(id)
+                    .send()
+                    .await
+                    .map_err(api_error)
+            },
+        )
+        .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_code(VPC_NOT_FOUND) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Finds the VPC by its strata tags.
+    async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
+        let out = self
+            .ec2
+            .client
+            .describe_vpcs()
+            .set_filters(Some(strata_filters(&req.stack, &req.address)))
+            .send()
+            .await
+            .map_err(api_error)?;
+        let ids = out
+            .vpcs()
+            .iter()
+            .filter(|v| has_strata_tags(v.tags(), &req.stack, &req.address))
+            .filter_map(|v| v.vpc_id().map(str::to_string))
+            .collect();
+        match only_one(TYPE_NAME, &req.address, ids)? {
+            Some(id) => self.read_one(&id).await,
+            None => Ok(None),
+        }
+    }
+}

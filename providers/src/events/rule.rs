@@ -1,0 +1,820 @@
+//! `aws.events.rule`: an EventBridge rule (a schedule or an event pattern) and its targets.
+//!
+//! The rule itself is written whole by `PutRule`: EventBridge replaces every rule-level setting
+//! with what that call gives, so an update sends the complete desired definition. Targets are a
+//! set keyed by `id`: an update puts only the targets that are new or changed and removes only
+//! the ids that went, so a target nobody touched is never rewritten. Tags go through
+//! `TagResource`/`UntagResource`.
+//!
+//! The id is the rule name on the default bus and `BUS/NAME` on any other (as Terraform writes
+//! it), so that a rule can be read from its id alone.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_eventbridge::types::{DeadLetterConfig, RuleState, Tag, Target};
+use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
+
+use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::document::{document_from_aws, document_json};
+use crate::props::{desired, given, required_str};
+use crate::retry::{wait_for, with_backoff};
+use crate::tags::{tag_strings, tags_value, TagChanges};
+use crate::{
+    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
+    Result, UpdateRequest,
+};
+
+pub const TYPE_NAME: &str = "aws.events.rule";
+
+/// EventBridge's limit on a rule name.
+const NAME_MAX_LEN: usize = 64;
+
+/// The bus a rule is on when the stack names none.
+const DEFAULT_BUS: &str = "default";
+
+/// The states strata manages a rule in.
+const STATES: &[&str] = &["ENABLED", "DISABLED"];
+
+/// How EventBridge says a rule (or its bus) does not exist.
+const RULE_NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
+
+/// `PutTargets` takes at most this many targets per call.
+const PUT_TARGETS_BATCH: usize = 10;
+/// `RemoveTargets` takes at most this many ids per call.
+const REMOVE_TARGETS_BATCH: usize = 100;
+
+/// How long a new rule may take to be described (EventBridge is eventually consistent).
+const RULE_READABLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often to look while waiting for a new rule.
+const RULE_READABLE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How long `DeleteRule` keeps retrying while EventBridge still sees the targets that were just
+/// removed ("Rule can't be deleted since it has targets"), as terraform-provider-aws does.
+const DELETE_WITH_TARGETS_BUDGET: Duration = Duration::from_secs(120);
+
+/// The rule-level properties: any change to one of them is one `PutRule` with all of them.
+const RULE_LEVEL: &[&str] = &[
+    "description",
+    "schedule_expression",
+    "event_pattern",
+    "state",
+    "role_arn",
+];
+
+/// The rule's properties.
+pub fn schema() -> TypeSchema {
+    TypeSchema {
+        type_name: TYPE_NAME,
+        props: vec![
+            Prop::new("name", Kind::String).force_new(),
+            Prop::new("event_bus_name", Kind::String)
+                .force_new()
+                .default(DEFAULT_BUS),
+            Prop::new("description", Kind::String),
+            Prop::new("schedule_expression", Kind::String),
+            Prop::new("event_pattern", Kind::Document),
+            Prop::new("state", Kind::String)
+                .default("ENABLED")
+                .allowed(STATES),
+            Prop::new("role_arn", Kind::String),
+            Prop::new(
+                "targets",
+                Kind::List(Box::new(Kind::Object(vec![
+                    Prop::new("id", Kind::String).required(),
+                    Prop::new("arn", Kind::String).required(),
+                    Prop::new("input", Kind::String),
+                    Prop::new("role_arn", Kind::String),
+                    Prop::new("dead_letter_arn", Kind::String),
+                ]))),
+            ),
+            Prop::new("tags", Kind::Map(Box::new(Kind::String))),
+        ],
+        attrs: vec!["arn", "name"],
+        taggable: true,
+        name_rule: Some(NameRule {
+            prop: "name",
+            max_len: NAME_MAX_LEN,
+            suffix_when: None,
+        }),
+    }
+}
+
+/// The id of rule `name` on `bus`.
+fn rule_id(bus: &str, name: &str) -> String {
+    if bus == DEFAULT_BUS {
+        name.to_string()
+    } else {
+        format!("{bus}/{name}")
+    }
+}
+
+/// The bus and the name in a rule id. Rule names never hold `/`; a bus given as an ARN does,
+/// so the name is what follows the last one.
+fn parse_rule_id(id: &str) -> (String, String) {
+    match id.rsplit_once('/') {
+        Some((bus, name)) => (bus.to_string(), name.to_string()),
+        None => (DEFAULT_BUS.to_string(), id.to_string()),
+    }
+}
+
+/// The bus as the stack wrote it. EventBridge answers with the bus name; a stack that names the
+/// bus by its ARN keeps its ARN, so that the bus never seems to change.
+fn bus_as_written(written: Option<&str>, returned: &str) -> String {
+    match written {
+        Some(arn) if arn.ends_with(&format!("event-bus/{returned}")) => arn.to_string(),
+        _ => returned.to_string(),
+    }
+}
+
+/// One target as the stack writes it.
+#[derive(Clone, Debug, PartialEq)]
+struct TargetSpec {
+    id: String,
+    arn: String,
+    input: Option<String>,
+    role_arn: Option<String>,
+    dead_letter_arn: Option<String>,
+}
+
+impl TargetSpec {
+    fn from_value(value: &Value) -> Result<TargetSpec> {
+        let fields = value
+            .as_map()
+            .ok_or_else(|| ProviderError::invalid("each of `targets` must be a mapping"))?;
+        let text = |key: &str| -> Result<Option<String>> {
+            match given(fields, key) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s)),
+                Some(other) => Err(ProviderError::invalid(format!(
+                    "`{key}` of a target must be a string, not {}",
+                    other.kind_name()
+                ))),
+            }
+        };
+        let required = |key: &str| -> Result<String> {
+            text(key)?.ok_or_else(|| ProviderError::invalid(format!("each target needs `{key}`")))
+        };
+        Ok(TargetSpec {
+            id: required("id")?,
+            arn: required("arn")?,
+            input: text("input")?,
+            role_arn: text("role_arn")?,
+            dead_letter_arn: text("dead_letter_arn")?,
+        })
+    }
+
+    fn from_aws(target: &Target) -> TargetSpec {
+        let set = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
+        TargetSpec {
+            id: target.id().to_string(),
+            arn: target.arn().to_string(),
+            input: set(target.input()),
+            role_arn: set(target.role_arn()),
+            dead_letter_arn: set(target.dead_letter_config().and_then(|d| d.arn())),
+        }
+    }
+
+    /// The target in the stack's terms: only the keys that are set.
+    fn to_value(&self) -> Value {
+        let mut map = Map::from([
+            ("id".to_string(), Value::str(&self.id)),
+            ("arn".to_string(), Value::str(&self.arn)),
+        ]);
+        for (key, value) in [
+            ("input", &self.input),
+            ("role_arn", &self.role_arn),
+            ("dead_letter_arn", &self.dead_letter_arn),
+        ] {
+            if let Some(value) = value {
+                map.insert(key.to_string(), Value::str(value));
+            }
+        }
+        Value::Map(map)
+    }
+
+    fn to_aws(&self) -> Result<Target> {
+        Target::builder()
+            .id(&self.id)
+            .arn(&self.arn)
+            .set_input(self.input.clone())
+            .set_role_arn(self.role_arn.clone())
+            .set_dead_letter_config(
+                self.dead_letter_arn
+                    .as_ref()
+                    .map(|arn| DeadLetterConfig::builder().arn(arn).build()),
+            )
+            .build()
+            .map_err(|e| ProviderError::invalid(e.to_string()))
+    }
+}
+
+/// The `targets` property as specs; ids must be unique, since EventBridge keys targets by id.
+fn target_specs(value: Option<&Value>) -> Result<Vec<TargetSpec>> {
+    let Some(value) = value.map(Value::unmarked).filter(|v| *v != Value::Null) else {
+        return Ok(Vec::new());
+    };
+    let items = value
+        .as_list()
+        .ok_or_else(|| ProviderError::invalid("`targets` must be a list"))?;
+    let specs = items
+        .iter()
+        .map(TargetSpec::from_value)
+        .collect::<Result<Vec<_>>>()?;
+    let mut seen = std::collections::BTreeSet::new();
+    for spec in &specs {
+        if !seen.insert(spec.id.as_str()) {
+            return Err(ProviderError::invalid(format!(
+                "two targets have the id `{}`; target ids must be unique within a rule",
+                spec.id
+            )));
+        }
+    }
+    Ok(specs)
+}
+
+/// What an update does to targets: put the new and changed ones, remove the ids that went.
+#[derive(Debug, Default, PartialEq)]
+struct TargetChanges {
+    put: Vec<TargetSpec>,
+    remove: Vec<String>,
+}
+
+impl TargetChanges {
+    fn between(prior: &[TargetSpec], desired: &[TargetSpec]) -> TargetChanges {
+        let before: BTreeMap<&str, &TargetSpec> =
+            prior.iter().map(|t| (t.id.as_str(), t)).collect();
+        let after: BTreeMap<&str, &TargetSpec> =
+            desired.iter().map(|t| (t.id.as_str(), t)).collect();
+        TargetChanges {
+            put: desired
+                .iter()
+                .filter(|t| before.get(t.id.as_str()) != Some(t))
+                .cloned()
+                .collect(),
+            remove: prior
+                .iter()
+                .filter(|t| !after.contains_key(t.id.as_str()))
+                .map(|t| t.id.clone())
+                .collect(),
+        }
+    }
+}
+
+/// Orders targets read from AWS: those in `order` (ids, as the stack or state lists them) in
+/// that order, then any others by id. AWS's order carries no meaning; this keeps a second plan
+/// empty.
+fn in_order(mut targets: Vec<TargetSpec>, order: &[String]) -> Vec<TargetSpec> {
+    targets.sort_by(|a, b| {
+        let rank = |t: &TargetSpec| {
+            order
+                .iter()
+                .position(|id| *id == t.id)
+                .unwrap_or(usize::MAX)
+        };
+        rank(a).cmp(&rank(b)).then_with(|| a.id.cmp(&b.id))
+    });
+    targets
+}
+
+/// The target ids of a `targets` value, in its order; nothing when it is not a list of targets.
+fn target_order(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_list)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.as_map()?.get("id")?.as_str().map(str::to_string))
+        .collect()
+}
+
+/// Refuses a rule that has both or neither of a schedule and a pattern: EventBridge needs one.
+fn check_trigger(props: &Map) -> Result<()> {
+    match (
+        given(props, "schedule_expression"),
+        given(props, "event_pattern"),
+    ) {
+        (Some(_), None) | (None, Some(_)) => Ok(()),
+        (Some(_), Some(_)) => Err(ProviderError::invalid(
+            "give `schedule_expression` or `event_pattern`, not both",
+        )),
+        (None, None) => Err(ProviderError::invalid(
+            "a rule needs `schedule_expression` or `event_pattern`",
+        )),
+    }
+}
+
+fn optional_str(props: &Map, prop: &str) -> Result<Option<String>> {
+    match given(props, prop) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(ProviderError::invalid(format!(
+            "`{prop}` must be a string, not {}",
+            other.kind_name()
+        ))),
+    }
+}
+
+fn events_tags(tags: BTreeMap<String, String>) -> Result<Vec<Tag>> {
+    tags.into_iter()
+        .map(|(key, value)| {
+            Tag::builder()
+                .key(key)
+                .value(value)
+                .build()
+                .map_err(|e| ProviderError::invalid(e.to_string()))
+        })
+        .collect()
+}
+
+/// An error for the entries a batch call (`PutTargets`, `RemoveTargets`) reports as failed,
+/// which EventBridge does in a successful response.
+fn failed_entries<'a>(
+    call: &str,
+    entries: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>, Option<&'a str>)>,
+) -> Result<()> {
+    let failures: Vec<String> = entries
+        .into_iter()
+        .map(|(id, code, message)| {
+            format!(
+                "target `{}`: {}: {}",
+                id.unwrap_or("?"),
+                code.unwrap_or("Unknown"),
+                message.unwrap_or("")
+            )
+        })
+        .collect();
+    if failures.is_empty() {
+        return Ok(());
+    }
+    Err(ProviderError::Api {
+        code: format!("{call}Failed"),
+        message: failures.join("; "),
+    })
+}
+
+/// Manages EventBridge rules; the id is `NAME` (default bus) or `BUS/NAME`.
+pub struct RuleProvider {
+    schema: TypeSchema,
+    events: aws_sdk_eventbridge::Client,
+}
+
+impl RuleProvider {
+    pub fn new(ctx: &AwsContext) -> Self {
+        Self {
+            schema: schema(),
+            events: aws_sdk_eventbridge::Client::new(&ctx.sdk),
+        }
+    }
+
+    /// Every target of the rule, or `None` when the rule does not exist.
+    async fn list_targets(&self, bus: &str, name: &str) -> Result<Option<Vec<Target>>> {
+        let mut targets = Vec::new();
+        let mut next_token = None;
+        loop {
+            let out = self
+                .events
+                .list_targets_by_rule()
+                .rule(name)
+                .event_bus_name(bus)
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(api_error);
+            let Some(out) = missing_is_none(out, RULE_NOT_FOUND)? else {
+                return Ok(None);
+            };
+            targets.extend(out.targets().iter().cloned());
+            match out.next_token() {
+                Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
+                _ => return Ok(Some(targets)),
+            }
+        }
+    }
+
+    /// The rule in the stack's terms, or `None` when it does not exist. `written` is what the
+    /// stack or the state says (for the order of targets and the spelling of the bus).
+    async fn find_rule(&self, bus: &str, name: &str, written: &Map) -> Result<Option<Resource>> {
+        let out = self
+            .events
+            .describe_rule()
+            .name(name)
+            .event_bus_name(bus)
+            .send()
+            .await
+            .map_err(api_error);
+        let Some(rule) = missing_is_none(out, RULE_NOT_FOUND)? else {
+            return Ok(None);
+        };
+        let arn = rule
+            .arn()
+            .ok_or_else(|| {
+                ProviderError::invalid(format!("DescribeRule returned no ARN for {name}"))
+            })?
+            .to_string();
+        let Some(targets) = self.list_targets(bus, name).await? else {
+            return Ok(None);
+        };
+        let tags = self
+            .events
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .map_err(api_error);
+        let Some(tags) = missing_is_none(tags, RULE_NOT_FOUND)? else {
+            return Ok(None);
+        };
+
+        let mut properties = Map::new();
+        properties.insert("name".into(), Value::str(name));
+        let returned_bus = non_empty(rule.event_bus_name()).unwrap_or(bus);
+        let written_bus = written.get("event_bus_name").and_then(Value::as_str);
+        properties.insert(
+            "event_bus_name".into(),
+            Value::str(bus_as_written(written_bus, returned_bus)),
+        );
+        if let Some(description) = non_empty(rule.description()) {
+            properties.insert("description".into(), Value::str(description));
+        }
+        if let Some(schedule) = non_empty(rule.schedule_expression()) {
+            properties.insert("schedule_expression".into(), Value::str(schedule));
+        }
+        if let Some(pattern) = non_empty(rule.event_pattern()) {
+            properties.insert(
+                "event_pattern".into(),
+                document_from_aws("event_pattern", pattern)?,
+            );
+        }
+        let state = rule.state().map(|s| s.as_str()).unwrap_or("ENABLED");
+        properties.insert("state".into(), Value::str(state));
+        if let Some(role) = non_empty(rule.role_arn()) {
+            properties.insert("role_arn".into(), Value::str(role));
+        }
+        let targets = in_order(
+            targets.iter().map(TargetSpec::from_aws).collect(),
+            &target_order(written.get("targets")),
+        );
+        properties.insert(
+            "targets".into(),
+            Value::List(targets.iter().map(TargetSpec::to_value).collect()),
+        );
+        properties.insert(
+            "tags".into(),
+            tags_value(
+                tags.tags()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string())),
+            ),
+        );
+        let attributes = Map::from([
+            ("arn".to_string(), Value::str(&arn)),
+            ("name".to_string(), Value::str(name)),
+        ]);
+        Ok(Some(Resource {
+            id: rule_id(returned_bus, name),
+            properties,
+            attributes,
+        }))
+    }
+
+    /// Reads a rule that must exist (it was just written), waiting out eventual consistency.
+    async fn read_existing(&self, bus: &str, name: &str, written: &Map) -> Result<Resource> {
+        let mut resource = wait_for(
+            &format!("rule {name} to be readable"),
+            RULE_READABLE_TIMEOUT,
+            RULE_READABLE_INTERVAL,
+            || self.find_rule(bus, name, written),
+        )
+        .await?;
+        // The id keeps the bus as the stack wrote it (a name or an ARN).
+        resource.id = rule_id(bus, name);
+        Ok(resource)
+    }
+
+    /// `PutRule` with the complete rule-level definition in `props`; `tags` only on create
+    /// (EventBridge ignores them when the rule exists).
+    async fn put_rule(
+        &self,
+        bus: &str,
+        name: &str,
+        props: &Map,
+        tags: Option<Vec<Tag>>,
+    ) -> Result<()> {
+        check_trigger(props)?;
+        let pattern = match given(props, "event_pattern") {
+            Some(pattern) => Some(document_json("event_pattern", &pattern)?),
+            None => None,
+        };
+        let state = desired(&self.schema, props, "state")
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "ENABLED".to_string());
+        self.events
+            .put_rule()
+            .name(name)
+            .event_bus_name(bus)
+            .set_description(optional_str(props, "description")?)
+            .set_schedule_expression(optional_str(props, "schedule_expression")?)
+            .set_event_pattern(pattern)
+            .state(RuleState::from(state.as_str()))
+            .set_role_arn(optional_str(props, "role_arn")?)
+            .set_tags(tags.filter(|t| !t.is_empty()))
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(())
+    }
+
+    async fn put_targets(&self, bus: &str, name: &str, targets: &[TargetSpec]) -> Result<()> {
+        for batch in targets.chunks(PUT_TARGETS_BATCH) {
+            let out = self
+                .events
+                .put_targets()
+                .rule(name)
+                .event_bus_name(bus)
+                .set_targets(Some(
+                    batch
+                        .iter()
+                        .map(TargetSpec::to_aws)
+                        .collect::<Result<_>>()?,
+                ))
+                .send()
+                .await
+                .map_err(api_error)?;
+            failed_entries(
+                "PutTargets",
+                out.failed_entries()
+                    .iter()
+                    .map(|e| (e.target_id(), e.error_code(), e.error_message())),
+            )?;
+        }
+        Ok(())
+    }
+
+    async fn remove_targets(&self, bus: &str, name: &str, ids: &[String]) -> Result<()> {
+        for batch in ids.chunks(REMOVE_TARGETS_BATCH) {
+            let out = self
+                .events
+                .remove_targets()
+                .rule(name)
+                .event_bus_name(bus)
+                .set_ids(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(api_error)?;
+            failed_entries(
+                "RemoveTargets",
+                out.failed_entries()
+                    .iter()
+                    .map(|e| (e.target_id(), e.error_code(), e.error_message())),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The rule's ARN: recorded, else asked for.
+    async fn arn_of(&self, bus: &str, name: &str, recorded: &Map) -> Result<String> {
+        if let Some(arn) = recorded.get("arn").and_then(Value::as_str) {
+            return Ok(arn.to_string());
+        }
+        let out = self
+            .events
+            .describe_rule()
+            .name(name)
+            .event_bus_name(bus)
+            .send()
+            .await
+            .map_err(api_error)?;
+        out.arn().map(str::to_string).ok_or_else(|| {
+            ProviderError::invalid(format!("DescribeRule returned no ARN for {name}"))
+        })
+    }
+}
+
+/// `s` unless it is missing or blank: how EventBridge leaves a setting out.
+fn non_empty(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// The bus a request asks for: the stack's, else the default bus.
+fn bus_of(schema: &TypeSchema, props: &Map) -> String {
+    desired(schema, props, "event_bus_name")
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| DEFAULT_BUS.to_string())
+}
+
+#[async_trait]
+impl Provider for RuleProvider {
+    fn schema(&self) -> &TypeSchema {
+        &self.schema
+    }
+
+    /// `PutRule` (with tags), then `PutTargets` for every target.
+    async fn create(&self, req: CreateRequest) -> Result<Resource> {
+        let props = &req.properties;
+        let name = required_str(props, "name")?;
+        let bus = bus_of(&self.schema, props);
+        let targets = target_specs(props.get("targets"))?;
+        let tags = events_tags(tag_strings(props.get("tags"))?)?;
+        self.put_rule(&bus, &name, props, Some(tags)).await?;
+        self.put_targets(&bus, &name, &targets).await?;
+        self.read_existing(&bus, &name, props).await
+    }
+
+    async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {
+        let (bus, name) = parse_rule_id(&req.id);
+        let found = self.find_rule(&bus, &name, &req.prior_properties).await?;
+        Ok(found.map(|mut resource| {
+            resource.id = req.id.clone();
+            resource
+        }))
+    }
+
+    /// One `PutRule` when a rule-level property changed; `PutTargets` for new or changed
+    /// targets and `RemoveTargets` for the ids that went; tags by key.
+    async fn update(&self, req: UpdateRequest) -> Result<Resource> {
+        let (bus, name) = parse_rule_id(&req.id);
+        for prop in &req.changed {
+            if !RULE_LEVEL.contains(&prop.as_str()) && prop != "targets" && prop != "tags" {
+                return Err(ProviderError::invalid(format!(
+                    "`{prop}` of {TYPE_NAME} cannot be changed in place"
+                )));
+            }
+        }
+        let changed = |prop: &str| req.changed.iter().any(|p| p == prop);
+
+        if RULE_LEVEL.iter().any(|p| changed(p)) {
+            self.put_rule(&bus, &name, &req.properties, None).await?;
+        }
+        if changed("targets") {
+            let changes = TargetChanges::between(
+                &target_specs(req.prior_properties.get("targets"))?,
+                &target_specs(req.properties.get("targets"))?,
+            );
+            // Remove first: a target limit (5 per rule) counts the old ones too.
+            self.remove_targets(&bus, &name, &changes.remove).await?;
+            self.put_targets(&bus, &name, &changes.put).await?;
+        }
+        if changed("tags") {
+            let arn = self.arn_of(&bus, &name, &req.prior_attributes).await?;
+            let changes =
+                TagChanges::between(req.prior_properties.get("tags"), req.properties.get("tags"))?;
+            if !changes.remove.is_empty() {
+                self.events
+                    .untag_resource()
+                    .resource_arn(&arn)
+                    .set_tag_keys(Some(changes.remove))
+                    .send()
+                    .await
+                    .map_err(api_error)?;
+            }
+            if !changes.set.is_empty() {
+                self.events
+                    .tag_resource()
+                    .resource_arn(&arn)
+                    .set_tags(Some(events_tags(changes.set)?))
+                    .send()
+                    .await
+                    .map_err(api_error)?;
+            }
+        }
+        let mut resource = self.read_existing(&bus, &name, &req.properties).await?;
+        resource.id = req.id.clone();
+        Ok(resource)
+    }
+
+    /// Removes every target (EventBridge refuses to delete a rule that has any), then deletes
+    /// the rule; a rule already gone is success.
+    async fn delete(&self, req: DeleteRequest) -> Result<()> {
+        let (bus, name) = parse_rule_id(&req.id);
+        let Some(targets) = self.list_targets(&bus, &name).await? else {
+            return Ok(());
+        };
+        let ids: Vec<String> = targets.iter().map(|t| t.id().to_string()).collect();
+        match self.remove_targets(&bus, &name, &ids).await {
+            Err(e) if e.is_code(RULE_NOT_FOUND) => return Ok(()),
+            other => other?,
+        }
+        let deleted = with_backoff(
+            DELETE_WITH_TARGETS_BUDGET,
+            |e| e.is_code(&["ValidationException"]) && e.to_string().contains("targets"),
+            || {
+                let call = self.events.delete_rule().name(&name).event_bus_name(&bus);
+                async move { call.send().await.map_err(api_error) }
+            },
+        )
+        .await;
+        missing_is_none(deleted, RULE_NOT_FOUND).map(|_| ())
+    }
+
+    /// Finds the rule by its deterministic name on its bus.
+    async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
+        let name = required_str(&req.properties, "name")?;
+        let bus = bus_of(&self.schema, &req.properties);
+        let found = self.find_rule(&bus, &name, &req.properties).await?;
+        Ok(found.map(|mut resource| {
+            resource.id = rule_id(&bus, &name);
+            resource
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(id: &str, arn: &str) -> TargetSpec {
+        TargetSpec {
+            id: id.into(),
+            arn: arn.into(),
+            input: None,
+            role_arn: None,
+            dead_letter_arn: None,
+        }
+    }
+
+    #[test]
+    fn a_rule_id_round_trips_for_the_default_bus_a_named_bus_and_a_bus_arn() {
+        for (bus, name) in [
+            ("default", "nightly"),
+            ("orders", "nightly"),
+            (
+                "arn:aws:events:us-east-1:123456789012:event-bus/orders",
+                "nightly",
+            ),
+        ] {
+            let id = rule_id(bus, name);
+            assert_eq!(
+                parse_rule_id(&id),
+                (bus.to_string(), name.to_string()),
+                "{id}"
+            );
+        }
+        assert_eq!(rule_id("default", "nightly"), "nightly");
+    }
+
+    #[test]
+    fn target_changes_put_only_new_or_changed_targets_and_remove_only_the_ids_that_went() {
+        let kept = target("kept", "arn:aws:sqs:us-east-1:1:a");
+        let changed = target("changed", "arn:aws:sqs:us-east-1:1:b");
+        let gone = target("gone", "arn:aws:sqs:us-east-1:1:c");
+        let mut changed_after = changed.clone();
+        changed_after.input = Some("{}".into());
+        let new = target("new", "arn:aws:sqs:us-east-1:1:d");
+        let changes = TargetChanges::between(
+            &[kept.clone(), changed, gone],
+            &[new.clone(), kept, changed_after.clone()],
+        );
+        assert_eq!(
+            changes,
+            TargetChanges {
+                put: vec![new, changed_after],
+                remove: vec!["gone".into()],
+            }
+        );
+    }
+
+    #[test]
+    fn targets_read_back_in_the_written_order_then_by_id() {
+        let read = vec![
+            target("a", "x"),
+            target("z", "x"),
+            target("m", "x"),
+            target("b", "x"),
+        ];
+        let ordered = in_order(read, &["z".into(), "a".into()]);
+        let ids: Vec<&str> = ordered.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["z", "a", "b", "m"]);
+    }
+
+    #[test]
+    fn a_rule_needs_exactly_one_of_a_schedule_and_a_pattern() {
+        let schedule = (
+            "schedule_expression".to_string(),
+            Value::str("rate(1 hour)"),
+        );
+        let pattern = (
+            "event_pattern".to_string(),
+            Value::Map(Map::from([("source".to_string(), Value::List(vec![]))])),
+        );
+        assert!(check_trigger(&Map::from([schedule.clone()])).is_ok());
+        assert!(check_trigger(&Map::from([pattern.clone()])).is_ok());
+        assert!(check_trigger(&Map::from([schedule, pattern])).is_err());
+        assert!(check_trigger(&Map::new()).is_err());
+    }
+
+    #[test]
+    fn duplicate_target_ids_are_refused() {
+        let t = target("same", "arn:x").to_value();
+        let err = target_specs(Some(&Value::List(vec![t.clone(), t]))).unwrap_err();
+        assert!(err.to_string().contains("`same`"), "{err}");
+    }
+
+    #[test]
+    fn a_bus_written_as_an_arn_stays_an_arn() {
+        let arn = "arn:aws:events:us-east-1:123456789012:event-bus/orders";
+        assert_eq!(bus_as_written(Some(arn), "orders"), arn);
+        assert_eq!(bus_as_written(Some("orders"), "orders"), "orders");
+        assert_eq!(bus_as_written(None, "default"), "default");
+    }
+}

@@ -1,0 +1,261 @@
+//! Lambda deployment packages: where a function's `code` comes from, and how a directory
+//! becomes a zip archive.
+//!
+//! A directory is zipped deterministically: entries sorted by path, every timestamp
+//! 1980-01-01 00:00:00 (the earliest a zip can hold), mode 0644 for files and 0755 for files
+//! with an executable bit, deflate at a fixed level, no directory entries and no extra fields.
+//! The same sources therefore always give the same bytes and the same SHA-256, which is what
+//! Lambda reports as `CodeSha256`: comparing the two tells whether the code changed without
+//! uploading it. A `.zip` file is uploaded as it is.
+
+use std::fs;
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use stacks::Value;
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, DateTime, ZipWriter};
+
+use crate::{ProviderError, Result};
+
+/// Mode of a packaged file without an executable bit.
+const FILE_MODE: u32 = 0o644;
+/// Mode of a packaged file with one (scripts, native binaries such as a `bootstrap`).
+const EXECUTABLE_MODE: u32 = 0o755;
+/// The deflate level: fixed, so that a change of the library's default cannot change hashes.
+const DEFLATE_LEVEL: i64 = 6;
+
+/// Where a function's code comes from, as the stack's `code` says.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CodeSource {
+    /// `{path: DIR or FILE.zip}`: a local directory to zip, or a zip to upload as it is.
+    Path(PathBuf),
+    /// `{s3_bucket, s3_key}`: an archive already in S3.
+    S3 { bucket: String, key: String },
+}
+
+impl CodeSource {
+    /// Reads the `code` property: exactly one of `path`, or `s3_bucket` with `s3_key`.
+    pub fn from_value(code: &Value) -> Result<CodeSource> {
+        let code = code.unmarked();
+        let fields = code.as_map().ok_or_else(|| {
+            ProviderError::invalid("`code` must be a mapping: `{path}` or `{s3_bucket, s3_key}`")
+        })?;
+        let text = |key: &str| -> Result<Option<String>> {
+            match fields.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(value) => value.as_str().map(|s| Some(s.to_string())).ok_or_else(|| {
+                    ProviderError::invalid(format!("`code.{key}` must be a string"))
+                }),
+            }
+        };
+        match (text("path")?, text("s3_bucket")?, text("s3_key")?) {
+            (Some(path), None, None) => Ok(CodeSource::Path(PathBuf::from(path))),
+            (None, Some(bucket), Some(key)) => Ok(CodeSource::S3 { bucket, key }),
+            (Some(_), _, _) => Err(ProviderError::invalid(
+                "`code` takes either `path` or `s3_bucket` and `s3_key`, not both",
+            )),
+            _ => Err(ProviderError::invalid(
+                "`code` needs `path` (a directory or a .zip file), or both `s3_bucket` and `s3_key`",
+            )),
+        }
+    }
+}
+
+/// A deployment package ready to upload.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Package {
+    /// The zip archive.
+    pub zip: Vec<u8>,
+    /// Its SHA-256 in base64, as Lambda reports `CodeSha256`.
+    pub sha256: String,
+}
+
+/// Packages a `{path: ...}` code value; a relative path is taken from `base_dir` (the CLI runs
+/// in the stack's directory). An S3 source has no local package: that is an error here.
+pub fn package(code: &Value, base_dir: &Path) -> Result<Package> {
+    match CodeSource::from_value(code)? {
+        CodeSource::Path(path) => package_path(&base_dir.join(path)),
+        CodeSource::S3 { .. } => Err(ProviderError::invalid("code in S3 is not packaged locally")),
+    }
+}
+
+/// Packages a directory (zipped deterministically) or a `.zip` file (as it is).
+pub fn package_path(path: &Path) -> Result<Package> {
+    let meta = fs::metadata(path).map_err(|e| {
+        ProviderError::invalid(format!("cannot read `code.path` {}: {e}", path.display()))
+    })?;
+    let zip = if meta.is_dir() {
+        zip_directory(path)?
+    } else if path
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("zip"))
+    {
+        fs::read(path).map_err(|e| {
+            ProviderError::invalid(format!("cannot read `code.path` {}: {e}", path.display()))
+        })?
+    } else {
+        return Err(ProviderError::invalid(format!(
+            "`code.path` {} must be a directory or a .zip file",
+            path.display()
+        )));
+    };
+    let sha256 = code_sha256(&zip);
+    Ok(Package { zip, sha256 })
+}
+
+/// The SHA-256 of `bytes` in base64: Lambda's `CodeSha256`.
+pub fn code_sha256(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
+}
+
+/// One file to put in the archive.
+struct Entry {
+    /// The path inside the archive, `/`-separated.
+    name: String,
+    source: PathBuf,
+    executable: bool,
+}
+
+/// Zips every file under `dir` deterministically (see the module's documentation).
+pub fn zip_directory(dir: &Path) -> Result<Vec<u8>> {
+    let mut entries = Vec::new();
+    let mut ancestors = Vec::new();
+    collect(dir, "", &mut ancestors, &mut entries)?;
+    if entries.is_empty() {
+        return Err(ProviderError::invalid(format!(
+            "`code.path` {} holds no files to package",
+            dir.display()
+        )));
+    }
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+
+    let options = |executable: bool| {
+        SimpleFileOptions::default()
+            .compression_method(CompressionMethod::Deflated)
+            .compression_level(Some(DEFLATE_LEVEL))
+            .last_modified_time(DateTime::default())
+            .unix_permissions(if executable {
+                EXECUTABLE_MODE
+            } else {
+                FILE_MODE
+            })
+    };
+    let zip_error = |e: zip::result::ZipError| {
+        ProviderError::invalid(format!("cannot zip {}: {e}", dir.display()))
+    };
+    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+    for entry in &entries {
+        let bytes = fs::read(&entry.source).map_err(|e| {
+            ProviderError::invalid(format!("cannot read {}: {e}", entry.source.display()))
+        })?;
+        writer
+            .start_file(entry.name.as_str(), options(entry.executable))
+            .map_err(zip_error)?;
+        writer.write_all(&bytes).map_err(|e| {
+            ProviderError::invalid(format!("cannot zip {}: {e}", entry.source.display()))
+        })?;
+    }
+    Ok(writer.finish().map_err(zip_error)?.into_inner())
+}
+
+/// Adds the files under `dir` (whose archive path is `prefix`) to `entries`. Symbolic links
+/// are followed; `ancestors` holds the directories being walked, so a link back into one is an
+/// error rather than an endless walk.
+fn collect(
+    dir: &Path,
+    prefix: &str,
+    ancestors: &mut Vec<PathBuf>,
+    entries: &mut Vec<Entry>,
+) -> Result<()> {
+    let unreadable = |path: &Path, e: std::io::Error| {
+        ProviderError::invalid(format!("cannot read {}: {e}", path.display()))
+    };
+    let canonical = fs::canonicalize(dir).map_err(|e| unreadable(dir, e))?;
+    if ancestors.contains(&canonical) {
+        return Err(ProviderError::invalid(format!(
+            "cannot package {}: a symbolic link loops back into {}",
+            dir.display(),
+            canonical.display()
+        )));
+    }
+    ancestors.push(canonical);
+    for item in fs::read_dir(dir).map_err(|e| unreadable(dir, e))? {
+        let item = item.map_err(|e| unreadable(dir, e))?;
+        let path = item.path();
+        let file_name = item.file_name();
+        let file_name = file_name.to_str().ok_or_else(|| {
+            ProviderError::invalid(format!(
+                "cannot package {}: the name is not UTF-8",
+                path.display()
+            ))
+        })?;
+        let name = format!("{prefix}{file_name}");
+        let meta = fs::metadata(&path).map_err(|e| unreadable(&path, e))?;
+        if meta.is_dir() {
+            collect(&path, &format!("{name}/"), ancestors, entries)?;
+        } else if meta.is_file() {
+            entries.push(Entry {
+                name,
+                source: path,
+                executable: is_executable(&meta),
+            });
+        }
+        // Sockets, FIFOs and devices have no content to deploy.
+    }
+    ancestors.pop();
+    Ok(())
+}
+
+#[cfg(unix)]
+fn is_executable(meta: &fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o111 != 0
+}
+
+#[cfg(not(unix))]
+fn is_executable(_meta: &fs::Metadata) -> bool {
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(json: serde_json::Value) -> Value {
+        Value::from_json(json)
+    }
+
+    #[test]
+    fn code_is_a_path_or_an_s3_object_never_both() {
+        assert_eq!(
+            CodeSource::from_value(&map(serde_json::json!({ "path": "src" }))).unwrap(),
+            CodeSource::Path(PathBuf::from("src"))
+        );
+        assert_eq!(
+            CodeSource::from_value(&map(serde_json::json!({ "s3_bucket": "b", "s3_key": "k" })))
+                .unwrap(),
+            CodeSource::S3 {
+                bucket: "b".into(),
+                key: "k".into()
+            }
+        );
+        assert!(CodeSource::from_value(&map(serde_json::json!({ "s3_bucket": "b" }))).is_err());
+        assert!(CodeSource::from_value(&map(
+            serde_json::json!({ "path": "src", "s3_bucket": "b", "s3_key": "k" })
+        ))
+        .is_err());
+        assert!(CodeSource::from_value(&Value::str("src")).is_err());
+    }
+
+    #[test]
+    fn the_sha256_is_base64_as_lambda_reports_it() {
+        // echo -n "" | sha256sum, in base64.
+        assert_eq!(
+            code_sha256(b""),
+            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        );
+    }
+}

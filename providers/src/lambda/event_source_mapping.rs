@@ -1,0 +1,311 @@
+//! `aws.lambda.event_source_mapping`: Lambda polling a queue or stream and invoking a function.
+//!
+//! A mapping moves through transitional states (`Creating`, `Enabling`, `Disabling`,
+//! `Updating`, `Deleting`); create and update wait for it to settle, delete waits for it to be
+//! gone, so that a function or queue deleted after it is no longer in use. The id is the
+//! mapping's UUID.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_lambda::operation::get_event_source_mapping::GetEventSourceMappingOutput;
+use stacks::{Kind, Map, Prop, TypeSchema, Value};
+
+use super::function::{function_name_of, NOT_FOUND};
+use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::props::{desired, given, required_str};
+use crate::retry::{wait_for, with_backoff};
+use crate::{
+    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
+    Result, UpdateRequest,
+};
+
+pub const TYPE_NAME: &str = "aws.lambda.event_source_mapping";
+
+/// How long Lambda may take to accept a mapping whose function's role was just given access to
+/// the source ("The provided execution role does not have permissions to call ReceiveMessage"):
+/// IAM propagates in seconds; terraform-provider-aws allows two minutes.
+const ROLE_PROPAGATION_BUDGET: Duration = Duration::from_secs(120);
+
+/// How long a mapping may stay in a transitional state after create or update.
+const MAPPING_SETTLED_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long a deleted mapping may stay `Deleting`.
+const MAPPING_DELETED_TIMEOUT: Duration = Duration::from_secs(600);
+/// How often to look while waiting.
+const MAPPING_POLL_INTERVAL: Duration = Duration::from_secs(2);
+
+/// How long update and delete keep retrying `ResourceInUseException` (the mapping is still
+/// changing from a previous call).
+const MAPPING_IN_USE_BUDGET: Duration = Duration::from_secs(120);
+
+/// States a mapping passes through on its way to `Enabled` or `Disabled`.
+const TRANSITIONAL_STATES: &[&str] = &["Creating", "Enabling", "Disabling", "Updating"];
+
+/// The mapping's properties.
+pub fn schema() -> TypeSchema {
+    TypeSchema {
+        type_name: TYPE_NAME,
+        props: vec![
+            Prop::new("function_name", Kind::String).required(),
+            Prop::new("event_source_arn", Kind::String)
+                .required()
+                .force_new(),
+            Prop::new("batch_size", Kind::Integer),
+            Prop::new("maximum_batching_window_in_seconds", Kind::Integer),
+            Prop::new("enabled", Kind::Bool).default(true),
+        ],
+        attrs: vec!["id", "state"],
+        taggable: false,
+        name_rule: None,
+    }
+}
+
+/// The function as the stack names it: the ARN when the stack gave an ARN, else the name.
+fn function_as_read(function_arn: &str, prior: Option<&str>) -> String {
+    match prior {
+        Some(prior) if prior.starts_with("arn:") => function_arn.to_string(),
+        _ => function_name_of(function_arn).to_string(),
+    }
+}
+
+fn optional_i32(props: &Map, prop: &str) -> Result<Option<i32>> {
+    match given(props, prop) {
+        None => Ok(None),
+        Some(v) => {
+            let n = v.as_i64().ok_or_else(|| {
+                ProviderError::invalid(format!("`{prop}` must be a whole number"))
+            })?;
+            i32::try_from(n)
+                .map(Some)
+                .map_err(|_| ProviderError::invalid(format!("`{prop}` {n} is out of range")))
+        }
+    }
+}
+
+/// The mapping in the stack's terms.
+fn mapping_resource(out: &GetEventSourceMappingOutput, prior: &Map) -> Result<Resource> {
+    let uuid = out
+        .uuid()
+        .ok_or_else(|| ProviderError::invalid("Lambda returned a mapping without a UUID"))?;
+    let state = out.state().unwrap_or_default();
+    let mut properties = Map::new();
+    if let Some(function_arn) = out.function_arn() {
+        let prior_function = prior.get("function_name").and_then(Value::as_str);
+        properties.insert(
+            "function_name".into(),
+            Value::str(function_as_read(function_arn, prior_function)),
+        );
+    }
+    if let Some(source) = out.event_source_arn() {
+        properties.insert("event_source_arn".into(), Value::str(source));
+    }
+    if let Some(size) = out.batch_size() {
+        properties.insert("batch_size".into(), Value::int(i64::from(size)));
+    }
+    if let Some(window) = out.maximum_batching_window_in_seconds() {
+        properties.insert(
+            "maximum_batching_window_in_seconds".into(),
+            Value::int(i64::from(window)),
+        );
+    }
+    properties.insert(
+        "enabled".into(),
+        Value::Bool(!matches!(state, "Disabled" | "Disabling")),
+    );
+    Ok(Resource {
+        id: uuid.to_string(),
+        properties,
+        attributes: Map::from([
+            ("id".to_string(), Value::str(uuid)),
+            ("state".to_string(), Value::str(state)),
+        ]),
+    })
+}
+
+/// Manages event source mappings; the id is the mapping's UUID.
+pub struct EventSourceMappingProvider {
+    schema: TypeSchema,
+    lambda: aws_sdk_lambda::Client,
+}
+
+impl EventSourceMappingProvider {
+    pub fn new(ctx: &AwsContext) -> Self {
+        Self {
+            schema: schema(),
+            lambda: aws_sdk_lambda::Client::new(&ctx.sdk),
+        }
+    }
+
+    async fn get(&self, uuid: &str) -> Result<Option<GetEventSourceMappingOutput>> {
+        let out = self
+            .lambda
+            .get_event_source_mapping()
+            .uuid(uuid)
+            .send()
+            .await
+            .map_err(api_error);
+        missing_is_none(out, NOT_FOUND)
+    }
+
+    /// Waits until the mapping is no longer in a transitional state, and returns it.
+    async fn wait_settled(&self, uuid: &str, prior: &Map) -> Result<Resource> {
+        wait_for(
+            &format!("event source mapping {uuid} to settle"),
+            MAPPING_SETTLED_TIMEOUT,
+            MAPPING_POLL_INTERVAL,
+            || async {
+                let out = self.get(uuid).await?.ok_or_else(|| {
+                    ProviderError::invalid(format!("event source mapping {uuid} disappeared"))
+                })?;
+                if TRANSITIONAL_STATES.contains(&out.state().unwrap_or_default()) {
+                    return Ok(None);
+                }
+                mapping_resource(&out, prior).map(Some)
+            },
+        )
+        .await
+    }
+}
+
+fn in_use(e: &ProviderError) -> bool {
+    e.is_code(&["ResourceInUseException"])
+}
+
+#[async_trait]
+impl Provider for EventSourceMappingProvider {
+    fn schema(&self) -> &TypeSchema {
+        &self.schema
+    }
+
+    async fn create(&self, req: CreateRequest) -> Result<Resource> {
+        let props = &req.properties;
+        let enabled = desired(&self.schema, props, "enabled").and_then(|v| v.as_bool());
+        let call = self
+            .lambda
+            .create_event_source_mapping()
+            .function_name(required_str(props, "function_name")?)
+            .event_source_arn(required_str(props, "event_source_arn")?)
+            .set_batch_size(optional_i32(props, "batch_size")?)
+            .set_maximum_batching_window_in_seconds(optional_i32(
+                props,
+                "maximum_batching_window_in_seconds",
+            )?)
+            .set_enabled(enabled);
+        let out = with_backoff(
+            ROLE_PROPAGATION_BUDGET,
+            |e| {
+                e.is_code(&["InvalidParameterValueException"])
+                    && e.message().is_some_and(|m| m.contains("execution role"))
+            },
+            || {
+                let call = call.clone();
+                async move { call.send().await.map_err(api_error) }
+            },
+        )
+        .await?;
+        let uuid = out
+            .uuid()
+            .ok_or_else(|| ProviderError::invalid("CreateEventSourceMapping returned no UUID"))?;
+        self.wait_settled(uuid, props).await
+    }
+
+    async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {
+        match self.get(&req.id).await? {
+            Some(out) => mapping_resource(&out, &req.prior_properties).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// One `UpdateEventSourceMapping` with the changed settings, then waits for it to settle.
+    async fn update(&self, req: UpdateRequest) -> Result<Resource> {
+        let props = &req.properties;
+        let mut call = self.lambda.update_event_source_mapping().uuid(&req.id);
+        for prop in &req.changed {
+            call = match prop.as_str() {
+                "function_name" => call.function_name(required_str(props, "function_name")?),
+                "batch_size" => call.set_batch_size(optional_i32(props, "batch_size")?),
+                "maximum_batching_window_in_seconds" => call
+                    .set_maximum_batching_window_in_seconds(optional_i32(
+                        props,
+                        "maximum_batching_window_in_seconds",
+                    )?),
+                "enabled" => call
+                    .set_enabled(desired(&self.schema, props, "enabled").and_then(|v| v.as_bool())),
+                other => {
+                    return Err(ProviderError::invalid(format!(
+                        "`{other}` of {TYPE_NAME} cannot be changed in place"
+                    )))
+                }
+            };
+        }
+        if !req.changed.is_empty() {
+            with_backoff(MAPPING_IN_USE_BUDGET, in_use, || {
+                let call = call.clone();
+                async move { call.send().await.map_err(api_error) }
+            })
+            .await?;
+        }
+        self.wait_settled(&req.id, props).await
+    }
+
+    /// Deletes the mapping and waits until it is gone; one already gone is success.
+    async fn delete(&self, req: DeleteRequest) -> Result<()> {
+        let out = with_backoff(MAPPING_IN_USE_BUDGET, in_use, || {
+            let call = self.lambda.delete_event_source_mapping().uuid(&req.id);
+            async move { call.send().await.map_err(api_error) }
+        })
+        .await;
+        if missing_is_none(out, NOT_FOUND)?.is_none() {
+            return Ok(());
+        }
+        wait_for(
+            &format!("event source mapping {} to be deleted", req.id),
+            MAPPING_DELETED_TIMEOUT,
+            MAPPING_POLL_INTERVAL,
+            || async { Ok(self.get(&req.id).await?.is_none().then_some(())) },
+        )
+        .await
+    }
+
+    /// Finds the mapping of this source to this function. Lambda filters by source; the
+    /// function is matched here, as a name or an ARN.
+    async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
+        let function = required_str(&req.properties, "function_name")?;
+        let source = required_str(&req.properties, "event_source_arn")?;
+        let mut pages = self
+            .lambda
+            .list_event_source_mappings()
+            .event_source_arn(&source)
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(mapping) = pages.next().await {
+            let mapping = mapping.map_err(api_error)?;
+            let same_function = mapping
+                .function_arn()
+                .is_some_and(|arn| function_name_of(arn) == function_name_of(&function));
+            if same_function && mapping.event_source_arn() == Some(source.as_str()) {
+                if let Some(uuid) = mapping.uuid() {
+                    return match self.get(uuid).await? {
+                        Some(out) => mapping_resource(&out, &req.properties).map(Some),
+                        None => Ok(None),
+                    };
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_function_reads_back_as_a_name_or_an_arn_as_the_stack_gave_it() {
+        let arn = "arn:aws:lambda:us-east-1:123456789012:function:orders";
+        assert_eq!(function_as_read(arn, Some("orders")), "orders");
+        assert_eq!(function_as_read(arn, Some(arn)), arn);
+        assert_eq!(function_as_read(arn, None), "orders");
+    }
+}

@@ -1,0 +1,937 @@
+//! `aws.lambda.function`: a Lambda function from a zip package.
+//!
+//! Lambda changes a function through separate APIs that must not overlap: configuration
+//! (`UpdateFunctionConfiguration`), code (`UpdateFunctionCode`, which also sets the
+//! architecture), reserved concurrency, and tags. After create the function is `Pending` until
+//! `Active`; after each update `LastUpdateStatus` is `InProgress` until `Successful`, and a second
+//! update before then fails. So create waits for `Active`, and every update waits for the
+//! previous one to settle.
+//!
+//! # How `code` reads back
+//!
+//! Lambda does not know where the code came from: it only reports the package's SHA-256
+//! (`CodeSha256`). So read returns the `code` property as strata recorded it (the prior
+//! properties) when the live code is the package that property describes, and otherwise the
+//! same mapping with the identifying field replaced by a marker ([`CODE_CHANGED`]), which the
+//! planner sees as a change of `code`: update then uploads the package again.
+//!
+//! - `{path}`: the local package is rebuilt (a directory is zipped deterministically, see
+//!   [`super::code`]) and its hash compared with `CodeSha256`. A relative path is taken from the
+//!   current directory, where the CLI runs (the stack's directory). Editing a source file
+//!   therefore shows up as a change of `code` in the next plan (with refresh), and an unchanged
+//!   directory as no change. A path that cannot be packaged any more reads as changed too, with
+//!   the reason in the marker, so that plans and destroys still work and the apply names the
+//!   problem.
+//! - `{s3_bucket, s3_key}`: strata cannot see the object's bytes without downloading it; the
+//!   live `CodeSha256` is compared with the one recorded at the last apply (attribute
+//!   `code_sha256`), which catches code changed outside strata.
+//!
+//! The id is the function name.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{
+    Architecture, DeadLetterConfig, Environment, FunctionCode, LastUpdateStatus, Runtime, State,
+    VpcConfig,
+};
+use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
+
+use super::code::{package, CodeSource, Package};
+use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::props::{desired, given, required_str, set_in_prior_order};
+use crate::retry::{wait_for, with_backoff};
+use crate::tags::{tag_strings, TagChanges};
+use crate::{
+    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
+    Result, UpdateRequest,
+};
+
+pub const TYPE_NAME: &str = "aws.lambda.function";
+
+/// Lambda's limit on a function name.
+const NAME_MAX_LEN: usize = 64;
+
+/// Lambda's default memory size (MB) and timeout (s), which the schema pins.
+const DEFAULT_MEMORY_SIZE: i64 = 128;
+const DEFAULT_TIMEOUT: i64 = 3;
+
+/// How Lambda says a function (or its policy, or a mapping) does not exist.
+pub(crate) const NOT_FOUND: &[&str] = &["ResourceNotFoundException", "ResourceNotFound"];
+
+/// What `code.path` (or `code.s3_key`) reads back as when the live code is not the package the
+/// stack describes: any value the stack cannot hold, so the planner sees a change.
+pub const CODE_CHANGED: &str = "(changed: live code differs)";
+
+/// How long Lambda may take to accept a role created moments ago: IAM propagates in seconds,
+/// and until then `CreateFunction` says the role "cannot be assumed". terraform-provider-aws
+/// allows two minutes.
+const ROLE_PROPAGATION_BUDGET: Duration = Duration::from_secs(120);
+
+/// How long a new function may stay `Pending` (VPC functions create network interfaces).
+const FUNCTION_ACTIVE_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long an update may stay `InProgress`.
+const FUNCTION_UPDATED_TIMEOUT: Duration = Duration::from_secs(600);
+/// How often to look while waiting for a function to become active or updated.
+const FUNCTION_POLL_INTERVAL: Duration = Duration::from_secs(2);
+
+/// The function's properties.
+pub fn schema() -> TypeSchema {
+    let strings = || Kind::List(Box::new(Kind::String));
+    TypeSchema {
+        type_name: TYPE_NAME,
+        props: vec![
+            Prop::new("name", Kind::String).force_new(),
+            Prop::new("runtime", Kind::String).required(),
+            Prop::new("handler", Kind::String).required(),
+            Prop::new("role", Kind::String).required(),
+            Prop::new(
+                "code",
+                Kind::Object(vec![
+                    Prop::new("path", Kind::String),
+                    Prop::new("s3_bucket", Kind::String),
+                    Prop::new("s3_key", Kind::String),
+                ]),
+            )
+            .required(),
+            Prop::new("memory_size", Kind::Integer).default(DEFAULT_MEMORY_SIZE),
+            Prop::new("timeout", Kind::Integer).default(DEFAULT_TIMEOUT),
+            Prop::new("environment", Kind::Map(Box::new(Kind::String))),
+            Prop::new("description", Kind::String),
+            Prop::new("architectures", strings()),
+            Prop::new("layers", strings()),
+            Prop::new(
+                "vpc_config",
+                Kind::Object(vec![
+                    Prop::new("subnet_ids", strings()),
+                    Prop::new("security_group_ids", strings()),
+                ]),
+            ),
+            Prop::new("dead_letter_target_arn", Kind::String),
+            Prop::new("reserved_concurrent_executions", Kind::Integer),
+            Prop::new("tags", Kind::Map(Box::new(Kind::String))),
+        ],
+        attrs: vec!["arn", "name", "invoke_arn", "code_sha256", "version"],
+        taggable: true,
+        name_rule: Some(NameRule {
+            prop: "name",
+            max_len: NAME_MAX_LEN,
+            suffix_when: None,
+        }),
+    }
+}
+
+/// The function name in `name_or_arn`: a plain name, `NAME:QUALIFIER`, or an ARN
+/// (`arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`).
+pub(crate) fn function_name_of(name_or_arn: &str) -> &str {
+    let parts: Vec<&str> = name_or_arn.split(':').collect();
+    match parts.iter().position(|p| *p == "function") {
+        Some(i) if i + 1 < parts.len() => parts[i + 1],
+        _ => parts[0],
+    }
+}
+
+/// API Gateway's URI for invoking the function, as `aws_lambda_function.invoke_arn` gives it.
+fn invoke_arn(function_arn: &str) -> String {
+    let parts: Vec<&str> = function_arn.split(':').collect();
+    let partition = parts.get(1).copied().unwrap_or("aws");
+    let region = parts.get(3).copied().unwrap_or_default();
+    format!(
+        "arn:{partition}:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+    )
+}
+
+/// A list of strings from the stack.
+fn string_list(prop: &str, value: Option<Value>) -> Result<Option<Vec<String>>> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let items = value
+        .as_list()
+        .ok_or_else(|| ProviderError::invalid(format!("`{prop}` must be a list of strings")))?;
+    items
+        .iter()
+        .map(|v| {
+            v.as_str().map(str::to_string).ok_or_else(|| {
+                ProviderError::invalid(format!("`{prop}` must be a list of strings"))
+            })
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
+}
+
+/// A mapping of strings from the stack (environment variables).
+fn string_map(prop: &str, value: Option<Value>) -> Result<Option<HashMap<String, String>>> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let map = value.as_map().ok_or_else(|| {
+        ProviderError::invalid(format!("`{prop}` must be a mapping of names to strings"))
+    })?;
+    map.iter()
+        .map(|(k, v)| match v.as_str() {
+            Some(s) => Ok((k.clone(), s.to_string())),
+            None => Err(ProviderError::invalid(format!(
+                "`{prop}.{k}` must be a string, not {}",
+                v.kind_name()
+            ))),
+        })
+        .collect::<Result<HashMap<_, _>>>()
+        .map(Some)
+}
+
+fn optional_str(props: &Map, prop: &str) -> Result<Option<String>> {
+    match given(props, prop) {
+        None => Ok(None),
+        Some(v) => v
+            .as_str()
+            .map(|s| Some(s.to_string()))
+            .ok_or_else(|| ProviderError::invalid(format!("`{prop}` must be a string"))),
+    }
+}
+
+fn optional_i32(schema: &TypeSchema, props: &Map, prop: &str) -> Result<Option<i32>> {
+    match desired(schema, props, prop) {
+        None => Ok(None),
+        Some(v) => {
+            let n = v.as_i64().ok_or_else(|| {
+                ProviderError::invalid(format!("`{prop}` must be a whole number"))
+            })?;
+            i32::try_from(n)
+                .map(Some)
+                .map_err(|_| ProviderError::invalid(format!("`{prop}` {n} is out of range")))
+        }
+    }
+}
+
+/// The VPC settings the stack gives; `None` for none. Lambda takes empty lists to leave a VPC.
+fn vpc_config(props: &Map) -> Result<Option<VpcConfig>> {
+    let Some(value) = given(props, "vpc_config") else {
+        return Ok(None);
+    };
+    let fields = value
+        .as_map()
+        .ok_or_else(|| ProviderError::invalid("`vpc_config` must be a mapping"))?;
+    let subnets = string_list("vpc_config.subnet_ids", fields.get("subnet_ids").cloned())?;
+    let groups = string_list(
+        "vpc_config.security_group_ids",
+        fields.get("security_group_ids").cloned(),
+    )?;
+    Ok(Some(
+        VpcConfig::builder()
+            .set_subnet_ids(Some(subnets.unwrap_or_default()))
+            .set_security_group_ids(Some(groups.unwrap_or_default()))
+            .build(),
+    ))
+}
+
+/// Packages `code` for upload: a local package, or a reference to S3.
+fn function_code(code: &Value) -> Result<(FunctionCode, Option<Package>)> {
+    match CodeSource::from_value(code)? {
+        CodeSource::Path(_) => {
+            let package = package(code, &base_dir()?)?;
+            let upload = FunctionCode::builder()
+                .zip_file(Blob::new(package.zip.clone()))
+                .build();
+            Ok((upload, Some(package)))
+        }
+        CodeSource::S3 { bucket, key } => Ok((
+            FunctionCode::builder()
+                .s3_bucket(bucket)
+                .s3_key(key)
+                .build(),
+            None,
+        )),
+    }
+}
+
+/// Where relative `code.path`s start: the current directory, where the CLI runs.
+fn base_dir() -> Result<PathBuf> {
+    std::env::current_dir()
+        .map_err(|e| ProviderError::invalid(format!("cannot read the current directory: {e}")))
+}
+
+/// `code` as read: the recorded `prior` when the live code (`live_sha`) is the package it
+/// describes, else `prior` with its identifying field replaced by a marker. `local_sha` is the
+/// local package's hash when the caller already knows it. `None` when nothing was recorded
+/// (an import): the next apply uploads the stack's code.
+fn code_as_read(
+    prior: Option<&Value>,
+    live_sha: &str,
+    recorded_sha: Option<&str>,
+    local_sha: Option<&str>,
+) -> Option<Value> {
+    let prior = prior.map(Value::unmarked).filter(|v| *v != Value::Null)?;
+    let Ok(source) = CodeSource::from_value(&prior) else {
+        return Some(prior);
+    };
+    let (field, verdict) = match source {
+        CodeSource::Path(_) => {
+            let local = match local_sha {
+                Some(sha) => Ok(sha.to_string()),
+                None => base_dir().and_then(|dir| package(&prior, &dir).map(|p| p.sha256)),
+            };
+            ("path", local.map(|sha| sha == live_sha))
+        }
+        CodeSource::S3 { .. } => ("s3_key", Ok(recorded_sha.is_none_or(|sha| sha == live_sha))),
+    };
+    let marker = match verdict {
+        Ok(true) => return Some(prior),
+        Ok(false) => CODE_CHANGED.to_string(),
+        Err(e) => format!("(changed: cannot package: {e})"),
+    };
+    let mut fields = prior.as_map().cloned().unwrap_or_default();
+    fields.insert(field.to_string(), Value::String(marker));
+    Some(Value::Map(fields))
+}
+
+/// True for the errors Lambda gives while a new role (or a role's new permissions) has not
+/// propagated yet.
+fn role_not_propagated(e: &ProviderError) -> bool {
+    e.is_code(&["InvalidParameterValueException"])
+        && e.message().is_some_and(|m| {
+            m.contains("cannot be assumed")
+                || m.contains("execution role does not have permissions")
+        })
+}
+
+/// True while another update of the function is still in progress.
+fn update_in_progress(e: &ProviderError) -> bool {
+    e.is_code(&["ResourceConflictException"])
+}
+
+/// What read needs to know beyond the function's name.
+#[derive(Default)]
+struct Known<'a> {
+    /// The properties as recorded (for `code`, and the order of set-like lists).
+    prior: Option<&'a Map>,
+    /// `CodeSha256` recorded at the last apply.
+    recorded_sha: Option<&'a str>,
+    /// The local package's hash, when it was just built.
+    local_sha: Option<&'a str>,
+}
+
+/// Where a function is in its lifecycle, as the waits need it.
+struct Status {
+    state: Option<State>,
+    state_reason: Option<String>,
+    last_update: Option<LastUpdateStatus>,
+    last_update_reason: Option<String>,
+    code_sha256: String,
+}
+
+/// Manages Lambda functions; the id is the function name.
+pub struct FunctionProvider {
+    schema: TypeSchema,
+    lambda: aws_sdk_lambda::Client,
+}
+
+impl FunctionProvider {
+    pub fn new(ctx: &AwsContext) -> Self {
+        Self {
+            schema: schema(),
+            lambda: aws_sdk_lambda::Client::new(&ctx.sdk),
+        }
+    }
+
+    /// The function's state and last update status, or `None` when it does not exist.
+    async fn status(&self, name: &str) -> Result<Option<Status>> {
+        let out = self
+            .lambda
+            .get_function_configuration()
+            .function_name(name)
+            .send()
+            .await
+            .map_err(api_error);
+        Ok(missing_is_none(out, NOT_FOUND)?.map(|out| Status {
+            state: out.state().cloned(),
+            state_reason: out.state_reason().map(str::to_string),
+            last_update: out.last_update_status().cloned(),
+            last_update_reason: out.last_update_status_reason().map(str::to_string),
+            code_sha256: out.code_sha256().unwrap_or_default().to_string(),
+        }))
+    }
+
+    /// Waits until a new function is `Active`; `Failed` is an error with Lambda's reason.
+    async fn wait_active(&self, name: &str) -> Result<()> {
+        wait_for(
+            &format!("function {name} to become active"),
+            FUNCTION_ACTIVE_TIMEOUT,
+            FUNCTION_POLL_INTERVAL,
+            || async {
+                let status = self.status(name).await?.ok_or_else(|| {
+                    ProviderError::invalid(format!("function {name} disappeared while starting"))
+                })?;
+                match status.state {
+                    Some(State::Pending) => Ok(None),
+                    Some(State::Failed) => Err(ProviderError::invalid(format!(
+                        "function {name} failed to start: {}",
+                        status.state_reason.as_deref().unwrap_or("no reason given")
+                    ))),
+                    // Functions older than states have none; every other state is settled.
+                    _ => Ok(Some(())),
+                }
+            },
+        )
+        .await
+    }
+
+    /// Waits until the last update is no longer `InProgress`; returns the live `CodeSha256`.
+    async fn wait_updated(&self, name: &str) -> Result<String> {
+        wait_for(
+            &format!("the update of function {name} to finish"),
+            FUNCTION_UPDATED_TIMEOUT,
+            FUNCTION_POLL_INTERVAL,
+            || async {
+                let status = self.status(name).await?.ok_or_else(|| {
+                    ProviderError::invalid(format!("function {name} disappeared while updating"))
+                })?;
+                match status.last_update {
+                    Some(LastUpdateStatus::InProgress) => Ok(None),
+                    Some(LastUpdateStatus::Failed) => Err(ProviderError::invalid(format!(
+                        "the update of function {name} failed: {}",
+                        status
+                            .last_update_reason
+                            .as_deref()
+                            .unwrap_or("no reason given")
+                    ))),
+                    _ => Ok(Some(status.code_sha256)),
+                }
+            },
+        )
+        .await
+    }
+
+    /// The function in the stack's terms, or `None` when it does not exist.
+    async fn find_function(&self, name: &str, known: Known<'_>) -> Result<Option<Resource>> {
+        let out = self
+            .lambda
+            .get_function()
+            .function_name(name)
+            .send()
+            .await
+            .map_err(api_error);
+        let Some(out) = missing_is_none(out, NOT_FOUND)? else {
+            return Ok(None);
+        };
+        let config = out.configuration().ok_or_else(|| {
+            ProviderError::invalid(format!("GetFunction returned no configuration for {name}"))
+        })?;
+        let arn = config.function_arn().ok_or_else(|| {
+            ProviderError::invalid(format!("GetFunction returned no ARN for {name}"))
+        })?;
+        let function_name = config.function_name().unwrap_or(name);
+        let live_sha = config.code_sha256().unwrap_or_default();
+        let empty = Map::new();
+        let prior = known.prior.unwrap_or(&empty);
+
+        let mut properties = Map::new();
+        properties.insert("name".into(), Value::str(function_name));
+        if let Some(runtime) = config.runtime() {
+            properties.insert("runtime".into(), Value::str(runtime.as_str()));
+        }
+        if let Some(handler) = config.handler() {
+            properties.insert("handler".into(), Value::str(handler));
+        }
+        if let Some(role) = config.role() {
+            properties.insert("role".into(), Value::str(role));
+        }
+        if let Some(code) = code_as_read(
+            prior.get("code"),
+            live_sha,
+            known.recorded_sha,
+            known.local_sha,
+        ) {
+            properties.insert("code".into(), code);
+        }
+        properties.insert(
+            "memory_size".into(),
+            Value::int(config.memory_size().map_or(DEFAULT_MEMORY_SIZE, i64::from)),
+        );
+        properties.insert(
+            "timeout".into(),
+            Value::int(config.timeout().map_or(DEFAULT_TIMEOUT, i64::from)),
+        );
+        let variables = config
+            .environment()
+            .and_then(|e| e.variables())
+            .map(|vars| {
+                vars.iter()
+                    .map(|(k, v)| (k.clone(), Value::str(v)))
+                    .collect::<Map>()
+            })
+            .unwrap_or_default();
+        properties.insert("environment".into(), Value::Map(variables));
+        if let Some(description) = config.description().filter(|d| !d.is_empty()) {
+            properties.insert("description".into(), Value::str(description));
+        }
+        properties.insert(
+            "architectures".into(),
+            Value::List(
+                config
+                    .architectures()
+                    .iter()
+                    .map(|a| Value::str(a.as_str()))
+                    .collect(),
+            ),
+        );
+        // Layer order is meaningful (later layers overwrite earlier files): kept as Lambda has it.
+        properties.insert(
+            "layers".into(),
+            Value::List(
+                config
+                    .layers()
+                    .iter()
+                    .filter_map(|l| l.arn())
+                    .map(Value::str)
+                    .collect(),
+            ),
+        );
+        let (subnets, groups) = config
+            .vpc_config()
+            .map(|v| (v.subnet_ids().to_vec(), v.security_group_ids().to_vec()))
+            .unwrap_or_default();
+        let prior_vpc = prior.get("vpc_config").and_then(Value::as_map);
+        if !subnets.is_empty() || !groups.is_empty() || prior_vpc.is_some() {
+            let prior_list = |key: &str| prior_vpc.and_then(|m| m.get(key));
+            properties.insert(
+                "vpc_config".into(),
+                Value::Map(Map::from([
+                    (
+                        "subnet_ids".to_string(),
+                        set_in_prior_order(prior_list("subnet_ids"), subnets),
+                    ),
+                    (
+                        "security_group_ids".to_string(),
+                        set_in_prior_order(prior_list("security_group_ids"), groups),
+                    ),
+                ])),
+            );
+        }
+        if let Some(target) = config
+            .dead_letter_config()
+            .and_then(|d| d.target_arn())
+            .filter(|t| !t.is_empty())
+        {
+            properties.insert("dead_letter_target_arn".into(), Value::str(target));
+        }
+        if let Some(reserved) = out
+            .concurrency()
+            .and_then(|c| c.reserved_concurrent_executions())
+        {
+            properties.insert(
+                "reserved_concurrent_executions".into(),
+                Value::int(i64::from(reserved)),
+            );
+        }
+        let tags = out
+            .tags()
+            .map(|tags| crate::tags::tags_value(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
+            .unwrap_or_else(|| Value::Map(Map::new()));
+        properties.insert("tags".into(), tags);
+
+        let attributes = Map::from([
+            ("arn".to_string(), Value::str(arn)),
+            ("name".to_string(), Value::str(function_name)),
+            ("invoke_arn".to_string(), Value::str(invoke_arn(arn))),
+            ("code_sha256".to_string(), Value::str(live_sha)),
+            (
+                "version".to_string(),
+                Value::str(config.version().unwrap_or("$LATEST")),
+            ),
+        ]);
+        Ok(Some(Resource {
+            id: function_name.to_string(),
+            properties,
+            attributes,
+        }))
+    }
+
+    /// Reads a function that must exist (it was just created or changed).
+    async fn read_existing(&self, name: &str, known: Known<'_>) -> Result<Resource> {
+        self.find_function(name, known).await?.ok_or_else(|| {
+            ProviderError::invalid(format!(
+                "function {name} was written but cannot be read back"
+            ))
+        })
+    }
+
+    async fn set_concurrency(&self, name: &str, reserved: Option<i32>) -> Result<()> {
+        match reserved {
+            Some(n) => {
+                self.lambda
+                    .put_function_concurrency()
+                    .function_name(name)
+                    .reserved_concurrent_executions(n)
+                    .send()
+                    .await
+                    .map_err(api_error)?;
+            }
+            None => {
+                let out = self
+                    .lambda
+                    .delete_function_concurrency()
+                    .function_name(name)
+                    .send()
+                    .await
+                    .map_err(api_error);
+                missing_is_none(out, NOT_FOUND)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One `UpdateFunctionConfiguration` with every changed configuration property; a property
+    /// left out of the stack is reset (empty environment, description, layers, VPC).
+    async fn update_configuration(&self, name: &str, props: &Map, changed: &[&str]) -> Result<()> {
+        let mut call = self
+            .lambda
+            .update_function_configuration()
+            .function_name(name);
+        for prop in changed {
+            call = match *prop {
+                "runtime" => call.runtime(Runtime::from(required_str(props, "runtime")?.as_str())),
+                "handler" => call.handler(required_str(props, "handler")?),
+                "role" => call.role(required_str(props, "role")?),
+                "memory_size" => {
+                    call.set_memory_size(optional_i32(&self.schema, props, "memory_size")?)
+                }
+                "timeout" => call.set_timeout(optional_i32(&self.schema, props, "timeout")?),
+                "environment" => call.environment(
+                    Environment::builder()
+                        .set_variables(Some(
+                            string_map("environment", given(props, "environment"))?
+                                .unwrap_or_default(),
+                        ))
+                        .build(),
+                ),
+                "description" => {
+                    call.description(optional_str(props, "description")?.unwrap_or_default())
+                }
+                "layers" => call.set_layers(Some(
+                    string_list("layers", given(props, "layers"))?.unwrap_or_default(),
+                )),
+                "vpc_config" => call.vpc_config(vpc_config(props)?.unwrap_or_else(|| {
+                    VpcConfig::builder()
+                        .set_subnet_ids(Some(Vec::new()))
+                        .set_security_group_ids(Some(Vec::new()))
+                        .build()
+                })),
+                "dead_letter_target_arn" => call.dead_letter_config(
+                    DeadLetterConfig::builder()
+                        .target_arn(
+                            optional_str(props, "dead_letter_target_arn")?.unwrap_or_default(),
+                        )
+                        .build(),
+                ),
+                _ => continue,
+            };
+        }
+        with_backoff(
+            ROLE_PROPAGATION_BUDGET,
+            |e| role_not_propagated(e) || update_in_progress(e),
+            || {
+                let call = call.clone();
+                async move { call.send().await.map_err(api_error) }
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// The properties `UpdateFunctionConfiguration` changes.
+const CONFIGURATION_PROPS: &[&str] = &[
+    "runtime",
+    "handler",
+    "role",
+    "memory_size",
+    "timeout",
+    "environment",
+    "description",
+    "layers",
+    "vpc_config",
+    "dead_letter_target_arn",
+];
+
+#[async_trait]
+impl Provider for FunctionProvider {
+    fn schema(&self) -> &TypeSchema {
+        &self.schema
+    }
+
+    /// Packages the code, creates the function with every setting (retrying while a new role
+    /// propagates), waits for it to be active, then reserves concurrency if asked.
+    async fn create(&self, req: CreateRequest) -> Result<Resource> {
+        let props = &req.properties;
+        let name = required_str(props, "name")?;
+        let code =
+            given(props, "code").ok_or_else(|| ProviderError::invalid("`code` is required"))?;
+        let (upload, package) = function_code(&code)?;
+        let architectures =
+            string_list("architectures", given(props, "architectures"))?.map(|list| {
+                list.iter()
+                    .map(|a| Architecture::from(a.as_str()))
+                    .collect()
+            });
+        let environment = string_map("environment", given(props, "environment"))?
+            .map(|vars| Environment::builder().set_variables(Some(vars)).build());
+        let dead_letter = optional_str(props, "dead_letter_target_arn")?
+            .map(|arn| DeadLetterConfig::builder().target_arn(arn).build());
+        let tags: HashMap<String, String> = tag_strings(props.get("tags"))?.into_iter().collect();
+        let call = self
+            .lambda
+            .create_function()
+            .function_name(&name)
+            .runtime(Runtime::from(required_str(props, "runtime")?.as_str()))
+            .handler(required_str(props, "handler")?)
+            .role(required_str(props, "role")?)
+            .code(upload)
+            .set_memory_size(optional_i32(&self.schema, props, "memory_size")?)
+            .set_timeout(optional_i32(&self.schema, props, "timeout")?)
+            .set_environment(environment)
+            .set_description(optional_str(props, "description")?)
+            .set_architectures(architectures)
+            .set_layers(string_list("layers", given(props, "layers"))?)
+            .set_vpc_config(vpc_config(props)?)
+            .set_dead_letter_config(dead_letter)
+            .set_tags((!tags.is_empty()).then_some(tags));
+        with_backoff(ROLE_PROPAGATION_BUDGET, role_not_propagated, || {
+            let call = call.clone();
+            async move { call.send().await.map_err(api_error) }
+        })
+        .await?;
+        self.wait_active(&name).await?;
+        if let Some(reserved) = optional_i32(&self.schema, props, "reserved_concurrent_executions")?
+        {
+            self.set_concurrency(&name, Some(reserved)).await?;
+        }
+        self.read_existing(
+            &name,
+            Known {
+                prior: Some(props),
+                local_sha: package.as_ref().map(|p| p.sha256.as_str()),
+                ..Known::default()
+            },
+        )
+        .await
+    }
+
+    async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {
+        let recorded_sha = req
+            .prior_attributes
+            .get("code_sha256")
+            .and_then(Value::as_str);
+        self.find_function(
+            &req.id,
+            Known {
+                prior: Some(&req.prior_properties),
+                recorded_sha,
+                local_sha: None,
+            },
+        )
+        .await
+    }
+
+    /// Configuration first, then code (only when the package differs from the live code, or the
+    /// architecture changed), each waited for; then concurrency and tags.
+    async fn update(&self, req: UpdateRequest) -> Result<Resource> {
+        let name = req.id.as_str();
+        let props = &req.properties;
+        let changed: Vec<&str> = req.changed.iter().map(String::as_str).collect();
+        for prop in &changed {
+            if !CONFIGURATION_PROPS.contains(prop)
+                && !matches!(
+                    *prop,
+                    "code" | "architectures" | "reserved_concurrent_executions" | "tags"
+                )
+            {
+                return Err(ProviderError::invalid(format!(
+                    "`{prop}` of {TYPE_NAME} cannot be changed in place"
+                )));
+            }
+        }
+        let mut live_sha = self.wait_updated(name).await?;
+
+        let configuration: Vec<&str> = changed
+            .iter()
+            .copied()
+            .filter(|p| CONFIGURATION_PROPS.contains(p))
+            .collect();
+        if !configuration.is_empty() {
+            self.update_configuration(name, props, &configuration)
+                .await?;
+            live_sha = self.wait_updated(name).await?;
+        }
+
+        let mut package = None;
+        if changed.contains(&"code") || changed.contains(&"architectures") {
+            let code =
+                given(props, "code").ok_or_else(|| ProviderError::invalid("`code` is required"))?;
+            let (upload, built) = function_code(&code)?;
+            let same_package = built.as_ref().is_some_and(|p| p.sha256 == live_sha);
+            if !same_package || changed.contains(&"architectures") {
+                let architectures = string_list("architectures", given(props, "architectures"))?
+                    .map(|list| {
+                        list.iter()
+                            .map(|a| Architecture::from(a.as_str()))
+                            .collect()
+                    });
+                let mut call = self
+                    .lambda
+                    .update_function_code()
+                    .function_name(name)
+                    .set_architectures(architectures);
+                call = match (upload.zip_file(), upload.s3_bucket(), upload.s3_key()) {
+                    (Some(zip), _, _) => call.zip_file(zip.clone()),
+                    (None, bucket, key) => call
+                        .set_s3_bucket(bucket.map(str::to_string))
+                        .set_s3_key(key.map(str::to_string)),
+                };
+                with_backoff(FUNCTION_UPDATED_TIMEOUT, update_in_progress, || {
+                    let call = call.clone();
+                    async move { call.send().await.map_err(api_error) }
+                })
+                .await?;
+                self.wait_updated(name).await?;
+            }
+            package = built;
+        }
+
+        if changed.contains(&"reserved_concurrent_executions") {
+            let reserved = optional_i32(&self.schema, props, "reserved_concurrent_executions")?;
+            self.set_concurrency(name, reserved).await?;
+        }
+
+        if changed.contains(&"tags") {
+            let changes = TagChanges::between(req.prior_properties.get("tags"), props.get("tags"))?;
+            let arn = match req.prior_attributes.get("arn").and_then(Value::as_str) {
+                Some(arn) => arn.to_string(),
+                None => self
+                    .read_existing(name, Known::default())
+                    .await?
+                    .attributes
+                    .get("arn")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .ok_or_else(|| ProviderError::invalid(format!("function {name} has no ARN")))?,
+            };
+            if !changes.remove.is_empty() {
+                self.lambda
+                    .untag_resource()
+                    .resource(&arn)
+                    .set_tag_keys(Some(changes.remove))
+                    .send()
+                    .await
+                    .map_err(api_error)?;
+            }
+            if !changes.set.is_empty() {
+                self.lambda
+                    .tag_resource()
+                    .resource(&arn)
+                    .set_tags(Some(changes.set.into_iter().collect()))
+                    .send()
+                    .await
+                    .map_err(api_error)?;
+            }
+        }
+        self.read_existing(
+            name,
+            Known {
+                prior: Some(props),
+                local_sha: package.as_ref().map(|p| p.sha256.as_str()),
+                ..Known::default()
+            },
+        )
+        .await
+    }
+
+    /// Deletes the function; one already gone is success.
+    async fn delete(&self, req: DeleteRequest) -> Result<()> {
+        let out = self
+            .lambda
+            .delete_function()
+            .function_name(&req.id)
+            .send()
+            .await
+            .map_err(api_error);
+        missing_is_none(out, NOT_FOUND).map(|_| ())
+    }
+
+    /// Finds the function by its deterministic name.
+    async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
+        let name = required_str(&req.properties, "name")?;
+        self.find_function(
+            &name,
+            Known {
+                prior: Some(&req.properties),
+                ..Known::default()
+            },
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_names_come_out_of_names_and_arns() {
+        assert_eq!(function_name_of("orders"), "orders");
+        assert_eq!(function_name_of("orders:live"), "orders");
+        assert_eq!(
+            function_name_of("arn:aws:lambda:us-east-1:123456789012:function:orders"),
+            "orders"
+        );
+        assert_eq!(
+            function_name_of("arn:aws:lambda:us-east-1:123456789012:function:orders:7"),
+            "orders"
+        );
+    }
+
+    #[test]
+    fn the_invoke_arn_is_api_gateways_path_to_the_function() {
+        assert_eq!(
+            invoke_arn("arn:aws:lambda:eu-west-1:123456789012:function:orders"),
+            "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/\
+             arn:aws:lambda:eu-west-1:123456789012:function:orders/invocations"
+        );
+    }
+
+    #[test]
+    fn s3_code_reads_as_changed_only_when_the_live_hash_moved() {
+        let code = Value::from_json(serde_json::json!({ "s3_bucket": "b", "s3_key": "k" }));
+        assert_eq!(
+            code_as_read(Some(&code), "abc", Some("abc"), None),
+            Some(code.clone())
+        );
+        assert_eq!(
+            code_as_read(Some(&code), "abc", None, None),
+            Some(code.clone())
+        );
+        let changed = code_as_read(Some(&code), "xyz", Some("abc"), None).unwrap();
+        assert_eq!(
+            changed.as_map().unwrap()["s3_key"],
+            Value::str(CODE_CHANGED)
+        );
+        assert_eq!(code_as_read(None, "abc", None, None), None);
+    }
+
+    #[test]
+    fn only_role_propagation_errors_are_retried_on_create() {
+        let role = ProviderError::Api {
+            code: "InvalidParameterValueException".into(),
+            message: "The role defined for the function cannot be assumed by Lambda.".into(),
+        };
+        let runtime = ProviderError::Api {
+            code: "InvalidParameterValueException".into(),
+            message: "Value python2.1 at 'runtime' failed to satisfy constraint".into(),
+        };
+        assert!(role_not_propagated(&role));
+        assert!(!role_not_propagated(&runtime));
+    }
+}

@@ -1,0 +1,208 @@
+//! Deterministic module archives: a zip whose bytes depend only on the module's files.
+//!
+//! Entries are the module directory's regular files, by relative path with `/` separators,
+//! in byte order; every entry has the same timestamp (1980-01-01 00:00, the zip epoch), the same
+//! mode (0644) and the same compression. Hidden files and directories (`.git`, `.strata`,
+//! `.DS_Store`) are left out, and symbolic links are refused, so what is published is exactly
+//! what `module.yaml` can use. Packing the same files twice, on any machine, gives the same bytes.
+
+use std::fs;
+use std::io::{Cursor, Read, Write};
+use std::path::{Component, Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
+
+use super::{ErrorKind, RegistryError, MODULE_FILE};
+
+/// The archive format's file extension.
+pub const ARCHIVE_EXTENSION: &str = "zip";
+/// The mode every entry is given, whatever it had on disk.
+const ENTRY_MODE: u32 = 0o644;
+/// A fixed deflate level, so a change of the library's default never changes the bytes.
+const COMPRESSION_LEVEL: i64 = 6;
+/// Refuse to unpack more than this many entries or bytes (a zip bomb, not a module).
+const MAX_ENTRIES: usize = 10_000;
+const MAX_UNPACKED_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The SHA-256 of `bytes`, as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Packs the module in `dir` (which must hold `module.yaml`) into a deterministic zip.
+pub fn package(dir: &Path) -> Result<Vec<u8>, RegistryError> {
+    if !dir.join(MODULE_FILE).is_file() {
+        return Err(RegistryError::invalid(format!(
+            "{} is not a module: it has no {MODULE_FILE}",
+            dir.display()
+        ))
+        .help("a module is a directory holding module.yaml (`module: NAME`, `version: X.Y.Z`)"));
+    }
+    let mut files = Vec::new();
+    collect(dir, "", &mut files)?;
+    files.sort();
+    let options = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .compression_level(Some(COMPRESSION_LEVEL))
+        .last_modified_time(DateTime::default())
+        .unix_permissions(ENTRY_MODE);
+    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, path) in &files {
+        let bytes = fs::read(path).map_err(|e| RegistryError::io("reading", path, e))?;
+        writer
+            .start_file(name.as_str(), options)
+            .and_then(|()| writer.write_all(&bytes).map_err(Into::into))
+            .map_err(|e| RegistryError::invalid(format!("packing {}: {e}", path.display())))?;
+    }
+    let cursor = writer
+        .finish()
+        .map_err(|e| RegistryError::invalid(format!("packing {}: {e}", dir.display())))?;
+    Ok(cursor.into_inner())
+}
+
+/// Every regular file below `dir`, as (`a/b.yaml`, its path), hidden names left out.
+fn collect(
+    dir: &Path,
+    prefix: &str,
+    out: &mut Vec<(String, PathBuf)>,
+) -> Result<(), RegistryError> {
+    let entries = fs::read_dir(dir).map_err(|e| RegistryError::io("reading directory", dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| RegistryError::io("reading directory", dir, e))?;
+        let path = entry.path();
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            return Err(RegistryError::invalid(format!(
+                "{} has a name that is not UTF-8; rename it",
+                path.display()
+            )));
+        };
+        if name.starts_with('.') {
+            continue;
+        }
+        let file_type = entry
+            .file_type()
+            .map_err(|e| RegistryError::io("reading", &path, e))?;
+        let relative = format!("{prefix}{name}");
+        if file_type.is_symlink() {
+            return Err(RegistryError::invalid(format!(
+                "{} is a symbolic link; a module holds plain files only",
+                path.display()
+            ))
+            .help("copy the file into the module instead of linking it"));
+        } else if file_type.is_dir() {
+            collect(&path, &format!("{relative}/"), out)?;
+        } else if file_type.is_file() {
+            out.push((relative, path));
+        }
+    }
+    Ok(())
+}
+
+/// Unpacks an archive made by [`package`] into `dest` (created; it should not exist yet).
+/// Entries that would land outside `dest` are refused.
+pub fn unpack(bytes: &[u8], dest: &Path) -> Result<(), RegistryError> {
+    let corrupt = |e: &dyn std::fmt::Display| {
+        RegistryError::new(
+            ErrorKind::Invalid,
+            format!("a module archive is damaged: {e}"),
+        )
+    };
+    let mut archive = ZipArchive::new(Cursor::new(bytes)).map_err(|e| corrupt(&e))?;
+    if archive.len() > MAX_ENTRIES {
+        return Err(corrupt(&format!("it has {} entries", archive.len())));
+    }
+    fs::create_dir_all(dest).map_err(|e| RegistryError::io("creating", dest, e))?;
+    let mut total = 0u64;
+    for index in 0..archive.len() {
+        let mut entry = archive.by_index(index).map_err(|e| corrupt(&e))?;
+        let name = entry.name().map_err(|e| corrupt(&e))?.to_string();
+        let relative = Path::new(&name);
+        let safe = relative
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)));
+        if !safe || name.is_empty() {
+            return Err(corrupt(&format!(
+                "entry `{name}` points outside the module"
+            )));
+        }
+        let target = dest.join(relative);
+        if entry.is_dir() {
+            fs::create_dir_all(&target).map_err(|e| RegistryError::io("creating", &target, e))?;
+            continue;
+        }
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent).map_err(|e| RegistryError::io("creating", parent, e))?;
+        }
+        let mut contents = Vec::new();
+        (&mut entry)
+            .take(MAX_UNPACKED_BYTES.saturating_sub(total) + 1)
+            .read_to_end(&mut contents)
+            .map_err(|e| corrupt(&e))?;
+        total += contents.len() as u64;
+        if total > MAX_UNPACKED_BYTES {
+            return Err(corrupt(&"it unpacks to more than 256 MiB"));
+        }
+        fs::write(&target, &contents).map_err(|e| RegistryError::io("writing", &target, e))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn module(dir: &Path) {
+        fs::create_dir_all(dir.join("files/nested")).unwrap();
+        fs::write(dir.join(MODULE_FILE), "module: q\nversion: 1.0.0\n").unwrap();
+        fs::write(dir.join("files/b.txt"), "b").unwrap();
+        fs::write(dir.join("files/nested/a.txt"), "a").unwrap();
+        fs::write(dir.join(".hidden"), "never packed").unwrap();
+    }
+
+    #[test]
+    fn the_same_files_always_pack_to_the_same_bytes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
+        module(&one);
+        // Written in another order, at another time, with other modes.
+        fs::create_dir_all(two.join("files/nested")).unwrap();
+        fs::write(two.join("files/nested/a.txt"), "a").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        fs::write(two.join("files/b.txt"), "b").unwrap();
+        fs::write(two.join(MODULE_FILE), "module: q\nversion: 1.0.0\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(two.join("files/b.txt"), fs::Permissions::from_mode(0o600)).unwrap();
+
+        let a = package(&one).unwrap();
+        let b = package(&two).unwrap();
+        assert_eq!(sha256_hex(&a), sha256_hex(&b));
+
+        fs::write(two.join("files/b.txt"), "changed").unwrap();
+        assert_ne!(sha256_hex(&a), sha256_hex(&package(&two).unwrap()));
+    }
+
+    #[test]
+    fn unpacking_and_packing_again_gives_the_same_bytes_without_hidden_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let src = tmp.path().join("src");
+        module(&src);
+        let bytes = package(&src).unwrap();
+        let out = tmp.path().join("out");
+        unpack(&bytes, &out).unwrap();
+        assert!(!out.join(".hidden").exists());
+        assert_eq!(
+            fs::read_to_string(out.join("files/nested/a.txt")).unwrap(),
+            "a"
+        );
+        assert_eq!(package(&out).unwrap(), bytes);
+    }
+
+    #[test]
+    fn a_directory_without_module_yaml_is_not_packed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let err = package(tmp.path()).unwrap_err();
+        assert!(err.message.contains("no module.yaml"), "{err}");
+    }
+}

@@ -1,0 +1,207 @@
+//! Saved plans as CI uses them: `plan --out FILE`, review, `apply FILE`. A saved plan is
+//! applied exactly, holds no secret, and is refused once anything it was made from changed.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use aws_sdk_sqs::types::QueueAttributeName;
+use providers::aws::AwsContext;
+use strata_tests::{run_strata, Emulator, Run};
+
+const STACK: &str = r#"stack: saved
+region: us-east-1
+params:
+  retention: { type: number, default: 345600 }
+  token: { type: string, default: not-the-secret }
+resources:
+  jobs:
+    type: aws.sqs.queue
+    properties:
+      message_retention_seconds: ${params.retention}
+  events:
+    type: aws.sns.topic
+    properties:
+      display_name: Saved plans
+  jobs_subscription:
+    type: aws.sns.subscription
+    properties: { topic_arn: "${events.arn}", protocol: sqs, endpoint: "${jobs.arn}" }
+outputs:
+  jobs_url: ${jobs.url}
+  token:
+    value: ${params.token}
+    sensitive: true
+"#;
+
+/// The value of the sensitive param: it must never be written to a plan file.
+const SECRET: &str = "pa55-Wd-7f3a9c";
+
+struct Project {
+    dir: tempfile::TempDir,
+    emu: Emulator,
+}
+
+impl Project {
+    fn new() -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("stack.yaml"), STACK).unwrap();
+        Project {
+            dir,
+            emu: Emulator::start(),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs strata with the secret token set, as a CI job would from its secret store.
+    fn strata(&self, args: &[&str]) -> Run {
+        let token = format!("token={SECRET}");
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--var", &token]);
+        run_strata(self.path(), &all, &self.emu.aws_env())
+    }
+
+    async fn retention(&self) -> String {
+        let ctx = AwsContext::for_endpoint(&self.emu.url, "us-east-1");
+        let sqs = aws_sdk_sqs::Client::new(&ctx.sdk);
+        let url = sqs
+            .get_queue_url()
+            .queue_name("saved-jobs")
+            .send()
+            .await
+            .unwrap()
+            .queue_url
+            .unwrap();
+        sqs.get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::MessageRetentionPeriod)
+            .send()
+            .await
+            .unwrap()
+            .attributes
+            .unwrap()
+            .remove(&QueueAttributeName::MessageRetentionPeriod)
+            .unwrap()
+    }
+}
+
+fn assert_code(run: &Run, code: i32) {
+    assert_eq!(
+        run.code, code,
+        "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
+        run.stdout, run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_is_applied_exactly_and_refused_once_anything_it_was_made_from_changed() {
+    let p = Project::new();
+
+    // Saved: private, and no secret in it.
+    let run = p.strata(&["plan", "--out", "first.plan"]);
+    assert_code(&run, 0);
+    assert!(
+        run.stdout.contains("Saved the plan to first.plan."),
+        "{}",
+        run.stdout
+    );
+    let file = p.path().join("first.plan");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "plan file mode {mode:o}");
+    let bytes = std::fs::read_to_string(&file).unwrap();
+    assert!(!bytes.contains(SECRET), "the secret is in the plan file");
+    assert!(bytes.contains(r#""$sensitive": true"#), "{bytes}");
+
+    // Nothing changed since: applied as saved, without asking, secrets restored.
+    let run = p.strata(&["apply", "first.plan"]);
+    assert_code(&run, 0);
+    assert!(
+        run.stdout
+            .contains("Apply complete: 3 added, 0 changed, 0 destroyed."),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains(SECRET), "{}", run.stdout);
+    let run = p.strata(&["output", "token"]);
+    assert_code(&run, 0);
+    assert_eq!(run.stdout.trim(), SECRET);
+    assert_eq!(p.retention().await, "345600");
+
+    // A plan applies once: afterwards the state has moved on.
+    let run = p.strata(&["apply", "first.plan"]);
+    assert_code(&run, 1);
+    let applied_twice = run.stderr.clone();
+
+    // Another apply between plan and apply: refused, nothing changed in AWS.
+    let run = p.strata(&["plan", "--out", "second.plan", "--var", "retention=86400"]);
+    assert_code(&run, 0);
+    let run = p.strata(&["apply", "--auto-approve", "--var", "retention=1209600"]);
+    assert_code(&run, 0);
+    let run = p.strata(&["apply", "second.plan", "--var", "retention=86400"]);
+    assert_code(&run, 1);
+    let state_changed = run.stderr.clone();
+    assert_eq!(p.retention().await, "1209600");
+
+    // The stack file or the params changed: refused, saying which.
+    let run = p.strata(&["plan", "--out", "third.plan", "--var", "retention=86400"]);
+    assert_code(&run, 0);
+    let stack_path = p.path().join("stack.yaml");
+    std::fs::write(&stack_path, format!("{STACK}# edited after planning\n")).unwrap();
+    let run = p.strata(&["apply", "third.plan", "--var", "retention=86400"]);
+    assert_code(&run, 1);
+    let stack_changed = run.stderr.clone();
+    std::fs::write(&stack_path, STACK).unwrap();
+    let run = p.strata(&["apply", "third.plan", "--var", "retention=60"]);
+    assert_code(&run, 1);
+    let params_changed = run.stderr.clone();
+    assert_eq!(p.retention().await, "1209600");
+
+    insta::assert_snapshot!(format!(
+        "--- applied twice\n{applied_twice}--- another apply in between\n{state_changed}\
+         --- stack file edited\n{stack_changed}--- other params\n{params_changed}"
+    ));
+
+    // Back as planned: it applies, exactly the planned update.
+    let run = p.strata(&["apply", "third.plan", "--var", "retention=86400"]);
+    assert_code(&run, 0);
+    assert!(
+        run.stdout
+            .contains("Apply complete: 0 added, 1 changed, 0 destroyed."),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(p.retention().await, "86400");
+
+    // A saved destroy plan destroys.
+    let run = p.strata(&["plan", "--destroy", "--out", "destroy.plan"]);
+    assert_code(&run, 0);
+    let run = p.strata(&["apply", "destroy.plan"]);
+    assert_code(&run, 0);
+    assert!(
+        run.stdout
+            .contains("Destroy complete: 0 added, 0 changed, 3 destroyed."),
+        "{}",
+        run.stdout
+    );
+    let run = p.strata(&["state", "list"]);
+    assert_code(&run, 0);
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn a_file_that_is_not_a_saved_plan_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("stack.yaml"), STACK).unwrap();
+    std::fs::write(
+        dir.path().join("plan.json"),
+        "{\"format_version\": \"1.0\"}",
+    )
+    .unwrap();
+    let run = run_strata(dir.path(), &["apply", "plan.json"], &[]);
+    assert_code(&run, 1);
+    insta::assert_snapshot!(run.stderr, @r"
+    error: plan.json is not a plan saved by `strata plan --out`
+      help: save one with `strata plan --out plan.json`
+    ");
+}
