@@ -163,7 +163,7 @@ pub(crate) struct Session {
 
 /// The AWS clients' configuration: flags and the environment, then the stack's `region:`.
 pub(crate) async fn aws_context(global: &Global, stack: &Stack) -> AwsContext {
-    AwsContext::load(
+    let mut ctx = AwsContext::load(
         &AwsOptions {
             region: global.region.clone(),
             profile: global.profile.clone(),
@@ -171,7 +171,10 @@ pub(crate) async fn aws_context(global: &Global, stack: &Stack) -> AwsContext {
         },
         stack.region.as_deref(),
     )
-    .await
+    .await;
+    // Relative local paths in the stack (Lambda code) start beside the stack file.
+    ctx.base_dir = stack_dir(&global.file);
+    ctx
 }
 
 pub(crate) async fn open_session(global: &Global, operation: &str) -> Result<Session, Failure> {

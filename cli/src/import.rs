@@ -45,7 +45,13 @@ pub(crate) async fn import(global: &Global, args: &ImportArgs) -> Outcome {
              `strata state rm {address}`"
         )));
     }
-    if let Some((other, _)) = loaded.state.resources.iter().find(|(_, r)| r.id == id) {
+    // Ids are unique per type only: a queue policy's id is its queue's URL.
+    if let Some((other, _)) = loaded
+        .state
+        .resources
+        .iter()
+        .find(|(_, r)| r.id == id && r.type_name == decl.type_name)
+    {
         return Err(
             Failure::new(format!("{id} is already in the state as `{other}`")).help(format!(
                 "to manage it as `{address}` instead, run `strata state mv {other} {address}`"

@@ -255,8 +255,9 @@ pub(crate) async fn apply_saved(global: &Global, path: &Path, parallelism: usize
         return Err(stale(what));
     }
     let current = session.recorder.state();
-    let fresh = file.plan.serial == 0 && current.serial == 0;
-    if !fresh && file.plan.lineage != current.lineage {
+    // A plan made before anything was recorded has no lineage to compare (a state that does
+    // not exist yet gets its lineage when first written); its serial 0 tells it apart.
+    if file.plan.serial > 0 && file.plan.lineage != current.lineage {
         return Err(stale(format!(
             "the state was replaced since the plan was made (lineage {}, now {})",
             file.plan.lineage, current.lineage
@@ -264,8 +265,8 @@ pub(crate) async fn apply_saved(global: &Global, path: &Path, parallelism: usize
     }
     if file.plan.serial != current.serial {
         return Err(stale(format!(
-            "the state changed since the plan was made (serial {}, now {}): another apply, \
-             import or state command has run",
+            "the state changed since the plan was made (serial {}, now {}): the plan was \
+             applied already, or another apply, import or state command ran",
             file.plan.serial, current.serial
         )));
     }

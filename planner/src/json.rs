@@ -43,7 +43,12 @@ pub fn plan_json(plan: &Plan, catalog: &Catalog) -> Json {
         "format_version": JSON_FORMAT_VERSION,
         "stack": plan.stack,
         "destroy": plan.destroy,
-        "state": { "lineage": plan.lineage, "serial": plan.serial },
+        // Before anything is recorded a state has no lineage yet (a fresh one is made each
+        // run): null, so the same input still gives the same document.
+        "state": {
+            "lineage": (plan.serial > 0).then_some(&plan.lineage),
+            "serial": plan.serial,
+        },
         "source_hash": plan.source_hash,
         "has_changes": plan.has_changes(),
         "summary": {

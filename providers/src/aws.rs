@@ -28,6 +28,9 @@ pub struct AwsContext {
     pub sdk: aws_config::SdkConfig,
     /// Set when an endpoint URL is in use (the local emulator): S3 then needs path-style.
     pub custom_endpoint: bool,
+    /// Where relative local paths in a stack (Lambda `code.path`) start: the stack file's
+    /// directory, so `strata -f other/stack.yaml` finds `other/src`.
+    pub base_dir: std::path::PathBuf,
 }
 
 impl fmt::Debug for AwsContext {
@@ -83,6 +86,7 @@ impl AwsContext {
         AwsContext {
             sdk,
             custom_endpoint: endpoint.is_some(),
+            base_dir: std::path::PathBuf::from("."),
         }
     }
 
@@ -108,6 +112,7 @@ impl AwsContext {
         AwsContext {
             sdk,
             custom_endpoint: true,
+            base_dir: std::path::PathBuf::from("."),
         }
     }
 

@@ -333,6 +333,7 @@ impl<'c> Loader<'c> {
                 path: PathBuf::from(DEFAULT_STATE_DIR),
             });
         let (resources, outputs) = self.contents(&fields, &tags);
+        self.check_physical_names(&resources);
         self.check_cycles();
 
         let source_hash = source_hash(&self.file.text, &self.params, &self.module_hashes);

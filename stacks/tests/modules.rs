@@ -513,3 +513,27 @@ modules:
         &["no version of `acme/queue-with-dlq` matching `^2` is pinned in strata.lock (it pins 1.0.0)"],
     );
 }
+
+#[test]
+fn a_module_resource_and_a_stack_resource_cannot_share_a_physical_name() {
+    let p = Project::new();
+    p.write("modules/q/module.yaml", QUEUE_MODULE);
+    let text = p.errors(
+        "\
+stack: orders
+modules:
+  jobs: { source: ./modules/q }
+resources:
+  jobs_queue:
+    type: test.queue
+",
+    );
+    assert_contains(
+        &text,
+        &[
+            "error: resources `jobs.queue` and `jobs_queue` would both be the test.queue named `orders-jobs-queue`",
+            "ROOT/stack.yaml:5:3",
+            "help: rename one of them, or give one its own `name:`",
+        ],
+    );
+}

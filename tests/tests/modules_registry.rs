@@ -330,3 +330,39 @@ async fn a_module_from_an_s3_registry_is_resolved_by_its_semver_requirement() {
         ],
     );
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == ".strata" {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to.join(&name));
+        } else {
+            fs::copy(entry.path(), to.join(&name)).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_modules_example_fetches_what_its_committed_lock_pins_and_validates() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/modules");
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&example, dir.path());
+    let lock = fs::read_to_string(dir.path().join("strata.lock")).unwrap();
+
+    let run = run_strata(dir.path(), &["module", "fetch"], &[]);
+    assert_code(&run, 0);
+    assert_contains(&run.stdout, &["acme/queue-with-dlq 1.0.0: downloaded"]);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("strata.lock")).unwrap(),
+        lock,
+        "the committed lock already pins what the registry holds"
+    );
+    let run = run_strata(dir.path(), &["validate"], &[]);
+    assert_code(&run, 0);
+    assert_contains(&run.stdout, &["The stack `platform` is valid: 9 resources"]);
+}

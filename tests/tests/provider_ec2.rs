@@ -860,6 +860,26 @@ async fn security_group_rules_change_one_by_one_and_never_replace_the_group() {
             web.id
         ))
     );
+    // The planner compares lists element by element: in whatever order the stack wrote the
+    // rules, a refresh (which passes the recorded properties as prior) compares equal.
+    let ingress_kind = groups.schema().prop("ingress").unwrap().kind.clone();
+    let mut reordered = web_props.clone();
+    let mut rules = reordered["ingress"].as_list().unwrap().to_vec();
+    rules.reverse();
+    reordered.insert("ingress".into(), Value::List(rules));
+    for prior in [&web_props, &reordered] {
+        let read = read_with(&groups, "web", &web.id, prior).await.unwrap();
+        assert!(
+            planner::compare::equivalent(
+                &ingress_kind,
+                &prior["ingress"],
+                &read.properties["ingress"]
+            ),
+            "{} vs {}",
+            prior["ingress"],
+            read.properties["ingress"]
+        );
+    }
     // The stack does not manage web's egress: AWS's default rule stays and is not reported.
     assert!(!web.properties.contains_key("egress"));
     assert_eq!(

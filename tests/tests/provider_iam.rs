@@ -690,3 +690,33 @@ async fn changing_a_roles_path_replaces_it_and_a_second_plan_is_empty() {
         .await
         .is_err());
 }
+
+#[tokio::test]
+async fn a_role_whose_policy_cannot_be_attached_is_not_left_behind() {
+    let emu = Emulator::start();
+    let ctx = context(&emu);
+    let roles = RoleProvider::new(&ctx);
+    let iam = aws_sdk_iam::Client::new(&ctx.sdk);
+    let requested = map(json!({
+        "name": "orders-broken",
+        "path": "/",
+        "assume_role_policy": lambda_trust(),
+        "managed_policy_arns": [format!("arn:aws:iam::{ACCOUNT}:policy/does-not-exist")],
+        "tags": tags_for("broken", json!({})),
+    }));
+    let err = roles
+        .create(CreateRequest {
+            address: "broken".into(),
+            stack: STACK.into(),
+            properties: requested,
+        })
+        .await
+        .expect_err("attaching a missing policy fails");
+    assert!(err.to_string().contains("does-not-exist"), "{err}");
+    // The engine records nothing for a failed create, so the role must not exist.
+    let gone = iam.get_role().role_name("orders-broken").send().await;
+    assert!(
+        gone.is_err(),
+        "the half-created role was left behind: {gone:?}"
+    );
+}

@@ -12,7 +12,7 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{
     describe_many, has_strata_tags, only_one, read_back, strata_filters, tag_specification,
-    tags_from_aws, Ec2,
+    tags_from_aws, Ec2, PROPAGATION_TIMEOUT,
 };
 use crate::aws::{api_error, AwsContext};
 use crate::props::given;
@@ -34,9 +34,6 @@ const NOT_ATTACHED: &[&str] = &["Gateway.NotAttached"];
 /// still has public addresses mapped (a NAT gateway's Elastic IP, being deleted alongside).
 /// terraform-provider-aws waits 15 minutes too.
 const DETACH_DEPENDENCY_BUDGET: Duration = Duration::from_secs(15 * 60);
-
-/// How long attach keeps retrying a VPC EC2 does not see yet (it was created a moment ago).
-const ATTACH_PROPAGATION_BUDGET: Duration = Duration::from_secs(120);
 
 /// The gateway's properties: the VPC it is attached to, and tags.
 pub fn schema() -> TypeSchema {
@@ -135,9 +132,10 @@ impl InternetGatewayProvider {
     }
 
     async fn attach(&self, id: &str, vpc: &str) -> Result<()> {
+        // The gateway was created a moment ago: EC2 may not show it everywhere yet.
         with_backoff(
-            ATTACH_PROPAGATION_BUDGET,
-            |e| e.is_code(&["InvalidVpcID.NotFound", "InvalidInternetGatewayID.NotFound"]),
+            PROPAGATION_TIMEOUT,
+            |e| e.is_code(IGW_NOT_FOUND),
             || async move {
                 self.ec2
                     .client

@@ -63,7 +63,7 @@ pub(crate) const PROPAGATION_TIMEOUT: Duration = Duration::from_secs(120);
 pub(crate) const PROPAGATION_INTERVAL: Duration = Duration::from_secs(2);
 
 /// How many ids one `Describe*` call is given: EC2 caps ids and filter values per request.
-const IDS_PER_DESCRIBE: usize = 200;
+pub(crate) const IDS_PER_DESCRIBE: usize = 200;
 
 /// Where strata's clients point and what ARNs it builds: shared by every EC2 provider.
 #[derive(Clone, Debug)]

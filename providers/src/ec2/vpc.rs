@@ -16,7 +16,7 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{
     describe_many, filter, has_strata_tags, only_one, read_back, same_error, strata_filters,
-    tag_specification, tags_from_aws, Ec2,
+    tag_specification, tags_from_aws, Ec2, IDS_PER_DESCRIBE,
 };
 use crate::aws::{api_error, AwsContext};
 use crate::props::{desired, required_str};
@@ -130,45 +130,46 @@ impl VpcProvider {
         futures::future::join_all(reads).await
     }
 
-    /// Per VPC id, its default security group and its main route table, in two calls.
+    /// Per VPC id, its default security group and its main route table, in two calls (per
+    /// [`IDS_PER_DESCRIBE`] VPCs: EC2 caps the values of a filter).
     async fn default_groups_and_main_tables(&self, vpc_ids: &[&str]) -> Result<Defaults> {
         let mut defaults = Defaults::default();
-        if vpc_ids.is_empty() {
-            return Ok(defaults);
-        }
-        let groups = self
-            .ec2
-            .client
-            .describe_security_groups()
-            .filters(filter("vpc-id", vpc_ids))
-            .filters(filter("group-name", &["default"]))
-            .send()
-            .await
-            .map_err(api_error)?;
-        for group in groups.security_groups() {
-            if let (Some(vpc), Some(id)) = (group.vpc_id(), group.group_id()) {
-                defaults.groups.insert(vpc.to_string(), id.to_string());
+        for chunk in vpc_ids.chunks(IDS_PER_DESCRIBE) {
+            let groups = self
+                .ec2
+                .client
+                .describe_security_groups()
+                .filters(filter("vpc-id", chunk))
+                .filters(filter("group-name", &["default"]))
+                .send()
+                .await
+                .map_err(api_error)?;
+            for group in groups.security_groups() {
+                if let (Some(vpc), Some(id)) = (group.vpc_id(), group.group_id()) {
+                    defaults.groups.insert(vpc.to_string(), id.to_string());
+                }
             }
-        }
-        let tables = self
-            .ec2
-            .client
-            .describe_route_tables()
-            .filters(filter("vpc-id", vpc_ids))
-            .filters(filter("association.main", &["true"]))
-            .send()
-            .await
-            .map_err(api_error)?;
-        for table in tables.route_tables() {
-            let main = table.associations().iter().any(|a| a.main() == Some(true));
-            if let (true, Some(vpc), Some(id)) = (main, table.vpc_id(), table.route_table_id()) {
-                defaults.tables.insert(vpc.to_string(), id.to_string());
+            let tables = self
+                .ec2
+                .client
+                .describe_route_tables()
+                .filters(filter("vpc-id", chunk))
+                .filters(filter("association.main", &["true"]))
+                .send()
+                .await
+                .map_err(api_error)?;
+            for table in tables.route_tables() {
+                let main = table.associations().iter().any(|a| a.main() == Some(true));
+                if let (true, Some(vpc), Some(id)) = (main, table.vpc_id(), table.route_table_id())
+                {
+                    defaults.tables.insert(vpc.to_string(), id.to_string());
+                }
             }
         }
         Ok(defaults)
     }
 
-    /// One VPC's properties and attributes; `None` when it is being deleted.
+    /// One VPC's properties and attributes; `None` when it was deleted while being read.
     async fn resource(
         &self,
         vpc: &aws_sdk_ec2::types::Vpc,

@@ -147,6 +147,25 @@ impl EventSourceMappingProvider {
         missing_is_none(out, NOT_FOUND)
     }
 
+    /// Deletes the mapping and waits until it is gone; one already gone is success.
+    async fn remove(&self, uuid: &str) -> Result<()> {
+        let out = with_backoff(MAPPING_IN_USE_BUDGET, in_use, || {
+            let call = self.lambda.delete_event_source_mapping().uuid(uuid);
+            async move { call.send().await.map_err(api_error) }
+        })
+        .await;
+        if missing_is_none(out, NOT_FOUND)?.is_none() {
+            return Ok(());
+        }
+        wait_for(
+            &format!("event source mapping {uuid} to be deleted"),
+            MAPPING_DELETED_TIMEOUT,
+            MAPPING_POLL_INTERVAL,
+            || async { Ok(self.get(uuid).await?.is_none().then_some(())) },
+        )
+        .await
+    }
+
     /// Waits until the mapping is no longer in a transitional state, and returns it.
     async fn wait_settled(&self, uuid: &str, prior: &Map) -> Result<Resource> {
         wait_for(
@@ -206,7 +225,11 @@ impl Provider for EventSourceMappingProvider {
         let uuid = out
             .uuid()
             .ok_or_else(|| ProviderError::invalid("CreateEventSourceMapping returned no UUID"))?;
-        self.wait_settled(uuid, props).await
+        match self.wait_settled(uuid, props).await {
+            Ok(mapping) => Ok(mapping),
+            // The engine records nothing for a failed create: do not leave the mapping behind.
+            Err(err) => Err(err.after_rollback(self.remove(uuid).await)),
+        }
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {
@@ -250,21 +273,7 @@ impl Provider for EventSourceMappingProvider {
 
     /// Deletes the mapping and waits until it is gone; one already gone is success.
     async fn delete(&self, req: DeleteRequest) -> Result<()> {
-        let out = with_backoff(MAPPING_IN_USE_BUDGET, in_use, || {
-            let call = self.lambda.delete_event_source_mapping().uuid(&req.id);
-            async move { call.send().await.map_err(api_error) }
-        })
-        .await;
-        if missing_is_none(out, NOT_FOUND)?.is_none() {
-            return Ok(());
-        }
-        wait_for(
-            &format!("event source mapping {} to be deleted", req.id),
-            MAPPING_DELETED_TIMEOUT,
-            MAPPING_POLL_INTERVAL,
-            || async { Ok(self.get(&req.id).await?.is_none().then_some(())) },
-        )
-        .await
+        self.remove(&req.id).await
     }
 
     /// Finds the mapping of this source to this function. Lambda filters by source; the

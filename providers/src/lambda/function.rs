@@ -29,7 +29,7 @@
 //! The id is the function name.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -229,10 +229,10 @@ fn vpc_config(props: &Map) -> Result<Option<VpcConfig>> {
 }
 
 /// Packages `code` for upload: a local package, or a reference to S3.
-fn function_code(code: &Value) -> Result<(FunctionCode, Option<Package>)> {
+fn function_code(code: &Value, base_dir: &Path) -> Result<(FunctionCode, Option<Package>)> {
     match CodeSource::from_value(code)? {
         CodeSource::Path(_) => {
-            let package = package(code, &base_dir()?)?;
+            let package = package(code, base_dir)?;
             let upload = FunctionCode::builder()
                 .zip_file(Blob::new(package.zip.clone()))
                 .build();
@@ -248,12 +248,6 @@ fn function_code(code: &Value) -> Result<(FunctionCode, Option<Package>)> {
     }
 }
 
-/// Where relative `code.path`s start: the current directory, where the CLI runs.
-fn base_dir() -> Result<PathBuf> {
-    std::env::current_dir()
-        .map_err(|e| ProviderError::invalid(format!("cannot read the current directory: {e}")))
-}
-
 /// `code` as read: the recorded `prior` when the live code (`live_sha`) is the package it
 /// describes, else `prior` with its identifying field replaced by a marker. `local_sha` is the
 /// local package's hash when the caller already knows it. `None` when nothing was recorded
@@ -263,6 +257,7 @@ fn code_as_read(
     live_sha: &str,
     recorded_sha: Option<&str>,
     local_sha: Option<&str>,
+    base_dir: &Path,
 ) -> Option<Value> {
     let prior = prior.map(Value::unmarked).filter(|v| *v != Value::Null)?;
     let Ok(source) = CodeSource::from_value(&prior) else {
@@ -272,7 +267,7 @@ fn code_as_read(
         CodeSource::Path(_) => {
             let local = match local_sha {
                 Some(sha) => Ok(sha.to_string()),
-                None => base_dir().and_then(|dir| package(&prior, &dir).map(|p| p.sha256)),
+                None => package(&prior, base_dir).map(|p| p.sha256),
             };
             ("path", local.map(|sha| sha == live_sha))
         }
@@ -327,6 +322,8 @@ struct Status {
 pub struct FunctionProvider {
     schema: TypeSchema,
     lambda: aws_sdk_lambda::Client,
+    /// Where relative `code.path`s start (the stack file's directory).
+    base_dir: PathBuf,
 }
 
 impl FunctionProvider {
@@ -334,6 +331,7 @@ impl FunctionProvider {
         Self {
             schema: schema(),
             lambda: aws_sdk_lambda::Client::new(&ctx.sdk),
+            base_dir: ctx.base_dir.clone(),
         }
     }
 
@@ -444,6 +442,7 @@ impl FunctionProvider {
             live_sha,
             known.recorded_sha,
             known.local_sha,
+            &self.base_dir,
         ) {
             properties.insert("code".into(), code);
         }
@@ -559,6 +558,18 @@ impl FunctionProvider {
         })
     }
 
+    /// Deletes the function; one already gone is success.
+    async fn remove(&self, name: &str) -> Result<()> {
+        let out = self
+            .lambda
+            .delete_function()
+            .function_name(name)
+            .send()
+            .await
+            .map_err(api_error);
+        missing_is_none(out, NOT_FOUND).map(|_| ())
+    }
+
     async fn set_concurrency(&self, name: &str, reserved: Option<i32>) -> Result<()> {
         match reserved {
             Some(n) => {
@@ -670,7 +681,7 @@ impl Provider for FunctionProvider {
         let name = required_str(props, "name")?;
         let code =
             given(props, "code").ok_or_else(|| ProviderError::invalid("`code` is required"))?;
-        let (upload, package) = function_code(&code)?;
+        let (upload, package) = function_code(&code, &self.base_dir)?;
         let architectures =
             string_list("architectures", given(props, "architectures"))?.map(|list| {
                 list.iter()
@@ -704,20 +715,27 @@ impl Provider for FunctionProvider {
             async move { call.send().await.map_err(api_error) }
         })
         .await?;
-        self.wait_active(&name).await?;
-        if let Some(reserved) = optional_i32(&self.schema, props, "reserved_concurrent_executions")?
-        {
-            self.set_concurrency(&name, Some(reserved)).await?;
+        let finish = async {
+            self.wait_active(&name).await?;
+            let reserved = optional_i32(&self.schema, props, "reserved_concurrent_executions")?;
+            if reserved.is_some() {
+                self.set_concurrency(&name, reserved).await?;
+            }
+            self.read_existing(
+                &name,
+                Known {
+                    prior: Some(props),
+                    local_sha: package.as_ref().map(|p| p.sha256.as_str()),
+                    ..Known::default()
+                },
+            )
+            .await
+        };
+        match finish.await {
+            Ok(function) => Ok(function),
+            // The engine records nothing for a failed create: do not leave the function behind.
+            Err(err) => Err(err.after_rollback(self.remove(&name).await)),
         }
-        self.read_existing(
-            &name,
-            Known {
-                prior: Some(props),
-                local_sha: package.as_ref().map(|p| p.sha256.as_str()),
-                ..Known::default()
-            },
-        )
-        .await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {
@@ -771,7 +789,7 @@ impl Provider for FunctionProvider {
         if changed.contains(&"code") || changed.contains(&"architectures") {
             let code =
                 given(props, "code").ok_or_else(|| ProviderError::invalid("`code` is required"))?;
-            let (upload, built) = function_code(&code)?;
+            let (upload, built) = function_code(&code, &self.base_dir)?;
             let same_package = built.as_ref().is_some_and(|p| p.sha256 == live_sha);
             if !same_package || changed.contains(&"architectures") {
                 let architectures = string_list("architectures", given(props, "architectures"))?
@@ -851,14 +869,7 @@ impl Provider for FunctionProvider {
 
     /// Deletes the function; one already gone is success.
     async fn delete(&self, req: DeleteRequest) -> Result<()> {
-        let out = self
-            .lambda
-            .delete_function()
-            .function_name(&req.id)
-            .send()
-            .await
-            .map_err(api_error);
-        missing_is_none(out, NOT_FOUND).map(|_| ())
+        self.remove(&req.id).await
     }
 
     /// Finds the function by its deterministic name.
@@ -906,19 +917,19 @@ mod tests {
     fn s3_code_reads_as_changed_only_when_the_live_hash_moved() {
         let code = Value::from_json(serde_json::json!({ "s3_bucket": "b", "s3_key": "k" }));
         assert_eq!(
-            code_as_read(Some(&code), "abc", Some("abc"), None),
+            code_as_read(Some(&code), "abc", Some("abc"), None, Path::new(".")),
             Some(code.clone())
         );
         assert_eq!(
-            code_as_read(Some(&code), "abc", None, None),
+            code_as_read(Some(&code), "abc", None, None, Path::new(".")),
             Some(code.clone())
         );
-        let changed = code_as_read(Some(&code), "xyz", Some("abc"), None).unwrap();
+        let changed = code_as_read(Some(&code), "xyz", Some("abc"), None, Path::new(".")).unwrap();
         assert_eq!(
             changed.as_map().unwrap()["s3_key"],
             Value::str(CODE_CHANGED)
         );
-        assert_eq!(code_as_read(None, "abc", None, None), None);
+        assert_eq!(code_as_read(None, "abc", None, None, Path::new(".")), None);
     }
 
     #[test]

@@ -178,6 +178,17 @@ impl<'c> Loader<'c> {
                 );
                 continue;
             }
+            if ["params", "stack", "aws"].contains(&key.name.as_str()) {
+                self.error(
+                    key.pos,
+                    format!(
+                        "`{}` cannot name a module: `${{{}.…}}` already means something else",
+                        key.name, key.name
+                    ),
+                    Some("choose another name".into()),
+                );
+                continue;
+            }
             if self.resource_types.contains_key(&key.name) {
                 self.error(
                     key.pos,

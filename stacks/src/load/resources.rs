@@ -430,6 +430,55 @@ impl<'c> Loader<'c> {
         lifecycle
     }
 
+    /// Two resources of one type must not have the same physical name: with modules, a
+    /// resource `jobs_queue` and a resource `queue` in module `jobs` would both derive
+    /// `STACK-jobs-queue` and fight over one AWS resource. Reported at the one declared later.
+    pub(crate) fn check_physical_names(&mut self, resources: &IndexMap<String, ResourceDecl>) {
+        let files: BTreeMap<&str, (Rc<SourceFile>, Pos)> = self
+            .reads
+            .iter()
+            .map(|r| (r.address.as_str(), (r.file.clone(), r.key)))
+            .collect();
+        let mut seen: BTreeMap<(&str, &str), &str> = BTreeMap::new();
+        let mut found = Vec::new();
+        for decl in resources.values() {
+            let Some(rule) = self
+                .catalog
+                .get(&decl.type_name)
+                .and_then(|s| s.name_rule.as_ref())
+            else {
+                continue;
+            };
+            let Some(Expr::Value {
+                value: Value::String(name),
+            }) = decl.properties.get(rule.prop)
+            else {
+                continue;
+            };
+            if let Some(first) =
+                seen.insert((decl.type_name.as_str(), name.as_str()), &decl.address)
+            {
+                if let Some((file, pos)) = files.get(decl.address.as_str()) {
+                    let local = decl.address.rsplit('.').next().unwrap_or(&decl.address);
+                    found.push(
+                        file.error(
+                            pos.with_len(local.chars().count()),
+                            format!(
+                                "resources `{first}` and `{}` would both be the {} named `{name}`",
+                                decl.address, decl.type_name
+                            ),
+                        )
+                        .help(format!(
+                            "rename one of them, or give one its own `{}:`",
+                            rule.prop
+                        )),
+                    );
+                }
+            }
+        }
+        self.diags.extend(found);
+    }
+
     /// Reports every dependency cycle once, over the flattened graph of the stack and all its
     /// modules, naming its resources in order from the one declared first (the stack's own
     /// before those of modules), pointing at that one's declaration, with a note per edge
