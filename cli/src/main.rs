@@ -15,7 +15,18 @@ mod ui;
 use clap::Parser;
 
 fn main() {
-    let cli = args::Cli::parse();
+    // clap exits 2 on a usage error, which `--detailed-exitcode` means "changes": exit 1.
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            std::process::exit(if e.use_stderr() {
+                ui::EXIT_ERROR
+            } else {
+                ui::EXIT_OK
+            });
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

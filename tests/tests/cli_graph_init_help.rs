@@ -111,3 +111,17 @@ fn completions_and_the_schema_are_printed() {
         .unwrap();
     assert!(types.iter().any(|t| t == "aws.sqs.queue"), "{types:?}");
 }
+
+#[test]
+fn a_usage_error_exits_1_never_2_which_means_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_strata(dir.path(), &["plan", "--json", "--format", "markdown"], &[]);
+    assert_code(&run, 1);
+    assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
+    let run = run_strata(
+        dir.path(),
+        &["apply", "saved.plan", "--target", "work"],
+        &[],
+    );
+    assert_code(&run, 1);
+}
