@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # End-to-end demo: build strata, start the local AWS emulator, and validate / plan / apply the
-# queue-and-topic example against it, in a temporary copy so the repository stays clean.
+# serverless example against it, in a temporary copy so the repository stays clean.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-EXAMPLE="${1:-queue-and-topic}"
+EXAMPLE="${1:-serverless}"
 [[ -f "examples/$EXAMPLE/stack.yaml" ]] || {
     echo "demo.sh: examples/$EXAMPLE/stack.yaml not found" >&2
     exit 1
