@@ -219,6 +219,8 @@ async fn the_queue_and_topic_stack_plans_applies_updates_replaces_and_destroys()
     let run = p.strata(&["apply", "--auto-approve", "--var", "visibility=90"]);
     assert_code(&run, 0);
     assert_eq!(queue_urls(&ctx).await, queues, "the same queues");
+    let run = p.strata(&["plan", "--detailed-exitcode", "--var", "visibility=90"]);
+    assert_code(&run, 0);
     let attrs = sqs
         .get_queue_attributes()
         .queue_url(&work_url)

@@ -243,6 +243,9 @@ pub(crate) fn queue_missing_is_none<T>(result: Result<T>) -> Result<Option<T>> {
 pub struct QueueProvider {
     schema: TypeSchema,
     sqs: aws_sdk_sqs::Client,
+    /// Talking to the local emulator, whose `SetQueueAttributes` erases `Policy` when the call
+    /// does not carry it (AWS changes only the attributes given).
+    emulator: bool,
 }
 
 impl QueueProvider {
@@ -250,6 +253,7 @@ impl QueueProvider {
         Self {
             schema: schema(),
             sqs: aws_sdk_sqs::Client::new(&ctx.sdk),
+            emulator: ctx.custom_endpoint,
         }
     }
 
@@ -406,6 +410,27 @@ impl Provider for QueueProvider {
             };
             if let Some(value) = value {
                 attributes.insert(attr.clone(), value);
+            }
+        }
+        if self.emulator
+            && !attributes.is_empty()
+            && !attributes.contains_key(&QueueAttributeName::Policy)
+        {
+            // Keep a policy another resource (an `aws.sqs.queue_policy`) manages: the emulator
+            // would drop it. Against AWS this call is never made.
+            let current = self
+                .sqs
+                .get_queue_attributes()
+                .queue_url(&req.id)
+                .attribute_names(QueueAttributeName::Policy)
+                .send()
+                .await
+                .map_err(api_error)?;
+            if let Some(policy) = current
+                .attributes
+                .and_then(|mut a| a.remove(&QueueAttributeName::Policy))
+            {
+                attributes.insert(QueueAttributeName::Policy, policy);
             }
         }
         if !attributes.is_empty() {

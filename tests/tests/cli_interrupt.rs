@@ -1,0 +1,98 @@
+//! Ctrl-C during `apply`: strata starts nothing new, lets the running operation finish and
+//! records it, exits 130, and the next apply finishes the job without a duplicate.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use providers::aws::AwsContext;
+use strata_tests::{ensure_strata_built, run_strata, strata_bin, Emulator};
+
+const QUEUES: usize = 12;
+
+fn stack() -> String {
+    let mut text = String::from("stack: slow\nresources:\n");
+    for i in 0..QUEUES {
+        text.push_str(&format!("  q{i:02}:\n    type: aws.sqs.queue\n"));
+    }
+    text
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_during_apply_exits_130_keeps_what_was_created_and_the_next_apply_finishes() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("stack.yaml"), stack()).unwrap();
+    ensure_strata_built();
+
+    // One operation at a time, so there is always more left to start when Ctrl-C arrives.
+    let mut child = Command::new(strata_bin())
+        .args(["apply", "--auto-approve", "--parallelism", "1"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .envs(emu.aws_env())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let created = line.contains(": created in");
+        seen.push(line);
+        if created {
+            break;
+        }
+    }
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    let status = child.wait().unwrap();
+    let stderr = std::io::read_to_string(child.stderr.take().unwrap()).unwrap();
+    assert_eq!(
+        status.code(),
+        Some(130),
+        "stdout:\n{}\n{}\nstderr:\n{stderr}",
+        seen.join("\n"),
+        rest.join("\n")
+    );
+    assert!(stderr.contains("Interrupted"), "{stderr}");
+
+    let ctx = AwsContext::for_endpoint(&emu.url, "us-east-1");
+    let sqs = aws_sdk_sqs::Client::new(&ctx.sdk);
+    let created = sqs
+        .list_queues()
+        .send()
+        .await
+        .unwrap()
+        .queue_urls
+        .unwrap_or_default()
+        .len();
+    assert!(
+        created >= 1 && created < QUEUES,
+        "created {created} of {QUEUES}"
+    );
+
+    // Everything that was created is recorded: the plan adds only the rest.
+    let run = run_strata(dir.path(), &["plan"], &emu.aws_env());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let expected = format!("Plan: {} to add, 0 to change", QUEUES - created);
+    assert!(run.stdout.contains(&expected), "{}", run.stdout);
+
+    let run = run_strata(dir.path(), &["apply", "--auto-approve"], &emu.aws_env());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let all = sqs
+        .list_queues()
+        .send()
+        .await
+        .unwrap()
+        .queue_urls
+        .unwrap_or_default()
+        .len();
+    assert_eq!(all, QUEUES, "never a duplicate");
+}
