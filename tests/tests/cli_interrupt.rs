@@ -74,7 +74,7 @@ async fn ctrl_c_during_apply_exits_130_keeps_what_was_created_and_the_next_apply
         .unwrap_or_default()
         .len();
     assert!(
-        created >= 1 && created < QUEUES,
+        (1..QUEUES).contains(&created),
         "created {created} of {QUEUES}"
     );
 
