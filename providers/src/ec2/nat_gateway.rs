@@ -254,11 +254,17 @@ impl Provider for NatGatewayProvider {
     /// Deletes the gateway and waits until it is `deleted`, so that its Elastic IP can be
     /// released next; one already gone is success.
     async fn delete(&self, req: DeleteRequest) -> Result<()> {
+        let mut interfaces = Vec::new();
         match self.describe_one(&req.id).await? {
             None => return Ok(()),
             Some(nat) if nat.state() == Some(&NatGatewayState::Deleted) => return Ok(()),
             Some(nat) if nat.state() == Some(&NatGatewayState::Deleting) => {}
-            Some(_) => {
+            Some(nat) => {
+                interfaces = nat
+                    .nat_gateway_addresses()
+                    .iter()
+                    .filter_map(|a| a.network_interface_id().map(str::to_string))
+                    .collect();
                 let out = self
                     .ec2
                     .client
@@ -274,7 +280,8 @@ impl Provider for NatGatewayProvider {
                 }
             }
         }
-        self.wait_deleted(&req.id).await
+        self.wait_deleted(&req.id).await?;
+        self.release_association(&req, &interfaces).await
     }
 
     /// Finds the gateway by its strata tags, among those not deleted or failed.
@@ -299,5 +306,52 @@ impl Provider for NatGatewayProvider {
             Some(id) => self.wait_available(&id).await.map(Some),
             None => Ok(None),
         }
+    }
+}
+
+impl NatGatewayProvider {
+    /// AWS disassociates the gateway's Elastic IP when the gateway is deleted. The emulator
+    /// leaves it associated with the gateway's network interface (`interfaces`), so a new
+    /// gateway on the same address would fail with `Resource.AlreadyAssociated`: disassociate
+    /// what is left on those interfaces, and nothing else. Against AWS the address is already
+    /// free and nothing is called.
+    async fn release_association(&self, req: &DeleteRequest, interfaces: &[String]) -> Result<()> {
+        let Some(allocation) = req.properties.get("allocation_id").and_then(Value::as_str) else {
+            return Ok(());
+        };
+        let out = self
+            .ec2
+            .client
+            .describe_addresses()
+            .allocation_ids(allocation)
+            .send()
+            .await
+            .map_err(api_error);
+        let addresses = match out {
+            Ok(out) => out.addresses.unwrap_or_default(),
+            Err(e) if e.is_code(&["InvalidAllocationID.NotFound"]) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        for address in addresses {
+            let ours = address
+                .network_interface_id()
+                .is_some_and(|eni| interfaces.iter().any(|i| i == eni));
+            if let (true, Some(association)) = (ours, address.association_id()) {
+                let out = self
+                    .ec2
+                    .client
+                    .disassociate_address()
+                    .association_id(association)
+                    .send()
+                    .await
+                    .map_err(api_error);
+                match out {
+                    Ok(_) => {}
+                    Err(e) if e.is_code(&["InvalidAssociationID.NotFound"]) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
     }
 }
