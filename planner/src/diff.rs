@@ -51,11 +51,14 @@ pub struct Live {
     pub attributes: Map,
 }
 
-/// What is known of each resource while planning: the planned properties and attributes.
-struct Known<'a> {
-    builtins: &'a BTreeMap<String, Value>,
+/// What is known of each resource while planning: the planned properties and attributes. A
+/// reference resolves to the resource's attribute when that is known, else to its planned
+/// property, else to unknown. [`crate::saved::restore`] rebuilds the same scope from a saved
+/// plan, so that its values resolve as they did when it was made.
+pub(crate) struct Known<'a> {
+    pub(crate) builtins: &'a Map,
     /// address -> (properties after, attributes) where unknown attributes are absent.
-    resources: BTreeMap<String, (Map, Option<Map>)>,
+    pub(crate) resources: BTreeMap<String, (Map, Option<Map>)>,
 }
 
 impl Scope for Known<'_> {

@@ -460,6 +460,21 @@ async fn perform(
         None => format!("{verb} {} `{}`: {err}", change.type_name, change.address),
     };
 
+    // The properties for create or update, evaluated against what apply has returned so far;
+    // all of them must be known by now.
+    let known_properties = || -> Result<Map, String> {
+        let properties = {
+            let scope = results.lock().map_err(|_| "results poisoned".to_string())?;
+            evaluate(&change.config, &*scope)
+        };
+        match properties.iter().find(|(_, v)| v.has_unknown()) {
+            Some((key, _)) => Err(context(
+                None,
+                &format!("property `{key}` is still unknown: what it references did not return it"),
+            )),
+            None => Ok(properties),
+        }
+    };
     match step.op {
         Op::Delete => {
             let deposed = change.action == Action::Replace && change.create_before_destroy;
@@ -485,18 +500,7 @@ async fn perform(
             Ok(Some(id))
         }
         Op::Create => {
-            let properties = {
-                let scope = results.lock().map_err(|_| "results poisoned".to_string())?;
-                evaluate(&change.config, &*scope)
-            };
-            if let Some((key, _)) = properties.iter().find(|(_, v)| v.has_unknown()) {
-                return Err(context(
-                    None,
-                    &format!(
-                        "property `{key}` is still unknown: what it references did not return it"
-                    ),
-                ));
-            }
+            let properties = known_properties()?;
             let name = properties
                 .get("name")
                 .and_then(|v| v.as_str())
@@ -560,18 +564,7 @@ async fn perform(
             Ok(Some(created.id))
         }
         Op::Update => {
-            let properties = {
-                let scope = results.lock().map_err(|_| "results poisoned".to_string())?;
-                evaluate(&change.config, &*scope)
-            };
-            if let Some((key, _)) = properties.iter().find(|(_, v)| v.has_unknown()) {
-                return Err(context(
-                    None,
-                    &format!(
-                        "property `{key}` is still unknown: what it references did not return it"
-                    ),
-                ));
-            }
+            let properties = known_properties()?;
             let id = change.id.clone().unwrap_or_default();
             let updated = provider
                 .update(UpdateRequest {

@@ -17,9 +17,10 @@
 
 use std::collections::BTreeMap;
 
-use stacks::{Catalog, Expr, Map, Reference, Scope, Stack, Value};
+use stacks::{Catalog, Expr, Map, Stack, Value};
 use state::State;
 
+use crate::diff::Known;
 use crate::plan::{Action, Plan, ResourceChange};
 
 /// What a saved plan holds in place of a sensitive value: `{"$sensitive": true}` in JSON.
@@ -144,37 +145,12 @@ fn redact_expr(expr: &Expr) -> Expr {
     }
 }
 
-/// What the planner knew of each resource while planning, rebuilt from a plan: references
-/// resolve to the prior attributes of a resource kept as it is, else to its planned
-/// properties, else to unknown.
-struct Planned<'a> {
-    builtins: &'a Map,
-    resources: BTreeMap<String, (Map, Option<Map>)>,
-}
-
-impl Scope for Planned<'_> {
-    fn lookup(&self, reference: &Reference) -> Option<Value> {
-        match reference {
-            Reference::Builtin { name } => {
-                Some(self.builtins.get(name).cloned().unwrap_or(Value::Unknown))
-            }
-            Reference::Resource { address, attr } => {
-                let (props, attrs) = self.resources.get(address)?;
-                if let Some(v) = attrs.as_ref().and_then(|a| a.get(attr)) {
-                    return Some(v.clone());
-                }
-                Some(props.get(attr).cloned().unwrap_or(Value::Unknown))
-            }
-        }
-    }
-}
-
 /// Puts a redacted plan back together for apply; see the module documentation. `stack` must
 /// be the stack the plan was made from and `state` the state it was made against.
 pub fn restore(saved: Plan, stack: &Stack, state: &State) -> Result<Plan, RestoreError> {
     let mut plan = saved;
     let builtins = plan.builtins.clone();
-    let mut scope = Planned {
+    let mut scope = Known {
         builtins: &builtins,
         resources: BTreeMap::new(),
     };
@@ -216,7 +192,7 @@ fn restore_change(
     change: &mut ResourceChange,
     stack: &Stack,
     state: &State,
-    scope: &Planned<'_>,
+    scope: &Known<'_>,
 ) -> Result<(), RestoreError> {
     let recorded = state.resources.get(&change.address);
     let from_state = |map: &mut Map, recorded: Option<&Map>| -> Result<(), RestoreError> {

@@ -1,5 +1,7 @@
 //! Reading properties out of a request.
 
+use std::collections::BTreeSet;
+
 use stacks::{Map, TypeSchema, Value};
 
 use crate::{ProviderError, Result};
@@ -30,22 +32,101 @@ pub fn desired(schema: &TypeSchema, props: &Map, prop: &str) -> Option<Value> {
         .or_else(|| schema.prop(prop).and_then(|p| p.default.clone()))
 }
 
-/// A list AWS keeps as a set (attached policy ARNs, subnet ids), as the stack should see it:
-/// in the order of `prior` (what the stack last wrote) when it holds the same items, else
-/// sorted. The planner compares lists in order, and AWS's own order means nothing.
-pub fn set_in_prior_order(prior: Option<&Value>, live: impl IntoIterator<Item = String>) -> Value {
-    let live: std::collections::BTreeSet<String> = live.into_iter().collect();
-    let prior_items = prior.and_then(Value::as_list).and_then(|items| {
-        items
-            .iter()
-            .map(|v| v.as_str().map(str::to_string))
-            .collect::<Option<Vec<String>>>()
-    });
-    if let Some(items) = prior_items {
-        let prior_set: std::collections::BTreeSet<&String> = items.iter().collect();
-        if prior_set.len() == live.len() && live.iter().all(|item| prior_set.contains(item)) {
-            return Value::List(items.into_iter().map(Value::String).collect());
+/// Items AWS keeps as a set, in the order the stack wrote them.
+///
+/// The planner compares lists element by element, so a set read back in AWS's (or sorted)
+/// order would differ from the stack's list forever. `prior` is the keys of the items the stack
+/// last applied, in its order; `actual` is what AWS has, in an order of the caller's choosing
+/// (sorted: AWS's own order means nothing). Each key of `prior` that AWS has gives AWS's item,
+/// in `prior`'s order; the items no key named follow in `actual`'s order. So when AWS has the
+/// stack's set this is the stack's list exactly (an item it repeats included); when it does
+/// not, the list differs and the planner shows the change.
+pub fn in_prior_order<T: Clone, K: PartialEq>(
+    prior: impl IntoIterator<Item = K>,
+    actual: Vec<T>,
+    key: impl Fn(&T) -> Option<K>,
+) -> Vec<T> {
+    let keys: Vec<Option<K>> = actual.iter().map(key).collect();
+    let mut given = vec![false; actual.len()];
+    let mut ordered = Vec::with_capacity(actual.len());
+    for wanted in prior {
+        let has = |at: &usize| keys[*at].as_ref() == Some(&wanted);
+        // An item not given yet; else, where the stack repeats an item, the same one again.
+        let found = (0..actual.len())
+            .filter(has)
+            .find(|at| !given[*at])
+            .or_else(|| (0..actual.len()).find(has));
+        if let Some(at) = found {
+            ordered.push(actual[at].clone());
+            given[at] = true;
         }
     }
-    Value::List(live.into_iter().map(Value::String).collect())
+    ordered.extend(
+        actual
+            .into_iter()
+            .zip(given)
+            .filter_map(|(item, given)| (!given).then_some(item)),
+    );
+    ordered
+}
+
+/// A list of strings AWS keeps as a set (attached policy ARNs, subnet ids), as the stack should
+/// see it: [`in_prior_order`] of `prior` (what the stack last wrote), the rest sorted.
+pub fn set_in_prior_order(prior: Option<&Value>, live: impl IntoIterator<Item = String>) -> Value {
+    let live: BTreeSet<String> = live.into_iter().collect();
+    let prior = prior
+        .and_then(Value::as_list)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string));
+    Value::List(
+        in_prior_order(prior, live.into_iter().collect(), |item| Some(item.clone()))
+            .into_iter()
+            .map(Value::String)
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strs(items: &[&str]) -> Vec<Value> {
+        items.iter().map(|s| Value::str(*s)).collect()
+    }
+
+    fn as_str(v: &Value) -> Option<String> {
+        v.as_str().map(str::to_string)
+    }
+
+    #[test]
+    fn a_set_read_back_keeps_the_order_the_stack_wrote() {
+        let prior = strs(&["subnet-b", "subnet-a"]);
+        let actual = strs(&["subnet-a", "subnet-b"]);
+        let read = in_prior_order(prior.iter().filter_map(as_str), actual, as_str);
+        assert_eq!(read, prior);
+    }
+
+    #[test]
+    fn a_set_that_changed_reads_back_as_a_different_list() {
+        let prior = strs(&["subnet-c", "subnet-a"]);
+        let actual = strs(&["subnet-a", "subnet-b"]);
+        let read = in_prior_order(prior.iter().filter_map(as_str), actual, as_str);
+        assert_eq!(read, strs(&["subnet-a", "subnet-b"]));
+        assert_ne!(read, prior);
+    }
+
+    #[test]
+    fn without_a_prior_order_a_set_reads_back_as_given() {
+        let actual = strs(&["a", "b"]);
+        let read = in_prior_order(Vec::<String>::new(), actual.clone(), as_str);
+        assert_eq!(read, actual);
+    }
+
+    #[test]
+    fn an_item_the_stack_repeats_reads_back_as_written() {
+        let prior = Value::List(strs(&["arn:b", "arn:a", "arn:b"]));
+        let live = vec!["arn:a".to_string(), "arn:b".to_string()];
+        assert_eq!(set_in_prior_order(Some(&prior), live), prior);
+    }
 }

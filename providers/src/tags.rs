@@ -36,6 +36,17 @@ pub fn tags_value<K: Into<String>, V: Into<String>>(
     )
 }
 
+/// Tags as an SDK's own `Tag` list, each made by `tag` (the SDK's builder, whose `build` fails
+/// only when a key or value is missing).
+pub(crate) fn sdk_tags<T, E: std::fmt::Display>(
+    tags: impl IntoIterator<Item = (String, String)>,
+    tag: impl Fn(String, String) -> std::result::Result<T, E>,
+) -> Result<Vec<T>> {
+    tags.into_iter()
+        .map(|(key, value)| tag(key, value).map_err(|e| ProviderError::invalid(e.to_string())))
+        .collect()
+}
+
 /// What an update does to tags: set the keys that are new or changed, remove the keys that went.
 /// Keys that did not change are not touched, so tags other tools manage on other keys survive.
 #[derive(Debug, Default, PartialEq)]

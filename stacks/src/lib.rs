@@ -3,6 +3,7 @@
 //! The output is a typed [`model::Stack`] whose properties are [`expr::Expr`] trees: params are
 //! substituted, references to other resources are kept for the planner.
 
+pub mod archive;
 pub mod diag;
 pub mod expr;
 mod interp;

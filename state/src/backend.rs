@@ -200,41 +200,7 @@ impl LocalBackend {
     /// Refuses a state of another stack or lineage, or one older than the current file.
     pub fn write(&self, lock: &LockGuard, state: &State) -> Result<(), StateError> {
         self.check_guard(lock)?;
-        let path = self.state_path();
-        if state.stack != self.stack {
-            return Err(StateError::WrongStack {
-                path,
-                expected: self.stack.clone(),
-                found: state.stack.clone(),
-            });
-        }
-        if state.version > STATE_VERSION {
-            return Err(StateError::VersionTooNew {
-                path,
-                found: state.version,
-                supported: STATE_VERSION,
-            });
-        }
-        let current = self.load()?;
-        if current.exists {
-            if state.lineage != current.state.lineage {
-                return Err(StateError::LineageMismatch {
-                    path,
-                    expected: current.state.lineage,
-                    found: state.lineage.clone(),
-                });
-            }
-            if state.serial < current.state.serial {
-                return Err(StateError::StaleSerial {
-                    path,
-                    current: current.state.serial,
-                    given: state.serial,
-                });
-            }
-        }
-        let mut next = state.clone();
-        next.version = STATE_VERSION;
-        next.serial = state.serial.max(current.state.serial) + 1;
+        let (next, current) = checked_write(state, &self.stack, self.state_path(), || self.load())?;
         self.commit(&next, &current.pending_intents)
     }
 
@@ -378,4 +344,53 @@ pub(crate) fn decode_state(bytes: &[u8], path: &Path, stack: &str) -> Result<Sta
         });
     }
     Ok(state)
+}
+
+/// What a direct write (`state rm`, `state mv`, `state push`) commits, for either backend:
+/// `state` with the current format version and a serial above both its own and the current
+/// one. Refused when `state` is another stack's, newer than this version reads, of another
+/// lineage than an existing state, or older than it; `path` names the state in the error.
+/// `load` reads the current state, which is returned too (its pending intents and remote tag
+/// go with the commit); it is read only once the checks that need no current state passed.
+pub(crate) fn checked_write(
+    state: &State,
+    stack: &str,
+    path: PathBuf,
+    load: impl FnOnce() -> Result<Loaded, StateError>,
+) -> Result<(State, Loaded), StateError> {
+    if state.stack != stack {
+        return Err(StateError::WrongStack {
+            path,
+            expected: stack.to_string(),
+            found: state.stack.clone(),
+        });
+    }
+    if state.version > STATE_VERSION {
+        return Err(StateError::VersionTooNew {
+            path,
+            found: state.version,
+            supported: STATE_VERSION,
+        });
+    }
+    let current = load()?;
+    if current.exists {
+        if state.lineage != current.state.lineage {
+            return Err(StateError::LineageMismatch {
+                path,
+                expected: current.state.lineage,
+                found: state.lineage.clone(),
+            });
+        }
+        if state.serial < current.state.serial {
+            return Err(StateError::StaleSerial {
+                path,
+                current: current.state.serial,
+                given: state.serial,
+            });
+        }
+    }
+    let mut next = state.clone();
+    next.version = STATE_VERSION;
+    next.serial = state.serial.max(current.state.serial) + 1;
+    Ok((next, current))
 }

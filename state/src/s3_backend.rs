@@ -13,9 +13,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::backend::{decode_state, Loaded, LocalBackend};
+use crate::backend::{checked_write, decode_state, Loaded, LocalBackend};
 use crate::lock::{Holder, LockGuard, LockInfo};
-use crate::model::{Intent, State, STATE_VERSION};
+use crate::model::{Intent, State};
 use crate::recorder::Recorder;
 use crate::s3::{Condition, S3Store, Written};
 use crate::{StateBackend, StateError};
@@ -183,40 +183,7 @@ impl S3Backend {
     pub fn write(&self, lock: &LockGuard, state: &State) -> Result<(), StateError> {
         self.check_guard(lock)?;
         let location = PathBuf::from(self.location());
-        if state.stack != self.local.stack() {
-            return Err(StateError::WrongStack {
-                path: location,
-                expected: self.local.stack().to_string(),
-                found: state.stack.clone(),
-            });
-        }
-        if state.version > STATE_VERSION {
-            return Err(StateError::VersionTooNew {
-                path: location,
-                found: state.version,
-                supported: STATE_VERSION,
-            });
-        }
-        let current = self.load()?;
-        if current.exists {
-            if state.lineage != current.state.lineage {
-                return Err(StateError::LineageMismatch {
-                    path: location,
-                    expected: current.state.lineage,
-                    found: state.lineage.clone(),
-                });
-            }
-            if state.serial < current.state.serial {
-                return Err(StateError::StaleSerial {
-                    path: location,
-                    current: current.state.serial,
-                    given: state.serial,
-                });
-            }
-        }
-        let mut next = state.clone();
-        next.version = STATE_VERSION;
-        next.serial = state.serial.max(current.state.serial) + 1;
+        let (next, current) = checked_write(state, self.local.stack(), location, || self.load())?;
         self.commit(
             &next,
             &current.pending_intents,

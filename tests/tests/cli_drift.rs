@@ -3,8 +3,7 @@
 use std::path::Path;
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use providers::aws::AwsContext;
-use strata_tests::{run_strata, Emulator, Run};
+use strata_tests::{assert_code, kit, run_strata, Emulator};
 
 const STACK: &str = r#"stack: drifty
 region: us-east-1
@@ -18,14 +17,6 @@ resources:
     type: aws.sns.topic
     properties: { display_name: Drift }
 "#;
-
-fn assert_code(run: &Run, code: i32) {
-    assert_eq!(
-        run.code, code,
-        "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
-        run.stdout, run.stderr
-    );
-}
 
 /// Every file in `.strata/` with its bytes, to prove nothing was written.
 fn state_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -62,7 +53,7 @@ async fn a_queue_changed_and_a_topic_deleted_out_of_band_are_reported_as_drift()
     );
 
     // Behind strata's back: a new visibility timeout, and the topic deleted.
-    let ctx = AwsContext::for_endpoint(&emu.url, "us-east-1");
+    let ctx = kit::context(&emu);
     let sqs = aws_sdk_sqs::Client::new(&ctx.sdk);
     let url = sqs
         .get_queue_url()

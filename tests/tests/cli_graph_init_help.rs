@@ -1,16 +1,8 @@
 //! The commands that need no cloud: `graph`, `init`, `schema`, `completions`, and `--help`.
 
-use strata_tests::{run_strata, Run};
+use strata_tests::{assert_code, run_strata};
 
 const EXAMPLE: &str = include_str!("../../examples/queue-and-topic/stack.yaml");
-
-fn assert_code(run: &Run, code: i32) {
-    assert_eq!(
-        run.code, code,
-        "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
-        run.stdout, run.stderr
-    );
-}
 
 #[test]
 fn graph_prints_the_dependency_graph_as_mermaid_and_dot() {

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use strata_tests::{run_strata, Emulator, Run};
+use strata_tests::{assert_code_while, run_strata, Emulator};
 
 /// One type to import: a stack holding it (and what it needs). Each row has its own stack
 /// name, so the rows share one emulator.
@@ -79,14 +79,6 @@ resources:
     },
 ];
 
-fn assert_code(run: &Run, code: i32, context: &str) {
-    assert_eq!(
-        run.code, code,
-        "{context}: expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
-        run.stdout, run.stderr
-    );
-}
-
 /// address -> id, from a project's state file.
 fn recorded_ids(dir: &Path, stack: &str) -> BTreeMap<String, String> {
     let path = dir.join(".strata").join(format!("{stack}.state.json"));
@@ -116,7 +108,7 @@ fn every_type_imported_into_a_matching_stack_plans_no_changes() {
         let made = tempfile::tempdir().unwrap();
         std::fs::write(made.path().join("stack.yaml"), case.stack).unwrap();
         let run = run_strata(made.path(), &["apply", "--auto-approve"], &env);
-        assert_code(&run, 0, case.name);
+        assert_code_while(&run, 0, case.name);
         let ids = recorded_ids(made.path(), stack_name(case.stack));
 
         // ...imported by another that has no state yet.
@@ -124,7 +116,7 @@ fn every_type_imported_into_a_matching_stack_plans_no_changes() {
         std::fs::write(adopter.path().join("stack.yaml"), case.stack).unwrap();
         for (address, id) in &ids {
             let run = run_strata(adopter.path(), &["import", address, id], &env);
-            assert_code(&run, 0, &format!("{}: import {address}", case.name));
+            assert_code_while(&run, 0, &format!("{}: import {address}", case.name));
             assert!(
                 run.stdout.contains(&format!("as `{address}`")),
                 "{}",
@@ -132,7 +124,7 @@ fn every_type_imported_into_a_matching_stack_plans_no_changes() {
             );
         }
         let run = run_strata(adopter.path(), &["plan", "--detailed-exitcode"], &env);
-        assert_code(&run, 0, &format!("{}: plan after import", case.name));
+        assert_code_while(&run, 0, &format!("{}: plan after import", case.name));
         assert!(run.stdout.contains("No changes."), "{}", run.stdout);
     }
 }
@@ -144,7 +136,7 @@ fn importing_over_a_managed_address_a_missing_id_or_an_undeclared_address_is_an_
     let dir = tempfile::tempdir().unwrap();
     let case = &CASES[0];
     std::fs::write(dir.path().join("stack.yaml"), case.stack).unwrap();
-    assert_code(
+    assert_code_while(
         &run_strata(dir.path(), &["apply", "--auto-approve"], &env),
         0,
         "apply",
@@ -153,14 +145,14 @@ fn importing_over_a_managed_address_a_missing_id_or_an_undeclared_address_is_an_
     let url = &ids["jobs"];
 
     let over = run_strata(dir.path(), &["import", "jobs", url], &env);
-    assert_code(&over, 1, "import over a managed address");
+    assert_code_while(&over, 1, "import over a managed address");
     let missing_url = url.replace("import-queue-jobs", "no-such-queue");
     let run = run_strata(dir.path(), &["state", "rm", "jobs"], &env);
-    assert_code(&run, 0, "state rm");
+    assert_code_while(&run, 0, "state rm");
     let missing = run_strata(dir.path(), &["import", "jobs", &missing_url], &env);
-    assert_code(&missing, 1, "import a missing id");
+    assert_code_while(&missing, 1, "import a missing id");
     let undeclared = run_strata(dir.path(), &["import", "jbos", url], &env);
-    assert_code(&undeclared, 1, "import an undeclared address");
+    assert_code_while(&undeclared, 1, "import an undeclared address");
 
     insta::with_settings!({filters => vec![(r"127\.0\.0\.1:\d+", "[ENDPOINT]")]}, {
         insta::assert_snapshot!(format!(

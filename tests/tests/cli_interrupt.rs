@@ -2,10 +2,10 @@
 //! records it, exits 130, and the next apply finishes the job without a duplicate.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use providers::aws::AwsContext;
-use strata_tests::{ensure_strata_built, run_strata, strata_bin, Emulator};
+use strata_tests::kit::{self, queue_urls};
+use strata_tests::{run_strata, spawn_strata, Emulator};
 
 const QUEUES: usize = 12;
 
@@ -22,19 +22,13 @@ async fn ctrl_c_during_apply_exits_130_keeps_what_was_created_and_the_next_apply
     let emu = Emulator::start();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("stack.yaml"), stack()).unwrap();
-    ensure_strata_built();
 
     // One operation at a time, so there is always more left to start when Ctrl-C arrives.
-    let mut child = Command::new(strata_bin())
-        .args(["apply", "--auto-approve", "--parallelism", "1"])
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .envs(emu.aws_env())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_strata(
+        dir.path(),
+        &["apply", "--auto-approve", "--parallelism", "1"],
+        &emu.aws_env(),
+    );
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let mut seen = Vec::new();
@@ -63,16 +57,8 @@ async fn ctrl_c_during_apply_exits_130_keeps_what_was_created_and_the_next_apply
     );
     assert!(stderr.contains("Interrupted"), "{stderr}");
 
-    let ctx = AwsContext::for_endpoint(&emu.url, "us-east-1");
-    let sqs = aws_sdk_sqs::Client::new(&ctx.sdk);
-    let created = sqs
-        .list_queues()
-        .send()
-        .await
-        .unwrap()
-        .queue_urls
-        .unwrap_or_default()
-        .len();
+    let ctx = kit::context(&emu);
+    let created = queue_urls(&ctx).await.len();
     assert!(
         (1..QUEUES).contains(&created),
         "created {created} of {QUEUES}"
@@ -86,13 +72,6 @@ async fn ctrl_c_during_apply_exits_130_keeps_what_was_created_and_the_next_apply
 
     let run = run_strata(dir.path(), &["apply", "--auto-approve"], &emu.aws_env());
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let all = sqs
-        .list_queues()
-        .send()
-        .await
-        .unwrap()
-        .queue_urls
-        .unwrap_or_default()
-        .len();
+    let all = queue_urls(&ctx).await.len();
     assert_eq!(all, QUEUES, "never a duplicate");
 }

@@ -6,15 +6,7 @@ use std::path::Path;
 
 use stacks::{Map, Value};
 use state::{LocalBackend, ResourceState, State};
-use strata_tests::{run_strata, workspace_root, Emulator, Run};
-
-fn assert_code(run: &Run, code: i32) {
-    assert_eq!(
-        run.code, code,
-        "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
-        run.stdout, run.stderr
-    );
-}
+use strata_tests::{assert_code, run_strata, workspace_root, Emulator};
 
 const BEFORE: &str = r#"stack: formats
 region: us-east-1

@@ -2,63 +2,20 @@
 //! with the queue-and-topic example, checked through the AWS API.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use providers::aws::AwsContext;
-use strata_tests::{run_strata, Emulator, Run};
+use strata_tests::kit::queue_urls;
+use strata_tests::{assert_code, Project};
 
 const STACK: &str = include_str!("../../examples/queue-and-topic/stack.yaml");
 
-struct Project {
-    dir: tempfile::TempDir,
-    emu: Emulator,
-}
-
-impl Project {
-    fn new(stack: &str) -> Project {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("stack.yaml"), stack).unwrap();
-        Project {
-            dir,
-            emu: Emulator::start(),
-        }
+/// The files in the project's `.strata/` (none when it does not exist).
+fn state_files(p: &Project) -> Vec<PathBuf> {
+    match std::fs::read_dir(p.path().join(".strata")) {
+        Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
+        Err(_) => Vec::new(),
     }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn strata(&self, args: &[&str]) -> Run {
-        run_strata(self.path(), args, &self.emu.aws_env())
-    }
-
-    fn write_stack(&self, text: &str) {
-        std::fs::write(self.path().join("stack.yaml"), text).unwrap();
-    }
-
-    fn ctx(&self) -> AwsContext {
-        AwsContext::for_endpoint(&self.emu.url, "us-east-1")
-    }
-
-    fn state_files(&self) -> Vec<PathBuf> {
-        match std::fs::read_dir(self.path().join(".strata")) {
-            Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
-            Err(_) => Vec::new(),
-        }
-    }
-}
-
-async fn queue_urls(ctx: &AwsContext) -> Vec<String> {
-    let sqs = aws_sdk_sqs::Client::new(&ctx.sdk);
-    let mut urls = sqs
-        .list_queues()
-        .send()
-        .await
-        .unwrap()
-        .queue_urls
-        .unwrap_or_default();
-    urls.sort();
-    urls
 }
 
 async fn topic_arns(ctx: &AwsContext) -> Vec<String> {
@@ -93,14 +50,6 @@ async fn subscriptions(ctx: &AwsContext) -> Vec<(String, String)> {
             )
         })
         .collect()
-}
-
-fn assert_code(run: &Run, code: i32) {
-    assert_eq!(
-        run.code, code,
-        "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
-        run.stdout, run.stderr
-    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -191,7 +140,7 @@ async fn the_queue_and_topic_stack_plans_applies_updates_replaces_and_destroys()
     assert_eq!(run.stdout.trim(), work_url);
 
     // State files are private.
-    let files = p.state_files();
+    let files = state_files(&p);
     assert!(!files.is_empty());
     for f in &files {
         let mode = std::fs::metadata(f).unwrap().permissions().mode() & 0o777;

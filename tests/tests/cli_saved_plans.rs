@@ -5,8 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use providers::aws::AwsContext;
-use strata_tests::{run_strata, Emulator, Run};
+use strata_tests::{assert_code, run_strata, Project, Run};
 
 const STACK: &str = r#"stack: saved
 region: us-east-1
@@ -35,23 +34,16 @@ outputs:
 /// The value of the sensitive param: it must never be written to a plan file.
 const SECRET: &str = "pa55-Wd-7f3a9c";
 
-struct Project {
-    dir: tempfile::TempDir,
-    emu: Emulator,
-}
+/// The project, run as a CI job runs it.
+struct Ci(Project);
 
-impl Project {
-    fn new() -> Project {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("stack.yaml"), STACK).unwrap();
-        Project {
-            dir,
-            emu: Emulator::start(),
-        }
+impl Ci {
+    fn new() -> Ci {
+        Ci(Project::new(STACK))
     }
 
     fn path(&self) -> &Path {
-        self.dir.path()
+        self.0.path()
     }
 
     /// Runs strata with the secret token set, as a CI job would from its secret store.
@@ -59,12 +51,11 @@ impl Project {
         let token = format!("token={SECRET}");
         let mut all: Vec<&str> = args.to_vec();
         all.extend(["--var", &token]);
-        run_strata(self.path(), &all, &self.emu.aws_env())
+        self.0.strata(&all)
     }
 
     async fn retention(&self) -> String {
-        let ctx = AwsContext::for_endpoint(&self.emu.url, "us-east-1");
-        let sqs = aws_sdk_sqs::Client::new(&ctx.sdk);
+        let sqs = aws_sdk_sqs::Client::new(&self.0.ctx().sdk);
         let url = sqs
             .get_queue_url()
             .queue_name("saved-jobs")
@@ -86,17 +77,9 @@ impl Project {
     }
 }
 
-fn assert_code(run: &Run, code: i32) {
-    assert_eq!(
-        run.code, code,
-        "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
-        run.stdout, run.stderr
-    );
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_saved_plan_is_applied_exactly_and_refused_once_anything_it_was_made_from_changed() {
-    let p = Project::new();
+    let p = Ci::new();
 
     // Saved: private, and no secret in it.
     let run = p.strata(&["plan", "--out", "first.plan"]);

@@ -1,6 +1,6 @@
 //! `strata state list | show | rm | mv | pull | push`: inspecting and editing the state.
 
-use strata_tests::{run_strata, Emulator, Run};
+use strata_tests::{assert_code, run_strata, Emulator};
 
 const STACK: &str = r#"stack: states
 region: us-east-1
@@ -20,14 +20,6 @@ resources:
           Action: sqs:SendMessage
           Resource: ${jobs.arn}
 "#;
-
-fn assert_code(run: &Run, code: i32) {
-    assert_eq!(
-        run.code, code,
-        "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
-        run.stdout, run.stderr
-    );
-}
 
 #[test]
 fn state_mv_after_renaming_in_the_stack_leaves_a_clean_plan() {

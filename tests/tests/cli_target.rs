@@ -1,7 +1,7 @@
 //! `--target ADDR` through the CLI: only that resource and what it depends on (for destroy:
 //! what depends on it).
 
-use strata_tests::{run_strata, Emulator, Run};
+use strata_tests::{assert_code, run_strata, Emulator};
 
 const STACK: &str = r#"stack: targeted
 region: us-east-1
@@ -15,14 +15,6 @@ resources:
   events:
     type: aws.sns.topic
 "#;
-
-fn assert_code(run: &Run, code: i32) {
-    assert_eq!(
-        run.code, code,
-        "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
-        run.stdout, run.stderr
-    );
-}
 
 #[test]
 fn a_target_plans_and_applies_only_it_and_what_it_depends_on() {

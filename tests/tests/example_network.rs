@@ -3,54 +3,12 @@
 //! added in place, a subnet replaced, and destroy leaving nothing tagged behind.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use aws_sdk_ec2::types::{Filter, NatGatewayState};
-use providers::aws::AwsContext;
-use strata_tests::{run_strata, Emulator, Run};
+use strata_tests::{assert_code, Project};
 
 const STACK: &str = include_str!("../../examples/network/stack.yaml");
 const STACK_NAME: &str = "network";
-
-struct Project {
-    dir: tempfile::TempDir,
-    emu: Emulator,
-}
-
-impl Project {
-    fn new(stack: &str) -> Project {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("stack.yaml"), stack).unwrap();
-        Project {
-            dir,
-            emu: Emulator::start(),
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn strata(&self, args: &[&str]) -> Run {
-        run_strata(self.path(), args, &self.emu.aws_env())
-    }
-
-    fn write_stack(&self, text: &str) {
-        std::fs::write(self.path().join("stack.yaml"), text).unwrap();
-    }
-
-    fn ec2(&self) -> aws_sdk_ec2::Client {
-        aws_sdk_ec2::Client::new(&AwsContext::for_endpoint(&self.emu.url, "us-east-1").sdk)
-    }
-}
-
-fn assert_code(run: &Run, code: i32) {
-    assert_eq!(
-        run.code, code,
-        "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
-        run.stdout, run.stderr
-    );
-}
 
 fn stack_filter() -> Filter {
     Filter::builder()
@@ -223,7 +181,7 @@ async fn tagged_leftovers(ec2: &aws_sdk_ec2::Client) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_network_stack_applies_changes_a_rule_in_place_replaces_a_subnet_and_destroys() {
     let p = Project::new(STACK);
-    let ec2 = p.ec2();
+    let ec2 = aws_sdk_ec2::Client::new(&p.ctx().sdk);
 
     let run = p.strata(&["validate"]);
     assert_code(&run, 0);

@@ -3,57 +3,18 @@
 //! against the emulator; then the `env` param changes and everything that refers to the
 //! renamed queues follows in one apply.
 
-use std::path::Path;
-
-use providers::aws::AwsContext;
-use strata_tests::{run_strata, Emulator, Run};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-fn assert_code(run: &Run, code: i32) {
-    assert_eq!(
-        run.code, code,
-        "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
-        run.stdout, run.stderr
-    );
-}
-
-async fn queue_names(ctx: &AwsContext) -> Vec<String> {
-    let sqs = aws_sdk_sqs::Client::new(&ctx.sdk);
-    let mut names: Vec<String> = sqs
-        .list_queues()
-        .send()
-        .await
-        .unwrap()
-        .queue_urls
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|u| u.rsplit('/').next().map(str::to_string))
-        .collect();
-    names.sort();
-    names
-}
+use strata_tests::kit::{self, queue_names};
+use strata_tests::{assert_code, copy_dir, run_strata, workspace_root, Emulator};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_serverless_example_applies_follows_a_renamed_env_and_destroys_cleanly() {
     let emu = Emulator::start();
     let dir = tempfile::tempdir().unwrap();
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/serverless");
+    let example = workspace_root().join("examples/serverless");
     copy_dir(&example, dir.path());
     let env = emu.aws_env();
     let strata = |args: &[&str]| run_strata(dir.path(), args, &env);
-    let ctx = AwsContext::for_endpoint(&emu.url, "us-east-1");
+    let ctx = kit::context(&emu);
 
     assert_code(&strata(&["validate"]), 0);
     let run = strata(&["apply", "--auto-approve"]);

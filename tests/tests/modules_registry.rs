@@ -4,9 +4,10 @@
 //! published twice, a tampered cache, an unresolvable requirement, a module never fetched).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use strata_tests::{run_strata, Emulator, Run};
+use strata_tests::kit::queue_names;
+use strata_tests::{assert_code, copy_dir, run_strata, workspace_root, Project, Run};
 
 /// The example module, as published from examples/modules/queue-with-dlq.
 const QUEUE_MODULE: &str = include_str!("../../examples/modules/queue-with-dlq/module.yaml");
@@ -27,69 +28,42 @@ outputs:
   mail_url: ${mail.queue_url}
 ";
 
-struct Project {
-    dir: tempfile::TempDir,
-    emu: Emulator,
+/// A project whose `strata.toml` names registry `acme` at `location`.
+fn project(location: &str) -> Project {
+    let p = Project::new(STACK);
+    fs::write(
+        p.path().join("strata.toml"),
+        format!("[registries]\nacme = \"{location}\"\n"),
+    )
+    .unwrap();
+    p
 }
 
-impl Project {
-    /// A project whose `strata.toml` names registry `acme` at `location`.
-    fn new(location: &str) -> Project {
-        let dir = tempfile::tempdir().unwrap();
-        fs::write(
-            dir.path().join("strata.toml"),
-            format!("[registries]\nacme = \"{location}\"\n"),
-        )
-        .unwrap();
-        fs::write(dir.path().join("stack.yaml"), STACK).unwrap();
-        Project {
-            dir,
-            emu: Emulator::start(),
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn strata(&self, args: &[&str]) -> Run {
-        run_strata(self.path(), args, &self.emu.aws_env())
-    }
-
-    /// The module source at `src/queue-with-dlq`, at `version`.
-    fn module_at(&self, version: &str) -> PathBuf {
-        let dir = self.path().join("src/queue-with-dlq");
-        fs::create_dir_all(&dir).unwrap();
-        fs::write(
-            dir.join("module.yaml"),
-            QUEUE_MODULE.replace("version: 1.0.0", &format!("version: {version}")),
-        )
-        .unwrap();
-        dir
-    }
-
-    fn publish(&self, version: &str) -> Run {
-        self.module_at(version);
-        self.strata(&[
-            "module",
-            "publish",
-            "src/queue-with-dlq",
-            "--registry",
-            "acme",
-        ])
-    }
-
-    fn lock_file(&self) -> String {
-        fs::read_to_string(self.path().join("strata.lock")).unwrap()
-    }
+/// The module source at `src/queue-with-dlq` of `p`, at `version`.
+fn module_at(p: &Project, version: &str) -> PathBuf {
+    let dir = p.path().join("src/queue-with-dlq");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("module.yaml"),
+        QUEUE_MODULE.replace("version: 1.0.0", &format!("version: {version}")),
+    )
+    .unwrap();
+    dir
 }
 
-fn assert_code(run: &Run, code: i32) {
-    assert_eq!(
-        run.code, code,
-        "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
-        run.stdout, run.stderr
-    );
+fn publish(p: &Project, version: &str) -> Run {
+    module_at(p, version);
+    p.strata(&[
+        "module",
+        "publish",
+        "src/queue-with-dlq",
+        "--registry",
+        "acme",
+    ])
+}
+
+fn lock_file(p: &Project) -> String {
+    fs::read_to_string(p.path().join("strata.lock")).unwrap()
 }
 
 fn assert_contains(text: &str, needles: &[&str]) {
@@ -107,28 +81,12 @@ fn sha_line(run: &Run) -> String {
         .to_string()
 }
 
-async fn queue_names(emu: &Emulator) -> Vec<String> {
-    let sdk = emu.sdk_config(providers::aws::http_client()).await;
-    let mut names: Vec<String> = aws_sdk_sqs::Client::new(&sdk)
-        .list_queues()
-        .send()
-        .await
-        .unwrap()
-        .queue_urls
-        .unwrap_or_default()
-        .into_iter()
-        .map(|u| u.rsplit('/').next().unwrap_or_default().to_string())
-        .collect();
-    names.sort();
-    names
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_module_from_a_directory_registry_is_pinned_fetched_and_applied_twice_over() {
-    let p = Project::new("./registry");
+    let p = project("./registry");
 
     // Packaging is deterministic.
-    let dir = p.module_at("1.0.0");
+    let dir = module_at(&p, "1.0.0");
     let one = p.strata(&["module", "package", dir.to_str().unwrap(), "--out", "a.zip"]);
     assert_code(&one, 0);
     let two = p.strata(&["module", "package", dir.to_str().unwrap(), "--out", "b.zip"]);
@@ -140,7 +98,7 @@ async fn a_module_from_a_directory_registry_is_pinned_fetched_and_applied_twice_
     );
 
     for version in ["1.0.0", "1.1.0", "2.0.0"] {
-        let run = p.publish(version);
+        let run = publish(&p, version);
         assert_code(&run, 0);
         assert_contains(
             &run.stdout,
@@ -156,7 +114,7 @@ async fn a_module_from_a_directory_registry_is_pinned_fetched_and_applied_twice_
             );
         }
     }
-    let again = p.publish("1.0.0");
+    let again = publish(&p, "1.0.0");
     assert_code(&again, 1);
     assert_contains(
         &again.stderr,
@@ -177,7 +135,7 @@ async fn a_module_from_a_directory_registry_is_pinned_fetched_and_applied_twice_
     let run = p.strata(&["module", "fetch"]);
     assert_code(&run, 0);
     assert_contains(&run.stdout, &["acme/queue-with-dlq 1.1.0: downloaded"]);
-    let lock = p.lock_file();
+    let lock = lock_file(&p);
     assert_contains(
         &lock,
         &[
@@ -195,7 +153,7 @@ async fn a_module_from_a_directory_registry_is_pinned_fetched_and_applied_twice_
         &["Apply complete: 4 added", "jobs.queue: created"],
     );
     assert_eq!(
-        queue_names(&p.emu).await,
+        queue_names(&p.ctx()).await,
         [
             "orders-jobs-dlq",
             "orders-jobs-queue",
@@ -242,12 +200,12 @@ async fn a_module_from_a_directory_registry_is_pinned_fetched_and_applied_twice_
             "published: 1.0.0, 1.1.0, 2.0.0",
         ],
     );
-    assert_eq!(p.lock_file(), lock);
+    assert_eq!(lock_file(&p), lock);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_module_from_an_s3_registry_is_resolved_by_its_semver_requirement() {
-    let p = Project::new("s3://acme-modules/strata");
+    let p = project("s3://acme-modules/strata");
     let sdk = p.emu.sdk_config(providers::aws::http_client()).await;
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&sdk)
@@ -261,7 +219,7 @@ async fn a_module_from_an_s3_registry_is_resolved_by_its_semver_requirement() {
         .unwrap();
 
     for version in ["1.0.0", "1.0.3", "1.2.0"] {
-        let run = p.publish(version);
+        let run = publish(&p, version);
         assert_code(&run, 0);
         assert_contains(
             &run.stdout,
@@ -270,7 +228,7 @@ async fn a_module_from_an_s3_registry_is_resolved_by_its_semver_requirement() {
             )],
         );
     }
-    let again = p.publish("1.2.0");
+    let again = publish(&p, "1.2.0");
     assert_code(&again, 1);
     assert_contains(&again.stderr, &["already published"]);
     let index = s3
@@ -300,7 +258,7 @@ async fn a_module_from_an_s3_registry_is_resolved_by_its_semver_requirement() {
     assert_code(&run, 0);
     assert_contains(&run.stdout, &["acme/queue-with-dlq 1.0.3: downloaded"]);
     assert_contains(
-        &p.lock_file(),
+        &lock_file(&p),
         &["source = \"s3://acme-modules/strata/queue-with-dlq/1.0.3.zip\""],
     );
 
@@ -331,25 +289,9 @@ async fn a_module_from_an_s3_registry_is_resolved_by_its_semver_requirement() {
     );
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == ".strata" {
-            continue;
-        }
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &to.join(&name));
-        } else {
-            fs::copy(entry.path(), to.join(&name)).unwrap();
-        }
-    }
-}
-
 #[test]
 fn the_modules_example_fetches_what_its_committed_lock_pins_and_validates() {
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/modules");
+    let example = workspace_root().join("examples/modules");
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&example, dir.path());
     let lock = fs::read_to_string(dir.path().join("strata.lock")).unwrap();

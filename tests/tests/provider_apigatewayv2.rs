@@ -8,123 +8,25 @@ use providers::apigatewayv2::api::ApiProvider;
 use providers::apigatewayv2::integration::IntegrationProvider;
 use providers::apigatewayv2::route::RouteProvider;
 use providers::apigatewayv2::stage::StageProvider;
-use providers::aws::AwsContext;
-use providers::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ReadRequest, Resource, UpdateRequest,
-};
+use providers::Resource;
 use serde_json::json;
 use stacks::{Map, Value};
-use strata_tests::{run_strata, Emulator, Run};
+use strata_tests::kit::{
+    assert_reads_back, context, delete, map, read, string_map, update, TestStack, ACCOUNT,
+};
+use strata_tests::{assert_code, run_strata, Emulator};
 
-const STACK: &str = "shop";
-const ACCOUNT: &str = "123456789012";
-
-fn map(json: serde_json::Value) -> Map {
-    match Value::from_json(json) {
-        Value::Map(map) => map,
-        other => panic!("not a mapping: {other}"),
-    }
-}
-
-fn context(emu: &Emulator) -> AwsContext {
-    AwsContext::for_endpoint(&emu.url, "us-east-1")
-}
-
-/// The tags the core would pass: the resource's own plus strata's.
-fn tags_for(address: &str, own: serde_json::Value) -> serde_json::Value {
-    let mut tags = own;
-    tags["strata:stack"] = json!(STACK);
-    tags["strata:address"] = json!(address);
-    tags
-}
+const STACK: TestStack = TestStack::named("shop");
 
 fn function_arn(name: &str) -> String {
     format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}")
-}
-
-async fn create(provider: &dyn Provider, address: &str, properties: &Map) -> Resource {
-    provider
-        .create(CreateRequest {
-            address: address.into(),
-            stack: STACK.into(),
-            properties: properties.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("creating {address}: {e}"))
-}
-
-async fn read(provider: &dyn Provider, address: &str, resource: &Resource) -> Option<Resource> {
-    provider
-        .read(ReadRequest {
-            address: address.into(),
-            id: resource.id.clone(),
-            prior_properties: resource.properties.clone(),
-            prior_attributes: resource.attributes.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("reading {address}: {e}"))
-}
-
-async fn update(
-    provider: &dyn Provider,
-    address: &str,
-    prior: &Resource,
-    properties: &Map,
-    changed: &[&str],
-) -> Resource {
-    provider
-        .update(UpdateRequest {
-            address: address.into(),
-            id: prior.id.clone(),
-            prior_properties: prior.properties.clone(),
-            prior_attributes: prior.attributes.clone(),
-            properties: properties.clone(),
-            changed: changed.iter().map(|s| s.to_string()).collect(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("updating {address}: {e}"))
-}
-
-async fn delete(provider: &dyn Provider, address: &str, resource: &Resource) {
-    provider
-        .delete(DeleteRequest {
-            address: address.into(),
-            id: resource.id.clone(),
-            properties: resource.properties.clone(),
-            attributes: resource.attributes.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("deleting {address}: {e}"));
-}
-
-async fn find(provider: &dyn Provider, address: &str, properties: &Map) -> Option<Resource> {
-    provider
-        .find(FindRequest {
-            address: address.into(),
-            stack: STACK.into(),
-            properties: properties.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("finding {address}: {e}"))
-}
-
-/// The "second plan is empty" guarantee: every property the stack gave reads back equal.
-fn assert_reads_back(resource: &Resource, requested: &Map) {
-    for (key, want) in requested {
-        assert_eq!(
-            resource.properties.get(key),
-            Some(want),
-            "property `{key}` of {} reads back differently",
-            resource.id
-        );
-    }
 }
 
 fn api_props(name: &str) -> Map {
     map(json!({
         "name": name,
         "protocol_type": "HTTP",
-        "tags": tags_for("api", json!({})),
+        "tags": STACK.tags_for("api", json!({})),
     }))
 }
 
@@ -149,9 +51,9 @@ async fn an_http_api_reads_back_as_requested_with_its_endpoint_and_execution_arn
             "allow_headers": ["content-type"],
             "max_age": 300,
         },
-        "tags": tags_for("api", json!({ "team": "orders" })),
+        "tags": STACK.tags_for("api", json!({ "team": "orders" })),
     }));
-    let api = create(&apis, "api", &requested).await;
+    let api = STACK.create(&apis, "api", &requested).await;
     let id = api.id.clone();
     assert_eq!(api.attributes["id"], Value::str(&id));
     assert_eq!(
@@ -189,7 +91,7 @@ async fn a_websocket_api_is_created_with_a_route_selection_expression() {
     let client = aws_sdk_apigatewayv2::Client::new(&ctx.sdk);
 
     let requested = map(json!({ "name": "shop-live", "protocol_type": "WEBSOCKET" }));
-    let api = create(&apis, "live", &requested).await;
+    let api = STACK.create(&apis, "live", &requested).await;
     let got = client.get_api().api_id(&api.id).send().await.unwrap();
     assert_eq!(got.protocol_type().map(|p| p.as_str()), Some("WEBSOCKET"));
     assert_eq!(
@@ -211,9 +113,9 @@ async fn updating_an_api_changes_its_name_description_and_cors_in_place() {
         "protocol_type": "HTTP",
         "description": "first",
         "cors_configuration": { "allow_origins": ["https://a.example.com"] },
-        "tags": tags_for("api", json!({})),
+        "tags": STACK.tags_for("api", json!({})),
     }));
-    let api = create(&apis, "api", &first).await;
+    let api = STACK.create(&apis, "api", &first).await;
 
     let second = map(json!({
         "name": "shop-dev-2",
@@ -224,7 +126,7 @@ async fn updating_an_api_changes_its_name_description_and_cors_in_place() {
             "allow_methods": ["POST"],
             "max_age": 60,
         },
-        "tags": tags_for("api", json!({})),
+        "tags": STACK.tags_for("api", json!({})),
     }));
     let updated = update(
         &apis,
@@ -249,7 +151,7 @@ async fn updating_an_api_changes_its_name_description_and_cors_in_place() {
     let third = map(json!({
         "name": "shop-dev-2",
         "protocol_type": "HTTP",
-        "tags": tags_for("api", json!({})),
+        "tags": STACK.tags_for("api", json!({})),
     }));
     let bare = update(
         &apis,
@@ -277,9 +179,9 @@ async fn updating_api_tags_adds_changes_and_removes_only_the_keys_that_differ() 
     let first = map(json!({
         "name": "shop-dev",
         "protocol_type": "HTTP",
-        "tags": tags_for("api", json!({ "team": "orders", "env": "dev", "old": "x" })),
+        "tags": STACK.tags_for("api", json!({ "team": "orders", "env": "dev", "old": "x" })),
     }));
-    let api = create(&apis, "api", &first).await;
+    let api = STACK.create(&apis, "api", &first).await;
     let arn = format!("arn:aws:apigateway:us-east-1::/apis/{}", api.id);
     client
         .tag_resource()
@@ -292,7 +194,7 @@ async fn updating_api_tags_adds_changes_and_removes_only_the_keys_that_differ() 
     let second = map(json!({
         "name": "shop-dev",
         "protocol_type": "HTTP",
-        "tags": tags_for("api", json!({ "team": "orders", "env": "prod", "new": "y" })),
+        "tags": STACK.tags_for("api", json!({ "team": "orders", "env": "prod", "new": "y" })),
     }));
     let updated = update(&apis, "api", &api, &second, &["tags"]).await;
     assert_eq!(updated.id, api.id);
@@ -308,17 +210,14 @@ async fn updating_api_tags_adds_changes_and_removes_only_the_keys_that_differ() 
         .unwrap_or_default()
         .into_iter()
         .collect();
-    let expected: BTreeMap<String, String> = [
+    let expected = string_map([
         ("env", "prod"),
         ("new", "y"),
         ("owner", "ops"),
         ("strata:address", "api"),
-        ("strata:stack", STACK),
+        ("strata:stack", STACK.name),
         ("team", "orders"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    ]);
     assert_eq!(tags, expected);
     assert!(!updated.properties["tags"]
         .as_map()
@@ -337,17 +236,18 @@ async fn a_deleted_api_is_gone_and_deleting_reading_or_finding_it_again_is_harml
     let mut neighbour = api_props("shop-dev");
     neighbour.insert(
         "tags".into(),
-        Value::from_json(tags_for("other", json!({}))),
+        Value::from_json(STACK.tags_for("other", json!({}))),
     );
-    create(&apis, "other", &neighbour).await;
+    STACK.create(&apis, "other", &neighbour).await;
     let requested = api_props("shop-dev");
-    let api = create(&apis, "api", &requested).await;
+    let api = STACK.create(&apis, "api", &requested).await;
 
-    let found = find(&apis, "api", &requested)
+    let found = STACK
+        .find(&apis, "api", &requested)
         .await
         .expect("the API is found by its tags");
     assert_eq!(found, api);
-    assert_eq!(find(&apis, "missing", &requested).await, None);
+    assert_eq!(STACK.find(&apis, "missing", &requested).await, None);
 
     delete(&apis, "api", &api).await;
     let gone = client
@@ -364,7 +264,7 @@ async fn a_deleted_api_is_gone_and_deleting_reading_or_finding_it_again_is_harml
 
     delete(&apis, "api", &api).await;
     assert_eq!(read(&apis, "api", &api).await, None);
-    assert_eq!(find(&apis, "api", &requested).await, None);
+    assert_eq!(STACK.find(&apis, "api", &requested).await, None);
 }
 
 #[tokio::test]
@@ -375,13 +275,13 @@ async fn a_lambda_integration_reads_back_with_post_and_payload_2_0_and_updates_i
     let integrations = IntegrationProvider::new(&ctx);
     let client = aws_sdk_apigatewayv2::Client::new(&ctx.sdk);
 
-    let api = create(&apis, "api", &api_props("shop-dev")).await;
+    let api = STACK.create(&apis, "api", &api_props("shop-dev")).await;
     let requested = map(json!({
         "api_id": api_id(&api),
         "integration_type": "AWS_PROXY",
         "integration_uri": function_arn("intake"),
     }));
-    let integration = create(&integrations, "intake", &requested).await;
+    let integration = STACK.create(&integrations, "intake", &requested).await;
     assert_eq!(integration.attributes["id"], Value::str(&integration.id));
 
     let got = client
@@ -457,14 +357,14 @@ async fn an_http_proxy_integration_is_not_given_the_lambda_payload_format() {
     let integrations = IntegrationProvider::new(&ctx);
     let client = aws_sdk_apigatewayv2::Client::new(&ctx.sdk);
 
-    let api = create(&apis, "api", &api_props("shop-dev")).await;
+    let api = STACK.create(&apis, "api", &api_props("shop-dev")).await;
     let requested = map(json!({
         "api_id": api_id(&api),
         "integration_type": "HTTP_PROXY",
         "integration_uri": "https://backend.example.com/orders",
         "integration_method": "ANY",
     }));
-    let integration = create(&integrations, "backend", &requested).await;
+    let integration = STACK.create(&integrations, "backend", &requested).await;
     let got = client
         .get_integration()
         .api_id(api_id(&api))
@@ -486,17 +386,18 @@ async fn a_route_reads_back_as_requested_and_changes_its_route_key_in_place() {
     let routes = RouteProvider::new(&ctx);
     let client = aws_sdk_apigatewayv2::Client::new(&ctx.sdk);
 
-    let api = create(&apis, "api", &api_props("shop-dev")).await;
-    let integration = create(
-        &integrations,
-        "intake",
-        &map(json!({
-            "api_id": api_id(&api),
-            "integration_type": "AWS_PROXY",
-            "integration_uri": function_arn("intake"),
-        })),
-    )
-    .await;
+    let api = STACK.create(&apis, "api", &api_props("shop-dev")).await;
+    let integration = STACK
+        .create(
+            &integrations,
+            "intake",
+            &map(json!({
+                "api_id": api_id(&api),
+                "integration_type": "AWS_PROXY",
+                "integration_uri": function_arn("intake"),
+            })),
+        )
+        .await;
     let target = format!("integrations/{}", integration.id);
     let requested = map(json!({
         "api_id": api_id(&api),
@@ -504,7 +405,7 @@ async fn a_route_reads_back_as_requested_and_changes_its_route_key_in_place() {
         "target": target,
         "authorization_type": "NONE",
     }));
-    let route = create(&routes, "post_orders", &requested).await;
+    let route = STACK.create(&routes, "post_orders", &requested).await;
     assert_eq!(route.attributes["id"], Value::str(&route.id));
 
     let got = client
@@ -553,11 +454,12 @@ async fn a_route_reads_back_as_requested_and_changes_its_route_key_in_place() {
     assert_eq!(got.target(), Some(target.as_str()));
     assert_reads_back(&updated, &second);
 
-    let found = find(&routes, "post_orders", &second)
+    let found = STACK
+        .find(&routes, "post_orders", &second)
         .await
         .expect("the route is found by its key");
     assert_eq!(found, updated);
-    assert_eq!(find(&routes, "post_orders", &requested).await, None);
+    assert_eq!(STACK.find(&routes, "post_orders", &requested).await, None);
 }
 
 #[tokio::test]
@@ -568,15 +470,16 @@ async fn stages_are_invoked_at_the_endpoint_or_below_it_and_change_settings_in_p
     let stages = StageProvider::new(&ctx);
     let client = aws_sdk_apigatewayv2::Client::new(&ctx.sdk);
 
-    let api = create(&apis, "api", &api_props("shop-dev")).await;
+    let api = STACK.create(&apis, "api", &api_props("shop-dev")).await;
     let endpoint = api.attributes["api_endpoint"].as_str().unwrap().to_string();
 
-    let default_stage = create(
-        &stages,
-        "default_stage",
-        &map(json!({ "api_id": api_id(&api), "name": "$default", "auto_deploy": true })),
-    )
-    .await;
+    let default_stage = STACK
+        .create(
+            &stages,
+            "default_stage",
+            &map(json!({ "api_id": api_id(&api), "name": "$default", "auto_deploy": true })),
+        )
+        .await;
     assert_eq!(default_stage.id, "$default");
     assert_eq!(
         default_stage.attributes["invoke_url"],
@@ -590,7 +493,7 @@ async fn stages_are_invoked_at_the_endpoint_or_below_it_and_change_settings_in_p
         "stage_variables": { "env": "prod", "color": "blue" },
         "default_route_settings": { "throttling_burst_limit": 100, "throttling_rate_limit": 50.5 },
     }));
-    let prod = create(&stages, "prod", &requested).await;
+    let prod = STACK.create(&stages, "prod", &requested).await;
     assert_eq!(prod.id, "prod");
     assert_eq!(prod.attributes["id"], Value::str("prod"));
     assert_eq!(
@@ -645,7 +548,8 @@ async fn stages_are_invoked_at_the_endpoint_or_below_it_and_change_settings_in_p
     assert_eq!(variables.get("color").map(String::as_str).unwrap_or(""), "");
     assert_reads_back(&updated, &second);
 
-    let found = find(&stages, "prod", &second)
+    let found = STACK
+        .find(&stages, "prod", &second)
         .await
         .expect("the stage is found by API and name");
     assert_eq!(found, updated);
@@ -661,24 +565,28 @@ async fn deleted_integrations_routes_and_stages_are_gone_and_deleting_them_again
     let stages = StageProvider::new(&ctx);
     let client = aws_sdk_apigatewayv2::Client::new(&ctx.sdk);
 
-    let api = create(&apis, "api", &api_props("shop-dev")).await;
+    let api = STACK.create(&apis, "api", &api_props("shop-dev")).await;
     let integration_props = map(json!({
         "api_id": api_id(&api),
         "integration_type": "AWS_PROXY",
         "integration_uri": function_arn("intake"),
     }));
-    let integration = create(&integrations, "intake", &integration_props).await;
+    let integration = STACK
+        .create(&integrations, "intake", &integration_props)
+        .await;
     let route_props = map(json!({
         "api_id": api_id(&api),
         "route_key": "POST /orders",
         "target": format!("integrations/{}", integration.id),
     }));
-    let route = create(&routes, "post_orders", &route_props).await;
+    let route = STACK.create(&routes, "post_orders", &route_props).await;
     let stage_props = map(json!({ "api_id": api_id(&api), "name": "$default" }));
-    let stage = create(&stages, "default_stage", &stage_props).await;
+    let stage = STACK.create(&stages, "default_stage", &stage_props).await;
 
     assert_eq!(
-        find(&integrations, "intake", &integration_props).await,
+        STACK
+            .find(&integrations, "intake", &integration_props)
+            .await,
         Some(integration.clone())
     );
 
@@ -720,11 +628,16 @@ async fn deleted_integrations_routes_and_stages_are_gone_and_deleting_them_again
     assert_eq!(read(&integrations, "intake", &integration).await, None);
     assert_eq!(read(&stages, "default_stage", &stage).await, None);
     assert_eq!(
-        find(&integrations, "intake", &integration_props).await,
+        STACK
+            .find(&integrations, "intake", &integration_props)
+            .await,
         None
     );
-    assert_eq!(find(&routes, "post_orders", &route_props).await, None);
-    assert_eq!(find(&stages, "default_stage", &stage_props).await, None);
+    assert_eq!(STACK.find(&routes, "post_orders", &route_props).await, None);
+    assert_eq!(
+        STACK.find(&stages, "default_stage", &stage_props).await,
+        None
+    );
 
     // With the API gone, its children are gone too, and deleting them is still harmless.
     delete(&apis, "api", &api).await;
@@ -733,15 +646,7 @@ async fn deleted_integrations_routes_and_stages_are_gone_and_deleting_them_again
     delete(&routes, "post_orders", &route).await;
     delete(&integrations, "intake", &integration).await;
     delete(&stages, "default_stage", &stage).await;
-    assert_eq!(find(&routes, "post_orders", &route_props).await, None);
-}
-
-fn assert_code(run: &Run, code: i32) {
-    assert_eq!(
-        run.code, code,
-        "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
-        run.stdout, run.stderr
-    );
+    assert_eq!(STACK.find(&routes, "post_orders", &route_props).await, None);
 }
 
 async fn stage_names(client: &aws_sdk_apigatewayv2::Client, api_id: &str) -> Vec<String> {

@@ -14,123 +14,28 @@ use providers::ec2::route_table::RouteTableProvider;
 use providers::ec2::security_group::SecurityGroupProvider;
 use providers::ec2::subnet::SubnetProvider;
 use providers::ec2::vpc::VpcProvider;
-use providers::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ReadRequest, Resource, UpdateRequest,
-};
+use providers::{Provider, ReadRequest, Resource};
 use serde_json::json;
 use stacks::{Map, Value};
+use strata_tests::kit::{
+    assert_reads_back, context, delete, map, refresh, string_map, update, TestStack, ACCOUNT,
+};
 use strata_tests::Emulator;
 
-const STACK: &str = "network";
-const ACCOUNT: &str = "123456789012";
-
-fn map(json: serde_json::Value) -> Map {
-    match Value::from_json(json) {
-        Value::Map(map) => map,
-        other => panic!("not a mapping: {other}"),
-    }
-}
-
-fn context(emu: &Emulator) -> AwsContext {
-    AwsContext::for_endpoint(&emu.url, "us-east-1")
-}
-
-/// The tags the core would pass: the resource's own plus strata's.
-fn tags_for(address: &str, own: serde_json::Value) -> serde_json::Value {
-    let mut tags = own;
-    tags["strata:stack"] = json!(STACK);
-    tags["strata:address"] = json!(address);
-    tags
-}
-
-async fn create(provider: &dyn Provider, address: &str, properties: &Map) -> Resource {
-    provider
-        .create(CreateRequest {
-            address: address.into(),
-            stack: STACK.into(),
-            properties: properties.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("creating {address}: {e}"))
-}
-
-async fn read_with(
-    provider: &dyn Provider,
-    address: &str,
-    id: &str,
-    prior: &Map,
-) -> Option<Resource> {
-    provider
-        .read(ReadRequest {
-            address: address.into(),
-            id: id.into(),
-            prior_properties: prior.clone(),
-            prior_attributes: Map::new(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("reading {address}: {e}"))
-}
-
-async fn update(
-    provider: &dyn Provider,
-    address: &str,
-    prior: &Resource,
-    properties: &Map,
-    changed: &[&str],
-) -> Resource {
-    provider
-        .update(UpdateRequest {
-            address: address.into(),
-            id: prior.id.clone(),
-            prior_properties: prior.properties.clone(),
-            prior_attributes: prior.attributes.clone(),
-            properties: properties.clone(),
-            changed: changed.iter().map(|s| s.to_string()).collect(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("updating {address}: {e}"))
-}
-
-async fn delete(provider: &dyn Provider, address: &str, resource: &Resource) {
-    provider
-        .delete(DeleteRequest {
-            address: address.into(),
-            id: resource.id.clone(),
-            properties: resource.properties.clone(),
-            attributes: resource.attributes.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("deleting {address}: {e}"));
-}
-
-async fn find(provider: &dyn Provider, address: &str, properties: &Map) -> Option<Resource> {
-    provider
-        .find(FindRequest {
-            address: address.into(),
-            stack: STACK.into(),
-            properties: properties.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("finding {address}: {e}"))
-}
-
-/// The "second plan is empty" guarantee: every property the stack gave reads back equal.
-fn assert_reads_back(resource: &Resource, requested: &Map) {
-    for (key, want) in requested {
-        assert_eq!(
-            resource.properties.get(key),
-            Some(want),
-            "property `{key}` of {} reads back differently",
-            resource.id
-        );
-    }
-}
+const STACK: TestStack = TestStack::named("network");
 
 /// Deleting what is gone is success, and reading it finds nothing.
 async fn assert_gone(provider: &dyn Provider, address: &str, resource: &Resource) {
     delete(provider, address, resource).await;
     assert_eq!(
-        read_with(provider, address, &resource.id, &resource.properties).await,
+        refresh(
+            provider,
+            address,
+            &resource.id,
+            &resource.properties,
+            &Map::new()
+        )
+        .await,
         None
     );
 }
@@ -163,8 +68,8 @@ impl Network {
     }
 
     async fn vpc(&self, address: &str, cidr: &str) -> Resource {
-        let props = map(json!({ "cidr_block": cidr, "tags": tags_for(address, json!({})) }));
-        create(&self.vpcs, address, &props).await
+        let props = map(json!({ "cidr_block": cidr, "tags": STACK.tags_for(address, json!({})) }));
+        STACK.create(&self.vpcs, address, &props).await
     }
 
     async fn subnet(&self, address: &str, vpc: &Resource, cidr: &str, zone: &str) -> Resource {
@@ -172,9 +77,9 @@ impl Network {
             "vpc_id": vpc.id,
             "cidr_block": cidr,
             "availability_zone": zone,
-            "tags": tags_for(address, json!({})),
+            "tags": STACK.tags_for(address, json!({})),
         }));
-        create(&self.subnets, address, &props).await
+        STACK.create(&self.subnets, address, &props).await
     }
 }
 
@@ -190,9 +95,9 @@ async fn a_vpc_reads_back_as_requested_and_changes_its_dns_switches_in_place() {
         "enable_dns_support": true,
         "enable_dns_hostnames": true,
         "instance_tenancy": "default",
-        "tags": tags_for("vpc", json!({ "team": "platform" })),
+        "tags": STACK.tags_for("vpc", json!({ "team": "platform" })),
     }));
-    let vpc = create(&vpcs, "vpc", &requested).await;
+    let vpc = STACK.create(&vpcs, "vpc", &requested).await;
     assert!(vpc.id.starts_with("vpc-"), "{}", vpc.id);
     assert_reads_back(&vpc, &requested);
 
@@ -202,10 +107,10 @@ async fn a_vpc_reads_back_as_requested_and_changes_its_dns_switches_in_place() {
     assert_eq!(live.cidr_block(), Some("10.0.0.0/16"));
     assert_eq!(
         tag_map(live.tags()),
-        BTreeMap::from([
-            ("strata:address".to_string(), "vpc".to_string()),
-            ("strata:stack".to_string(), STACK.to_string()),
-            ("team".to_string(), "platform".to_string()),
+        string_map([
+            ("strata:address", "vpc"),
+            ("strata:stack", STACK.name),
+            ("team", "platform"),
         ])
     );
     let hostnames = ec2
@@ -265,7 +170,7 @@ async fn a_vpc_reads_back_as_requested_and_changes_its_dns_switches_in_place() {
         "enable_dns_support": false,
         "enable_dns_hostnames": false,
         "instance_tenancy": "default",
-        "tags": tags_for("vpc", json!({ "team": "network" })),
+        "tags": STACK.tags_for("vpc", json!({ "team": "network" })),
     }));
     let updated = update(
         &vpcs,
@@ -307,9 +212,12 @@ async fn a_vpc_reads_back_as_requested_and_changes_its_dns_switches_in_place() {
     );
 
     // Found by its tags, and only by its own.
-    let found = find(&vpcs, "vpc", &second).await.expect("found by tags");
+    let found = STACK
+        .find(&vpcs, "vpc", &second)
+        .await
+        .expect("found by tags");
     assert_eq!(found.id, vpc.id);
-    assert_eq!(find(&vpcs, "other", &second).await, None);
+    assert_eq!(STACK.find(&vpcs, "other", &second).await, None);
 
     delete(&vpcs, "vpc", &updated).await;
     let gone = ec2
@@ -320,7 +228,7 @@ async fn a_vpc_reads_back_as_requested_and_changes_its_dns_switches_in_place() {
         .expect_err("the VPC is gone");
     assert_eq!(gone.code(), Some("InvalidVpcID.NotFound"), "{gone:?}");
     assert_gone(&vpcs, "vpc", &updated).await;
-    assert_eq!(find(&vpcs, "vpc", &second).await, None);
+    assert_eq!(STACK.find(&vpcs, "vpc", &second).await, None);
 }
 
 #[tokio::test]
@@ -359,9 +267,9 @@ async fn a_subnet_reads_back_as_requested_and_maps_public_ips_in_place() {
         "cidr_block": "10.0.1.0/24",
         "availability_zone": "us-east-1a",
         "map_public_ip_on_launch": false,
-        "tags": tags_for("public_a", json!({ "tier": "public" })),
+        "tags": STACK.tags_for("public_a", json!({ "tier": "public" })),
     }));
-    let subnet = create(&net.subnets, "public_a", &requested).await;
+    let subnet = STACK.create(&net.subnets, "public_a", &requested).await;
     assert!(subnet.id.starts_with("subnet-"), "{}", subnet.id);
     assert_reads_back(&subnet, &requested);
     let arn = subnet.attributes["arn"].as_str().unwrap().to_string();
@@ -393,7 +301,7 @@ async fn a_subnet_reads_back_as_requested_and_maps_public_ips_in_place() {
         "cidr_block": "10.0.1.0/24",
         "availability_zone": "us-east-1a",
         "map_public_ip_on_launch": true,
-        "tags": tags_for("public_a", json!({ "tier": "public" })),
+        "tags": STACK.tags_for("public_a", json!({ "tier": "public" })),
     }));
     let updated = update(
         &net.subnets,
@@ -415,7 +323,10 @@ async fn a_subnet_reads_back_as_requested_and_maps_public_ips_in_place() {
     assert_eq!(live.subnets()[0].map_public_ip_on_launch(), Some(true));
 
     assert_eq!(
-        find(&net.subnets, "public_a", &second).await.map(|r| r.id),
+        STACK
+            .find(&net.subnets, "public_a", &second)
+            .await
+            .map(|r| r.id),
         Some(subnet.id.clone())
     );
     delete(&net.subnets, "public_a", &updated).await;
@@ -439,8 +350,9 @@ async fn an_internet_gateway_moves_between_vpcs_in_place_and_is_detached_before_
     let first = net.vpc("first", "10.1.0.0/16").await;
     let second = net.vpc("second", "10.2.0.0/16").await;
 
-    let requested = map(json!({ "vpc_id": first.id, "tags": tags_for("gateway", json!({})) }));
-    let gateway = create(&gateways, "gateway", &requested).await;
+    let requested =
+        map(json!({ "vpc_id": first.id, "tags": STACK.tags_for("gateway", json!({})) }));
+    let gateway = STACK.create(&gateways, "gateway", &requested).await;
     assert!(gateway.id.starts_with("igw-"), "{}", gateway.id);
     assert_reads_back(&gateway, &requested);
     assert_eq!(
@@ -466,7 +378,7 @@ async fn an_internet_gateway_moves_between_vpcs_in_place_and_is_detached_before_
         .unwrap();
     assert_eq!(attached(&live), vec![first.id.clone()]);
 
-    let moved = map(json!({ "vpc_id": second.id, "tags": tags_for("gateway", json!({})) }));
+    let moved = map(json!({ "vpc_id": second.id, "tags": STACK.tags_for("gateway", json!({})) }));
     let updated = update(&gateways, "gateway", &gateway, &moved, &["vpc_id"]).await;
     assert_eq!(updated.id, gateway.id);
     assert_reads_back(&updated, &moved);
@@ -480,7 +392,7 @@ async fn an_internet_gateway_moves_between_vpcs_in_place_and_is_detached_before_
     assert_eq!(attached(&live), vec![second.id.clone()]);
 
     assert_eq!(
-        find(&gateways, "gateway", &moved).await.map(|r| r.id),
+        STACK.find(&gateways, "gateway", &moved).await.map(|r| r.id),
         Some(gateway.id.clone())
     );
     delete(&gateways, "gateway", &updated).await;
@@ -513,15 +425,16 @@ async fn a_nat_gateway_is_available_after_create_and_its_address_is_released_aft
     let subnet = net
         .subnet("public_a", &vpc, "10.0.1.0/24", "us-east-1a")
         .await;
-    create(
-        &gateways,
-        "gateway",
-        &map(json!({ "vpc_id": vpc.id, "tags": tags_for("gateway", json!({})) })),
-    )
-    .await;
+    STACK
+        .create(
+            &gateways,
+            "gateway",
+            &map(json!({ "vpc_id": vpc.id, "tags": STACK.tags_for("gateway", json!({})) })),
+        )
+        .await;
 
-    let eip_props = map(json!({ "tags": tags_for("nat_ip", json!({ "use": "nat" })) }));
-    let eip = create(&addresses, "nat_ip", &eip_props).await;
+    let eip_props = map(json!({ "tags": STACK.tags_for("nat_ip", json!({ "use": "nat" })) }));
+    let eip = STACK.create(&addresses, "nat_ip", &eip_props).await;
     assert!(eip.id.starts_with("eipalloc-"), "{}", eip.id);
     assert_reads_back(&eip, &eip_props);
     let public_ip = eip.attributes["public_ip"].as_str().unwrap().to_string();
@@ -540,16 +453,19 @@ async fn a_nat_gateway_is_available_after_create_and_its_address_is_released_aft
         Some("nat")
     );
     assert_eq!(
-        find(&addresses, "nat_ip", &eip_props).await.map(|r| r.id),
+        STACK
+            .find(&addresses, "nat_ip", &eip_props)
+            .await
+            .map(|r| r.id),
         Some(eip.id.clone())
     );
 
     let requested = map(json!({
         "subnet_id": subnet.id,
         "allocation_id": eip.id,
-        "tags": tags_for("nat", json!({})),
+        "tags": STACK.tags_for("nat", json!({})),
     }));
-    let nat = create(&nats, "nat", &requested).await;
+    let nat = STACK.create(&nats, "nat", &requested).await;
     assert!(nat.id.starts_with("nat-"), "{}", nat.id);
     assert_reads_back(&nat, &requested);
     let live = net
@@ -571,13 +487,13 @@ async fn a_nat_gateway_is_available_after_create_and_its_address_is_released_aft
     let retagged = map(json!({
         "subnet_id": subnet.id,
         "allocation_id": eip.id,
-        "tags": tags_for("nat", json!({ "zone": "a" })),
+        "tags": STACK.tags_for("nat", json!({ "zone": "a" })),
     }));
     let updated = update(&nats, "nat", &nat, &retagged, &["tags"]).await;
     assert_eq!(updated.id, nat.id);
     assert_reads_back(&updated, &retagged);
     assert_eq!(
-        find(&nats, "nat", &retagged).await.map(|r| r.id),
+        STACK.find(&nats, "nat", &retagged).await.map(|r| r.id),
         Some(nat.id.clone())
     );
 
@@ -597,7 +513,7 @@ async fn a_nat_gateway_is_available_after_create_and_its_address_is_released_aft
         "{live:?}"
     );
     assert_gone(&nats, "nat", &updated).await;
-    assert_eq!(find(&nats, "nat", &retagged).await, None);
+    assert_eq!(STACK.find(&nats, "nat", &retagged).await, None);
 
     delete(&addresses, "nat_ip", &eip).await;
     let gone = net
@@ -628,19 +544,21 @@ async fn a_route_table_changes_routes_and_associations_one_by_one_and_keeps_the_
     let a = net.subnet("a", &vpc, "10.0.1.0/24", "us-east-1a").await;
     let b = net.subnet("b", &vpc, "10.0.2.0/24", "us-east-1b").await;
     let c = net.subnet("c", &vpc, "10.0.3.0/24", "us-east-1a").await;
-    let gateway = create(
-        &gateways,
-        "gateway",
-        &map(json!({ "vpc_id": vpc.id, "tags": tags_for("gateway", json!({})) })),
-    )
-    .await;
-    let eip = create(&addresses, "nat_ip", &map(json!({}))).await;
-    let nat = create(
-        &nats,
-        "nat",
-        &map(json!({ "subnet_id": a.id, "allocation_id": eip.id })),
-    )
-    .await;
+    let gateway = STACK
+        .create(
+            &gateways,
+            "gateway",
+            &map(json!({ "vpc_id": vpc.id, "tags": STACK.tags_for("gateway", json!({})) })),
+        )
+        .await;
+    let eip = STACK.create(&addresses, "nat_ip", &map(json!({}))).await;
+    let nat = STACK
+        .create(
+            &nats,
+            "nat",
+            &map(json!({ "subnet_id": a.id, "allocation_id": eip.id })),
+        )
+        .await;
 
     // Written out of order on purpose: b before a, and 10.9/16 before 0.0.0.0/0.
     let requested = map(json!({
@@ -650,12 +568,12 @@ async fn a_route_table_changes_routes_and_associations_one_by_one_and_keeps_the_
             { "destination_cidr_block": "0.0.0.0/0", "gateway_id": gateway.id },
         ],
         "subnet_ids": [b.id, a.id],
-        "tags": tags_for("public_routes", json!({})),
+        "tags": STACK.tags_for("public_routes", json!({})),
     }));
-    let table = create(&tables, "public_routes", &requested).await;
+    let table = STACK.create(&tables, "public_routes", &requested).await;
     assert!(table.id.starts_with("rtb-"), "{}", table.id);
     assert_reads_back(&table, &requested);
-    let again = read_with(&tables, "public_routes", &table.id, &requested)
+    let again = refresh(&tables, "public_routes", &table.id, &requested, &Map::new())
         .await
         .expect("the table exists");
     assert_reads_back(&again, &requested);
@@ -699,7 +617,7 @@ async fn a_route_table_changes_routes_and_associations_one_by_one_and_keeps_the_
         "vpc_id": vpc.id,
         "routes": [{ "destination_cidr_block": "0.0.0.0/0", "nat_gateway_id": nat.id }],
         "subnet_ids": [a.id, c.id],
-        "tags": tags_for("public_routes", json!({})),
+        "tags": STACK.tags_for("public_routes", json!({})),
     }));
     let updated = update(
         &tables,
@@ -717,7 +635,10 @@ async fn a_route_table_changes_routes_and_associations_one_by_one_and_keeps_the_
     assert_eq!(subnets, BTreeSet::from([a.id.clone(), c.id.clone()]));
 
     assert_eq!(
-        find(&tables, "public_routes", &second).await.map(|r| r.id),
+        STACK
+            .find(&tables, "public_routes", &second)
+            .await
+            .map(|r| r.id),
         Some(table.id.clone())
     );
     delete(&tables, "public_routes", &updated).await;
@@ -847,9 +768,9 @@ async fn security_group_rules_change_one_by_one_and_never_replace_the_group() {
               "cidr_blocks": ["10.0.0.0/8", "0.0.0.0/0"], "description": "HTTPS" },
             { "protocol": "icmp", "cidr_blocks": ["10.0.0.0/8"] },
         ],
-        "tags": tags_for("web", json!({})),
+        "tags": STACK.tags_for("web", json!({})),
     }));
-    let web = create(&groups, "web", &web_props).await;
+    let web = STACK.create(&groups, "web", &web_props).await;
     assert!(web.id.starts_with("sg-"), "{}", web.id);
     assert_reads_back(&web, &web_props);
     assert_eq!(web.attributes["name"], Value::str("network-web"));
@@ -868,7 +789,9 @@ async fn security_group_rules_change_one_by_one_and_never_replace_the_group() {
     rules.reverse();
     reordered.insert("ingress".into(), Value::List(rules));
     for prior in [&web_props, &reordered] {
-        let read = read_with(&groups, "web", &web.id, prior).await.unwrap();
+        let read = refresh(&groups, "web", &web.id, prior, &Map::new())
+            .await
+            .unwrap();
         assert!(
             planner::compare::equivalent(
                 &ingress_kind,
@@ -907,9 +830,9 @@ async fn security_group_rules_change_one_by_one_and_never_replace_the_group() {
         "egress": [
             { "protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["0.0.0.0/0"] },
         ],
-        "tags": tags_for("app", json!({})),
+        "tags": STACK.tags_for("app", json!({})),
     }));
-    let app = create(&groups, "app", &app_props).await;
+    let app = STACK.create(&groups, "app", &app_props).await;
     assert_reads_back(&app, &app_props);
     assert_eq!(
         live_rules(&net.ec2, &app.id, true).await,
@@ -933,7 +856,7 @@ async fn security_group_rules_change_one_by_one_and_never_replace_the_group() {
             { "protocol": "icmp", "cidr_blocks": ["10.0.0.0/8"] },
             { "protocol": "tcp", "from_port": 80, "to_port": 80, "cidr_blocks": ["0.0.0.0/0"] },
         ],
-        "tags": tags_for("web", json!({})),
+        "tags": STACK.tags_for("web", json!({})),
     }));
     let updated = update(&groups, "web", &web, &second, &["ingress"]).await;
     assert_eq!(updated.id, web.id);
@@ -970,7 +893,7 @@ async fn security_group_rules_change_one_by_one_and_never_replace_the_group() {
               "description": "HTTPS out" },
             { "protocol": "udp", "from_port": 53, "to_port": 53, "cidr_blocks": ["10.0.0.2/32"] },
         ],
-        "tags": tags_for("app", json!({})),
+        "tags": STACK.tags_for("app", json!({})),
     }));
     let app2 = update(&groups, "app", &app, &third, &["egress"]).await;
     assert_eq!(app2.id, app.id);
@@ -988,7 +911,7 @@ async fn security_group_rules_change_one_by_one_and_never_replace_the_group() {
     );
 
     assert_eq!(
-        find(&groups, "web", &second).await.map(|r| r.id),
+        STACK.find(&groups, "web", &second).await.map(|r| r.id),
         Some(web.id.clone())
     );
     delete(&groups, "app", &app2).await;

@@ -5,36 +5,14 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_eventbridge::types::Target;
-use providers::aws::AwsContext;
 use providers::events::rule::RuleProvider;
-use providers::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ReadRequest, Resource, UpdateRequest,
-};
+use providers::Resource;
 use serde_json::json;
 use stacks::{Kind, Map, Value};
-use strata_tests::{run_strata, Emulator, Run};
+use strata_tests::kit::{context, delete, map, read, string_map, update, TestStack, ACCOUNT};
+use strata_tests::{assert_code, run_strata, Emulator};
 
-const STACK: &str = "orders";
-const ACCOUNT: &str = "123456789012";
-
-fn map(json: serde_json::Value) -> Map {
-    match Value::from_json(json) {
-        Value::Map(map) => map,
-        other => panic!("not a mapping: {other}"),
-    }
-}
-
-fn context(emu: &Emulator) -> AwsContext {
-    AwsContext::for_endpoint(&emu.url, "us-east-1")
-}
-
-/// The tags the core would pass: the resource's own plus strata's.
-fn tags_for(address: &str, own: serde_json::Value) -> serde_json::Value {
-    let mut tags = own;
-    tags["strata:stack"] = json!(STACK);
-    tags["strata:address"] = json!(address);
-    tags
-}
+const STACK: TestStack = TestStack::named("orders");
 
 fn queue_arn(name: &str) -> String {
     format!("arn:aws:sqs:us-east-1:{ACCOUNT}:{name}")
@@ -42,81 +20,6 @@ fn queue_arn(name: &str) -> String {
 
 fn rule_arn(path: &str) -> String {
     format!("arn:aws:events:us-east-1:{ACCOUNT}:rule/{path}")
-}
-
-async fn create(provider: &dyn Provider, address: &str, properties: &Map) -> Resource {
-    try_create(provider, address, properties)
-        .await
-        .unwrap_or_else(|e| panic!("creating {address}: {e}"))
-}
-
-async fn try_create(
-    provider: &dyn Provider,
-    address: &str,
-    properties: &Map,
-) -> providers::Result<Resource> {
-    provider
-        .create(CreateRequest {
-            address: address.into(),
-            stack: STACK.into(),
-            properties: properties.clone(),
-        })
-        .await
-}
-
-async fn read(provider: &dyn Provider, address: &str, resource: &Resource) -> Option<Resource> {
-    provider
-        .read(ReadRequest {
-            address: address.into(),
-            id: resource.id.clone(),
-            prior_properties: resource.properties.clone(),
-            prior_attributes: resource.attributes.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("reading {address}: {e}"))
-}
-
-async fn update(
-    provider: &dyn Provider,
-    address: &str,
-    prior: &Resource,
-    properties: &Map,
-    changed: &[&str],
-) -> Resource {
-    provider
-        .update(UpdateRequest {
-            address: address.into(),
-            id: prior.id.clone(),
-            prior_properties: prior.properties.clone(),
-            prior_attributes: prior.attributes.clone(),
-            properties: properties.clone(),
-            changed: changed.iter().map(|s| s.to_string()).collect(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("updating {address}: {e}"))
-}
-
-async fn delete(provider: &dyn Provider, address: &str, resource: &Resource) {
-    provider
-        .delete(DeleteRequest {
-            address: address.into(),
-            id: resource.id.clone(),
-            properties: resource.properties.clone(),
-            attributes: resource.attributes.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("deleting {address}: {e}"));
-}
-
-async fn find(provider: &dyn Provider, address: &str, properties: &Map) -> Option<Resource> {
-    provider
-        .find(FindRequest {
-            address: address.into(),
-            stack: STACK.into(),
-            properties: properties.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("finding {address}: {e}"))
 }
 
 /// The "second plan is empty" guarantee: every property the stack gave reads back equal
@@ -216,9 +119,9 @@ async fn a_pattern_rule_with_targets_reads_back_as_requested() {
                 "role_arn": format!("arn:aws:iam::{ACCOUNT}:role/audit"),
             },
         ],
-        "tags": tags_for("placed", json!({ "team": "payments" })),
+        "tags": STACK.tags_for("placed", json!({ "team": "payments" })),
     }));
-    let rule = create(&rules, "placed", &requested).await;
+    let rule = STACK.create(&rules, "placed", &requested).await;
     assert_eq!(rule.id, "orders-placed");
     assert_eq!(
         rule.attributes["arn"],
@@ -298,7 +201,7 @@ async fn a_schedule_rule_gets_the_default_bus_and_state_and_is_read_by_its_name(
         "schedule_expression": "cron(0 3 * * ? *)",
         "targets": [{ "id": "report", "arn": queue_arn("reports"), "input": "{\"report\":\"nightly\"}" }],
     }));
-    let rule = create(&rules, "nightly", &requested).await;
+    let rule = STACK.create(&rules, "nightly", &requested).await;
     let described = events
         .describe_rule()
         .name("orders-nightly")
@@ -335,10 +238,13 @@ async fn a_rule_with_both_or_neither_of_a_schedule_and_a_pattern_is_refused_befo
         "schedule_expression": "rate(1 hour)",
         "event_pattern": order_pattern(),
     }));
-    let err = try_create(&rules, "both", &both).await.unwrap_err();
+    let err = STACK.try_create(&rules, "both", &both).await.unwrap_err();
     assert!(err.to_string().contains("not both"), "{err}");
     let neither = map(json!({ "name": "orders-neither" }));
-    let err = try_create(&rules, "neither", &neither).await.unwrap_err();
+    let err = STACK
+        .try_create(&rules, "neither", &neither)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("`schedule_expression`"), "{err}");
 
     let listed = events.list_rules().send().await.unwrap();
@@ -361,7 +267,7 @@ async fn updating_a_rule_changes_its_settings_in_place_and_leaves_its_targets_al
         "role_arn": format!("arn:aws:iam::{ACCOUNT}:role/events"),
         "targets": [target],
     }));
-    let rule = create(&rules, "placed", &first).await;
+    let rule = STACK.create(&rules, "placed", &first).await;
 
     // New description and state, the role dropped, a schedule in place of the pattern.
     let second = map(json!({
@@ -423,7 +329,7 @@ async fn updating_targets_puts_only_new_or_changed_ones_and_removes_only_the_dro
             { "id": "dropped", "arn": queue_arn("dropped") },
         ],
     }));
-    let rule = create(&rules, "placed", &first).await;
+    let rule = STACK.create(&rules, "placed", &first).await;
 
     // Someone changes the target strata keeps as it is: if strata rewrote it, this would go.
     events
@@ -491,9 +397,9 @@ async fn updating_rule_tags_adds_changes_and_removes_only_the_keys_that_differ()
     let first = map(json!({
         "name": "orders-nightly",
         "schedule_expression": "rate(1 day)",
-        "tags": tags_for("nightly", json!({ "team": "payments", "env": "dev", "old": "x" })),
+        "tags": STACK.tags_for("nightly", json!({ "team": "payments", "env": "dev", "old": "x" })),
     }));
-    let rule = create(&rules, "nightly", &first).await;
+    let rule = STACK.create(&rules, "nightly", &first).await;
     let arn = rule_arn("orders-nightly");
     events
         .tag_resource()
@@ -512,22 +418,19 @@ async fn updating_rule_tags_adds_changes_and_removes_only_the_keys_that_differ()
     let second = map(json!({
         "name": "orders-nightly",
         "schedule_expression": "rate(1 day)",
-        "tags": tags_for("nightly", json!({ "team": "payments", "env": "prod", "new": "y" })),
+        "tags": STACK.tags_for("nightly", json!({ "team": "payments", "env": "prod", "new": "y" })),
     }));
     let updated = update(&rules, "nightly", &rule, &second, &["tags"]).await;
     assert_eq!(updated.id, rule.id);
 
-    let expected: BTreeMap<String, String> = [
+    let expected = string_map([
         ("env", "prod"),
         ("new", "y"),
         ("owner", "ops"),
         ("strata:address", "nightly"),
-        ("strata:stack", STACK),
+        ("strata:stack", STACK.name),
         ("team", "payments"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    ]);
     assert_eq!(rule_tags(&events, &arn).await, expected);
     let read_tags = updated.properties["tags"].as_map().unwrap();
     assert_eq!(read_tags.get("env"), Some(&Value::str("prod")));
@@ -548,7 +451,7 @@ async fn a_rule_on_a_custom_bus_is_identified_by_bus_and_name() {
         "event_pattern": { "source": ["shop.orders"] },
         "targets": [{ "id": "inbox", "arn": queue_arn("inbox") }],
     }));
-    let rule = create(&rules, "on_shop", &requested).await;
+    let rule = STACK.create(&rules, "on_shop", &requested).await;
     assert_eq!(rule.id, "shop/orders-on-shop");
     assert_eq!(
         rule.attributes["arn"],
@@ -589,16 +492,19 @@ async fn a_deleted_rule_is_gone_with_its_targets_and_deleting_reading_or_finding
             { "id": "a", "arn": queue_arn("a") },
             { "id": "b", "arn": queue_arn("b") },
         ],
-        "tags": tags_for("placed", json!({})),
+        "tags": STACK.tags_for("placed", json!({})),
     }));
-    let rule = create(&rules, "placed", &requested).await;
+    let rule = STACK.create(&rules, "placed", &requested).await;
 
-    let found = find(&rules, "placed", &requested)
+    let found = STACK
+        .find(&rules, "placed", &requested)
         .await
         .expect("the rule is found by its name");
     assert_eq!(found, rule);
     assert_eq!(
-        find(&rules, "other", &map(json!({ "name": "orders-other" }))).await,
+        STACK
+            .find(&rules, "other", &map(json!({ "name": "orders-other" })))
+            .await,
         None
     );
 
@@ -618,15 +524,7 @@ async fn a_deleted_rule_is_gone_with_its_targets_and_deleting_reading_or_finding
 
     delete(&rules, "placed", &rule).await;
     assert_eq!(read(&rules, "placed", &rule).await, None);
-    assert_eq!(find(&rules, "placed", &requested).await, None);
-}
-
-fn assert_code(run: &Run, code: i32) {
-    assert_eq!(
-        run.code, code,
-        "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
-        run.stdout, run.stderr
-    );
+    assert_eq!(STACK.find(&rules, "placed", &requested).await, None);
 }
 
 async fn rule_names(events: &aws_sdk_eventbridge::Client) -> Vec<String> {
@@ -648,8 +546,7 @@ async fn renaming_a_rule_replaces_it_while_a_reordered_pattern_or_a_new_target_d
     let emu = Emulator::start();
     let dir = tempfile::tempdir().unwrap();
     let env = emu.aws_env();
-    let events =
-        aws_sdk_eventbridge::Client::new(&AwsContext::for_endpoint(&emu.url, "us-east-1").sdk);
+    let events = aws_sdk_eventbridge::Client::new(&context(&emu).sdk);
     let write = |text: &str| std::fs::write(dir.path().join("stack.yaml"), text).unwrap();
     let strata = |args: &[&str]| run_strata(dir.path(), args, &env);
 

@@ -5,125 +5,17 @@
 use std::path::Path;
 
 use planner::compare::equivalent;
-use providers::aws::AwsContext;
 use providers::document::document_from_aws;
 use providers::iam::policy::PolicyProvider;
 use providers::iam::role::RoleProvider;
-use providers::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ReadRequest, Resource, UpdateRequest,
-};
 use serde_json::json;
-use stacks::{Kind, Map, Value};
-use strata_tests::{run_strata, Emulator, Run};
+use stacks::{Kind, Value};
+use strata_tests::kit::{
+    assert_reads_back_as_planned, context, delete, map, read, update, TestStack, ACCOUNT,
+};
+use strata_tests::{assert_code, run_strata, Emulator};
 
-const STACK: &str = "orders";
-const ACCOUNT: &str = "123456789012";
-
-fn map(json: serde_json::Value) -> Map {
-    match Value::from_json(json) {
-        Value::Map(map) => map,
-        other => panic!("not a mapping: {other}"),
-    }
-}
-
-fn context(emu: &Emulator) -> AwsContext {
-    AwsContext::for_endpoint(&emu.url, "us-east-1")
-}
-
-/// The tags the core would pass: the resource's own plus strata's.
-fn tags_for(address: &str, own: serde_json::Value) -> serde_json::Value {
-    let mut tags = own;
-    tags["strata:stack"] = json!(STACK);
-    tags["strata:address"] = json!(address);
-    tags
-}
-
-async fn create(provider: &dyn Provider, address: &str, properties: &Map) -> Resource {
-    provider
-        .create(CreateRequest {
-            address: address.into(),
-            stack: STACK.into(),
-            properties: properties.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("creating {address}: {e}"))
-}
-
-async fn read(provider: &dyn Provider, address: &str, resource: &Resource) -> Option<Resource> {
-    provider
-        .read(ReadRequest {
-            address: address.into(),
-            id: resource.id.clone(),
-            prior_properties: resource.properties.clone(),
-            prior_attributes: resource.attributes.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("reading {address}: {e}"))
-}
-
-async fn update(
-    provider: &dyn Provider,
-    address: &str,
-    prior: &Resource,
-    properties: &Map,
-    changed: &[&str],
-) -> Resource {
-    provider
-        .update(UpdateRequest {
-            address: address.into(),
-            id: prior.id.clone(),
-            prior_properties: prior.properties.clone(),
-            prior_attributes: prior.attributes.clone(),
-            properties: properties.clone(),
-            changed: changed.iter().map(|s| s.to_string()).collect(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("updating {address}: {e}"))
-}
-
-async fn delete(provider: &dyn Provider, address: &str, resource: &Resource) {
-    provider
-        .delete(DeleteRequest {
-            address: address.into(),
-            id: resource.id.clone(),
-            properties: resource.properties.clone(),
-            attributes: resource.attributes.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("deleting {address}: {e}"));
-}
-
-async fn find(provider: &dyn Provider, address: &str, properties: &Map) -> Option<Resource> {
-    provider
-        .find(FindRequest {
-            address: address.into(),
-            stack: STACK.into(),
-            properties: properties.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("finding {address}: {e}"))
-}
-
-/// The "second plan is empty" guarantee: every property the stack gave reads back equal, as
-/// the planner compares (documents semantically, everything else exactly).
-fn assert_reads_back(provider: &dyn Provider, resource: &Resource, requested: &Map) {
-    for (key, want) in requested {
-        let kind = provider
-            .schema()
-            .prop(key)
-            .map(|p| p.kind.clone())
-            .unwrap_or(Kind::Any);
-        let got = resource
-            .properties
-            .get(key)
-            .unwrap_or_else(|| panic!("property `{key}` of {} does not read back", resource.id));
-        assert!(
-            equivalent(&kind, want, got),
-            "property `{key}` of {} reads back differently:\n  want {want}\n  got  {got}",
-            resource.id
-        );
-    }
-}
+const STACK: TestStack = TestStack::named("orders");
 
 /// A trust policy with a single `Statement` object (not a list), as people write them.
 fn lambda_trust() -> serde_json::Value {
@@ -202,17 +94,18 @@ async fn a_role_reads_back_as_requested_updates_each_part_in_place_and_deletes_c
     let policies = PolicyProvider::new(&ctx);
     let iam = aws_sdk_iam::Client::new(&ctx.sdk);
 
-    let boundary = create(
-        &policies,
-        "boundary",
-        &map(json!({
-            "name": "orders-boundary",
-            "path": "/",
-            "policy": read_queues("*"),
-            "tags": tags_for("boundary", json!({})),
-        })),
-    )
-    .await;
+    let boundary = STACK
+        .create(
+            &policies,
+            "boundary",
+            &map(json!({
+                "name": "orders-boundary",
+                "path": "/",
+                "policy": read_queues("*"),
+                "tags": STACK.tags_for("boundary", json!({})),
+            })),
+        )
+        .await;
     let boundary_arn = boundary.attributes["arn"].as_str().unwrap().to_string();
     let read_only = "arn:aws:iam::aws:policy/ReadOnlyAccess";
     let lambda_basic = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
@@ -227,9 +120,9 @@ async fn a_role_reads_back_as_requested_updates_each_part_in_place_and_deletes_c
         "description": "runs the order workers",
         "max_session_duration": 7200,
         "permissions_boundary": boundary_arn,
-        "tags": tags_for("worker", json!({ "team": "payments" })),
+        "tags": STACK.tags_for("worker", json!({ "team": "payments" })),
     }));
-    let role = create(&roles, "worker", &requested).await;
+    let role = STACK.create(&roles, "worker", &requested).await;
     assert_eq!(role.id, "orders-worker");
     assert_eq!(
         role.attributes["arn"],
@@ -270,11 +163,11 @@ async fn a_role_reads_back_as_requested_updates_each_part_in_place_and_deletes_c
     );
 
     // Through the provider: what create returned and what a later read returns.
-    assert_reads_back(&roles, &role, &requested);
+    assert_reads_back_as_planned(&roles, &role, &requested);
     let again = read(&roles, "worker", &role)
         .await
         .expect("the role exists");
-    assert_reads_back(&roles, &again, &requested);
+    assert_reads_back_as_planned(&roles, &again, &requested);
     assert_eq!(again, role);
 
     // Update every in-place part at once.
@@ -296,7 +189,7 @@ async fn a_role_reads_back_as_requested_updates_each_part_in_place_and_deletes_c
         },
         "description": "runs the order workers and retries",
         "max_session_duration": 3600,
-        "tags": tags_for("worker", json!({ "team": "orders" })),
+        "tags": STACK.tags_for("worker", json!({ "team": "orders" })),
     }));
     let updated = update(
         &roles,
@@ -316,7 +209,7 @@ async fn a_role_reads_back_as_requested_updates_each_part_in_place_and_deletes_c
     .await;
     assert_eq!(updated.id, role.id);
     assert_eq!(updated.attributes["id"], Value::str(&role_id));
-    assert_reads_back(&roles, &updated, &second);
+    assert_reads_back_as_planned(&roles, &updated, &second);
     assert!(
         !updated.properties.contains_key("permissions_boundary"),
         "{:?}",
@@ -368,11 +261,14 @@ async fn a_role_reads_back_as_requested_updates_each_part_in_place_and_deletes_c
     let mut third = second.clone();
     third.insert("description".into(), Value::str("retries only"));
     let updated = update(&roles, "worker", &updated, &third, &["description"]).await;
-    assert_reads_back(&roles, &updated, &third);
+    assert_reads_back_as_planned(&roles, &updated, &third);
 
-    let found = find(&roles, "worker", &third).await.expect("found by name");
+    let found = STACK
+        .find(&roles, "worker", &third)
+        .await
+        .expect("found by name");
     assert_eq!(found.id, role.id);
-    assert_reads_back(&roles, &found, &third);
+    assert_reads_back_as_planned(&roles, &found, &third);
 
     // Delete detaches the managed policies and deletes the inline ones first.
     delete(&roles, "worker", &updated).await;
@@ -380,7 +276,7 @@ async fn a_role_reads_back_as_requested_updates_each_part_in_place_and_deletes_c
     assert!(gone.is_err(), "the role still exists: {gone:?}");
     delete(&roles, "worker", &updated).await;
     assert_eq!(read(&roles, "worker", &updated).await, None);
-    assert_eq!(find(&roles, "worker", &third).await, None);
+    assert_eq!(STACK.find(&roles, "worker", &third).await, None);
 }
 
 #[tokio::test]
@@ -400,9 +296,9 @@ async fn a_trust_policy_with_a_single_statement_object_reads_back_equal_after_no
             }
         },
         "max_session_duration": 3600,
-        "tags": tags_for("single", json!({})),
+        "tags": STACK.tags_for("single", json!({})),
     }));
-    let role = create(&roles, "single", &requested).await;
+    let role = STACK.create(&roles, "single", &requested).await;
     let again = read(&roles, "single", &role)
         .await
         .expect("the role exists");
@@ -447,9 +343,9 @@ async fn deleting_a_role_takes_it_out_of_its_instance_profiles_first() {
         },
         "managed_policy_arns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
         "inline_policies": { "queues": read_queues("orders-jobs") },
-        "tags": tags_for("ec2", json!({})),
+        "tags": STACK.tags_for("ec2", json!({})),
     }));
-    let role = create(&roles, "ec2", &requested).await;
+    let role = STACK.create(&roles, "ec2", &requested).await;
     iam.create_instance_profile()
         .instance_profile_name("orders-ec2")
         .send()
@@ -500,9 +396,9 @@ async fn a_policy_change_makes_a_new_default_version_and_never_exceeds_five() {
         "path": "/app/",
         "description": "reads the order queues",
         "policy": read_queues("orders-0"),
-        "tags": tags_for("readers", json!({ "team": "payments" })),
+        "tags": STACK.tags_for("readers", json!({ "team": "payments" })),
     }));
-    let policy = create(&policies, "readers", &requested).await;
+    let policy = STACK.create(&policies, "readers", &requested).await;
     let arn = format!("arn:aws:iam::{ACCOUNT}:policy/app/orders-readers");
     assert_eq!(policy.id, arn);
     assert_eq!(policy.attributes["arn"], Value::str(&arn));
@@ -526,9 +422,9 @@ async fn a_policy_change_makes_a_new_default_version_and_never_exceeds_five() {
         read_queues("orders-0")
     );
 
-    assert_reads_back(&policies, &policy, &requested);
+    assert_reads_back_as_planned(&policies, &policy, &requested);
     let again = read(&policies, "readers", &policy).await.expect("exists");
-    assert_reads_back(&policies, &again, &requested);
+    assert_reads_back_as_planned(&policies, &again, &requested);
 
     // Six changes: the sixth and later each delete the oldest non-default version first.
     let mut current = again;
@@ -541,7 +437,7 @@ async fn a_policy_change_makes_a_new_default_version_and_never_exceeds_five() {
         current = update(&policies, "readers", &current, &desired, &["policy"]).await;
         assert_eq!(current.id, arn);
         assert_eq!(current.attributes["id"], Value::str(&policy_id));
-        assert_reads_back(&policies, &current, &desired);
+        assert_reads_back_as_planned(&policies, &current, &desired);
         let versions = policy_versions(&iam, &arn).await;
         assert!(versions.len() <= 5, "{versions:?}");
         assert_eq!(
@@ -561,10 +457,10 @@ async fn a_policy_change_makes_a_new_default_version_and_never_exceeds_five() {
     // Tags change in place.
     desired.insert(
         "tags".into(),
-        Value::from_json(tags_for("readers", json!({ "team": "orders" }))),
+        Value::from_json(STACK.tags_for("readers", json!({ "team": "orders" }))),
     );
     let retagged = update(&policies, "readers", &current, &desired, &["tags"]).await;
-    assert_reads_back(&policies, &retagged, &desired);
+    assert_reads_back_as_planned(&policies, &retagged, &desired);
     let tags = iam
         .list_policy_tags()
         .policy_arn(&arn)
@@ -576,7 +472,8 @@ async fn a_policy_change_makes_a_new_default_version_and_never_exceeds_five() {
         .iter()
         .any(|t| t.key() == "team" && t.value() == "orders"));
 
-    let found = find(&policies, "readers", &desired)
+    let found = STACK
+        .find(&policies, "readers", &desired)
         .await
         .expect("found by name and path");
     assert_eq!(found.id, arn);
@@ -585,22 +482,14 @@ async fn a_policy_change_makes_a_new_default_version_and_never_exceeds_five() {
         props.insert("path".into(), Value::str("/other/"));
         props
     };
-    assert_eq!(find(&policies, "readers", &elsewhere).await, None);
+    assert_eq!(STACK.find(&policies, "readers", &elsewhere).await, None);
 
     // Delete removes the non-default versions, then the policy.
     delete(&policies, "readers", &retagged).await;
     assert!(iam.get_policy().policy_arn(&arn).send().await.is_err());
     delete(&policies, "readers", &retagged).await;
     assert_eq!(read(&policies, "readers", &retagged).await, None);
-    assert_eq!(find(&policies, "readers", &desired).await, None);
-}
-
-fn assert_code(run: &Run, code: i32) {
-    assert_eq!(
-        run.code, code,
-        "exit code {} (want {code})\nstdout:\n{}\nstderr:\n{}",
-        run.code, run.stdout, run.stderr
-    );
+    assert_eq!(STACK.find(&policies, "readers", &desired).await, None);
 }
 
 fn write_stack(dir: &Path, path: &str) {
@@ -702,14 +591,10 @@ async fn a_role_whose_policy_cannot_be_attached_is_not_left_behind() {
         "path": "/",
         "assume_role_policy": lambda_trust(),
         "managed_policy_arns": [format!("arn:aws:iam::{ACCOUNT}:policy/does-not-exist")],
-        "tags": tags_for("broken", json!({})),
+        "tags": STACK.tags_for("broken", json!({})),
     }));
-    let err = roles
-        .create(CreateRequest {
-            address: "broken".into(),
-            stack: STACK.into(),
-            properties: requested,
-        })
+    let err = STACK
+        .try_create(&roles, "broken", &requested)
         .await
         .expect_err("attaching a missing policy fails");
     assert!(err.to_string().contains("does-not-exist"), "{err}");

@@ -8,156 +8,20 @@ use std::fs::{self, File};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use planner::compare::equivalent;
 use providers::aws::AwsContext;
 use providers::lambda::code::{code_sha256, package_path, zip_directory};
 use providers::lambda::event_source_mapping::EventSourceMappingProvider;
 use providers::lambda::function::{FunctionProvider, CODE_CHANGED};
 use providers::lambda::permission::PermissionProvider;
-use providers::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ReadRequest, Resource, UpdateRequest,
-};
 use serde_json::json;
-use stacks::{Kind, Map, Value};
-use strata_tests::{run_strata, Emulator, Run};
+use stacks::{Map, Value};
+use strata_tests::kit::{
+    assert_reads_back_as_planned, context, delete, differing, map, read, refresh, update,
+    TestStack, ACCOUNT,
+};
+use strata_tests::{assert_code, run_strata, Emulator};
 
-const STACK: &str = "orders";
-const ACCOUNT: &str = "123456789012";
-
-fn map(json: serde_json::Value) -> Map {
-    match Value::from_json(json) {
-        Value::Map(map) => map,
-        other => panic!("not a mapping: {other}"),
-    }
-}
-
-fn context(emu: &Emulator) -> AwsContext {
-    AwsContext::for_endpoint(&emu.url, "us-east-1")
-}
-
-/// The tags the core would pass: the resource's own plus strata's.
-fn tags_for(address: &str, own: serde_json::Value) -> serde_json::Value {
-    let mut tags = own;
-    tags["strata:stack"] = json!(STACK);
-    tags["strata:address"] = json!(address);
-    tags
-}
-
-async fn create(provider: &dyn Provider, address: &str, properties: &Map) -> Resource {
-    provider
-        .create(CreateRequest {
-            address: address.into(),
-            stack: STACK.into(),
-            properties: properties.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("creating {address}: {e}"))
-}
-
-async fn read(provider: &dyn Provider, address: &str, resource: &Resource) -> Option<Resource> {
-    provider
-        .read(ReadRequest {
-            address: address.into(),
-            id: resource.id.clone(),
-            prior_properties: resource.properties.clone(),
-            prior_attributes: resource.attributes.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("reading {address}: {e}"))
-}
-
-/// A read as a refresh makes it: with the properties and attributes strata recorded.
-async fn refresh(
-    provider: &dyn Provider,
-    address: &str,
-    id: &str,
-    recorded: &Map,
-    attributes: &Map,
-) -> Option<Resource> {
-    provider
-        .read(ReadRequest {
-            address: address.into(),
-            id: id.into(),
-            prior_properties: recorded.clone(),
-            prior_attributes: attributes.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("reading {address}: {e}"))
-}
-
-async fn update(
-    provider: &dyn Provider,
-    address: &str,
-    prior: &Resource,
-    properties: &Map,
-    changed: &[&str],
-) -> Resource {
-    provider
-        .update(UpdateRequest {
-            address: address.into(),
-            id: prior.id.clone(),
-            prior_properties: prior.properties.clone(),
-            prior_attributes: prior.attributes.clone(),
-            properties: properties.clone(),
-            changed: changed.iter().map(|s| s.to_string()).collect(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("updating {address}: {e}"))
-}
-
-async fn delete(provider: &dyn Provider, address: &str, resource: &Resource) {
-    provider
-        .delete(DeleteRequest {
-            address: address.into(),
-            id: resource.id.clone(),
-            properties: resource.properties.clone(),
-            attributes: resource.attributes.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("deleting {address}: {e}"));
-}
-
-async fn find(provider: &dyn Provider, address: &str, properties: &Map) -> Option<Resource> {
-    provider
-        .find(FindRequest {
-            address: address.into(),
-            stack: STACK.into(),
-            properties: properties.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("finding {address}: {e}"))
-}
-
-/// The properties that differ as the planner sees them, among those the stack gave.
-fn differing(provider: &dyn Provider, resource: &Resource, requested: &Map) -> Vec<String> {
-    requested
-        .iter()
-        .filter(|(key, want)| {
-            let kind = provider
-                .schema()
-                .prop(key)
-                .map(|p| p.kind.clone())
-                .unwrap_or(Kind::Any);
-            !resource
-                .properties
-                .get(*key)
-                .is_some_and(|got| equivalent(&kind, want, got))
-        })
-        .map(|(key, _)| key.clone())
-        .collect()
-}
-
-/// The "second plan is empty" guarantee: every property the stack gave reads back equal, as
-/// the planner compares.
-fn assert_reads_back(provider: &dyn Provider, resource: &Resource, requested: &Map) {
-    let differing = differing(provider, resource, requested);
-    assert!(
-        differing.is_empty(),
-        "{} reads back differently in {differing:?}:\n  requested {requested:?}\n  read      {:?}",
-        resource.id,
-        resource.properties
-    );
-}
+const STACK: TestStack = TestStack::named("orders");
 
 /// A role Lambda can assume (the emulator checks that the role exists).
 async fn lambda_role(ctx: &AwsContext, name: &str) -> String {
@@ -221,7 +85,7 @@ fn function_props(name: &str, role: &str, code: serde_json::Value) -> Map {
         "code": code,
         "memory_size": 128,
         "timeout": 3,
-        "tags": tags_for(name, json!({})),
+        "tags": STACK.tags_for(name, json!({})),
     }))
 }
 
@@ -403,9 +267,9 @@ async fn a_function_reads_back_as_requested_updates_in_place_and_deletes_cleanly
         "architectures": ["arm64"],
         "vpc_config": { "subnet_ids": subnets, "security_group_ids": [group] },
         "reserved_concurrent_executions": 5,
-        "tags": tags_for("api", json!({ "team": "payments" })),
+        "tags": STACK.tags_for("api", json!({ "team": "payments" })),
     }));
-    let function = create(&functions, "api", &requested).await;
+    let function = STACK.create(&functions, "api", &requested).await;
     assert_eq!(function.id, "orders-api");
     let arn = format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:orders-api");
     assert_eq!(function.attributes["arn"], Value::str(&arn));
@@ -460,7 +324,7 @@ async fn a_function_reads_back_as_requested_updates_in_place_and_deletes_cleanly
     );
 
     // Through the provider.
-    assert_reads_back(&functions, &function, &requested);
+    assert_reads_back_as_planned(&functions, &function, &requested);
     let again = refresh(
         &functions,
         "api",
@@ -470,7 +334,7 @@ async fn a_function_reads_back_as_requested_updates_in_place_and_deletes_cleanly
     )
     .await
     .expect("the function exists");
-    assert_reads_back(&functions, &again, &requested);
+    assert_reads_back_as_planned(&functions, &again, &requested);
 
     // In place: configuration, concurrency and tags; the code is not uploaded again.
     let mut second = requested.clone();
@@ -484,7 +348,7 @@ async fn a_function_reads_back_as_requested_updates_in_place_and_deletes_cleanly
     second.remove("reserved_concurrent_executions");
     second.insert(
         "tags".into(),
-        Value::from_json(tags_for("api", json!({ "team": "orders" }))),
+        Value::from_json(STACK.tags_for("api", json!({ "team": "orders" }))),
     );
     let mut changed_props = vec![
         "memory_size",
@@ -502,7 +366,7 @@ async fn a_function_reads_back_as_requested_updates_in_place_and_deletes_cleanly
     assert_eq!(updated.attributes["code_sha256"], Value::str(&local_sha));
     let mut expected = second.clone();
     expected.remove("reserved_concurrent_executions");
-    assert_reads_back(&functions, &updated, &expected);
+    assert_reads_back_as_planned(&functions, &updated, &expected);
     assert!(!updated
         .properties
         .contains_key("reserved_concurrent_executions"));
@@ -529,11 +393,12 @@ async fn a_function_reads_back_as_requested_updates_in_place_and_deletes_cleanly
         Some("orders")
     );
 
-    let found = find(&functions, "api", &expected)
+    let found = STACK
+        .find(&functions, "api", &expected)
         .await
         .expect("found by name");
     assert_eq!(found.id, function.id);
-    assert_reads_back(&functions, &found, &expected);
+    assert_reads_back_as_planned(&functions, &found, &expected);
 
     delete(&functions, "api", &updated).await;
     assert!(lambda
@@ -544,7 +409,7 @@ async fn a_function_reads_back_as_requested_updates_in_place_and_deletes_cleanly
         .is_err());
     delete(&functions, "api", &updated).await;
     assert_eq!(read(&functions, "api", &updated).await, None);
-    assert_eq!(find(&functions, "api", &expected).await, None);
+    assert_eq!(STACK.find(&functions, "api", &expected).await, None);
 }
 
 #[tokio::test]
@@ -562,7 +427,7 @@ async fn an_edited_source_file_reads_as_a_code_change_and_the_update_uploads_it(
         &role,
         json!({ "path": src.path().to_str().unwrap() }),
     );
-    let function = create(&functions, "code", &requested).await;
+    let function = STACK.create(&functions, "code", &requested).await;
     let first_sha = live_sha(&lambda, "orders-code").await;
     assert_eq!(function.attributes["code_sha256"], Value::str(&first_sha));
 
@@ -603,7 +468,7 @@ async fn an_edited_source_file_reads_as_a_code_change_and_the_update_uploads_it(
     assert_ne!(second_sha, first_sha);
     assert_eq!(second_sha, package_path(src.path()).unwrap().sha256);
     assert_eq!(updated.attributes["code_sha256"], Value::str(&second_sha));
-    assert_reads_back(&functions, &updated, &requested);
+    assert_reads_back_as_planned(&functions, &updated, &requested);
     let after = refresh(
         &functions,
         "code",
@@ -652,10 +517,10 @@ async fn a_zip_file_is_uploaded_as_it_is() {
         &role,
         json!({ "path": zip.to_str().unwrap() }),
     );
-    let function = create(&functions, "zip", &requested).await;
+    let function = STACK.create(&functions, "zip", &requested).await;
     assert_eq!(live_sha(&lambda, "orders-zip").await, code_sha256(&bytes));
     let again = read(&functions, "zip", &function).await.unwrap();
-    assert_reads_back(&functions, &again, &requested);
+    assert_reads_back_as_planned(&functions, &again, &requested);
     delete(&functions, "zip", &function).await;
 }
 
@@ -669,16 +534,17 @@ async fn a_permission_reads_back_as_requested_and_deletes_only_its_statement() {
     let role = lambda_role(&ctx, "orders-perm").await;
     let src = tempfile::tempdir().unwrap();
     write_sources(src.path(), "perm");
-    let function = create(
-        &functions,
-        "fn",
-        &function_props(
-            "orders-fn",
-            &role,
-            json!({ "path": src.path().to_str().unwrap() }),
-        ),
-    )
-    .await;
+    let function = STACK
+        .create(
+            &functions,
+            "fn",
+            &function_props(
+                "orders-fn",
+                &role,
+                json!({ "path": src.path().to_str().unwrap() }),
+            ),
+        )
+        .await;
     let function_arn = function.attributes["arn"].as_str().unwrap().to_string();
 
     let api = map(json!({
@@ -689,13 +555,13 @@ async fn a_permission_reads_back_as_requested_and_deletes_only_its_statement() {
         // The deterministic statement id the core derives from stack and address.
         "statement_id": "orders-allow-api",
     }));
-    let allow_api = create(&permissions, "allow_api", &api).await;
+    let allow_api = STACK.create(&permissions, "allow_api", &api).await;
     assert_eq!(allow_api.id, "orders-fn/orders-allow-api");
     assert_eq!(
         allow_api.attributes["statement_id"],
         Value::str("orders-allow-api")
     );
-    assert_reads_back(&permissions, &allow_api, &api);
+    assert_reads_back_as_planned(&permissions, &allow_api, &api);
 
     let account = map(json!({
         "function_name": function_arn,
@@ -704,12 +570,12 @@ async fn a_permission_reads_back_as_requested_and_deletes_only_its_statement() {
         "source_account": ACCOUNT,
         "statement_id": "orders-allow-account",
     }));
-    let allow_account = create(&permissions, "allow_account", &account).await;
+    let allow_account = STACK.create(&permissions, "allow_account", &account).await;
     assert_eq!(
         allow_account.id,
         format!("{function_arn}/orders-allow-account")
     );
-    assert_reads_back(&permissions, &allow_account, &account);
+    assert_reads_back_as_planned(&permissions, &allow_account, &account);
 
     // Through the SDK: both statements are in the function's policy.
     let policy = lambda
@@ -729,8 +595,11 @@ async fn a_permission_reads_back_as_requested_and_deletes_only_its_statement() {
     assert!(sids.contains(&"orders-allow-account"), "{policy}");
 
     let again = read(&permissions, "allow_api", &allow_api).await.unwrap();
-    assert_reads_back(&permissions, &again, &api);
-    let found = find(&permissions, "allow_api", &api).await.expect("found");
+    assert_reads_back_as_planned(&permissions, &again, &api);
+    let found = STACK
+        .find(&permissions, "allow_api", &api)
+        .await
+        .expect("found");
     assert_eq!(found.id, allow_api.id);
 
     delete(&permissions, "allow_api", &allow_api).await;
@@ -739,7 +608,7 @@ async fn a_permission_reads_back_as_requested_and_deletes_only_its_statement() {
         .await
         .is_some());
     delete(&permissions, "allow_api", &allow_api).await;
-    assert_eq!(find(&permissions, "allow_api", &api).await, None);
+    assert_eq!(STACK.find(&permissions, "allow_api", &api).await, None);
 
     // The last statement goes, then the function: its permissions are gone with it.
     delete(&permissions, "allow_account", &allow_account).await;
@@ -764,18 +633,20 @@ async fn an_event_source_mapping_updates_in_place_keeping_its_uuid() {
     let src = tempfile::tempdir().unwrap();
     write_sources(src.path(), "esm");
     let code = json!({ "path": src.path().to_str().unwrap() });
-    let first = create(
-        &functions,
-        "worker",
-        &function_props("orders-worker", &role, code.clone()),
-    )
-    .await;
-    let second = create(
-        &functions,
-        "retry",
-        &function_props("orders-retry", &role, code),
-    )
-    .await;
+    let first = STACK
+        .create(
+            &functions,
+            "worker",
+            &function_props("orders-worker", &role, code.clone()),
+        )
+        .await;
+    let second = STACK
+        .create(
+            &functions,
+            "retry",
+            &function_props("orders-retry", &role, code),
+        )
+        .await;
     let queue_url = sqs
         .create_queue()
         .queue_name("orders-jobs")
@@ -794,10 +665,10 @@ async fn an_event_source_mapping_updates_in_place_keeping_its_uuid() {
         "maximum_batching_window_in_seconds": 2,
         "enabled": true,
     }));
-    let mapping = create(&mappings, "jobs", &requested).await;
+    let mapping = STACK.create(&mappings, "jobs", &requested).await;
     assert_eq!(mapping.attributes["id"], Value::str(&mapping.id));
     assert_eq!(mapping.attributes["state"], Value::str("Enabled"));
-    assert_reads_back(&mappings, &mapping, &requested);
+    assert_reads_back_as_planned(&mappings, &mapping, &requested);
 
     let live = lambda
         .get_event_source_mapping()
@@ -810,7 +681,7 @@ async fn an_event_source_mapping_updates_in_place_keeping_its_uuid() {
     assert_eq!(live.function_arn(), first.attributes["arn"].as_str());
 
     let again = read(&mappings, "jobs", &mapping).await.unwrap();
-    assert_reads_back(&mappings, &again, &requested);
+    assert_reads_back_as_planned(&mappings, &again, &requested);
 
     // Another function (given by ARN), batch size and switched off: the same mapping.
     let second_arn = second.attributes["arn"].as_str().unwrap().to_string();
@@ -831,7 +702,7 @@ async fn an_event_source_mapping_updates_in_place_keeping_its_uuid() {
     .await;
     assert_eq!(updated.id, mapping.id);
     assert_eq!(updated.attributes["state"], Value::str("Disabled"));
-    assert_reads_back(&mappings, &updated, &changed);
+    assert_reads_back_as_planned(&mappings, &updated, &changed);
     let live = lambda
         .get_event_source_mapping()
         .uuid(&mapping.id)
@@ -842,9 +713,12 @@ async fn an_event_source_mapping_updates_in_place_keeping_its_uuid() {
     assert_eq!(live.function_arn(), Some(second_arn.as_str()));
     assert_eq!(live.state(), Some("Disabled"));
 
-    let found = find(&mappings, "jobs", &changed).await.expect("found");
+    let found = STACK
+        .find(&mappings, "jobs", &changed)
+        .await
+        .expect("found");
     assert_eq!(found.id, mapping.id);
-    assert_reads_back(&mappings, &found, &changed);
+    assert_reads_back_as_planned(&mappings, &found, &changed);
 
     delete(&mappings, "jobs", &updated).await;
     assert!(lambda
@@ -855,16 +729,8 @@ async fn an_event_source_mapping_updates_in_place_keeping_its_uuid() {
         .is_err());
     delete(&mappings, "jobs", &updated).await;
     assert_eq!(read(&mappings, "jobs", &updated).await, None);
-    assert_eq!(find(&mappings, "jobs", &changed).await, None);
+    assert_eq!(STACK.find(&mappings, "jobs", &changed).await, None);
     let _ = queue_url;
-}
-
-fn assert_code(run: &Run, code: i32) {
-    assert_eq!(
-        run.code, code,
-        "exit code {} (want {code})\nstdout:\n{}\nstderr:\n{}",
-        run.code, run.stdout, run.stderr
-    );
 }
 
 const FUNCTION_STACK: &str = r#"stack: orders

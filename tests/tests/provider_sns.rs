@@ -4,115 +4,16 @@
 
 use std::collections::BTreeMap;
 
-use providers::aws::AwsContext;
 use providers::sns::subscription::SubscriptionProvider;
 use providers::sns::topic::TopicProvider;
-use providers::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ReadRequest, Resource, UpdateRequest,
-};
 use serde_json::json;
-use stacks::{Map, Value};
+use stacks::Value;
+use strata_tests::kit::{
+    assert_reads_back, context, delete, map, read, string_map, update, TestStack, ACCOUNT,
+};
 use strata_tests::Emulator;
 
-const STACK: &str = "orders";
-const ACCOUNT: &str = "123456789012";
-
-fn map(json: serde_json::Value) -> Map {
-    match Value::from_json(json) {
-        Value::Map(map) => map,
-        other => panic!("not a mapping: {other}"),
-    }
-}
-
-fn context(emu: &Emulator) -> AwsContext {
-    AwsContext::for_endpoint(&emu.url, "us-east-1")
-}
-
-/// The tags the core would pass: the resource's own plus strata's.
-fn tags_for(address: &str, own: serde_json::Value) -> serde_json::Value {
-    let mut tags = own;
-    tags["strata:stack"] = json!(STACK);
-    tags["strata:address"] = json!(address);
-    tags
-}
-
-async fn create(provider: &dyn Provider, address: &str, properties: &Map) -> Resource {
-    provider
-        .create(CreateRequest {
-            address: address.into(),
-            stack: STACK.into(),
-            properties: properties.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("creating {address}: {e}"))
-}
-
-async fn read(provider: &dyn Provider, address: &str, resource: &Resource) -> Option<Resource> {
-    provider
-        .read(ReadRequest {
-            address: address.into(),
-            id: resource.id.clone(),
-            prior_properties: resource.properties.clone(),
-            prior_attributes: resource.attributes.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("reading {address}: {e}"))
-}
-
-async fn update(
-    provider: &dyn Provider,
-    address: &str,
-    prior: &Resource,
-    properties: &Map,
-    changed: &[&str],
-) -> Resource {
-    provider
-        .update(UpdateRequest {
-            address: address.into(),
-            id: prior.id.clone(),
-            prior_properties: prior.properties.clone(),
-            prior_attributes: prior.attributes.clone(),
-            properties: properties.clone(),
-            changed: changed.iter().map(|s| s.to_string()).collect(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("updating {address}: {e}"))
-}
-
-async fn delete(provider: &dyn Provider, address: &str, resource: &Resource) {
-    provider
-        .delete(DeleteRequest {
-            address: address.into(),
-            id: resource.id.clone(),
-            properties: resource.properties.clone(),
-            attributes: resource.attributes.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("deleting {address}: {e}"));
-}
-
-async fn find(provider: &dyn Provider, address: &str, properties: &Map) -> Option<Resource> {
-    provider
-        .find(FindRequest {
-            address: address.into(),
-            stack: STACK.into(),
-            properties: properties.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("finding {address}: {e}"))
-}
-
-/// The "second plan is empty" guarantee: every property the stack gave reads back equal.
-fn assert_reads_back(resource: &Resource, requested: &Map) {
-    for (key, want) in requested {
-        assert_eq!(
-            resource.properties.get(key),
-            Some(want),
-            "property `{key}` of {} reads back differently",
-            resource.id
-        );
-    }
-}
+const STACK: TestStack = TestStack::named("orders");
 
 fn topic_arn(name: &str) -> String {
     format!("arn:aws:sns:us-east-1:{ACCOUNT}:{name}")
@@ -188,9 +89,9 @@ async fn a_topic_created_with_every_property_reads_back_as_requested() {
         "display_name": "Order events",
         "policy": publish_policy(&arn),
         "kms_master_key_id": "alias/aws/sns",
-        "tags": tags_for("events", json!({ "team": "payments" })),
+        "tags": STACK.tags_for("events", json!({ "team": "payments" })),
     }));
-    let topic = create(&topics, "events", &requested).await;
+    let topic = STACK.create(&topics, "events", &requested).await;
 
     assert_eq!(topic.id, arn);
     assert_eq!(topic.attributes["arn"], Value::str(&arn));
@@ -210,10 +111,10 @@ async fn a_topic_created_with_every_property_reads_back_as_requested() {
     let tags = topic_tags(&sns, &arn).await;
     assert_eq!(
         tags,
-        BTreeMap::from([
-            ("strata:address".to_string(), "events".to_string()),
-            ("strata:stack".to_string(), STACK.to_string()),
-            ("team".to_string(), "payments".to_string()),
+        string_map([
+            ("strata:address", "events"),
+            ("strata:stack", STACK.name),
+            ("team", "payments"),
         ])
     );
 
@@ -236,9 +137,9 @@ async fn a_fifo_topic_reads_back_its_fifo_settings() {
         "name": "orders-events.fifo",
         "fifo_topic": true,
         "content_based_deduplication": true,
-        "tags": tags_for("events", json!({})),
+        "tags": STACK.tags_for("events", json!({})),
     }));
-    let topic = create(&topics, "events", &requested).await;
+    let topic = STACK.create(&topics, "events", &requested).await;
     let attrs = topic_attributes(&sns, &topic.id).await;
     assert_eq!(attrs.get("FifoTopic").map(String::as_str), Some("true"));
     assert_eq!(
@@ -251,7 +152,7 @@ async fn a_fifo_topic_reads_back_its_fifo_settings() {
         "name": "orders-events.fifo",
         "fifo_topic": true,
         "content_based_deduplication": false,
-        "tags": tags_for("events", json!({})),
+        "tags": STACK.tags_for("events", json!({})),
     }));
     let updated = update(
         &topics,
@@ -284,14 +185,14 @@ async fn updating_a_topic_changes_attributes_in_place_and_removing_its_policy_re
         "display_name": "Order events",
         "policy": publish_policy(&arn),
         "kms_master_key_id": "alias/aws/sns",
-        "tags": tags_for("events", json!({})),
+        "tags": STACK.tags_for("events", json!({})),
     }));
-    let topic = create(&topics, "events", &first).await;
+    let topic = STACK.create(&topics, "events", &first).await;
 
     let second = map(json!({
         "name": "orders-events",
         "display_name": "Orders",
-        "tags": tags_for("events", json!({})),
+        "tags": STACK.tags_for("events", json!({})),
     }));
     let updated = update(
         &topics,
@@ -338,9 +239,9 @@ async fn updating_topic_tags_adds_changes_and_removes_only_the_keys_that_differ(
 
     let first = map(json!({
         "name": "orders-events",
-        "tags": tags_for("events", json!({ "team": "payments", "env": "dev", "old": "x" })),
+        "tags": STACK.tags_for("events", json!({ "team": "payments", "env": "dev", "old": "x" })),
     }));
-    let topic = create(&topics, "events", &first).await;
+    let topic = STACK.create(&topics, "events", &first).await;
     sns.tag_resource()
         .resource_arn(&topic.id)
         .tags(
@@ -356,22 +257,19 @@ async fn updating_topic_tags_adds_changes_and_removes_only_the_keys_that_differ(
 
     let second = map(json!({
         "name": "orders-events",
-        "tags": tags_for("events", json!({ "team": "payments", "env": "prod", "new": "y" })),
+        "tags": STACK.tags_for("events", json!({ "team": "payments", "env": "prod", "new": "y" })),
     }));
     let updated = update(&topics, "events", &topic, &second, &["tags"]).await;
     assert_eq!(updated.id, topic.id);
 
-    let expected: BTreeMap<String, String> = [
+    let expected = string_map([
         ("env", "prod"),
         ("new", "y"),
         ("owner", "ops"),
         ("strata:address", "events"),
-        ("strata:stack", STACK),
+        ("strata:stack", STACK.name),
         ("team", "payments"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    ]);
     assert_eq!(topic_tags(&sns, &topic.id).await, expected);
     let read_tags = updated.properties["tags"].as_map().unwrap();
     assert_eq!(read_tags.get("env"), Some(&Value::str("prod")));
@@ -386,24 +284,28 @@ async fn a_deleted_topic_is_gone_and_deleting_reading_or_finding_it_again_is_har
     let sns = aws_sdk_sns::Client::new(&ctx.sdk);
 
     // A neighbour whose name ends like ours must not be taken for it.
-    create(
-        &topics,
-        "neighbour",
-        &map(json!({ "name": "x-orders-events" })),
-    )
-    .await;
+    STACK
+        .create(
+            &topics,
+            "neighbour",
+            &map(json!({ "name": "x-orders-events" })),
+        )
+        .await;
     let requested = map(json!({
         "name": "orders-events",
-        "tags": tags_for("events", json!({})),
+        "tags": STACK.tags_for("events", json!({})),
     }));
-    let topic = create(&topics, "events", &requested).await;
+    let topic = STACK.create(&topics, "events", &requested).await;
 
-    let found = find(&topics, "events", &requested)
+    let found = STACK
+        .find(&topics, "events", &requested)
         .await
         .expect("the topic is found by its name");
     assert_eq!(found, topic);
     assert_eq!(
-        find(&topics, "other", &map(json!({ "name": "orders-other" }))).await,
+        STACK
+            .find(&topics, "other", &map(json!({ "name": "orders-other" })))
+            .await,
         None
     );
 
@@ -422,7 +324,7 @@ async fn a_deleted_topic_is_gone_and_deleting_reading_or_finding_it_again_is_har
 
     delete(&topics, "events", &topic).await;
     assert_eq!(read(&topics, "events", &topic).await, None);
-    assert_eq!(find(&topics, "events", &requested).await, None);
+    assert_eq!(STACK.find(&topics, "events", &requested).await, None);
 }
 
 #[tokio::test]
@@ -434,7 +336,9 @@ async fn a_subscription_reads_back_as_requested_and_updates_its_delivery_in_plac
     let sns = aws_sdk_sns::Client::new(&ctx.sdk);
     let sqs = aws_sdk_sqs::Client::new(&ctx.sdk);
 
-    let topic = create(&topics, "events", &map(json!({ "name": "orders-events" }))).await;
+    let topic = STACK
+        .create(&topics, "events", &map(json!({ "name": "orders-events" })))
+        .await;
     sqs.create_queue()
         .queue_name("orders-inbox")
         .send()
@@ -450,7 +354,7 @@ async fn a_subscription_reads_back_as_requested_and_updates_its_delivery_in_plac
         "raw_message_delivery": true,
         "filter_policy": filter,
     }));
-    let subscription = create(&subscriptions, "inbox", &requested).await;
+    let subscription = STACK.create(&subscriptions, "inbox", &requested).await;
     assert!(
         subscription.id.starts_with(&format!("{}:", topic.id)),
         "{}",
@@ -530,23 +434,29 @@ async fn a_deleted_subscription_is_gone_and_deleting_reading_or_finding_it_again
     let subscriptions = SubscriptionProvider::new(&ctx);
     let sns = aws_sdk_sns::Client::new(&ctx.sdk);
 
-    let topic = create(&topics, "events", &map(json!({ "name": "orders-events" }))).await;
+    let topic = STACK
+        .create(&topics, "events", &map(json!({ "name": "orders-events" })))
+        .await;
     let queue_arn = |name: &str| format!("arn:aws:sqs:us-east-1:{ACCOUNT}:{name}");
     // Another endpoint on the same topic must not be taken for ours.
-    create(
-        &subscriptions,
-        "other",
-        &map(json!({ "topic_arn": topic.id, "protocol": "sqs", "endpoint": queue_arn("other") })),
-    )
-    .await;
+    STACK
+        .create(
+            &subscriptions,
+            "other",
+            &map(
+                json!({ "topic_arn": topic.id, "protocol": "sqs", "endpoint": queue_arn("other") }),
+            ),
+        )
+        .await;
     let requested = map(json!({
         "topic_arn": topic.id,
         "protocol": "sqs",
         "endpoint": queue_arn("inbox"),
     }));
-    let subscription = create(&subscriptions, "inbox", &requested).await;
+    let subscription = STACK.create(&subscriptions, "inbox", &requested).await;
 
-    let found = find(&subscriptions, "inbox", &requested)
+    let found = STACK
+        .find(&subscriptions, "inbox", &requested)
         .await
         .expect("the subscription is found by topic, protocol and endpoint");
     assert_eq!(found, subscription);
@@ -566,11 +476,11 @@ async fn a_deleted_subscription_is_gone_and_deleting_reading_or_finding_it_again
 
     delete(&subscriptions, "inbox", &subscription).await;
     assert_eq!(read(&subscriptions, "inbox", &subscription).await, None);
-    assert_eq!(find(&subscriptions, "inbox", &requested).await, None);
+    assert_eq!(STACK.find(&subscriptions, "inbox", &requested).await, None);
 
     // With the topic gone, there is nothing to find either.
     delete(&topics, "events", &topic).await;
-    assert_eq!(find(&subscriptions, "inbox", &requested).await, None);
+    assert_eq!(STACK.find(&subscriptions, "inbox", &requested).await, None);
 }
 
 #[tokio::test]
@@ -581,7 +491,9 @@ async fn a_topic_policy_with_a_single_statement_object_reads_back_as_the_same_ma
     let sns = aws_sdk_sns::Client::new(&ctx.sdk);
 
     let arn = topic_arn("orders-events");
-    let topic = create(&topics, "events", &map(json!({ "name": "orders-events" }))).await;
+    let topic = STACK
+        .create(&topics, "events", &map(json!({ "name": "orders-events" })))
+        .await;
     // Set in place, then read back: SNS keeps the single Statement object as written.
     let requested = map(json!({ "name": "orders-events", "policy": publish_policy(&arn) }));
     let updated = update(&topics, "events", &topic, &requested, &["policy"]).await;

@@ -3,114 +3,14 @@
 //! delete, and delete again.
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use providers::aws::AwsContext;
 use providers::sqs::queue::QueueProvider;
 use providers::sqs::queue_policy::QueuePolicyProvider;
-use providers::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ReadRequest, Resource, UpdateRequest,
-};
 use serde_json::json;
-use stacks::{Map, Value};
+use stacks::Value;
+use strata_tests::kit::{assert_reads_back, context, delete, map, read, update, TestStack};
 use strata_tests::Emulator;
 
-const STACK: &str = "orders";
-
-fn map(json: serde_json::Value) -> Map {
-    match Value::from_json(json) {
-        Value::Map(map) => map,
-        other => panic!("not a mapping: {other}"),
-    }
-}
-
-fn context(emu: &Emulator) -> AwsContext {
-    AwsContext::for_endpoint(&emu.url, "us-east-1")
-}
-
-/// The tags the core would pass: the resource's own plus strata's.
-fn tags_for(address: &str, own: serde_json::Value) -> serde_json::Value {
-    let mut tags = own;
-    tags["strata:stack"] = json!(STACK);
-    tags["strata:address"] = json!(address);
-    tags
-}
-
-async fn create(provider: &dyn Provider, address: &str, properties: &Map) -> Resource {
-    provider
-        .create(CreateRequest {
-            address: address.into(),
-            stack: STACK.into(),
-            properties: properties.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("creating {address}: {e}"))
-}
-
-async fn read(provider: &dyn Provider, address: &str, resource: &Resource) -> Option<Resource> {
-    provider
-        .read(ReadRequest {
-            address: address.into(),
-            id: resource.id.clone(),
-            prior_properties: resource.properties.clone(),
-            prior_attributes: resource.attributes.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("reading {address}: {e}"))
-}
-
-async fn update(
-    provider: &dyn Provider,
-    address: &str,
-    prior: &Resource,
-    properties: &Map,
-    changed: &[&str],
-) -> Resource {
-    provider
-        .update(UpdateRequest {
-            address: address.into(),
-            id: prior.id.clone(),
-            prior_properties: prior.properties.clone(),
-            prior_attributes: prior.attributes.clone(),
-            properties: properties.clone(),
-            changed: changed.iter().map(|s| s.to_string()).collect(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("updating {address}: {e}"))
-}
-
-async fn delete(provider: &dyn Provider, address: &str, resource: &Resource) {
-    provider
-        .delete(DeleteRequest {
-            address: address.into(),
-            id: resource.id.clone(),
-            properties: resource.properties.clone(),
-            attributes: resource.attributes.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("deleting {address}: {e}"));
-}
-
-async fn find(provider: &dyn Provider, address: &str, properties: &Map) -> Option<Resource> {
-    provider
-        .find(FindRequest {
-            address: address.into(),
-            stack: STACK.into(),
-            properties: properties.clone(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("finding {address}: {e}"))
-}
-
-/// The "second plan is empty" guarantee: every property the stack gave reads back equal.
-fn assert_reads_back(resource: &Resource, requested: &Map) {
-    for (key, want) in requested {
-        assert_eq!(
-            resource.properties.get(key),
-            Some(want),
-            "property `{key}` of {} reads back differently",
-            resource.id
-        );
-    }
-}
+const STACK: TestStack = TestStack::named("orders");
 
 async fn queue_attributes(
     sqs: &aws_sdk_sqs::Client,
@@ -157,12 +57,13 @@ async fn a_queue_created_with_every_property_reads_back_as_requested() {
     let queues = QueueProvider::new(&ctx);
     let sqs = aws_sdk_sqs::Client::new(&ctx.sdk);
 
-    let dlq = create(
-        &queues,
-        "dlq",
-        &map(json!({ "name": "orders-dlq", "tags": tags_for("dlq", json!({})) })),
-    )
-    .await;
+    let dlq = STACK
+        .create(
+            &queues,
+            "dlq",
+            &map(json!({ "name": "orders-dlq", "tags": STACK.tags_for("dlq", json!({})) })),
+        )
+        .await;
     let dlq_arn = dlq.attributes["arn"].as_str().unwrap().to_string();
 
     let arn = "arn:aws:sqs:us-east-1:123456789012:orders-orders";
@@ -177,9 +78,9 @@ async fn a_queue_created_with_every_property_reads_back_as_requested() {
         "redrive_policy": { "dead_letter_target_arn": dlq_arn, "max_receive_count": 4 },
         "policy": send_policy(arn),
         "sqs_managed_sse_enabled": false,
-        "tags": tags_for("orders", json!({ "team": "payments" })),
+        "tags": STACK.tags_for("orders", json!({ "team": "payments" })),
     }));
-    let queue = create(&queues, "orders", &requested).await;
+    let queue = STACK.create(&queues, "orders", &requested).await;
 
     assert_eq!(queue.attributes["arn"], Value::str(arn));
     assert_eq!(queue.attributes["name"], Value::str("orders-orders"));
@@ -217,7 +118,10 @@ async fn a_queue_created_with_every_property_reads_back_as_requested() {
         .unwrap();
     let tags = tags.tags().cloned().unwrap_or_default();
     assert_eq!(tags.get("team").map(String::as_str), Some("payments"));
-    assert_eq!(tags.get("strata:stack").map(String::as_str), Some(STACK));
+    assert_eq!(
+        tags.get("strata:stack").map(String::as_str),
+        Some(STACK.name)
+    );
     assert_eq!(
         tags.get("strata:address").map(String::as_str),
         Some("orders")
@@ -244,9 +148,9 @@ async fn a_fifo_queue_reads_back_its_fifo_settings_and_key() {
         "fifo_queue": true,
         "content_based_deduplication": true,
         "kms_master_key_id": "alias/aws/sqs",
-        "tags": tags_for("jobs", json!({})),
+        "tags": STACK.tags_for("jobs", json!({})),
     }));
-    let queue = create(&queues, "jobs", &requested).await;
+    let queue = STACK.create(&queues, "jobs", &requested).await;
 
     let attrs = queue_attributes(&sqs, &queue.id).await;
     assert_eq!(
@@ -296,7 +200,9 @@ async fn updating_a_queue_changes_only_the_changed_attributes_and_keeps_its_url(
     let queues = QueueProvider::new(&ctx);
     let sqs = aws_sdk_sqs::Client::new(&ctx.sdk);
 
-    let dlq = create(&queues, "dlq", &map(json!({ "name": "orders-dlq" }))).await;
+    let dlq = STACK
+        .create(&queues, "dlq", &map(json!({ "name": "orders-dlq" })))
+        .await;
     let dlq_arn = dlq.attributes["arn"].as_str().unwrap().to_string();
     let first = map(json!({
         "name": "orders-orders",
@@ -305,9 +211,9 @@ async fn updating_a_queue_changes_only_the_changed_attributes_and_keeps_its_url(
         "receive_wait_time_seconds": 10,
         "redrive_policy": { "dead_letter_target_arn": dlq_arn, "max_receive_count": 4 },
         "policy": send_policy("*"),
-        "tags": tags_for("orders", json!({})),
+        "tags": STACK.tags_for("orders", json!({})),
     }));
-    let queue = create(&queues, "orders", &first).await;
+    let queue = STACK.create(&queues, "orders", &first).await;
 
     // Change the timeout, drop the delay (back to its default), the redrive policy and the
     // policy (cleared); the wait time is not among the changes and stays.
@@ -315,7 +221,7 @@ async fn updating_a_queue_changes_only_the_changed_attributes_and_keeps_its_url(
         "name": "orders-orders",
         "visibility_timeout_seconds": 120,
         "receive_wait_time_seconds": 10,
-        "tags": tags_for("orders", json!({})),
+        "tags": STACK.tags_for("orders", json!({})),
     }));
     let updated = update(
         &queues,
@@ -359,9 +265,9 @@ async fn updating_queue_tags_adds_changes_and_removes_only_the_keys_that_differ(
 
     let first = map(json!({
         "name": "orders-orders",
-        "tags": tags_for("orders", json!({ "team": "payments", "env": "dev", "old": "x" })),
+        "tags": STACK.tags_for("orders", json!({ "team": "payments", "env": "dev", "old": "x" })),
     }));
-    let queue = create(&queues, "orders", &first).await;
+    let queue = STACK.create(&queues, "orders", &first).await;
     // A tag someone else manages, on a key strata never had.
     sqs.tag_queue()
         .queue_url(&queue.id)
@@ -372,7 +278,7 @@ async fn updating_queue_tags_adds_changes_and_removes_only_the_keys_that_differ(
 
     let second = map(json!({
         "name": "orders-orders",
-        "tags": tags_for("orders", json!({ "team": "payments", "env": "prod", "new": "y" })),
+        "tags": STACK.tags_for("orders", json!({ "team": "payments", "env": "prod", "new": "y" })),
     }));
     let updated = update(&queues, "orders", &queue, &second, &["tags"]).await;
 
@@ -394,7 +300,7 @@ async fn updating_queue_tags_adds_changes_and_removes_only_the_keys_that_differ(
         ("new", "y"),
         ("owner", "ops"),
         ("strata:address", "orders"),
-        ("strata:stack", STACK),
+        ("strata:stack", STACK.name),
         ("team", "payments"),
     ]
     .into_iter()
@@ -417,16 +323,19 @@ async fn a_deleted_queue_is_gone_and_deleting_reading_or_finding_it_again_is_har
     let requested = map(json!({
         "name": "orders-orders",
         "visibility_timeout_seconds": 45,
-        "tags": tags_for("orders", json!({})),
+        "tags": STACK.tags_for("orders", json!({})),
     }));
-    let queue = create(&queues, "orders", &requested).await;
+    let queue = STACK.create(&queues, "orders", &requested).await;
 
-    let found = find(&queues, "orders", &requested)
+    let found = STACK
+        .find(&queues, "orders", &requested)
         .await
         .expect("the queue is found by its name");
     assert_eq!(found, queue);
     assert_eq!(
-        find(&queues, "other", &map(json!({ "name": "orders-other" }))).await,
+        STACK
+            .find(&queues, "other", &map(json!({ "name": "orders-other" })))
+            .await,
         None
     );
 
@@ -448,7 +357,7 @@ async fn a_deleted_queue_is_gone_and_deleting_reading_or_finding_it_again_is_har
 
     delete(&queues, "orders", &queue).await;
     assert_eq!(read(&queues, "orders", &queue).await, None);
-    assert_eq!(find(&queues, "orders", &requested).await, None);
+    assert_eq!(STACK.find(&queues, "orders", &requested).await, None);
 }
 
 #[tokio::test]
@@ -459,13 +368,15 @@ async fn a_queue_policy_with_a_single_statement_object_reads_back_as_the_same_ma
     let policies = QueuePolicyProvider::new(&ctx);
     let sqs = aws_sdk_sqs::Client::new(&ctx.sdk);
 
-    let queue = create(&queues, "orders", &map(json!({ "name": "orders-orders" }))).await;
+    let queue = STACK
+        .create(&queues, "orders", &map(json!({ "name": "orders-orders" })))
+        .await;
     let queue_arn = queue.attributes["arn"].as_str().unwrap().to_string();
     let requested = map(json!({
         "queue_url": queue.id,
         "policy": send_policy(&queue_arn),
     }));
-    let policy = create(&policies, "orders_policy", &requested).await;
+    let policy = STACK.create(&policies, "orders_policy", &requested).await;
 
     assert_eq!(policy.id, queue.id);
     assert_eq!(policy.attributes["id"], Value::str(&queue.id));
@@ -497,7 +408,8 @@ async fn a_queue_policy_with_a_single_statement_object_reads_back_as_the_same_ma
     let attrs = queue_attributes(&sqs, &queue.id).await;
     assert_eq!(json_attr(&attrs, QueueAttributeName::Policy), wider);
 
-    let found = find(&policies, "orders_policy", &second)
+    let found = STACK
+        .find(&policies, "orders_policy", &second)
         .await
         .expect("the policy is found on its queue");
     assert_eq!(found, updated);
@@ -513,7 +425,7 @@ async fn a_queue_policy_with_a_single_statement_object_reads_back_as_the_same_ma
     );
     delete(&policies, "orders_policy", &updated).await;
     assert_eq!(read(&policies, "orders_policy", &updated).await, None);
-    assert_eq!(find(&policies, "orders_policy", &second).await, None);
+    assert_eq!(STACK.find(&policies, "orders_policy", &second).await, None);
 
     // The policy of a queue that is gone is gone too.
     delete(&queues, "orders", &queue).await;

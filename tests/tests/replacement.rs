@@ -80,9 +80,7 @@ fn cases() -> Vec<Case> {
             stack: "rrt",
             address: "table",
             type_name: "aws.ec2.route_table",
-            text: concat!(
-                "  table: { type: aws.ec2.route_table, properties: { vpc_id: '${{V}.id}' } }\n",
-            ),
+            text: "  table: { type: aws.ec2.route_table, properties: { vpc_id: '${{V}.id}' } }\n",
             before: "vpc_a",
             after: "vpc_b",
         },

@@ -2,13 +2,11 @@
 //! two applies at once, a held lock, force-unlock, migrating local state), the state crate for
 //! the conditional write that protects the state object.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-
 use aws_sdk_s3::primitives::ByteStream;
 use state::s3::S3Store;
 use state::{Intent, S3Backend, StateError};
-use strata_tests::{ensure_strata_built, run_strata, strata_bin, Emulator, Run};
+use strata_tests::kit::{self, queue_urls};
+use strata_tests::{assert_code, run_strata, spawn_strata, wait, Emulator, Run};
 
 const BUCKET: &str = "team-state";
 const KEY: &str = "orders/state.json";
@@ -44,54 +42,6 @@ async fn object(client: &aws_sdk_s3::Client, key: &str) -> Option<Vec<u8>> {
         Ok(out) => Some(out.body.collect().await.unwrap().into_bytes().to_vec()),
         Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => None,
         Err(e) => panic!("reading s3://{BUCKET}/{key}: {e:?}"),
-    }
-}
-
-async fn queue_count(emu: &Emulator) -> usize {
-    let sdk = emu.sdk_config(providers::aws::http_client()).await;
-    aws_sdk_sqs::Client::new(&sdk)
-        .list_queues()
-        .send()
-        .await
-        .unwrap()
-        .queue_urls
-        .unwrap_or_default()
-        .len()
-}
-
-fn assert_code(run: &Run, code: i32) {
-    assert_eq!(
-        run.code, code,
-        "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
-        run.stdout, run.stderr
-    );
-}
-
-/// `strata ARGS` in `dir`, started now and not waited for (as `run_strata` runs it).
-fn spawn_strata(dir: &Path, args: &[&str], env: &[(String, String)]) -> std::process::Child {
-    ensure_strata_built();
-    let mut cmd = Command::new(strata_bin());
-    cmd.args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env("NO_COLOR", "1");
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("AWS_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.envs(env.iter().map(|(k, v)| (k, v)));
-    cmd.spawn().expect("strata starts")
-}
-
-fn wait(child: std::process::Child) -> Run {
-    let output = child.wait_with_output().expect("strata runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
 
@@ -149,7 +99,7 @@ async fn two_applies_at_once_on_the_s3_backend_let_exactly_one_write_and_name_th
     assert_eq!(resources.len(), QUEUES, "{state:#}");
     assert_eq!(state["serial"], 1);
     assert!(object(&client, &format!("{KEY}.lock")).await.is_none());
-    assert_eq!(queue_count(&emu).await, QUEUES);
+    assert_eq!(queue_urls(&kit::context(&emu)).await.len(), QUEUES);
 
     let run = run_strata(dir.path(), &["plan", "--detailed-exitcode"], &env);
     assert_code(&run, 0);
@@ -192,7 +142,11 @@ async fn a_held_lock_stops_apply_at_once_until_force_unlock_with_its_id() {
         "{}",
         run.stderr
     );
-    assert_eq!(queue_count(&emu).await, 0, "nothing was created");
+    assert_eq!(
+        queue_urls(&kit::context(&emu)).await.len(),
+        0,
+        "nothing was created"
+    );
     assert!(object(&client, KEY).await.is_none(), "no state was written");
 
     let run = run_strata(dir.path(), &["force-unlock", "not-the-id"], &env);
@@ -202,7 +156,7 @@ async fn a_held_lock_stops_apply_at_once_until_force_unlock_with_its_id() {
     assert_code(&run, 0);
     let run = run_strata(dir.path(), &["apply", "--auto-approve"], &env);
     assert_code(&run, 0);
-    assert_eq!(queue_count(&emu).await, QUEUES);
+    assert_eq!(queue_urls(&kit::context(&emu)).await.len(), QUEUES);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -237,7 +191,7 @@ async fn local_state_moves_to_s3_with_one_state_push() {
 
     let run = run_strata(dir.path(), &["plan", "--detailed-exitcode"], &env);
     assert_code(&run, 0);
-    assert_eq!(queue_count(&emu).await, 2);
+    assert_eq!(queue_urls(&kit::context(&emu)).await.len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]

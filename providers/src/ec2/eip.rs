@@ -12,10 +12,10 @@ use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{
-    describe_many, has_strata_tags, only_one, read_back, strata_filters, tag_specification,
-    tags_from_aws, Ec2,
+    by_id, describe_many, read_back, strata_filters, tag_specification, tagged_id, tags_from_aws,
+    Ec2,
 };
-use crate::aws::{api_error, AwsContext};
+use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::retry::with_backoff;
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
@@ -68,11 +68,7 @@ impl EipProvider {
                 .send()
                 .await
                 .map_err(api_error)?;
-            Ok(out
-                .addresses()
-                .iter()
-                .filter_map(|a| Some((a.allocation_id()?.to_string(), a.clone())))
-                .collect())
+            Ok(by_id(out.addresses()))
         })
         .await
     }
@@ -179,11 +175,7 @@ impl Provider for EipProvider {
             },
         )
         .await;
-        match out {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_code(EIP_NOT_FOUND) => Ok(()),
-            Err(e) => Err(e),
-        }
+        missing_is_none(out, EIP_NOT_FOUND).map(|_| ())
     }
 
     /// Finds the address by its strata tags.
@@ -196,13 +188,7 @@ impl Provider for EipProvider {
             .send()
             .await
             .map_err(api_error)?;
-        let ids = out
-            .addresses()
-            .iter()
-            .filter(|a| has_strata_tags(a.tags(), &req.stack, &req.address))
-            .filter_map(|a| a.allocation_id().map(str::to_string))
-            .collect();
-        match only_one(TYPE_NAME, &req.address, ids)? {
+        match tagged_id(TYPE_NAME, out.addresses(), &req)? {
             Some(id) => self.read_one(&id).await,
             None => Ok(None),
         }

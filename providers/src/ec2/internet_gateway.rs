@@ -11,10 +11,10 @@ use aws_sdk_ec2::types::{AttachmentStatus, InternetGateway, ResourceType};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{
-    describe_many, has_strata_tags, only_one, read_back, strata_filters, tag_specification,
-    tags_from_aws, Ec2, PROPAGATION_TIMEOUT,
+    by_id, describe_many, read_back, strata_filters, tag_specification, tagged_id, tags_from_aws,
+    Ec2, PROPAGATION_TIMEOUT,
 };
-use crate::aws::{api_error, AwsContext};
+use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::props::given;
 use crate::retry::with_backoff;
 use crate::{
@@ -86,11 +86,7 @@ impl InternetGatewayProvider {
                 .send()
                 .await
                 .map_err(api_error)?;
-            Ok(out
-                .internet_gateways()
-                .iter()
-                .filter_map(|g| Some((g.internet_gateway_id()?.to_string(), g.clone())))
-                .collect())
+            Ok(by_id(out.internet_gateways()))
         })
         .await
     }
@@ -279,11 +275,7 @@ impl Provider for InternetGatewayProvider {
             .send()
             .await
             .map_err(api_error);
-        match out {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_code(IGW_NOT_FOUND) => Ok(()),
-            Err(e) => Err(e),
-        }
+        missing_is_none(out, IGW_NOT_FOUND).map(|_| ())
     }
 
     /// Finds the gateway by its strata tags.
@@ -296,13 +288,7 @@ impl Provider for InternetGatewayProvider {
             .send()
             .await
             .map_err(api_error)?;
-        let ids = out
-            .internet_gateways()
-            .iter()
-            .filter(|g| has_strata_tags(g.tags(), &req.stack, &req.address))
-            .filter_map(|g| g.internet_gateway_id().map(str::to_string))
-            .collect();
-        match only_one(TYPE_NAME, &req.address, ids)? {
+        match tagged_id(TYPE_NAME, out.internet_gateways(), &req)? {
             Some(id) => self.read_one(&id).await,
             None => Ok(None),
         }

@@ -14,13 +14,16 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::types::{
+    Address, Filter, InternetGateway, NatGateway, ResourceType, RouteTable, SecurityGroup, Subnet,
+    Tag, TagSpecification, Vpc,
+};
 use stacks::{Map, TypeSchema, Value, ADDRESS_TAG, STACK_TAG};
 
 use crate::aws::{api_error, AwsContext};
 use crate::retry::wait_for;
 use crate::tags::{tag_strings, tags_value, TagChanges};
-use crate::{Provider, ProviderError, Result};
+use crate::{FindRequest, Provider, ProviderError, Result};
 
 pub mod eip;
 pub mod internet_gateway;
@@ -180,6 +183,61 @@ pub(crate) fn has_strata_tags(tags: &[Tag], stack: &str, address: &str) -> bool 
     has(STACK_TAG, stack) && has(ADDRESS_TAG, address)
 }
 
+/// What `Describe*` lists of every EC2 type: an id and tags. With it, `describe` keys what it
+/// found ([`by_id`]) and `find` picks the one object tagged for an address ([`tagged_id`]) the
+/// same way for every type.
+pub(crate) trait Described: Clone {
+    fn ec2_id(&self) -> Option<&str>;
+    fn ec2_tags(&self) -> &[Tag];
+}
+
+macro_rules! described {
+    ($($object:ty => $id:ident),* $(,)?) => {$(
+        impl Described for $object {
+            fn ec2_id(&self) -> Option<&str> {
+                self.$id()
+            }
+
+            fn ec2_tags(&self) -> &[Tag] {
+                self.tags()
+            }
+        }
+    )*};
+}
+
+described! {
+    Vpc => vpc_id,
+    Subnet => subnet_id,
+    InternetGateway => internet_gateway_id,
+    Address => allocation_id,
+    NatGateway => nat_gateway_id,
+    RouteTable => route_table_id,
+    SecurityGroup => group_id,
+}
+
+/// What one `Describe*` call listed, keyed by id, as [`describe_many`] takes it.
+pub(crate) fn by_id<T: Described>(listed: &[T]) -> Vec<(String, T)> {
+    listed
+        .iter()
+        .filter_map(|object| Some((object.ec2_id()?.to_string(), object.clone())))
+        .collect()
+}
+
+/// The id of the one object of `listed` (a `Describe*` filtered by [`strata_filters`]) that
+/// carries the strata tags of the address `req` looks for; see [`only_one`].
+pub(crate) fn tagged_id<'a, T: Described + 'a>(
+    type_name: &str,
+    listed: impl IntoIterator<Item = &'a T>,
+    req: &FindRequest,
+) -> Result<Option<String>> {
+    let ids = listed
+        .into_iter()
+        .filter(|object| has_strata_tags(object.ec2_tags(), &req.stack, &req.address))
+        .filter_map(|object| object.ec2_id().map(str::to_string))
+        .collect();
+    only_one(type_name, &req.address, ids)
+}
+
 /// A `Describe*` filter on one name.
 pub(crate) fn filter(name: &str, values: &[&str]) -> Filter {
     Filter::builder()
@@ -276,29 +334,6 @@ where
     results
 }
 
-/// A list AWS keeps as a set, in the order the stack wrote it.
-///
-/// The planner compares lists element by element, so a set read back in AWS's (or sorted)
-/// order would differ from the stack's list forever. Items of `prior` (what the stack last
-/// applied) that exist are given in `prior`'s order, as AWS has them; the rest of `actual`
-/// follows in its own order (callers sort it). When the sets are equal this is `prior`'s order
-/// exactly; when they are not, the list differs and the planner shows the change.
-pub(crate) fn order_like<K: PartialEq>(
-    prior: Option<&[Value]>,
-    mut actual: Vec<Value>,
-    key: impl Fn(&Value) -> Option<K>,
-) -> Vec<Value> {
-    let mut ordered = Vec::with_capacity(actual.len());
-    for item in prior.unwrap_or_default() {
-        let Some(wanted) = key(item) else { continue };
-        if let Some(at) = actual.iter().position(|a| key(a).as_ref() == Some(&wanted)) {
-            ordered.push(actual.remove(at));
-        }
-    }
-    ordered.extend(actual);
-    ordered
-}
-
 /// The property `prop` of `props` as a list, when the stack gave one.
 pub(crate) fn list_of<'a>(props: &'a Map, prop: &str) -> Option<&'a [Value]> {
     props.get(prop).and_then(Value::as_list)
@@ -325,34 +360,6 @@ pub(crate) fn strings(value: &Value, what: &str) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn strs(items: &[&str]) -> Vec<Value> {
-        items.iter().map(|s| Value::str(*s)).collect()
-    }
-
-    #[test]
-    fn a_set_read_back_keeps_the_order_the_stack_wrote() {
-        let prior = strs(&["subnet-b", "subnet-a"]);
-        let actual = strs(&["subnet-a", "subnet-b"]);
-        let read = order_like(Some(&prior), actual, |v| v.as_str().map(str::to_string));
-        assert_eq!(read, prior);
-    }
-
-    #[test]
-    fn a_set_that_changed_reads_back_as_a_different_list() {
-        let prior = strs(&["subnet-c", "subnet-a"]);
-        let actual = strs(&["subnet-a", "subnet-b"]);
-        let read = order_like(Some(&prior), actual, |v| v.as_str().map(str::to_string));
-        assert_eq!(read, strs(&["subnet-a", "subnet-b"]));
-        assert_ne!(read, prior);
-    }
-
-    #[test]
-    fn without_a_prior_order_a_set_reads_back_as_given() {
-        let actual = strs(&["a", "b"]);
-        let read = order_like(None, actual.clone(), |v| v.as_str().map(str::to_string));
-        assert_eq!(read, actual);
-    }
 
     #[test]
     fn two_resources_tagged_for_one_address_are_an_error() {

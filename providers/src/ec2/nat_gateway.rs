@@ -13,10 +13,9 @@ use aws_sdk_ec2::types::{NatGateway, NatGatewayState, ResourceType};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{
-    describe_many, filter, has_strata_tags, only_one, strata_filters, tag_specification,
-    tags_from_aws, Ec2,
+    by_id, describe_many, filter, strata_filters, tag_specification, tagged_id, tags_from_aws, Ec2,
 };
-use crate::aws::{api_error, AwsContext};
+use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::props::required_str;
 use crate::retry::wait_for;
 use crate::{
@@ -85,11 +84,7 @@ impl NatGatewayProvider {
                 .send()
                 .await
                 .map_err(api_error)?;
-            Ok(out
-                .nat_gateways()
-                .iter()
-                .filter_map(|n| Some((n.nat_gateway_id()?.to_string(), n.clone())))
-                .collect())
+            Ok(by_id(out.nat_gateways()))
         })
         .await
     }
@@ -295,14 +290,11 @@ impl Provider for NatGatewayProvider {
             .send()
             .await
             .map_err(api_error)?;
-        let ids = out
+        let live = out
             .nat_gateways()
             .iter()
-            .filter(|n| !is_gone(n) && n.state() != Some(&NatGatewayState::Deleting))
-            .filter(|n| has_strata_tags(n.tags(), &req.stack, &req.address))
-            .filter_map(|n| n.nat_gateway_id().map(str::to_string))
-            .collect();
-        match only_one(TYPE_NAME, &req.address, ids)? {
+            .filter(|n| !is_gone(n) && n.state() != Some(&NatGatewayState::Deleting));
+        match tagged_id(TYPE_NAME, live, &req)? {
             Some(id) => self.wait_available(&id).await.map(Some),
             None => Ok(None),
         }
@@ -345,11 +337,8 @@ impl NatGatewayProvider {
                     .send()
                     .await
                     .map_err(api_error);
-                match out {
-                    Ok(_) => {}
-                    Err(e) if e.is_code(&["InvalidAssociationID.NotFound"]) => {}
-                    Err(e) => return Err(e),
-                }
+                // Gone already: nothing to undo.
+                missing_is_none(out, &["InvalidAssociationID.NotFound"])?;
             }
         }
         Ok(())

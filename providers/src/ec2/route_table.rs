@@ -7,7 +7,7 @@
 //!
 //! Read reports the routes someone created (`CreateRoute`), not the VPC's local route nor
 //! routes a VPN gateway propagates, and reports both lists in the stack's order where AWS has
-//! the same set (see [`super::order_like`]).
+//! the same set (see [`crate::props::in_prior_order`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,11 +16,11 @@ use aws_sdk_ec2::types::{ResourceType, Route, RouteOrigin, RouteTable};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{
-    describe_many, has_strata_tags, list_of, only_one, order_like, read_back, strata_filters,
-    strings, tag_specification, tags_from_aws, Ec2, PROPAGATION_TIMEOUT,
+    by_id, describe_many, list_of, read_back, strata_filters, strings, tag_specification,
+    tagged_id, tags_from_aws, Ec2, PROPAGATION_TIMEOUT,
 };
-use crate::aws::{api_error, AwsContext};
-use crate::props::{given, required_str};
+use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::props::{given, in_prior_order, required_str, set_in_prior_order};
 use crate::retry::with_backoff;
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
@@ -197,16 +197,18 @@ fn resource(table: &RouteTable, prior: &Map) -> Result<Resource> {
         .iter()
         .map(|(destination, target)| route_value(destination, target))
         .collect();
+    let written = list_of(prior, "routes").unwrap_or_default();
     properties.insert(
         "routes".into(),
-        Value::List(order_like(list_of(prior, "routes"), routes, destination_of)),
+        Value::List(in_prior_order(
+            written.iter().filter_map(destination_of),
+            routes,
+            destination_of,
+        )),
     );
-    let subnets = associations(table).into_keys().map(Value::str).collect();
     properties.insert(
         "subnet_ids".into(),
-        Value::List(order_like(list_of(prior, "subnet_ids"), subnets, |v| {
-            v.as_str().map(str::to_string)
-        })),
+        set_in_prior_order(prior.get("subnet_ids"), associations(table).into_keys()),
     );
     properties.insert("tags".into(), tags_from_aws(table.tags()));
     Ok(Resource {
@@ -239,11 +241,7 @@ impl RouteTableProvider {
                 .send()
                 .await
                 .map_err(api_error)?;
-            Ok(out
-                .route_tables()
-                .iter()
-                .filter_map(|t| Some((t.route_table_id()?.to_string(), t.clone())))
-                .collect())
+            Ok(by_id(out.route_tables()))
         })
         .await
     }
@@ -274,11 +272,8 @@ impl RouteTableProvider {
                 .send()
                 .await
                 .map_err(api_error);
-            match out {
-                Ok(_) => {}
-                Err(e) if e.is_code(ROUTE_NOT_FOUND) => {}
-                Err(e) => return Err(e),
-            }
+            // Gone already: nothing to undo.
+            missing_is_none(out, ROUTE_NOT_FOUND)?;
         }
         for (destination, target) in desired {
             match current.get(destination) {
@@ -361,11 +356,7 @@ impl RouteTableProvider {
             .send()
             .await
             .map_err(api_error);
-        match out {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_code(ASSOCIATION_NOT_FOUND) => Ok(()),
-            Err(e) => Err(e),
-        }
+        missing_is_none(out, ASSOCIATION_NOT_FOUND).map(|_| ())
     }
 }
 
@@ -479,11 +470,7 @@ impl Provider for RouteTableProvider {
             .send()
             .await
             .map_err(api_error);
-        match out {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_code(TABLE_NOT_FOUND) => Ok(()),
-            Err(e) => Err(e),
-        }
+        missing_is_none(out, TABLE_NOT_FOUND).map(|_| ())
     }
 
     /// Finds the table by its strata tags.
@@ -496,13 +483,7 @@ impl Provider for RouteTableProvider {
             .send()
             .await
             .map_err(api_error)?;
-        let ids = out
-            .route_tables()
-            .iter()
-            .filter(|t| has_strata_tags(t.tags(), &req.stack, &req.address))
-            .filter_map(|t| t.route_table_id().map(str::to_string))
-            .collect();
-        match only_one(TYPE_NAME, &req.address, ids)? {
+        match tagged_id(TYPE_NAME, out.route_tables(), &req)? {
             Some(id) => self.read_one(&id, &req.properties).await,
             None => Ok(None),
         }
@@ -559,6 +540,11 @@ mod tests {
             route("0.0.0.0/0", "gateway_id", "igw-1"),
             route("10.1.0.0/16", "nat_gateway_id", "nat-1"),
         ];
-        assert_eq!(order_like(Some(&prior), sorted, destination_of), prior);
+        let read = in_prior_order(
+            prior.iter().filter_map(destination_of),
+            sorted,
+            destination_of,
+        );
+        assert_eq!(read, prior);
     }
 }

@@ -21,10 +21,10 @@ use aws_sdk_ec2::types::{
 use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::{
-    describe_many, has_strata_tags, list_of, only_one, read_back, strata_filters, strings,
-    tag_specification, tags_from_aws, Ec2,
+    by_id, describe_many, list_of, read_back, strata_filters, strings, tag_specification,
+    tagged_id, tags_from_aws, Ec2,
 };
-use crate::aws::{api_error, AwsContext};
+use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::props::{desired, given, required_str};
 use crate::retry::with_backoff;
 use crate::{
@@ -528,11 +528,7 @@ impl SecurityGroupProvider {
                 .send()
                 .await
                 .map_err(api_error)?;
-            Ok(out
-                .security_groups()
-                .iter()
-                .filter_map(|g| Some((g.group_id()?.to_string(), g.clone())))
-                .collect())
+            Ok(by_id(out.security_groups()))
         })
         .await
     }
@@ -567,68 +563,42 @@ impl SecurityGroupProvider {
                 .map(|(p, d)| ip_permission(p, d.as_ref()))
                 .collect()
         };
-        let client = &self.ec2.client;
+        // The six calls differ only in their builder type: each is sent the same way.
+        macro_rules! send {
+            ($call:ident, $permissions:expr) => {
+                self.ec2
+                    .client
+                    .$call()
+                    .group_id(id)
+                    .set_ip_permissions(Some(list($permissions)))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(api_error)
+            };
+        }
         if !changes.revoke.is_empty() {
-            let permissions = Some(list(&changes.revoke));
             match direction {
-                Direction::Ingress => client
-                    .revoke_security_group_ingress()
-                    .group_id(id)
-                    .set_ip_permissions(permissions)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(api_error),
-                Direction::Egress => client
-                    .revoke_security_group_egress()
-                    .group_id(id)
-                    .set_ip_permissions(permissions)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(api_error),
+                Direction::Ingress => send!(revoke_security_group_ingress, &changes.revoke),
+                Direction::Egress => send!(revoke_security_group_egress, &changes.revoke),
             }?;
         }
         if !changes.authorize.is_empty() {
-            let permissions = Some(list(&changes.authorize));
             match direction {
-                Direction::Ingress => client
-                    .authorize_security_group_ingress()
-                    .group_id(id)
-                    .set_ip_permissions(permissions)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(api_error),
-                Direction::Egress => client
-                    .authorize_security_group_egress()
-                    .group_id(id)
-                    .set_ip_permissions(permissions)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(api_error),
+                Direction::Ingress => send!(authorize_security_group_ingress, &changes.authorize),
+                Direction::Egress => send!(authorize_security_group_egress, &changes.authorize),
             }?;
         }
         if !changes.describe.is_empty() {
-            let permissions = Some(list(&changes.describe));
             match direction {
-                Direction::Ingress => client
-                    .update_security_group_rule_descriptions_ingress()
-                    .group_id(id)
-                    .set_ip_permissions(permissions)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(api_error),
-                Direction::Egress => client
-                    .update_security_group_rule_descriptions_egress()
-                    .group_id(id)
-                    .set_ip_permissions(permissions)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(api_error),
+                Direction::Ingress => send!(
+                    update_security_group_rule_descriptions_ingress,
+                    &changes.describe
+                ),
+                Direction::Egress => send!(
+                    update_security_group_rule_descriptions_egress,
+                    &changes.describe
+                ),
             }?;
         }
         Ok(())
@@ -763,11 +733,7 @@ impl Provider for SecurityGroupProvider {
             },
         )
         .await;
-        match out {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_code(GROUP_NOT_FOUND) => Ok(()),
-            Err(e) => Err(e),
-        }
+        missing_is_none(out, GROUP_NOT_FOUND).map(|_| ())
     }
 
     /// Finds the group by its strata tags.
@@ -780,13 +746,7 @@ impl Provider for SecurityGroupProvider {
             .send()
             .await
             .map_err(api_error)?;
-        let ids = out
-            .security_groups()
-            .iter()
-            .filter(|g| has_strata_tags(g.tags(), &req.stack, &req.address))
-            .filter_map(|g| g.group_id().map(str::to_string))
-            .collect();
-        match only_one(TYPE_NAME, &req.address, ids)? {
+        match tagged_id(TYPE_NAME, out.security_groups(), &req)? {
             Some(id) => self.read_one(&id, &req.properties).await,
             None => Ok(None),
         }

@@ -10,10 +10,10 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, SubnetState};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{
-    describe_many, has_strata_tags, only_one, read_back, strata_filters, tag_specification,
-    tags_from_aws, Ec2,
+    by_id, describe_many, read_back, strata_filters, tag_specification, tagged_id, tags_from_aws,
+    Ec2,
 };
-use crate::aws::{api_error, AwsContext};
+use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::props::{desired, given, required_str};
 use crate::retry::{wait_for, with_backoff};
 use crate::{
@@ -78,11 +78,7 @@ impl SubnetProvider {
                 .send()
                 .await
                 .map_err(api_error)?;
-            Ok(out
-                .subnets()
-                .iter()
-                .filter_map(|s| Some((s.subnet_id()?.to_string(), s.clone())))
-                .collect())
+            Ok(by_id(out.subnets()))
         })
         .await
     }
@@ -262,11 +258,7 @@ impl Provider for SubnetProvider {
             },
         )
         .await;
-        match out {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_code(SUBNET_NOT_FOUND) => Ok(()),
-            Err(e) => Err(e),
-        }
+        missing_is_none(out, SUBNET_NOT_FOUND).map(|_| ())
     }
 
     /// Finds the subnet by its strata tags.
@@ -279,13 +271,7 @@ impl Provider for SubnetProvider {
             .send()
             .await
             .map_err(api_error)?;
-        let ids = out
-            .subnets()
-            .iter()
-            .filter(|s| has_strata_tags(s.tags(), &req.stack, &req.address))
-            .filter_map(|s| s.subnet_id().map(str::to_string))
-            .collect();
-        match only_one(TYPE_NAME, &req.address, ids)? {
+        match tagged_id(TYPE_NAME, out.subnets(), &req)? {
             Some(id) => self.read_one(&id).await,
             None => Ok(None),
         }

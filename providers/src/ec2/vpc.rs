@@ -15,10 +15,10 @@ use aws_sdk_ec2::types::{
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{
-    describe_many, filter, has_strata_tags, only_one, read_back, same_error, strata_filters,
-    tag_specification, tags_from_aws, Ec2, IDS_PER_DESCRIBE,
+    by_id, describe_many, filter, read_back, same_error, strata_filters, tag_specification,
+    tagged_id, tags_from_aws, Ec2, IDS_PER_DESCRIBE,
 };
-use crate::aws::{api_error, AwsContext};
+use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::props::{desired, required_str};
 use crate::retry::{wait_for, with_backoff};
 use crate::{
@@ -102,11 +102,7 @@ impl VpcProvider {
                 .send()
                 .await
                 .map_err(api_error)?;
-            Ok(out
-                .vpcs()
-                .iter()
-                .filter_map(|v| Some((v.vpc_id()?.to_string(), v.clone())))
-                .collect())
+            Ok(by_id(out.vpcs()))
         })
         .await;
         let present: Vec<&str> = vpcs
@@ -411,11 +407,7 @@ impl Provider for VpcProvider {
             },
         )
         .await;
-        match out {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_code(VPC_NOT_FOUND) => Ok(()),
-            Err(e) => Err(e),
-        }
+        missing_is_none(out, VPC_NOT_FOUND).map(|_| ())
     }
 
     /// Finds the VPC by its strata tags.
@@ -428,13 +420,7 @@ impl Provider for VpcProvider {
             .send()
             .await
             .map_err(api_error)?;
-        let ids = out
-            .vpcs()
-            .iter()
-            .filter(|v| has_strata_tags(v.tags(), &req.stack, &req.address))
-            .filter_map(|v| v.vpc_id().map(str::to_string))
-            .collect();
-        match only_one(TYPE_NAME, &req.address, ids)? {
+        match tagged_id(TYPE_NAME, out.vpcs(), &req)? {
             Some(id) => self.read_one(&id).await,
             None => Ok(None),
         }

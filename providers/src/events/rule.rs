@@ -18,9 +18,9 @@ use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::document::{document_from_aws, document_json};
-use crate::props::{desired, given, required_str};
+use crate::props::{desired, given, in_prior_order, required_str};
 use crate::retry::{wait_for, with_backoff};
-use crate::tags::{tag_strings, tags_value, TagChanges};
+use crate::tags::{sdk_tags, tag_strings, tags_value, TagChanges};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -266,16 +266,8 @@ impl TargetChanges {
 /// that order, then any others by id. AWS's order carries no meaning; this keeps a second plan
 /// empty.
 fn in_order(mut targets: Vec<TargetSpec>, order: &[String]) -> Vec<TargetSpec> {
-    targets.sort_by(|a, b| {
-        let rank = |t: &TargetSpec| {
-            order
-                .iter()
-                .position(|id| *id == t.id)
-                .unwrap_or(usize::MAX)
-        };
-        rank(a).cmp(&rank(b)).then_with(|| a.id.cmp(&b.id))
-    });
-    targets
+    targets.sort_by(|a, b| a.id.cmp(&b.id));
+    in_prior_order(order.iter().cloned(), targets, |t| Some(t.id.clone()))
 }
 
 /// The target ids of a `targets` value, in its order; nothing when it is not a list of targets.
@@ -316,15 +308,9 @@ fn optional_str(props: &Map, prop: &str) -> Result<Option<String>> {
 }
 
 fn events_tags(tags: BTreeMap<String, String>) -> Result<Vec<Tag>> {
-    tags.into_iter()
-        .map(|(key, value)| {
-            Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-                .map_err(|e| ProviderError::invalid(e.to_string()))
-        })
-        .collect()
+    sdk_tags(tags, |key, value| {
+        Tag::builder().key(key).value(value).build()
+    })
 }
 
 /// An error for the entries a batch call (`PutTargets`, `RemoveTargets`) reports as failed,

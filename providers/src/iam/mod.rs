@@ -11,7 +11,8 @@ use aws_sdk_iam::types::Tag;
 use stacks::TypeSchema;
 
 use crate::aws::AwsContext;
-use crate::{Provider, ProviderError, Result};
+use crate::tags::sdk_tags;
+use crate::{Provider, Result};
 
 pub mod policy;
 pub mod role;
@@ -34,15 +35,9 @@ pub fn providers(ctx: &AwsContext) -> Vec<Arc<dyn Provider>> {
 
 /// Tags as IAM's `Tag` list.
 pub(crate) fn iam_tags(tags: BTreeMap<String, String>) -> Result<Vec<Tag>> {
-    tags.into_iter()
-        .map(|(key, value)| {
-            Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-                .map_err(|e| ProviderError::invalid(e.to_string()))
-        })
-        .collect()
+    sdk_tags(tags, |key, value| {
+        Tag::builder().key(key).value(value).build()
+    })
 }
 
 /// The `tags` property from IAM's tag list.

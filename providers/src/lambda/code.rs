@@ -1,31 +1,23 @@
 //! Lambda deployment packages: where a function's `code` comes from, and how a directory
 //! becomes a zip archive.
 //!
-//! A directory is zipped deterministically: entries sorted by path, every timestamp
-//! 1980-01-01 00:00:00 (the earliest a zip can hold), mode 0644 for files and 0755 for files
-//! with an executable bit, deflate at a fixed level, no directory entries and no extra fields.
+//! A directory is zipped deterministically by [`stacks::archive::zip_files`]: entries sorted by
+//! path, every timestamp 1980-01-01 00:00:00 (the earliest a zip can hold), mode 0644 for files
+//! and 0755 for files with an executable bit ([`Modes::KeepExecutable`]), deflate at a fixed
+//! level, no directory entries and no extra fields.
 //! The same sources therefore always give the same bytes and the same SHA-256, which is what
 //! Lambda reports as `CodeSha256`: comparing the two tells whether the code changed without
 //! uploading it. A `.zip` file is uploaded as it is.
 
 use std::fs;
-use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use sha2::{Digest, Sha256};
+use stacks::archive::{zip_files, ArchiveError, Modes};
 use stacks::Value;
-use zip::write::SimpleFileOptions;
-use zip::{CompressionMethod, DateTime, ZipWriter};
 
 use crate::{ProviderError, Result};
-
-/// Mode of a packaged file without an executable bit.
-const FILE_MODE: u32 = 0o644;
-/// Mode of a packaged file with one (scripts, native binaries such as a `bootstrap`).
-const EXECUTABLE_MODE: u32 = 0o755;
-/// The deflate level: fixed, so that a change of the library's default cannot change hashes.
-const DEFLATE_LEVEL: i64 = 6;
 
 /// Where a function's code comes from, as the stack's `code` says.
 #[derive(Clone, Debug, PartialEq)]
@@ -111,64 +103,33 @@ pub fn code_sha256(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
 }
 
-/// One file to put in the archive.
-struct Entry {
-    /// The path inside the archive, `/`-separated.
-    name: String,
-    source: PathBuf,
-    executable: bool,
-}
-
 /// Zips every file under `dir` deterministically (see the module's documentation).
 pub fn zip_directory(dir: &Path) -> Result<Vec<u8>> {
-    let mut entries = Vec::new();
+    let mut files = Vec::new();
     let mut ancestors = Vec::new();
-    collect(dir, "", &mut ancestors, &mut entries)?;
-    if entries.is_empty() {
+    collect(dir, "", &mut ancestors, &mut files)?;
+    if files.is_empty() {
         return Err(ProviderError::invalid(format!(
             "`code.path` {} holds no files to package",
             dir.display()
         )));
     }
-    entries.sort_by(|a, b| a.name.cmp(&b.name));
-
-    let options = |executable: bool| {
-        SimpleFileOptions::default()
-            .compression_method(CompressionMethod::Deflated)
-            .compression_level(Some(DEFLATE_LEVEL))
-            .last_modified_time(DateTime::default())
-            .unix_permissions(if executable {
-                EXECUTABLE_MODE
-            } else {
-                FILE_MODE
-            })
-    };
-    let zip_error = |e: zip::result::ZipError| {
-        ProviderError::invalid(format!("cannot zip {}: {e}", dir.display()))
-    };
-    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
-    for entry in &entries {
-        let bytes = fs::read(&entry.source).map_err(|e| {
-            ProviderError::invalid(format!("cannot read {}: {e}", entry.source.display()))
-        })?;
-        writer
-            .start_file(entry.name.as_str(), options(entry.executable))
-            .map_err(zip_error)?;
-        writer.write_all(&bytes).map_err(|e| {
-            ProviderError::invalid(format!("cannot zip {}: {e}", entry.source.display()))
-        })?;
-    }
-    Ok(writer.finish().map_err(zip_error)?.into_inner())
+    zip_files(&files, Modes::KeepExecutable).map_err(|e| match e {
+        ArchiveError::Finish(e) => {
+            ProviderError::invalid(format!("cannot zip {}: {e}", dir.display()))
+        }
+        other => ProviderError::invalid(other.to_string()),
+    })
 }
 
-/// Adds the files under `dir` (whose archive path is `prefix`) to `entries`. Symbolic links
+/// Adds the files under `dir` (whose archive path is `prefix`) to `files`. Symbolic links
 /// are followed; `ancestors` holds the directories being walked, so a link back into one is an
 /// error rather than an endless walk.
 fn collect(
     dir: &Path,
     prefix: &str,
     ancestors: &mut Vec<PathBuf>,
-    entries: &mut Vec<Entry>,
+    files: &mut Vec<(String, PathBuf)>,
 ) -> Result<()> {
     let unreadable = |path: &Path, e: std::io::Error| {
         ProviderError::invalid(format!("cannot read {}: {e}", path.display()))
@@ -195,29 +156,14 @@ fn collect(
         let name = format!("{prefix}{file_name}");
         let meta = fs::metadata(&path).map_err(|e| unreadable(&path, e))?;
         if meta.is_dir() {
-            collect(&path, &format!("{name}/"), ancestors, entries)?;
+            collect(&path, &format!("{name}/"), ancestors, files)?;
         } else if meta.is_file() {
-            entries.push(Entry {
-                name,
-                source: path,
-                executable: is_executable(&meta),
-            });
+            files.push((name, path));
         }
         // Sockets, FIFOs and devices have no content to deploy.
     }
     ancestors.pop();
     Ok(())
-}
-
-#[cfg(unix)]
-fn is_executable(meta: &fs::Metadata) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    meta.permissions().mode() & 0o111 != 0
-}
-
-#[cfg(not(unix))]
-fn is_executable(_meta: &fs::Metadata) -> bool {
-    false
 }
 
 #[cfg(test)]

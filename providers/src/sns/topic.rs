@@ -13,7 +13,8 @@ use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 use crate::aws::missing_is_none;
 use crate::aws::{api_error, AwsContext};
 use crate::document::{document_from_aws, document_json};
-use crate::tags::{tag_strings, tags_value, TagChanges};
+use crate::props::required_str;
+use crate::tags::{sdk_tags, tag_strings, tags_value, TagChanges};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -128,15 +129,9 @@ fn attribute_name(prop: &str) -> Option<&'static str> {
 }
 
 fn sns_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>> {
-    tags.into_iter()
-        .map(|(key, value)| {
-            Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-                .map_err(|e| ProviderError::invalid(e.to_string()))
-        })
-        .collect()
+    sdk_tags(tags, |key, value| {
+        Tag::builder().key(key).value(value).build()
+    })
 }
 
 /// Manages SNS topics; the id is the topic ARN.
@@ -243,14 +238,6 @@ impl TopicProvider {
     }
 }
 
-fn name_of(props: &Map) -> Result<String> {
-    props
-        .get("name")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .ok_or_else(|| ProviderError::invalid("`name` is required to create or find a topic"))
-}
-
 #[async_trait]
 impl Provider for TopicProvider {
     fn schema(&self) -> &TypeSchema {
@@ -259,7 +246,7 @@ impl Provider for TopicProvider {
 
     async fn create(&self, req: CreateRequest) -> Result<Resource> {
         let props = &req.properties;
-        let name = name_of(props)?;
+        let name = required_str(props, "name")?;
         let mut attributes = HashMap::new();
         // SNS takes FifoTopic only to make a FIFO topic; a standard topic leaves it out.
         if attribute_value(props, "fifo_topic")?.as_deref() == Some("true") {
@@ -359,7 +346,7 @@ impl Provider for TopicProvider {
 
     /// Finds the topic by its deterministic name among the account's topics in this region.
     async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
-        let suffix = format!(":{}", name_of(&req.properties)?);
+        let suffix = format!(":{}", required_str(&req.properties, "name")?);
         let mut topics = self.sns.list_topics().into_paginator().items().send();
         while let Some(topic) = topics.next().await {
             let topic = topic.map_err(api_error)?;

@@ -14,9 +14,9 @@ use async_trait::async_trait;
 use aws_sdk_sqs::types::QueueAttributeName;
 use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
-use crate::aws::{api_error, AwsContext};
+use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::document::{document_from_aws, document_json};
-use crate::props::desired;
+use crate::props::{desired, required_str};
 use crate::retry::{wait_for, with_backoff};
 use crate::tags::{tag_strings, tags_value, TagChanges};
 use crate::{
@@ -232,11 +232,7 @@ fn redrive_from_aws(text: &str) -> Option<Value> {
 
 /// `Ok(None)` for "the queue does not exist", the result otherwise.
 pub(crate) fn queue_missing_is_none<T>(result: Result<T>) -> Result<Option<T>> {
-    match result {
-        Ok(value) => Ok(Some(value)),
-        Err(e) if e.is_code(QUEUE_NOT_FOUND) => Ok(None),
-        Err(e) => Err(e),
-    }
+    missing_is_none(result, QUEUE_NOT_FOUND)
 }
 
 /// Manages SQS queues; the id is the queue URL.
@@ -334,14 +330,6 @@ impl QueueProvider {
     }
 }
 
-fn name_of(props: &Map) -> Result<String> {
-    props
-        .get("name")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .ok_or_else(|| ProviderError::invalid("`name` is required to create or find a queue"))
-}
-
 #[async_trait]
 impl Provider for QueueProvider {
     fn schema(&self) -> &TypeSchema {
@@ -352,7 +340,7 @@ impl Provider for QueueProvider {
     /// sending them pins the schema's defaults even where AWS's own change.
     async fn create(&self, req: CreateRequest) -> Result<Resource> {
         let props = &req.properties;
-        let name = name_of(props)?;
+        let name = required_str(props, "name")?;
         let mut attributes = HashMap::new();
         if desired(&self.schema, props, "fifo_queue").and_then(|v| v.as_bool()) == Some(true) {
             attributes.insert(QueueAttributeName::FifoQueue, "true".to_string());
@@ -481,7 +469,7 @@ impl Provider for QueueProvider {
 
     /// Finds the queue by its deterministic name.
     async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
-        let name = name_of(&req.properties)?;
+        let name = required_str(&req.properties, "name")?;
         let out = self
             .sqs
             .get_queue_url()

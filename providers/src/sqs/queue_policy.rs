@@ -9,6 +9,7 @@
 //! queue's `policy`, and SNS's topic `policy` and subscription `filter_policy`, share.
 
 use crate::document::{document_from_aws, document_json};
+use crate::props::required_str;
 use async_trait::async_trait;
 use aws_sdk_sqs::types::QueueAttributeName;
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
@@ -109,14 +110,6 @@ fn policy_text(props: &Map) -> Result<String> {
     document_json("policy", policy)
 }
 
-fn queue_url(props: &Map) -> Result<String> {
-    props
-        .get("queue_url")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .ok_or_else(|| ProviderError::invalid("`queue_url` is required"))
-}
-
 #[async_trait]
 impl Provider for QueuePolicyProvider {
     fn schema(&self) -> &TypeSchema {
@@ -124,7 +117,7 @@ impl Provider for QueuePolicyProvider {
     }
 
     async fn create(&self, req: CreateRequest) -> Result<Resource> {
-        let url = queue_url(&req.properties)?;
+        let url = required_str(&req.properties, "queue_url")?;
         self.set_policy(&url, policy_text(&req.properties)?).await?;
         self.read_written(&url).await
     }
@@ -157,7 +150,8 @@ impl Provider for QueuePolicyProvider {
     }
 
     async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
-        self.find_policy(&queue_url(&req.properties)?).await
+        self.find_policy(&required_str(&req.properties, "queue_url")?)
+            .await
     }
 }
 

@@ -1,27 +1,24 @@
 //! Deterministic module archives: a zip whose bytes depend only on the module's files.
 //!
 //! Entries are the module directory's regular files, by relative path with `/` separators,
-//! in byte order; every entry has the same timestamp (1980-01-01 00:00, the zip epoch), the same
-//! mode (0644) and the same compression. Hidden files and directories (`.git`, `.strata`,
-//! `.DS_Store`) are left out, and symbolic links are refused, so what is published is exactly
-//! what `module.yaml` can use. Packing the same files twice, on any machine, gives the same bytes.
+//! written by [`crate::archive::zip_files`]: in byte order, every entry with the same timestamp
+//! (1980-01-01 00:00, the zip epoch), the same mode (0644) and the same compression. Hidden
+//! files and directories (`.git`, `.strata`, `.DS_Store`) are left out, and symbolic links are
+//! refused, so what is published is exactly what `module.yaml` can use. Packing the same files
+//! twice, on any machine, gives the same bytes.
 
 use std::fs;
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Read};
 use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
-use zip::write::SimpleFileOptions;
-use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
+use zip::ZipArchive;
 
 use super::{ErrorKind, RegistryError, MODULE_FILE};
+use crate::archive::{zip_files, ArchiveError, Modes};
 
 /// The archive format's file extension.
 pub const ARCHIVE_EXTENSION: &str = "zip";
-/// The mode every entry is given, whatever it had on disk.
-const ENTRY_MODE: u32 = 0o644;
-/// A fixed deflate level, so a change of the library's default never changes the bytes.
-const COMPRESSION_LEVEL: i64 = 6;
 /// Refuse to unpack more than this many entries or bytes (a zip bomb, not a module).
 const MAX_ENTRIES: usize = 10_000;
 const MAX_UNPACKED_BYTES: u64 = 256 * 1024 * 1024;
@@ -42,24 +39,15 @@ pub fn package(dir: &Path) -> Result<Vec<u8>, RegistryError> {
     }
     let mut files = Vec::new();
     collect(dir, "", &mut files)?;
-    files.sort();
-    let options = SimpleFileOptions::default()
-        .compression_method(CompressionMethod::Deflated)
-        .compression_level(Some(COMPRESSION_LEVEL))
-        .last_modified_time(DateTime::default())
-        .unix_permissions(ENTRY_MODE);
-    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
-    for (name, path) in &files {
-        let bytes = fs::read(path).map_err(|e| RegistryError::io("reading", path, e))?;
-        writer
-            .start_file(name.as_str(), options)
-            .and_then(|()| writer.write_all(&bytes).map_err(Into::into))
-            .map_err(|e| RegistryError::invalid(format!("packing {}: {e}", path.display())))?;
-    }
-    let cursor = writer
-        .finish()
-        .map_err(|e| RegistryError::invalid(format!("packing {}: {e}", dir.display())))?;
-    Ok(cursor.into_inner())
+    zip_files(&files, Modes::Uniform).map_err(|e| match e {
+        ArchiveError::Read { path, source } => RegistryError::io("reading", &path, source),
+        ArchiveError::Zip { path, source } => {
+            RegistryError::invalid(format!("packing {}: {source}", path.display()))
+        }
+        ArchiveError::Finish(e) => {
+            RegistryError::invalid(format!("packing {}: {e}", dir.display()))
+        }
+    })
 }
 
 /// Every regular file below `dir`, as (`a/b.yaml`, its path), hidden names left out.
