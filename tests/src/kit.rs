@@ -11,8 +11,8 @@
 //!   guarantee: exactly, or as the planner compares.
 //!
 //! The CLI and example tests use [`context`], [`queue_urls`] and [`queue_names`] too, to look at
-//! what the emulator holds after the binary ran, and [`string_map`] to turn the key/value lists
-//! the SDK returns (tags, attributes) into a map they can compare.
+//! what the emulator holds after the binary ran, and [`string_map`] to write the tags they expect
+//! to find there.
 
 use std::collections::BTreeMap;
 
