@@ -138,6 +138,10 @@ pub(crate) struct Loader<'c> {
     chain: Vec<PathBuf>,
     /// SHA-256 of every module file loaded, for the stack's source hash.
     module_hashes: Vec<String>,
+    /// In a module: its directory as a path from the stack file's directory, which relative
+    /// local paths (a Lambda's `code.path`) written in the module file are rewritten to start
+    /// from. `None` in the stack file itself.
+    dir_from_stack: Option<PathBuf>,
 }
 
 /// A mapping's entries by key, after unknown keys were reported.
@@ -179,6 +183,7 @@ impl<'c> Loader<'c> {
             env,
             chain,
             module_hashes: Vec::new(),
+            dir_from_stack: None,
         }
     }
 

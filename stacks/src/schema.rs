@@ -71,6 +71,10 @@ pub struct Prop {
     pub default: Option<Value>,
     /// Allowed values, for string properties with a closed set.
     pub allowed: &'static [&'static str],
+    /// A local file or directory. A relative path written literally in a module file is taken
+    /// from that module's directory (the loader rewrites it to a path from the stack file's
+    /// directory, where providers resolve relative paths).
+    pub local_path: bool,
 }
 
 impl Prop {
@@ -84,6 +88,7 @@ impl Prop {
             sensitive: false,
             default: None,
             allowed: &[],
+            local_path: false,
         }
     }
 
@@ -109,6 +114,11 @@ impl Prop {
 
     pub fn allowed(mut self, values: &'static [&'static str]) -> Prop {
         self.allowed = values;
+        self
+    }
+
+    pub fn local_path(mut self) -> Prop {
+        self.local_path = true;
         self
     }
 }

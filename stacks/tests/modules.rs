@@ -32,6 +32,23 @@ fn catalog() -> Catalog {
             }),
         },
         TypeSchema {
+            type_name: "test.function",
+            props: vec![
+                Prop::new("name", Kind::String).force_new(),
+                Prop::new(
+                    "code",
+                    Kind::Object(vec![Prop::new("path", Kind::String).local_path()]),
+                ),
+            ],
+            attrs: vec!["arn"],
+            taggable: false,
+            name_rule: Some(NameRule {
+                prop: "name",
+                max_len: 64,
+                suffix_when: None,
+            }),
+        },
+        TypeSchema {
             type_name: "test.topic",
             props: vec![Prop::new("name", Kind::String).force_new()],
             attrs: vec!["arn"],
@@ -534,6 +551,151 @@ resources:
             "error: resources `jobs.queue` and `jobs_queue` would both be the test.queue named `orders-jobs-queue`",
             "ROOT/stack.yaml:5:3",
             "help: rename one of them, or give one its own `name:`",
+        ],
+    );
+}
+
+/// A module with a function whose code is in its own directory, and one whose code path is an
+/// input.
+const FUNCTION_MODULE: &str = "\
+module: fn
+version: 1.0.0
+params:
+  other_code: { type: string }
+resources:
+  own:
+    type: test.function
+    properties:
+      code: { path: ./src/../src }
+  given:
+    type: test.function
+    properties:
+      code: { path: \"${params.other_code}\" }
+";
+
+/// The `code.path` the loader gave `address`.
+fn code_path(stack: &Stack, address: &str) -> Expr {
+    match &stack.resources[address].properties["code"] {
+        Expr::Map { entries } => entries["path"].clone(),
+        Expr::Value {
+            value: Value::Map(map),
+        } => Expr::Value {
+            value: map["path"].clone(),
+        },
+        other => panic!("code of {address} is {other:?}"),
+    }
+}
+
+#[test]
+fn a_local_path_written_in_a_module_is_taken_from_the_modules_directory() {
+    let p = Project::new();
+    p.write("modules/fn/module.yaml", FUNCTION_MODULE);
+    p.write("modules/fn/src/handler.py", "");
+    p.write("app/handler.py", "");
+    let absolute = p.path().join("app").display().to_string();
+    p.write(
+        "modules/outer/module.yaml",
+        &format!("module: outer\nmodules:\n  inner: {{ source: ../fn, inputs: {{ other_code: {absolute} }} }}\n"),
+    );
+    p.write("shared/fn/module.yaml", FUNCTION_MODULE);
+    p.write("shared/fn/src/handler.py", "");
+    let stack = p.ok("\
+stack: shop
+modules:
+  api: { source: ./modules/fn, inputs: { other_code: ./app } }
+  outer: { source: ./modules/outer }
+resources:
+  direct:
+    type: test.function
+    properties:
+      code: { path: ./app }
+");
+    // Written in the module: from the module's directory, as a path from the stack's.
+    assert_eq!(code_path(&stack, "api.own"), Expr::value("modules/fn/src"));
+    assert_eq!(
+        code_path(&stack, "outer.inner.own"),
+        Expr::value("modules/fn/src")
+    );
+    // Given by the stack as an input, or written in the stack: as written.
+    assert_eq!(code_path(&stack, "api.given"), Expr::value("./app"));
+    assert_eq!(code_path(&stack, "direct"), Expr::value("./app"));
+    // Absolute: as written.
+    assert_eq!(
+        code_path(&stack, "outer.inner.given"),
+        Expr::value(absolute.as_str())
+    );
+
+    // A stack in a subdirectory using a module beside it.
+    let nested = p.write(
+        "stacks/shop/stack.yaml",
+        "stack: shop\nmodules:\n  api: { source: ../../shared/fn, inputs: { other_code: . } }\n",
+    );
+    let stack = load(&nested, &LoadOptions::default(), &catalog()).unwrap();
+    assert_eq!(
+        code_path(&stack, "api.own"),
+        Expr::value("../../shared/fn/src")
+    );
+}
+
+#[test]
+fn a_local_path_in_a_published_module_is_taken_from_its_unpacked_cache_directory() {
+    let p = Project::new();
+    p.write("strata.toml", "[registries]\nacme = \"./registry\"\n");
+    let src = p.write("src/fn/module.yaml", FUNCTION_MODULE);
+    p.write(
+        "src/fn/src/handler.py",
+        "def handle(event, context):\n    return 1\n",
+    );
+    let store = DirStore::new(p.path().join("registry"), "./registry");
+    registry::publish(&store, src.parent().unwrap()).unwrap();
+    let stack = "stack: shop\nmodules:\n  api: { source: acme/fn, version: \"^1\", inputs: { other_code: . } }\n";
+    p.write("stack.yaml", stack);
+    registry::fetch(
+        &p.path().join("stack.yaml"),
+        &mut |_: &str, _: &str| unreachable!("no S3 here"),
+        false,
+    )
+    .unwrap();
+    let loaded = p.ok(stack);
+    let Expr::Value {
+        value: Value::String(path),
+    } = code_path(&loaded, "api.own")
+    else {
+        panic!("code.path is not a string");
+    };
+    assert_eq!(path, ".strata/modules/acme/fn/1.0.0/src");
+    assert!(
+        p.path().join(&path).join("handler.py").is_file(),
+        "the unpacked module holds its code at {path}"
+    );
+}
+
+#[test]
+fn a_local_path_that_does_not_exist_is_an_error_at_its_line_in_the_stack_or_the_module() {
+    let p = Project::new();
+    p.write("modules/fn/module.yaml", FUNCTION_MODULE);
+    let text = p.errors(
+        "\
+stack: shop
+modules:
+  api: { source: ./modules/fn, inputs: { other_code: . } }
+resources:
+  direct:
+    type: test.function
+    properties:
+      code: { path: ./app }
+",
+    );
+    assert_contains(
+        &text,
+        &[
+            "error: `code.path` names `./app`, which does not exist (looked for ROOT/app)",
+            "ROOT/stack.yaml:8:21",
+            "help: a relative path is taken from the stack file's directory; create it or correct the path",
+            "error: `code.path` names `./src/../src`, which does not exist (looked for ROOT/modules/fn/src)",
+            "ROOT/modules/fn/module.yaml:9:21",
+            "help: a relative path is taken from this module's directory",
+            "note: in module `api` (`./modules/fn`), used at ROOT/stack.yaml:3:3",
         ],
     );
 }

@@ -306,5 +306,8 @@ fn the_modules_example_fetches_what_its_committed_lock_pins_and_validates() {
     );
     let run = run_strata(dir.path(), &["validate"], &[]);
     assert_code(&run, 0);
-    assert_contains(&run.stdout, &["The stack `platform` is valid: 9 resources"]);
+    assert_contains(
+        &run.stdout,
+        &["The stack `platform` is valid: 12 resources"],
+    );
 }

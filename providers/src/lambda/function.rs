@@ -91,7 +91,7 @@ pub fn schema() -> TypeSchema {
             Prop::new(
                 "code",
                 Kind::Object(vec![
-                    Prop::new("path", Kind::String),
+                    Prop::new("path", Kind::String).local_path(),
                     Prop::new("s3_bucket", Kind::String),
                     Prop::new("s3_key", Kind::String),
                 ]),

@@ -65,6 +65,23 @@ impl ModuleEnv {
         }
     }
 
+    /// The directory of the stack file.
+    pub(crate) fn project_dir(&self) -> &Path {
+        &self.project_dir
+    }
+
+    /// `dir` as a path from the stack file's directory: relative when both can be resolved
+    /// (`modules/api`, `../shared/api`, `.strata/modules/team/api/1.0.0`), else absolute.
+    pub(crate) fn path_from_project(&self, dir: &Path) -> PathBuf {
+        match (
+            std::fs::canonicalize(&self.project_dir),
+            std::fs::canonicalize(dir),
+        ) {
+            (Ok(base), Ok(dir)) => relative_path(&dir, &base),
+            _ => normalize(dir),
+        }
+    }
+
     /// The verified cached directory of the version of `registry/name` that `strata.lock`
     /// pins for `requirement`.
     fn registry_dir(
@@ -364,6 +381,7 @@ impl<'c> Loader<'c> {
             chain,
         );
         child.stack_name = self.stack_name.clone();
+        child.dir_from_stack = Some(self.env.path_from_project(&dir));
         let call = Call {
             instance: full,
             key_pos: key.pos.with_len(name.chars().count()),
@@ -594,8 +612,27 @@ fn strings<'n>(node: &'n Node, out: &mut Vec<&'n str>) {
     }
 }
 
+/// `path` as a path from `base`; both absolute and free of `.` and `..` (canonical).
+fn relative_path(path: &Path, base: &Path) -> PathBuf {
+    let path: Vec<Component> = path.components().collect();
+    let base: Vec<Component> = base.components().collect();
+    let common = path.iter().zip(&base).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..base.len() {
+        out.push("..");
+    }
+    for component in &path[common..] {
+        out.push(component);
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    }
+}
+
 /// `a/./b/../c` as `a/c`, without touching the file system, so messages show plain paths.
-fn normalize(path: &Path) -> PathBuf {
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {

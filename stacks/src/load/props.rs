@@ -5,6 +5,7 @@
 //! around it is checked; a reference standing for a whole value is accepted as any kind.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use crate::expr::Expr;
 use crate::schema::{Kind, Prop};
@@ -59,7 +60,16 @@ impl Loader<'_> {
             let path = format!("{prefix}{}", key.name);
             match self.check_value(node, &prop.kind, prop.allowed, &path, key.pos, owner) {
                 Some(expr) => {
-                    out.insert(key.name.clone(), expr);
+                    let checked = match prop.local_path {
+                        true => self.local_path(node, expr, &path),
+                        false => Some(expr),
+                    };
+                    match checked {
+                        Some(expr) => {
+                            out.insert(key.name.clone(), expr);
+                        }
+                        None => ok = false,
+                    }
                 }
                 None => ok = false,
             }
@@ -86,6 +96,47 @@ impl Loader<'_> {
             }
         }
         ok.then_some(out)
+    }
+
+    /// A local path written literally: it must exist, and in a module file it is taken from
+    /// the module's directory and rewritten as a path from the stack file's directory (where
+    /// providers resolve relative paths). Absolute paths, and values built from `${...}` (a
+    /// module input is written in the file that gives it), are kept as they are and checked
+    /// only when used.
+    fn local_path(&mut self, node: &Node, expr: Expr, path: &str) -> Option<Expr> {
+        let NodeKind::Str(text) = &node.kind else {
+            return Some(expr);
+        };
+        if crate::interp::has_dollar_brace(text) {
+            return Some(expr);
+        }
+        let (expr, from_stack) = match &self.dir_from_stack {
+            Some(dir) if Path::new(text).is_relative() => {
+                let joined = super::modules::normalize(&dir.join(text));
+                let value = Value::String(joined.to_string_lossy().into_owned());
+                (Expr::Value { value }, joined)
+            }
+            _ => (expr, Path::new(text).to_path_buf()),
+        };
+        let full = self.env.project_dir().join(&from_stack);
+        if !full.exists() {
+            let base = match self.dir_from_stack {
+                Some(_) => "this module's directory",
+                None => "the stack file's directory",
+            };
+            self.error(
+                node.pos,
+                format!(
+                    "`{path}` names `{text}`, which does not exist (looked for {})",
+                    super::modules::normalize(&full).display()
+                ),
+                Some(format!(
+                    "a relative path is taken from {base}; create it or correct the path"
+                )),
+            );
+            return None;
+        }
+        Some(expr)
     }
 
     /// One value checked against `kind`. `key_pos` is where the value's key is written, for

@@ -1,0 +1,107 @@
+//! The modules example as a user drives it: a VPC module and a Lambda module from directories,
+//! two instances of a queue module from the `acme` directory registry, fetched into the lock
+//! and applied through the built binary against the emulator. The Lambda module's code sits in
+//! the module's own directory, so the function's code must be the package of `function/src`.
+
+use providers::lambda::code::package_path;
+use strata_tests::kit::{self, queue_names};
+use strata_tests::{assert_code, copy_dir, run_strata, workspace_root, Emulator};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_modules_example_applies_with_module_code_from_the_module_directory() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&workspace_root().join("examples/modules"), dir.path());
+    let env = emu.aws_env();
+    let strata = |args: &[&str]| run_strata(dir.path(), args, &env);
+    let ctx = kit::context(&emu);
+
+    assert_code(&strata(&["module", "fetch"]), 0);
+    let run = strata(&["apply", "--auto-approve"]);
+    assert_code(&run, 0);
+    assert!(
+        run.stdout.contains("Apply complete: 12 added"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("worker = \"platform-worker-function\""),
+        "{}",
+        run.stdout
+    );
+
+    let lambda = aws_sdk_lambda::Client::new(&ctx.sdk);
+    let function = lambda
+        .get_function_configuration()
+        .function_name("platform-worker-function")
+        .send()
+        .await
+        .unwrap();
+    let expected = package_path(&dir.path().join("function/src")).unwrap();
+    assert_eq!(
+        function.code_sha256.as_deref(),
+        Some(expected.sha256.as_str()),
+        "the function runs the code beside the module, function/src"
+    );
+    assert!(function
+        .role
+        .as_deref()
+        .unwrap()
+        .ends_with(":role/platform-worker-role"));
+    let mappings = lambda
+        .list_event_source_mappings()
+        .function_name("platform-worker-function")
+        .send()
+        .await
+        .unwrap()
+        .event_source_mappings
+        .unwrap_or_default();
+    assert_eq!(mappings.len(), 1);
+    assert!(mappings[0]
+        .event_source_arn
+        .as_deref()
+        .unwrap()
+        .ends_with(":platform-jobs-queue"));
+
+    assert_code(&strata(&["plan", "--detailed-exitcode"]), 0);
+    // The same from another directory, naming the stack file.
+    let run = run_strata(
+        dir.path().parent().unwrap(),
+        &[
+            "-f",
+            dir.path().join("stack.yaml").to_str().unwrap(),
+            "plan",
+            "--detailed-exitcode",
+        ],
+        &env,
+    );
+    assert_code(&run, 0);
+
+    // Changed code in the module directory is one in-place update of the function.
+    std::fs::write(
+        dir.path().join("function/src/handler.py"),
+        "def handle(event, context):\n    return {}\n",
+    )
+    .unwrap();
+    let run = strata(&["plan", "--detailed-exitcode"]);
+    assert_code(&run, 2);
+    assert!(
+        run.stdout
+            .contains("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy."),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("~ worker.function"), "{}", run.stdout);
+
+    let run = strata(&["destroy", "--auto-approve"]);
+    assert_code(&run, 0);
+    assert!(queue_names(&ctx).await.is_empty());
+    let functions = lambda
+        .list_functions()
+        .send()
+        .await
+        .unwrap()
+        .functions
+        .unwrap_or_default();
+    assert!(functions.is_empty(), "{functions:?}");
+}
