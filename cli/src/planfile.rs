@@ -250,7 +250,7 @@ pub(crate) async fn apply_saved(global: &Global, path: &Path, parallelism: usize
         } else if file.params_sha256 != params_hash(stack) {
             "the params (--var, --var-file) differ from those the plan was made with".to_string()
         } else {
-            "the stack or its params changed since the plan was made".to_string()
+            "a module it uses, or local code it packages (a Lambda `code.path`), changed since the plan was made".to_string()
         };
         return Err(stale(what));
     }

@@ -86,14 +86,15 @@ pub fn zip_files(files: &[(String, PathBuf)], modes: Modes) -> Result<Vec<u8>, A
     Ok(writer.finish().map_err(ArchiveError::Finish)?.into_inner())
 }
 
+/// Whether any execute bit is set (always false where there are none).
 #[cfg(unix)]
-fn is_executable(meta: &fs::Metadata) -> bool {
+pub(crate) fn is_executable(meta: &fs::Metadata) -> bool {
     use std::os::unix::fs::PermissionsExt;
     meta.permissions().mode() & 0o111 != 0
 }
 
 #[cfg(not(unix))]
-fn is_executable(_meta: &fs::Metadata) -> bool {
+pub(crate) fn is_executable(_meta: &fs::Metadata) -> bool {
     false
 }
 

@@ -188,3 +188,58 @@ fn a_file_that_is_not_a_saved_plan_is_refused() {
       help: save one with `strata plan --out plan.json`
     ");
 }
+
+/// A function whose code is the directory `src/` beside the stack.
+const FUNCTION_STACK: &str = r#"stack: coded
+resources:
+  runner:
+    type: aws.iam.role
+    properties:
+      assume_role_policy:
+        Version: "2012-10-17"
+        Statement:
+          Effect: Allow
+          Principal: { Service: lambda.amazonaws.com }
+          Action: sts:AssumeRole
+  worker:
+    type: aws.lambda.function
+    properties:
+      runtime: python3.12
+      handler: handler.handle
+      role: ${runner.arn}
+      code: { path: src }
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_is_refused_once_the_code_it_would_upload_changed() {
+    let p = Project::new(FUNCTION_STACK);
+    let handler = p.path().join("src/handler.py");
+    std::fs::create_dir_all(handler.parent().unwrap()).unwrap();
+    std::fs::write(&handler, "def handle(event, context):\n    return 1\n").unwrap();
+
+    let run = p.strata(&["plan", "--out", "code.plan"]);
+    assert_code(&run, 0);
+    std::fs::write(&handler, "def handle(event, context):\n    return 2\n").unwrap();
+    let run = p.strata(&["apply", "code.plan"]);
+    assert_code(&run, 1);
+    assert!(
+        run.stderr.contains(
+            "a module it uses, or local code it packages (a Lambda `code.path`), changed since the plan was made"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(p.strata(&["state", "list"]).stdout, "", "nothing applied");
+
+    // The code as planned: the plan applies.
+    std::fs::write(&handler, "def handle(event, context):\n    return 1\n").unwrap();
+    let run = p.strata(&["apply", "code.plan"]);
+    assert_code(&run, 0);
+    assert!(
+        run.stdout
+            .contains("Apply complete: 2 added, 0 changed, 0 destroyed."),
+        "{}",
+        run.stdout
+    );
+    assert_code(&p.strata(&["destroy", "--auto-approve"]), 0);
+}

@@ -136,6 +136,17 @@ impl Loader<'_> {
             );
             return None;
         }
+        match content_hash(&full) {
+            Ok(hash) => self.module_hashes.push(hash),
+            Err(e) => {
+                self.error(
+                    node.pos,
+                    format!("`{path}` names `{text}`, which cannot be read: {e}"),
+                    Some("strata packages what this path holds; make it readable".into()),
+                );
+                return None;
+            }
+        }
         Some(expr)
     }
 
@@ -353,4 +364,47 @@ fn article(kind_name: &str) -> &'static str {
         "null" => "null",
         _ => "the string",
     }
+}
+
+/// SHA-256 over what a local path holds: a file's bytes, or a directory's files (relative
+/// paths in byte order, each with its bytes and whether it is executable), so a saved plan can
+/// tell that code it would upload changed since it was made.
+fn content_hash(path: &Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut files = Vec::new();
+    collect_files(path, String::new(), &mut files)?;
+    files.sort();
+    let mut hasher = Sha256::new();
+    for (name, file) in files {
+        let bytes = std::fs::read(&file)?;
+        hasher.update(name.as_bytes());
+        hasher.update([
+            0u8,
+            u8::from(crate::archive::is_executable(&file.metadata()?)),
+        ]);
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(&bytes);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+fn collect_files(
+    path: &Path,
+    name: String,
+    out: &mut Vec<(String, std::path::PathBuf)>,
+) -> std::io::Result<()> {
+    if std::fs::metadata(path)?.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            let entry = entry?;
+            let child = entry.file_name().to_string_lossy().into_owned();
+            let child = match name.is_empty() {
+                true => child,
+                false => format!("{name}/{child}"),
+            };
+            collect_files(&entry.path(), child, out)?;
+        }
+    } else {
+        out.push((name, path.to_path_buf()));
+    }
+    Ok(())
 }
