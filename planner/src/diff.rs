@@ -186,6 +186,19 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
                                 }
                             }
                         }
+                        // Set when last applied, no longer in the stack: cleared, where the
+                        // type can reset it and AWS still holds something.
+                        for key in recorded.properties.keys() {
+                            if after.contains_key(key) {
+                                continue;
+                            }
+                            let resettable = schema
+                                .and_then(|s| s.prop(key))
+                                .is_some_and(|p| p.resettable && !p.required && !p.force_new);
+                            if resettable && before.get(key).is_some_and(|v| !is_empty(v)) {
+                                changed.push(key.clone());
+                            }
+                        }
                         change.action = if !forcing.is_empty() {
                             Action::Replace
                         } else if !changed.is_empty() {
@@ -448,4 +461,15 @@ pub fn evaluate(config: &BTreeMap<String, Expr>, scope: &dyn Scope) -> Map {
         .iter()
         .map(|(k, e)| (k.clone(), e.eval(scope)))
         .collect()
+}
+
+/// Whether a property value read back means "not set": null, `""`, `[]` or `{}`.
+fn is_empty(value: &Value) -> bool {
+    match value.unmarked() {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::List(items) => items.is_empty(),
+        Value::Map(map) => map.is_empty(),
+        _ => false,
+    }
 }

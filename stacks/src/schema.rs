@@ -75,6 +75,11 @@ pub struct Prop {
     /// from that module's directory (the loader rewrites it to a path from the stack file's
     /// directory, where providers resolve relative paths).
     pub local_path: bool,
+    /// Taking it out of the stack after it was applied clears it in AWS (the provider's update
+    /// resets a changed property the stack no longer gives, and reads an unset one back as
+    /// absent or empty). Without this, a property taken out is no longer managed: AWS keeps
+    /// what it has.
+    pub resettable: bool,
 }
 
 impl Prop {
@@ -89,6 +94,7 @@ impl Prop {
             default: None,
             allowed: &[],
             local_path: false,
+            resettable: false,
         }
     }
 
@@ -114,6 +120,11 @@ impl Prop {
 
     pub fn allowed(mut self, values: &'static [&'static str]) -> Prop {
         self.allowed = values;
+        self
+    }
+
+    pub fn resettable(mut self) -> Prop {
+        self.resettable = true;
         self
     }
 

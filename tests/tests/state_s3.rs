@@ -10,8 +10,9 @@ use strata_tests::{assert_code, run_strata, spawn_strata, wait, Emulator, Run};
 
 const BUCKET: &str = "team-state";
 const KEY: &str = "orders/state.json";
-/// Enough queues that an apply holds the lock long enough for a second one to collide with it.
-const QUEUES: usize = 8;
+/// Enough queues that an apply holds the lock for a while (a few rounds of `--parallelism 10`):
+/// the second apply starts once the first holds the lock, and must meet it.
+const QUEUES: usize = 30;
 
 /// A stack of `QUEUES` queues whose state is in the emulator's S3.
 fn stack() -> String {
@@ -54,7 +55,18 @@ async fn two_applies_at_once_on_the_s3_backend_let_exactly_one_write_and_name_th
     std::fs::write(dir.path().join("stack.yaml"), stack()).unwrap();
     let env = emu.aws_env();
 
+    // The second starts as soon as the first holds the lock, so they overlap even on a loaded
+    // machine; which one wins is still up to the lock.
     let first = spawn_strata(dir.path(), &["apply", "--auto-approve"], &env);
+    let lock_key = format!("{KEY}.lock");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while object(&client, &lock_key).await.is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first apply never took the lock"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     let second = spawn_strata(dir.path(), &["apply", "--auto-approve"], &env);
     let runs = [wait(first), wait(second)];
 

@@ -41,7 +41,7 @@ pub fn schema() -> TypeSchema {
                 .force_new()
                 .default("HTTP")
                 .allowed(PROTOCOLS),
-            Prop::new("description", Kind::String),
+            Prop::new("description", Kind::String).resettable(),
             Prop::new(
                 "cors_configuration",
                 Kind::Object(vec![
@@ -50,7 +50,8 @@ pub fn schema() -> TypeSchema {
                     Prop::new("allow_headers", strings()),
                     Prop::new("max_age", Kind::Integer),
                 ]),
-            ),
+            )
+            .resettable(),
             Prop::new("tags", Kind::Map(Box::new(Kind::String))),
         ],
         attrs: vec!["id", "api_endpoint", "execution_arn"],

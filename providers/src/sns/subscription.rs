@@ -45,7 +45,7 @@ pub fn schema() -> TypeSchema {
                 .allowed(PROTOCOLS),
             Prop::new("endpoint", Kind::String).required().force_new(),
             Prop::new("raw_message_delivery", Kind::Bool).default(false),
-            Prop::new("filter_policy", Kind::Document),
+            Prop::new("filter_policy", Kind::Document).resettable(),
         ],
         attrs: vec!["arn"],
         taggable: false,

@@ -76,7 +76,8 @@ pub fn schema() -> TypeSchema {
                     Prop::new("dead_letter_target_arn", Kind::String).required(),
                     Prop::new("max_receive_count", Kind::Integer).required(),
                 ]),
-            ),
+            )
+            .resettable(),
             Prop::new("policy", Kind::Document),
             Prop::new("sqs_managed_sse_enabled", Kind::Bool),
             Prop::new("kms_master_key_id", Kind::String),
