@@ -17,7 +17,8 @@ use stacks::{Catalog, Kind, Map, NameRule, Prop, TypeSchema, Value};
 use state::{Intent, LocalBackend};
 use tokio::sync::watch;
 
-/// The fake type: `name` and `forced` replace, `value` updates in place.
+/// The fake type: `name` and `forced` replace, `value` and `note` update in place; `note` is
+/// cleared when taken out of the stack, `value` is then no longer managed.
 fn schema() -> TypeSchema {
     TypeSchema {
         type_name: "test.thing",
@@ -25,6 +26,7 @@ fn schema() -> TypeSchema {
             Prop::new("name", Kind::String).force_new(),
             Prop::new("forced", Kind::String).force_new(),
             Prop::new("value", Kind::String),
+            Prop::new("note", Kind::String).resettable(),
             Prop::new("tags", Kind::Map(Box::new(Kind::String))),
         ],
         attrs: vec!["arn", "id"],
@@ -626,6 +628,51 @@ resources:
     h.apply(yaml).await;
     let plan = h
         .plan(&yaml.replace("value: one", "value: two"), false)
+        .await;
+    assert!(!plan.has_changes(), "{:?}", actions(&plan));
+}
+
+#[tokio::test]
+async fn a_resettable_property_taken_out_of_the_stack_is_cleared_and_others_are_let_go() {
+    let h = Harness::new();
+    let full = "
+stack: demo
+resources:
+  a:
+    type: test.thing
+    properties: { value: one, note: hello }
+";
+    h.apply(full).await;
+    let id = h.backend().load().unwrap().state.resources["a"].id.clone();
+    h.take_log();
+
+    let bare = "
+stack: demo
+resources:
+  a:
+    type: test.thing
+";
+    let plan = h.plan(bare, false).await;
+    assert_eq!(actions(&plan), [("a".to_string(), Action::Update)]);
+    assert_eq!(plan.changes[0].changed, ["note"], "only the resettable one");
+    h.apply_plan(&plan).await;
+    assert_eq!(h.take_log(), ["update a"]);
+    let live = h.world.lock().unwrap().live[&id].clone();
+    assert!(!live.contains_key("note"), "{live:?}");
+    assert!(!h.plan(bare, false).await.has_changes());
+
+    // Kept out of the plan by ignore_changes.
+    let h = Harness::new();
+    h.apply(&full.replace(
+        "note: hello }",
+        "note: hello }\n    lifecycle: { ignore_changes: [note] }",
+    ))
+    .await;
+    let plan = h
+        .plan(
+            &format!("{bare}    lifecycle: {{ ignore_changes: [note] }}\n"),
+            false,
+        )
         .await;
     assert!(!plan.has_changes(), "{:?}", actions(&plan));
 }
