@@ -38,11 +38,35 @@ pub(crate) async fn drift(global: &Global, args: &DriftArgs) -> Outcome {
     let live = planner::refresh::refresh(&state, &registry)
         .await
         .map_err(|errors| Failure::new(errors.join("\n")))?;
-    let report = detect(&state, &live, &registry.catalog());
+    let marks = sensitive_marks(&stack);
+    let report = detect(&state, &live, &registry.catalog(), &marks);
     print!("{}", render_drift(&report, plan_style(global)));
     Ok(if args.detailed_exitcode && report.has_drift() {
         EXIT_CHANGES
     } else {
         EXIT_OK
     })
+}
+
+/// Each declared resource's properties evaluated with references unknown: where a sensitive
+/// param went, for drift to keep out of its report.
+pub(crate) fn sensitive_marks(
+    stack: &stacks::Stack,
+) -> std::collections::BTreeMap<String, stacks::Map> {
+    struct Unknowns;
+    impl stacks::Scope for Unknowns {
+        fn lookup(&self, _: &stacks::Reference) -> Option<stacks::Value> {
+            Some(stacks::Value::Unknown)
+        }
+    }
+    stack
+        .resources
+        .iter()
+        .map(|(address, decl)| {
+            (
+                address.clone(),
+                planner::diff::evaluate(&decl.properties, &Unknowns),
+            )
+        })
+        .collect()
 }

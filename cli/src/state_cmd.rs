@@ -51,7 +51,11 @@ fn list(global: &Global) -> Outcome {
 }
 
 fn show(global: &Global, address: &str) -> Outcome {
-    let state = read_state(global)?;
+    let stack = load_stack(global)?;
+    let state = backend(global, &stack)?.load()?.state;
+    // What the stack marks sensitive (a sensitive param) is hidden too.
+    let marks = crate::drift::sensitive_marks(&stack);
+    let template = |key: &str| marks.get(address).and_then(|m| m.get(key));
     let resource = state
         .resources
         .get(address)
@@ -67,7 +71,10 @@ fn show(global: &Global, address: &str) -> Outcome {
         if secret(key) {
             "(sensitive)".to_string()
         } else {
-            value.render()
+            match template(key) {
+                Some(t) => planner::saved::mark_like(value.clone(), t).render(),
+                None => value.render(),
+            }
         }
     };
     println!("{address} ({})", resource.type_name);

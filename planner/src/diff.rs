@@ -209,7 +209,7 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
                         change.changed = changed;
                         change.replace_because = forcing;
                     }
-                    change.before = Some(before);
+                    change.before = Some(crate::saved::mark_map_like(before, &after));
                 }
             }
 

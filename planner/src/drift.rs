@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use stacks::{Catalog, Kind, Value};
+use stacks::{Catalog, Kind, Map, Value};
 use state::State;
 
 use crate::compare::equivalent;
@@ -61,11 +61,13 @@ impl DriftReport {
 
 /// Compares every resource of `state` with what refreshing found (`live`, from
 /// [`crate::refresh::refresh`]). A resource missing from `live` was not read and is counted as
-/// unchanged.
+/// unchanged. `marks` holds, by address, the stack's evaluated properties: a value they mark
+/// sensitive (from a sensitive param) is shown as `(sensitive)` on both sides.
 pub fn detect(
     state: &State,
     live: &BTreeMap<String, Option<Live>>,
     catalog: &Catalog,
+    marks: &BTreeMap<String, Map>,
 ) -> DriftReport {
     let mut report = DriftReport::default();
     for (address, recorded) in &state.resources {
@@ -92,10 +94,15 @@ pub fn detect(
                                 v
                             }
                         };
+                        let template = marks.get(address).and_then(|m| m.get(name));
+                        let mark_like = |v: Value| match template {
+                            Some(t) => crate::saved::mark_like(v, t),
+                            None => v,
+                        };
                         props.push(PropertyDrift {
                             name: name.clone(),
-                            recorded: mark(applied.clone()),
-                            live: mark(now),
+                            recorded: mark_like(mark(applied.clone())),
+                            live: mark_like(mark(now)),
                         });
                     }
                 }
@@ -244,7 +251,7 @@ mod tests {
                 }),
             ),
         ]);
-        let report = detect(&state, &live, &catalog());
+        let report = detect(&state, &live, &catalog(), &BTreeMap::new());
         assert_eq!(report.unchanged, 1);
         assert_eq!(report.resources.len(), 2);
         let Drifted::Changed(props) = &report.resources[0].drifted else {

@@ -23,6 +23,43 @@ use state::State;
 use crate::diff::Known;
 use crate::plan::{Action, Plan, ResourceChange};
 
+/// `value` with a sensitive marker wherever `template` (the stack's evaluated value of the same
+/// property) has one: what the stack treats as secret, a sensitive param, stays secret in what
+/// AWS returns and the state recorded, which come back unmarked.
+pub fn mark_like(value: Value, template: &Value) -> Value {
+    match (value, template) {
+        (v @ (Value::Sensitive(_) | Value::Unknown), _) => v,
+        (v, Value::Sensitive(_)) => Value::Sensitive(Box::new(v)),
+        (Value::Map(map), Value::Map(t)) => Value::Map(
+            map.into_iter()
+                .map(|(k, v)| match t.get(&k) {
+                    Some(tv) => (k, mark_like(v, tv)),
+                    None => (k, v),
+                })
+                .collect(),
+        ),
+        (Value::List(items), Value::List(t)) if items.len() == t.len() => Value::List(
+            items
+                .into_iter()
+                .zip(t)
+                .map(|(v, tv)| mark_like(v, tv))
+                .collect(),
+        ),
+        (v, _) => v,
+    }
+}
+
+/// [`mark_like`] for every property of `values` that `templates` has.
+pub fn mark_map_like(values: Map, templates: &Map) -> Map {
+    values
+        .into_iter()
+        .map(|(k, v)| match templates.get(&k) {
+            Some(t) => (k, mark_like(v, t)),
+            None => (k, v),
+        })
+        .collect()
+}
+
 /// What a saved plan holds in place of a sensitive value: `{"$sensitive": true}` in JSON.
 pub fn placeholder() -> Value {
     Value::Sensitive(Box::new(Value::Bool(true)))

@@ -107,7 +107,8 @@ fn param() -> Json {
             "type": { "enum": ["string", "number", "bool", "list"] },
             "default": {},
             "allowed": { "type": "array" },
-            "description": { "type": ["string", "null"] }
+            "description": { "type": ["string", "null"] },
+            "sensitive": { "type": "boolean", "description": "Never print the value: plans, progress, errors and plan files show (sensitive)." }
         }
     })
 }

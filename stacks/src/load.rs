@@ -392,6 +392,17 @@ impl<'c> Loader<'c> {
         for (key, value) in self.mapping(node, "`tags`") {
             let text = match &value.kind {
                 NodeKind::Str(s) => match self.string_expr(value, s, &Place::StackTags) {
+                    Some(Expr::Value {
+                        value: Value::Sensitive(_),
+                    })
+                    | Some(Expr::Sensitive { .. }) => {
+                        self.error(
+                            value.pos,
+                            format!("tag `{}` holds a sensitive param", key.name),
+                            Some("tags are shown to anyone who can list the resources; keep secrets out of them".into()),
+                        );
+                        None
+                    }
                     Some(Expr::Value { value: v }) => Some(exprs::plain_text(&v)),
                     _ => None,
                 },

@@ -1147,3 +1147,73 @@ fn snapshot_missing_param_and_wrong_type() {
         "      memory_size: \"128\"\n",
     )));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Sensitive params.
+
+const SECRET_STACK: &str = "\
+stack: demo
+params:
+  token: { type: string, sensitive: true }
+  size: { type: number, default: 256, sensitive: true }
+resources:
+  fn:
+    type: test.function
+    properties:
+      handler: main.handle
+      memory_size: ${params.size}
+      environment:
+        TOKEN: ${params.token}
+        HEADER: Bearer ${params.token}
+";
+
+#[test]
+fn a_sensitive_param_is_marked_wherever_it_is_used_whole_or_joined() {
+    let stack = load_with(SECRET_STACK, &vars(&["token=s3cr3t"])).unwrap();
+    let sensitive = |v: Value| Value::Sensitive(Box::new(v));
+    assert_eq!(
+        prop(&stack, "fn", "memory_size"),
+        &value(sensitive(Value::int(256)))
+    );
+    struct NoRefs;
+    impl stacks::Scope for NoRefs {
+        fn lookup(&self, _: &stacks::Reference) -> Option<Value> {
+            None
+        }
+    }
+    let env = prop(&stack, "fn", "environment").eval(&NoRefs);
+    let env = env.as_map().unwrap();
+    assert_eq!(env["TOKEN"], sensitive(Value::str("s3cr3t")));
+    assert_eq!(env["HEADER"], sensitive(Value::str("Bearer s3cr3t")));
+}
+
+#[test]
+fn errors_about_a_sensitive_param_never_show_its_value() {
+    let text = errors_with(SECRET_STACK, &vars(&["token=s3cr3t", "size=big-s3cr3t"]));
+    assert_contains(
+        &text,
+        &["param `size` is a number, not the value given in `--var size=(sensitive)`"],
+    );
+    assert!(!text.contains("s3cr3t"), "{text}");
+
+    let allowed = SECRET_STACK.replace(
+        "token: { type: string, sensitive: true }",
+        "token: { type: string, sensitive: true, allowed: [a, b] }",
+    );
+    let text = errors_with(&allowed, &vars(&["token=s3cr3t"]));
+    assert_contains(&text, &["(in `--var token=(sensitive)`)"]);
+
+    let tagged = SECRET_STACK.replace(
+        "resources:",
+        "tags: { auth: \"${params.token}\" }\nresources:",
+    );
+    let text = errors_with(&tagged, &vars(&["token=s3cr3t"]));
+    assert_contains(
+        &text,
+        &[
+            "error: tag `auth` holds a sensitive param",
+            "stack.yaml:5:15",
+        ],
+    );
+    assert!(!text.contains("s3cr3t"), "{text}");
+}

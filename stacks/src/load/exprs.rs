@@ -82,6 +82,10 @@ impl Loader<'_> {
                             return ok.then_some(Expr::Ref { reference });
                         }
                         Some(Resolved::Expr(spliced)) if whole => return ok.then_some(spliced),
+                        Some(Resolved::Value(Value::Sensitive(inner))) => {
+                            sensitive = true;
+                            push_text(&mut pieces, &plain_text(&inner));
+                        }
                         Some(Resolved::Value(value)) => push_text(&mut pieces, &plain_text(&value)),
                         Some(Resolved::Ref(reference)) => pieces.push(Piece::Ref { reference }),
                         Some(Resolved::Expr(spliced)) => {

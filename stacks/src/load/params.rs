@@ -16,7 +16,7 @@ use crate::yaml::{self, Key, Node, NodeKind, Pos, SourceFile};
 use super::modules::{Call, Input};
 use super::{list_names, Loader};
 
-const PARAM_KEYS: &[&str] = &["type", "default", "allowed", "description"];
+const PARAM_KEYS: &[&str] = &["type", "default", "allowed", "description", "sensitive"];
 const TYPE_NAMES: &[&str] = &["string", "number", "bool", "list"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,12 +56,23 @@ pub(crate) struct ParamDecl {
     ty: ParamType,
     default: Option<(Value, Pos)>,
     allowed: Vec<Value>,
+    /// `sensitive: true`: its value is never printed (plans, progress, errors, plan files).
+    sensitive: bool,
     /// The declaration had an error (reported): it has no value, and saying so again, or
     /// calling references to it unknown, would only repeat that error.
     broken: bool,
 }
 
 impl ParamDecl {
+    /// `value` marked sensitive when the param is.
+    fn marked(&self, value: Value) -> Value {
+        match (self.sensitive, value) {
+            (true, v @ Value::Sensitive(_)) => v,
+            (true, v) => Value::Sensitive(Box::new(v)),
+            (false, v) => v,
+        }
+    }
+
     fn broken(key: &Key) -> ParamDecl {
         ParamDecl {
             name: key.name.clone(),
@@ -69,6 +80,7 @@ impl ParamDecl {
             ty: ParamType::String,
             default: None,
             allowed: Vec::new(),
+            sensitive: false,
             broken: true,
         }
     }
@@ -124,6 +136,12 @@ impl Loader<'_> {
                 self.text(n, &format!("`description` of param `{name}`"));
             }
         }
+        let sensitive = match fields.node("sensitive").filter(|n| !n.is_null()) {
+            Some(n) => self
+                .boolean(n, &format!("`sensitive` of param `{name}`"))
+                .unwrap_or(false),
+            None => false,
+        };
         let default_node = fields.node("default").filter(|n| !n.is_null());
         let ty = match fields.node("type") {
             Some(n) => match n.as_str() {
@@ -217,6 +235,7 @@ impl Loader<'_> {
             ty,
             default,
             allowed: if allowed_ok { allowed } else { Vec::new() },
+            sensitive,
             broken,
         };
         if let Some((value, pos)) = &decl.default {
@@ -324,6 +343,13 @@ impl Loader<'_> {
                 Ok(value) => {
                     chosen.insert(decl.name.clone(), (value, Origin::Var(raw.clone())));
                 }
+                Err(help) if decl.sensitive => self.push(
+                    Diagnostic::new(format!(
+                        "param `{name}` is {}, not the value given in `--var {name}=(sensitive)`",
+                        decl.ty.describe()
+                    ))
+                    .help(help),
+                ),
                 Err(help) => self.push(
                     Diagnostic::new(format!(
                         "param `{name}` is {}, not `{text}` (in `--var {raw}`)",
@@ -356,6 +382,11 @@ impl Loader<'_> {
                     let help = d.help.clone().unwrap_or_default();
                     let d = match origin {
                         Origin::File(file, pos) => file.error(pos, d.message).help(help),
+                        Origin::Var(_) if decl.sensitive => Diagnostic::new(format!(
+                            "{} (in `--var {}=(sensitive)`)",
+                            d.message, decl.name
+                        ))
+                        .help(help),
                         Origin::Var(raw) => {
                             Diagnostic::new(format!("{} (in `--var {raw}`)", d.message)).help(help)
                         }
@@ -365,7 +396,7 @@ impl Loader<'_> {
                     continue;
                 }
             }
-            values.insert(decl.name.clone(), value);
+            values.insert(decl.name.clone(), decl.marked(value));
         }
         values
     }
@@ -406,7 +437,8 @@ impl Loader<'_> {
             let Some(input) = given.get(decl.name.as_str()) else {
                 match &decl.default {
                     Some((value, _)) => {
-                        self.params.insert(decl.name.clone(), value.clone());
+                        self.params
+                            .insert(decl.name.clone(), decl.marked(value.clone()));
                     }
                     None => self.push(
                         call.parent
@@ -435,7 +467,7 @@ impl Loader<'_> {
             };
             match &input.expr {
                 Expr::Value { value } => match value_from_value(decl.ty, value) {
-                    Ok(value) => match not_allowed(decl, &value) {
+                    Ok(value) => match not_allowed(decl, &value.unmarked()) {
                         Some(d) => {
                             let help = d.help.unwrap_or_default();
                             self.push(
@@ -448,7 +480,7 @@ impl Loader<'_> {
                             );
                         }
                         None => {
-                            self.params.insert(decl.name.clone(), value);
+                            self.params.insert(decl.name.clone(), decl.marked(value));
                         }
                     },
                     Err(got) => self.push(wrong(&got)),
@@ -466,13 +498,14 @@ impl Loader<'_> {
                         input.value_pos.line,
                         input.value_pos.column
                     );
-                    self.inputs.insert(
-                        decl.name.clone(),
-                        Input {
-                            expr: expr.clone(),
-                            origin,
+                    let expr = match decl.sensitive {
+                        true => Expr::Sensitive {
+                            inner: Box::new(expr.clone()),
                         },
-                    );
+                        false => expr.clone(),
+                    };
+                    self.inputs
+                        .insert(decl.name.clone(), Input { expr, origin });
                 }
             }
         }
@@ -572,6 +605,11 @@ fn value_from_value(ty: ParamType, value: &Value) -> Result<Value, String> {
             super::exprs::plain_text(other)
         ),
     };
+    if let Value::Sensitive(inner) = value {
+        return value_from_value(ty, inner)
+            .map(|v| Value::Sensitive(Box::new(v)))
+            .map_err(|_| "a sensitive value of another kind".to_string());
+    }
     match (ty, value) {
         (ParamType::String, v) => scalar_text(v).map(Value::String).ok_or_else(|| describe(v)),
         (ParamType::Number, v @ Value::Number(_)) => Ok(v.clone()),

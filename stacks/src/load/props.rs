@@ -256,6 +256,41 @@ impl Loader<'_> {
         owner: &Owner,
         written: &str,
     ) -> Option<Expr> {
+        if let Value::Sensitive(inner) = value {
+            // A sensitive param: checked like any value, never shown in the error.
+            return match fit(*inner, kind) {
+                Ok(value) => {
+                    if let Value::String(text) = &value {
+                        if !allowed.is_empty() && !allowed.contains(&text.as_str()) {
+                            self.kind_error(
+                                node,
+                                kind,
+                                path,
+                                owner,
+                                &format!(
+                                    "but `{written}` (sensitive) is not one of {}",
+                                    allowed.join(", ")
+                                ),
+                            );
+                            return None;
+                        }
+                    }
+                    Some(Expr::Value {
+                        value: Value::Sensitive(Box::new(value)),
+                    })
+                }
+                Err(_) => {
+                    self.kind_error(
+                        node,
+                        kind,
+                        path,
+                        owner,
+                        &format!("but `{written}` is a sensitive value of another kind"),
+                    );
+                    None
+                }
+            };
+        }
         match fit(value, kind) {
             Ok(value) => {
                 if let Value::String(text) = &value {
