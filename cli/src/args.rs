@@ -125,6 +125,17 @@ pub enum Command {
         /// The lock id shown in the error that named the holder.
         lock_id: String,
     },
+    /// Security checks over the stack (no cloud call): exit 1 when anything is found.
+    ///
+    /// Rules: SG001 internet to a port other than 80/443, IAM001 `*` on `*`, IAM002
+    /// AdministratorAccess, IAM003 a role anyone may assume, POL001 a resource policy open to
+    /// anyone, LMB001 a function anyone may invoke, SQS001 an unencrypted queue.
+    ///
+    /// Examples:
+    ///   strata lint
+    ///   strata lint --skip SQS001 --format json
+    #[command(verbatim_doc_comment)]
+    Lint(LintArgs),
     /// Print the stack's dependency graph (no cloud call).
     ///
     /// An arrow `a -> b` means b depends on a: a is created first.
@@ -327,6 +338,26 @@ pub enum StateCommand {
         #[arg(long)]
         force: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Leave out a rule by id (repeatable), such as `--skip SQS001`.
+    #[arg(long, value_name = "RULE")]
+    pub skip: Vec<String>,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
+}
+
+/// How `lint` prints its findings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LintFormat {
+    /// One block per finding: file:line:column, rule, what and how to fix it.
+    #[default]
+    Text,
+    /// `{"findings": [...]}`, for tools.
+    Json,
 }
 
 #[derive(Debug, Args)]

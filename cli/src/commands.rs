@@ -60,6 +60,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Import(args) => crate::import::import(&cli.global, args).await,
         Command::State(args) => crate::state_cmd::state(&cli.global, args),
         Command::Graph(args) => crate::graph::graph(&cli.global, args),
+        Command::Lint(args) => crate::lint::lint(&cli.global, args),
         Command::Init(args) => crate::init::init(&cli.global, args),
         Command::Schema => crate::init::schema(),
         Command::Completions(args) => crate::init::completions(args),

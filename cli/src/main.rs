@@ -6,6 +6,7 @@ mod drift;
 mod graph;
 mod import;
 mod init;
+mod lint;
 mod module_cmd;
 mod planfile;
 mod progress;

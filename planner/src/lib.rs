@@ -9,6 +9,7 @@ pub mod diff;
 pub mod drift;
 pub mod executor;
 pub mod json;
+pub mod lint;
 pub mod markdown;
 pub mod plan;
 pub mod refresh;
