@@ -79,6 +79,7 @@ pub enum Command {
     /// Examples:
     ///   strata apply --auto-approve
     ///   strata apply plan.bin
+    ///   strata apply plan.bin --json > apply-log.jsonl
     #[command(verbatim_doc_comment)]
     Apply(ApplyArgs),
     /// Destroy everything the stack created.
@@ -240,6 +241,10 @@ pub struct ApplyArgs {
     /// Only this resource and what it depends on (repeatable).
     #[arg(long = "target", value_name = "ADDR")]
     pub targets: Vec<String>,
+    /// Print newline-delimited JSON events (the plan, each operation, the summary) instead of
+    /// text, for CI logs and tools (needs --auto-approve or a plan file).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -253,6 +258,9 @@ pub struct DestroyArgs {
     /// Only this resource and what depends on it (repeatable).
     #[arg(long = "target", value_name = "ADDR")]
     pub targets: Vec<String>,
+    /// Print newline-delimited JSON events instead of text (needs --auto-approve).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -308,7 +308,7 @@ async fn plan(global: &Global, args: &PlanArgs) -> Outcome {
 
 async fn apply(global: &Global, args: &ApplyArgs) -> Outcome {
     if let Some(file) = &args.plan_file {
-        return crate::planfile::apply_saved(global, file, args.parallelism).await;
+        return crate::planfile::apply_saved(global, file, args.parallelism, args.json).await;
     }
     run_apply(
         global,
@@ -317,6 +317,7 @@ async fn apply(global: &Global, args: &ApplyArgs) -> Outcome {
         args.parallelism,
         args.refresh,
         &args.targets,
+        args.json,
     )
     .await
 }
@@ -329,6 +330,7 @@ async fn destroy(global: &Global, args: &DestroyArgs) -> Outcome {
         args.parallelism,
         true,
         &args.targets,
+        args.json,
     )
     .await
 }
@@ -340,8 +342,16 @@ async fn run_apply(
     parallelism: usize,
     refresh: bool,
     targets: &[String],
+    json: bool,
 ) -> Outcome {
     let verb = if destroy { "destroy" } else { "apply" };
+    if json && !auto_approve {
+        return Err(
+            Failure::new(format!("`{verb} --json` cannot ask for approval")).help(format!(
+                "review the plan first, then run `strata {verb} --json --auto-approve`, or apply a saved plan: `strata apply FILE --json`"
+            )),
+        );
+    }
     if !auto_approve && !ui::stdin_is_terminal() {
         return Err(Failure::new(format!(
             "refusing to {verb} without approval: standard input is not a terminal"
@@ -353,8 +363,20 @@ async fn run_apply(
     }
     let session = open_session(global, verb).await?;
     let plan = make_plan(&session, refresh, destroy, targets).await?;
-    print_text_plan(global, &plan, &session.registry.catalog());
-    execute(global, session, plan, auto_approve, parallelism).await
+    show_plan(global, &plan, &session.registry.catalog(), json);
+    execute(global, session, plan, auto_approve, parallelism, json).await
+}
+
+/// The plan before apply: as text, or as a `plan` event holding the JSON plan format.
+pub(crate) fn show_plan(global: &Global, plan: &Plan, catalog: &stacks::Catalog, json: bool) {
+    if json {
+        crate::progress::json_event(
+            "plan",
+            serde_json::json!({ "plan": planner::json::plan_json(plan, catalog) }),
+        );
+    } else {
+        print_text_plan(global, plan, catalog);
+    }
 }
 
 /// Asks for approval (unless `auto_approve`), walks `plan` with the live or plain progress
@@ -365,6 +387,7 @@ pub(crate) async fn execute(
     plan: Plan,
     auto_approve: bool,
     parallelism: usize,
+    json: bool,
 ) -> Outcome {
     let destroy = plan.destroy;
     let verb = if destroy { "destroy" } else { "apply" };
@@ -379,15 +402,21 @@ pub(crate) async fn execute(
 
     if !plan.has_changes() {
         let mut recorder = recorder;
-        if !destroy {
-            let outputs = outputs_from_state(&plan, recorder.state());
-            if recorder.state().outputs != outputs {
-                recorder.set_outputs(outputs.clone())?;
-            }
-            print_outputs(&outputs);
+        let outputs = if destroy {
+            BTreeMap::new()
+        } else {
+            outputs_from_state(&plan, recorder.state())
+        };
+        if !destroy && recorder.state().outputs != outputs {
+            recorder.set_outputs(outputs.clone())?;
         }
         recorder.finish()?;
         drop(lock);
+        if json {
+            json_summary(verb, "complete", (0, 0, 0), &outputs, &[]);
+        } else if !destroy {
+            print_outputs(&outputs);
+        }
         return Ok(EXIT_OK);
     }
     if !auto_approve {
@@ -404,7 +433,9 @@ pub(crate) async fn execute(
             )));
         }
     }
-    println!();
+    if !json {
+        println!();
+    }
 
     let recorder = Arc::new(Mutex::new(recorder));
     let (cancel_tx, cancel_rx) = watch::channel(false);
@@ -414,7 +445,9 @@ pub(crate) async fn execute(
             let _ = cancel_tx.send(true);
         }
     });
-    let sink: Arc<dyn EventSink> = if ui::stdout_is_terminal() {
+    let sink: Arc<dyn EventSink> = if json {
+        Arc::new(crate::progress::JsonLines)
+    } else if ui::stdout_is_terminal() {
         Arc::new(LiveView::new())
     } else {
         Arc::new(PlainLines)
@@ -443,6 +476,34 @@ pub(crate) async fn execute(
     }
     recorder.finish()?;
     drop(lock);
+
+    if json {
+        let status = if outcome.interrupted {
+            "interrupted"
+        } else if outcome.errors.is_empty() {
+            "complete"
+        } else {
+            "failed"
+        };
+        let errors: Vec<String> = outcome.errors.iter().map(|e| e.message.clone()).collect();
+        let outputs = if destroy || !outcome.succeeded() {
+            BTreeMap::new()
+        } else {
+            outcome.outputs.clone()
+        };
+        json_summary(
+            verb,
+            status,
+            (outcome.created, outcome.updated, outcome.deleted),
+            &outputs,
+            &errors,
+        );
+        return Ok(match status {
+            "interrupted" => EXIT_INTERRUPTED,
+            "failed" => EXIT_ERROR,
+            _ => EXIT_OK,
+        });
+    }
 
     println!();
     let summary = format!(
@@ -484,6 +545,33 @@ pub(crate) async fn execute(
         print_outputs(&outcome.outputs);
     }
     Ok(EXIT_OK)
+}
+
+/// The last JSON event of an apply or destroy: what it did, its outputs (sensitive ones as
+/// `{"$sensitive": true}`) and its errors.
+fn json_summary(
+    verb: &str,
+    status: &str,
+    (added, changed, destroyed): (usize, usize, usize),
+    outputs: &BTreeMap<String, Value>,
+    errors: &[String],
+) {
+    let outputs: serde_json::Map<String, serde_json::Value> = outputs
+        .iter()
+        .map(|(k, v)| (k.clone(), v.to_marked_json(true)))
+        .collect();
+    crate::progress::json_event(
+        "summary",
+        serde_json::json!({
+            "operation": verb,
+            "status": status,
+            "added": added,
+            "changed": changed,
+            "destroyed": destroyed,
+            "outputs": outputs,
+            "errors": errors,
+        }),
+    );
 }
 
 /// Outputs when nothing changed: evaluated from the plan's known values.

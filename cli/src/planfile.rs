@@ -214,7 +214,12 @@ fn read(path: &Path) -> Result<PlanFile, Failure> {
 
 /// `apply FILE`: checks that nothing the plan was made from changed, restores its secrets from
 /// the stack and the state, and applies exactly it, without asking.
-pub(crate) async fn apply_saved(global: &Global, path: &Path, parallelism: usize) -> Outcome {
+pub(crate) async fn apply_saved(
+    global: &Global,
+    path: &Path,
+    parallelism: usize,
+    json: bool,
+) -> Outcome {
     let file = read(path)?;
     let session = open_session(global, "apply").await?;
     let again = || {
@@ -280,6 +285,6 @@ pub(crate) async fn apply_saved(global: &Global, path: &Path, parallelism: usize
 
     let plan =
         planner::saved::restore(file.plan, stack, current).map_err(|e| stale(e.to_string()))?;
-    print_text_plan(global, &plan, &session.registry.catalog());
-    execute(global, session, plan, true, parallelism).await
+    crate::commands::show_plan(global, &plan, &session.registry.catalog(), json);
+    execute(global, session, plan, true, parallelism, json).await
 }

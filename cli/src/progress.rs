@@ -22,6 +22,78 @@ impl EventSink for PlainLines {
     }
 }
 
+/// One JSON object per line per event, for CI logs and tools: `{"type": "started", ...}`,
+/// `finished` (with `elapsed_seconds` and `id`), `failed` (with `message`).
+pub struct JsonLines;
+
+impl EventSink for JsonLines {
+    fn event(&self, event: Event) {
+        let (kind, fields) = match &event {
+            Event::Started { address, op } => (
+                "started",
+                serde_json::json!({ "address": address, "operation": op_name(*op) }),
+            ),
+            Event::Finished {
+                address,
+                op,
+                elapsed,
+                id,
+            } => (
+                "finished",
+                serde_json::json!({
+                    "address": address,
+                    "operation": op_name(*op),
+                    "elapsed_seconds": round_ms(*elapsed),
+                    "id": id,
+                }),
+            ),
+            Event::Failed {
+                address,
+                op,
+                elapsed,
+                message,
+            } => (
+                "failed",
+                serde_json::json!({
+                    "address": address,
+                    "operation": op_name(*op),
+                    "elapsed_seconds": round_ms(*elapsed),
+                    "message": message,
+                }),
+            ),
+        };
+        json_event(kind, fields);
+    }
+}
+
+/// Prints `{"type": KIND, "time": RFC 3339, ...fields}` as one line.
+pub fn json_event(kind: &str, fields: serde_json::Value) {
+    let mut object = serde_json::Map::new();
+    object.insert("type".into(), kind.into());
+    object.insert(
+        "time".into(),
+        humantime::format_rfc3339_millis(std::time::SystemTime::now())
+            .to_string()
+            .into(),
+    );
+    if let serde_json::Value::Object(fields) = fields {
+        object.extend(fields);
+    }
+    println!("{}", serde_json::Value::Object(object));
+}
+
+fn op_name(op: planner::executor::Op) -> &'static str {
+    match op {
+        planner::executor::Op::Create => "create",
+        planner::executor::Op::Update => "update",
+        planner::executor::Op::Delete => "delete",
+    }
+}
+
+fn round_ms(elapsed: Duration) -> f64 {
+    (elapsed.as_secs_f64() * 1000.0).round() / 1000.0
+}
+
 /// The text of one event as a plain line.
 pub fn plain_line(event: &Event) -> Option<String> {
     Some(match event {
