@@ -199,7 +199,7 @@ pub struct PlanArgs {
     /// Plan the destruction of everything in the state.
     #[arg(long)]
     pub destroy: bool,
-    /// Only this resource and what it depends on (repeatable).
+    /// Only this resource (or module instance) and what it depends on (repeatable).
     #[arg(long = "target", value_name = "ADDR")]
     pub targets: Vec<String>,
     /// Also save the plan to FILE (mode 0600, secrets redacted) for `strata apply FILE`.
@@ -238,7 +238,7 @@ pub struct ApplyArgs {
     /// Read each resource from AWS before diffing (default true).
     #[arg(long = "refresh", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub refresh: bool,
-    /// Only this resource and what it depends on (repeatable).
+    /// Only this resource (or module instance) and what it depends on (repeatable).
     #[arg(long = "target", value_name = "ADDR")]
     pub targets: Vec<String>,
     /// Print newline-delimited JSON events (the plan, each operation, the summary) instead of
@@ -255,7 +255,7 @@ pub struct DestroyArgs {
     /// How many resources change at once.
     #[arg(long, default_value_t = planner::executor::DEFAULT_PARALLELISM)]
     pub parallelism: usize,
-    /// Only this resource and what depends on it (repeatable).
+    /// Only this resource (or module instance) and what depends on it (repeatable).
     #[arg(long = "target", value_name = "ADDR")]
     pub targets: Vec<String>,
     /// Print newline-delimited JSON events instead of text (needs --auto-approve).

@@ -23,7 +23,7 @@ pub enum PlanError {
     UnknownType { address: String, type_name: String },
     #[error("dependency cycle between {0}")]
     Cycle(String),
-    #[error("--target `{0}` names no resource of this stack or its state")]
+    #[error("--target `{0}` names no resource or module instance of this stack or its state")]
     UnknownTarget(String),
 }
 
@@ -417,18 +417,32 @@ fn propagate_create_before_destroy(changes: &mut BTreeMap<String, ResourceChange
     }
 }
 
-/// Keeps only the targets and what they depend on (for destroy: what depends on them).
+/// Keeps only the targets (resources, or every resource of a module instance) and what they
+/// depend on (for destroy: what depends on them).
 fn restrict_to_targets(
     changes: &mut BTreeMap<String, ResourceChange>,
     targets: &[String],
     destroy: bool,
 ) -> Result<(), PlanError> {
+    // A target is a resource, or a module instance (`net`, `outer.inner`): every resource
+    // below it.
+    let mut keep: BTreeSet<String> = BTreeSet::new();
     for t in targets {
-        if !changes.contains_key(t) {
+        if changes.contains_key(t) {
+            keep.insert(t.clone());
+            continue;
+        }
+        let prefix = format!("{t}.");
+        let inside: Vec<String> = changes
+            .keys()
+            .filter(|a| a.starts_with(&prefix))
+            .cloned()
+            .collect();
+        if inside.is_empty() {
             return Err(PlanError::UnknownTarget(t.clone()));
         }
+        keep.extend(inside);
     }
-    let mut keep: BTreeSet<String> = targets.iter().cloned().collect();
     loop {
         let before = keep.len();
         for c in changes.values() {

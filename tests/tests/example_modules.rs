@@ -17,6 +17,38 @@ async fn the_modules_example_applies_with_module_code_from_the_module_directory(
     let ctx = kit::context(&emu);
 
     assert_code(&strata(&["module", "fetch"]), 0);
+
+    // A module instance as a target: its resources and what they depend on.
+    let run = strata(&["plan", "--target", "net"]);
+    assert_code(&run, 0);
+    assert!(
+        run.stdout
+            .contains("Plan: 3 to add, 0 to change, 0 to replace, 0 to destroy."),
+        "{}",
+        run.stdout
+    );
+    let run = strata(&["plan", "--target", "worker"]);
+    assert_code(&run, 0);
+    for address in [
+        "worker.role",
+        "worker.function",
+        "worker.from_queue",
+        "jobs.queue",
+        "jobs.dlq",
+    ] {
+        assert!(
+            run.stdout.contains(&format!("+ {address} (")),
+            "{address}:\n{}",
+            run.stdout
+        );
+    }
+    assert!(
+        run.stdout
+            .contains("Plan: 5 to add, 0 to change, 0 to replace, 0 to destroy."),
+        "{}",
+        run.stdout
+    );
+
     let run = strata(&["apply", "--auto-approve"]);
     assert_code(&run, 0);
     assert!(
