@@ -363,6 +363,13 @@ impl From<std::process::Output> for Run {
     }
 }
 
+/// Panics unless `text` holds every one of `needles`, showing the text.
+pub fn assert_contains(text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(text.contains(needle), "expected {needle:?} in:\n{text}");
+    }
+}
+
 /// Panics unless `run` exited with `code`, showing both streams.
 pub fn assert_code(run: &Run, code: i32) {
     assert_eq!(run.code, code, "{}", exit_report(run, code));

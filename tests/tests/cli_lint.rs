@@ -2,7 +2,7 @@
 //! to do; `--skip`, JSON for tools, exit 1 on findings and 0 on a clean stack. No cloud call
 //! (no emulator is started for these tests).
 
-use strata_tests::{assert_code, run_strata, workspace_root};
+use strata_tests::{assert_code, assert_contains, run_strata, workspace_root};
 
 const RISKY: &str = r#"stack: risky
 resources:
@@ -71,13 +71,7 @@ fn every_rule_is_reported_at_its_resource_with_what_to_do() {
         "stack.yaml:42:3: high LMB001: anyone may invoke the function through `public_invoke`",
         "7 findings (5 high, 2 medium) in 7 resources.",
     ];
-    for line in expected {
-        assert!(
-            run.stdout.contains(line),
-            "expected {line:?} in:\n{}",
-            run.stdout
-        );
-    }
+    assert_contains(&run.stdout, &expected);
     assert!(
         !run.stdout.contains("port 443"),
         "HTTPS from the internet is fine:\n{}",

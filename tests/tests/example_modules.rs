@@ -5,7 +5,7 @@
 
 use providers::lambda::code::package_path;
 use strata_tests::kit::{self, queue_names};
-use strata_tests::{assert_code, copy_dir, run_strata, workspace_root, Emulator};
+use strata_tests::{assert_code, assert_contains, copy_dir, run_strata, workspace_root, Emulator};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_modules_example_applies_with_module_code_from_the_module_directory() {
@@ -21,45 +21,32 @@ async fn the_modules_example_applies_with_module_code_from_the_module_directory(
     // A module instance as a target: its resources and what they depend on.
     let run = strata(&["plan", "--target", "net"]);
     assert_code(&run, 0);
-    assert!(
-        run.stdout
-            .contains("Plan: 3 to add, 0 to change, 0 to replace, 0 to destroy."),
-        "{}",
-        run.stdout
+    assert_contains(
+        &run.stdout,
+        &["Plan: 3 to add, 0 to change, 0 to replace, 0 to destroy."],
     );
     let run = strata(&["plan", "--target", "worker"]);
     assert_code(&run, 0);
-    for address in [
-        "worker.role",
-        "worker.function",
-        "worker.from_queue",
-        "jobs.queue",
-        "jobs.dlq",
-    ] {
-        assert!(
-            run.stdout.contains(&format!("+ {address} (")),
-            "{address}:\n{}",
-            run.stdout
-        );
-    }
-    assert!(
-        run.stdout
-            .contains("Plan: 5 to add, 0 to change, 0 to replace, 0 to destroy."),
-        "{}",
-        run.stdout
+    assert_contains(
+        &run.stdout,
+        &[
+            "+ worker.role (",
+            "+ worker.function (",
+            "+ worker.from_queue (",
+            "+ jobs.queue (",
+            "+ jobs.dlq (",
+            "Plan: 5 to add, 0 to change, 0 to replace, 0 to destroy.",
+        ],
     );
 
     let run = strata(&["apply", "--auto-approve"]);
     assert_code(&run, 0);
-    assert!(
-        run.stdout.contains("Apply complete: 12 added"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("worker = \"platform-worker-function\""),
-        "{}",
-        run.stdout
+    assert_contains(
+        &run.stdout,
+        &[
+            "Apply complete: 12 added",
+            "worker = \"platform-worker-function\"",
+        ],
     );
 
     let lambda = aws_sdk_lambda::Client::new(&ctx.sdk);
@@ -117,13 +104,13 @@ async fn the_modules_example_applies_with_module_code_from_the_module_directory(
     .unwrap();
     let run = strata(&["plan", "--detailed-exitcode"]);
     assert_code(&run, 2);
-    assert!(
-        run.stdout
-            .contains("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy."),
-        "{}",
-        run.stdout
+    assert_contains(
+        &run.stdout,
+        &[
+            "~ worker.function",
+            "Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy.",
+        ],
     );
-    assert!(run.stdout.contains("~ worker.function"), "{}", run.stdout);
 
     let run = strata(&["destroy", "--auto-approve"]);
     assert_code(&run, 0);

@@ -7,7 +7,9 @@ use std::fs;
 use std::path::PathBuf;
 
 use strata_tests::kit::queue_names;
-use strata_tests::{assert_code, copy_dir, run_strata, workspace_root, Project, Run};
+use strata_tests::{
+    assert_code, assert_contains, copy_dir, run_strata, workspace_root, Project, Run,
+};
 
 /// The example module, as published from examples/modules/queue-with-dlq.
 const QUEUE_MODULE: &str = include_str!("../../examples/modules/queue-with-dlq/module.yaml");
@@ -64,12 +66,6 @@ fn publish(p: &Project, version: &str) -> Run {
 
 fn lock_file(p: &Project) -> String {
     fs::read_to_string(p.path().join("strata.lock")).unwrap()
-}
-
-fn assert_contains(text: &str, needles: &[&str]) {
-    for needle in needles {
-        assert!(text.contains(needle), "expected {needle:?} in:\n{text}");
-    }
 }
 
 /// The `sha256 HEX` line a module command prints.
