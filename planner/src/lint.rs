@@ -89,14 +89,17 @@ pub struct Finding {
     pub pos: SourcePos,
 }
 
-/// Every finding of `stack`, by resource order, leaving out rules named in `skip`.
+/// Every finding of `stack`, by resource order and within a resource by line, leaving out
+/// rules named in `skip`. Each is placed at its property's key.
 pub fn lint(stack: &Stack, skip: &[String]) -> Vec<Finding> {
     let mut out = Vec::new();
     for decl in stack.resources.values() {
+        let first = out.len();
         let props = crate::diff::evaluate(&decl.properties, &Unknowns);
         let props: Map = props.into_iter().map(|(k, v)| (k, v.unmarked())).collect();
         let mut found = Found {
             decl_pos: &decl.pos,
+            property_pos: &decl.property_pos,
             address: &decl.address,
             out: &mut out,
             skip,
@@ -123,6 +126,8 @@ pub fn lint(stack: &Stack, skip: &[String]) -> Vec<Finding> {
             "aws.lambda.permission" => lambda_permission(&props, &mut found),
             _ => {}
         }
+        // A resource's findings in the order of its lines.
+        out[first..].sort_by_key(|f| (f.pos.line, f.pos.column));
     }
     out
 }
@@ -138,6 +143,7 @@ impl Scope for Unknowns {
 
 struct Found<'a> {
     decl_pos: &'a SourcePos,
+    property_pos: &'a std::collections::BTreeMap<String, SourcePos>,
     address: &'a str,
     out: &'a mut Vec<Finding>,
     skip: &'a [String],
@@ -159,7 +165,13 @@ impl Found<'_> {
             property: property.to_string(),
             message,
             help: help.to_string(),
-            pos: self.decl_pos.clone(),
+            // At the property's key (`inline_policies.admin` at `inline_policies`).
+            pos: property
+                .split('.')
+                .next()
+                .and_then(|p| self.property_pos.get(p))
+                .unwrap_or(self.decl_pos)
+                .clone(),
         });
     }
 }

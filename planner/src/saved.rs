@@ -337,6 +337,7 @@ mod tests {
             depends_on: vec![],
             lifecycle: Lifecycle::default(),
             pos: Default::default(),
+            property_pos: Default::default(),
         };
         Stack {
             name: "s".into(),

@@ -46,6 +46,10 @@ pub struct ResourceDecl {
     pub lifecycle: Lifecycle,
     /// Where the resource is declared.
     pub pos: SourcePos,
+    /// Where each property the stack writes is, by name (the key's position), for messages
+    /// about one property (`strata lint`).
+    #[serde(default)]
+    pub property_pos: BTreeMap<String, SourcePos>,
 }
 
 impl ResourceDecl {

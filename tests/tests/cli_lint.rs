@@ -1,4 +1,4 @@
-//! `strata lint` through the built binary: each rule found at its resource's line, with what
+//! `strata lint` through the built binary: each rule found at its property's line, with what
 //! to do; `--skip`, JSON for tools, exit 1 on findings and 0 on a clean stack. No cloud call
 //! (no emulator is started for these tests).
 
@@ -62,13 +62,13 @@ fn every_rule_is_reported_at_its_resource_with_what_to_do() {
     let run = run_strata(dir.path(), &["lint"], &[]);
     assert_code(&run, 1);
     let expected = [
-        "stack.yaml:6:3: high SG001: `ssh` lets the whole internet (0.0.0.0/0) reach port 22",
-        "stack.yaml:14:3: medium IAM002: `admin` has AdministratorAccess",
-        "stack.yaml:14:3: high IAM003: any AWS account may assume `admin`",
-        "stack.yaml:14:3: high IAM001: `admin` allows every action on every resource (`inline_policies.everything`)",
-        "stack.yaml:25:3: medium SQS001: `inbox` stores messages unencrypted",
-        "stack.yaml:28:3: high POL001: `inbox_policy` lets anyone (sqs:SendMessage) without a condition",
-        "stack.yaml:42:3: high LMB001: anyone may invoke the function through `public_invoke`",
+        "stack.yaml:11:7: high SG001: `ssh` lets the whole internet (0.0.0.0/0) reach port 22",
+        "stack.yaml:20:7: medium IAM002: `admin` has AdministratorAccess",
+        "stack.yaml:17:7: high IAM003: any AWS account may assume `admin`",
+        "stack.yaml:21:7: high IAM001: `admin` allows every action on every resource (`inline_policies.everything`)",
+        "stack.yaml:27:19: medium SQS001: `inbox` stores messages unencrypted",
+        "stack.yaml:32:7: high POL001: `inbox_policy` lets anyone (sqs:SendMessage) without a condition",
+        "stack.yaml:44:53: high LMB001: anyone may invoke the function through `public_invoke`",
         "7 findings (5 high, 2 medium) in 7 resources.",
     ];
     assert_contains(&run.stdout, &expected);
@@ -95,8 +95,9 @@ fn every_rule_is_reported_at_its_resource_with_what_to_do() {
         .iter()
         .map(|f| f["rule"].as_str().unwrap())
         .collect();
-    assert_eq!(rules, ["SG001", "IAM001", "IAM003", "POL001", "LMB001"]);
-    assert_eq!(json["findings"][0]["line"], 6);
+    assert_eq!(rules, ["SG001", "IAM003", "IAM001", "POL001", "LMB001"]);
+    assert_eq!(json["findings"][0]["line"], 11);
+    assert_eq!(json["findings"][0]["column"], 7);
     assert_eq!(json["findings"][0]["severity"], "high");
     assert_eq!(json["findings"][0]["address"], "ssh");
 

@@ -198,6 +198,17 @@ impl<'c> Loader<'c> {
                         line: key.pos.line,
                         column: key.pos.column,
                     },
+                    property_pos: prop_entries
+                        .iter()
+                        .map(|(k, _)| {
+                            let pos = SourcePos {
+                                file: self.file.path.clone(),
+                                line: k.pos.line,
+                                column: k.pos.column,
+                            };
+                            (k.name.clone(), pos)
+                        })
+                        .collect(),
                 }),
             _ => None,
         };
