@@ -10,7 +10,7 @@
 
 use std::fs;
 use std::io::{Cursor, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
@@ -52,6 +52,22 @@ pub enum ArchiveError {
     Finish(zip::result::ZipError),
 }
 
+/// Why [`files_below`] could not list a directory.
+#[derive(Debug, thiserror::Error)]
+pub enum WalkError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A symbolic link below the directory points back into one being walked.
+    #[error("cannot package {}: a symbolic link loops back into {}", dir.display(), target.display())]
+    Loop { dir: PathBuf, target: PathBuf },
+    /// A name below the directory is not UTF-8 (archive names are).
+    #[error("cannot package {}: the name is not UTF-8", path.display())]
+    NotUtf8 { path: PathBuf },
+}
+
 /// Zips `files`, each `(name in the archive, path on disk)` with `/`-separated names, into a
 /// deterministic archive (see the module's documentation). The order of `files` does not
 /// matter: entries are sorted by name.
@@ -84,6 +100,55 @@ pub fn zip_files(files: &[(String, PathBuf)], modes: Modes) -> Result<Vec<u8>, A
         writer.write_all(&bytes).map_err(|e| zip(e.into()))?;
     }
     Ok(writer.finish().map_err(ArchiveError::Finish)?.into_inner())
+}
+
+/// Every regular file below `dir`, as (`a/b.py` with `/` separators, its path), in no set
+/// order. Symbolic links are followed, and a link back into a directory being walked is an
+/// error rather than an endless walk; sockets, FIFOs and devices have no content and are left
+/// out. What a Lambda package holds, and what a saved plan fingerprints of it.
+pub fn files_below(dir: &Path) -> Result<Vec<(String, PathBuf)>, WalkError> {
+    let mut files = Vec::new();
+    collect(dir, "", &mut Vec::new(), &mut files)?;
+    Ok(files)
+}
+
+/// Adds the files under `dir` (whose archive path is `prefix`) to `files`; `ancestors` holds
+/// the directories being walked.
+fn collect(
+    dir: &Path,
+    prefix: &str,
+    ancestors: &mut Vec<PathBuf>,
+    files: &mut Vec<(String, PathBuf)>,
+) -> Result<(), WalkError> {
+    let unreadable = |path: &Path, source| WalkError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let canonical = fs::canonicalize(dir).map_err(|e| unreadable(dir, e))?;
+    if ancestors.contains(&canonical) {
+        return Err(WalkError::Loop {
+            dir: dir.to_path_buf(),
+            target: canonical,
+        });
+    }
+    ancestors.push(canonical);
+    for item in fs::read_dir(dir).map_err(|e| unreadable(dir, e))? {
+        let item = item.map_err(|e| unreadable(dir, e))?;
+        let path = item.path();
+        let file_name = item.file_name();
+        let Some(file_name) = file_name.to_str() else {
+            return Err(WalkError::NotUtf8 { path });
+        };
+        let name = format!("{prefix}{file_name}");
+        let meta = fs::metadata(&path).map_err(|e| unreadable(&path, e))?;
+        if meta.is_dir() {
+            collect(&path, &format!("{name}/"), ancestors, files)?;
+        } else if meta.is_file() {
+            files.push((name, path));
+        }
+    }
+    ancestors.pop();
+    Ok(())
 }
 
 /// Whether any execute bit is set (always false where there are none).

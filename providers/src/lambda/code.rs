@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use sha2::{Digest, Sha256};
-use stacks::archive::{zip_files, ArchiveError, Modes};
+use stacks::archive::{files_below, zip_files, ArchiveError, Modes};
 use stacks::Value;
 
 use crate::{ProviderError, Result};
@@ -105,9 +105,7 @@ pub fn code_sha256(bytes: &[u8]) -> String {
 
 /// Zips every file under `dir` deterministically (see the module's documentation).
 pub fn zip_directory(dir: &Path) -> Result<Vec<u8>> {
-    let mut files = Vec::new();
-    let mut ancestors = Vec::new();
-    collect(dir, "", &mut ancestors, &mut files)?;
+    let files = files_below(dir).map_err(|e| ProviderError::invalid(e.to_string()))?;
     if files.is_empty() {
         return Err(ProviderError::invalid(format!(
             "`code.path` {} holds no files to package",
@@ -120,50 +118,6 @@ pub fn zip_directory(dir: &Path) -> Result<Vec<u8>> {
         }
         other => ProviderError::invalid(other.to_string()),
     })
-}
-
-/// Adds the files under `dir` (whose archive path is `prefix`) to `files`. Symbolic links
-/// are followed; `ancestors` holds the directories being walked, so a link back into one is an
-/// error rather than an endless walk.
-fn collect(
-    dir: &Path,
-    prefix: &str,
-    ancestors: &mut Vec<PathBuf>,
-    files: &mut Vec<(String, PathBuf)>,
-) -> Result<()> {
-    let unreadable = |path: &Path, e: std::io::Error| {
-        ProviderError::invalid(format!("cannot read {}: {e}", path.display()))
-    };
-    let canonical = fs::canonicalize(dir).map_err(|e| unreadable(dir, e))?;
-    if ancestors.contains(&canonical) {
-        return Err(ProviderError::invalid(format!(
-            "cannot package {}: a symbolic link loops back into {}",
-            dir.display(),
-            canonical.display()
-        )));
-    }
-    ancestors.push(canonical);
-    for item in fs::read_dir(dir).map_err(|e| unreadable(dir, e))? {
-        let item = item.map_err(|e| unreadable(dir, e))?;
-        let path = item.path();
-        let file_name = item.file_name();
-        let file_name = file_name.to_str().ok_or_else(|| {
-            ProviderError::invalid(format!(
-                "cannot package {}: the name is not UTF-8",
-                path.display()
-            ))
-        })?;
-        let name = format!("{prefix}{file_name}");
-        let meta = fs::metadata(&path).map_err(|e| unreadable(&path, e))?;
-        if meta.is_dir() {
-            collect(&path, &format!("{name}/"), ancestors, files)?;
-        } else if meta.is_file() {
-            files.push((name, path));
-        }
-        // Sockets, FIFOs and devices have no content to deploy.
-    }
-    ancestors.pop();
-    Ok(())
 }
 
 #[cfg(test)]

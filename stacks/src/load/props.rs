@@ -401,45 +401,28 @@ fn article(kind_name: &str) -> &'static str {
     }
 }
 
-/// SHA-256 over what a local path holds: a file's bytes, or a directory's files (relative
-/// paths in byte order, each with its bytes and whether it is executable), so a saved plan can
-/// tell that code it would upload changed since it was made.
-fn content_hash(path: &Path) -> std::io::Result<String> {
+/// SHA-256 over what a local path holds: a file's bytes, or the files a Lambda package of the
+/// directory would hold ([`crate::archive::files_below`]; relative paths in byte order, each
+/// with its bytes and whether it is executable), so a saved plan can tell that code it would
+/// upload changed since it was made.
+fn content_hash(path: &Path) -> Result<String, String> {
     use sha2::{Digest, Sha256};
-    let mut files = Vec::new();
-    collect_files(path, String::new(), &mut files)?;
+    let files = if std::fs::metadata(path).map_err(|e| e.to_string())?.is_dir() {
+        crate::archive::files_below(path).map_err(|e| e.to_string())?
+    } else {
+        vec![(String::new(), path.to_path_buf())]
+    };
+    let mut files: Vec<&(String, std::path::PathBuf)> = files.iter().collect();
     files.sort();
     let mut hasher = Sha256::new();
     for (name, file) in files {
-        let bytes = std::fs::read(&file)?;
+        let read = |e: std::io::Error| format!("cannot read {}: {e}", file.display());
+        let bytes = std::fs::read(file).map_err(read)?;
+        let executable = crate::archive::is_executable(&file.metadata().map_err(read)?);
         hasher.update(name.as_bytes());
-        hasher.update([
-            0u8,
-            u8::from(crate::archive::is_executable(&file.metadata()?)),
-        ]);
+        hasher.update([0u8, u8::from(executable)]);
         hasher.update((bytes.len() as u64).to_le_bytes());
         hasher.update(&bytes);
     }
     Ok(hex::encode(hasher.finalize()))
-}
-
-fn collect_files(
-    path: &Path,
-    name: String,
-    out: &mut Vec<(String, std::path::PathBuf)>,
-) -> std::io::Result<()> {
-    if std::fs::metadata(path)?.is_dir() {
-        for entry in std::fs::read_dir(path)? {
-            let entry = entry?;
-            let child = entry.file_name().to_string_lossy().into_owned();
-            let child = match name.is_empty() {
-                true => child,
-                false => format!("{name}/{child}"),
-            };
-            collect_files(&entry.path(), child, out)?;
-        }
-    } else {
-        out.push((name, path.to_path_buf()));
-    }
-    Ok(())
 }
