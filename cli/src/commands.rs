@@ -478,12 +478,12 @@ pub(crate) async fn execute(
     drop(lock);
 
     if json {
-        let status = if outcome.interrupted {
-            "interrupted"
+        let (status, code) = if outcome.interrupted {
+            ("interrupted", EXIT_INTERRUPTED)
         } else if outcome.errors.is_empty() {
-            "complete"
+            ("complete", EXIT_OK)
         } else {
-            "failed"
+            ("failed", EXIT_ERROR)
         };
         let errors: Vec<String> = outcome.errors.iter().map(|e| e.message.clone()).collect();
         let outputs = if destroy || !outcome.succeeded() {
@@ -498,11 +498,7 @@ pub(crate) async fn execute(
             &outputs,
             &errors,
         );
-        return Ok(match status {
-            "interrupted" => EXIT_INTERRUPTED,
-            "failed" => EXIT_ERROR,
-            _ => EXIT_OK,
-        });
+        return Ok(code);
     }
 
     println!();

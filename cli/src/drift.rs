@@ -53,20 +53,12 @@ pub(crate) async fn drift(global: &Global, args: &DriftArgs) -> Outcome {
 pub(crate) fn sensitive_marks(
     stack: &stacks::Stack,
 ) -> std::collections::BTreeMap<String, stacks::Map> {
-    struct Unknowns;
-    impl stacks::Scope for Unknowns {
-        fn lookup(&self, _: &stacks::Reference) -> Option<stacks::Value> {
-            Some(stacks::Value::Unknown)
-        }
-    }
     stack
         .resources
         .iter()
         .map(|(address, decl)| {
-            (
-                address.clone(),
-                planner::diff::evaluate(&decl.properties, &Unknowns),
-            )
+            let declared = planner::diff::evaluate_declared(&decl.properties);
+            (address.clone(), declared)
         })
         .collect()
 }

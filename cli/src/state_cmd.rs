@@ -25,9 +25,13 @@ pub(crate) fn state(global: &Global, args: &StateArgs) -> Outcome {
 }
 
 fn read_state(global: &Global) -> Result<State, Failure> {
+    Ok(read_stack_and_state(global)?.1)
+}
+
+fn read_stack_and_state(global: &Global) -> Result<(stacks::Stack, State), Failure> {
     let stack = load_stack(global)?;
-    let backend = backend(global, &stack)?;
-    Ok(backend.load()?.state)
+    let state = backend(global, &stack)?.load()?.state;
+    Ok((stack, state))
 }
 
 /// The error for an address the state does not hold, with a hint.
@@ -51,8 +55,7 @@ fn list(global: &Global) -> Outcome {
 }
 
 fn show(global: &Global, address: &str) -> Outcome {
-    let stack = load_stack(global)?;
-    let state = backend(global, &stack)?.load()?.state;
+    let (stack, state) = read_stack_and_state(global)?;
     // What the stack marks sensitive (a sensitive param) is hidden too.
     let marks = crate::drift::sensitive_marks(&stack);
     let template = |key: &str| marks.get(address).and_then(|m| m.get(key));

@@ -477,6 +477,18 @@ pub fn evaluate(config: &BTreeMap<String, Expr>, scope: &dyn Scope) -> Map {
         .collect()
 }
 
+/// `config` as the stack writes it, before anything exists: references to other resources
+/// are unknown. Where a sensitive param went shows as a sensitive marker.
+pub fn evaluate_declared(config: &BTreeMap<String, Expr>) -> Map {
+    struct Unknowns;
+    impl Scope for Unknowns {
+        fn lookup(&self, _: &Reference) -> Option<Value> {
+            Some(Value::Unknown)
+        }
+    }
+    evaluate(config, &Unknowns)
+}
+
 /// Whether a property value read back means "not set": null, `""`, `[]` or `{}`.
 fn is_empty(value: &Value) -> bool {
     match value.unmarked() {

@@ -9,7 +9,7 @@
 //! SQS queue with encryption switched off.
 
 use serde::Serialize;
-use stacks::{Map, Reference, Scope, SourcePos, Stack, Value};
+use stacks::{Map, SourcePos, Stack, Value};
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -95,7 +95,7 @@ pub fn lint(stack: &Stack, skip: &[String]) -> Vec<Finding> {
     let mut out = Vec::new();
     for decl in stack.resources.values() {
         let first = out.len();
-        let props = crate::diff::evaluate(&decl.properties, &Unknowns);
+        let props = crate::diff::evaluate_declared(&decl.properties);
         let props: Map = props.into_iter().map(|(k, v)| (k, v.unmarked())).collect();
         let mut found = Found {
             decl_pos: &decl.pos,
@@ -130,15 +130,6 @@ pub fn lint(stack: &Stack, skip: &[String]) -> Vec<Finding> {
         out[first..].sort_by_key(|f| (f.pos.line, f.pos.column));
     }
     out
-}
-
-/// References are unknown while linting.
-struct Unknowns;
-
-impl Scope for Unknowns {
-    fn lookup(&self, _: &Reference) -> Option<Value> {
-        Some(Value::Unknown)
-    }
 }
 
 struct Found<'a> {
