@@ -10,8 +10,9 @@
 //! * [`assert_reads_back`] and [`assert_reads_back_as_planned`] pin the "second plan is empty"
 //!   guarantee: exactly, or as the planner compares.
 //!
-//! The CLI and example tests use [`context`], [`queue_urls`] and [`queue_names`] too, to look at
-//! what the emulator holds after the binary ran, and [`string_map`] to write the tags they expect
+//! The CLI and example tests use [`context`], [`queue_urls`], [`queue_names`], [`topic_arns`],
+//! [`topic_attributes`] and [`event_source_arns`] too, to look at what the emulator holds after
+//! the binary ran, and [`string_map`] to write the tags they expect
 //! to find there.
 
 use std::collections::BTreeMap;
@@ -246,6 +247,51 @@ pub async fn queue_names(ctx: &AwsContext) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// The ARNs of every SNS topic the emulator holds, sorted.
+pub async fn topic_arns(ctx: &AwsContext) -> Vec<String> {
+    let mut arns: Vec<String> = aws_sdk_sns::Client::new(&ctx.sdk)
+        .list_topics()
+        .send()
+        .await
+        .unwrap()
+        .topics
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|t| t.topic_arn)
+        .collect();
+    arns.sort();
+    arns
+}
+
+/// The attributes SNS reports for the topic `arn`.
+pub async fn topic_attributes(sns: &aws_sdk_sns::Client, arn: &str) -> BTreeMap<String, String> {
+    sns.get_topic_attributes()
+        .topic_arn(arn)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GetTopicAttributes {arn}: {e:?}"))
+        .attributes()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
+}
+
+/// The event source ARNs of the Lambda function `function`'s event source mappings.
+pub async fn event_source_arns(ctx: &AwsContext, function: &str) -> Vec<String> {
+    aws_sdk_lambda::Client::new(&ctx.sdk)
+        .list_event_source_mappings()
+        .function_name(function)
+        .send()
+        .await
+        .unwrap()
+        .event_source_mappings
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|m| m.event_source_arn)
+        .collect()
 }
 
 /// `pairs` as a map of owned strings: how tests write the tags they expect.

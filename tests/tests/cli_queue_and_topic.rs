@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use providers::aws::AwsContext;
-use strata_tests::kit::queue_urls;
+use strata_tests::kit::{queue_urls, topic_arns};
 use strata_tests::{assert_code, Project};
 
 const STACK: &str = include_str!("../../examples/queue-and-topic/stack.yaml");
@@ -16,22 +16,6 @@ fn state_files(p: &Project) -> Vec<PathBuf> {
         Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
         Err(_) => Vec::new(),
     }
-}
-
-async fn topic_arns(ctx: &AwsContext) -> Vec<String> {
-    let sns = aws_sdk_sns::Client::new(&ctx.sdk);
-    let mut arns: Vec<String> = sns
-        .list_topics()
-        .send()
-        .await
-        .unwrap()
-        .topics
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|t| t.topic_arn)
-        .collect();
-    arns.sort();
-    arns
 }
 
 async fn subscriptions(ctx: &AwsContext) -> Vec<(String, String)> {

@@ -2,6 +2,7 @@
 //! shows `old -> null` as an in-place change, apply resets it, and the next plan is clean.
 
 use aws_sdk_sqs::types::QueueAttributeName;
+use strata_tests::kit::{topic_arns, topic_attributes};
 use strata_tests::{assert_code, assert_contains, Project};
 
 const TRUST: &str = r#"
@@ -154,18 +155,8 @@ async fn an_optional_property_taken_out_of_the_stack_is_cleared_in_aws() {
     }
 
     let sns = aws_sdk_sns::Client::new(&sdk);
-    let topic = sns.list_topics().send().await.unwrap().topics.unwrap()[0]
-        .topic_arn
-        .clone()
-        .unwrap();
-    let topic_attrs = sns
-        .get_topic_attributes()
-        .topic_arn(&topic)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap_or_default();
+    let topic = &topic_arns(&p.ctx()).await[0];
+    let topic_attrs = topic_attributes(&sns, topic).await;
     assert_eq!(
         topic_attrs
             .get("DisplayName")

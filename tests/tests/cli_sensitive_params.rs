@@ -2,6 +2,7 @@
 //! but no plan (text, JSON, Markdown, saved file), progress line, `state show` or drift report
 //! shows it.
 
+use strata_tests::kit::{topic_arns, topic_attributes};
 use strata_tests::{assert_code, Project, Run};
 
 const STACK: &str = r#"stack: vault
@@ -59,18 +60,8 @@ async fn a_sensitive_param_reaches_aws_and_is_never_shown() {
     assert_code(&run, 0);
     assert_hidden(&run, SECRET);
     let sns = aws_sdk_sns::Client::new(&p.ctx().sdk);
-    let topic = sns.list_topics().send().await.unwrap().topics.unwrap()[0]
-        .topic_arn
-        .clone()
-        .unwrap();
-    let attributes = sns
-        .get_topic_attributes()
-        .topic_arn(&topic)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap();
+    let topic = topic_arns(&p.ctx()).await.remove(0);
+    let attributes = topic_attributes(&sns, &topic).await;
     assert_eq!(attributes["DisplayName"], SECRET, "AWS has the real value");
 
     let run = strata(&["plan", "--detailed-exitcode"]);

@@ -4,7 +4,7 @@
 //! the module's own directory, so the function's code must be the package of `function/src`.
 
 use providers::lambda::code::package_path;
-use strata_tests::kit::{self, queue_names};
+use strata_tests::kit::{self, event_source_arns, queue_names};
 use strata_tests::{assert_code, assert_contains, copy_dir, run_strata, workspace_root, Emulator};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -67,20 +67,9 @@ async fn the_modules_example_applies_with_module_code_from_the_module_directory(
         .as_deref()
         .unwrap()
         .ends_with(":role/platform-worker-role"));
-    let mappings = lambda
-        .list_event_source_mappings()
-        .function_name("platform-worker-function")
-        .send()
-        .await
-        .unwrap()
-        .event_source_mappings
-        .unwrap_or_default();
-    assert_eq!(mappings.len(), 1);
-    assert!(mappings[0]
-        .event_source_arn
-        .as_deref()
-        .unwrap()
-        .ends_with(":platform-jobs-queue"));
+    let sources = event_source_arns(&ctx, "platform-worker-function").await;
+    assert_eq!(sources.len(), 1);
+    assert!(sources[0].ends_with(":platform-jobs-queue"), "{sources:?}");
 
     assert_code(&strata(&["plan", "--detailed-exitcode"]), 0);
     // The same from another directory, naming the stack file.

@@ -3,7 +3,7 @@
 //! against the emulator; then the `env` param changes and everything that refers to the
 //! renamed queues follows in one apply.
 
-use strata_tests::kit::{self, queue_names};
+use strata_tests::kit::{self, event_source_arns, queue_names};
 use strata_tests::{assert_code, copy_dir, run_strata, workspace_root, Emulator};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -67,20 +67,9 @@ async fn the_serverless_example_applies_follows_a_renamed_env_and_destroys_clean
         vars["QUEUE_URL"].ends_with("/shop-staging-orders"),
         "{vars:?}"
     );
-    let mappings = lambda
-        .list_event_source_mappings()
-        .function_name("shop-staging-intake")
-        .send()
-        .await
-        .unwrap()
-        .event_source_mappings
-        .unwrap_or_default();
-    assert_eq!(mappings.len(), 1);
-    assert!(mappings[0]
-        .event_source_arn
-        .as_deref()
-        .unwrap()
-        .ends_with(":shop-staging-orders"));
+    let sources = event_source_arns(&ctx, "shop-staging-intake").await;
+    assert_eq!(sources.len(), 1);
+    assert!(sources[0].ends_with(":shop-staging-orders"), "{sources:?}");
     let sns = aws_sdk_sns::Client::new(&ctx.sdk);
     let subs = sns
         .list_subscriptions()

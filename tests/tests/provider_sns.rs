@@ -9,7 +9,8 @@ use providers::sns::topic::TopicProvider;
 use serde_json::json;
 use stacks::Value;
 use strata_tests::kit::{
-    assert_reads_back, context, delete, map, read, string_map, update, TestStack, ACCOUNT,
+    assert_reads_back, context, delete, map, read, string_map, topic_attributes, update, TestStack,
+    ACCOUNT,
 };
 use strata_tests::Emulator;
 
@@ -17,19 +18,6 @@ const STACK: TestStack = TestStack::named("orders");
 
 fn topic_arn(name: &str) -> String {
     format!("arn:aws:sns:us-east-1:{ACCOUNT}:{name}")
-}
-
-async fn topic_attributes(sns: &aws_sdk_sns::Client, arn: &str) -> BTreeMap<String, String> {
-    sns.get_topic_attributes()
-        .topic_arn(arn)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("GetTopicAttributes {arn}: {e:?}"))
-        .attributes()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .collect()
 }
 
 async fn topic_tags(sns: &aws_sdk_sns::Client, arn: &str) -> BTreeMap<String, String> {
