@@ -11,7 +11,7 @@
 //!   guarantee: exactly, or as the planner compares.
 //!
 //! The CLI and example tests use [`context`], [`queue_urls`], [`queue_names`], [`topic_arns`],
-//! [`topic_attributes`] and [`event_source_arns`] too, to look at what the emulator holds after
+//! [`topic_attributes`], [`function_names`] and [`event_source_arns`] too, to look at what the emulator holds after
 //! the binary ran, and [`string_map`] to write the tags they expect
 //! to find there.
 
@@ -277,6 +277,22 @@ pub async fn topic_attributes(sns: &aws_sdk_sns::Client, arn: &str) -> BTreeMap<
         .unwrap_or_default()
         .into_iter()
         .collect()
+}
+
+/// The names of every Lambda function the emulator holds, sorted.
+pub async fn function_names(ctx: &AwsContext) -> Vec<String> {
+    let mut names: Vec<String> = aws_sdk_lambda::Client::new(&ctx.sdk)
+        .list_functions()
+        .send()
+        .await
+        .unwrap()
+        .functions
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|f| f.function_name)
+        .collect();
+    names.sort();
+    names
 }
 
 /// The event source ARNs of the Lambda function `function`'s event source mappings.

@@ -4,7 +4,7 @@
 //! the module's own directory, so the function's code must be the package of `function/src`.
 
 use providers::lambda::code::package_path;
-use strata_tests::kit::{self, event_source_arns, queue_names};
+use strata_tests::kit::{self, event_source_arns, function_names, queue_names};
 use strata_tests::{assert_code, assert_contains, copy_dir, run_strata, workspace_root, Emulator};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -104,12 +104,6 @@ async fn the_modules_example_applies_with_module_code_from_the_module_directory(
     let run = strata(&["destroy", "--auto-approve"]);
     assert_code(&run, 0);
     assert!(queue_names(&ctx).await.is_empty());
-    let functions = lambda
-        .list_functions()
-        .send()
-        .await
-        .unwrap()
-        .functions
-        .unwrap_or_default();
+    let functions = function_names(&ctx).await;
     assert!(functions.is_empty(), "{functions:?}");
 }

@@ -3,7 +3,7 @@
 //! against the emulator; then the `env` param changes and everything that refers to the
 //! renamed queues follows in one apply.
 
-use strata_tests::kit::{self, event_source_arns, queue_names};
+use strata_tests::kit::{self, event_source_arns, function_names, queue_names};
 use strata_tests::{assert_code, copy_dir, run_strata, workspace_root, Emulator};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -91,13 +91,7 @@ async fn the_serverless_example_applies_follows_a_renamed_env_and_destroys_clean
     let run = strata(&["destroy", "--auto-approve", "--var", "env=staging"]);
     assert_code(&run, 0);
     assert!(queue_names(&ctx).await.is_empty());
-    let functions = lambda
-        .list_functions()
-        .send()
-        .await
-        .unwrap()
-        .functions
-        .unwrap_or_default();
+    let functions = function_names(&ctx).await;
     assert!(functions.is_empty(), "{functions:?}");
     let iam = aws_sdk_iam::Client::new(&ctx.sdk);
     let roles = iam.list_roles().send().await.unwrap().roles;
