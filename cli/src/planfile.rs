@@ -28,6 +28,9 @@ use crate::commands::{execute, open_session, print_text_plan, Failure, Outcome};
 const PLAN_FILE_KIND: &str = "strata-plan";
 /// The envelope's version; bumped when it changes incompatibly.
 const PLAN_FILE_VERSION: u32 = 1;
+/// Why a saved plan is stale when neither the stack file nor the params changed.
+const MODULE_OR_CODE_CHANGED: &str =
+    "a module it uses, or local code it packages (a Lambda `code.path`), changed since the plan was made";
 /// Mode of a plan file: it names resources and ids, if no secrets.
 const PLAN_FILE_MODE: u32 = 0o600;
 
@@ -43,6 +46,10 @@ struct PlanFile {
     params_sha256: String,
     /// SHA-256 of the state the plan was made against (resources and outputs).
     state_sha256: String,
+    /// SHA-256 of the local files the stack's properties name (Lambda code) when the plan was
+    /// made: the code apply would upload must be the code reviewed.
+    #[serde(default)]
+    local_files_sha256: String,
     /// The plan, sensitive values redacted.
     plan: Plan,
 }
@@ -77,6 +84,10 @@ fn stack_file_hash(stack: &Stack) -> Result<String, Failure> {
         ))
     })?;
     Ok(sha256_hex(&bytes))
+}
+
+fn local_files_hash(stack: &Stack) -> Result<String, Failure> {
+    stacks::archive::fingerprint_files(&stack.local_paths).map_err(Failure::new)
 }
 
 fn params_hash(stack: &Stack) -> String {
@@ -141,6 +152,7 @@ pub(crate) fn save(
         stack_file_sha256: stack_file_hash(stack)?,
         params_sha256: params_hash(stack),
         state_sha256: planned_state,
+        local_files_sha256: local_files_hash(stack)?,
         plan,
     };
     let mut bytes = serde_json::to_vec_pretty(&file)
@@ -255,9 +267,12 @@ pub(crate) async fn apply_saved(
         } else if file.params_sha256 != params_hash(stack) {
             "the params (--var, --var-file) differ from those the plan was made with".to_string()
         } else {
-            "a module it uses, or local code it packages (a Lambda `code.path`), changed since the plan was made".to_string()
+            MODULE_OR_CODE_CHANGED.to_string()
         };
         return Err(stale(what));
+    }
+    if file.local_files_sha256 != local_files_hash(stack)? {
+        return Err(stale(MODULE_OR_CODE_CHANGED.to_string()));
     }
     let current = session.recorder.state();
     // A plan made before anything was recorded has no lineage to compare (a state that does

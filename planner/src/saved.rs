@@ -348,6 +348,7 @@ mod tests {
             backend: stacks::Backend::Local {
                 path: ".strata".into(),
             },
+            local_paths: Vec::new(),
             resources: [("db".to_string(), decl)].into_iter().collect(),
             outputs: [(
                 "token".to_string(),

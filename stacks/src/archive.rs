@@ -151,6 +151,35 @@ fn collect(
     Ok(())
 }
 
+/// SHA-256 over what `paths` hold, in order: a file's bytes, or the files a Lambda package of
+/// a directory would hold ([`files_below`]; names in byte order, each with its bytes and
+/// whether it is executable). A saved plan keeps it to tell that code it would upload changed
+/// since it was made.
+pub fn fingerprint_files(paths: &[PathBuf]) -> Result<String, String> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for path in paths {
+        let read = |p: &Path, e: std::io::Error| format!("cannot read {}: {e}", p.display());
+        let mut files = if fs::metadata(path).map_err(|e| read(path, e))?.is_dir() {
+            files_below(path).map_err(|e| e.to_string())?
+        } else {
+            vec![(String::new(), path.clone())]
+        };
+        files.sort();
+        hasher.update(path.to_string_lossy().as_bytes());
+        for (name, file) in &files {
+            let bytes = fs::read(file).map_err(|e| read(file, e))?;
+            let executable = is_executable(&file.metadata().map_err(|e| read(file, e))?);
+            hasher.update([0u8]);
+            hasher.update(name.as_bytes());
+            hasher.update([0u8, u8::from(executable)]);
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(&bytes);
+        }
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
 /// Whether any execute bit is set (always false where there are none).
 #[cfg(unix)]
 pub(crate) fn is_executable(meta: &fs::Metadata) -> bool {

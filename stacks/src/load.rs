@@ -136,9 +136,10 @@ pub(crate) struct Loader<'c> {
     env: Rc<ModuleEnv>,
     /// The module directories being loaded, outermost first: a module must not use itself.
     chain: Vec<PathBuf>,
-    /// SHA-256 of every module file loaded, and of the contents of every local path a
-    /// property names (Lambda code), for the stack's source hash.
+    /// SHA-256 of every module file loaded, for the stack's source hash.
     module_hashes: Vec<String>,
+    /// Every local path a property names, in this file and the modules below it.
+    local_paths: Vec<PathBuf>,
     /// In a module: its directory as a path from the stack file's directory, which relative
     /// local paths (a Lambda's `code.path`) written in the module file are rewritten to start
     /// from. `None` in the stack file itself.
@@ -184,6 +185,7 @@ impl<'c> Loader<'c> {
             env,
             chain,
             module_hashes: Vec::new(),
+            local_paths: Vec::new(),
             dir_from_stack: None,
         }
     }
@@ -354,6 +356,7 @@ impl<'c> Loader<'c> {
             outputs,
             path: self.file.path.clone(),
             source_hash,
+            local_paths: std::mem::take(&mut self.local_paths),
         })
     }
 
@@ -601,8 +604,7 @@ pub(crate) fn list_names<S: AsRef<str>>(names: &[S]) -> String {
 
 /// SHA-256 over the file's bytes and the final params, so a saved plan can tell its inputs
 /// changed. Params serialise in name order (a `BTreeMap`), so the hash is deterministic.
-/// Module files and the contents of local paths (Lambda code) feed it too, in the order they
-/// were loaded.
+/// Module files feed it too, in the order they were loaded.
 fn source_hash(text: &str, params: &BTreeMap<String, Value>, modules: &[String]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(text.as_bytes());

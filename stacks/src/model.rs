@@ -103,4 +103,9 @@ pub struct Stack {
     /// SHA-256 over the stack file and every value that fed it (vars), so a saved plan can
     /// tell that its inputs changed.
     pub source_hash: String,
+    /// The local files and directories properties name (a Lambda's `code.path`), as paths from
+    /// the current directory, in the order they were loaded: what a saved plan fingerprints
+    /// ([`crate::archive::fingerprint_files`]).
+    #[serde(default)]
+    pub local_paths: Vec<PathBuf>,
 }

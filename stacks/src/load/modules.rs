@@ -395,6 +395,7 @@ impl<'c> Loader<'c> {
         }
         self.reads.append(&mut child.reads);
         self.module_hashes.append(&mut child.module_hashes);
+        self.local_paths.append(&mut child.local_paths);
         match body {
             Some((resources, outputs)) if !failed => Some((outputs, resources)),
             _ => None,

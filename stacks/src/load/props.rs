@@ -98,9 +98,9 @@ impl Loader<'_> {
         ok.then_some(out)
     }
 
-    /// A local path written literally: it must exist, and in a module file it is taken from
-    /// the module's directory and rewritten as a path from the stack file's directory (where
-    /// providers resolve relative paths). Absolute paths, and values built from `${...}` (a
+    /// A local path written literally: it must exist, it is recorded for a saved plan's
+    /// fingerprint, and in a module file it is taken from the module's directory and rewritten
+    /// as a path from the stack file's directory (where providers resolve relative paths). Absolute paths, and values built from `${...}` (a
     /// module input is written in the file that gives it), are kept as they are and checked
     /// only when used.
     fn local_path(&mut self, node: &Node, expr: Expr, path: &str) -> Option<Expr> {
@@ -136,17 +136,7 @@ impl Loader<'_> {
             );
             return None;
         }
-        match content_hash(&full) {
-            Ok(hash) => self.module_hashes.push(hash),
-            Err(e) => {
-                self.error(
-                    node.pos,
-                    format!("`{path}` names `{text}`, which cannot be read: {e}"),
-                    Some("strata packages what this path holds; make it readable".into()),
-                );
-                return None;
-            }
-        }
+        self.local_paths.push(full);
         Some(expr)
     }
 
@@ -399,30 +389,4 @@ fn article(kind_name: &str) -> &'static str {
         "null" => "null",
         _ => "the string",
     }
-}
-
-/// SHA-256 over what a local path holds: a file's bytes, or the files a Lambda package of the
-/// directory would hold ([`crate::archive::files_below`]; relative paths in byte order, each
-/// with its bytes and whether it is executable), so a saved plan can tell that code it would
-/// upload changed since it was made.
-fn content_hash(path: &Path) -> Result<String, String> {
-    use sha2::{Digest, Sha256};
-    let files = if std::fs::metadata(path).map_err(|e| e.to_string())?.is_dir() {
-        crate::archive::files_below(path).map_err(|e| e.to_string())?
-    } else {
-        vec![(String::new(), path.to_path_buf())]
-    };
-    let mut files: Vec<&(String, std::path::PathBuf)> = files.iter().collect();
-    files.sort();
-    let mut hasher = Sha256::new();
-    for (name, file) in files {
-        let read = |e: std::io::Error| format!("cannot read {}: {e}", file.display());
-        let bytes = std::fs::read(file).map_err(read)?;
-        let executable = crate::archive::is_executable(&file.metadata().map_err(read)?);
-        hasher.update(name.as_bytes());
-        hasher.update([0u8, u8::from(executable)]);
-        hasher.update((bytes.len() as u64).to_le_bytes());
-        hasher.update(&bytes);
-    }
-    Ok(hex::encode(hasher.finalize()))
 }
