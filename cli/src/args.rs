@@ -1,8 +1,19 @@
 //! The command line, as SPEC §6 defines it.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+
+mod module;
+mod run;
+mod state;
+mod tools;
+
+pub use module::{ModuleArgs, ModuleCommand};
+pub use run::{ApplyArgs, DestroyArgs, PlanArgs, PlanFormat};
+pub use state::{DriftArgs, ImportArgs, OutputArgs, StateArgs, StateCommand};
+pub use tools::{CompletionsArgs, GraphArgs, GraphFormat, InitArgs, LintArgs, LintFormat};
 
 /// strata: infrastructure as code for AWS.
 ///
@@ -48,6 +59,10 @@ pub struct Global {
     /// Read params from a YAML mapping (repeatable; later files win, --var wins over all).
     #[arg(long = "var-file", global = true, value_name = "FILE")]
     pub var_files: Vec<PathBuf>,
+    /// How long to wait for a lock another strata holds, such as `30s` or `5m` (default: fail
+    /// at once, naming the holder).
+    #[arg(long = "lock-timeout", global = true, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub lock_timeout: Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -163,227 +178,5 @@ pub enum Command {
     ///   strata module publish modules/queue-with-dlq --registry acme
     ///   strata module fetch
     #[command(verbatim_doc_comment)]
-    Module(crate::module_cmd::ModuleArgs),
-}
-
-/// How `plan` prints the plan.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum PlanFormat {
-    /// For a person at a terminal.
-    #[default]
-    Text,
-    /// For tools: docs/plan-format.md (versioned, stable).
-    Json,
-    /// For a pull-request comment (at most 60,000 characters).
-    Markdown,
-}
-
-/// How `graph` prints the graph.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum GraphFormat {
-    /// Graphviz.
-    #[default]
-    Dot,
-    /// Mermaid (renders in GitHub Markdown).
-    Mermaid,
-}
-
-#[derive(Debug, Args)]
-pub struct PlanArgs {
-    /// Exit 2 when there are changes, 0 when there are none, 1 on error.
-    #[arg(long = "detailed-exitcode")]
-    pub detailed_exitcode: bool,
-    /// Read each resource from AWS before diffing (default true).
-    #[arg(long = "refresh", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
-    pub refresh: bool,
-    /// Plan the destruction of everything in the state.
-    #[arg(long)]
-    pub destroy: bool,
-    /// Only this resource (or module instance) and what it depends on (repeatable).
-    #[arg(long = "target", value_name = "ADDR")]
-    pub targets: Vec<String>,
-    /// Also save the plan to FILE (mode 0600, secrets redacted) for `strata apply FILE`.
-    #[arg(long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// How to print the plan.
-    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
-    pub format: PlanFormat,
-    /// Print the plan as JSON (the same as --format json).
-    #[arg(long, conflicts_with = "format")]
-    pub json: bool,
-}
-
-impl PlanArgs {
-    /// The format asked for, `--json` included.
-    pub fn format(&self) -> PlanFormat {
-        if self.json {
-            PlanFormat::Json
-        } else {
-            self.format
-        }
-    }
-}
-
-#[derive(Debug, Args)]
-pub struct ApplyArgs {
-    /// A plan saved by `strata plan --out FILE`: apply exactly it.
-    #[arg(value_name = "PLANFILE", conflicts_with_all = ["targets", "refresh"])]
-    pub plan_file: Option<PathBuf>,
-    /// Apply without asking (required when not on a terminal).
-    #[arg(long = "auto-approve")]
-    pub auto_approve: bool,
-    /// How many resources change at once.
-    #[arg(long, default_value_t = planner::executor::DEFAULT_PARALLELISM)]
-    pub parallelism: usize,
-    /// Read each resource from AWS before diffing (default true).
-    #[arg(long = "refresh", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
-    pub refresh: bool,
-    /// Only this resource (or module instance) and what it depends on (repeatable).
-    #[arg(long = "target", value_name = "ADDR")]
-    pub targets: Vec<String>,
-    /// Print newline-delimited JSON events (the plan, each operation, the summary) instead of
-    /// text, for CI logs and tools (needs --auto-approve or a plan file).
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct DestroyArgs {
-    /// Destroy without asking (required when not on a terminal).
-    #[arg(long = "auto-approve")]
-    pub auto_approve: bool,
-    /// How many resources change at once.
-    #[arg(long, default_value_t = planner::executor::DEFAULT_PARALLELISM)]
-    pub parallelism: usize,
-    /// Only this resource (or module instance) and what depends on it (repeatable).
-    #[arg(long = "target", value_name = "ADDR")]
-    pub targets: Vec<String>,
-    /// Print newline-delimited JSON events instead of text (needs --auto-approve).
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct OutputArgs {
-    /// One output's name; all outputs when omitted.
-    pub name: Option<String>,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct DriftArgs {
-    /// Exit 2 when something drifted, 0 when nothing did, 1 on error.
-    #[arg(long = "detailed-exitcode")]
-    pub detailed_exitcode: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct ImportArgs {
-    /// The address in the stack to import into, such as `work`.
-    pub address: String,
-    /// The resource's id in AWS, as its type knows it (queue URL, topic ARN, ...).
-    pub id: String,
-}
-
-#[derive(Debug, Args)]
-pub struct StateArgs {
-    #[command(subcommand)]
-    pub command: StateCommand,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum StateCommand {
-    /// List the addresses in the state.
-    ///
-    /// Example: strata state list
-    #[command(verbatim_doc_comment)]
-    List,
-    /// Show one resource as recorded: type, id, properties, attributes, dependencies.
-    ///
-    /// Example: strata state show work
-    #[command(verbatim_doc_comment)]
-    Show {
-        /// The address, as `state list` prints it.
-        address: String,
-    },
-    /// Forget a resource: it stays in AWS, strata no longer manages it.
-    ///
-    /// Example: strata state rm work
-    #[command(verbatim_doc_comment)]
-    Rm {
-        /// The address to forget.
-        address: String,
-    },
-    /// Rename a resource in the state, after renaming it in the stack.
-    ///
-    /// Example: strata state mv work jobs
-    #[command(verbatim_doc_comment)]
-    Mv {
-        /// The address it has now.
-        from: String,
-        /// The address it is declared under in the stack.
-        to: String,
-    },
-    /// Print the state as JSON (it holds secret values as applied: keep it private).
-    ///
-    /// Example: strata state pull > state.json
-    #[command(verbatim_doc_comment)]
-    Pull,
-    /// Replace the state with FILE (a state as `state pull` prints it).
-    ///
-    /// Refused when FILE has another lineage or a lower serial than the current state,
-    /// unless --force.
-    ///
-    /// Example: strata state push state.json
-    #[command(verbatim_doc_comment)]
-    Push {
-        /// The state file to push (not `file`: that is the global `-f` flag's id).
-        #[arg(value_name = "FILE")]
-        path: PathBuf,
-        /// Push even a state of another lineage or an older serial.
-        #[arg(long)]
-        force: bool,
-    },
-}
-
-#[derive(Debug, Args)]
-pub struct LintArgs {
-    /// Leave out a rule by id (repeatable), such as `--skip SQS001`.
-    #[arg(long, value_name = "RULE")]
-    pub skip: Vec<String>,
-    /// The output format.
-    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
-    pub format: LintFormat,
-}
-
-/// How `lint` prints its findings.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum LintFormat {
-    /// One block per finding: file:line:column, rule, what and how to fix it.
-    #[default]
-    Text,
-    /// `{"findings": [...]}`, for tools.
-    Json,
-}
-
-#[derive(Debug, Args)]
-pub struct GraphArgs {
-    /// The output format.
-    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
-    pub format: GraphFormat,
-}
-
-#[derive(Debug, Args)]
-pub struct InitArgs {
-    /// The directory to create the stack in (created if missing); else where -f points.
-    pub dir: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct CompletionsArgs {
-    /// The shell.
-    #[arg(value_enum)]
-    pub shell: clap_complete::Shell,
+    Module(ModuleArgs),
 }

@@ -1,4 +1,5 @@
-//! `strata graph`: the stack's dependency graph as Graphviz or Mermaid, from the stack alone.
+//! `strata graph`: the stack's dependency graph as Graphviz or Mermaid, from the stack alone
+//! (the graph the loader built, which the planner orders by).
 //!
 //! An edge `a -> b` means `b` depends on `a` (a reference or `depends_on`), so arrows follow
 //! the order of creation. Nodes come in declaration order, edges sorted: the same stack always
@@ -7,7 +8,7 @@
 use stacks::Stack;
 
 use crate::args::{Global, GraphArgs, GraphFormat};
-use crate::commands::{load_stack, Outcome};
+use crate::context::{load_stack, Outcome};
 use crate::ui::EXIT_OK;
 
 pub(crate) fn graph(global: &Global, args: &GraphArgs) -> Outcome {
@@ -18,20 +19,6 @@ pub(crate) fn graph(global: &Global, args: &GraphArgs) -> Outcome {
     };
     print!("{text}");
     Ok(EXIT_OK)
-}
-
-/// Every edge as (dependency, dependant), dependants in declaration order.
-fn edges(stack: &Stack) -> Vec<(String, String)> {
-    stack
-        .resources
-        .values()
-        .flat_map(|decl| {
-            decl.dependencies()
-                .into_iter()
-                .filter(|dep| stack.resources.contains_key(dep))
-                .map(|dep| (dep, decl.address.clone()))
-        })
-        .collect()
 }
 
 fn dot(stack: &Stack) -> String {
@@ -46,7 +33,7 @@ fn dot(stack: &Stack) -> String {
             quote(&format!("{}\\n{}", decl.address, decl.type_name))
         ));
     }
-    for (from, to) in edges(stack) {
+    for (from, to) in stack.graph.edges() {
         out.push_str(&format!("  {} -> {};\n", quote(&from), quote(&to)));
     }
     out.push_str("}\n");
@@ -82,7 +69,7 @@ fn mermaid(stack: &Stack) -> String {
             decl.type_name
         ));
     }
-    for (from, to) in edges(stack) {
+    for (from, to) in stack.graph.edges() {
         out.push_str(&format!("  {} --> {}\n", id(&from), id(&to)));
     }
     out

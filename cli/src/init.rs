@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::CommandFactory;
 
 use crate::args::{Cli, CompletionsArgs, Global, InitArgs};
-use crate::commands::{Failure, Outcome};
+use crate::context::{Failure, Outcome};
 use crate::ui::EXIT_OK;
 
 /// The stack `init` writes: a topic fanning out to a work queue with a dead-letter queue,

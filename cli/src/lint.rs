@@ -4,7 +4,7 @@
 use planner::lint::{lint as findings, Finding, RULES};
 
 use crate::args::{Global, LintArgs, LintFormat};
-use crate::commands::{load_stack, plural, Failure, Outcome};
+use crate::context::{load_stack, plural, Failure, Outcome};
 use crate::ui::{EXIT_ERROR, EXIT_OK};
 
 pub(crate) fn lint(global: &Global, args: &LintArgs) -> Outcome {

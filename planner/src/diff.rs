@@ -7,12 +7,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use petgraph::graph::{DiGraph, NodeIndex};
-use stacks::{Catalog, Expr, Map, Reference, Scope, Stack, Value};
+use stacks::{Catalog, Expr, Map, Reference, ResourceDecl, Scope, Stack, TypeSchema, Value};
 use state::{ResourceState, State};
 
 use crate::compare::equivalent;
 use crate::plan::{Action, OutputPlan, Plan, ResourceChange, PLAN_FORMAT_VERSION};
+use crate::scope::Known;
 
 /// What the planner found impossible to plan.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -51,39 +51,12 @@ pub struct Live {
     pub attributes: Map,
 }
 
-/// What is known of each resource while planning: the planned properties and attributes. A
-/// reference resolves to the resource's attribute when that is known, else to its planned
-/// property, else to unknown. [`crate::saved::restore`] rebuilds the same scope from a saved
-/// plan, so that its values resolve as they did when it was made.
-pub(crate) struct Known<'a> {
-    pub(crate) builtins: &'a Map,
-    /// address -> (properties after, attributes) where unknown attributes are absent.
-    pub(crate) resources: BTreeMap<String, (Map, Option<Map>)>,
-}
-
-impl Scope for Known<'_> {
-    fn lookup(&self, reference: &Reference) -> Option<Value> {
-        match reference {
-            Reference::Builtin { name } => {
-                Some(self.builtins.get(name).cloned().unwrap_or(Value::Unknown))
-            }
-            Reference::Resource { address, attr } => {
-                let (props, attrs) = self.resources.get(address)?;
-                if let Some(attrs) = attrs {
-                    if let Some(v) = attrs.get(attr) {
-                        return Some(v.clone());
-                    }
-                }
-                match props.get(attr) {
-                    Some(v) => Some(v.clone()),
-                    None => Some(Value::Unknown),
-                }
-            }
-        }
-    }
-}
-
 /// Makes the plan. Never calls AWS.
+///
+/// Each declared resource is planned in dependency order (so a reference sees what is known of
+/// its target so far), then everything recorded that the stack no longer declares is deleted;
+/// replacement order is settled, `--target` applied, sensitive values marked once for every
+/// printer, and the steps the executor walks are derived.
 pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
     let PlanInput {
         stack,
@@ -95,144 +68,33 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         targets,
     } = input;
 
-    let order = dependency_order(stack)?;
+    let order = stack
+        .graph
+        .order()
+        .map_err(|stuck| PlanError::Cycle(stuck.join(", ")))?;
     let mut changes: BTreeMap<String, ResourceChange> = BTreeMap::new();
-    let mut known = Known {
-        builtins: &builtins,
-        resources: BTreeMap::new(),
-    };
-
-    let prior_of = |address: &str| -> Option<(ResourceState, Map, bool)> {
-        let recorded = state.resources.get(address)?;
-        match refreshed {
-            None => Some((recorded.clone(), recorded.properties.clone(), false)),
-            Some(live) => match live.get(address) {
-                Some(Some(l)) => {
-                    let mut rs = recorded.clone();
-                    rs.id = l.id.clone();
-                    let mut attrs = recorded.attributes.clone();
-                    attrs.extend(l.attributes.clone());
-                    rs.attributes = attrs;
-                    Some((rs, l.properties.clone(), false))
-                }
-                Some(None) => Some((recorded.clone(), Map::new(), true)),
-                None => Some((recorded.clone(), recorded.properties.clone(), false)),
-            },
-        }
-    };
+    let mut known = Known::new(builtins.clone());
+    let priors = Priors { state, refreshed };
 
     if !destroy {
         for address in &order {
             let decl = &stack.resources[address];
-            let schema = catalog.get(&decl.type_name);
-            let after: Map = decl
-                .properties
-                .iter()
-                .map(|(k, e)| (k.clone(), e.eval(&known)))
-                .collect();
-            let mut after = after;
-            let dependencies: Vec<String> = decl.dependencies().into_iter().collect();
-            let prior = prior_of(address);
-
-            let mut change = ResourceChange {
-                address: address.clone(),
-                type_name: decl.type_name.clone(),
-                action: Action::Create,
-                id: None,
-                before: None,
-                prior_attributes: None,
-                after: None,
-                config: decl.properties.clone(),
-                changed: Vec::new(),
-                replace_because: Vec::new(),
-                create_before_destroy: decl.lifecycle.create_before_destroy,
-                dependencies: dependencies.clone(),
-                prior_dependencies: Vec::new(),
-                gone: false,
-            };
-
-            match prior {
-                None => {}
-                Some((recorded, _, true)) => {
-                    change.gone = true;
-                    change.prior_dependencies = recorded.dependencies.clone();
-                }
-                Some((recorded, before, false)) => {
-                    change.id = Some(recorded.id.clone());
-                    change.prior_attributes = Some(recorded.attributes.clone());
-                    change.prior_dependencies = recorded.dependencies.clone();
-                    if recorded.type_name != decl.type_name {
-                        change.action = Action::Replace;
-                        change.replace_because = vec!["type".to_string()];
-                    } else {
-                        for key in &decl.lifecycle.ignore_changes {
-                            if let Some(old) = before.get(key) {
-                                after.insert(key.clone(), old.clone());
-                            }
-                        }
-                        let mut changed = Vec::new();
-                        let mut forcing = Vec::new();
-                        for (key, desired) in &after {
-                            let prop = schema.and_then(|s| s.prop(key));
-                            let kind = prop.map(|p| p.kind.clone()).unwrap_or(stacks::Kind::Any);
-                            let same = match before.get(key) {
-                                Some(actual) => equivalent(&kind, desired, actual),
-                                None => matches!(desired, Value::Null),
-                            };
-                            if !same {
-                                changed.push(key.clone());
-                                if prop.is_some_and(|p| p.force_new) {
-                                    forcing.push(key.clone());
-                                }
-                            }
-                        }
-                        // Set when last applied, no longer in the stack: cleared, where the
-                        // type can reset it and AWS still holds something.
-                        for key in recorded.properties.keys() {
-                            if after.contains_key(key) {
-                                continue;
-                            }
-                            let resettable = schema
-                                .and_then(|s| s.prop(key))
-                                .is_some_and(|p| p.resettable && !p.required && !p.force_new);
-                            if resettable && before.get(key).is_some_and(|v| !is_empty(v)) {
-                                changed.push(key.clone());
-                            }
-                        }
-                        change.action = if !forcing.is_empty() {
-                            Action::Replace
-                        } else if !changed.is_empty() {
-                            Action::Update
-                        } else {
-                            Action::NoOp
-                        };
-                        change.changed = changed;
-                        change.replace_because = forcing;
-                    }
-                    change.before = Some(crate::saved::mark_map_like(before, &after));
-                }
-            }
-
-            // What dependants may read of this resource now.
-            let attrs = match change.action {
-                Action::NoOp | Action::Update => change.prior_attributes.clone(),
-                _ => None,
-            };
-            known
-                .resources
-                .insert(address.clone(), (after.clone(), attrs));
-            change.after = Some(after);
-            if matches!(change.action, Action::Replace) && decl.lifecycle.prevent_destroy {
+            let change = plan_declared(decl, catalog.get(&decl.type_name), &priors, &known);
+            if change.action.is_replace() && decl.lifecycle.prevent_destroy {
                 return Err(PlanError::PreventDestroy {
                     address: address.clone(),
                     action: "replace".into(),
                 });
             }
+            // What dependants may read of this resource now.
+            let attrs = match change.action {
+                Action::NoOp | Action::Update => change.prior_attributes.clone(),
+                _ => None,
+            };
+            known.insert(address, change.after.clone().unwrap_or_default(), attrs);
             changes.insert(address.clone(), change);
         }
     }
-
-    // Everything recorded that the stack no longer declares (or all of it, for destroy).
     for (address, recorded) in &state.resources {
         if changes.contains_key(address) {
             continue;
@@ -243,47 +105,22 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
                 type_name: recorded.type_name.clone(),
             });
         }
-        if destroy {
-            if let Some(decl) = stack.resources.get(address) {
-                if decl.lifecycle.prevent_destroy {
-                    return Err(PlanError::PreventDestroy {
-                        address: address.clone(),
-                        action: "destroy".into(),
-                    });
-                }
-            }
+        let decl = stack.resources.get(address);
+        if destroy && decl.is_some_and(|d| d.lifecycle.prevent_destroy) {
+            return Err(PlanError::PreventDestroy {
+                address: address.clone(),
+                action: "destroy".into(),
+            });
         }
-        let gone = matches!(refreshed.and_then(|r| r.get(address)), Some(None));
-        let before = refreshed
-            .and_then(|r| r.get(address))
-            .and_then(|l| l.as_ref().map(|l| l.properties.clone()))
-            .unwrap_or_else(|| recorded.properties.clone());
         changes.insert(
             address.clone(),
-            ResourceChange {
-                address: address.clone(),
-                type_name: recorded.type_name.clone(),
-                // A resource that is already gone needs no call; it only leaves the state.
-                action: Action::Delete,
-                id: Some(recorded.id.clone()),
-                before: Some(before),
-                prior_attributes: Some(recorded.attributes.clone()),
-                after: None,
-                config: BTreeMap::new(),
-                changed: Vec::new(),
-                replace_because: Vec::new(),
-                create_before_destroy: recorded.create_before_destroy,
-                dependencies: Vec::new(),
-                prior_dependencies: recorded.dependencies.clone(),
-                gone,
-            },
+            plan_removed(address, recorded, decl, &priors),
         );
     }
 
-    propagate_create_before_destroy(&mut changes);
-
+    settle_replacement_order(&mut changes);
     if !targets.is_empty() {
-        restrict_to_targets(&mut changes, &targets, destroy)?;
+        restrict_to_targets(&mut changes, stack, &targets, destroy)?;
     }
 
     // Dependency order for stack resources, then deletions.
@@ -294,6 +131,9 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         }
     }
     ordered.extend(changes.into_values());
+    for change in &mut ordered {
+        crate::saved::mark_change(change, catalog);
+    }
 
     let outputs = if destroy {
         BTreeMap::new()
@@ -314,6 +154,7 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
             .collect()
     };
 
+    let steps = crate::steps::plan_steps(&ordered);
     Ok(Plan {
         format_version: PLAN_FORMAT_VERSION,
         stack: stack.name.clone(),
@@ -322,84 +163,198 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         source_hash: stack.source_hash.clone(),
         destroy,
         changes: ordered,
+        steps,
         outputs,
         builtins,
     })
 }
 
-/// Stack resources in dependency order (what is depended on first), declaration order
-/// breaking ties so plans read in the order the file does.
-fn dependency_order(stack: &Stack) -> Result<Vec<String>, PlanError> {
-    let mut graph: DiGraph<String, ()> = DiGraph::new();
-    let mut index: BTreeMap<String, NodeIndex> = BTreeMap::new();
-    for address in stack.resources.keys() {
-        index.insert(address.clone(), graph.add_node(address.clone()));
-    }
-    for (address, decl) in &stack.resources {
-        for dep in decl.dependencies() {
-            if let Some(&from) = index.get(&dep) {
-                graph.add_edge(from, index[address], ());
+/// What exists of each recorded resource: the state, overlaid with what refresh read.
+struct Priors<'a> {
+    state: &'a State,
+    refreshed: Option<&'a BTreeMap<String, Option<Live>>>,
+}
+
+/// A recorded resource as the planner compares it.
+enum Prior {
+    /// Not in the state.
+    None,
+    /// Recorded, but refresh found it deleted outside strata.
+    Gone(ResourceState),
+    /// Recorded (id and attributes as refreshed) and its properties as they are now.
+    Exists(ResourceState, Map),
+}
+
+impl Priors<'_> {
+    fn of(&self, address: &str) -> Prior {
+        let Some(recorded) = self.state.resources.get(address) else {
+            return Prior::None;
+        };
+        match self.refreshed.map(|live| live.get(address)) {
+            Some(Some(Some(l))) => {
+                let mut rs = recorded.clone();
+                rs.id = l.id.clone();
+                rs.attributes.extend(l.attributes.clone());
+                Prior::Exists(rs, l.properties.clone())
             }
+            Some(Some(None)) => Prior::Gone(recorded.clone()),
+            _ => Prior::Exists(recorded.clone(), recorded.properties.clone()),
         }
     }
-    // Kahn's algorithm with declaration order as the tie-break.
-    let position: BTreeMap<&String, usize> = stack
-        .resources
-        .keys()
-        .enumerate()
-        .map(|(i, a)| (a, i))
-        .collect();
-    let mut indegree: BTreeMap<NodeIndex, usize> = graph
-        .node_indices()
-        .map(|n| {
-            (
-                n,
-                graph
-                    .neighbors_directed(n, petgraph::Direction::Incoming)
-                    .count(),
-            )
-        })
-        .collect();
-    let mut ready: BTreeSet<(usize, NodeIndex)> = indegree
+}
+
+/// The change of one declared resource: its properties evaluated against what is known so
+/// far, compared with what exists.
+fn plan_declared(
+    decl: &ResourceDecl,
+    schema: Option<&TypeSchema>,
+    priors: &Priors<'_>,
+    known: &Known,
+) -> ResourceChange {
+    let mut after: Map = decl
+        .properties
         .iter()
-        .filter(|(_, d)| **d == 0)
-        .map(|(n, _)| (position[&graph[*n]], *n))
+        .map(|(k, e)| (k.clone(), e.eval(known)))
         .collect();
-    let mut out = Vec::new();
-    while let Some(first) = ready.iter().next().copied() {
-        ready.remove(&first);
-        let node = first.1;
-        out.push(graph[node].clone());
-        for next in graph.neighbors_directed(node, petgraph::Direction::Outgoing) {
-            let d = indegree.get_mut(&next).expect("every node has an indegree");
-            *d -= 1;
-            if *d == 0 {
-                ready.insert((position[&graph[next]], next));
+    let mut change = ResourceChange {
+        address: decl.address.clone(),
+        type_name: decl.type_name.clone(),
+        action: Action::Create,
+        id: None,
+        before: None,
+        prior_attributes: None,
+        after: None,
+        config: decl.properties.clone(),
+        changed: Vec::new(),
+        replace_because: Vec::new(),
+        create_before_destroy: decl.lifecycle.create_before_destroy,
+        dependencies: decl.dependencies().into_iter().collect(),
+        prior_dependencies: Vec::new(),
+        gone: false,
+    };
+    match priors.of(&decl.address) {
+        Prior::None => {}
+        Prior::Gone(recorded) => {
+            change.gone = true;
+            change.prior_dependencies = recorded.dependencies;
+        }
+        Prior::Exists(recorded, before) => {
+            change.id = Some(recorded.id.clone());
+            change.prior_attributes = Some(recorded.attributes.clone());
+            change.prior_dependencies = recorded.dependencies.clone();
+            if recorded.type_name != decl.type_name {
+                change.action = Action::replace(change.create_before_destroy);
+                change.replace_because = vec!["type".to_string()];
+            } else {
+                for key in &decl.lifecycle.ignore_changes {
+                    if let Some(old) = before.get(key) {
+                        after.insert(key.clone(), old.clone());
+                    }
+                }
+                let (changed, forcing) = compare(schema, &recorded, &before, &after);
+                change.action = if !forcing.is_empty() {
+                    Action::replace(change.create_before_destroy)
+                } else if !changed.is_empty() {
+                    Action::Update
+                } else {
+                    Action::NoOp
+                };
+                change.changed = changed;
+                change.replace_because = forcing;
+            }
+            change.before = Some(crate::saved::mark_map_like(before, &after));
+        }
+    }
+    change.after = Some(after);
+    change
+}
+
+/// The properties that differ between `before` (what exists) and `after` (what the stack
+/// wants), and those of them that force a replacement. A resettable property applied before
+/// and no longer in the stack is cleared, where AWS still holds something.
+fn compare(
+    schema: Option<&TypeSchema>,
+    recorded: &ResourceState,
+    before: &Map,
+    after: &Map,
+) -> (Vec<String>, Vec<String>) {
+    let mut changed = Vec::new();
+    let mut forcing = Vec::new();
+    for (key, desired) in after {
+        let prop = schema.and_then(|s| s.prop(key));
+        let kind = prop.map(|p| p.kind.clone()).unwrap_or(stacks::Kind::Any);
+        let same = match before.get(key) {
+            Some(actual) => equivalent(&kind, desired, actual),
+            None => matches!(desired, Value::Null),
+        };
+        if !same {
+            changed.push(key.clone());
+            if prop.is_some_and(|p| p.force_new) {
+                forcing.push(key.clone());
             }
         }
     }
-    if out.len() != stack.resources.len() {
-        let stuck: Vec<String> = stack
-            .resources
-            .keys()
-            .filter(|a| !out.contains(a))
-            .cloned()
-            .collect();
-        return Err(PlanError::Cycle(stuck.join(", ")));
+    for key in recorded.properties.keys() {
+        if after.contains_key(key) {
+            continue;
+        }
+        let resettable = schema
+            .and_then(|s| s.prop(key))
+            .is_some_and(|p| p.resettable && !p.required && !p.force_new);
+        if resettable && before.get(key).is_some_and(|v| !is_empty(v)) {
+            changed.push(key.clone());
+        }
     }
-    Ok(out)
+    (changed, forcing)
+}
+
+/// The delete of a recorded resource the stack no longer declares (or of every one, for
+/// destroy). A resource already gone needs no call; it only leaves the state. What the stack
+/// still marks sensitive in it (a destroy plan of a declared resource) stays marked.
+fn plan_removed(
+    address: &str,
+    recorded: &ResourceState,
+    decl: Option<&ResourceDecl>,
+    priors: &Priors<'_>,
+) -> ResourceChange {
+    let (gone, before) = match priors.of(address) {
+        Prior::Gone(_) => (true, recorded.properties.clone()),
+        Prior::Exists(_, now) => (false, now),
+        Prior::None => (false, recorded.properties.clone()),
+    };
+    let before = match decl {
+        Some(decl) => crate::saved::mark_map_like(before, &evaluate_declared(&decl.properties)),
+        None => before,
+    };
+    ResourceChange {
+        address: address.to_string(),
+        type_name: recorded.type_name.clone(),
+        action: Action::Delete,
+        id: Some(recorded.id.clone()),
+        before: Some(before),
+        prior_attributes: Some(recorded.attributes.clone()),
+        after: None,
+        config: BTreeMap::new(),
+        changed: Vec::new(),
+        replace_because: Vec::new(),
+        create_before_destroy: recorded.create_before_destroy,
+        dependencies: Vec::new(),
+        prior_dependencies: recorded.dependencies.clone(),
+        gone,
+    }
 }
 
 /// Like Terraform: a replaced resource with create_before_destroy makes every replaced
-/// resource it depends on create-before-destroy too, or the order could not be kept.
-fn propagate_create_before_destroy(changes: &mut BTreeMap<String, ResourceChange>) {
+/// resource it depends on create-before-destroy too, or the order could not be kept. Each
+/// replacement's action then says which order it takes.
+fn settle_replacement_order(changes: &mut BTreeMap<String, ResourceChange>) {
     loop {
         let mut flip = Vec::new();
         for c in changes.values() {
-            if c.action == Action::Replace && c.create_before_destroy {
+            if c.action.is_replace() && c.create_before_destroy {
                 for dep in &c.dependencies {
                     if let Some(d) = changes.get(dep) {
-                        if d.action == Action::Replace && !d.create_before_destroy {
+                        if d.action.is_replace() && !d.create_before_destroy {
                             flip.push(dep.clone());
                         }
                     }
@@ -407,7 +362,7 @@ fn propagate_create_before_destroy(changes: &mut BTreeMap<String, ResourceChange
             }
         }
         if flip.is_empty() {
-            return;
+            break;
         }
         for address in flip {
             if let Some(c) = changes.get_mut(&address) {
@@ -415,17 +370,22 @@ fn propagate_create_before_destroy(changes: &mut BTreeMap<String, ResourceChange
             }
         }
     }
+    for c in changes.values_mut() {
+        if c.action.is_replace() {
+            c.action = Action::replace(c.create_before_destroy);
+        }
+    }
 }
 
 /// Keeps only the targets (resources, or every resource of a module instance) and what they
-/// depend on (for destroy: what depends on them).
+/// depend on, from the stack's graph (for destroy: what depends on them, from the graph and
+/// from what the state recorded).
 fn restrict_to_targets(
     changes: &mut BTreeMap<String, ResourceChange>,
+    stack: &Stack,
     targets: &[String],
     destroy: bool,
 ) -> Result<(), PlanError> {
-    // A target is a resource, or a module instance (`net`, `outer.inner`): every resource
-    // below it.
     let mut keep: BTreeSet<String> = BTreeSet::new();
     for t in targets {
         if changes.contains_key(t) {
@@ -443,22 +403,21 @@ fn restrict_to_targets(
         }
         keep.extend(inside);
     }
-    loop {
-        let before = keep.len();
-        for c in changes.values() {
-            if destroy {
-                let deps: Vec<&String> =
-                    c.prior_dependencies.iter().chain(&c.dependencies).collect();
-                if deps.iter().any(|d| keep.contains(*d)) {
+    if destroy {
+        loop {
+            let before = keep.len();
+            keep = stack.graph.with_dependants(&keep);
+            for c in changes.values() {
+                if c.prior_dependencies.iter().any(|d| keep.contains(d)) {
                     keep.insert(c.address.clone());
                 }
-            } else if keep.contains(&c.address) {
-                keep.extend(c.dependencies.iter().cloned());
+            }
+            if keep.len() == before {
+                break;
             }
         }
-        if keep.len() == before {
-            break;
-        }
+    } else {
+        keep = stack.graph.with_dependencies(&keep);
     }
     for c in changes.values_mut() {
         if !keep.contains(&c.address) {

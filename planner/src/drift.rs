@@ -133,7 +133,11 @@ pub fn render_drift(report: &DriftReport, style: Style) -> String {
             Drifted::Changed(props) => {
                 changed += 1;
                 let header = format!("~ {} ({}) changed outside strata", r.address, r.type_name);
-                let _ = writeln!(out, "  {}", style.paint("33", &header));
+                let _ = writeln!(
+                    out,
+                    "  {}",
+                    style.paint(anstyle::AnsiColor::Yellow, &header)
+                );
                 let _ = writeln!(out, "      id: {}", r.id);
                 for p in props {
                     write_change(&mut out, &p.name, &p.recorded, &p.live, "");
@@ -145,7 +149,7 @@ pub fn render_drift(report: &DriftReport, style: Style) -> String {
                     "- {} ({}) was deleted outside strata",
                     r.address, r.type_name
                 );
-                let _ = writeln!(out, "  {}", style.paint("31", &header));
+                let _ = writeln!(out, "  {}", style.paint(anstyle::AnsiColor::Red, &header));
                 let _ = writeln!(out, "      id: {}", r.id);
             }
         }

@@ -11,17 +11,15 @@
 //!   `$unknown` or `$sensitive` is always such a marker.
 
 use serde_json::{json, Map as JsonMap, Value as Json};
-use stacks::{Catalog, Map, Value};
+use stacks::{Map, Value};
 
 use crate::plan::{Action, Plan, ResourceChange};
-use crate::saved::mark_sensitive;
 
 /// The version of the JSON plan format (see the module documentation).
 pub const JSON_FORMAT_VERSION: &str = "1.0";
 
 /// The plan as the JSON document of `docs/plan-format.schema.json`.
-pub fn plan_json(plan: &Plan, catalog: &Catalog) -> Json {
-    let plan = mark_sensitive(plan, catalog);
+pub fn plan_json(plan: &Plan) -> Json {
     let summary = plan.summary();
     let changes: Vec<Json> = plan.changes.iter().map(change_json).collect();
     let outputs: JsonMap<String, Json> = plan
@@ -68,7 +66,7 @@ pub fn action_name(action: Action) -> &'static str {
         Action::NoOp => "no_op",
         Action::Create => "create",
         Action::Update => "update",
-        Action::Replace => "replace",
+        Action::DeleteThenCreate | Action::CreateThenDelete => "replace",
         Action::Delete => "delete",
     }
 }
@@ -146,6 +144,7 @@ mod tests {
             source_hash: "h".into(),
             destroy: false,
             changes: vec![change],
+            steps: vec![],
             outputs: BTreeMap::from([(
                 "secret".to_string(),
                 OutputPlan {
@@ -156,7 +155,7 @@ mod tests {
             )]),
             builtins: BTreeMap::new(),
         };
-        let json = plan_json(&plan, &Catalog::default());
+        let json = plan_json(&plan);
         let text = serde_json::to_string(&json).unwrap();
         assert!(!text.contains("pw"), "{text}");
         let after = &json["resource_changes"][0]["after"];

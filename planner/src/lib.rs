@@ -1,21 +1,22 @@
-//! The planner and the executor.
+//! The planner: decides what to do, never calls AWS to change anything.
 //!
-//! `diff` decides (never calls AWS to change anything), `plan` is the serializable result,
-//! `render` shows it, and `executor` walks it (never decides), as Pulumi splits its step
-//! generator from its step executor.
+//! `diff` compares the resolved stack with the (refreshed) state and decides each resource's
+//! action, `steps` turns those into the steps and edges the executor walks, `plan` is the
+//! serializable result, and `render`, `json` and `markdown` show it, as Pulumi splits its step
+//! generator from its step executor (the executor is in the `engine` crate).
 
 pub mod compare;
 pub mod diff;
 pub mod drift;
-pub mod executor;
 pub mod json;
 pub mod lint;
 pub mod markdown;
 pub mod plan;
-pub mod refresh;
 pub mod render;
 pub mod saved;
+pub mod scope;
+pub mod steps;
 
 pub use diff::{make_plan, Live, PlanError, PlanInput};
-pub use executor::{adopt_pending, apply, ApplyOptions, ApplyOutcome, Event, EventSink, Op};
-pub use plan::{Action, Plan, ResourceChange, Summary};
+pub use plan::{Action, Plan, ResourceChange, Step, StepKind, Summary};
+pub use scope::Known;

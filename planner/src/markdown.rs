@@ -121,14 +121,14 @@ pub fn render_markdown_within(plan: &Plan, limit: usize) -> String {
 }
 
 fn is_destructive(c: &ResourceChange) -> bool {
-    matches!(c.action, Action::Delete | Action::Replace)
+    c.action == Action::Delete || c.action.is_replace()
 }
 
 /// One line naming a change: `` - `-` `old` (aws.sqs.queue) will be destroyed ``.
 fn list_line(c: &ResourceChange) -> String {
     format!(
         "- `{}` `{}` ({}) {}\n",
-        c.action.symbol(c.create_before_destroy),
+        c.action.symbol(),
         c.address,
         c.type_name,
         describe(c)
@@ -143,7 +143,7 @@ fn details(c: &ResourceChange) -> String {
     let _ = writeln!(
         out,
         "\n<details><summary><code>{}</code> <b>{}</b> ({}) {}</summary>\n",
-        c.action.symbol(c.create_before_destroy),
+        c.action.symbol(),
         c.address,
         c.type_name,
         describe(c)
@@ -187,7 +187,7 @@ fn diff_lines(c: &ResourceChange) -> String {
                 value_lines(&mut out, "-", key, value, "");
             }
         }
-        Action::Update | Action::Replace => {
+        Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete => {
             let before = c.before.as_ref().unwrap_or(&empty);
             let after = c.after.as_ref().unwrap_or(&empty);
             if c.replace_because.iter().any(|r| r == "type") {
@@ -293,6 +293,7 @@ mod tests {
             source_hash: "h".into(),
             destroy: false,
             changes,
+            steps: vec![],
             outputs: BTreeMap::new(),
             builtins: BTreeMap::new(),
         }

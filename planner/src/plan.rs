@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use stacks::{Expr, Map, Value};
 
-/// Bumped whenever the serialized shape of a plan changes incompatibly.
-pub const PLAN_FORMAT_VERSION: u32 = 1;
+/// Bumped whenever the serialized shape of a plan changes incompatibly (2: explicit steps,
+/// replacements as two distinct actions).
+pub const PLAN_FORMAT_VERSION: u32 = 2;
 
 /// What happens to one resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -18,22 +19,93 @@ pub enum Action {
     NoOp,
     Create,
     Update,
-    Replace,
+    /// Replaced: the old object is deleted first, then the new one created (the default).
+    DeleteThenCreate,
+    /// Replaced with `create_before_destroy`: the new object first, the old one deleted once
+    /// everything that used it points at the new one.
+    CreateThenDelete,
     Delete,
 }
 
 impl Action {
     /// The symbol shown in plans (SPEC §7).
-    pub fn symbol(self, create_before_destroy: bool) -> &'static str {
+    pub fn symbol(self) -> &'static str {
         match self {
             Action::NoOp => " ",
             Action::Create => "+",
             Action::Update => "~",
-            Action::Replace if create_before_destroy => "+/-",
-            Action::Replace => "-/+",
+            Action::CreateThenDelete => "+/-",
+            Action::DeleteThenCreate => "-/+",
             Action::Delete => "-",
         }
     }
+
+    /// Either kind of replacement.
+    pub fn is_replace(self) -> bool {
+        matches!(self, Action::DeleteThenCreate | Action::CreateThenDelete)
+    }
+
+    /// The replacement of this kind: create-then-delete when `create_before_destroy`.
+    pub fn replace(create_before_destroy: bool) -> Action {
+        if create_before_destroy {
+            Action::CreateThenDelete
+        } else {
+            Action::DeleteThenCreate
+        }
+    }
+}
+
+/// One kind of step the executor runs: one provider call and its state record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    /// A new resource.
+    Create,
+    /// A change in place.
+    Update,
+    /// A resource the stack no longer declares (or every one, for destroy).
+    Delete,
+    /// The new object of a replacement.
+    CreateReplacement,
+    /// The old object of a replacement (recorded as `ADDRESS#deposed` meanwhile when it is
+    /// deleted after the new one was created).
+    DeleteReplaced,
+}
+
+impl StepKind {
+    /// Whether the step deletes an object.
+    pub fn deletes(self) -> bool {
+        matches!(self, StepKind::Delete | StepKind::DeleteReplaced)
+    }
+
+    /// How the step reads in progress lines: `creating` / `created`.
+    pub fn verb(self) -> (&'static str, &'static str) {
+        match self {
+            StepKind::Create | StepKind::CreateReplacement => ("creating", "created"),
+            StepKind::Update => ("updating", "updated"),
+            StepKind::Delete | StepKind::DeleteReplaced => ("destroying", "destroyed"),
+        }
+    }
+
+    /// The operation's name in JSON events: `create`, `update` or `delete`.
+    pub fn operation(self) -> &'static str {
+        match self {
+            StepKind::Create | StepKind::CreateReplacement => "create",
+            StepKind::Update => "update",
+            StepKind::Delete | StepKind::DeleteReplaced => "delete",
+        }
+    }
+}
+
+/// One step of a plan and the steps it waits for. The planner decides every edge; the
+/// executor starts a step once all it waits for have finished, and nothing else.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// The resource's address (its [`ResourceChange`] in the plan).
+    pub address: String,
+    pub kind: StepKind,
+    /// Indices into [`Plan::steps`] of the steps that must finish first.
+    pub waits_for: Vec<usize>,
 }
 
 /// The planned change of one resource.
@@ -99,6 +171,8 @@ pub struct Plan {
     pub destroy: bool,
     /// Changes in dependency order (what is depended on first), no-ops included.
     pub changes: Vec<ResourceChange>,
+    /// What the executor does, and in which order: see [`Step`].
+    pub steps: Vec<Step>,
     pub outputs: BTreeMap<String, OutputPlan>,
     /// Values of built-ins (`aws.region`, `aws.account_id`) the plan was made with.
     pub builtins: BTreeMap<String, Value>,
@@ -111,7 +185,7 @@ impl Plan {
             match c.action {
                 Action::Create => s.add += 1,
                 Action::Update => s.change += 1,
-                Action::Replace => s.replace += 1,
+                Action::DeleteThenCreate | Action::CreateThenDelete => s.replace += 1,
                 Action::Delete => s.destroy += 1,
                 Action::NoOp => {}
             }
@@ -124,7 +198,7 @@ impl Plan {
         self.changes.iter().any(|c| c.action != Action::NoOp)
     }
 
-    /// True when applying would change the recorded outputs.
+    /// The planned change of `address`.
     pub fn change(&self, address: &str) -> Option<&ResourceChange> {
         self.changes.iter().find(|c| c.address == address)
     }

@@ -4,34 +4,38 @@
 
 use std::fmt::Write;
 
+use anstyle::AnsiColor;
 use similar::{ChangeTag, TextDiff};
 use stacks::{Map, Value};
 
 use crate::plan::{Action, Plan, ResourceChange};
 
-/// ANSI styling, only when printing to a terminal that wants colour.
+/// Colour, only when printing to a terminal that wants it. The styles are `anstyle`'s (the
+/// renderer our diagnostics use), never escape codes written by hand.
 #[derive(Clone, Copy, Debug)]
 pub struct Style {
     pub color: bool,
 }
 
 impl Style {
-    pub(crate) fn paint(&self, code: &str, text: &str) -> String {
+    pub(crate) fn paint(&self, color: AnsiColor, text: &str) -> String {
         if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            let style = anstyle::Style::new().fg_color(Some(color.into()));
+            format!("{style}{text}{style:#}")
         } else {
             text.to_string()
         }
     }
+
     fn action(&self, action: Action, text: &str) -> String {
-        let code = match action {
-            Action::Create => "32",
-            Action::Update => "33",
-            Action::Replace => "35",
-            Action::Delete => "31",
-            Action::NoOp => "0",
+        let color = match action {
+            Action::Create => AnsiColor::Green,
+            Action::Update => AnsiColor::Yellow,
+            Action::DeleteThenCreate | Action::CreateThenDelete => AnsiColor::Magenta,
+            Action::Delete => AnsiColor::Red,
+            Action::NoOp => return text.to_string(),
         };
-        self.paint(code, text)
+        self.paint(color, text)
     }
 }
 
@@ -79,7 +83,7 @@ pub(crate) fn describe(c: &ResourceChange) -> &'static str {
         Action::Create if c.gone => "will be created (it was deleted outside strata)",
         Action::Create => "will be created",
         Action::Update => "will be updated in place",
-        Action::Replace => "must be replaced",
+        Action::DeleteThenCreate | Action::CreateThenDelete => "must be replaced",
         Action::Delete if c.gone => "is already gone and leaves the state",
         Action::Delete => "will be destroyed",
         Action::NoOp => "",
@@ -87,7 +91,7 @@ pub(crate) fn describe(c: &ResourceChange) -> &'static str {
 }
 
 fn render_change(out: &mut String, c: &ResourceChange, style: Style) {
-    let symbol = c.action.symbol(c.create_before_destroy);
+    let symbol = c.action.symbol();
     let what = describe(c);
     let header = format!("{symbol} {} ({}) {what}", c.address, c.type_name);
     let _ = writeln!(out, "  {}", style.action(c.action, &header));
@@ -102,7 +106,7 @@ fn render_change(out: &mut String, c: &ResourceChange, style: Style) {
                 let _ = writeln!(out, "      id: {id}");
             }
         }
-        Action::Update | Action::Replace => {
+        Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete => {
             let empty = Map::new();
             let before = c.before.as_ref().unwrap_or(&empty);
             let after = c.after.as_ref().unwrap_or(&empty);
@@ -110,7 +114,7 @@ fn render_change(out: &mut String, c: &ResourceChange, style: Style) {
                 let old = before.get(key).cloned().unwrap_or(Value::Null);
                 let new = after.get(key).cloned().unwrap_or(Value::Null);
                 let forces = if c.replace_because.contains(key) {
-                    format!("  {}", style.paint("31", "# forces replacement"))
+                    format!("  {}", style.paint(AnsiColor::Red, "# forces replacement"))
                 } else {
                     String::new()
                 };
@@ -285,7 +289,7 @@ mod tests {
             ("policy", policy("sqs:ReceiveMessage")),
         ]));
         update.changed = vec!["policy".into(), "visibility_timeout_seconds".into()];
-        let mut replace = change("events", Action::Replace);
+        let mut replace = change("events", Action::DeleteThenCreate);
         replace.type_name = "aws.sns.topic".into();
         replace.before = Some(map(&[("name", Value::str("orders-events"))]));
         replace.after = Some(map(&[("name", Value::str("orders-events-v2"))]));
@@ -307,6 +311,7 @@ mod tests {
                 delete,
                 change("same", Action::NoOp),
             ],
+            steps: vec![],
             outputs: BTreeMap::new(),
             builtins: BTreeMap::new(),
         };

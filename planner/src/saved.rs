@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 use stacks::{Catalog, Expr, Map, Stack, Value};
 use state::State;
 
-use crate::diff::Known;
 use crate::plan::{Action, Plan, ResourceChange};
+use crate::scope::Known;
 
 /// `value` with a sensitive marker wherever `template` (the stack's evaluated value of the same
 /// property) has one: what the stack treats as secret, a sensitive param, stays secret in what
@@ -76,47 +76,44 @@ pub enum RestoreError {
     Missing { address: String, key: String },
 }
 
-/// The plan with the properties its types mark sensitive wrapped as [`Value::Sensitive`] in
-/// `before`, `after` and `prior_attributes`, so that printers never show them.
-pub fn mark_sensitive(plan: &Plan, catalog: &Catalog) -> Plan {
-    let mut plan = plan.clone();
-    for change in &mut plan.changes {
-        let Some(schema) = catalog.get(&change.type_name) else {
-            continue;
-        };
-        let secret: Vec<&str> = schema
-            .props
-            .iter()
-            .filter(|p| p.sensitive)
-            .map(|p| p.name)
-            .collect();
-        if secret.is_empty() {
-            continue;
-        }
-        for map in [
-            change.before.as_mut(),
-            change.after.as_mut(),
-            change.prior_attributes.as_mut(),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            for key in &secret {
-                if let Some(v) = map.get_mut(*key) {
-                    if !matches!(v, Value::Sensitive(_) | Value::Null | Value::Unknown) {
-                        *v = Value::Sensitive(Box::new(v.clone()));
-                    }
+/// Marks, in one change, the properties its type says are sensitive (as [`Value::Sensitive`] in
+/// `before`, `after` and `prior_attributes`). The planner calls it for every change when it
+/// makes the plan, so no printer has to remember to.
+pub fn mark_change(change: &mut ResourceChange, catalog: &Catalog) {
+    let Some(schema) = catalog.get(&change.type_name) else {
+        return;
+    };
+    let secret: Vec<&str> = schema
+        .props
+        .iter()
+        .filter(|p| p.sensitive)
+        .map(|p| p.name)
+        .collect();
+    if secret.is_empty() {
+        return;
+    }
+    for map in [
+        change.before.as_mut(),
+        change.after.as_mut(),
+        change.prior_attributes.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        for key in &secret {
+            if let Some(v) = map.get_mut(*key) {
+                if !matches!(v, Value::Sensitive(_) | Value::Null | Value::Unknown) {
+                    *v = Value::Sensitive(Box::new(v.clone()));
                 }
             }
         }
     }
-    plan
 }
 
-/// The plan as a saved plan file holds it: schema-sensitive values marked, then every
-/// sensitive value (in values and in literal expressions) replaced by [`placeholder`].
-pub fn redact(plan: &Plan, catalog: &Catalog) -> Plan {
-    let mut plan = mark_sensitive(plan, catalog);
+/// The plan as a saved plan file holds it: every sensitive value (in values and in literal
+/// expressions) replaced by [`placeholder`]. The plan is marked when it is made.
+pub fn redact(plan: &Plan) -> Plan {
+    let mut plan = plan.clone();
     for change in &mut plan.changes {
         for map in [
             change.before.as_mut(),
@@ -187,10 +184,7 @@ fn redact_expr(expr: &Expr) -> Expr {
 pub fn restore(saved: Plan, stack: &Stack, state: &State) -> Result<Plan, RestoreError> {
     let mut plan = saved;
     let builtins = plan.builtins.clone();
-    let mut scope = Known {
-        builtins: &builtins,
-        resources: BTreeMap::new(),
-    };
+    let mut scope = Known::new(builtins);
     for change in &mut plan.changes {
         restore_change(change, stack, state, &scope)?;
         if let Some(after) = &change.after {
@@ -198,9 +192,7 @@ pub fn restore(saved: Plan, stack: &Stack, state: &State) -> Result<Plan, Restor
                 Action::NoOp | Action::Update => change.prior_attributes.clone(),
                 _ => None,
             };
-            scope
-                .resources
-                .insert(change.address.clone(), (after.clone(), attrs));
+            scope.insert(&change.address, after.clone(), attrs);
         }
     }
     for (name, output) in &mut plan.outputs {
@@ -229,7 +221,7 @@ fn restore_change(
     change: &mut ResourceChange,
     stack: &Stack,
     state: &State,
-    scope: &Known<'_>,
+    scope: &Known,
 ) -> Result<(), RestoreError> {
     let recorded = state.resources.get(&change.address);
     let from_state = |map: &mut Map, recorded: Option<&Map>| -> Result<(), RestoreError> {
@@ -242,7 +234,11 @@ fn restore_change(
                             address: change.address.clone(),
                             key: key.clone(),
                         })?;
-                *value = found.clone();
+                // Still secret: restored values keep their marker.
+                *value = match found {
+                    Value::Sensitive(_) => found.clone(),
+                    other => Value::Sensitive(Box::new(other.clone())),
+                };
             }
         }
         Ok(())
@@ -364,6 +360,7 @@ mod tests {
             .collect(),
             path: "stack.yaml".into(),
             source_hash: "h".into(),
+            graph: Default::default(),
         }
     }
 
@@ -401,6 +398,7 @@ mod tests {
                 prior_dependencies: vec![],
                 gone: false,
             }],
+            steps: vec![],
             outputs: BTreeMap::from([(
                 "token".to_string(),
                 OutputPlan {
@@ -435,8 +433,16 @@ mod tests {
     #[test]
     fn a_redacted_plan_holds_no_secret_and_restores_to_the_plan_with_markers() {
         let stack = stack();
-        let original = plan(&stack);
-        let redacted = redact(&original, &catalog());
+        // The planner marks what the type says is secret when it makes the plan.
+        let mut original = plan(&stack);
+        for change in &mut original.changes {
+            mark_change(change, &catalog());
+        }
+        assert_eq!(
+            original.changes[0].before.as_ref().unwrap()["password"],
+            secret("old-s3cret")
+        );
+        let redacted = redact(&original);
         let text = serde_json::to_string(&redacted).unwrap();
         for secret in ["old-s3cret", "n3w-s3cret", "t0ken"] {
             assert!(!text.contains(secret), "{secret} in {text}");
@@ -449,7 +455,7 @@ mod tests {
     #[test]
     fn a_plan_whose_expressions_differ_from_the_stack_is_refused() {
         let stack = stack();
-        let redacted = redact(&plan(&stack), &catalog());
+        let redacted = redact(&plan(&stack));
         let mut other = stack.clone();
         other
             .resources

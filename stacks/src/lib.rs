@@ -6,6 +6,7 @@
 pub mod archive;
 pub mod diag;
 pub mod expr;
+pub mod graph;
 mod interp;
 pub mod json_schema;
 pub mod load;
@@ -19,6 +20,7 @@ mod yaml;
 
 pub use diag::{Diagnostic, Diagnostics, Span};
 pub use expr::{Expr, Piece, Reference, Scope};
+pub use graph::DependencyGraph;
 pub use json_schema::stack_json_schema;
 pub use load::{load, load_str, LoadOptions, ADDRESS_TAG, STACK_TAG};
 pub use model::{Backend, Lifecycle, OutputDecl, ResourceDecl, SourcePos, Stack};

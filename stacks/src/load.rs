@@ -342,7 +342,8 @@ impl<'c> Loader<'c> {
             });
         let (resources, outputs) = self.contents(&fields, &tags);
         self.check_physical_names(&resources);
-        self.check_cycles();
+        let graph = crate::graph::DependencyGraph::of(&resources);
+        self.check_cycles(&graph);
 
         let source_hash = source_hash(&self.file.text, &self.params, &self.module_hashes);
         Some(Stack {
@@ -357,6 +358,7 @@ impl<'c> Loader<'c> {
             path: self.file.path.clone(),
             source_hash,
             local_paths: std::mem::take(&mut self.local_paths),
+            graph,
         })
     }
 

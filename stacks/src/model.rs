@@ -7,6 +7,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use crate::expr::Expr;
+use crate::graph::DependencyGraph;
 use crate::value::Value;
 
 /// `lifecycle:` of a resource.
@@ -108,4 +109,7 @@ pub struct Stack {
     /// ([`crate::archive::fingerprint_files`]).
     #[serde(default)]
     pub local_paths: Vec<PathBuf>,
+    /// What depends on what, built once by the loader (see [`DependencyGraph`]).
+    #[serde(skip)]
+    pub graph: DependencyGraph,
 }

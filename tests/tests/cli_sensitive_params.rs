@@ -103,3 +103,37 @@ async fn a_sensitive_param_reaches_aws_and_is_never_shown() {
 
     assert_code(&strata(&["destroy", "--auto-approve"]), 0);
 }
+
+/// A destroy plan lists what is deleted with its values as they are now: what the stack marks
+/// sensitive stays hidden there too, in every format and in the saved file.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_destroy_plan_never_shows_a_sensitive_param_in_any_format() {
+    let p = Project::new(STACK);
+    let var = format!("token={SECRET}");
+    let strata = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--var", &var]);
+        p.strata(&all)
+    };
+    assert_code(&strata(&["apply", "--auto-approve"]), 0);
+
+    for format in ["json", "markdown", "text"] {
+        let run = strata(&["plan", "--destroy", "--format", format]);
+        assert_code(&run, 0);
+        assert!(run.stdout.contains("alerts"), "{}", run.stdout);
+        assert_hidden(&run, SECRET);
+    }
+    let run = strata(&["plan", "--destroy", "--out", "destroy.plan"]);
+    assert_code(&run, 0);
+    let saved = std::fs::read_to_string(p.path().join("destroy.plan")).unwrap();
+    assert!(saved.contains("alerts"), "{saved}");
+    assert!(
+        !saved.contains(SECRET),
+        "the secret is in the destroy plan file"
+    );
+
+    let run = strata(&["destroy", "--json", "--auto-approve"]);
+    assert_code(&run, 0);
+    assert!(run.stdout.contains("\"destroyed\":1"), "{}", run.stdout);
+    assert_hidden(&run, SECRET);
+}

@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
 use indexmap::IndexMap;
-use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::expr::Expr;
 use crate::model::{Lifecycle, ResourceDecl, SourcePos};
@@ -494,35 +493,22 @@ impl<'c> Loader<'c> {
     /// modules, naming its resources in order from the one declared first (the stack's own
     /// before those of modules), pointing at that one's declaration, with a note per edge
     /// naming the file and line that makes it.
-    pub(crate) fn check_cycles(&mut self) {
+    pub(crate) fn check_cycles(&mut self, graph: &crate::graph::DependencyGraph) {
         let mut read = std::mem::take(&mut self.reads);
         read.sort_by_key(|r| r.address.matches('.').count());
         let read = read.as_slice();
-        let mut graph: DiGraph<usize, ()> = DiGraph::new();
-        let index: BTreeMap<&str, NodeIndex> = read
+        let position: BTreeMap<&str, usize> = read
             .iter()
             .enumerate()
-            .map(|(i, r)| (r.address.as_str(), graph.add_node(i)))
+            .map(|(i, r)| (r.address.as_str(), i))
             .collect();
-        for r in read {
-            let Some(&from) = index.get(r.address.as_str()) else {
-                continue;
-            };
-            for edge in &r.edges {
-                if let Some(&to) = index.get(edge.to.as_str()) {
-                    if from != to {
-                        graph.update_edge(from, to, ());
-                    }
-                }
-            }
-        }
-        let mut cycles: Vec<Vec<usize>> = petgraph::algo::tarjan_scc(&graph)
+        let mut cycles: Vec<Vec<usize>> = graph
+            .cycles()
             .into_iter()
-            .filter(|scc| scc.len() > 1)
             .filter_map(|scc| {
                 let members: BTreeSet<usize> = scc
                     .iter()
-                    .filter_map(|n| graph.node_weight(*n).copied())
+                    .filter_map(|a| position.get(a.as_str()).copied())
                     .collect();
                 cycle_from(read, &members)
             })

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use providers::{ReadRequest, Registry};
 use state::State;
 
-use crate::diff::Live;
+use planner::Live;
 
 /// Reads every resource in `state`. `None` for an address means it no longer exists.
 /// Errors name the resource and what AWS said; every error is reported, not only the first.

@@ -1,5 +1,6 @@
 //! Engine tests against a fake in-memory provider: ordering, replacement order, failure
-//! mid-apply, interruption and recovery. No AWS, no emulator: these pin the engine's rules.
+//! mid-apply, interruption and recovery. No AWS, no emulator: these pin the engine's rules,
+//! through the same session every command runs.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -7,8 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use planner::executor::{adopt_pending, apply, ApplyOptions, NoEvents};
-use planner::{make_plan, Action, Plan, PlanInput};
+use engine::{
+    ApplyOptions, ApplyOutcome, Cloud, Event, EventSink, NoEvents, OpenOptions, PlanRequest,
+    Session,
+};
+use planner::{make_plan, Action, Plan, PlanInput, StepKind};
 use providers::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Registry,
     Resource, UpdateRequest,
@@ -147,10 +151,40 @@ impl Provider for Fake {
     }
 }
 
+/// The fake cloud: the fake provider, in a fixed region and account.
+struct FakeCloud {
+    registry: Registry,
+}
+
+#[async_trait]
+impl Cloud for FakeCloud {
+    fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    fn region(&self) -> String {
+        "test-1".into()
+    }
+
+    async fn account_id(&self) -> Result<String, ProviderError> {
+        Ok("123456789012".into())
+    }
+}
+
+/// Every event a session reported.
+#[derive(Default)]
+struct Recorded(Mutex<Vec<Event>>);
+
+impl EventSink for Recorded {
+    fn event(&self, event: Event) {
+        self.0.lock().unwrap().push(event);
+    }
+}
+
 struct Harness {
     dir: tempfile::TempDir,
     world: Arc<Mutex<World>>,
-    registry: Registry,
+    cloud: Arc<FakeCloud>,
     catalog: Catalog,
 }
 
@@ -172,7 +206,7 @@ impl Harness {
         Harness {
             dir: tempfile::tempdir().unwrap(),
             world,
-            registry,
+            cloud: Arc::new(FakeCloud { registry }),
             catalog,
         }
     }
@@ -187,52 +221,53 @@ impl Harness {
             .unwrap_or_else(|d| panic!("{}", d.render(false)))
     }
 
-    /// Plans against the refreshed state.
-    async fn plan(&self, yaml: &str, destroy: bool) -> Plan {
-        let stack = self.stack(yaml);
-        let loaded = self.backend().load().unwrap();
-        let refreshed = planner::refresh::refresh(&loaded.state, &self.registry)
-            .await
-            .unwrap();
-        make_plan(PlanInput {
-            stack: &stack,
-            state: &loaded.state,
-            refreshed: Some(&refreshed),
-            catalog: &self.catalog,
-            builtins: BTreeMap::new(),
-            destroy,
-            targets: vec![],
-        })
+    async fn session(&self, yaml: &str, events: Arc<dyn EventSink>) -> Session {
+        Session::open(
+            self.stack(yaml),
+            self.backend().into(),
+            self.cloud.clone(),
+            &OpenOptions::new("apply", Duration::ZERO),
+            events,
+        )
+        .await
         .unwrap()
     }
 
-    async fn apply_plan(&self, plan: &Plan) -> planner::ApplyOutcome {
-        let backend = self.backend();
-        let lock = backend.lock("apply").unwrap();
-        let loaded = backend.load().unwrap();
-        let recorder = Arc::new(Mutex::new(backend.recorder(&lock, loaded).unwrap()));
-        let (_tx, rx) = watch::channel(false);
-        let outcome = apply(
-            plan,
-            &self.registry,
-            recorder.clone(),
-            &ApplyOptions::default(),
-            Arc::new(NoEvents),
-            rx,
-        )
-        .await;
-        let recorder = Arc::try_unwrap(recorder)
-            .ok()
-            .unwrap()
-            .into_inner()
+    /// Plans against the refreshed state, as `strata plan` does.
+    async fn plan(&self, yaml: &str, destroy: bool) -> Plan {
+        let session = self.session(yaml, Arc::new(NoEvents)).await;
+        let plan = session
+            .plan(&PlanRequest {
+                refresh: true,
+                destroy,
+                targets: vec![],
+            })
+            .await
             .unwrap();
-        recorder.finish().unwrap();
-        outcome
+        session.finish_plan(&plan, None).unwrap();
+        plan
     }
 
-    async fn apply(&self, yaml: &str) -> planner::ApplyOutcome {
+    /// Applies `plan` (made for `yaml`) through a new session.
+    async fn apply_plan_of(&self, yaml: &str, plan: &Plan) -> ApplyOutcome {
+        let session = self.session(yaml, Arc::new(NoEvents)).await;
+        let (_tx, rx) = watch::channel(false);
+        session
+            .apply(plan.clone(), &ApplyOptions::default(), Some(rx))
+            .await
+            .unwrap()
+            .outcome
+    }
+
+    /// Applies `plan` through a new session (the stack a session holds plays no part in
+    /// applying a plan).
+    async fn apply_plan(&self, plan: &Plan) -> ApplyOutcome {
+        self.apply_plan_of("stack: demo\n", plan).await
+    }
+
+    async fn apply(&self, yaml: &str) -> ApplyOutcome {
         let plan = self.plan(yaml, false).await;
-        self.apply_plan(&plan).await
+        self.apply_plan_of(yaml, &plan).await
     }
 
     fn take_log(&self) -> Vec<String> {
@@ -298,9 +333,9 @@ async fn replacing_the_head_of_a_chain_replaces_what_references_it_destroying_de
     assert_eq!(
         actions(&plan),
         [
-            ("a".to_string(), Action::Replace),
-            ("b".to_string(), Action::Replace),
-            ("c".to_string(), Action::Replace)
+            ("a".to_string(), Action::DeleteThenCreate),
+            ("b".to_string(), Action::DeleteThenCreate),
+            ("c".to_string(), Action::DeleteThenCreate)
         ]
     );
     assert_eq!(plan.change("a").unwrap().replace_because, ["name"]);
@@ -401,41 +436,25 @@ async fn a_failure_mid_apply_starts_nothing_new_records_what_finished_and_report
 async fn an_interrupted_apply_stops_starting_steps_and_keeps_what_it_created() {
     let h = Harness::with_delay(Duration::from_millis(150));
     let plan = h.plan(CHAIN, false).await;
-    let backend = h.backend();
-    let lock = backend.lock("apply").unwrap();
-    let recorder = Arc::new(Mutex::new(
-        backend.recorder(&lock, backend.load().unwrap()).unwrap(),
-    ));
+    let events = Arc::new(Recorded::default());
+    let session = h.session(CHAIN, events.clone()).await;
     let (tx, rx) = watch::channel(false);
-    let registry = h.registry.clone();
-    let rec = recorder.clone();
     let task = tokio::spawn(async move {
-        apply(
-            &plan,
-            &registry,
-            rec,
-            &ApplyOptions::default(),
-            Arc::new(NoEvents),
-            rx,
-        )
-        .await
+        session
+            .apply(plan, &ApplyOptions::default(), Some(rx))
+            .await
+            .unwrap()
     });
     // Ctrl-C while `a` is being created.
     tokio::time::sleep(Duration::from_millis(50)).await;
     tx.send(true).unwrap();
-    let outcome = task.await.unwrap();
-    assert!(outcome.interrupted);
+    let applied = task.await.unwrap();
+    assert!(applied.outcome.interrupted);
+    assert_eq!(applied.summary.status, engine::Status::Interrupted);
     assert_eq!(
-        outcome.created, 1,
+        applied.outcome.created, 1,
         "the running create finished and was counted"
     );
-    let recorder = Arc::try_unwrap(recorder)
-        .ok()
-        .unwrap()
-        .into_inner()
-        .unwrap();
-    recorder.finish().unwrap();
-    drop(lock);
     assert_eq!(h.take_log(), ["create a"]);
     assert_eq!(
         h.backend()
@@ -447,6 +466,9 @@ async fn an_interrupted_apply_stops_starting_steps_and_keeps_what_it_created() {
             .collect::<Vec<_>>(),
         ["a"]
     );
+    let events = events.0.lock().unwrap();
+    assert!(events.iter().any(|e| matches!(e, Event::Interrupted)));
+    assert!(matches!(events.last(), Some(Event::Summary(_))));
 }
 
 #[tokio::test]
@@ -469,7 +491,7 @@ async fn a_crash_between_create_and_record_is_adopted_on_the_next_run_never_dupl
         recorder
             .intent(Intent::new("a", "test.thing", props.clone()))
             .unwrap();
-        let fake = h.registry.get("test.thing").unwrap().clone();
+        let fake = h.cloud.registry.get("test.thing").unwrap().clone();
         fake.create(CreateRequest {
             address: "a".into(),
             stack: "demo".into(),
@@ -483,21 +505,15 @@ async fn a_crash_between_create_and_record_is_adopted_on_the_next_run_never_dupl
     }
     let backend = h.backend();
     backend.force_unlock(&read_lock_id(h.dir.path())).unwrap();
-    let loaded = backend.load().unwrap();
-    assert_eq!(loaded.pending_intents.len(), 1);
-    let lock = backend.lock("apply").unwrap();
-    let recorder = Mutex::new(backend.recorder(&lock, loaded).unwrap());
-    let adopted = adopt_pending(
-        backend.load().unwrap().pending_intents,
-        "demo",
-        &h.registry,
-        &recorder,
-    )
-    .await
-    .unwrap();
-    assert_eq!(adopted, ["a"]);
-    recorder.into_inner().unwrap().finish().unwrap();
-    drop(lock);
+    assert_eq!(backend.load().unwrap().pending_intents.len(), 1);
+    // Opening a session settles it: found by its name and adopted.
+    let events = Arc::new(Recorded::default());
+    h.session(CHAIN, events.clone()).await.close().unwrap();
+    assert!(
+        matches!(&events.0.lock().unwrap()[..], [Event::Adopted { address }] if address == "a"),
+        "one adoption of `a`"
+    );
+    assert!(h.backend().load().unwrap().pending_intents.is_empty());
     h.take_log();
 
     let plan = h.plan(CHAIN, false).await;
@@ -675,4 +691,109 @@ resources:
         )
         .await;
     assert!(!plan.has_changes(), "{:?}", actions(&plan));
+}
+
+const THREE: &str = "
+stack: demo
+resources:
+  x:
+    type: test.thing
+    properties: { value: one }
+  y:
+    type: test.thing
+    properties: { value: two }
+  z:
+    type: test.thing
+    properties: { value: three }
+";
+
+#[tokio::test]
+async fn the_executor_follows_the_steps_edges_only_even_when_edited_into_another_order() {
+    let h = Harness::new();
+    let mut plan = h.plan(THREE, false).await;
+    // Independent: no step waits for another.
+    assert!(plan.steps.iter().all(|s| s.waits_for.is_empty()));
+    let at = |plan: &Plan, address: &str| {
+        plan.steps
+            .iter()
+            .position(|s| s.address == address)
+            .unwrap()
+    };
+    // Edited: z first, then y, then x.
+    let (x, y, z) = (at(&plan, "x"), at(&plan, "y"), at(&plan, "z"));
+    plan.steps[y].waits_for = vec![z];
+    plan.steps[x].waits_for = vec![y];
+    let outcome = h.apply_plan(&plan).await;
+    assert!(outcome.succeeded(), "{:?}", outcome.errors);
+    assert_eq!(h.take_log(), ["create z", "create y", "create x"]);
+}
+
+#[tokio::test]
+async fn a_replacement_is_two_steps_whose_order_the_planner_writes_down() {
+    let h = Harness::new();
+    h.apply(CHAIN).await;
+    let changed = CHAIN.replace(
+        "properties: { value: one }",
+        "properties: { value: one, name: renamed }",
+    );
+    let plan = h.plan(&changed, false).await;
+    assert_eq!(plan.change("a").unwrap().action, Action::DeleteThenCreate);
+    let kinds: Vec<(String, StepKind)> = plan
+        .steps
+        .iter()
+        .filter(|s| s.address == "a")
+        .map(|s| (s.address.clone(), s.kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("a".to_string(), StepKind::DeleteReplaced),
+            ("a".to_string(), StepKind::CreateReplacement)
+        ]
+    );
+    let delete = plan
+        .steps
+        .iter()
+        .position(|s| s.address == "a" && s.kind == StepKind::DeleteReplaced)
+        .unwrap();
+    let create = plan
+        .steps
+        .iter()
+        .find(|s| s.address == "a" && s.kind == StepKind::CreateReplacement)
+        .unwrap();
+    assert!(create.waits_for.contains(&delete), "{:?}", plan.steps);
+}
+
+#[tokio::test]
+async fn a_failed_step_reports_aws_error_code_in_its_event() {
+    let h = Harness::new();
+    h.world.lock().unwrap().fail_create.push("a".into());
+    let plan = h.plan(CHAIN, false).await;
+    let events = Arc::new(Recorded::default());
+    let session = h.session(CHAIN, events.clone()).await;
+    let (_tx, rx) = watch::channel(false);
+    let applied = session
+        .apply(plan, &ApplyOptions::default(), Some(rx))
+        .await
+        .unwrap();
+    assert_eq!(applied.outcome.errors[0].code.as_deref(), Some("Boom"));
+    let events = events.0.lock().unwrap();
+    let failed = events
+        .iter()
+        .find_map(|e| match e {
+            Event::Failed { code, .. } => Some(code.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(failed.as_deref(), Some("Boom"));
+    let json = serde_json::to_value(
+        events
+            .iter()
+            .find(|e| matches!(e, Event::Failed { .. }))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["type"], "failed");
+    assert_eq!(json["code"], "Boom");
+    assert_eq!(json["operation"], "create");
 }

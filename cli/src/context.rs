@@ -1,0 +1,150 @@
+//! What every command shares: the failure type and exit code it ends with, loading the stack
+//! (its errors printed with their source lines), where its state lives, and how AWS is reached.
+//! No command file imports another; they all import this.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use engine::{AwsCloud, EngineError, OpenOptions};
+use providers::aws::{AwsContext, AwsOptions};
+use stacks::registry::RegistryError;
+use stacks::{Backend, Stack};
+use state::{LocalBackend, StateBackend};
+
+use crate::args::Global;
+use crate::ui::{self, EXIT_ERROR};
+
+/// A failure that ends the command: what happened and what to do. An empty message means it
+/// was printed already (stack diagnostics, apply errors).
+pub(crate) struct Failure {
+    pub(crate) message: String,
+    pub(crate) help: Option<String>,
+    pub(crate) code: i32,
+}
+
+impl Failure {
+    pub(crate) fn new(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            help: None,
+            code: EXIT_ERROR,
+        }
+    }
+
+    /// A failure already reported: only the exit code is left to give.
+    pub(crate) fn reported() -> Failure {
+        Failure::new("")
+    }
+
+    pub(crate) fn help(mut self, help: impl Into<String>) -> Failure {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+impl From<state::StateError> for Failure {
+    fn from(e: state::StateError) -> Failure {
+        Failure::new(e.to_string())
+    }
+}
+
+impl From<EngineError> for Failure {
+    fn from(e: EngineError) -> Failure {
+        let help = e.help().map(str::to_string);
+        let failure = Failure::new(e.to_string());
+        match help {
+            Some(help) => failure.help(help),
+            None => failure,
+        }
+    }
+}
+
+impl From<RegistryError> for Failure {
+    fn from(e: RegistryError) -> Failure {
+        let failure = Failure::new(e.message);
+        match e.help {
+            Some(help) => failure.help(help),
+            None => failure,
+        }
+    }
+}
+
+/// A command's result: its exit code, or the failure that ended it.
+pub(crate) type Outcome = Result<i32, Failure>;
+
+/// Loads and validates the stack; stack errors are printed here with their source lines.
+pub(crate) fn load_stack(global: &Global) -> Result<Stack, Failure> {
+    let options = stacks::LoadOptions {
+        vars: global.vars.clone(),
+        var_files: global.var_files.clone(),
+    };
+    let catalog = providers::catalog();
+    stacks::load(&global.file, &options, &catalog).map_err(|diagnostics| {
+        let color = ui::use_color(global.no_color, ui::stderr_is_terminal());
+        eprintln!("{}", diagnostics.render(color));
+        Failure::reported()
+    })
+}
+
+/// Where the stack's state lives: `.strata/` beside the stack file (or `backend.local.path`),
+/// or an S3 object (`backend.s3`), whose run journal stays in `.strata/` beside the stack file.
+pub(crate) fn backend(global: &Global, stack: &Stack) -> StateBackend {
+    let base = stack_dir(&global.file);
+    match &stack.backend {
+        Backend::Local { path } => {
+            let dir = if path.is_absolute() {
+                path.clone()
+            } else {
+                base.join(path)
+            };
+            LocalBackend::new(dir, &stack.name).into()
+        }
+        Backend::S3 {
+            bucket,
+            key,
+            region,
+        } => {
+            let client = crate::s3::s3_client(global, stack.region.as_deref(), region.as_deref());
+            let store = state::s3::S3Store::new(client, bucket.as_str());
+            state::S3Backend::new(store, key.as_str(), base.join(".strata"), &stack.name).into()
+        }
+    }
+}
+
+/// The directory of the stack file: where relative paths in it start.
+pub(crate) fn stack_dir(file: &Path) -> PathBuf {
+    match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// AWS as the flags and the environment configure it, then the stack's `region:`.
+pub(crate) async fn cloud(global: &Global, stack: &Stack) -> Arc<AwsCloud> {
+    let mut ctx = AwsContext::load(
+        &AwsOptions {
+            region: global.region.clone(),
+            profile: global.profile.clone(),
+            endpoint_url: global.endpoint_url.clone(),
+        },
+        stack.region.as_deref(),
+    )
+    .await;
+    // Relative local paths in the stack (Lambda code) start beside the stack file.
+    ctx.base_dir = stack_dir(&global.file);
+    Arc::new(AwsCloud::new(ctx))
+}
+
+/// How a session for `operation` opens, from the global flags.
+pub(crate) fn open_options(global: &Global, operation: &str) -> OpenOptions {
+    OpenOptions::new(operation, global.lock_timeout)
+}
+
+/// `s` for a count other than one.
+pub(crate) fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

@@ -1,0 +1,69 @@
+//! `strata plan`: what apply would change, printed as text, JSON or Markdown, and optionally
+//! saved for `strata apply FILE`.
+
+use std::sync::Arc;
+
+use engine::{PlanRequest, Session};
+use planner::markdown::render_markdown;
+use planner::render::{render_plan, Style};
+use planner::Plan;
+
+use crate::args::{Global, PlanArgs, PlanFormat};
+use crate::context::{backend, cloud, load_stack, open_options, Outcome};
+use crate::progress::PlainLines;
+use crate::ui::{self, EXIT_CHANGES, EXIT_OK};
+
+pub(crate) async fn plan(global: &Global, args: &PlanArgs) -> Outcome {
+    let stack = load_stack(global)?;
+    let backend = backend(global, &stack);
+    let cloud = cloud(global, &stack).await;
+    let color = ui::use_color(global.no_color, ui::stdout_is_terminal());
+    let session = Session::open(
+        stack,
+        backend,
+        cloud,
+        &open_options(global, "plan"),
+        Arc::new(PlainLines::new(color)),
+    )
+    .await?;
+    let plan = session
+        .plan(&PlanRequest {
+            refresh: args.refresh,
+            destroy: args.destroy,
+            targets: args.targets.clone(),
+        })
+        .await?;
+    print_plan(&plan, args.format(), color);
+    session.finish_plan(&plan, args.out.as_deref())?;
+    if let Some(out) = &args.out {
+        let note = format!(
+            "Saved the plan to {}. Apply exactly it with `strata apply {}`.",
+            out.display(),
+            out.display()
+        );
+        // On stdout after a text plan; on stderr when stdout holds JSON or Markdown.
+        if args.format() == PlanFormat::Text {
+            println!("\n{note}");
+        } else {
+            eprintln!("{note}");
+        }
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        EXIT_CHANGES
+    } else {
+        EXIT_OK
+    })
+}
+
+/// Prints `plan` to stdout in `format` (the plan is marked sensitive where it must be when it
+/// is made, so every format hides the same values).
+fn print_plan(plan: &Plan, format: PlanFormat, color: bool) {
+    match format {
+        PlanFormat::Text => print!("{}", render_plan(plan, Style { color })),
+        PlanFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&planner::json::plan_json(plan)).unwrap_or_default()
+        ),
+        PlanFormat::Markdown => print!("{}", render_markdown(plan)),
+    }
+}
