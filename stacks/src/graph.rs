@@ -42,6 +42,22 @@ impl DependencyGraph {
         graph
     }
 
+    /// The graph of `addresses` (in this order) with `edges` as (dependency, dependant). An edge
+    /// naming an address not given makes no edge.
+    pub fn from_edges<'a>(
+        addresses: impl IntoIterator<Item = &'a str>,
+        edges: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> DependencyGraph {
+        let mut graph = DependencyGraph::default();
+        for address in addresses {
+            graph.add_node(address);
+        }
+        for (dependency, dependant) in edges {
+            graph.add_edge(dependency, dependant);
+        }
+        graph
+    }
+
     fn add_node(&mut self, address: &str) {
         if !self.index.contains_key(address) {
             let node = self.graph.add_node(address.to_string());

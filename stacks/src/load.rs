@@ -342,7 +342,7 @@ impl<'c> Loader<'c> {
             });
         let (resources, outputs) = self.contents(&fields, &tags);
         self.check_physical_names(&resources);
-        let graph = crate::graph::DependencyGraph::of(&resources);
+        let graph = self.dependency_graph(&resources);
         self.check_cycles(&graph);
 
         let source_hash = source_hash(&self.file.text, &self.params, &self.module_hashes);

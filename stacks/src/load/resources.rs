@@ -489,6 +489,36 @@ impl<'c> Loader<'c> {
         self.diags.extend(found);
     }
 
+    /// The dependency graph of everything read (the stack's resources in declaration order,
+    /// then any that had errors), from the references and `depends_on` each one makes.
+    pub(crate) fn dependency_graph(
+        &self,
+        resources: &IndexMap<String, ResourceDecl>,
+    ) -> crate::graph::DependencyGraph {
+        let addresses = resources
+            .keys()
+            .map(String::as_str)
+            .chain(self.reads.iter().map(|r| r.address.as_str()));
+        let declared: Vec<(String, &str)> = resources
+            .values()
+            .flat_map(|d| {
+                d.dependencies()
+                    .into_iter()
+                    .map(move |dep| (dep, d.address.as_str()))
+            })
+            .collect();
+        let edges = self
+            .reads
+            .iter()
+            .flat_map(|r| {
+                r.edges
+                    .iter()
+                    .map(move |e| (e.to.as_str(), r.address.as_str()))
+            })
+            .chain(declared.iter().map(|(dep, to)| (dep.as_str(), *to)));
+        crate::graph::DependencyGraph::from_edges(addresses, edges)
+    }
+
     /// Reports every dependency cycle once, over the flattened graph of the stack and all its
     /// modules, naming its resources in order from the one declared first (the stack's own
     /// before those of modules), pointing at that one's declaration, with a note per edge
