@@ -7,11 +7,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use indexmap::IndexMap;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::Direction;
-
-use crate::model::ResourceDecl;
 
 /// Resources and what depends on what, with declaration order kept for stable output.
 #[derive(Clone, Debug, Default)]
@@ -27,21 +24,6 @@ impl PartialEq for DependencyGraph {
 }
 
 impl DependencyGraph {
-    /// The graph of `resources` (in declaration order). A dependency on an address that is not
-    /// a resource here (an error the loader reports) makes no edge.
-    pub fn of(resources: &IndexMap<String, ResourceDecl>) -> DependencyGraph {
-        let mut graph = DependencyGraph::default();
-        for address in resources.keys() {
-            graph.add_node(address);
-        }
-        for (address, decl) in resources {
-            for dep in decl.dependencies() {
-                graph.add_edge(&dep, address);
-            }
-        }
-        graph
-    }
-
     /// The graph of `addresses` (in this order) with `edges` as (dependency, dependant). An edge
     /// naming an address not given makes no edge.
     pub fn from_edges<'a>(
@@ -82,8 +64,8 @@ impl DependencyGraph {
         self.index.contains_key(address)
     }
 
-    /// Every edge as (dependency, dependant): dependants in declaration order, then their
-    /// dependencies in declaration order. The same stack always gives the same list.
+    /// Every edge as (dependency, dependant): dependants in declaration order, each one's
+    /// dependencies by address. The same stack always gives the same list.
     pub fn edges(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for to in self.graph.node_indices() {
@@ -91,7 +73,7 @@ impl DependencyGraph {
                 .graph
                 .neighbors_directed(to, Direction::Incoming)
                 .collect();
-            from.sort();
+            from.sort_by(|a, b| self.graph[*a].cmp(&self.graph[*b]));
             for f in from {
                 out.push((self.graph[f].clone(), self.graph[to].clone()));
             }
@@ -201,34 +183,10 @@ impl DependencyGraph {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Lifecycle, SourcePos};
-
-    fn decl(address: &str, depends_on: &[&str]) -> (String, ResourceDecl) {
-        (
-            address.to_string(),
-            ResourceDecl {
-                address: address.into(),
-                type_name: "test.thing".into(),
-                properties: Default::default(),
-                depends_on: depends_on.iter().map(|s| s.to_string()).collect(),
-                lifecycle: Lifecycle::default(),
-                pos: SourcePos::default(),
-                property_pos: Default::default(),
-            },
-        )
-    }
 
     #[test]
     fn order_puts_dependencies_first_and_keeps_declaration_order_between_independent_ones() {
-        let resources: IndexMap<String, ResourceDecl> = [
-            decl("c", &["b"]),
-            decl("x", &[]),
-            decl("b", &["a"]),
-            decl("a", &[]),
-        ]
-        .into_iter()
-        .collect();
-        let graph = DependencyGraph::of(&resources);
+        let graph = DependencyGraph::from_edges(["c", "x", "b", "a"], [("b", "c"), ("a", "b")]);
         assert_eq!(graph.order().unwrap(), ["x", "a", "b", "c"]);
         assert_eq!(graph.dependencies("c"), ["b"]);
         assert_eq!(graph.dependants("a"), ["b"]);
@@ -236,15 +194,18 @@ mod tests {
         assert_eq!(graph.with_dependencies(&c).len(), 3);
         let a = BTreeSet::from(["a".to_string()]);
         assert_eq!(graph.with_dependants(&a).len(), 3);
+        assert_eq!(
+            graph.edges(),
+            [
+                ("b".to_string(), "c".to_string()),
+                ("a".to_string(), "b".to_string())
+            ]
+        );
     }
 
     #[test]
     fn a_cycle_is_found_and_left_out_of_the_order() {
-        let resources: IndexMap<String, ResourceDecl> =
-            [decl("a", &["b"]), decl("b", &["a"]), decl("c", &[])]
-                .into_iter()
-                .collect();
-        let graph = DependencyGraph::of(&resources);
+        let graph = DependencyGraph::from_edges(["a", "b", "c"], [("b", "a"), ("a", "b")]);
         assert_eq!(
             graph.cycles(),
             [BTreeSet::from(["a".to_string(), "b".to_string()])]
