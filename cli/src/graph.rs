@@ -5,20 +5,97 @@
 //! the order of creation. Nodes come in declaration order, edges sorted: the same stack always
 //! prints the same text.
 
+use std::sync::Arc;
+
+use engine::{PlanRequest, Session};
+use planner::mermaid::{node_id, plan_mermaid};
+use planner::{Action, Plan};
 use stacks::Stack;
 
 use crate::args::{Global, GraphArgs, GraphFormat};
-use crate::context::{load_stack, Outcome};
-use crate::ui::EXIT_OK;
+use crate::context::{backend, cloud, load_stack, open_options, Outcome};
+use crate::progress::PlainLines;
+use crate::ui::{self, EXIT_OK};
 
-pub(crate) fn graph(global: &Global, args: &GraphArgs) -> Outcome {
+pub(crate) async fn graph(global: &Global, args: &GraphArgs) -> Outcome {
     let stack = load_stack(global)?;
+    if args.plan {
+        let plan = plan_of(global, stack).await?;
+        match args.format {
+            GraphFormat::Dot => print!("{}", plan_dot(&plan)),
+            GraphFormat::Mermaid => print!("{}", plan_mermaid(&plan)),
+        }
+        return Ok(EXIT_OK);
+    }
     let text = match args.format {
         GraphFormat::Dot => dot(&stack),
         GraphFormat::Mermaid => mermaid(&stack),
     };
     print!("{text}");
     Ok(EXIT_OK)
+}
+
+/// The plan `strata plan` would show, made the same way.
+async fn plan_of(global: &Global, stack: Stack) -> Result<Plan, crate::context::Failure> {
+    let backend = backend(global, &stack);
+    let cloud = cloud(global, &stack).await;
+    let color = ui::use_color(global.no_color, ui::stderr_is_terminal());
+    let session = Session::open(
+        stack,
+        backend,
+        cloud,
+        &open_options(global, "graph"),
+        Arc::new(PlainLines::new(color)),
+    )
+    .await?;
+    let plan = session
+        .plan(&PlanRequest {
+            refresh: true,
+            ..PlanRequest::default()
+        })
+        .await?;
+    session.finish_plan(&plan, None)?;
+    Ok(plan)
+}
+
+/// A plan's changes in Graphviz, filled by action like the Mermaid graph.
+fn plan_dot(plan: &Plan) -> String {
+    let quote = |s: &str| format!("\"{s}\"");
+    let mut out = format!("digraph {} {{\n", quote(&plan.stack));
+    out.push_str("  rankdir = LR;\n  node [shape = box, style = filled];\n");
+    let changed: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
+    for c in &changed {
+        let fill = match c.action {
+            Action::Create => "#d1f0d6",
+            Action::Update => "#fff3c4",
+            Action::Delete => "#ffd8d3",
+            _ => "#eadcff",
+        };
+        out.push_str(&format!(
+            "  {} [label = {}, fillcolor = {}];\n",
+            quote(&c.address),
+            quote(&format!(
+                "{} {}\\n{}",
+                c.action.symbol(),
+                c.address,
+                c.type_name
+            )),
+            quote(fill)
+        ));
+    }
+    for c in &changed {
+        for dep in c.dependencies.iter().chain(&c.prior_dependencies) {
+            if changed.iter().any(|d| &d.address == dep) {
+                out.push_str(&format!("  {} -> {};\n", quote(dep), quote(&c.address)));
+            }
+        }
+    }
+    out.push_str("}\n");
+    out
 }
 
 fn dot(stack: &Stack) -> String {
@@ -41,36 +118,17 @@ fn dot(stack: &Stack) -> String {
 }
 
 fn mermaid(stack: &Stack) -> String {
-    // Node ids: the address with anything but letters, digits and `_` made `_`; `end` is a
-    // Mermaid keyword.
-    let id = |address: &str| {
-        let id: String = address
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        if id == "end" {
-            "end_".to_string()
-        } else {
-            id
-        }
-    };
     let mut out = String::from("flowchart LR\n");
     for decl in stack.resources.values() {
         out.push_str(&format!(
             "  {}[\"{} ({})\"]\n",
-            id(&decl.address),
+            node_id(&decl.address),
             decl.address,
             decl.type_name
         ));
     }
     for (from, to) in stack.graph.edges() {
-        out.push_str(&format!("  {} --> {}\n", id(&from), id(&to)));
+        out.push_str(&format!("  {} --> {}\n", node_id(&from), node_id(&to)));
     }
     out
 }

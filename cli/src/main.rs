@@ -64,7 +64,7 @@ async fn run(cli: Cli) -> i32 {
         Command::Drift(args) => drift::drift(global, args).await,
         Command::Import(args) => import::import(global, args).await,
         Command::State(args) => state_cmd::state(global, args).await,
-        Command::Graph(args) => graph::graph(global, args),
+        Command::Graph(args) => graph::graph(global, args).await,
         Command::Lint(args) => lint::lint(global, args),
         Command::Init(args) => init::init(global, args),
         Command::Schema => init::schema(),

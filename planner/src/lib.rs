@@ -11,6 +11,7 @@ pub mod drift;
 pub mod json;
 pub mod lint;
 pub mod markdown;
+pub mod mermaid;
 pub mod plan;
 pub mod render;
 pub mod saved;

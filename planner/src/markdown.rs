@@ -5,7 +5,8 @@
 //! property diff. The comment always fits in [`MARKDOWN_LIMIT`] bytes (GitHub refuses comments
 //! over 65,536 characters): when the whole plan does not, resources are shown in full while
 //! they fit, every remaining destroy and replace is still listed by address, and the rest is
-//! summarised as `… and N more changes (M destroys or replaces)`.
+//! summarised as `… and N more changes (M destroys or replaces)`. Under the summary, a Mermaid
+//! graph of the changed resources ([`crate::mermaid`]) shows what a replacement drags along.
 
 use std::fmt::Write;
 
@@ -35,6 +36,12 @@ pub fn render_markdown_within(plan: &Plan, limit: usize) -> String {
     if !plan.has_changes() {
         return out;
     }
+    // What depends on what among the changes, coloured by action (GitHub and GitLab render it).
+    let _ = write!(
+        out,
+        "\n```mermaid\n{}```\n",
+        crate::mermaid::plan_mermaid(plan)
+    );
 
     let destructive: Vec<&ResourceChange> =
         plan.changes.iter().filter(|c| is_destructive(c)).collect();

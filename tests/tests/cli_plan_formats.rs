@@ -207,4 +207,64 @@ fn a_markdown_plan_of_two_thousand_resources_fits_a_comment_and_lists_destroys_f
         "{}",
         &text[text.len().saturating_sub(400)..]
     );
+    // The graph of the changes comes first, collapsed to one node per type and action.
+    let graph = text
+        .split("```mermaid\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a mermaid graph");
+    assert!(graph.starts_with("flowchart LR\n"), "{graph}");
+    assert!(graph.contains(": 2000 to add\"]:::create"), "{graph}");
+    assert!(graph.contains(": 40 to destroy\"]:::delete"), "{graph}");
+    assert!(graph.len() < 2_000, "{} bytes", graph.len());
+}
+
+/// What a replacement drags along, at a glance: the Markdown plan and `graph --plan` draw the
+/// changed resources and the edges between them, coloured by action.
+#[test]
+fn a_plan_graph_shows_what_a_replacement_drags_along_coloured_by_action() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let env = emu.aws_env();
+    let stack = |topic: &str| {
+        format!(
+            "stack: dragged\nregion: us-east-1\nresources:\n  events:\n    type: aws.sns.topic\n    properties: {{ name: {topic} }}\n  inbox:\n    type: aws.sqs.queue\n  feed:\n    type: aws.sns.subscription\n    properties: {{ topic_arn: \"${{events.arn}}\", protocol: sqs, endpoint: \"${{inbox.arn}}\" }}\n"
+        )
+    };
+    std::fs::write(dir.path().join("stack.yaml"), stack("dragged-a")).unwrap();
+    assert_code(
+        &run_strata(dir.path(), &["apply", "--auto-approve"], &env),
+        0,
+    );
+    std::fs::write(dir.path().join("stack.yaml"), stack("dragged-b")).unwrap();
+
+    let run = run_strata(
+        dir.path(),
+        &["graph", "--plan", "--format", "mermaid"],
+        &env,
+    );
+    assert_code(&run, 0);
+    let graph = &run.stdout;
+    assert!(graph.starts_with("flowchart LR\n"), "{graph}");
+    assert!(
+        graph.contains("events[\"-/+ events (aws.sns.topic)\"]:::replace"),
+        "{graph}"
+    );
+    assert!(
+        graph.contains("feed[\"-/+ feed (aws.sns.subscription)\"]:::replace"),
+        "{graph}"
+    );
+    assert!(graph.contains("  events --> feed\n"), "{graph}");
+    assert!(
+        !graph.contains("inbox"),
+        "an unchanged queue is left out: {graph}"
+    );
+
+    let run = run_strata(dir.path(), &["plan", "--format", "markdown"], &env);
+    assert_code(&run, 0);
+    assert!(
+        run.stdout.contains(&format!("```mermaid\n{graph}```")),
+        "{}",
+        run.stdout
+    );
 }

@@ -39,6 +39,10 @@ pub struct GraphArgs {
     /// The output format.
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     pub format: GraphFormat,
+    /// The graph of a plan instead: only what changes, coloured by action (reads the state
+    /// and AWS, as `plan` does).
+    #[arg(long)]
+    pub plan: bool,
 }
 
 #[derive(Debug, Args)]
