@@ -23,7 +23,11 @@ pub use tools::{CompletionsArgs, GraphArgs, GraphFormat, InitArgs, LintArgs, Lin
 /// Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error, 2 changes (plan and
 /// drift with --detailed-exitcode), 130 interrupted.
 #[derive(Debug, Parser)]
-#[command(name = "strata", version, propagate_version = true)]
+#[command(
+    name = "strata",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("STRATA_COMMIT"), ")"),
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,

@@ -99,16 +99,17 @@ fn print_summary(summary: &Summary, color: bool) {
     } else {
         "Apply"
     };
+    // One verdict per run: complete, failed or interrupted, with what was done.
     let counts = format!(
-        "{verb} complete: {} added, {} changed, {} destroyed.",
+        "{} added, {} changed, {} destroyed.",
         summary.added, summary.changed, summary.destroyed
     );
     println!();
     let color_err = color && ui::stderr_is_terminal();
     match summary.status {
-        Status::Complete => println!("{counts}"),
+        Status::Complete => println!("{verb} complete: {counts}"),
         Status::Interrupted => {
-            println!("Interrupted. {counts}");
+            println!("{verb} interrupted: {counts}");
             for e in &summary.errors {
                 ui::error(color_err, e, None);
             }
@@ -117,7 +118,7 @@ fn print_summary(summary: &Summary, color: bool) {
             );
         }
         Status::Failed => {
-            println!("{verb} failed. {counts}");
+            println!("{verb} failed: {counts}");
             for e in &summary.errors {
                 ui::error(color_err, e, None);
             }

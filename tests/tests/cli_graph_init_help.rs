@@ -117,3 +117,20 @@ fn a_usage_error_exits_1_never_2_which_means_changes() {
     );
     assert_code(&run, 1);
 }
+
+#[test]
+fn version_names_the_release_and_the_commit_it_was_built_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_strata(dir.path(), &["--version"], &[]);
+    assert_code(&run, 0);
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(strata_tests::workspace_root())
+        .output()
+        .unwrap();
+    let head = String::from_utf8(head.stdout).unwrap();
+    assert_eq!(
+        run.stdout.trim(),
+        format!("strata {} ({})", env!("CARGO_PKG_VERSION"), head.trim())
+    );
+}
