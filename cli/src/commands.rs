@@ -9,8 +9,8 @@ use planner::render::{render_plan, Style};
 use planner::{Plan, PlanInput};
 use providers::aws::{AwsContext, AwsOptions};
 use providers::Registry;
-use stacks::{Backend, Reference, Stack, Value};
-use state::{LocalBackend, LockGuard, Recorder, StateBackend};
+use stacks::{Reference, Stack, Value};
+use state::{Backend, LockGuard, Recorder};
 use tokio::sync::watch;
 
 use crate::args::{ApplyArgs, Cli, Command, DestroyArgs, Global, OutputArgs, PlanArgs};
@@ -97,31 +97,16 @@ pub(crate) fn load_stack(global: &Global) -> Result<Stack, Failure> {
 
 /// Where the stack's state lives: `.strata/` beside the stack file (or `backend.local.path`),
 /// or an S3 object (`backend.s3`), whose run journal stays in `.strata/` beside the stack file.
-pub(crate) fn backend(global: &Global, stack: &Stack) -> Result<StateBackend, Failure> {
-    let base = stack_dir(&global.file);
-    match &stack.backend {
-        Backend::Local { path } => {
-            let dir = if path.is_absolute() {
-                path.clone()
-            } else {
-                base.join(path)
-            };
-            Ok(LocalBackend::new(dir, &stack.name).into())
-        }
-        Backend::S3 {
-            bucket,
-            key,
-            region,
-        } => {
-            let client =
-                crate::module_cmd::s3_client(global, stack.region.as_deref(), region.as_deref());
-            let store = state::s3::S3Store::new(client, bucket.as_str());
-            Ok(
-                state::S3Backend::new(store, key.as_str(), base.join(".strata"), &stack.name)
-                    .into(),
-            )
-        }
-    }
+pub(crate) fn backend(global: &Global, stack: &Stack) -> Result<Arc<dyn Backend>, Failure> {
+    let s3_client = |region: Option<&str>| {
+        crate::module_cmd::s3_client(global, stack.region.as_deref(), region)
+    };
+    Ok(state::open(
+        &stack.backend,
+        &stack_dir(&global.file),
+        &stack.name,
+        s3_client,
+    ))
 }
 
 fn stack_dir(file: &Path) -> PathBuf {
@@ -155,7 +140,7 @@ pub(crate) fn plural(n: usize) -> &'static str {
 /// Everything a plan needs once the stack is loaded and the lock is held.
 pub(crate) struct Session {
     pub(crate) stack: Stack,
-    pub(crate) backend: StateBackend,
+    pub(crate) backend: Arc<dyn Backend>,
     pub(crate) lock: LockGuard,
     pub(crate) recorder: Recorder,
     pub(crate) registry: Registry,
@@ -181,7 +166,7 @@ pub(crate) async fn aws_context(global: &Global, stack: &Stack) -> AwsContext {
 pub(crate) async fn open_session(global: &Global, operation: &str) -> Result<Session, Failure> {
     let stack = load_stack(global)?;
     let backend = backend(global, &stack)?;
-    let lock = backend.lock(operation)?;
+    let lock = backend.lock(operation, std::time::Duration::ZERO)?;
     let loaded = backend.load()?;
     let pending = loaded.pending_intents.clone();
     let recorder = backend.recorder(&lock, loaded)?;

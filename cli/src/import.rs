@@ -33,7 +33,7 @@ pub(crate) async fn import(global: &Global, args: &ImportArgs) -> Outcome {
         .help(help));
     };
     let backend = backend(global, &stack)?;
-    let lock = backend.lock("import")?;
+    let lock = backend.lock("import", std::time::Duration::ZERO)?;
     let loaded = backend.load()?;
     if let Some(existing) = loaded.state.resources.get(address) {
         return Err(Failure::new(format!(

@@ -100,7 +100,7 @@ fn show(global: &Global, address: &str) -> Outcome {
 fn rm(global: &Global, address: &str) -> Outcome {
     let stack = load_stack(global)?;
     let backend = backend(global, &stack)?;
-    let lock = backend.lock("state rm")?;
+    let lock = backend.lock("state rm", std::time::Duration::ZERO)?;
     let mut state = backend.load()?.state;
     let removed = state
         .resources
@@ -126,7 +126,7 @@ fn rm(global: &Global, address: &str) -> Outcome {
 fn mv(global: &Global, from: &str, to: &str) -> Outcome {
     let stack = load_stack(global)?;
     let backend = backend(global, &stack)?;
-    let lock = backend.lock("state mv")?;
+    let lock = backend.lock("state mv", std::time::Duration::ZERO)?;
     let mut state = backend.load()?.state;
     if state.resources.contains_key(to) {
         return Err(
@@ -179,7 +179,7 @@ fn push(global: &Global, file: &Path, force: bool) -> Outcome {
     })?;
     let stack = load_stack(global)?;
     let backend = backend(global, &stack)?;
-    let lock = backend.lock("state push")?;
+    let lock = backend.lock("state push", std::time::Duration::ZERO)?;
     let current = backend.load()?;
     if current.exists {
         let now = &current.state;

@@ -14,7 +14,7 @@ use providers::{
     Resource, UpdateRequest,
 };
 use stacks::{Catalog, Kind, Map, NameRule, Prop, TypeSchema, Value};
-use state::{Intent, LocalBackend};
+use state::{Backend, Intent, LocalBackend};
 use tokio::sync::watch;
 
 /// The fake type: `name` and `forced` replace, `value` and `note` update in place; `note` is
@@ -208,7 +208,7 @@ impl Harness {
 
     async fn apply_plan(&self, plan: &Plan) -> planner::ApplyOutcome {
         let backend = self.backend();
-        let lock = backend.lock("apply").unwrap();
+        let lock = backend.lock("apply", std::time::Duration::ZERO).unwrap();
         let loaded = backend.load().unwrap();
         let recorder = Arc::new(Mutex::new(backend.recorder(&lock, loaded).unwrap()));
         let (_tx, rx) = watch::channel(false);
@@ -402,7 +402,7 @@ async fn an_interrupted_apply_stops_starting_steps_and_keeps_what_it_created() {
     let h = Harness::with_delay(Duration::from_millis(150));
     let plan = h.plan(CHAIN, false).await;
     let backend = h.backend();
-    let lock = backend.lock("apply").unwrap();
+    let lock = backend.lock("apply", std::time::Duration::ZERO).unwrap();
     let recorder = Arc::new(Mutex::new(
         backend.recorder(&lock, backend.load().unwrap()).unwrap(),
     ));
@@ -457,7 +457,7 @@ async fn a_crash_between_create_and_record_is_adopted_on_the_next_run_never_dupl
     // the state write.
     {
         let backend = h.backend();
-        let lock = backend.lock("apply").unwrap();
+        let lock = backend.lock("apply", std::time::Duration::ZERO).unwrap();
         let mut recorder = backend.recorder(&lock, backend.load().unwrap()).unwrap();
         let name = match &stack.resources["a"].properties["name"] {
             stacks::Expr::Value { value } => value.clone(),
@@ -485,7 +485,7 @@ async fn a_crash_between_create_and_record_is_adopted_on_the_next_run_never_dupl
     backend.force_unlock(&read_lock_id(h.dir.path())).unwrap();
     let loaded = backend.load().unwrap();
     assert_eq!(loaded.pending_intents.len(), 1);
-    let lock = backend.lock("apply").unwrap();
+    let lock = backend.lock("apply", std::time::Duration::ZERO).unwrap();
     let recorder = Mutex::new(backend.recorder(&lock, loaded).unwrap());
     let adopted = adopt_pending(
         backend.load().unwrap().pending_intents,
