@@ -8,8 +8,8 @@ use std::sync::Arc;
 use engine::{AwsCloud, EngineError, OpenOptions};
 use providers::aws::{AwsContext, AwsOptions};
 use stacks::registry::RegistryError;
-use stacks::{Backend, Stack};
-use state::{LocalBackend, StateBackend};
+use stacks::Stack;
+use state::Backend;
 
 use crate::args::Global;
 use crate::ui::{self, EXIT_ERROR};
@@ -88,27 +88,15 @@ pub(crate) fn load_stack(global: &Global) -> Result<Stack, Failure> {
 
 /// Where the stack's state lives: `.strata/` beside the stack file (or `backend.local.path`),
 /// or an S3 object (`backend.s3`), whose run journal stays in `.strata/` beside the stack file.
-pub(crate) fn backend(global: &Global, stack: &Stack) -> StateBackend {
-    let base = stack_dir(&global.file);
-    match &stack.backend {
-        Backend::Local { path } => {
-            let dir = if path.is_absolute() {
-                path.clone()
-            } else {
-                base.join(path)
-            };
-            LocalBackend::new(dir, &stack.name).into()
-        }
-        Backend::S3 {
-            bucket,
-            key,
-            region,
-        } => {
-            let client = crate::s3::s3_client(global, stack.region.as_deref(), region.as_deref());
-            let store = state::s3::S3Store::new(client, bucket.as_str());
-            state::S3Backend::new(store, key.as_str(), base.join(".strata"), &stack.name).into()
-        }
-    }
+pub(crate) fn backend(global: &Global, stack: &Stack) -> Arc<dyn Backend> {
+    let s3_client =
+        |region: Option<&str>| crate::s3::s3_client(global, stack.region.as_deref(), region);
+    state::open(
+        &stack.backend,
+        &stack_dir(&global.file),
+        &stack.name,
+        s3_client,
+    )
 }
 
 /// The directory of the stack file: where relative paths in it start.

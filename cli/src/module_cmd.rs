@@ -21,7 +21,7 @@ pub(crate) fn module(global: &Global, args: &ModuleArgs) -> Outcome {
 fn package(dir: &Path, out: Option<&Path>) -> Outcome {
     let header = registry::module_header(dir)?;
     let bytes = registry::archive::package(dir)?;
-    let sha256 = registry::archive::sha256_hex(&bytes);
+    let sha256 = files::digest::sha256_hex(&bytes);
     let file_name = match &header.version {
         Some(version) => format!(
             "{}-{version}.{}",

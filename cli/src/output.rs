@@ -8,7 +8,7 @@ use crate::ui::EXIT_OK;
 
 pub(crate) fn output(global: &Global, args: &OutputArgs) -> Outcome {
     let stack = load_stack(global)?;
-    let loaded = engine::read_state(&backend(global, &stack))?;
+    let loaded = engine::read_state(&*backend(global, &stack))?;
     let outputs = &loaded.state.outputs;
     match &args.name {
         Some(name) => {

@@ -36,7 +36,7 @@ pub(crate) fn force_unlock(global: &Global, lock_id: &str) -> Outcome {
 
 fn read(global: &Global) -> Result<(Stack, State), Failure> {
     let stack = load_stack(global)?;
-    let state = engine::read_state(&backend(global, &stack))?.state;
+    let state = engine::read_state(&*backend(global, &stack))?.state;
     Ok((stack, state))
 }
 

@@ -6,7 +6,6 @@
 //! planner stays a pure function from stack and state to plan.
 
 pub mod cloud;
-mod durable;
 pub mod error;
 pub mod events;
 pub mod executor;

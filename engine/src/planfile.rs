@@ -12,9 +12,9 @@
 
 use std::path::Path;
 
+use files::digest::sha256_hex;
 use planner::Plan;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use stacks::Stack;
 use state::State;
 
@@ -53,14 +53,6 @@ struct PlanFile {
 struct Envelope {
     kind: Option<String>,
     version: Option<u32>,
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex_of(&Sha256::digest(bytes))
-}
-
-fn hex_of(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A fingerprint of what a state records (its resources and outputs, not its serial): two
@@ -126,7 +118,7 @@ pub fn save(
     let mut bytes = serde_json::to_vec_pretty(&file)
         .map_err(|e| EngineError::Internal(format!("cannot encode the plan: {e}")))?;
     bytes.push(b'\n');
-    crate::durable::write_private(path, &bytes).map_err(|e| {
+    files::durable::write_private(path, &bytes).map_err(|e| {
         EngineError::refused(
             format!("writing the plan to {}: {e}", path.display()),
             "check that the directory exists and is writable",

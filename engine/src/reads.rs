@@ -9,13 +9,13 @@ use std::collections::BTreeMap;
 
 use planner::drift::{detect, DriftReport};
 use stacks::{Map, Stack};
-use state::{Loaded, StateBackend};
+use state::{Backend, Loaded};
 
 use crate::cloud::Cloud;
 use crate::error::EngineError;
 
 /// The state as recorded, with the creates an interrupted run left unsettled.
-pub fn read_state(backend: &StateBackend) -> Result<Loaded, EngineError> {
+pub fn read_state(backend: &dyn Backend) -> Result<Loaded, EngineError> {
     Ok(backend.load()?)
 }
 
@@ -30,7 +30,7 @@ pub struct Drift {
 /// Compares what AWS has with what strata recorded. Writes nothing, takes no lock.
 pub async fn drift(
     stack: &Stack,
-    backend: &StateBackend,
+    backend: &dyn Backend,
     cloud: &dyn Cloud,
 ) -> Result<Drift, EngineError> {
     let loaded = backend.load()?;

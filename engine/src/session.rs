@@ -16,7 +16,7 @@ use std::time::Duration;
 use planner::{Plan, PlanInput};
 use providers::ReadRequest;
 use stacks::{Catalog, Map, Reference, Stack, Value};
-use state::{LockGuard, Recorder, ResourceState, State, StateBackend};
+use state::{Backend, LockGuard, Recorder, ResourceState, State};
 use tokio::sync::watch;
 
 use crate::cloud::Cloud;
@@ -67,7 +67,7 @@ pub struct Applied {
 /// An open session: the stack, the state under lock, and where AWS is.
 pub struct Session {
     stack: Stack,
-    backend: StateBackend,
+    backend: Arc<dyn Backend>,
     lock: LockGuard,
     recorder: Recorder,
     /// Whether anything was recorded before this session (a state file or a crashed journal).
@@ -81,12 +81,12 @@ impl Session {
     /// the creates an interrupted run left unrecorded, reporting each adoption as an event.
     pub async fn open(
         stack: Stack,
-        backend: StateBackend,
+        backend: Arc<dyn Backend>,
         cloud: Arc<dyn Cloud>,
         options: &OpenOptions,
         events: Arc<dyn EventSink>,
     ) -> Result<Session, EngineError> {
-        let lock = lock_waiting(&backend, &options.operation, options.lock_timeout)?;
+        let lock = backend.lock(&options.operation, options.lock_timeout)?;
         let loaded = backend.load()?;
         let existed = loaded.exists;
         let pending = loaded.pending_intents.clone();
@@ -408,26 +408,6 @@ impl Session {
         backend.write(&lock, &next).map_err(EngineError::from)?;
         drop(lock);
         Ok(serial)
-    }
-}
-
-/// Takes the lock, waiting up to `timeout` while another strata holds it.
-fn lock_waiting(
-    backend: &StateBackend,
-    operation: &str,
-    timeout: Duration,
-) -> Result<LockGuard, EngineError> {
-    /// How often to try again while waiting for a lock.
-    const LOCK_POLL: Duration = Duration::from_millis(250);
-    let deadline = std::time::Instant::now() + timeout;
-    loop {
-        match backend.lock(operation) {
-            Ok(guard) => return Ok(guard),
-            Err(state::StateError::Locked { .. }) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(LOCK_POLL);
-            }
-            Err(e) => return Err(e.into()),
-        }
     }
 }
 

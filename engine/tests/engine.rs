@@ -18,7 +18,7 @@ use providers::{
     Resource, UpdateRequest,
 };
 use stacks::{Catalog, Kind, Map, NameRule, Prop, TypeSchema, Value};
-use state::{Intent, LocalBackend};
+use state::{Backend, Intent, LocalBackend};
 use tokio::sync::watch;
 
 /// The fake type: `name` and `forced` replace, `value` and `note` update in place; `note` is
@@ -224,7 +224,7 @@ impl Harness {
     async fn session(&self, yaml: &str, events: Arc<dyn EventSink>) -> Session {
         Session::open(
             self.stack(yaml),
-            self.backend().into(),
+            Arc::new(self.backend()),
             self.cloud.clone(),
             &OpenOptions::new("apply", Duration::ZERO),
             events,
@@ -479,7 +479,7 @@ async fn a_crash_between_create_and_record_is_adopted_on_the_next_run_never_dupl
     // the state write.
     {
         let backend = h.backend();
-        let lock = backend.lock("apply").unwrap();
+        let lock = backend.lock("apply", Duration::ZERO).unwrap();
         let mut recorder = backend.recorder(&lock, backend.load().unwrap()).unwrap();
         let name = match &stack.resources["a"].properties["name"] {
             stacks::Expr::Value { value } => value.clone(),

@@ -156,8 +156,7 @@ fn collect(
 /// whether it is executable). A saved plan keeps it to tell that code it would upload changed
 /// since it was made.
 pub fn fingerprint_files(paths: &[PathBuf]) -> Result<String, String> {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
+    let mut hasher = files::digest::Sha256Hex::new();
     for path in paths {
         let read = |p: &Path, e: std::io::Error| format!("cannot read {}: {e}", p.display());
         let mut files = if fs::metadata(path).map_err(|e| read(path, e))?.is_dir() {
@@ -177,7 +176,7 @@ pub fn fingerprint_files(paths: &[PathBuf]) -> Result<String, String> {
             hasher.update(&bytes);
         }
     }
-    Ok(hex::encode(hasher.finalize()))
+    Ok(hasher.finish())
 }
 
 /// Whether any execute bit is set (always false where there are none).

@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use indexmap::IndexMap;
-use sha2::{Digest, Sha256};
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::expr::Expr;
@@ -104,7 +103,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
 ];
 const OUTPUT_KEYS: &[&str] = &["value", "sensitive", "description"];
 /// Where state lives when a stack names no backend, relative to the stack file.
-const DEFAULT_STATE_DIR: &str = ".strata";
+pub const DEFAULT_STATE_DIR: &str = ".strata";
 
 /// Everything the loader has learnt so far about one file (the stack file, or one module
 /// instance's `module.yaml`), and every error it has found.
@@ -608,7 +607,7 @@ pub(crate) fn list_names<S: AsRef<str>>(names: &[S]) -> String {
 /// changed. Params serialise in name order (a `BTreeMap`), so the hash is deterministic.
 /// Module files feed it too, in the order they were loaded.
 fn source_hash(text: &str, params: &BTreeMap<String, Value>, modules: &[String]) -> String {
-    let mut hasher = Sha256::new();
+    let mut hasher = files::digest::Sha256Hex::new();
     hasher.update(text.as_bytes());
     hasher.update([0u8]);
     let params_json = serde_json::to_string(params).unwrap_or_default();
@@ -617,5 +616,5 @@ fn source_hash(text: &str, params: &BTreeMap<String, Value>, modules: &[String])
         hasher.update([0u8]);
         hasher.update(module.as_bytes());
     }
-    hex::encode(hasher.finalize())
+    hasher.finish()
 }

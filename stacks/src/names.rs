@@ -3,8 +3,8 @@
 
 use std::sync::LazyLock;
 
+use files::digest::sha256_hex;
 use regex::Regex;
-use sha2::{Digest, Sha256};
 
 use crate::schema::NameRule;
 
@@ -56,7 +56,7 @@ pub fn physical_name(stack: &str, address: &str, rule: &NameRule, suffix: bool) 
     if full.chars().count() <= rule.max_len {
         return full;
     }
-    let digest = hex::encode(Sha256::digest(full.as_bytes()));
+    let digest = sha256_hex(full.as_bytes());
     let hash: String = digest.chars().take(HASH_CHARS).collect();
     let room = rule
         .max_len

@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use stacks::{Map, Value};
-use state::{Intent, LocalBackend, ResourceState};
+use state::{Backend, Intent, LocalBackend, ResourceState};
 
 /// How many resources to record when no N is given.
 const DEFAULT_COUNT: usize = 5000;
@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => tempfile::tempdir()?,
     };
     let backend = LocalBackend::new(tmp.path().join(".strata"), "many");
-    let lock = backend.lock("apply")?;
+    let lock = backend.lock("apply", Duration::ZERO)?;
     let mut recorder = backend.recorder(&lock, backend.load()?)?;
 
     let started = Instant::now();

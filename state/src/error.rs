@@ -3,7 +3,8 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::lock::LockInfo;
+use crate::model::LockInfo;
+use crate::s3::S3Error;
 
 /// Everything that can go wrong reading or writing state. Each variant names the file involved,
 /// so the CLI can print it as is and a person knows what to look at.
@@ -119,12 +120,22 @@ pub enum StateError {
     },
 }
 
-impl From<crate::s3::S3Error> for StateError {
-    fn from(e: crate::s3::S3Error) -> StateError {
+impl From<S3Error> for StateError {
+    fn from(e: S3Error) -> StateError {
         StateError::Remote {
             action: e.action,
             location: e.url,
             message: e.message,
+        }
+    }
+}
+
+impl From<files::Error> for StateError {
+    fn from(e: files::Error) -> StateError {
+        StateError::Io {
+            action: e.action,
+            path: e.path,
+            source: e.source,
         }
     }
 }

@@ -19,12 +19,12 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use files::durable::{self, private_file};
 use serde::{Deserialize, Serialize};
 use stacks::Value;
 
-use crate::durable::{self, private_file};
+use crate::error::StateError;
 use crate::model::{Intent, ResourceState, State};
-use crate::StateError;
 
 /// One journal line. Serialised as a JSON object whose `op` field names the variant.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -261,7 +261,7 @@ pub(crate) fn rewrite(path: &Path, header: &Header, pending: &[Intent]) -> Resul
     for intent in pending {
         encode(&mut bytes, &Record::Intent(intent.clone()))?;
     }
-    durable::write_atomic(path, &bytes)
+    Ok(durable::write_private(path, &bytes)?)
 }
 
 #[cfg(test)]

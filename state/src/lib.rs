@@ -5,26 +5,30 @@
 //!   with a `version`, a `lineage` fixed at creation and a `serial` that strictly increases on
 //!   every write; the previous file is kept as `<stack>.state.json.backup`;
 //! - every write of the state file is atomic (write a temporary file, fsync, rename, fsync the
-//!   directory);
+//!   directory: [`files::durable::write_private`]);
 //! - during a run each operation is appended to `<stack>.journal` and synced before it counts as
 //!   done, at a cost of one record whatever the size of the stack; the run's end compacts the
 //!   journal into the state file. A crashed run's journal is replayed by the next
-//!   [`LocalBackend::load`], so nothing that was created is lost;
+//!   [`Backend::load`], so nothing that was created is lost;
 //! - a create is preceded by an [`Intent`]; one never followed by its result comes back from
 //!   `load` as pending, so the next run can find and adopt the resource instead of creating a
 //!   duplicate;
-//! - one writer at a time: [`LocalBackend::lock`] fails at once, naming the holder.
+//! - one writer at a time: [`Backend::lock`] lets one strata in; another waits up to the time
+//!   it was given (none: it fails at once), then fails naming the holder.
 //!
 //! The same promises hold for the S3 backend ([`S3Backend`]): the state is one S3 object written
 //! with `If-Match` on its ETag, the lock an object created with `If-None-Match: *`, and the
-//! journal stays local. [`StateBackend`] is either, behind one set of methods.
+//! journal stays local. Both are a [`Backend`], the one trait callers hold (`Arc<dyn Backend>`,
+//! from [`open`] and the stack's `backend:`); nothing outside the backends chooses between them.
+//! The API is synchronous: a call returns once what it did is durable.
 //!
 //! A run looks like this:
 //! ```no_run
 //! # fn main() -> Result<(), state::StateError> {
-//! use state::{Intent, LocalBackend};
+//! use std::time::Duration;
+//! use state::{Backend, Intent, LocalBackend};
 //! let backend = LocalBackend::new(".strata".into(), "web");
-//! let lock = backend.lock("apply")?;
+//! let lock = backend.lock("apply", Duration::ZERO)?;
 //! let loaded = backend.load()?; // after the lock: nobody writes in between
 //! // ... adopt or resolve loaded.pending_intents ...
 //! let mut recorder = backend.recorder(&lock, loaded)?;
@@ -43,18 +47,22 @@ mod backend;
 mod durable;
 mod error;
 mod journal;
+mod local;
+mod local_journal;
 mod lock;
 mod model;
+mod open;
 mod recorder;
 pub mod s3;
 mod s3_backend;
-mod state_backend;
+mod store;
 
-pub use backend::{Loaded, LocalBackend};
+pub use backend::Backend;
 pub use error::StateError;
 pub use journal::Record;
-pub use lock::{LockGuard, LockInfo};
-pub use model::{Intent, ResourceState, State, STATE_VERSION};
+pub use local::LocalBackend;
+pub use lock::{LockGuard, LOCK_POLL_INTERVAL};
+pub use model::{Intent, Loaded, LockInfo, ResourceState, State, STATE_VERSION};
+pub use open::open;
 pub use recorder::Recorder;
 pub use s3_backend::S3Backend;
-pub use state_backend::StateBackend;

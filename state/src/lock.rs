@@ -1,57 +1,52 @@
-//! One writer at a time: a lock file created with `O_EXCL` (or, for the S3 backend, a lock
-//! object created with `If-None-Match: *`), holding who took it and why.
+//! One writer at a time: the guard a taken lock gives, the wait for a lock someone else holds,
+//! and the local lock file, created with `O_EXCL` and holding who took it and why. (The S3
+//! backend's lock object lives with that backend; both are behind [`HeldLock`].)
 
+use std::fmt;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
+use files::durable::{self, private_file};
 
-use crate::durable::{self, private_file};
-use crate::model::now_rfc3339;
-use crate::s3::S3Store;
-use crate::s3_backend;
-use crate::StateError;
+use crate::error::StateError;
+use crate::model::{now_rfc3339, LockInfo};
+
+/// How often a lock someone else holds is tried again while waiting for it
+/// ([`crate::Backend::lock`] with a non-zero wait).
+pub const LOCK_POLL_INTERVAL: Duration = Duration::from_millis(250);
 
 /// How many times to re-read a lock file that exists but is still empty: its holder created it
 /// a moment ago and is writing it. Together with [`EMPTY_LOCK_PAUSE`] this bounds how long a
-/// second strata waits before failing (a few tens of milliseconds; it never waits for the lock).
+/// second strata waits before failing (a few tens of milliseconds).
 const EMPTY_LOCK_RETRIES: u32 = 5;
 /// The pause between those re-reads.
 const EMPTY_LOCK_PAUSE: Duration = Duration::from_millis(10);
 
-/// Who holds the lock, as written into the lock file, so a second strata can say who to ask.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LockInfo {
-    /// A uuid; `force-unlock` must be given it, so an old error message cannot remove a newer lock.
-    pub id: String,
-    /// The command holding the lock, such as `apply`.
-    pub operation: String,
-    /// `user@host` of the holder.
-    pub who: String,
-    /// The holder's process id on that host.
-    pub pid: u32,
-    /// The state file the lock guards.
-    pub path: String,
-    /// When the lock was taken, RFC 3339.
-    pub created_at: String,
-}
-
 /// Proof that this process holds the lock. Writing state asks for it; dropping it releases the
-/// lock, but only if the lock file still holds this guard's id (after a `force-unlock` another
+/// lock, but only if the lock still holds this guard's id (after a `force-unlock` another
 /// strata may own it, and its lock is left alone).
 #[derive(Debug)]
 pub struct LockGuard {
-    holder: Holder,
+    held: Arc<dyn HeldLock>,
     info: LockInfo,
 }
 
-/// Where the lock a guard holds lives.
-#[derive(Debug)]
-pub(crate) enum Holder {
-    File(PathBuf),
-    S3 { store: S3Store, key: String },
+/// A lock as its backend keeps it (a file, an S3 object): what a guard and a recorder need to
+/// check that it is still theirs and to release it.
+pub(crate) trait HeldLock: Send + Sync + fmt::Debug {
+    /// Where the lock is (the lock file's path, the lock object's `s3://` URL): a guard belongs
+    /// to the backend whose lock is at the same place.
+    fn place(&self) -> String;
+
+    /// Fails with [`StateError::LockLost`] unless the lock still holds lock `id`.
+    fn check_held(&self, id: &str) -> Result<(), StateError>;
+
+    /// Removes the lock if it still holds lock `id`. Errors are ignored: a lock left behind is
+    /// reported by the next run with the id to force-unlock.
+    fn release(&self, id: &str);
 }
 
 impl LockInfo {
@@ -69,7 +64,7 @@ impl LockInfo {
 }
 
 impl LockGuard {
-    /// What was written into the lock file.
+    /// What was written into the lock.
     pub fn info(&self) -> &LockInfo {
         &self.info
     }
@@ -79,38 +74,82 @@ impl LockGuard {
         &self.info.id
     }
 
-    pub(crate) fn new(holder: Holder, info: LockInfo) -> LockGuard {
-        LockGuard { holder, info }
+    pub(crate) fn new(held: Arc<dyn HeldLock>, info: LockInfo) -> LockGuard {
+        LockGuard { held, info }
     }
 
-    /// The lock file, for a local lock.
-    pub(crate) fn path(&self) -> Option<&Path> {
-        match &self.holder {
-            Holder::File(path) => Some(path),
-            Holder::S3 { .. } => None,
-        }
+    /// Where the lock is; see [`HeldLock::place`].
+    pub(crate) fn place(&self) -> String {
+        self.held.place()
     }
 
-    /// The bucket and key of the lock object, for an S3 lock.
-    pub(crate) fn s3_key(&self) -> Option<(&str, &str)> {
-        match &self.holder {
-            Holder::S3 { store, key } => Some((store.bucket(), key)),
-            Holder::File(_) => None,
-        }
+    /// The lock itself, for a recorder to check it is still held when it finishes.
+    pub(crate) fn held(&self) -> Arc<dyn HeldLock> {
+        Arc::clone(&self.held)
     }
 
-    /// Fails unless the lock (file or object) still holds this guard's id.
+    /// Fails unless the lock still holds this guard's id.
     pub(crate) fn check_held(&self) -> Result<(), StateError> {
-        match &self.holder {
-            Holder::File(path) => check_held(path, &self.info.id),
-            Holder::S3 { store, key } => s3_backend::check_held(store, key, &self.info.id),
+        self.held.check_held(&self.info.id)
+    }
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        self.held.release(&self.info.id);
+    }
+}
+
+/// Tries `attempt` until it takes the lock, for up to `wait`: while it fails with
+/// [`StateError::Locked`] (someone holds the lock) it is tried again every
+/// [`LOCK_POLL_INTERVAL`]; once `wait` is over, that error, naming the holder, is returned. Any
+/// other error is returned at once. `wait` zero tries once.
+pub(crate) fn waiting(
+    wait: Duration,
+    mut attempt: impl FnMut() -> Result<LockGuard, StateError>,
+) -> Result<LockGuard, StateError> {
+    // A wait too long to represent is a wait without end.
+    let deadline = Instant::now().checked_add(wait);
+    loop {
+        match attempt() {
+            Err(StateError::Locked(holder)) => {
+                let pause = match deadline {
+                    Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+                    None => LOCK_POLL_INTERVAL,
+                };
+                if pause.is_zero() {
+                    return Err(StateError::Locked(holder));
+                }
+                thread::sleep(pause.min(LOCK_POLL_INTERVAL));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The local lock file at a path.
+#[derive(Debug)]
+struct LockFile(PathBuf);
+
+impl HeldLock for LockFile {
+    fn place(&self) -> String {
+        self.0.display().to_string()
+    }
+
+    fn check_held(&self, id: &str) -> Result<(), StateError> {
+        check_held(&self.0, id)
+    }
+
+    fn release(&self, id: &str) {
+        if check_held(&self.0, id).is_ok() {
+            let _ = durable::remove_if_present(&self.0);
         }
     }
 }
 
 /// Fails unless the lock file at `path` holds lock `id`: a run whose lock was force-unlocked
 /// (and perhaps taken by another strata) must not write.
-pub(crate) fn check_held(path: &Path, id: &str) -> Result<(), StateError> {
+fn check_held(path: &Path, id: &str) -> Result<(), StateError> {
     match read(path) {
         Ok(Some(info)) if info.id == id => Ok(()),
         _ => Err(StateError::LockLost {
@@ -120,22 +159,8 @@ pub(crate) fn check_held(path: &Path, id: &str) -> Result<(), StateError> {
     }
 }
 
-impl Drop for LockGuard {
-    fn drop(&mut self) {
-        // Nothing useful can be done with an error while dropping; a lock left behind is
-        // reported by the next run with the id to force-unlock.
-        match &self.holder {
-            Holder::File(path) => {
-                if self.check_held().is_ok() {
-                    let _ = durable::remove_if_present(path);
-                }
-            }
-            Holder::S3 { store, key } => s3_backend::release(store, key, &self.info.id),
-        }
-    }
-}
-
-/// Takes the lock at `path` or fails at once with the holder's [`LockInfo`].
+/// Takes the lock file at `path` (guarding the state at `state_path`) or fails at once with
+/// [`StateError::Locked`], naming the holder.
 pub(crate) fn acquire(
     path: &Path,
     state_path: &Path,
@@ -153,7 +178,7 @@ pub(crate) fn acquire(
         let _ = durable::remove_if_present(path);
         return Err(StateError::io("writing lock", path, e));
     }
-    let guard = LockGuard::new(Holder::File(path.to_path_buf()), info);
+    let guard = LockGuard::new(Arc::new(LockFile(path.to_path_buf())), info);
     durable::sync_parent(path)?;
     Ok(guard)
 }
@@ -204,7 +229,7 @@ pub(crate) fn force_unlock(path: &Path, lock_id: &str) -> Result<(), StateError>
         });
     }
     durable::remove_if_present(path)?;
-    durable::sync_parent(path)
+    Ok(durable::sync_parent(path)?)
 }
 
 /// The login name, from the environment a shell sets.

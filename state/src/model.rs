@@ -1,4 +1,5 @@
-//! What the state records: resources as applied, outputs, and intents to create.
+//! What the state records: resources as applied, outputs, and intents to create; what a load
+//! finds; who holds the lock.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -95,6 +96,41 @@ impl Intent {
             started_at: now_rfc3339(),
         }
     }
+}
+
+/// What [`crate::Backend::load`] found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Loaded {
+    /// The state file with any leftover journal replayed on top; a fresh [`State::new`] when
+    /// nothing has been recorded yet.
+    pub state: State,
+    /// Whether anything was recorded before: a state file, or the journal of a run that crashed
+    /// before it first wrote one.
+    pub exists: bool,
+    /// Creates that were started but whose result was never recorded, oldest first. Each may or
+    /// may not exist in AWS: find and adopt it, or resolve the intent.
+    pub pending_intents: Vec<Intent>,
+    /// For a remote state: the ETag of the object as read (`None`: there was none), so the write
+    /// at the end of the run happens only if nobody wrote in between.
+    pub(crate) remote_tag: Option<String>,
+}
+
+/// Who holds the lock, as written into the lock file (or object), so a second strata can say
+/// who to ask.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LockInfo {
+    /// A uuid; `force-unlock` must be given it, so an old error message cannot remove a newer lock.
+    pub id: String,
+    /// The command holding the lock, such as `apply`.
+    pub operation: String,
+    /// `user@host` of the holder.
+    pub who: String,
+    /// The holder's process id on that host.
+    pub pid: u32,
+    /// The state file the lock guards.
+    pub path: String,
+    /// When the lock was taken, RFC 3339.
+    pub created_at: String,
 }
 
 /// The current time as RFC 3339 in UTC, to the second.

@@ -2,15 +2,16 @@
 //! state file written once at the end.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use stacks::Value;
 
-use crate::backend::{Loaded, LocalBackend};
-use crate::durable;
-use crate::journal::{Header, Record, Writer};
-use crate::lock;
-use crate::model::{Intent, ResourceState, State};
-use crate::{StateBackend, StateError};
+use crate::error::StateError;
+use crate::journal::{Record, Writer};
+use crate::local_journal::LocalJournal;
+use crate::lock::HeldLock;
+use crate::model::{Intent, Loaded, ResourceState, State};
+use crate::store::Store;
 
 /// The in-memory state of a run plus its open journal.
 ///
@@ -20,12 +21,17 @@ use crate::{StateBackend, StateError};
 /// for the S3 backend, writes the state object). The journal is always local, in the state
 /// directory beside the stack file, so per-operation recording never waits for the network.
 /// Dropping a recorder without finishing leaves the journal as a crash would: the next
-/// [`LocalBackend::load`] replays it.
+/// [`crate::Backend::load`] replays it.
+///
+/// Made by [`crate::Backend::recorder`]; it writes through the backend that made it, whichever
+/// that is.
 pub struct Recorder {
     /// Where `finish` writes the state.
-    target: StateBackend,
+    target: Arc<dyn Store>,
     /// Where the journal lives.
-    local: LocalBackend,
+    local: LocalJournal,
+    /// The lock the run holds, checked before the state is written.
+    lock: Arc<dyn HeldLock>,
     lock_id: String,
     /// The ETag of the remote state as loaded, for the conditional write at the end.
     remote_tag: Option<String>,
@@ -39,16 +45,17 @@ pub struct Recorder {
 
 impl Recorder {
     pub(crate) fn new(
-        target: StateBackend,
-        local: LocalBackend,
+        target: Arc<dyn Store>,
+        lock: Arc<dyn HeldLock>,
         lock_id: String,
         loaded: Loaded,
         journal: Option<Writer>,
         replayed_changes: bool,
     ) -> Recorder {
         Recorder {
+            local: target.journal().clone(),
             target,
-            local,
+            lock,
             lock_id,
             remote_tag: loaded.remote_tag,
             state: loaded.state,
@@ -135,22 +142,15 @@ impl Recorder {
     /// the next run recovers from it). For the S3 backend the state object is written only if
     /// its ETag is still the one loaded ([`StateError::Conflict`] otherwise).
     pub fn finish(mut self) -> Result<State, StateError> {
-        match &self.target {
-            StateBackend::Local(backend) => lock::check_held(&backend.lock_path(), &self.lock_id)?,
-            StateBackend::S3(backend) => backend.check_lock(&self.lock_id)?,
-        }
+        self.lock.check_held(&self.lock_id)?;
         // Close the journal before it is removed or replaced.
         self.journal = None;
         if self.changed {
             self.state.serial += 1;
-            match &self.target {
-                StateBackend::Local(backend) => backend.commit(&self.state, &self.pending)?,
-                StateBackend::S3(backend) => {
-                    backend.commit(&self.state, &self.pending, self.remote_tag.as_deref())?
-                }
-            }
+            self.target
+                .commit(&self.state, &self.pending, self.remote_tag.as_deref())?;
         } else {
-            self.local.settle_journal(&self.state, &self.pending)?;
+            self.local.settle(&self.state, &self.pending)?;
         }
         Ok(self.state)
     }
@@ -159,11 +159,7 @@ impl Recorder {
     fn record(&mut self, record: Record) -> Result<(), StateError> {
         let journal = match self.journal.take() {
             Some(journal) => journal,
-            None => {
-                // The S3 backend takes no local lock, so the directory may not exist yet.
-                durable::ensure_dir(self.local.dir())?;
-                Writer::create(&self.local.journal_path(), &Header::of(&self.state))?
-            }
+            None => self.local.start(&self.state)?,
         };
         let journal = self.journal.insert(journal);
         journal.append(&record)?;

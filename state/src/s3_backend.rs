@@ -1,7 +1,8 @@
 //! The S3 backend: the state as one S3 object, shared by everyone who applies the stack.
 //!
 //! - The lock is an object `KEY.lock` created with `If-None-Match: *`: of two strata taking it at
-//!   once exactly one succeeds; the other reads the holder from the object and fails at once.
+//!   once exactly one succeeds; the other reads the holder from the object and fails naming it
+//!   (at once, or after waiting for it: see [`Backend::lock`]).
 //! - The state object is written at the end of a run with `If-Match` on the ETag read after the
 //!   lock was taken (or `If-None-Match: *` when there was none), so even a writer that bypassed
 //!   the lock can never overwrite a newer state.
@@ -12,25 +13,35 @@
 //! - The previous state is copied to `KEY.backup` before each write.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use crate::backend::{checked_write, decode_state, Loaded, LocalBackend};
-use crate::lock::{Holder, LockGuard, LockInfo};
-use crate::model::{Intent, State};
-use crate::recorder::Recorder;
+use crate::backend::{decode_state, encode_state, Backend};
+use crate::error::StateError;
+use crate::local_journal::LocalJournal;
+use crate::lock::{HeldLock, LockGuard};
+use crate::model::{Intent, Loaded, LockInfo, State};
 use crate::s3::{Condition, S3Store, Written};
-use crate::{StateBackend, StateError};
+use crate::store::Store;
 
 /// How many times taking the lock is retried when the lock object vanished between the failed
 /// create and the read of its holder (its holder released it in that instant).
 const LOCK_RACE_RETRIES: usize = 3;
 
 /// One stack's state in S3: the object `KEY`, its lock `KEY.lock` and its backup `KEY.backup`,
-/// with the journal of a running (or crashed) apply kept locally.
+/// with the journal of a running (or crashed) apply kept locally. Its operations are those of
+/// [`Backend`].
 #[derive(Clone, Debug)]
 pub struct S3Backend {
     store: S3Store,
     key: String,
-    local: LocalBackend,
+    local: LocalJournal,
+}
+
+/// The lock object of an S3 backend.
+#[derive(Debug)]
+struct LockObject {
+    store: S3Store,
+    key: String,
 }
 
 impl S3Backend {
@@ -40,13 +51,8 @@ impl S3Backend {
         S3Backend {
             store,
             key: key.into(),
-            local: LocalBackend::new(journal_dir, stack),
+            local: LocalJournal::new(journal_dir, stack),
         }
-    }
-
-    /// `s3://BUCKET/KEY`.
-    pub fn location(&self) -> String {
-        self.store.url(&self.key)
     }
 
     /// The key of the lock object.
@@ -61,18 +67,13 @@ impl S3Backend {
 
     /// The local journal of a run in progress (or one that crashed).
     pub fn journal_path(&self) -> PathBuf {
-        self.local.journal_path()
+        self.local.path()
     }
+}
 
-    /// The stack whose state this is.
-    pub fn stack(&self) -> &str {
-        self.local.stack()
-    }
-
+impl Backend for S3Backend {
     /// Reads the state object, with a local journal left by a crashed run replayed on top.
-    /// Call it after [`S3Backend::lock`] when the state will be changed: the ETag read here is
-    /// the one the final write requires.
-    pub fn load(&self) -> Result<Loaded, StateError> {
+    fn load(&self) -> Result<Loaded, StateError> {
         let location = self.location();
         let (state, tag) = match self.store.get(&self.key)? {
             Some(object) => (
@@ -85,55 +86,13 @@ impl S3Backend {
             ),
             None => (None, None),
         };
-        let mut loaded = self.local.load_over(state, &location)?;
+        let backup = self.store.url(&self.backup_key());
+        let mut loaded = self.local.load_over(state, &location, &backup)?;
         loaded.remote_tag = tag;
         Ok(loaded)
     }
 
-    /// Takes the lock for `operation`, or fails at once with [`StateError::Locked`] naming the
-    /// holder.
-    pub fn lock(&self, operation: &str) -> Result<LockGuard, StateError> {
-        let key = self.lock_key();
-        let info = LockInfo::now(operation, self.location());
-        let bytes = serde_json::to_vec_pretty(&info).expect("a LockInfo always encodes");
-        for _ in 0..LOCK_RACE_RETRIES {
-            match self.store.put(&key, bytes.clone(), Condition::IfAbsent)? {
-                Written::Done { .. } => {
-                    // Read it back. Real S3 makes `If-None-Match` atomic, so this always finds
-                    // our own lock; an emulator that checks and writes in two steps may let a
-                    // concurrent writer overwrite it, and then only the last writer holds it.
-                    return match read_lock(&self.store, &key)? {
-                        Some((held, _)) if held.id == info.id => Ok(LockGuard::new(
-                            Holder::S3 {
-                                store: self.store.clone(),
-                                key,
-                            },
-                            info,
-                        )),
-                        Some((other, _)) => Err(StateError::Locked(Box::new(other))),
-                        None => Err(StateError::LockLost {
-                            id: info.id,
-                            path: PathBuf::from(self.store.url(&key)),
-                        }),
-                    };
-                }
-                Written::ConditionFailed => {
-                    if let Some((holder, _)) = read_lock(&self.store, &key)? {
-                        return Err(StateError::Locked(Box::new(holder)));
-                    }
-                    // Released in between: try again.
-                }
-            }
-        }
-        Err(StateError::Remote {
-            action: "taking the lock",
-            location: self.store.url(&key),
-            message: "the lock kept changing hands; try again".into(),
-        })
-    }
-
-    /// Removes the lock, but only if its id is `lock_id`.
-    pub fn force_unlock(&self, lock_id: &str) -> Result<(), StateError> {
+    fn force_unlock(&self, lock_id: &str) -> Result<(), StateError> {
         let key = self.lock_key();
         let Some((current, etag)) = read_lock(&self.store, &key)? else {
             return Err(StateError::NotLocked {
@@ -162,48 +121,73 @@ impl S3Backend {
         }
     }
 
-    /// Starts recording a run on top of `loaded` (from [`S3Backend::load`] under `lock`).
-    pub fn recorder(&self, lock: &LockGuard, loaded: Loaded) -> Result<Recorder, StateError> {
-        self.check_guard(lock)?;
-        let (journal, replayed_changes) = self.local.open_journal(&loaded)?;
-        Ok(Recorder::new(
-            StateBackend::S3(self.clone()),
-            self.local.clone(),
-            lock.id().to_string(),
-            loaded,
-            journal,
-            replayed_changes,
-        ))
+    /// `s3://BUCKET/KEY`.
+    fn location(&self) -> String {
+        self.store.url(&self.key)
+    }
+}
+
+impl Store for S3Backend {
+    fn journal(&self) -> &LocalJournal {
+        &self.local
     }
 
-    /// Writes `state` as the new state object, for commands that edit state directly (`state
-    /// push`, `state rm`, `state mv`), with the same checks as [`LocalBackend::write`]: this
-    /// stack's, the same lineage as an existing state, not older; serial set above both.
-    /// Pushing a local state file into an empty S3 location is how state is migrated.
-    pub fn write(&self, lock: &LockGuard, state: &State) -> Result<(), StateError> {
-        self.check_guard(lock)?;
-        let location = PathBuf::from(self.location());
-        let (next, current) = checked_write(state, self.local.stack(), location, || self.load())?;
-        self.commit(
-            &next,
-            &current.pending_intents,
-            current.remote_tag.as_deref(),
-        )
+    fn lock_place(&self) -> String {
+        self.store.url(&self.lock_key())
     }
 
-    /// Writes `state` (serial already bumped) if the object's ETag is still `expected` (`None`:
-    /// if there is still no object), after copying the current one to the backup; then leaves a
-    /// local journal holding only `pending` intents, or none.
-    pub(crate) fn commit(
+    /// Creates the lock object with `If-None-Match: *`; of two strata taking it at once exactly
+    /// one succeeds.
+    fn try_lock(&self, operation: &str) -> Result<LockGuard, StateError> {
+        let key = self.lock_key();
+        let info = LockInfo::now(operation, self.location());
+        let bytes = serde_json::to_vec_pretty(&info).expect("a LockInfo always encodes");
+        for _ in 0..LOCK_RACE_RETRIES {
+            match self.store.put(&key, bytes.clone(), Condition::IfAbsent)? {
+                Written::Done { .. } => {
+                    // Read it back. Real S3 makes `If-None-Match` atomic, so this always finds
+                    // our own lock; an emulator that checks and writes in two steps may let a
+                    // concurrent writer overwrite it, and then only the last writer holds it.
+                    return match read_lock(&self.store, &key)? {
+                        Some((held, _)) if held.id == info.id => Ok(LockGuard::new(
+                            Arc::new(LockObject {
+                                store: self.store.clone(),
+                                key,
+                            }),
+                            info,
+                        )),
+                        Some((other, _)) => Err(StateError::Locked(Box::new(other))),
+                        None => Err(StateError::LockLost {
+                            id: info.id,
+                            path: PathBuf::from(self.store.url(&key)),
+                        }),
+                    };
+                }
+                Written::ConditionFailed => {
+                    if let Some((holder, _)) = read_lock(&self.store, &key)? {
+                        return Err(StateError::Locked(Box::new(holder)));
+                    }
+                    // Released in between: try again.
+                }
+            }
+        }
+        Err(StateError::Remote {
+            action: "taking the lock",
+            location: self.store.url(&key),
+            message: "the lock kept changing hands; try again".into(),
+        })
+    }
+
+    /// Writes `state` if the object's ETag is still `expected` (`None`: if there is still no
+    /// object), after copying the current one to the backup; [`StateError::Conflict`]
+    /// otherwise, the journal kept.
+    fn commit(
         &self,
         state: &State,
         pending: &[Intent],
         expected: Option<&str>,
     ) -> Result<(), StateError> {
-        let mut bytes = serde_json::to_vec_pretty(state).map_err(|e| {
-            StateError::corrupt(self.location(), format!("cannot encode the state: {e}"))
-        })?;
-        bytes.push(b'\n');
+        let bytes = encode_state(state, &self.location())?;
         let condition = match expected {
             Some(etag) => {
                 self.store.copy(&self.key, &self.backup_key())?;
@@ -212,28 +196,42 @@ impl S3Backend {
             None => Condition::IfAbsent,
         };
         match self.store.put(&self.key, bytes, condition)? {
-            Written::Done { .. } => self.local.settle_journal(state, pending),
+            Written::Done { .. } => self.local.settle(state, pending),
             Written::ConditionFailed => Err(StateError::Conflict {
                 location: self.location(),
-                journal: self.local.journal_path(),
+                journal: self.local.path(),
             }),
         }
     }
 
-    /// Fails unless this backend's lock object still holds lock `id`.
-    pub(crate) fn check_lock(&self, id: &str) -> Result<(), StateError> {
-        check_held(&self.store, &self.lock_key(), id)
+    fn shared(&self) -> Arc<dyn Store> {
+        Arc::new(self.clone())
+    }
+}
+
+impl HeldLock for LockObject {
+    fn place(&self) -> String {
+        self.store.url(&self.key)
     }
 
-    fn check_guard(&self, lock: &LockGuard) -> Result<(), StateError> {
-        let ours = lock.s3_key() == Some((self.store.bucket(), self.lock_key().as_str()));
-        if !ours {
-            return Err(StateError::LockLost {
-                id: lock.id().to_string(),
-                path: PathBuf::from(self.store.url(&self.lock_key())),
-            });
+    fn check_held(&self, id: &str) -> Result<(), StateError> {
+        match read_lock(&self.store, &self.key)? {
+            Some((info, _)) if info.id == id => Ok(()),
+            _ => Err(StateError::LockLost {
+                id: id.to_string(),
+                path: PathBuf::from(self.place()),
+            }),
         }
-        lock.check_held()
+    }
+
+    /// Deletes the lock object if it still holds lock `id`, and only if it has not changed
+    /// since it was read.
+    fn release(&self, id: &str) {
+        if let Ok(Some((info, etag))) = read_lock(&self.store, &self.key) {
+            if info.id == id {
+                let _ = self.store.delete(&self.key, Some(&etag));
+            }
+        }
     }
 }
 
@@ -251,25 +249,4 @@ fn read_lock(store: &S3Store, key: &str) -> Result<Option<(LockInfo, String)>, S
         )
     })?;
     Ok(Some((info, object.etag)))
-}
-
-/// Fails unless the lock object at `key` holds lock `id`.
-pub(crate) fn check_held(store: &S3Store, key: &str, id: &str) -> Result<(), StateError> {
-    match read_lock(store, key)? {
-        Some((info, _)) if info.id == id => Ok(()),
-        _ => Err(StateError::LockLost {
-            id: id.to_string(),
-            path: PathBuf::from(store.url(key)),
-        }),
-    }
-}
-
-/// Deletes the lock object at `key` if it still holds lock `id` (and has not changed since it
-/// was read). Errors are ignored: a lock left behind names its id for `force-unlock`.
-pub(crate) fn release(store: &S3Store, key: &str, id: &str) {
-    if let Ok(Some((info, etag))) = read_lock(store, key) {
-        if info.id == id {
-            let _ = store.delete(key, Some(&etag));
-        }
-    }
 }

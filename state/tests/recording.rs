@@ -5,14 +5,15 @@ mod common;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
+use std::time::Duration;
 
 use common::{backend, identity, queue, STACK};
 use stacks::Value;
-use state::{Intent, LocalBackend, State, StateError, STATE_VERSION};
+use state::{Backend, Intent, LocalBackend, State, StateError, STATE_VERSION};
 
 /// Runs one complete apply that puts each of `names`, and returns the state it finished with.
 fn apply(backend: &LocalBackend, names: &[&str]) -> State {
-    let lock = backend.lock("apply").unwrap();
+    let lock = backend.lock("apply", Duration::ZERO).unwrap();
     let loaded = backend.load().unwrap();
     let mut recorder = backend.recorder(&lock, loaded).unwrap();
     for name in names {
@@ -35,7 +36,7 @@ fn journal_lines(backend: &LocalBackend) -> Vec<String> {
 fn a_finished_run_round_trips_through_the_state_file() {
     let tmp = tempfile::tempdir().unwrap();
     let backend = backend(tmp.path());
-    let lock = backend.lock("apply").unwrap();
+    let lock = backend.lock("apply", Duration::ZERO).unwrap();
     let loaded = backend.load().unwrap();
     assert!(!loaded.exists);
     assert_eq!(loaded.state.serial, 0);
@@ -85,7 +86,7 @@ fn every_file_is_created_with_mode_0600_in_a_0700_directory() {
     // A state file someone made readable must not leak into a readable backup.
     fs::set_permissions(backend.state_path(), fs::Permissions::from_mode(0o644)).unwrap();
 
-    let lock = backend.lock("apply").unwrap();
+    let lock = backend.lock("apply", Duration::ZERO).unwrap();
     assert_eq!(mode(backend.dir()), 0o700);
     assert_eq!(mode(&backend.lock_path()), 0o600);
     let mut recorder = backend.recorder(&lock, backend.load().unwrap()).unwrap();
@@ -137,7 +138,7 @@ fn the_serial_strictly_increases_on_every_write_and_the_lineage_stays() {
     apply(&backend, &["b"]);
     serials.push(backend.load().unwrap().state.serial);
 
-    let lock = backend.lock("state rm").unwrap();
+    let lock = backend.lock("state rm", Duration::ZERO).unwrap();
     let mut state = backend.load().unwrap().state;
     state.resources.remove("queue.a");
     backend.write(&lock, &state).unwrap();
@@ -157,7 +158,7 @@ fn finishing_without_changes_keeps_the_serial_and_the_file() {
     let before = fs::read(backend.state_path()).unwrap();
 
     // The same put again, no outputs change, an intent resolved: nothing to write.
-    let lock = backend.lock("apply").unwrap();
+    let lock = backend.lock("apply", Duration::ZERO).unwrap();
     let mut recorder = backend.recorder(&lock, backend.load().unwrap()).unwrap();
     let intent = Intent::new("queue.x", "aws.sqs.queue", identity("x"));
     let intent_id = intent.id.clone();
@@ -181,7 +182,7 @@ fn a_crashed_run_is_replayed_with_its_puts_and_its_pending_intent() {
 
     let pending = Intent::new("queue.maybe", "aws.sqs.queue", identity("maybe"));
     {
-        let lock = backend.lock("apply").unwrap();
+        let lock = backend.lock("apply", Duration::ZERO).unwrap();
         let mut recorder = backend.recorder(&lock, backend.load().unwrap()).unwrap();
         let done = Intent::new("queue.created", "aws.sqs.queue", identity("created"));
         let done_id = done.id.clone();
@@ -207,7 +208,7 @@ fn a_crashed_run_is_replayed_with_its_puts_and_its_pending_intent() {
 
     // The next run adopts what the intent created, continuing the same journal.
     let lines_before = journal_lines(&backend).len();
-    let lock = backend.lock("apply").unwrap();
+    let lock = backend.lock("apply", Duration::ZERO).unwrap();
     let mut recorder = backend.recorder(&lock, loaded).unwrap();
     recorder
         .put("queue.maybe", queue("maybe"), Some(&pending.id))
@@ -225,7 +226,7 @@ fn a_first_run_that_crashed_is_recovered_without_a_state_file() {
     let tmp = tempfile::tempdir().unwrap();
     let backend = backend(tmp.path());
     let lineage = {
-        let lock = backend.lock("apply").unwrap();
+        let lock = backend.lock("apply", Duration::ZERO).unwrap();
         let mut recorder = backend.recorder(&lock, backend.load().unwrap()).unwrap();
         recorder.put("queue.a", queue("a"), None).unwrap();
         recorder.state().lineage.clone()
@@ -235,7 +236,7 @@ fn a_first_run_that_crashed_is_recovered_without_a_state_file() {
     let loaded = backend.load().unwrap();
     assert!(loaded.exists, "a journal is recorded state");
     assert_eq!(loaded.state.lineage, lineage);
-    let lock = backend.lock("apply").unwrap();
+    let lock = backend.lock("apply", Duration::ZERO).unwrap();
     let finished = backend.recorder(&lock, loaded).unwrap().finish().unwrap();
     assert_eq!(finished.serial, 1, "replayed changes are compacted");
     assert_eq!(finished.lineage, lineage);
@@ -247,7 +248,7 @@ fn a_torn_last_journal_line_is_ignored_and_cut_before_the_next_record() {
     let tmp = tempfile::tempdir().unwrap();
     let backend = backend(tmp.path());
     {
-        let lock = backend.lock("apply").unwrap();
+        let lock = backend.lock("apply", Duration::ZERO).unwrap();
         let mut recorder = backend.recorder(&lock, backend.load().unwrap()).unwrap();
         recorder.put("queue.a", queue("a"), None).unwrap();
     }
@@ -266,7 +267,7 @@ fn a_torn_last_journal_line_is_ignored_and_cut_before_the_next_record() {
     assert_eq!(addresses, ["queue.a"]);
 
     {
-        let lock = backend.lock("apply").unwrap();
+        let lock = backend.lock("apply", Duration::ZERO).unwrap();
         let mut recorder = backend.recorder(&lock, loaded).unwrap();
         recorder.put("queue.c", queue("c"), None).unwrap();
     }
@@ -290,7 +291,7 @@ fn a_damaged_journal_line_before_the_last_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();
     let backend = backend(tmp.path());
     {
-        let lock = backend.lock("apply").unwrap();
+        let lock = backend.lock("apply", Duration::ZERO).unwrap();
         let mut recorder = backend.recorder(&lock, backend.load().unwrap()).unwrap();
         recorder.put("queue.a", queue("a"), None).unwrap();
         recorder.put("queue.b", queue("b"), None).unwrap();
@@ -311,7 +312,7 @@ fn an_intent_still_pending_outlives_the_run_that_recorded_it() {
     apply(&backend, &["a"]);
     let intent = Intent::new("queue.maybe", "aws.sqs.queue", identity("maybe"));
     {
-        let lock = backend.lock("apply").unwrap();
+        let lock = backend.lock("apply", Duration::ZERO).unwrap();
         let mut recorder = backend.recorder(&lock, backend.load().unwrap()).unwrap();
         recorder.intent(intent.clone()).unwrap();
         recorder.put("queue.b", queue("b"), None).unwrap();
@@ -324,7 +325,7 @@ fn an_intent_still_pending_outlives_the_run_that_recorded_it() {
     assert_eq!(loaded.pending_intents, vec![intent.clone()]);
 
     // A later run finds nothing and forgets it; the state file is not rewritten for that.
-    let lock = backend.lock("apply").unwrap();
+    let lock = backend.lock("apply", Duration::ZERO).unwrap();
     let mut recorder = backend.recorder(&lock, loaded).unwrap();
     recorder.resolve(&intent.id).unwrap();
     assert_eq!(recorder.finish().unwrap().serial, 2);
@@ -336,7 +337,7 @@ fn a_crash_between_compaction_and_removing_the_journal_changes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let backend = backend(tmp.path());
     apply(&backend, &["a", "b"]);
-    let lock = backend.lock("apply").unwrap();
+    let lock = backend.lock("apply", Duration::ZERO).unwrap();
     let mut recorder = backend.recorder(&lock, backend.load().unwrap()).unwrap();
     recorder.remove("queue.a").unwrap();
     recorder.put("queue.c", queue("c"), None).unwrap();
@@ -359,7 +360,7 @@ fn a_journal_from_another_state_is_refused() {
     apply(&backend, &["a"]);
     apply(&elsewhere, &["z"]);
     {
-        let lock = elsewhere.lock("apply").unwrap();
+        let lock = elsewhere.lock("apply", Duration::ZERO).unwrap();
         let mut recorder = elsewhere
             .recorder(&lock, elsewhere.load().unwrap())
             .unwrap();
@@ -417,7 +418,7 @@ fn writing_refuses_another_lineage_and_an_older_serial() {
     apply(&backend, &["a"]);
     let old = backend.load().unwrap().state;
     apply(&backend, &["b"]);
-    let lock = backend.lock("state push").unwrap();
+    let lock = backend.lock("state push", Duration::ZERO).unwrap();
 
     let mut unrelated = State::new(STACK);
     unrelated.serial = 99;
@@ -440,13 +441,13 @@ fn writing_state_after_a_crash_keeps_the_pending_intents() {
     apply(&backend, &["a"]);
     let intent = Intent::new("queue.maybe", "aws.sqs.queue", identity("maybe"));
     {
-        let lock = backend.lock("apply").unwrap();
+        let lock = backend.lock("apply", Duration::ZERO).unwrap();
         let mut recorder = backend.recorder(&lock, backend.load().unwrap()).unwrap();
         recorder.put("queue.b", queue("b"), None).unwrap();
         recorder.intent(intent.clone()).unwrap();
     }
 
-    let lock = backend.lock("state rm").unwrap();
+    let lock = backend.lock("state rm", Duration::ZERO).unwrap();
     let mut state = backend.load().unwrap().state;
     state.resources.remove("queue.a");
     backend.write(&lock, &state).unwrap();
@@ -467,7 +468,7 @@ fn finishing_after_the_lock_was_forced_away_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let backend = backend(tmp.path());
     apply(&backend, &["a"]);
-    let lock = backend.lock("apply").unwrap();
+    let lock = backend.lock("apply", Duration::ZERO).unwrap();
     let mut recorder = backend.recorder(&lock, backend.load().unwrap()).unwrap();
     recorder.put("queue.b", queue("b"), None).unwrap();
     backend.force_unlock(lock.id()).unwrap();

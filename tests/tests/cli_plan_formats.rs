@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use stacks::{Map, Value};
-use state::{LocalBackend, ResourceState, State};
+use state::{Backend, LocalBackend, ResourceState, State};
 use strata_tests::{assert_code, run_strata, workspace_root, Emulator};
 
 const BEFORE: &str = r#"stack: formats
@@ -152,7 +152,9 @@ fn big_stack(dir: &Path) {
         );
     }
     let backend = LocalBackend::new(dir.join(".strata"), "big");
-    let lock = backend.lock("test setup").unwrap();
+    let lock = backend
+        .lock("test setup", std::time::Duration::ZERO)
+        .unwrap();
     backend.write(&lock, &state).unwrap();
 }
 

@@ -222,8 +222,9 @@ async fn the_queue_and_topic_stack_plans_applies_updates_replaces_and_destroys()
 fn a_second_writer_fails_at_once_naming_the_holder() {
     let p = Project::new(STACK);
     // Hold the lock as a running apply would.
+    use state::Backend;
     let backend = state::LocalBackend::new(p.path().join(".strata"), "orders");
-    let _lock = backend.lock("apply").unwrap();
+    let _lock = backend.lock("apply", std::time::Duration::ZERO).unwrap();
     let run = p.strata(&["plan"]);
     assert_code(&run, 1);
     assert!(run.stderr.contains("locked"), "{}", run.stderr);

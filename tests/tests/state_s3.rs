@@ -2,9 +2,11 @@
 //! two applies at once, a held lock, force-unlock, migrating local state), the state crate for
 //! the conditional write that protects the state object.
 
+use std::time::Duration;
+
 use aws_sdk_s3::primitives::ByteStream;
 use state::s3::S3Store;
-use state::{Intent, S3Backend, StateError};
+use state::{Backend, Intent, S3Backend, StateError};
 use strata_tests::kit::{self, queue_urls};
 use strata_tests::{assert_code, run_strata, spawn_strata, wait, Emulator, Run};
 
@@ -220,7 +222,7 @@ async fn a_state_object_changed_behind_a_runs_back_is_never_overwritten() {
     );
 
     // A first run records a queue.
-    let lock = backend.lock("apply").unwrap();
+    let lock = backend.lock("apply", Duration::ZERO).unwrap();
     let loaded = backend.load().unwrap();
     assert!(!loaded.exists);
     let mut recorder = backend.recorder(&lock, loaded).unwrap();
@@ -229,16 +231,19 @@ async fn a_state_object_changed_behind_a_runs_back_is_never_overwritten() {
     recorder.intent(intent).unwrap();
     recorder.put("q", queue("q"), Some(&id)).unwrap();
     recorder.finish().unwrap();
-    assert!(matches!(backend.lock("apply"), Err(StateError::Locked(_))));
+    assert!(matches!(
+        backend.lock("apply", Duration::ZERO),
+        Err(StateError::Locked(_))
+    ));
     drop(lock);
-    let err = backend.lock("apply").map(|_| ()).err();
+    let err = backend.lock("apply", Duration::ZERO).map(|_| ()).err();
     assert!(
         err.is_none(),
         "dropping the guard released the lock: {err:?}"
     );
 
     // A second run reads it; then someone overwrites the object without the lock.
-    let lock = backend.lock("apply").unwrap();
+    let lock = backend.lock("apply", Duration::ZERO).unwrap();
     let loaded = backend.load().unwrap();
     assert_eq!(loaded.state.serial, 1);
     let mut recorder = backend.recorder(&lock, loaded.clone()).unwrap();
@@ -264,6 +269,52 @@ async fn a_state_object_changed_behind_a_runs_back_is_never_overwritten() {
         "this run's records are kept in the local journal"
     );
     drop(lock);
+}
+
+/// How long the S3 lock's holder keeps it before releasing it, in the waiting test.
+const HELD_FOR: Duration = Duration::from_millis(300);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_s3_lock_is_waited_for_up_to_the_wait_and_then_refused_naming_the_holder() {
+    let emu = Emulator::start();
+    let client = s3(&emu).await;
+    create_bucket(&client).await;
+    let dir = tempfile::tempdir().unwrap();
+    let backend = S3Backend::new(
+        S3Store::new(client.clone(), BUCKET),
+        KEY,
+        dir.path().join(".strata"),
+        "orders",
+    );
+
+    // Not waited for: refused at once.
+    let held = backend.lock("apply", Duration::ZERO).unwrap();
+    let err = backend.lock("destroy", Duration::ZERO).unwrap_err();
+    assert!(
+        matches!(&err, StateError::Locked(holder) if holder.id == held.id()),
+        "{err}"
+    );
+
+    // Released while waiting: taken.
+    let started = std::time::Instant::now();
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(HELD_FOR);
+        drop(held);
+    });
+    let taken = backend.lock("destroy", Duration::from_secs(2)).unwrap();
+    assert!(started.elapsed() >= HELD_FOR, "{:?}", started.elapsed());
+    releaser.join().unwrap();
+
+    // Never released: refused once the wait is over, naming the holder.
+    let wait = Duration::from_millis(600);
+    let started = std::time::Instant::now();
+    let err = backend.lock("apply", wait).unwrap_err();
+    assert!(started.elapsed() >= wait, "{:?}", started.elapsed());
+    assert!(
+        matches!(&err, StateError::Locked(holder) if holder.id == taken.id()),
+        "{err}"
+    );
+    assert!(err.to_string().contains("`strata destroy`"), "{err}");
 }
 
 fn queue(name: &str) -> state::ResourceState {

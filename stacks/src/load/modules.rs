@@ -14,9 +14,9 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
+use files::digest::sha256_hex;
 use indexmap::IndexMap;
 use semver::VersionReq;
-use sha2::{Digest, Sha256};
 
 use crate::expr::Expr;
 use crate::interp::{self, Segment};
@@ -353,8 +353,7 @@ impl<'c> Loader<'c> {
                 return None;
             }
         };
-        self.module_hashes
-            .push(hex::encode(Sha256::digest(text.as_bytes())));
+        self.module_hashes.push(sha256_hex(text.as_bytes()));
         let full = self.qualify(name);
         let used_at = format!(
             "in module `{full}` (`{source_text}`), used at {}:{}:{}",

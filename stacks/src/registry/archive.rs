@@ -11,7 +11,7 @@ use std::fs;
 use std::io::{Cursor, Read};
 use std::path::{Component, Path, PathBuf};
 
-use sha2::{Digest, Sha256};
+use files::durable::{create_private_dir, write_private};
 use zip::ZipArchive;
 
 use super::{ErrorKind, RegistryError, MODULE_FILE};
@@ -22,11 +22,6 @@ pub const ARCHIVE_EXTENSION: &str = "zip";
 /// Refuse to unpack more than this many entries or bytes (a zip bomb, not a module).
 const MAX_ENTRIES: usize = 10_000;
 const MAX_UNPACKED_BYTES: u64 = 256 * 1024 * 1024;
-
-/// The SHA-256 of `bytes`, as lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
 
 /// Packs the module in `dir` (which must hold `module.yaml`) into a deterministic zip.
 pub fn package(dir: &Path) -> Result<Vec<u8>, RegistryError> {
@@ -89,7 +84,8 @@ fn collect(
 }
 
 /// Unpacks an archive made by [`package`] into `dest` (created; it should not exist yet).
-/// Entries that would land outside `dest` are refused.
+/// Entries that would land outside `dest` are refused. Directories are made 0700 and files
+/// written 0600 and durably, like every file in `.strata/`.
 pub fn unpack(bytes: &[u8], dest: &Path) -> Result<(), RegistryError> {
     let corrupt = |e: &dyn std::fmt::Display| {
         RegistryError::new(
@@ -101,7 +97,7 @@ pub fn unpack(bytes: &[u8], dest: &Path) -> Result<(), RegistryError> {
     if archive.len() > MAX_ENTRIES {
         return Err(corrupt(&format!("it has {} entries", archive.len())));
     }
-    fs::create_dir_all(dest).map_err(|e| RegistryError::io("creating", dest, e))?;
+    create_private_dir(dest)?;
     let mut total = 0u64;
     for index in 0..archive.len() {
         let mut entry = archive.by_index(index).map_err(|e| corrupt(&e))?;
@@ -117,11 +113,11 @@ pub fn unpack(bytes: &[u8], dest: &Path) -> Result<(), RegistryError> {
         }
         let target = dest.join(relative);
         if entry.is_dir() {
-            fs::create_dir_all(&target).map_err(|e| RegistryError::io("creating", &target, e))?;
+            create_private_dir(&target)?;
             continue;
         }
         if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent).map_err(|e| RegistryError::io("creating", parent, e))?;
+            create_private_dir(parent)?;
         }
         let mut contents = Vec::new();
         (&mut entry)
@@ -132,7 +128,7 @@ pub fn unpack(bytes: &[u8], dest: &Path) -> Result<(), RegistryError> {
         if total > MAX_UNPACKED_BYTES {
             return Err(corrupt(&"it unpacks to more than 256 MiB"));
         }
-        fs::write(&target, &contents).map_err(|e| RegistryError::io("writing", &target, e))?;
+        write_private(&target, &contents)?;
     }
     Ok(())
 }
@@ -140,6 +136,7 @@ pub fn unpack(bytes: &[u8], dest: &Path) -> Result<(), RegistryError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use files::digest::sha256_hex;
 
     fn module(dir: &Path) {
         fs::create_dir_all(dir.join("files/nested")).unwrap();

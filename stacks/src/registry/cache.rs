@@ -4,7 +4,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::archive::{self, sha256_hex, ARCHIVE_EXTENSION};
+use files::digest::sha256_hex;
+use files::durable::{create_private_dir, sync_parent, write_private};
+
+use super::archive::{self, ARCHIVE_EXTENSION};
 use super::{ErrorKind, LockedModule, RegistryError, CACHE_DIR};
 
 /// The module cache of one project (the directory of a stack file).
@@ -74,9 +77,9 @@ impl Cache {
     pub fn store(&self, entry: &LockedModule, bytes: &[u8]) -> Result<PathBuf, RegistryError> {
         let archive_path = self.archive(&entry.name, &entry.version);
         if let Some(parent) = archive_path.parent() {
-            fs::create_dir_all(parent).map_err(|e| RegistryError::io("creating", parent, e))?;
+            create_private_dir(parent)?;
         }
-        super::files::write_atomic(&archive_path, bytes)?;
+        write_private(&archive_path, bytes)?;
         let dir = self.dir(&entry.name, &entry.version);
         self.unpack_into(bytes, &dir)?;
         Ok(dir)
@@ -90,7 +93,8 @@ impl Cache {
         remove_dir(&tmp)?;
         archive::unpack(bytes, &tmp)?;
         remove_dir(dir)?;
-        fs::rename(&tmp, dir).map_err(|e| RegistryError::io("renaming into place", dir, e))
+        fs::rename(&tmp, dir).map_err(|e| RegistryError::io("renaming into place", dir, e))?;
+        Ok(sync_parent(dir)?)
     }
 }
 

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use files::durable::write_private;
 use serde::{Deserialize, Serialize};
 
 use super::{is_registry_name, ErrorKind, RegistryError, LOCK_FILE, MANIFEST_FILE};
@@ -221,7 +222,8 @@ impl LockFile {
         Ok(Some(lock))
     }
 
-    /// Writes `strata.lock` in `project_dir` atomically, entries sorted.
+    /// Writes `strata.lock` in `project_dir` atomically and durably
+    /// ([`files::durable::write_private`]), entries sorted.
     pub fn save(&self, project_dir: &Path) -> Result<(), RegistryError> {
         let mut sorted = self.clone();
         sorted.modules.sort();
@@ -229,7 +231,10 @@ impl LockFile {
         let body = toml::to_string(&sorted)
             .map_err(|e| RegistryError::invalid(format!("cannot encode {LOCK_FILE}: {e}")))?;
         let path = project_dir.join(LOCK_FILE);
-        write_atomic(&path, format!("{LOCK_HEADER}{body}").as_bytes())
+        Ok(write_private(
+            &path,
+            format!("{LOCK_HEADER}{body}").as_bytes(),
+        )?)
     }
 
     /// The highest pinned version of `name` that `requirement` accepts.
@@ -242,18 +247,6 @@ impl LockFile {
             .max_by(|(a, _), (b, _)| a.cmp(b))
             .map(|(_, m)| m)
     }
-}
-
-/// Replaces `path` with `bytes`: a temporary sibling, then a rename.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RegistryError> {
-    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    fs::write(&tmp, bytes).map_err(|e| RegistryError::io("writing", &tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        RegistryError::io("renaming into place", path, e)
-    })
 }
 
 #[cfg(test)]

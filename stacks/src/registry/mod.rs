@@ -98,6 +98,12 @@ impl RegistryError {
     }
 }
 
+impl From<::files::Error> for RegistryError {
+    fn from(e: ::files::Error) -> RegistryError {
+        RegistryError::io(e.action, &e.path, e.source)
+    }
+}
+
 impl fmt::Display for RegistryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use semver::{Version, VersionReq};
 use serde::{Deserialize, Serialize};
 
-use super::archive::{self, sha256_hex};
+use files::digest::sha256_hex;
+
+use super::archive;
 use super::{
     archive_key, index_key, is_module_name, Cache, DirStore, ErrorKind, LockFile, LockedModule,
     Manifest, RegistryError, RegistryLocation, Source, Store, LOCK_VERSION, MODULE_FILE,

@@ -6,7 +6,8 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::archive::sha256_hex;
+use files::digest::sha256_hex;
+
 use super::RegistryError;
 
 /// An object and a tag that changes whenever it does (an S3 ETag, a SHA-256 for a file).
