@@ -1,7 +1,7 @@
 //! Policy documents and patterns: YAML mappings in the stack, JSON text for AWS.
 
 use percent_encoding::percent_decode_str;
-use stacks::Value;
+use stacks::{Map, Value};
 
 use crate::{ProviderError, Result};
 
@@ -16,6 +16,14 @@ pub fn document_json(prop: &str, value: &Value) -> Result<String> {
         )));
     }
     Ok(value.unmarked().to_json().to_string())
+}
+
+/// The required document property `prop` of a request as the JSON text AWS takes.
+pub fn required_document_json(props: &Map, prop: &str) -> Result<String> {
+    let value = props
+        .get(prop)
+        .ok_or_else(|| ProviderError::invalid(format!("`{prop}` is required")))?;
+    document_json(prop, value)
 }
 
 /// Parses a policy document as AWS returns it into a value the planner compares with the stack.

@@ -3,6 +3,9 @@
 //! The engine talks to [`Provider`] only, so it can be tested with a fake provider, and each
 //! provider can be tested against the emulator without the engine. A provider says which
 //! properties force replacement (its [`TypeSchema`]); the planner decides whether to replace.
+//!
+//! Every type is registered once, in [`catalogue`]; [`catalog`] and [`aws_registry`] are both
+//! derived from that one list, so what `validate` accepts and what `plan` can call agree.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,6 +15,7 @@ use stacks::{Catalog, Map, TypeSchema};
 
 pub mod apigatewayv2;
 pub mod aws;
+pub mod catalogue;
 pub mod document;
 pub mod ec2;
 pub mod events;
@@ -108,6 +112,15 @@ impl ProviderError {
     pub fn invalid(message: impl Into<String>) -> ProviderError {
         ProviderError::Invalid(message.into())
     }
+
+    /// An update asked to change `prop` of `type_name`, which the type cannot change in place
+    /// (the planner replaces for a `force_new` property, so this means a schema and its
+    /// provider disagree).
+    pub fn not_in_place(prop: &str, type_name: &str) -> ProviderError {
+        ProviderError::invalid(format!(
+            "`{prop}` of {type_name} cannot be changed in place"
+        ))
+    }
 }
 
 pub type Result<T, E = ProviderError> = std::result::Result<T, E>;
@@ -157,45 +170,30 @@ impl Registry {
         self.providers.get(type_name)
     }
 
+    /// The type names that have a provider, sorted.
+    pub fn type_names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.providers.keys().map(String::as_str)
+    }
+
     /// The schemas of every provider, for the stack loader.
     pub fn catalog(&self) -> Catalog {
         Catalog::new(self.providers.values().map(|p| p.schema().clone()))
     }
 }
 
-/// Every schema strata knows, without AWS clients: what `validate` needs.
+pub use catalogue::catalogue;
+
+/// Every schema strata knows, without AWS clients: what `validate` needs. Derived from the
+/// [`catalogue`], as [`aws_registry`] is.
 pub fn catalog() -> Catalog {
-    Catalog::new(
-        [
-            sqs::schemas(),
-            sns::schemas(),
-            ec2::schemas(),
-            iam::schemas(),
-            lambda::schemas(),
-            events::schemas(),
-            apigatewayv2::schemas(),
-        ]
-        .into_iter()
-        .flatten(),
-    )
+    Catalog::new(catalogue().iter().map(|entry| (entry.schema)()))
 }
 
-/// The AWS providers, with clients built from `ctx`.
+/// The AWS providers of every type in the [`catalogue`], with clients built from `ctx`.
 pub fn aws_registry(ctx: &aws::AwsContext) -> Registry {
     let mut registry = Registry::new();
-    for provider in [
-        sqs::providers(ctx),
-        sns::providers(ctx),
-        ec2::providers(ctx),
-        iam::providers(ctx),
-        lambda::providers(ctx),
-        events::providers(ctx),
-        apigatewayv2::providers(ctx),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        registry.insert(provider);
+    for entry in catalogue() {
+        registry.insert((entry.provider)(ctx));
     }
     registry
 }

@@ -52,13 +52,22 @@ where
     }
 }
 
-/// Polls `check` until it returns `Some`, every `interval`, for at most `timeout`.
-pub async fn wait_for<T, F, Fut>(
-    what: &str,
-    timeout: Duration,
-    interval: Duration,
-    mut check: F,
-) -> Result<T, ProviderError>
+/// How long a waiter keeps looking for a state AWS reaches eventually, and how often it looks.
+///
+/// Every wait has one, named and documented beside the type that waits (`VPC_AVAILABLE`,
+/// `QUEUE_READABLE`, ...), so that how patient strata is can be read and compared with
+/// terraform-provider-aws in one place per wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wait {
+    /// Give up (with [`ProviderError::Timeout`]) once this much time has passed.
+    pub timeout: Duration,
+    /// Sleep this long between two looks.
+    pub interval: Duration,
+}
+
+/// Polls `check` until it returns `Some`, every `budget.interval`, for at most
+/// `budget.timeout`: the one waiter every provider uses.
+pub async fn wait_for<T, F, Fut>(what: &str, budget: Wait, mut check: F) -> Result<T, ProviderError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Option<T>, ProviderError>>,
@@ -68,12 +77,12 @@ where
         if let Some(value) = check().await? {
             return Ok(value);
         }
-        if started.elapsed() >= timeout {
+        if started.elapsed() >= budget.timeout {
             return Err(ProviderError::Timeout {
                 what: what.to_string(),
-                seconds: timeout.as_secs(),
+                seconds: budget.timeout.as_secs(),
             });
         }
-        tokio::time::sleep(interval).await;
+        tokio::time::sleep(budget.interval).await;
     }
 }

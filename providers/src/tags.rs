@@ -1,8 +1,15 @@
-//! Tags: the `tags` property as AWS wants it, and the minimal change between two tag sets.
+//! Tags: the `tags` property as AWS wants it, the minimal change between two tag sets, and the
+//! one way every provider applies that change.
+//!
+//! Each service has its own pair of calls to set and remove tags (EC2 `CreateTags` and
+//! `DeleteTags`, SQS `TagQueue` and `UntagQueue`, IAM `TagRole` and `UntagRole`, ...). A
+//! service says how once, as a [`TagApi`] beside its other shared code, and every type of it
+//! updates its tags with [`reconcile`].
 
 use std::collections::BTreeMap;
 
-use stacks::Value;
+use async_trait::async_trait;
+use stacks::{Map, Value};
 
 use crate::{ProviderError, Result};
 
@@ -69,5 +76,97 @@ impl TagChanges {
             .filter(|(k, v)| prior.get(k) != Some(v))
             .collect();
         Ok(TagChanges { set, remove })
+    }
+}
+
+/// One resource's tagging calls in one service: the adapter [`reconcile`] drives.
+#[async_trait]
+pub(crate) trait TagApi: Send + Sync {
+    /// Sets these keys to these values (adding or overwriting; other keys stay).
+    async fn tag(&self, tags: BTreeMap<String, String>) -> Result<()>;
+    /// Removes these keys.
+    async fn untag(&self, keys: Vec<String>) -> Result<()>;
+}
+
+/// Brings a resource's tags from the recorded `tags` of `prior` to the `tags` of `desired`:
+/// removes the keys that went, then sets the keys that are new or changed, and calls nothing
+/// for a side with nothing to do. Keys neither side names are never touched.
+pub(crate) async fn reconcile(api: &impl TagApi, prior: &Map, desired: &Map) -> Result<()> {
+    let changes = TagChanges::between(prior.get("tags"), desired.get("tags"))?;
+    if !changes.remove.is_empty() {
+        api.untag(changes.remove).await?;
+    }
+    if !changes.set.is_empty() {
+        api.tag(changes.set).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    #[test]
+    fn tag_changes_touch_only_the_keys_that_differ() {
+        let prior = tags_value([("keep", "1"), ("change", "old"), ("drop", "x")]);
+        let desired = tags_value([("keep", "1"), ("change", "new"), ("add", "y")]);
+        let changes = TagChanges::between(Some(&prior), Some(&desired)).unwrap();
+        assert_eq!(
+            changes,
+            TagChanges {
+                set: BTreeMap::from([
+                    ("add".to_string(), "y".to_string()),
+                    ("change".to_string(), "new".to_string()),
+                ]),
+                remove: vec!["drop".to_string()],
+            }
+        );
+    }
+
+    /// Records the calls it is given.
+    #[derive(Default)]
+    struct Calls(Mutex<Vec<String>>);
+
+    #[async_trait]
+    impl TagApi for Calls {
+        async fn tag(&self, tags: BTreeMap<String, String>) -> Result<()> {
+            let keys: Vec<String> = tags.into_keys().collect();
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("tag {}", keys.join(",")));
+            Ok(())
+        }
+
+        async fn untag(&self, keys: Vec<String>) -> Result<()> {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("untag {}", keys.join(",")));
+            Ok(())
+        }
+    }
+
+    fn with_tags(tags: &[(&str, &str)]) -> Map {
+        Map::from([("tags".to_string(), tags_value(tags.iter().copied()))])
+    }
+
+    #[tokio::test]
+    async fn reconcile_untags_before_it_tags_and_skips_an_empty_side() {
+        let calls = Calls::default();
+        let prior = with_tags(&[("a", "1"), ("b", "2")]);
+        reconcile(&calls, &prior, &with_tags(&[("a", "1"), ("c", "3")]))
+            .await
+            .unwrap();
+        reconcile(&calls, &prior, &with_tags(&[("a", "9"), ("b", "2")]))
+            .await
+            .unwrap();
+        reconcile(&calls, &prior, &prior).await.unwrap();
+        assert_eq!(
+            calls.0.into_inner().unwrap(),
+            vec!["untag b", "tag c", "tag a"]
+        );
     }
 }

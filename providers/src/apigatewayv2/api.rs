@@ -5,16 +5,18 @@
 //! so an API is found again (after a crash, or for import) by its `strata:` tags.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_apigatewayv2::types::{Cors, ProtocolType};
 use stacks::{Kind, Map, Prop, TypeSchema, Value, ADDRESS_TAG, STACK_TAG};
 use tokio::sync::OnceCell;
 
-use super::NOT_FOUND;
+use super::{ApiTags, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::catalogue::Entry;
 use crate::props::{desired, given, required_str};
-use crate::tags::{tag_strings, tags_value, TagChanges};
+use crate::tags::{reconcile, tag_strings, tags_value};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -59,6 +61,27 @@ pub fn schema() -> TypeSchema {
         name_rule: None,
     }
 }
+
+/// How the catalogue knows `aws.apigatewayv2.api`.
+pub const ENTRY: Entry = Entry {
+    schema,
+    provider: |ctx| Arc::new(ApiProvider::new(ctx)),
+    about: "An HTTP or WebSocket API; found again by its `strata:` tags, since API names are \
+            not unique.",
+    import_id: "the API id",
+    attributes: &[
+        (
+            "id",
+            "the API id, which integrations, routes and stages take as `api_id`",
+        ),
+        ("api_endpoint", "the URL the API is served at"),
+        (
+            "execution_arn",
+            "the ARN `aws.lambda.permission`'s `source_arn` and IAM policies name the API by",
+        ),
+    ],
+    property_notes: &[],
+};
 
 /// `cors_configuration` as API Gateway takes it. Empty lists are left out, as API Gateway
 /// leaves them out when it answers.
@@ -296,11 +319,7 @@ impl Provider for ApiProvider {
                     None => remove_cors = true,
                 },
                 "tags" => tags_changed = true,
-                other => {
-                    return Err(ProviderError::invalid(format!(
-                        "`{other}` of {TYPE_NAME} cannot be changed in place"
-                    )))
-                }
+                other => return Err(ProviderError::not_in_place(other, TYPE_NAME)),
             }
         }
         if update {
@@ -316,25 +335,11 @@ impl Provider for ApiProvider {
         }
         if tags_changed {
             let arn = self.tag_arn(api_id);
-            let changes = TagChanges::between(req.prior_properties.get("tags"), props.get("tags"))?;
-            if !changes.remove.is_empty() {
-                self.apis
-                    .untag_resource()
-                    .resource_arn(&arn)
-                    .set_tag_keys(Some(changes.remove))
-                    .send()
-                    .await
-                    .map_err(api_error)?;
-            }
-            if !changes.set.is_empty() {
-                self.apis
-                    .tag_resource()
-                    .resource_arn(&arn)
-                    .set_tags(Some(changes.set.into_iter().collect()))
-                    .send()
-                    .await
-                    .map_err(api_error)?;
-            }
+            let api = ApiTags {
+                apis: &self.apis,
+                arn: &arn,
+            };
+            reconcile(&api, &req.prior_properties, props).await?;
         }
         self.read_existing(api_id).await
     }

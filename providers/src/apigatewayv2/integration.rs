@@ -9,12 +9,15 @@
 //! `2.0`; for every other type API Gateway accepts only payload format `1.0`, its own default,
 //! so a schema-wide `2.0` would make them fail.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use aws_sdk_apigatewayv2::types::{IntegrationType, ProtocolType};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{child_ids, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::catalogue::Entry;
 use crate::props::{given, required_str};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
@@ -51,6 +54,20 @@ pub fn schema() -> TypeSchema {
         name_rule: None,
     }
 }
+
+/// How the catalogue knows `aws.apigatewayv2.integration`.
+pub const ENTRY: Entry = Entry {
+    schema,
+    provider: |ctx| Arc::new(IntegrationProvider::new(ctx)),
+    about: "Where an API's route sends its requests (a Lambda function, an HTTP endpoint, a \
+            mock); a Lambda proxy gets `POST` and, on an HTTP API, payload format `2.0`.",
+    import_id: "`API_ID/INTEGRATION_ID`",
+    attributes: &[(
+        "id",
+        "the integration id, which a route's `target` names as `integrations/ID`",
+    )],
+    property_notes: &[],
+};
 
 fn optional_str(props: &Map, prop: &str) -> Result<Option<String>> {
     match given(props, prop) {
@@ -236,11 +253,7 @@ impl Provider for IntegrationProvider {
                         update = true;
                     }
                 }
-                other => {
-                    return Err(ProviderError::invalid(format!(
-                        "`{other}` of {TYPE_NAME} cannot be changed in place"
-                    )))
-                }
+                other => return Err(ProviderError::not_in_place(other, TYPE_NAME)),
             }
         }
         if update {

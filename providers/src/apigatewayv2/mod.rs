@@ -6,12 +6,14 @@
 //! `integrations/${integration.id}` need); the API's id comes from the recorded `api_id`, or,
 //! when nothing is recorded (an import), from an id written `API_ID/ID`.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
-use stacks::{Map, TypeSchema, Value};
+use async_trait::async_trait;
+use stacks::{Map, Value};
 
-use crate::aws::AwsContext;
-use crate::{Provider, ProviderError, Result};
+use crate::aws::api_error;
+use crate::tags::TagApi;
+use crate::{ProviderError, Result};
 
 pub mod api;
 pub mod integration;
@@ -38,24 +40,36 @@ pub(crate) fn child_ids(id: &str, prior: &Map, what: &str) -> Result<(String, St
     }
 }
 
-/// The schemas of this service's types.
-pub fn schemas() -> Vec<TypeSchema> {
-    vec![
-        api::schema(),
-        integration::schema(),
-        route::schema(),
-        stage::schema(),
-    ]
+/// API Gateway's tagging calls for one API: `TagResource` and `UntagResource`, by the API's
+/// ARN.
+pub(crate) struct ApiTags<'a> {
+    pub apis: &'a aws_sdk_apigatewayv2::Client,
+    pub arn: &'a str,
 }
 
-/// This service's providers, with clients built from `ctx`.
-pub fn providers(ctx: &AwsContext) -> Vec<Arc<dyn Provider>> {
-    vec![
-        Arc::new(api::ApiProvider::new(ctx)),
-        Arc::new(integration::IntegrationProvider::new(ctx)),
-        Arc::new(route::RouteProvider::new(ctx)),
-        Arc::new(stage::StageProvider::new(ctx)),
-    ]
+#[async_trait]
+impl TagApi for ApiTags<'_> {
+    async fn tag(&self, tags: BTreeMap<String, String>) -> Result<()> {
+        self.apis
+            .tag_resource()
+            .resource_arn(self.arn)
+            .set_tags(Some(tags.into_iter().collect()))
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(())
+    }
+
+    async fn untag(&self, keys: Vec<String>) -> Result<()> {
+        self.apis
+            .untag_resource()
+            .resource_arn(self.arn)
+            .set_tag_keys(Some(keys))
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -4,12 +4,15 @@
 //! The id is the route id; the API comes from the recorded `api_id` (see the module notes).
 //! The route key, target and authorization change in place with `UpdateRoute`.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use aws_sdk_apigatewayv2::types::AuthorizationType;
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{child_ids, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::catalogue::Entry;
 use crate::props::{desired, given, required_str};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
@@ -41,6 +44,17 @@ pub fn schema() -> TypeSchema {
         name_rule: None,
     }
 }
+
+/// How the catalogue knows `aws.apigatewayv2.route`.
+pub const ENTRY: Entry = Entry {
+    schema,
+    provider: |ctx| Arc::new(RouteProvider::new(ctx)),
+    about: "A route key of an API (`POST /orders`, `$default`) and the integration it sends \
+            to.",
+    import_id: "`API_ID/ROUTE_ID`",
+    attributes: &[("id", "the route id")],
+    property_notes: &[("target", "`integrations/INTEGRATION_ID`")],
+};
 
 /// Manages API Gateway v2 routes; the id is the route id.
 pub struct RouteProvider {
@@ -155,11 +169,7 @@ impl Provider for RouteProvider {
                 "route_key" => call.route_key(required_str(props, "route_key")?),
                 "target" => call.target(target(props).unwrap_or_default()),
                 "authorization_type" => call.authorization_type(self.authorization(props)),
-                other => {
-                    return Err(ProviderError::invalid(format!(
-                        "`{other}` of {TYPE_NAME} cannot be changed in place"
-                    )))
-                }
+                other => return Err(ProviderError::not_in_place(other, TYPE_NAME)),
             };
         }
         if !req.changed.is_empty() {

@@ -5,6 +5,7 @@
 //! Settings change in place with `UpdateStage`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_apigatewayv2::types::RouteSettings;
@@ -14,6 +15,7 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{child_ids, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::catalogue::Entry;
 use crate::props::{desired, given, required_str};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
@@ -48,6 +50,20 @@ pub fn schema() -> TypeSchema {
         name_rule: None,
     }
 }
+
+/// How the catalogue knows `aws.apigatewayv2.stage`.
+pub const ENTRY: Entry = Entry {
+    schema,
+    provider: |ctx| Arc::new(StageProvider::new(ctx)),
+    about: "A named stage of an API (`$default`, `prod`), the URL it is invoked at, its stage \
+            variables and default throttling.",
+    import_id: "`API_ID/STAGE_NAME`",
+    attributes: &[
+        ("id", "the stage name"),
+        ("invoke_url", "the URL the stage is invoked at"),
+    ],
+    property_notes: &[],
+};
 
 /// The URL a stage is invoked at: the API's endpoint, plus the stage name unless it is the
 /// `$default` stage.
@@ -294,11 +310,7 @@ impl Provider for StageProvider {
                     call.set_stage_variables(Some(variables))
                 }
                 "default_route_settings" => call.default_route_settings(route_settings(props)?),
-                other => {
-                    return Err(ProviderError::invalid(format!(
-                        "`{other}` of {TYPE_NAME} cannot be changed in place"
-                    )))
-                }
+                other => return Err(ProviderError::not_in_place(other, TYPE_NAME)),
             };
         }
         if !req.changed.is_empty() {

@@ -5,17 +5,16 @@
 //! deletes the gateway first (it references the address), and the NAT gateway provider waits
 //! until the gateway is really gone.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
+use aws_sdk_ec2::types::{Address, DomainType, ResourceType, Tag};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
-use super::{
-    by_id, describe_many, read_back, strata_filters, tag_specification, tagged_id, tags_from_aws,
-    Ec2,
-};
+use super::{read_back, tag_specification, tags_from_aws, Ec2, Ec2Object, Query};
 use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::catalogue::Entry;
 use crate::retry::with_backoff;
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
@@ -45,6 +44,44 @@ pub fn schema() -> TypeSchema {
     }
 }
 
+/// How the catalogue knows `aws.ec2.eip`.
+pub const ENTRY: Entry = Entry {
+    schema,
+    provider: |ctx| Arc::new(EipProvider::new(ctx)),
+    about: "An Elastic IP address, allocated for use in a VPC (a NAT gateway takes its id as \
+            `allocation_id`).",
+    import_id: "the allocation id (`eipalloc-…`)",
+    attributes: &[
+        ("id", "the allocation id (`eipalloc-…`)"),
+        ("public_ip", "the public IPv4 address"),
+    ],
+    property_notes: &[],
+};
+
+#[async_trait]
+impl Ec2Object for Address {
+    const NOT_FOUND: &'static [&'static str] = EIP_NOT_FOUND;
+
+    async fn describe(client: &aws_sdk_ec2::Client, query: Query) -> Result<Vec<Address>> {
+        let out = client
+            .describe_addresses()
+            .set_allocation_ids(query.ids)
+            .set_filters(query.filters)
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(out.addresses.unwrap_or_default())
+    }
+
+    fn ec2_id(&self) -> Option<&str> {
+        self.allocation_id()
+    }
+
+    fn ec2_tags(&self) -> &[Tag] {
+        self.tags()
+    }
+}
+
 /// Manages Elastic IP addresses; the id is the allocation id.
 pub struct EipProvider {
     schema: TypeSchema,
@@ -59,21 +96,7 @@ impl EipProvider {
         }
     }
 
-    async fn describe(&self, ids: &[String]) -> Vec<Result<Option<Address>>> {
-        let client = &self.ec2.client;
-        describe_many(ids, EIP_NOT_FOUND, |ids| async move {
-            let out = client
-                .describe_addresses()
-                .set_allocation_ids(Some(ids))
-                .send()
-                .await
-                .map_err(api_error)?;
-            Ok(by_id(out.addresses()))
-        })
-        .await
-    }
-
-    fn resource(&self, address: &Address) -> Result<Resource> {
+    fn resource(&self, address: &Address) -> Result<Option<Resource>> {
         let id = address.allocation_id().ok_or_else(|| {
             ProviderError::invalid("DescribeAddresses returned an address without an allocation id")
         })?;
@@ -81,19 +104,17 @@ impl EipProvider {
         if let Some(ip) = address.public_ip() {
             attributes.insert("public_ip".into(), Value::str(ip));
         }
-        Ok(Resource {
+        Ok(Some(Resource {
             id: id.to_string(),
             properties: Map::from([("tags".to_string(), tags_from_aws(address.tags()))]),
             attributes,
-        })
+        }))
     }
 
     async fn read_one(&self, id: &str) -> Result<Option<Resource>> {
-        match self.describe(&[id.to_string()]).await.pop() {
-            Some(Ok(Some(address))) => self.resource(&address).map(Some),
-            Some(Err(e)) => Err(e),
-            _ => Ok(None),
-        }
+        self.ec2
+            .read_one(id, |address| self.resource(address))
+            .await
     }
 }
 
@@ -128,15 +149,9 @@ impl Provider for EipProvider {
     }
 
     async fn read_many(&self, reqs: Vec<ReadRequest>) -> Vec<Result<Option<Resource>>> {
-        let ids: Vec<String> = reqs.into_iter().map(|r| r.id).collect();
-        self.describe(&ids)
+        self.ec2
+            .read_many(&reqs, |address, _| self.resource(address))
             .await
-            .into_iter()
-            .map(|found| match found? {
-                Some(address) => self.resource(&address).map(Some),
-                None => Ok(None),
-            })
-            .collect()
     }
 
     async fn update(&self, req: UpdateRequest) -> Result<Resource> {
@@ -147,11 +162,7 @@ impl Provider for EipProvider {
                         .update_tags(&req.id, &req.prior_properties, &req.properties)
                         .await?
                 }
-                other => {
-                    return Err(ProviderError::invalid(format!(
-                        "`{other}` of {TYPE_NAME} cannot be changed in place"
-                    )))
-                }
+                other => return Err(ProviderError::not_in_place(other, TYPE_NAME)),
             }
         }
         read_back("Elastic IP", &req.id, || self.read_one(&req.id)).await
@@ -180,15 +191,7 @@ impl Provider for EipProvider {
 
     /// Finds the address by its strata tags.
     async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
-        let out = self
-            .ec2
-            .client
-            .describe_addresses()
-            .set_filters(Some(strata_filters(&req.stack, &req.address)))
-            .send()
-            .await
-            .map_err(api_error)?;
-        match tagged_id(TYPE_NAME, out.addresses(), &req)? {
+        match self.ec2.tagged_id::<Address>(TYPE_NAME, &req).await? {
             Some(id) => self.read_one(&id).await,
             None => Ok(None),
         }

@@ -4,17 +4,19 @@
 //! attaches it, and a new `vpc_id` detaches it from the old VPC and attaches it to the new one,
 //! keeping the gateway (and its id). Delete detaches first.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{AttachmentStatus, InternetGateway, ResourceType};
+use aws_sdk_ec2::types::{AttachmentStatus, InternetGateway, ResourceType, Tag};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{
-    by_id, describe_many, read_back, strata_filters, tag_specification, tagged_id, tags_from_aws,
-    Ec2, PROPAGATION_TIMEOUT,
+    read_back, tag_specification, tags_from_aws, Ec2, Ec2Object, Query, DEPENDENCY_VIOLATION,
+    PROPAGATION,
 };
 use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::catalogue::Entry;
 use crate::props::given;
 use crate::retry::with_backoff;
 use crate::{
@@ -49,6 +51,47 @@ pub fn schema() -> TypeSchema {
     }
 }
 
+/// How the catalogue knows `aws.ec2.internet_gateway`.
+pub const ENTRY: Entry = Entry {
+    schema,
+    provider: |ctx| Arc::new(InternetGatewayProvider::new(ctx)),
+    about: "A VPC's way to and from the internet; the gateway and its attachment are one \
+            resource.",
+    import_id: "the internet gateway id (`igw-…`)",
+    attributes: &[
+        ("id", "the internet gateway id (`igw-…`)"),
+        ("arn", "the internet gateway's ARN"),
+    ],
+    property_notes: &[(
+        "vpc_id",
+        "a new `vpc_id` detaches the gateway and attaches it to the new VPC, keeping it",
+    )],
+};
+
+#[async_trait]
+impl Ec2Object for InternetGateway {
+    const NOT_FOUND: &'static [&'static str] = IGW_NOT_FOUND;
+
+    async fn describe(client: &aws_sdk_ec2::Client, query: Query) -> Result<Vec<InternetGateway>> {
+        let out = client
+            .describe_internet_gateways()
+            .set_internet_gateway_ids(query.ids)
+            .set_filters(query.filters)
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(out.internet_gateways.unwrap_or_default())
+    }
+
+    fn ec2_id(&self) -> Option<&str> {
+        self.internet_gateway_id()
+    }
+
+    fn ec2_tags(&self) -> &[Tag] {
+        self.tags()
+    }
+}
+
 /// The VPCs the gateway is attached (or attaching) to.
 fn attached_vpcs(igw: &InternetGateway) -> Vec<String> {
     igw.attachments()
@@ -77,28 +120,7 @@ impl InternetGatewayProvider {
         }
     }
 
-    async fn describe(&self, ids: &[String]) -> Vec<Result<Option<InternetGateway>>> {
-        let client = &self.ec2.client;
-        describe_many(ids, IGW_NOT_FOUND, |ids| async move {
-            let out = client
-                .describe_internet_gateways()
-                .set_internet_gateway_ids(Some(ids))
-                .send()
-                .await
-                .map_err(api_error)?;
-            Ok(by_id(out.internet_gateways()))
-        })
-        .await
-    }
-
-    async fn describe_one(&self, id: &str) -> Result<Option<InternetGateway>> {
-        self.describe(&[id.to_string()])
-            .await
-            .pop()
-            .unwrap_or(Ok(None))
-    }
-
-    fn resource(&self, igw: &InternetGateway) -> Result<Resource> {
+    fn resource(&self, igw: &InternetGateway) -> Result<Option<Resource>> {
         let id = igw.internet_gateway_id().ok_or_else(|| {
             ProviderError::invalid("DescribeInternetGateways returned a gateway without an id")
         })?;
@@ -107,7 +129,7 @@ impl InternetGatewayProvider {
             properties.insert("vpc_id".into(), Value::str(vpc));
         }
         properties.insert("tags".into(), tags_from_aws(igw.tags()));
-        Ok(Resource {
+        Ok(Some(Resource {
             id: id.to_string(),
             properties,
             attributes: Map::from([
@@ -117,20 +139,17 @@ impl InternetGatewayProvider {
                     Value::str(self.ec2.arn(igw.owner_id(), "internet-gateway", id)?),
                 ),
             ]),
-        })
+        }))
     }
 
     async fn read_one(&self, id: &str) -> Result<Option<Resource>> {
-        match self.describe_one(id).await? {
-            Some(igw) => self.resource(&igw).map(Some),
-            None => Ok(None),
-        }
+        self.ec2.read_one(id, |igw| self.resource(igw)).await
     }
 
     async fn attach(&self, id: &str, vpc: &str) -> Result<()> {
         // The gateway was created a moment ago: EC2 may not show it everywhere yet.
         with_backoff(
-            PROPAGATION_TIMEOUT,
+            PROPAGATION.timeout,
             |e| e.is_code(IGW_NOT_FOUND),
             || async move {
                 self.ec2
@@ -152,7 +171,7 @@ impl InternetGatewayProvider {
     async fn detach(&self, id: &str, vpc: &str) -> Result<()> {
         let out = with_backoff(
             DETACH_DEPENDENCY_BUDGET,
-            |e| e.is_code(&["DependencyViolation"]),
+            |e| e.is_code(DEPENDENCY_VIOLATION),
             || async move {
                 self.ec2
                     .client
@@ -212,15 +231,7 @@ impl Provider for InternetGatewayProvider {
     }
 
     async fn read_many(&self, reqs: Vec<ReadRequest>) -> Vec<Result<Option<Resource>>> {
-        let ids: Vec<String> = reqs.into_iter().map(|r| r.id).collect();
-        self.describe(&ids)
-            .await
-            .into_iter()
-            .map(|found| match found? {
-                Some(igw) => self.resource(&igw).map(Some),
-                None => Ok(None),
-            })
-            .collect()
+        self.ec2.read_many(&reqs, |igw, _| self.resource(igw)).await
     }
 
     /// A new `vpc_id` detaches the gateway from every VPC it is attached to now (as AWS says,
@@ -230,12 +241,16 @@ impl Provider for InternetGatewayProvider {
             match prop.as_str() {
                 "vpc_id" => {
                     let wanted = vpc_of(&req.properties);
-                    let igw = self.describe_one(&req.id).await?.ok_or_else(|| {
-                        ProviderError::invalid(format!(
-                            "internet gateway {} no longer exists",
-                            req.id
-                        ))
-                    })?;
+                    let igw = self
+                        .ec2
+                        .describe_one::<InternetGateway>(&req.id)
+                        .await?
+                        .ok_or_else(|| {
+                            ProviderError::invalid(format!(
+                                "internet gateway {} no longer exists",
+                                req.id
+                            ))
+                        })?;
                     let current = attached_vpcs(&igw);
                     for vpc in current.iter().filter(|v| Some(*v) != wanted.as_ref()) {
                         self.detach(&req.id, vpc).await?;
@@ -249,11 +264,7 @@ impl Provider for InternetGatewayProvider {
                         .update_tags(&req.id, &req.prior_properties, &req.properties)
                         .await?
                 }
-                other => {
-                    return Err(ProviderError::invalid(format!(
-                        "`{other}` of {TYPE_NAME} cannot be changed in place"
-                    )))
-                }
+                other => return Err(ProviderError::not_in_place(other, TYPE_NAME)),
             }
         }
         read_back("internet gateway", &req.id, || self.read_one(&req.id)).await
@@ -261,7 +272,7 @@ impl Provider for InternetGatewayProvider {
 
     /// Detaches the gateway from its VPCs, then deletes it; one already gone is success.
     async fn delete(&self, req: DeleteRequest) -> Result<()> {
-        let Some(igw) = self.describe_one(&req.id).await? else {
+        let Some(igw) = self.ec2.describe_one::<InternetGateway>(&req.id).await? else {
             return Ok(());
         };
         for vpc in attached_vpcs(&igw) {
@@ -280,15 +291,11 @@ impl Provider for InternetGatewayProvider {
 
     /// Finds the gateway by its strata tags.
     async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
-        let out = self
+        match self
             .ec2
-            .client
-            .describe_internet_gateways()
-            .set_filters(Some(strata_filters(&req.stack, &req.address)))
-            .send()
-            .await
-            .map_err(api_error)?;
-        match tagged_id(TYPE_NAME, out.internet_gateways(), &req)? {
+            .tagged_id::<InternetGateway>(TYPE_NAME, &req)
+            .await?
+        {
             Some(id) => self.read_one(&id).await,
             None => Ok(None),
         }

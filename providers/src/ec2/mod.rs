@@ -6,24 +6,23 @@
 //! even between its create and a later `CreateTags`, so an interrupted apply can always adopt it.
 //!
 //! What every EC2 type shares lives here: tags (one `CreateTags`/`DeleteTags` API for all of
-//! them), the tag filters `find` uses, ARNs built from an owner id, the wait for a new resource
-//! to become visible (EC2 is eventually consistent), and batched `Describe*` reads.
+//! them), ARNs built from an owner id, the wait for a new resource to become visible (EC2 is
+//! eventually consistent), and, through [`Ec2Object`], reading by ids with batched `Describe*`
+//! calls and finding what strata tagged. A type's own file says how its `Describe*` call is
+//! made and how what it lists reads in the stack's terms.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_ec2::types::{
-    Address, Filter, InternetGateway, NatGateway, ResourceType, RouteTable, SecurityGroup, Subnet,
-    Tag, TagSpecification, Vpc,
-};
-use stacks::{Map, TypeSchema, Value, ADDRESS_TAG, STACK_TAG};
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use stacks::{Map, Value, ADDRESS_TAG, STACK_TAG};
 
 use crate::aws::{api_error, AwsContext};
-use crate::retry::wait_for;
-use crate::tags::{tag_strings, tags_value, TagChanges};
-use crate::{FindRequest, Provider, ProviderError, Result};
+use crate::retry::{wait_for, Wait};
+use crate::tags::{tag_strings, tags_value, TagApi};
+use crate::{FindRequest, ProviderError, ReadRequest, Resource, Result};
 
 pub mod eip;
 pub mod internet_gateway;
@@ -33,40 +32,20 @@ pub mod security_group;
 pub mod subnet;
 pub mod vpc;
 
-/// The schemas of this service's types.
-pub fn schemas() -> Vec<TypeSchema> {
-    vec![
-        vpc::schema(),
-        subnet::schema(),
-        internet_gateway::schema(),
-        eip::schema(),
-        nat_gateway::schema(),
-        route_table::schema(),
-        security_group::schema(),
-    ]
-}
-
-/// This service's providers, with clients built from `ctx`.
-pub fn providers(ctx: &AwsContext) -> Vec<Arc<dyn Provider>> {
-    vec![
-        Arc::new(vpc::VpcProvider::new(ctx)),
-        Arc::new(subnet::SubnetProvider::new(ctx)),
-        Arc::new(internet_gateway::InternetGatewayProvider::new(ctx)),
-        Arc::new(eip::EipProvider::new(ctx)),
-        Arc::new(nat_gateway::NatGatewayProvider::new(ctx)),
-        Arc::new(route_table::RouteTableProvider::new(ctx)),
-        Arc::new(security_group::SecurityGroupProvider::new(ctx)),
-    ]
-}
-
 /// How long a resource EC2 just created may stay invisible to `Describe*` and to calls that
-/// name it (EC2's API is eventually consistent; terraform-provider-aws waits 2 minutes too).
-pub(crate) const PROPAGATION_TIMEOUT: Duration = Duration::from_secs(120);
-/// How often to look while waiting for a new resource to become visible.
-pub(crate) const PROPAGATION_INTERVAL: Duration = Duration::from_secs(2);
+/// name it (EC2's API is eventually consistent; terraform-provider-aws waits 2 minutes too),
+/// looking every 2 s.
+pub(crate) const PROPAGATION: Wait = Wait {
+    timeout: Duration::from_secs(120),
+    interval: Duration::from_secs(2),
+};
 
 /// How many ids one `Describe*` call is given: EC2 caps ids and filter values per request.
 pub(crate) const IDS_PER_DESCRIBE: usize = 200;
+
+/// How EC2 refuses to delete (or detach) what something else still uses; the users of a
+/// network often go away moments before, so deletes retry it within a budget.
+pub(crate) const DEPENDENCY_VIOLATION: &[&str] = &["DependencyViolation"];
 
 /// Where strata's clients point and what ARNs it builds: shared by every EC2 provider.
 #[derive(Clone, Debug)]
@@ -100,30 +79,112 @@ impl Ec2 {
     /// Sets and removes only the tags that differ between the recorded and desired `tags`.
     /// One API tags every EC2 resource type.
     pub async fn update_tags(&self, id: &str, prior: &Map, desired: &Map) -> Result<()> {
-        let changes = TagChanges::between(prior.get("tags"), desired.get("tags"))?;
-        if !changes.remove.is_empty() {
-            let keys = changes
-                .remove
-                .iter()
-                .map(|k| Tag::builder().key(k).build())
-                .collect();
-            self.client
-                .delete_tags()
-                .resources(id)
-                .set_tags(Some(keys))
-                .send()
-                .await
-                .map_err(api_error)?;
+        let api = Ec2Tags {
+            client: &self.client,
+            id,
+        };
+        crate::tags::reconcile(&api, prior, desired).await
+    }
+
+    /// Describes objects of one type by id with as few calls as EC2 allows (see
+    /// [`describe_many`]): one result per id, in the order of `ids`.
+    pub async fn describe<T: Ec2Object>(&self, ids: &[String]) -> Vec<Result<Option<T>>> {
+        let client = &self.client;
+        describe_many(ids, T::NOT_FOUND, |ids| async move {
+            let listed = T::describe(client, Query::ids(ids)).await?;
+            Ok(keyed(listed))
+        })
+        .await
+    }
+
+    /// Describes one object by id; `None` when EC2 does not have it.
+    pub async fn describe_one<T: Ec2Object>(&self, id: &str) -> Result<Option<T>> {
+        self.describe(&[id.to_string()])
+            .await
+            .pop()
+            .unwrap_or(Ok(None))
+    }
+
+    /// Reads one resource: describes its object and gives it to `resource` (the type's own
+    /// translation into the stack's terms, which may say the object no longer counts).
+    pub async fn read_one<T: Ec2Object>(
+        &self,
+        id: &str,
+        resource: impl FnOnce(&T) -> Result<Option<Resource>>,
+    ) -> Result<Option<Resource>> {
+        match self.describe_one(id).await? {
+            Some(object) => resource(&object),
+            None => Ok(None),
         }
-        if !changes.set.is_empty() {
-            self.client
-                .create_tags()
-                .resources(id)
-                .set_tags(Some(aws_tags(&changes.set)))
-                .send()
-                .await
-                .map_err(api_error)?;
-        }
+    }
+
+    /// Reads many resources of one type in as few `Describe*` calls as EC2 allows; `resource`
+    /// is given each object found with the request that asked for it.
+    pub async fn read_many<T: Ec2Object>(
+        &self,
+        reqs: &[ReadRequest],
+        resource: impl Fn(&T, &ReadRequest) -> Result<Option<Resource>>,
+    ) -> Vec<Result<Option<Resource>>> {
+        let ids: Vec<String> = reqs.iter().map(|r| r.id.clone()).collect();
+        self.describe::<T>(&ids)
+            .await
+            .into_iter()
+            .zip(reqs)
+            .map(|(found, req)| match found? {
+                Some(object) => resource(&object, req),
+                None => Ok(None),
+            })
+            .collect()
+    }
+
+    /// The id of the one object of `type_name` that carries the strata tags of the address
+    /// `req` looks for (see [`only_one`]), among those [`Ec2Object::adoptable`].
+    pub async fn tagged_id<T: Ec2Object>(
+        &self,
+        type_name: &str,
+        req: &FindRequest,
+    ) -> Result<Option<String>> {
+        let mut filters = strata_filters(&req.stack, &req.address);
+        filters.extend(T::find_filters());
+        let listed = T::describe(&self.client, Query::filters(filters)).await?;
+        let ids = listed
+            .iter()
+            .filter(|object| object.adoptable())
+            .filter(|object| has_strata_tags(object.ec2_tags(), &req.stack, &req.address))
+            .filter_map(|object| object.ec2_id().map(str::to_string))
+            .collect();
+        only_one(type_name, &req.address, ids)
+    }
+}
+
+/// EC2's tagging calls for one resource: `CreateTags` and `DeleteTags` take any EC2 id.
+struct Ec2Tags<'a> {
+    client: &'a aws_sdk_ec2::Client,
+    id: &'a str,
+}
+
+#[async_trait]
+impl TagApi for Ec2Tags<'_> {
+    async fn tag(&self, tags: BTreeMap<String, String>) -> Result<()> {
+        self.client
+            .create_tags()
+            .resources(self.id)
+            .set_tags(Some(aws_tags(&tags)))
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(())
+    }
+
+    async fn untag(&self, keys: Vec<String>) -> Result<()> {
+        let keys = keys.iter().map(|k| Tag::builder().key(k).build()).collect();
+        self.client
+            .delete_tags()
+            .resources(self.id)
+            .set_tags(Some(keys))
+            .send()
+            .await
+            .map_err(api_error)?;
         Ok(())
     }
 }
@@ -183,59 +244,63 @@ pub(crate) fn has_strata_tags(tags: &[Tag], stack: &str, address: &str) -> bool 
     has(STACK_TAG, stack) && has(ADDRESS_TAG, address)
 }
 
-/// What `Describe*` lists of every EC2 type: an id and tags. With it, `describe` keys what it
-/// found ([`by_id`]) and `find` picks the one object tagged for an address ([`tagged_id`]) the
-/// same way for every type.
-pub(crate) trait Described: Clone {
-    fn ec2_id(&self) -> Option<&str>;
-    fn ec2_tags(&self) -> &[Tag];
+/// What one `Describe*` call asks for: some ids, or what some filters select.
+#[derive(Debug, Default)]
+pub(crate) struct Query {
+    pub ids: Option<Vec<String>>,
+    pub filters: Option<Vec<Filter>>,
 }
 
-macro_rules! described {
-    ($($object:ty => $id:ident),* $(,)?) => {$(
-        impl Described for $object {
-            fn ec2_id(&self) -> Option<&str> {
-                self.$id()
-            }
-
-            fn ec2_tags(&self) -> &[Tag] {
-                self.tags()
-            }
+impl Query {
+    fn ids(ids: Vec<String>) -> Query {
+        Query {
+            ids: Some(ids),
+            filters: None,
         }
-    )*};
+    }
+
+    fn filters(filters: Vec<Filter>) -> Query {
+        Query {
+            ids: None,
+            filters: Some(filters),
+        }
+    }
 }
 
-described! {
-    Vpc => vpc_id,
-    Subnet => subnet_id,
-    InternetGateway => internet_gateway_id,
-    Address => allocation_id,
-    NatGateway => nat_gateway_id,
-    RouteTable => route_table_id,
-    SecurityGroup => group_id,
+/// An EC2 object type as its `Describe*` call lists it: how to make the call, how EC2 says an
+/// id is not there, and the id and tags of what it lists. With it, reading by ids (batched,
+/// see [`Ec2::describe`]) and finding what strata tagged (see [`Ec2::tagged_id`]) are written
+/// once for every EC2 type; each type's file says only this.
+#[async_trait]
+pub(crate) trait Ec2Object: Clone + Send + Sync + Sized + 'static {
+    /// The error codes with which `Describe*` refuses an id that does not exist.
+    const NOT_FOUND: &'static [&'static str];
+
+    /// One `Describe*` call: the objects `query` selects (without paginating: a call by ids
+    /// is given at most [`IDS_PER_DESCRIBE`], and a call by strata's tags selects one).
+    async fn describe(client: &aws_sdk_ec2::Client, query: Query) -> Result<Vec<Self>>;
+
+    fn ec2_id(&self) -> Option<&str>;
+
+    fn ec2_tags(&self) -> &[Tag];
+
+    /// Filters `find` adds to the tag filters (a NAT gateway's live states).
+    fn find_filters() -> Vec<Filter> {
+        Vec::new()
+    }
+
+    /// Whether `find` may adopt this object (a NAT gateway being deleted may not).
+    fn adoptable(&self) -> bool {
+        true
+    }
 }
 
 /// What one `Describe*` call listed, keyed by id, as [`describe_many`] takes it.
-pub(crate) fn by_id<T: Described>(listed: &[T]) -> Vec<(String, T)> {
+fn keyed<T: Ec2Object>(listed: Vec<T>) -> Vec<(String, T)> {
     listed
-        .iter()
-        .filter_map(|object| Some((object.ec2_id()?.to_string(), object.clone())))
-        .collect()
-}
-
-/// The id of the one object of `listed` (a `Describe*` filtered by [`strata_filters`]) that
-/// carries the strata tags of the address `req` looks for; see [`only_one`].
-pub(crate) fn tagged_id<'a, T: Described + 'a>(
-    type_name: &str,
-    listed: impl IntoIterator<Item = &'a T>,
-    req: &FindRequest,
-) -> Result<Option<String>> {
-    let ids = listed
         .into_iter()
-        .filter(|object| has_strata_tags(object.ec2_tags(), &req.stack, &req.address))
-        .filter_map(|object| object.ec2_id().map(str::to_string))
-        .collect();
-    only_one(type_name, &req.address, ids)
+        .filter_map(|object| Some((object.ec2_id()?.to_string(), object)))
+        .collect()
 }
 
 /// A `Describe*` filter on one name.
@@ -273,13 +338,7 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Option<T>>>,
 {
-    wait_for(
-        &format!("{what} {id} to be readable"),
-        PROPAGATION_TIMEOUT,
-        PROPAGATION_INTERVAL,
-        read,
-    )
-    .await
+    wait_for(&format!("{what} {id} to be readable"), PROPAGATION, read).await
 }
 
 /// A copy of an error, for reporting one failed batch call against every id it named.
@@ -297,7 +356,7 @@ pub(crate) fn same_error(err: &ProviderError) -> ProviderError {
 /// VPCs (or subnets, ...) in one `Describe*`. EC2 fails the whole call when one id no longer
 /// exists, so a NotFound (`not_found` codes) falls back to one call per id, where it means
 /// that one resource is gone. `describe` returns what it found, keyed by id.
-pub(crate) async fn describe_many<T, F, Fut>(
+async fn describe_many<T, F, Fut>(
     ids: &[String],
     not_found: &[&str],
     describe: F,

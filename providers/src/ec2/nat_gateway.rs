@@ -6,18 +6,18 @@
 //! is `deleted`, so delete waits too: the engine releases the address only after this returns.
 //! A gateway that is `deleted` (AWS lists it for an hour) or `failed` no longer exists here.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{NatGateway, NatGatewayState, ResourceType};
+use aws_sdk_ec2::types::{Filter, NatGateway, NatGatewayState, ResourceType, Tag};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
-use super::{
-    by_id, describe_many, filter, strata_filters, tag_specification, tagged_id, tags_from_aws, Ec2,
-};
+use super::{filter, tag_specification, tags_from_aws, Ec2, Ec2Object, Query};
 use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::catalogue::Entry;
 use crate::props::required_str;
-use crate::retry::wait_for;
+use crate::retry::{wait_for, Wait};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -28,12 +28,18 @@ pub const TYPE_NAME: &str = "aws.ec2.nat_gateway";
 /// How EC2 says a NAT gateway does not exist.
 const NAT_NOT_FOUND: &[&str] = &["NatGatewayNotFound", "InvalidNatGatewayID.NotFound"];
 
-/// How long a new NAT gateway may stay `pending` (terraform-provider-aws: 10 minutes).
-const NAT_AVAILABLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
-/// How long a NAT gateway may stay `deleting` (terraform-provider-aws: 30 minutes).
-const NAT_DELETED_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-/// How often to look while waiting for a NAT gateway's state to change.
-const NAT_STATE_INTERVAL: Duration = Duration::from_secs(5);
+/// How long a new NAT gateway may stay `pending` (terraform-provider-aws: 10 minutes),
+/// looking every 5 s.
+const NAT_AVAILABLE: Wait = Wait {
+    timeout: Duration::from_secs(10 * 60),
+    interval: Duration::from_secs(5),
+};
+/// How long a NAT gateway may stay `deleting` (terraform-provider-aws: 30 minutes), looking
+/// every 5 s.
+const NAT_DELETED: Wait = Wait {
+    timeout: Duration::from_secs(30 * 60),
+    interval: Duration::from_secs(5),
+};
 
 /// The gateway's properties: where it lives and which address it uses are fixed.
 pub fn schema() -> TypeSchema {
@@ -49,6 +55,50 @@ pub fn schema() -> TypeSchema {
         attrs: vec!["id"],
         taggable: true,
         name_rule: None,
+    }
+}
+
+/// How the catalogue knows `aws.ec2.nat_gateway`.
+pub const ENTRY: Entry = Entry {
+    schema,
+    provider: |ctx| Arc::new(NatGatewayProvider::new(ctx)),
+    about: "A public NAT gateway, giving a private subnet's instances a way out; create waits \
+            until it is `available`, delete until it is `deleted`.",
+    import_id: "the NAT gateway id (`nat-…`)",
+    attributes: &[("id", "the NAT gateway id (`nat-…`)")],
+    property_notes: &[],
+};
+
+#[async_trait]
+impl Ec2Object for NatGateway {
+    const NOT_FOUND: &'static [&'static str] = NAT_NOT_FOUND;
+
+    async fn describe(client: &aws_sdk_ec2::Client, query: Query) -> Result<Vec<NatGateway>> {
+        let out = client
+            .describe_nat_gateways()
+            .set_nat_gateway_ids(query.ids)
+            .set_filter(query.filters)
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(out.nat_gateways.unwrap_or_default())
+    }
+
+    fn ec2_id(&self) -> Option<&str> {
+        self.nat_gateway_id()
+    }
+
+    fn ec2_tags(&self) -> &[Tag] {
+        self.tags()
+    }
+
+    /// Only gateways that may still become (or are) `available`.
+    fn find_filters() -> Vec<Filter> {
+        vec![filter("state", &["pending", "available"])]
+    }
+
+    fn adoptable(&self) -> bool {
+        !is_gone(self) && self.state() != Some(&NatGatewayState::Deleting)
     }
 }
 
@@ -74,26 +124,9 @@ impl NatGatewayProvider {
         }
     }
 
-    /// The gateways by id, as AWS lists them (deleted ones included).
-    async fn describe(&self, ids: &[String]) -> Vec<Result<Option<NatGateway>>> {
-        let client = &self.ec2.client;
-        describe_many(ids, NAT_NOT_FOUND, |ids| async move {
-            let out = client
-                .describe_nat_gateways()
-                .set_nat_gateway_ids(Some(ids))
-                .send()
-                .await
-                .map_err(api_error)?;
-            Ok(by_id(out.nat_gateways()))
-        })
-        .await
-    }
-
+    /// The gateway by id, as AWS lists it (a deleted one included).
     async fn describe_one(&self, id: &str) -> Result<Option<NatGateway>> {
-        self.describe(&[id.to_string()])
-            .await
-            .pop()
-            .unwrap_or(Ok(None))
+        self.ec2.describe_one(id).await
     }
 
     /// A live gateway in the stack's terms; `None` when it is deleted or failed.
@@ -126,18 +159,14 @@ impl NatGatewayProvider {
     }
 
     async fn read_one(&self, id: &str) -> Result<Option<Resource>> {
-        match self.describe_one(id).await? {
-            Some(nat) => self.resource(&nat),
-            None => Ok(None),
-        }
+        self.ec2.read_one(id, |nat| self.resource(nat)).await
     }
 
     /// Waits until the new gateway is `available`; a `failed` one is an error with AWS's reason.
     async fn wait_available(&self, id: &str) -> Result<Resource> {
         wait_for(
             &format!("NAT gateway {id} to become available"),
-            NAT_AVAILABLE_TIMEOUT,
-            NAT_STATE_INTERVAL,
+            NAT_AVAILABLE,
             || async move {
                 // Not visible yet: keep looking.
                 let Some(nat) = self.describe_one(id).await? else {
@@ -168,8 +197,7 @@ impl NatGatewayProvider {
     async fn wait_deleted(&self, id: &str) -> Result<()> {
         wait_for(
             &format!("NAT gateway {id} to be deleted"),
-            NAT_DELETED_TIMEOUT,
-            NAT_STATE_INTERVAL,
+            NAT_DELETED,
             || async move {
                 let nat = self.describe_one(id).await?;
                 Ok(nat
@@ -215,15 +243,7 @@ impl Provider for NatGatewayProvider {
     }
 
     async fn read_many(&self, reqs: Vec<ReadRequest>) -> Vec<Result<Option<Resource>>> {
-        let ids: Vec<String> = reqs.into_iter().map(|r| r.id).collect();
-        self.describe(&ids)
-            .await
-            .into_iter()
-            .map(|found| match found? {
-                Some(nat) => self.resource(&nat),
-                None => Ok(None),
-            })
-            .collect()
+        self.ec2.read_many(&reqs, |nat, _| self.resource(nat)).await
     }
 
     async fn update(&self, req: UpdateRequest) -> Result<Resource> {
@@ -234,11 +254,7 @@ impl Provider for NatGatewayProvider {
                         .update_tags(&req.id, &req.prior_properties, &req.properties)
                         .await?
                 }
-                other => {
-                    return Err(ProviderError::invalid(format!(
-                        "`{other}` of {TYPE_NAME} cannot be changed in place"
-                    )))
-                }
+                other => return Err(ProviderError::not_in_place(other, TYPE_NAME)),
             }
         }
         self.read_one(&req.id).await?.ok_or_else(|| {
@@ -281,20 +297,7 @@ impl Provider for NatGatewayProvider {
 
     /// Finds the gateway by its strata tags, among those not deleted or failed.
     async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
-        let out = self
-            .ec2
-            .client
-            .describe_nat_gateways()
-            .set_filter(Some(strata_filters(&req.stack, &req.address)))
-            .filter(filter("state", &["pending", "available"]))
-            .send()
-            .await
-            .map_err(api_error)?;
-        let live = out
-            .nat_gateways()
-            .iter()
-            .filter(|n| !is_gone(n) && n.state() != Some(&NatGatewayState::Deleting));
-        match tagged_id(TYPE_NAME, live, &req)? {
+        match self.ec2.tagged_id::<NatGateway>(TYPE_NAME, &req).await? {
             Some(id) => self.wait_available(&id).await.map(Some),
             None => Ok(None),
         }

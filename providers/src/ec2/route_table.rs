@@ -10,16 +10,18 @@
 //! the same set (see [`crate::props::in_prior_order`]).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{ResourceType, Route, RouteOrigin, RouteTable};
+use aws_sdk_ec2::types::{ResourceType, Route, RouteOrigin, RouteTable, Tag};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{
-    by_id, describe_many, list_of, read_back, strata_filters, strings, tag_specification,
-    tagged_id, tags_from_aws, Ec2, PROPAGATION_TIMEOUT,
+    list_of, read_back, strings, tag_specification, tags_from_aws, Ec2, Ec2Object, Query,
+    PROPAGATION,
 };
 use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::catalogue::Entry;
 use crate::props::{given, in_prior_order, required_str, set_in_prior_order};
 use crate::retry::with_backoff;
 use crate::{
@@ -55,6 +57,48 @@ pub fn schema() -> TypeSchema {
         attrs: vec!["id"],
         taggable: true,
         name_rule: None,
+    }
+}
+
+/// How the catalogue knows `aws.ec2.route_table`.
+pub const ENTRY: Entry = Entry {
+    schema,
+    provider: |ctx| Arc::new(RouteTableProvider::new(ctx)),
+    about: "A VPC route table with its routes and the subnets it serves, each managed as a \
+            set: an update changes only the routes and associations that differ.",
+    import_id: "the route table id (`rtb-…`)",
+    attributes: &[("id", "the route table id (`rtb-…`)")],
+    property_notes: &[
+        (
+            "routes",
+            "keyed by `destination_cidr_block`; each needs one of `gateway_id` and \
+             `nat_gateway_id`",
+        ),
+        ("subnet_ids", "the subnets associated with the table"),
+    ],
+};
+
+#[async_trait]
+impl Ec2Object for RouteTable {
+    const NOT_FOUND: &'static [&'static str] = TABLE_NOT_FOUND;
+
+    async fn describe(client: &aws_sdk_ec2::Client, query: Query) -> Result<Vec<RouteTable>> {
+        let out = client
+            .describe_route_tables()
+            .set_route_table_ids(query.ids)
+            .set_filters(query.filters)
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(out.route_tables.unwrap_or_default())
+    }
+
+    fn ec2_id(&self) -> Option<&str> {
+        self.route_table_id()
+    }
+
+    fn ec2_tags(&self) -> &[Tag] {
+        self.tags()
     }
 }
 
@@ -184,7 +228,7 @@ fn desired_subnets(props: &Map) -> Result<BTreeSet<String>> {
 
 /// The table in the stack's terms; `prior` is what the stack last applied, whose list order
 /// the read keeps.
-fn resource(table: &RouteTable, prior: &Map) -> Result<Resource> {
+fn resource(table: &RouteTable, prior: &Map) -> Result<Option<Resource>> {
     let id = table.route_table_id().ok_or_else(|| {
         ProviderError::invalid("DescribeRouteTables returned a table without an id")
     })?;
@@ -211,11 +255,11 @@ fn resource(table: &RouteTable, prior: &Map) -> Result<Resource> {
         set_in_prior_order(prior.get("subnet_ids"), associations(table).into_keys()),
     );
     properties.insert("tags".into(), tags_from_aws(table.tags()));
-    Ok(Resource {
+    Ok(Some(Resource {
         id: id.to_string(),
         properties,
         attributes: Map::from([("id".to_string(), Value::str(id))]),
-    })
+    }))
 }
 
 /// Manages route tables with their routes and subnet associations; the id is the table id.
@@ -232,32 +276,12 @@ impl RouteTableProvider {
         }
     }
 
-    async fn describe(&self, ids: &[String]) -> Vec<Result<Option<RouteTable>>> {
-        let client = &self.ec2.client;
-        describe_many(ids, TABLE_NOT_FOUND, |ids| async move {
-            let out = client
-                .describe_route_tables()
-                .set_route_table_ids(Some(ids))
-                .send()
-                .await
-                .map_err(api_error)?;
-            Ok(by_id(out.route_tables()))
-        })
-        .await
-    }
-
     async fn describe_one(&self, id: &str) -> Result<Option<RouteTable>> {
-        self.describe(&[id.to_string()])
-            .await
-            .pop()
-            .unwrap_or(Ok(None))
+        self.ec2.describe_one(id).await
     }
 
     async fn read_one(&self, id: &str, prior: &Map) -> Result<Option<Resource>> {
-        match self.describe_one(id).await? {
-            Some(table) => resource(&table, prior).map(Some),
-            None => Ok(None),
-        }
+        self.ec2.read_one(id, |table| resource(table, prior)).await
     }
 
     /// Makes the table's routes `desired`, changing only the destinations that differ.
@@ -301,7 +325,7 @@ impl RouteTableProvider {
     /// Creates one route, waiting out a table EC2 does not show everywhere yet.
     async fn create_route(&self, id: &str, destination: &str, target: &Target) -> Result<()> {
         with_backoff(
-            PROPAGATION_TIMEOUT,
+            PROPAGATION.timeout,
             |e| e.is_code(TABLE_NOT_FOUND),
             || async move {
                 let call = self
@@ -398,16 +422,9 @@ impl Provider for RouteTableProvider {
     }
 
     async fn read_many(&self, reqs: Vec<ReadRequest>) -> Vec<Result<Option<Resource>>> {
-        let ids: Vec<String> = reqs.iter().map(|r| r.id.clone()).collect();
-        self.describe(&ids)
+        self.ec2
+            .read_many(&reqs, |table, req| resource(table, &req.prior_properties))
             .await
-            .into_iter()
-            .zip(&reqs)
-            .map(|(found, req)| match found? {
-                Some(table) => resource(&table, &req.prior_properties).map(Some),
-                None => Ok(None),
-            })
-            .collect()
     }
 
     /// Changes routes and associations against what AWS has now, one call per difference.
@@ -440,11 +457,7 @@ impl Provider for RouteTableProvider {
                         .update_tags(&req.id, &req.prior_properties, &req.properties)
                         .await?
                 }
-                (other, _) => {
-                    return Err(ProviderError::invalid(format!(
-                        "`{other}` of {TYPE_NAME} cannot be changed in place"
-                    )))
-                }
+                (other, _) => return Err(ProviderError::not_in_place(other, TYPE_NAME)),
             }
         }
         read_back("route table", &req.id, || {
@@ -475,15 +488,7 @@ impl Provider for RouteTableProvider {
 
     /// Finds the table by its strata tags.
     async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
-        let out = self
-            .ec2
-            .client
-            .describe_route_tables()
-            .set_filters(Some(strata_filters(&req.stack, &req.address)))
-            .send()
-            .await
-            .map_err(api_error)?;
-        match tagged_id(TYPE_NAME, out.route_tables(), &req)? {
+        match self.ec2.tagged_id::<RouteTable>(TYPE_NAME, &req).await? {
             Some(id) => self.read_one(&id, &req.properties).await,
             None => Ok(None),
         }

@@ -12,19 +12,22 @@
 //! create revokes that default unless the stack lists it.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
-    IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, SecurityGroup, UserIdGroupPair,
+    IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, SecurityGroup, Tag,
+    UserIdGroupPair,
 };
 use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::{
-    by_id, describe_many, list_of, read_back, strata_filters, strings, tag_specification,
-    tagged_id, tags_from_aws, Ec2,
+    list_of, read_back, strings, tag_specification, tags_from_aws, Ec2, Ec2Object, Query,
+    DEPENDENCY_VIOLATION,
 };
 use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::catalogue::Entry;
 use crate::props::{desired, given, required_str};
 use crate::retry::with_backoff;
 use crate::{
@@ -88,6 +91,49 @@ pub fn schema() -> TypeSchema {
             max_len: NAME_MAX_LEN,
             suffix_when: None,
         }),
+    }
+}
+
+/// How the catalogue knows `aws.ec2.security_group`.
+pub const ENTRY: Entry = Entry {
+    schema,
+    provider: |ctx| Arc::new(SecurityGroupProvider::new(ctx)),
+    about: "A VPC security group with its ingress and egress rules inline; a rule change \
+            revokes and authorizes only the rules that differ, and never replaces the group.",
+    import_id: "the security group id (`sg-…`)",
+    attributes: &[
+        ("id", "the security group id (`sg-…`)"),
+        ("arn", "the security group's ARN"),
+        ("name", "the group name"),
+    ],
+    property_notes: &[(
+        "egress",
+        "left out, AWS's default allow-all egress rule stays and is not shown; written, the \
+         stack owns every egress rule",
+    )],
+};
+
+#[async_trait]
+impl Ec2Object for SecurityGroup {
+    const NOT_FOUND: &'static [&'static str] = GROUP_NOT_FOUND;
+
+    async fn describe(client: &aws_sdk_ec2::Client, query: Query) -> Result<Vec<SecurityGroup>> {
+        let out = client
+            .describe_security_groups()
+            .set_group_ids(query.ids)
+            .set_filters(query.filters)
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(out.security_groups.unwrap_or_default())
+    }
+
+    fn ec2_id(&self) -> Option<&str> {
+        self.group_id()
+    }
+
+    fn ec2_tags(&self) -> &[Tag] {
+        self.tags()
     }
 }
 
@@ -453,7 +499,7 @@ fn manages_egress(prior: &Map) -> bool {
 }
 
 /// The group in the stack's terms; `prior` is what the stack last applied.
-fn resource(ec2: &Ec2, group: &SecurityGroup, prior: &Map) -> Result<Resource> {
+fn resource(ec2: &Ec2, group: &SecurityGroup, prior: &Map) -> Result<Option<Resource>> {
     let id = group.group_id().ok_or_else(|| {
         ProviderError::invalid("DescribeSecurityGroups returned a group without an id")
     })?;
@@ -487,7 +533,7 @@ fn resource(ec2: &Ec2, group: &SecurityGroup, prior: &Map) -> Result<Resource> {
         Some(arn) => arn.to_string(),
         None => ec2.arn(group.owner_id(), "security-group", id)?,
     };
-    Ok(Resource {
+    Ok(Some(Resource {
         id: id.to_string(),
         properties,
         attributes: Map::from([
@@ -495,7 +541,7 @@ fn resource(ec2: &Ec2, group: &SecurityGroup, prior: &Map) -> Result<Resource> {
             ("arn".to_string(), Value::str(arn)),
             ("name".to_string(), Value::str(name)),
         ]),
-    })
+    }))
 }
 
 /// Which of a group's rule sets an API call changes.
@@ -519,32 +565,14 @@ impl SecurityGroupProvider {
         }
     }
 
-    async fn describe(&self, ids: &[String]) -> Vec<Result<Option<SecurityGroup>>> {
-        let client = &self.ec2.client;
-        describe_many(ids, GROUP_NOT_FOUND, |ids| async move {
-            let out = client
-                .describe_security_groups()
-                .set_group_ids(Some(ids))
-                .send()
-                .await
-                .map_err(api_error)?;
-            Ok(by_id(out.security_groups()))
-        })
-        .await
-    }
-
     async fn describe_one(&self, id: &str) -> Result<Option<SecurityGroup>> {
-        self.describe(&[id.to_string()])
-            .await
-            .pop()
-            .unwrap_or(Ok(None))
+        self.ec2.describe_one(id).await
     }
 
     async fn read_one(&self, id: &str, prior: &Map) -> Result<Option<Resource>> {
-        match self.describe_one(id).await? {
-            Some(group) => resource(&self.ec2, &group, prior).map(Some),
-            None => Ok(None),
-        }
+        self.ec2
+            .read_one(id, |group| resource(&self.ec2, group, prior))
+            .await
     }
 
     /// Makes one direction's rules `desired`, given what AWS has now: revokes first (so a
@@ -658,16 +686,11 @@ impl Provider for SecurityGroupProvider {
     }
 
     async fn read_many(&self, reqs: Vec<ReadRequest>) -> Vec<Result<Option<Resource>>> {
-        let ids: Vec<String> = reqs.iter().map(|r| r.id.clone()).collect();
-        self.describe(&ids)
-            .await
-            .into_iter()
-            .zip(&reqs)
-            .map(|(found, req)| match found? {
-                Some(group) => resource(&self.ec2, &group, &req.prior_properties).map(Some),
-                None => Ok(None),
+        self.ec2
+            .read_many(&reqs, |group, req| {
+                resource(&self.ec2, group, &req.prior_properties)
             })
-            .collect()
+            .await
     }
 
     /// Changes exactly the rules that differ from what AWS has now; never replaces the group.
@@ -702,11 +725,7 @@ impl Provider for SecurityGroupProvider {
                         .update_tags(&req.id, &req.prior_properties, &req.properties)
                         .await?
                 }
-                (other, _) => {
-                    return Err(ProviderError::invalid(format!(
-                        "`{other}` of {TYPE_NAME} cannot be changed in place"
-                    )))
-                }
+                (other, _) => return Err(ProviderError::not_in_place(other, TYPE_NAME)),
             }
         }
         read_back("security group", &req.id, || {
@@ -721,7 +740,7 @@ impl Provider for SecurityGroupProvider {
         let id = req.id.as_str();
         let out = with_backoff(
             GROUP_DEPENDENCY_BUDGET,
-            |e| e.is_code(&["DependencyViolation"]),
+            |e| e.is_code(DEPENDENCY_VIOLATION),
             || async move {
                 self.ec2
                     .client
@@ -738,15 +757,7 @@ impl Provider for SecurityGroupProvider {
 
     /// Finds the group by its strata tags.
     async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
-        let out = self
-            .ec2
-            .client
-            .describe_security_groups()
-            .set_filters(Some(strata_filters(&req.stack, &req.address)))
-            .send()
-            .await
-            .map_err(api_error)?;
-        match tagged_id(TYPE_NAME, out.security_groups(), &req)? {
+        match self.ec2.tagged_id::<SecurityGroup>(TYPE_NAME, &req).await? {
             Some(id) => self.read_one(&id, &req.properties).await,
             None => Ok(None),
         }

@@ -3,19 +3,20 @@
 //! Its VPC, CIDR block and zone are fixed at create. Whether instances launched in it get a
 //! public IPv4 address is a subnet attribute, changed in place with `ModifySubnetAttribute`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, SubnetState};
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet, SubnetState, Tag};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{
-    by_id, describe_many, read_back, strata_filters, tag_specification, tagged_id, tags_from_aws,
-    Ec2,
+    read_back, tag_specification, tags_from_aws, Ec2, Ec2Object, Query, DEPENDENCY_VIOLATION,
 };
 use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::catalogue::Entry;
 use crate::props::{desired, given, required_str};
-use crate::retry::{wait_for, with_backoff};
+use crate::retry::{wait_for, with_backoff, Wait};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -26,10 +27,11 @@ pub const TYPE_NAME: &str = "aws.ec2.subnet";
 /// How EC2 says a subnet does not exist.
 pub(crate) const SUBNET_NOT_FOUND: &[&str] = &["InvalidSubnetID.NotFound"];
 
-/// How long a new subnet may stay `pending`.
-const SUBNET_AVAILABLE_TIMEOUT: Duration = Duration::from_secs(300);
-/// How often to look while waiting for a subnet to become available.
-const SUBNET_AVAILABLE_INTERVAL: Duration = Duration::from_secs(2);
+/// How long a new subnet may stay `pending`, looking every 2 s.
+const SUBNET_AVAILABLE: Wait = Wait {
+    timeout: Duration::from_secs(300),
+    interval: Duration::from_secs(2),
+};
 
 /// How long delete keeps retrying `DependencyViolation`: the network interfaces of a deleted
 /// NAT gateway or Lambda function stay in the subnet for a while after their owner is gone
@@ -54,6 +56,43 @@ pub fn schema() -> TypeSchema {
     }
 }
 
+/// How the catalogue knows `aws.ec2.subnet`.
+pub const ENTRY: Entry = Entry {
+    schema,
+    provider: |ctx| Arc::new(SubnetProvider::new(ctx)),
+    about: "A range of a VPC's addresses in one availability zone.",
+    import_id: "the subnet id (`subnet-…`)",
+    attributes: &[
+        ("id", "the subnet id (`subnet-…`)"),
+        ("arn", "the subnet's ARN"),
+    ],
+    property_notes: &[],
+};
+
+#[async_trait]
+impl Ec2Object for Subnet {
+    const NOT_FOUND: &'static [&'static str] = SUBNET_NOT_FOUND;
+
+    async fn describe(client: &aws_sdk_ec2::Client, query: Query) -> Result<Vec<Subnet>> {
+        let out = client
+            .describe_subnets()
+            .set_subnet_ids(query.ids)
+            .set_filters(query.filters)
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(out.subnets.unwrap_or_default())
+    }
+
+    fn ec2_id(&self) -> Option<&str> {
+        self.subnet_id()
+    }
+
+    fn ec2_tags(&self) -> &[Tag] {
+        self.tags()
+    }
+}
+
 /// Manages subnets; the id is the subnet id.
 pub struct SubnetProvider {
     schema: TypeSchema,
@@ -68,23 +107,8 @@ impl SubnetProvider {
         }
     }
 
-    /// Describes subnets by id, in one call where EC2 allows it.
-    async fn describe(&self, ids: &[String]) -> Vec<Result<Option<aws_sdk_ec2::types::Subnet>>> {
-        let client = &self.ec2.client;
-        describe_many(ids, SUBNET_NOT_FOUND, |ids| async move {
-            let out = client
-                .describe_subnets()
-                .set_subnet_ids(Some(ids))
-                .send()
-                .await
-                .map_err(api_error)?;
-            Ok(by_id(out.subnets()))
-        })
-        .await
-    }
-
     /// A subnet in the stack's terms.
-    fn resource(&self, subnet: &aws_sdk_ec2::types::Subnet) -> Result<Resource> {
+    fn resource(&self, subnet: &Subnet) -> Result<Option<Resource>> {
         let id = subnet.subnet_id().ok_or_else(|| {
             ProviderError::invalid("DescribeSubnets returned a subnet without an id")
         })?;
@@ -107,22 +131,18 @@ impl SubnetProvider {
             Some(arn) => arn.to_string(),
             None => self.ec2.arn(subnet.owner_id(), "subnet", id)?,
         };
-        Ok(Resource {
+        Ok(Some(Resource {
             id: id.to_string(),
             properties,
             attributes: Map::from([
                 ("id".to_string(), Value::str(id)),
                 ("arn".to_string(), Value::str(arn)),
             ]),
-        })
+        }))
     }
 
     async fn read_one(&self, id: &str) -> Result<Option<Resource>> {
-        match self.describe(&[id.to_string()]).await.pop() {
-            Some(Ok(Some(subnet))) => self.resource(&subnet).map(Some),
-            Some(Err(e)) => Err(e),
-            _ => Ok(None),
-        }
+        self.ec2.read_one(id, |subnet| self.resource(subnet)).await
     }
 
     async fn set_map_public_ip(&self, id: &str, on: bool) -> Result<()> {
@@ -149,17 +169,13 @@ impl SubnetProvider {
     async fn wait_available(&self, id: &str) -> Result<()> {
         wait_for(
             &format!("subnet {id} to become available"),
-            SUBNET_AVAILABLE_TIMEOUT,
-            SUBNET_AVAILABLE_INTERVAL,
+            SUBNET_AVAILABLE,
             || async move {
-                match self.describe(&[id.to_string()]).await.pop() {
-                    Some(Ok(Some(subnet))) => {
-                        Ok((subnet.state() == Some(&SubnetState::Available)).then_some(()))
-                    }
-                    Some(Err(e)) => Err(e),
-                    // Not visible yet.
-                    _ => Ok(None),
-                }
+                // `None`: not visible yet.
+                let subnet = self.ec2.describe_one::<Subnet>(id).await?;
+                Ok(subnet
+                    .filter(|s| s.state() == Some(&SubnetState::Available))
+                    .map(|_| ()))
             },
         )
         .await
@@ -207,15 +223,9 @@ impl Provider for SubnetProvider {
     }
 
     async fn read_many(&self, reqs: Vec<ReadRequest>) -> Vec<Result<Option<Resource>>> {
-        let ids: Vec<String> = reqs.into_iter().map(|r| r.id).collect();
-        self.describe(&ids)
+        self.ec2
+            .read_many(&reqs, |subnet, _| self.resource(subnet))
             .await
-            .into_iter()
-            .map(|found| match found? {
-                Some(subnet) => self.resource(&subnet).map(Some),
-                None => Ok(None),
-            })
-            .collect()
     }
 
     async fn update(&self, req: UpdateRequest) -> Result<Resource> {
@@ -230,11 +240,7 @@ impl Provider for SubnetProvider {
                         .update_tags(&req.id, &req.prior_properties, &req.properties)
                         .await?
                 }
-                other => {
-                    return Err(ProviderError::invalid(format!(
-                        "`{other}` of {TYPE_NAME} cannot be changed in place"
-                    )))
-                }
+                other => return Err(ProviderError::not_in_place(other, TYPE_NAME)),
             }
         }
         read_back("subnet", &req.id, || self.read_one(&req.id)).await
@@ -246,7 +252,7 @@ impl Provider for SubnetProvider {
         let id = req.id.as_str();
         let out = with_backoff(
             SUBNET_DEPENDENCY_BUDGET,
-            |e| e.is_code(&["DependencyViolation"]),
+            |e| e.is_code(DEPENDENCY_VIOLATION),
             || async move {
                 self.ec2
                     .client
@@ -263,15 +269,7 @@ impl Provider for SubnetProvider {
 
     /// Finds the subnet by its strata tags.
     async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
-        let out = self
-            .ec2
-            .client
-            .describe_subnets()
-            .set_filters(Some(strata_filters(&req.stack, &req.address)))
-            .send()
-            .await
-            .map_err(api_error)?;
-        match tagged_id(TYPE_NAME, out.subnets(), &req)? {
+        match self.ec2.tagged_id::<Subnet>(TYPE_NAME, &req).await? {
             Some(id) => self.read_one(&id).await,
             None => Ok(None),
         }

@@ -6,21 +6,23 @@
 //! route table with every VPC; their ids are attributes, so a stack can refer to them.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, ResourceType, Tenancy, VpcAttributeName, VpcState,
+    AttributeBooleanValue, ResourceType, Tag, Tenancy, Vpc, VpcAttributeName, VpcState,
 };
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{
-    by_id, describe_many, filter, read_back, same_error, strata_filters, tag_specification,
-    tagged_id, tags_from_aws, Ec2, IDS_PER_DESCRIBE,
+    filter, read_back, same_error, tag_specification, tags_from_aws, Ec2, Ec2Object, Query,
+    DEPENDENCY_VIOLATION, IDS_PER_DESCRIBE,
 };
 use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::catalogue::Entry;
 use crate::props::{desired, required_str};
-use crate::retry::{wait_for, with_backoff};
+use crate::retry::{wait_for, with_backoff, Wait};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -34,10 +36,11 @@ pub(crate) const VPC_NOT_FOUND: &[&str] = &["InvalidVpcID.NotFound"];
 /// The tenancies a VPC can have (`host` is for instances only).
 const TENANCIES: &[&str] = &["default", "dedicated"];
 
-/// How long a new VPC may stay `pending`.
-const VPC_AVAILABLE_TIMEOUT: Duration = Duration::from_secs(300);
-/// How often to look while waiting for a VPC to become available.
-const VPC_AVAILABLE_INTERVAL: Duration = Duration::from_secs(2);
+/// How long a new VPC may stay `pending`, looking every 2 s.
+const VPC_AVAILABLE: Wait = Wait {
+    timeout: Duration::from_secs(300),
+    interval: Duration::from_secs(2),
+};
 
 /// How long delete keeps retrying while EC2 still counts something in the VPC: right after
 /// its subnets, gateways and groups are deleted, AWS may answer `DependencyViolation` for a
@@ -71,6 +74,52 @@ pub fn schema() -> TypeSchema {
     }
 }
 
+/// How the catalogue knows `aws.ec2.vpc`.
+pub const ENTRY: Entry = Entry {
+    schema,
+    provider: |ctx| Arc::new(VpcProvider::new(ctx)),
+    about: "A virtual private cloud: an address range of its own, with the default security \
+            group and main route table EC2 gives every VPC.",
+    import_id: "the VPC id (`vpc-…`)",
+    attributes: &[
+        ("id", "the VPC id (`vpc-…`)"),
+        ("arn", "the VPC's ARN"),
+        (
+            "default_security_group_id",
+            "the id of the security group EC2 created with the VPC",
+        ),
+        (
+            "main_route_table_id",
+            "the id of the route table EC2 created with the VPC",
+        ),
+    ],
+    property_notes: &[],
+};
+
+#[async_trait]
+impl Ec2Object for Vpc {
+    const NOT_FOUND: &'static [&'static str] = VPC_NOT_FOUND;
+
+    async fn describe(client: &aws_sdk_ec2::Client, query: Query) -> Result<Vec<Vpc>> {
+        let out = client
+            .describe_vpcs()
+            .set_vpc_ids(query.ids)
+            .set_filters(query.filters)
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(out.vpcs.unwrap_or_default())
+    }
+
+    fn ec2_id(&self) -> Option<&str> {
+        self.vpc_id()
+    }
+
+    fn ec2_tags(&self) -> &[Tag] {
+        self.tags()
+    }
+}
+
 /// The two DNS switches: the property, and the attribute EC2 reads it as.
 const DNS_SWITCHES: &[(&str, VpcAttributeName)] = &[
     ("enable_dns_support", VpcAttributeName::EnableDnsSupport),
@@ -94,17 +143,7 @@ impl VpcProvider {
     /// Reads VPCs in the stack's terms with one `DescribeVpcs`, one `DescribeSecurityGroups`
     /// and one `DescribeRouteTables` for all of them, plus the two attributes of each.
     async fn read_vpcs(&self, ids: &[String]) -> Vec<Result<Option<Resource>>> {
-        let client = &self.ec2.client;
-        let vpcs = describe_many(ids, VPC_NOT_FOUND, |ids| async move {
-            let out = client
-                .describe_vpcs()
-                .set_vpc_ids(Some(ids))
-                .send()
-                .await
-                .map_err(api_error)?;
-            Ok(by_id(out.vpcs()))
-        })
-        .await;
+        let vpcs = self.ec2.describe::<Vpc>(ids).await;
         let present: Vec<&str> = vpcs
             .iter()
             .filter_map(|v| match v {
@@ -166,11 +205,7 @@ impl VpcProvider {
     }
 
     /// One VPC's properties and attributes; `None` when it was deleted while being read.
-    async fn resource(
-        &self,
-        vpc: &aws_sdk_ec2::types::Vpc,
-        defaults: &Defaults,
-    ) -> Result<Option<Resource>> {
+    async fn resource(&self, vpc: &Vpc, defaults: &Defaults) -> Result<Option<Resource>> {
         let id = vpc
             .vpc_id()
             .ok_or_else(|| ProviderError::invalid("DescribeVpcs returned a VPC without an id"))?;
@@ -277,8 +312,7 @@ impl VpcProvider {
     async fn wait_available(&self, id: &str) -> Result<()> {
         wait_for(
             &format!("VPC {id} to become available"),
-            VPC_AVAILABLE_TIMEOUT,
-            VPC_AVAILABLE_INTERVAL,
+            VPC_AVAILABLE,
             || async move {
                 let out = self
                     .ec2
@@ -378,11 +412,7 @@ impl Provider for VpcProvider {
                         .update_tags(&req.id, &req.prior_properties, &req.properties)
                         .await?
                 }
-                other => {
-                    return Err(ProviderError::invalid(format!(
-                        "`{other}` of {TYPE_NAME} cannot be changed in place"
-                    )))
-                }
+                other => return Err(ProviderError::not_in_place(other, TYPE_NAME)),
             }
         }
         self.set_dns_switches(&req.id, switches).await?;
@@ -395,7 +425,7 @@ impl Provider for VpcProvider {
         let id = req.id.as_str();
         let out = with_backoff(
             VPC_DEPENDENCY_BUDGET,
-            |e| e.is_code(&["DependencyViolation"]),
+            |e| e.is_code(DEPENDENCY_VIOLATION),
             || async move {
                 self.ec2
                     .client
@@ -412,15 +442,7 @@ impl Provider for VpcProvider {
 
     /// Finds the VPC by its strata tags.
     async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
-        let out = self
-            .ec2
-            .client
-            .describe_vpcs()
-            .set_filters(Some(strata_filters(&req.stack, &req.address)))
-            .send()
-            .await
-            .map_err(api_error)?;
-        match tagged_id(TYPE_NAME, out.vpcs(), &req)? {
+        match self.ec2.tagged_id::<Vpc>(TYPE_NAME, &req).await? {
             Some(id) => self.read_one(&id).await,
             None => Ok(None),
         }

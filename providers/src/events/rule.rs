@@ -10,17 +10,20 @@
 //! it), so that a rule can be read from its id alone.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_eventbridge::types::{DeadLetterConfig, RuleState, Tag, Target};
 use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
+use super::{events_tags, RuleTags};
 use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::catalogue::Entry;
 use crate::document::{document_from_aws, document_json};
 use crate::props::{desired, given, in_prior_order, required_str};
-use crate::retry::{wait_for, with_backoff};
-use crate::tags::{sdk_tags, tag_strings, tags_value, TagChanges};
+use crate::retry::{wait_for, with_backoff, Wait};
+use crate::tags::{reconcile, tag_strings, tags_value};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -45,10 +48,12 @@ const PUT_TARGETS_BATCH: usize = 10;
 /// `RemoveTargets` takes at most this many ids per call.
 const REMOVE_TARGETS_BATCH: usize = 100;
 
-/// How long a new rule may take to be described (EventBridge is eventually consistent).
-const RULE_READABLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// How often to look while waiting for a new rule.
-const RULE_READABLE_INTERVAL: Duration = Duration::from_secs(1);
+/// How long a new rule may take to be described (EventBridge is eventually consistent),
+/// looking every second.
+const RULE_READABLE: Wait = Wait {
+    timeout: Duration::from_secs(60),
+    interval: Duration::from_secs(1),
+};
 
 /// How long `DeleteRule` keeps retrying while EventBridge still sees the targets that were just
 /// removed ("Rule can't be deleted since it has targets"), as terraform-provider-aws does.
@@ -100,6 +105,27 @@ pub fn schema() -> TypeSchema {
         }),
     }
 }
+
+/// How the catalogue knows `aws.events.rule`.
+pub const ENTRY: Entry = Entry {
+    schema,
+    provider: |ctx| Arc::new(RuleProvider::new(ctx)),
+    about: "An EventBridge rule, a schedule or an event pattern, with its targets; an update \
+            puts only the targets that are new or changed and removes only those that went.",
+    import_id: "the rule name for a rule on the default bus, else `BUS/NAME`",
+    attributes: &[("arn", "the rule ARN"), ("name", "the rule name")],
+    property_notes: &[
+        (
+            "schedule_expression",
+            "a rule has a `schedule_expression` or an `event_pattern`",
+        ),
+        (
+            "event_pattern",
+            "a rule has a `schedule_expression` or an `event_pattern`",
+        ),
+        ("targets", "keyed by `id`"),
+    ],
+};
 
 /// The id of rule `name` on `bus`.
 fn rule_id(bus: &str, name: &str) -> String {
@@ -307,12 +333,6 @@ fn optional_str(props: &Map, prop: &str) -> Result<Option<String>> {
     }
 }
 
-fn events_tags(tags: BTreeMap<String, String>) -> Result<Vec<Tag>> {
-    sdk_tags(tags, |key, value| {
-        Tag::builder().key(key).value(value).build()
-    })
-}
-
 /// An error for the entries a batch call (`PutTargets`, `RemoveTargets`) reports as failed,
 /// which EventBridge does in a successful response.
 fn failed_entries<'a>(
@@ -468,8 +488,7 @@ impl RuleProvider {
     async fn read_existing(&self, bus: &str, name: &str, written: &Map) -> Result<Resource> {
         let mut resource = wait_for(
             &format!("rule {name} to be readable"),
-            RULE_READABLE_TIMEOUT,
-            RULE_READABLE_INTERVAL,
+            RULE_READABLE,
             || self.find_rule(bus, name, written),
         )
         .await?;
@@ -622,9 +641,7 @@ impl Provider for RuleProvider {
         let (bus, name) = parse_rule_id(&req.id);
         for prop in &req.changed {
             if !RULE_LEVEL.contains(&prop.as_str()) && prop != "targets" && prop != "tags" {
-                return Err(ProviderError::invalid(format!(
-                    "`{prop}` of {TYPE_NAME} cannot be changed in place"
-                )));
+                return Err(ProviderError::not_in_place(prop, TYPE_NAME));
             }
         }
         let changed = |prop: &str| req.changed.iter().any(|p| p == prop);
@@ -643,26 +660,11 @@ impl Provider for RuleProvider {
         }
         if changed("tags") {
             let arn = self.arn_of(&bus, &name, &req.prior_attributes).await?;
-            let changes =
-                TagChanges::between(req.prior_properties.get("tags"), req.properties.get("tags"))?;
-            if !changes.remove.is_empty() {
-                self.events
-                    .untag_resource()
-                    .resource_arn(&arn)
-                    .set_tag_keys(Some(changes.remove))
-                    .send()
-                    .await
-                    .map_err(api_error)?;
-            }
-            if !changes.set.is_empty() {
-                self.events
-                    .tag_resource()
-                    .resource_arn(&arn)
-                    .set_tags(Some(events_tags(changes.set)?))
-                    .send()
-                    .await
-                    .map_err(api_error)?;
-            }
+            let api = RuleTags {
+                events: &self.events,
+                arn: &arn,
+            };
+            reconcile(&api, &req.prior_properties, &req.properties).await?;
         }
         let mut resource = self.read_existing(&bus, &name, &req.properties).await?;
         resource.id = req.id.clone();

@@ -5,17 +5,19 @@
 //! not the default is deleted (as terraform-provider-aws does). Delete removes the non-default
 //! versions first, since IAM refuses to delete a policy that has any. The id is the policy ARN.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
-use super::{iam_tags, tags_from_iam, NOT_FOUND};
+use super::{iam_tags, tags_from_iam, PolicyTags, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::document::{document_from_aws, document_json};
+use crate::catalogue::Entry;
+use crate::document::{document_from_aws, required_document_json};
 use crate::props::{desired, given, required_str};
-use crate::retry::wait_for;
-use crate::tags::{tag_strings, TagChanges};
+use crate::retry::{wait_for, Wait};
+use crate::tags::{reconcile, tag_strings};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -30,10 +32,11 @@ const NAME_MAX_LEN: usize = 128;
 const MAX_POLICY_VERSIONS: usize = 5;
 
 /// How long a policy just created or changed may take to become readable (IAM is eventually
-/// consistent).
-const POLICY_READABLE_TIMEOUT: Duration = Duration::from_secs(120);
-/// How often to look while waiting for a policy to become readable.
-const POLICY_READABLE_INTERVAL: Duration = Duration::from_secs(2);
+/// consistent), looking every 2 s.
+const POLICY_READABLE: Wait = Wait {
+    timeout: Duration::from_secs(120),
+    interval: Duration::from_secs(2),
+};
 
 /// The policy's properties.
 pub fn schema() -> TypeSchema {
@@ -55,6 +58,20 @@ pub fn schema() -> TypeSchema {
         }),
     }
 }
+
+/// How the catalogue knows `aws.iam.policy`.
+pub const ENTRY: Entry = Entry {
+    schema,
+    provider: |ctx| Arc::new(PolicyProvider::new(ctx)),
+    about: "A customer-managed IAM policy; a new document becomes a new default version (the \
+            oldest non-default version is deleted when IAM's five are used).",
+    import_id: "the policy ARN",
+    attributes: &[
+        ("arn", "the policy ARN, which roles attach"),
+        ("id", "IAM's unique id of the policy (`ANPA…`)"),
+    ],
+    property_notes: &[],
+};
 
 /// A version of a policy, as far as choosing one to delete needs.
 #[derive(Clone, Debug, PartialEq)]
@@ -87,13 +104,6 @@ fn version_to_make_room(versions: &[Version]) -> Option<&Version> {
         .iter()
         .filter(|v| !v.is_default)
         .min_by_key(|v| (v.created.unwrap_or(i64::MAX), v.number()))
-}
-
-fn policy_text(props: &Map) -> Result<String> {
-    let policy = props
-        .get("policy")
-        .ok_or_else(|| ProviderError::invalid("`policy` is required"))?;
-    document_json("policy", policy)
 }
 
 /// Manages customer-managed IAM policies; the id is the policy ARN.
@@ -177,8 +187,7 @@ impl PolicyProvider {
     async fn read_existing(&self, arn: &str) -> Result<Resource> {
         wait_for(
             &format!("policy {arn} to be readable"),
-            POLICY_READABLE_TIMEOUT,
-            POLICY_READABLE_INTERVAL,
+            POLICY_READABLE,
             || self.find_policy(arn),
         )
         .await
@@ -276,7 +285,7 @@ impl Provider for PolicyProvider {
             .policy_name(&name)
             .path(&path)
             .set_description(description)
-            .policy_document(policy_text(props)?)
+            .policy_document(required_document_json(props, "policy")?)
             .set_tags((!tags.is_empty()).then_some(tags))
             .send()
             .await
@@ -298,38 +307,20 @@ impl Provider for PolicyProvider {
         for prop in &req.changed {
             match prop.as_str() {
                 "policy" => {
-                    self.new_default_version(arn, policy_text(&req.properties)?)
-                        .await?
+                    self.new_default_version(
+                        arn,
+                        required_document_json(&req.properties, "policy")?,
+                    )
+                    .await?
                 }
                 "tags" => {
-                    let changes = TagChanges::between(
-                        req.prior_properties.get("tags"),
-                        req.properties.get("tags"),
-                    )?;
-                    if !changes.remove.is_empty() {
-                        self.iam
-                            .untag_policy()
-                            .policy_arn(arn)
-                            .set_tag_keys(Some(changes.remove))
-                            .send()
-                            .await
-                            .map_err(api_error)?;
-                    }
-                    if !changes.set.is_empty() {
-                        self.iam
-                            .tag_policy()
-                            .policy_arn(arn)
-                            .set_tags(Some(iam_tags(changes.set)?))
-                            .send()
-                            .await
-                            .map_err(api_error)?;
-                    }
+                    let api = PolicyTags {
+                        iam: &self.iam,
+                        arn,
+                    };
+                    reconcile(&api, &req.prior_properties, &req.properties).await?
                 }
-                other => {
-                    return Err(ProviderError::invalid(format!(
-                        "`{other}` of {TYPE_NAME} cannot be changed in place"
-                    )))
-                }
+                other => return Err(ProviderError::not_in_place(other, TYPE_NAME)),
             }
         }
         self.read_existing(arn).await

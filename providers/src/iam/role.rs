@@ -8,17 +8,19 @@
 //! into mappings. The id is the role name.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
-use super::{iam_tags, tags_from_iam, NOT_FOUND};
+use super::{iam_tags, tags_from_iam, RoleTags, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::catalogue::Entry;
 use crate::document::{document_from_aws, document_json};
 use crate::props::{desired, given, required_str, set_in_prior_order};
-use crate::retry::{wait_for, with_backoff};
-use crate::tags::{tag_strings, TagChanges};
+use crate::retry::{wait_for, with_backoff, Wait};
+use crate::tags::{reconcile, tag_strings};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -38,10 +40,11 @@ const DEFAULT_MAX_SESSION_DURATION: i64 = 3600;
 const TRUST_PRINCIPAL_PROPAGATION_BUDGET: Duration = Duration::from_secs(120);
 
 /// How long a role just created or changed may take to become readable (IAM is eventually
-/// consistent).
-const ROLE_READABLE_TIMEOUT: Duration = Duration::from_secs(120);
-/// How often to look while waiting for a role to become readable.
-const ROLE_READABLE_INTERVAL: Duration = Duration::from_secs(2);
+/// consistent), looking every 2 s.
+const ROLE_READABLE: Wait = Wait {
+    timeout: Duration::from_secs(120),
+    interval: Duration::from_secs(2),
+};
 
 /// How long `DeleteRole` keeps retrying `DeleteConflict`: a policy detached or an instance
 /// profile left a moment ago may still count for a few seconds.
@@ -71,6 +74,30 @@ pub fn schema() -> TypeSchema {
         }),
     }
 }
+
+/// How the catalogue knows `aws.iam.role`.
+pub const ENTRY: Entry = Entry {
+    schema,
+    provider: |ctx| Arc::new(RoleProvider::new(ctx)),
+    about: "An IAM role with its trust policy, attached managed policies and inline policies; \
+            an update changes only the parts, and the list entries, that differ.",
+    import_id: "the role name",
+    attributes: &[
+        (
+            "arn",
+            "the role ARN, which Lambda functions and rules take as `role`",
+        ),
+        ("name", "the role name"),
+        ("id", "IAM's unique id of the role (`AROA…`)"),
+    ],
+    property_notes: &[
+        (
+            "managed_policy_arns",
+            "the ARNs of the managed policies attached, kept as a set",
+        ),
+        ("inline_policies", "inline policy names to documents"),
+    ],
+};
 
 /// Manages IAM roles; the id is the role name.
 pub struct RoleProvider {
@@ -246,8 +273,7 @@ impl RoleProvider {
     async fn read_existing(&self, name: &str, prior: &Map) -> Result<Resource> {
         wait_for(
             &format!("role {name} to be readable"),
-            ROLE_READABLE_TIMEOUT,
-            ROLE_READABLE_INTERVAL,
+            ROLE_READABLE,
             || self.find_role(name, prior),
         )
         .await
@@ -492,9 +518,7 @@ impl Provider for RoleProvider {
                     | "permissions_boundary"
                     | "tags"
             ) {
-                return Err(ProviderError::invalid(format!(
-                    "`{prop}` of {TYPE_NAME} cannot be changed in place"
-                )));
+                return Err(ProviderError::not_in_place(prop, TYPE_NAME));
             }
         }
 
@@ -592,25 +616,11 @@ impl Provider for RoleProvider {
         }
 
         if changed("tags") {
-            let changes = TagChanges::between(prior.get("tags"), props.get("tags"))?;
-            if !changes.remove.is_empty() {
-                self.iam
-                    .untag_role()
-                    .role_name(role)
-                    .set_tag_keys(Some(changes.remove))
-                    .send()
-                    .await
-                    .map_err(api_error)?;
-            }
-            if !changes.set.is_empty() {
-                self.iam
-                    .tag_role()
-                    .role_name(role)
-                    .set_tags(Some(iam_tags(changes.set)?))
-                    .send()
-                    .await
-                    .map_err(api_error)?;
-            }
+            let api = RoleTags {
+                iam: &self.iam,
+                role,
+            };
+            reconcile(&api, prior, props).await?;
         }
         self.read_existing(role, props).await
     }

@@ -5,6 +5,7 @@
 //! gone, so that a function or queue deleted after it is no longer in use. The id is the
 //! mapping's UUID.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -13,8 +14,9 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::function::{function_name_of, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::catalogue::Entry;
 use crate::props::{desired, given, required_str};
-use crate::retry::{wait_for, with_backoff};
+use crate::retry::{wait_for, with_backoff, Wait};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -27,12 +29,17 @@ pub const TYPE_NAME: &str = "aws.lambda.event_source_mapping";
 /// IAM propagates in seconds; terraform-provider-aws allows two minutes.
 const ROLE_PROPAGATION_BUDGET: Duration = Duration::from_secs(120);
 
-/// How long a mapping may stay in a transitional state after create or update.
-const MAPPING_SETTLED_TIMEOUT: Duration = Duration::from_secs(600);
-/// How long a deleted mapping may stay `Deleting`.
-const MAPPING_DELETED_TIMEOUT: Duration = Duration::from_secs(600);
-/// How often to look while waiting.
-const MAPPING_POLL_INTERVAL: Duration = Duration::from_secs(2);
+/// How long a mapping may stay in a transitional state after create or update, looking every
+/// 2 s.
+const MAPPING_SETTLED: Wait = Wait {
+    timeout: Duration::from_secs(600),
+    interval: Duration::from_secs(2),
+};
+/// How long a deleted mapping may stay `Deleting`, looking every 2 s.
+const MAPPING_DELETED: Wait = Wait {
+    timeout: Duration::from_secs(600),
+    interval: Duration::from_secs(2),
+};
 
 /// How long update and delete keep retrying `ResourceInUseException` (the mapping is still
 /// changing from a previous call).
@@ -59,6 +66,23 @@ pub fn schema() -> TypeSchema {
         name_rule: None,
     }
 }
+
+/// How the catalogue knows `aws.lambda.event_source_mapping`.
+pub const ENTRY: Entry = Entry {
+    schema,
+    provider: |ctx| Arc::new(EventSourceMappingProvider::new(ctx)),
+    about: "Lambda polling a queue or stream and invoking a function; create and update wait \
+            for it to settle, delete for it to be gone.",
+    import_id: "the mapping's UUID",
+    attributes: &[
+        ("id", "the mapping's UUID"),
+        ("state", "the mapping's state (`Enabled`, `Disabled`, ...)"),
+    ],
+    property_notes: &[(
+        "function_name",
+        "a function name or ARN; it reads back the way the stack wrote it",
+    )],
+};
 
 /// The function as the stack names it: the ARN when the stack gave an ARN, else the name.
 fn function_as_read(function_arn: &str, prior: Option<&str>) -> String {
@@ -159,8 +183,7 @@ impl EventSourceMappingProvider {
         }
         wait_for(
             &format!("event source mapping {uuid} to be deleted"),
-            MAPPING_DELETED_TIMEOUT,
-            MAPPING_POLL_INTERVAL,
+            MAPPING_DELETED,
             || async { Ok(self.get(uuid).await?.is_none().then_some(())) },
         )
         .await
@@ -170,8 +193,7 @@ impl EventSourceMappingProvider {
     async fn wait_settled(&self, uuid: &str, prior: &Map) -> Result<Resource> {
         wait_for(
             &format!("event source mapping {uuid} to settle"),
-            MAPPING_SETTLED_TIMEOUT,
-            MAPPING_POLL_INTERVAL,
+            MAPPING_SETTLED,
             || async {
                 let out = self.get(uuid).await?.ok_or_else(|| {
                     ProviderError::invalid(format!("event source mapping {uuid} disappeared"))
@@ -254,11 +276,7 @@ impl Provider for EventSourceMappingProvider {
                     )?),
                 "enabled" => call
                     .set_enabled(desired(&self.schema, props, "enabled").and_then(|v| v.as_bool())),
-                other => {
-                    return Err(ProviderError::invalid(format!(
-                        "`{other}` of {TYPE_NAME} cannot be changed in place"
-                    )))
-                }
+                other => return Err(ProviderError::not_in_place(other, TYPE_NAME)),
             };
         }
         if !req.changed.is_empty() {

@@ -30,6 +30,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -41,10 +42,12 @@ use aws_sdk_lambda::types::{
 use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::code::{package, CodeSource, Package};
+use super::FunctionTags;
 use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::catalogue::Entry;
 use crate::props::{desired, given, required_str, set_in_prior_order};
-use crate::retry::{wait_for, with_backoff};
-use crate::tags::{tag_strings, TagChanges};
+use crate::retry::{wait_for, with_backoff, Wait};
+use crate::tags::{reconcile, tag_strings};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -71,12 +74,18 @@ pub const CODE_CHANGED: &str = "(changed: live code differs)";
 /// allows two minutes.
 const ROLE_PROPAGATION_BUDGET: Duration = Duration::from_secs(120);
 
-/// How long a new function may stay `Pending` (VPC functions create network interfaces).
-const FUNCTION_ACTIVE_TIMEOUT: Duration = Duration::from_secs(600);
-/// How long an update may stay `InProgress`.
-const FUNCTION_UPDATED_TIMEOUT: Duration = Duration::from_secs(600);
-/// How often to look while waiting for a function to become active or updated.
-const FUNCTION_POLL_INTERVAL: Duration = Duration::from_secs(2);
+/// How long a new function may stay `Pending` (VPC functions create network interfaces),
+/// looking every 2 s.
+const FUNCTION_ACTIVE: Wait = Wait {
+    timeout: Duration::from_secs(600),
+    interval: Duration::from_secs(2),
+};
+/// How long an update may stay `InProgress`, looking every 2 s. Its timeout is also how long
+/// a code update keeps retrying while the previous update is still in progress.
+const FUNCTION_UPDATED: Wait = Wait {
+    timeout: Duration::from_secs(600),
+    interval: Duration::from_secs(2),
+};
 
 /// The function's properties.
 pub fn schema() -> TypeSchema {
@@ -124,6 +133,35 @@ pub fn schema() -> TypeSchema {
         }),
     }
 }
+
+/// How the catalogue knows `aws.lambda.function`.
+pub const ENTRY: Entry = Entry {
+    schema,
+    provider: |ctx| Arc::new(FunctionProvider::new(ctx)),
+    about: "A Lambda function, from a local directory or file strata packages, or from an \
+            object in S3; create waits until it is `Active`.",
+    import_id: "the function name",
+    attributes: &[
+        ("arn", "the function ARN"),
+        ("name", "the function name"),
+        (
+            "invoke_arn",
+            "the URI API Gateway integrations invoke the function by",
+        ),
+        (
+            "code_sha256",
+            "the SHA-256 of the deployed package, as Lambda reports it",
+        ),
+        ("version", "the function's version (`$LATEST`)"),
+    ],
+    property_notes: &[
+        (
+            "code",
+            "`path` (a directory or `.zip` strata packages), or `s3_bucket` and `s3_key`",
+        ),
+        ("role", "the ARN of the execution role"),
+    ],
+};
 
 /// The function name in `name_or_arn`: a plain name, `NAME:QUALIFIER`, or an ARN
 /// (`arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`).
@@ -358,8 +396,7 @@ impl FunctionProvider {
     async fn wait_active(&self, name: &str) -> Result<()> {
         wait_for(
             &format!("function {name} to become active"),
-            FUNCTION_ACTIVE_TIMEOUT,
-            FUNCTION_POLL_INTERVAL,
+            FUNCTION_ACTIVE,
             || async {
                 let status = self.status(name).await?.ok_or_else(|| {
                     ProviderError::invalid(format!("function {name} disappeared while starting"))
@@ -382,8 +419,7 @@ impl FunctionProvider {
     async fn wait_updated(&self, name: &str) -> Result<String> {
         wait_for(
             &format!("the update of function {name} to finish"),
-            FUNCTION_UPDATED_TIMEOUT,
-            FUNCTION_POLL_INTERVAL,
+            FUNCTION_UPDATED,
             || async {
                 let status = self.status(name).await?.ok_or_else(|| {
                     ProviderError::invalid(format!("function {name} disappeared while updating"))
@@ -768,9 +804,7 @@ impl Provider for FunctionProvider {
                     "code" | "architectures" | "reserved_concurrent_executions" | "tags"
                 )
             {
-                return Err(ProviderError::invalid(format!(
-                    "`{prop}` of {TYPE_NAME} cannot be changed in place"
-                )));
+                return Err(ProviderError::not_in_place(prop, TYPE_NAME));
             }
         }
         let mut live_sha = self.wait_updated(name).await?;
@@ -810,7 +844,7 @@ impl Provider for FunctionProvider {
                         .set_s3_bucket(bucket.map(str::to_string))
                         .set_s3_key(key.map(str::to_string)),
                 };
-                with_backoff(FUNCTION_UPDATED_TIMEOUT, update_in_progress, || {
+                with_backoff(FUNCTION_UPDATED.timeout, update_in_progress, || {
                     let call = call.clone();
                     async move { call.send().await.map_err(api_error) }
                 })
@@ -826,7 +860,6 @@ impl Provider for FunctionProvider {
         }
 
         if changed.contains(&"tags") {
-            let changes = TagChanges::between(req.prior_properties.get("tags"), props.get("tags"))?;
             let arn = match req.prior_attributes.get("arn").and_then(Value::as_str) {
                 Some(arn) => arn.to_string(),
                 None => self
@@ -838,24 +871,11 @@ impl Provider for FunctionProvider {
                     .map(str::to_string)
                     .ok_or_else(|| ProviderError::invalid(format!("function {name} has no ARN")))?,
             };
-            if !changes.remove.is_empty() {
-                self.lambda
-                    .untag_resource()
-                    .resource(&arn)
-                    .set_tag_keys(Some(changes.remove))
-                    .send()
-                    .await
-                    .map_err(api_error)?;
-            }
-            if !changes.set.is_empty() {
-                self.lambda
-                    .tag_resource()
-                    .resource(&arn)
-                    .set_tags(Some(changes.set.into_iter().collect()))
-                    .send()
-                    .await
-                    .map_err(api_error)?;
-            }
+            let api = FunctionTags {
+                lambda: &self.lambda,
+                arn: &arn,
+            };
+            reconcile(&api, &req.prior_properties, props).await?;
         }
         self.read_existing(
             name,

@@ -1,32 +1,47 @@
 //! The `aws.lambda.*` resource types: functions, their invoke permissions, and event source
 //! mappings. Functions are never invoked by strata.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
-use stacks::TypeSchema;
+use async_trait::async_trait;
 
-use crate::aws::AwsContext;
-use crate::Provider;
+use crate::aws::api_error;
+use crate::tags::TagApi;
+use crate::Result;
 
 pub mod code;
 pub mod event_source_mapping;
 pub mod function;
 pub mod permission;
 
-/// The schemas of this service's types.
-pub fn schemas() -> Vec<TypeSchema> {
-    vec![
-        function::schema(),
-        permission::schema(),
-        event_source_mapping::schema(),
-    ]
+/// Lambda's tagging calls for one function: `TagResource` and `UntagResource`, by function
+/// ARN.
+pub(crate) struct FunctionTags<'a> {
+    pub lambda: &'a aws_sdk_lambda::Client,
+    pub arn: &'a str,
 }
 
-/// This service's providers, with clients built from `ctx`.
-pub fn providers(ctx: &AwsContext) -> Vec<Arc<dyn Provider>> {
-    vec![
-        Arc::new(function::FunctionProvider::new(ctx)),
-        Arc::new(permission::PermissionProvider::new(ctx)),
-        Arc::new(event_source_mapping::EventSourceMappingProvider::new(ctx)),
-    ]
+#[async_trait]
+impl TagApi for FunctionTags<'_> {
+    async fn tag(&self, tags: BTreeMap<String, String>) -> Result<()> {
+        self.lambda
+            .tag_resource()
+            .resource(self.arn)
+            .set_tags(Some(tags.into_iter().collect()))
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(())
+    }
+
+    async fn untag(&self, keys: Vec<String>) -> Result<()> {
+        self.lambda
+            .untag_resource()
+            .resource(self.arn)
+            .set_tag_keys(Some(keys))
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(())
+    }
 }

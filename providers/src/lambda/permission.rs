@@ -8,6 +8,7 @@
 //! `ArnLike`/`StringEquals`). Every property forces replacement. The id is
 //! `FUNCTION/STATEMENT_ID`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,8 +16,9 @@ use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::function::NOT_FOUND;
 use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::catalogue::Entry;
 use crate::props::{desired, given, required_str};
-use crate::retry::{wait_for, with_backoff};
+use crate::retry::{wait_for, with_backoff, Wait};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -35,10 +37,11 @@ const DEFAULT_ACTION: &str = "lambda:InvokeFunction";
 /// function are often applied in parallel.
 const POLICY_CONFLICT_BUDGET: Duration = Duration::from_secs(60);
 
-/// How long a statement just added may take to show in `GetPolicy`.
-const STATEMENT_READABLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// How often to look while waiting for it.
-const STATEMENT_READABLE_INTERVAL: Duration = Duration::from_secs(1);
+/// How long a statement just added may take to show in `GetPolicy`, looking every second.
+const STATEMENT_READABLE: Wait = Wait {
+    timeout: Duration::from_secs(60),
+    interval: Duration::from_secs(1),
+};
 
 /// The permission's properties; the statement id is derived from stack and address when the
 /// stack gives none.
@@ -66,6 +69,20 @@ pub fn schema() -> TypeSchema {
         }),
     }
 }
+
+/// How the catalogue knows `aws.lambda.permission`.
+pub const ENTRY: Entry = Entry {
+    schema,
+    provider: |ctx| Arc::new(PermissionProvider::new(ctx)),
+    about: "One statement of a function's resource policy, letting a service or account invoke \
+            it; every property replaces it.",
+    import_id: "`FUNCTION/STATEMENT_ID`: the function's name or ARN, a `/`, and the statement id",
+    attributes: &[("statement_id", "the statement id in the function's policy")],
+    property_notes: &[(
+        "principal",
+        "a service (`apigateway.amazonaws.com`) or an account id",
+    )],
+};
 
 /// The id of the permission: the function as the stack names it, and the statement id.
 fn permission_id(function: &str, statement_id: &str) -> String {
@@ -252,8 +269,7 @@ impl Provider for PermissionProvider {
         .await?;
         wait_for(
             &format!("statement {statement_id} of function {function} to be readable"),
-            STATEMENT_READABLE_TIMEOUT,
-            STATEMENT_READABLE_INTERVAL,
+            STATEMENT_READABLE,
             || self.find_statement(&function, &statement_id, props),
         )
         .await
@@ -268,9 +284,7 @@ impl Provider for PermissionProvider {
     /// Every property forces replacement: there is nothing to change in place.
     async fn update(&self, req: UpdateRequest) -> Result<Resource> {
         if let Some(prop) = req.changed.first() {
-            return Err(ProviderError::invalid(format!(
-                "`{prop}` of {TYPE_NAME} cannot be changed in place"
-            )));
+            return Err(ProviderError::not_in_place(prop, TYPE_NAME));
         }
         let (function, statement_id) = split_id(&req.id)?;
         self.find_statement(function, statement_id, &req.properties)

@@ -4,6 +4,7 @@
 //! delivery and the filter policy are subscription attributes changed in place.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
@@ -11,6 +12,7 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 use super::topic::SNS_NOT_FOUND;
 use crate::aws::missing_is_none;
 use crate::aws::{api_error, AwsContext};
+use crate::catalogue::Entry;
 use crate::document::{document_from_aws, document_json};
 use crate::props::{given, required_str};
 use crate::{
@@ -52,6 +54,17 @@ pub fn schema() -> TypeSchema {
         name_rule: None,
     }
 }
+
+/// How the catalogue knows `aws.sns.subscription`.
+pub const ENTRY: Entry = Entry {
+    schema,
+    provider: |ctx| Arc::new(SubscriptionProvider::new(ctx)),
+    about: "One endpoint subscribed to one topic; raw delivery and the filter policy change in \
+            place.",
+    import_id: "the subscription ARN",
+    attributes: &[("arn", "the subscription ARN")],
+    property_notes: &[],
+};
 
 fn raw_delivery(props: &Map) -> Result<bool> {
     match given(props, "raw_message_delivery") {
@@ -203,11 +216,7 @@ impl Provider for SubscriptionProvider {
                     };
                     self.set_attribute(&req.id, "FilterPolicy", text).await?;
                 }
-                other => {
-                    return Err(ProviderError::invalid(format!(
-                        "`{other}` of {TYPE_NAME} cannot be changed in place"
-                    )))
-                }
+                other => return Err(ProviderError::not_in_place(other, TYPE_NAME)),
             }
         }
         self.read_existing(&req.id).await

@@ -5,16 +5,18 @@
 //! kinds. Tags go through `TagResource`/`UntagResource`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_sdk_sns::types::Tag;
 use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
+use super::{sns_tags, TopicTags};
 use crate::aws::missing_is_none;
 use crate::aws::{api_error, AwsContext};
+use crate::catalogue::Entry;
 use crate::document::{document_from_aws, document_json};
 use crate::props::required_str;
-use crate::tags::{sdk_tags, tag_strings, tags_value, TagChanges};
+use crate::tags::{reconcile, tag_strings, tags_value};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -73,6 +75,29 @@ pub fn schema() -> TypeSchema {
     }
 }
 
+/// How the catalogue knows `aws.sns.topic`.
+pub const ENTRY: Entry = Entry {
+    schema,
+    provider: |ctx| Arc::new(TopicProvider::new(ctx)),
+    about: "A standard or FIFO SNS topic; settings are topic attributes, changed in place one \
+            `SetTopicAttributes` each.",
+    import_id: "the topic ARN",
+    attributes: &[
+        (
+            "arn",
+            "the topic ARN, which subscriptions and publishers name",
+        ),
+        (
+            "name",
+            "the topic name (ending in `.fifo` for a FIFO topic)",
+        ),
+    ],
+    property_notes: &[(
+        "policy",
+        "taking it out of the stack restores the policy SNS gives a new topic",
+    )],
+};
+
 /// The policy SNS gives a topic created without one. Removing `policy` from the stack restores
 /// it: SNS refuses an empty policy, and this is what a fresh topic would have.
 fn default_policy(topic_arn: &str) -> Result<String> {
@@ -126,12 +151,6 @@ fn attribute_name(prop: &str) -> Option<&'static str> {
         "kms_master_key_id" => Some("KmsMasterKeyId"),
         _ => None,
     }
-}
-
-fn sns_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>> {
-    sdk_tags(tags, |key, value| {
-        Tag::builder().key(key).value(value).build()
-    })
 }
 
 /// Manages SNS topics; the id is the topic ARN.
@@ -289,34 +308,15 @@ impl Provider for TopicProvider {
         let arn = req.id.as_str();
         for prop in &req.changed {
             if prop == "tags" {
-                let changes = TagChanges::between(
-                    req.prior_properties.get("tags"),
-                    req.properties.get("tags"),
-                )?;
-                if !changes.remove.is_empty() {
-                    self.sns
-                        .untag_resource()
-                        .resource_arn(arn)
-                        .set_tag_keys(Some(changes.remove))
-                        .send()
-                        .await
-                        .map_err(api_error)?;
-                }
-                if !changes.set.is_empty() {
-                    self.sns
-                        .tag_resource()
-                        .resource_arn(arn)
-                        .set_tags(Some(sns_tags(changes.set)?))
-                        .send()
-                        .await
-                        .map_err(api_error)?;
-                }
+                let api = TopicTags {
+                    sns: &self.sns,
+                    arn,
+                };
+                reconcile(&api, &req.prior_properties, &req.properties).await?;
                 continue;
             }
             let Some(attr) = attribute_name(prop) else {
-                return Err(ProviderError::invalid(format!(
-                    "`{prop}` of {TYPE_NAME} cannot be changed in place"
-                )));
+                return Err(ProviderError::not_in_place(prop, TYPE_NAME));
             };
             let value = match (attribute_value(&req.properties, prop)?, prop.as_str()) {
                 (Some(value), _) => Some(value),

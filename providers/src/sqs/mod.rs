@@ -1,24 +1,43 @@
 //! Amazon SQS: queues and queue policies.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
-use stacks::TypeSchema;
+use async_trait::async_trait;
 
-use crate::aws::AwsContext;
-use crate::Provider;
+use crate::aws::api_error;
+use crate::tags::TagApi;
+use crate::Result;
 
 pub mod queue;
 pub mod queue_policy;
 
-/// The schemas of this service's types.
-pub fn schemas() -> Vec<TypeSchema> {
-    vec![queue::schema(), queue_policy::schema()]
+/// SQS's tagging calls for one queue: `TagQueue` and `UntagQueue`, by queue URL.
+pub(crate) struct QueueTags<'a> {
+    pub sqs: &'a aws_sdk_sqs::Client,
+    pub url: &'a str,
 }
 
-/// This service's providers, with clients built from `ctx`.
-pub fn providers(ctx: &AwsContext) -> Vec<Arc<dyn Provider>> {
-    vec![
-        Arc::new(queue::QueueProvider::new(ctx)),
-        Arc::new(queue_policy::QueuePolicyProvider::new(ctx)),
-    ]
+#[async_trait]
+impl TagApi for QueueTags<'_> {
+    async fn tag(&self, tags: BTreeMap<String, String>) -> Result<()> {
+        self.sqs
+            .tag_queue()
+            .queue_url(self.url)
+            .set_tags(Some(tags.into_iter().collect()))
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(())
+    }
+
+    async fn untag(&self, keys: Vec<String>) -> Result<()> {
+        self.sqs
+            .untag_queue()
+            .queue_url(self.url)
+            .set_tag_keys(Some(keys))
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(())
+    }
 }

@@ -4,21 +4,22 @@
 //! sends them all in `CreateQueue`; update sends only the changed ones in one
 //! `SetQueueAttributes`; read turns the strings back into the schema's kinds (`"30"` into 30,
 //! `"true"` into true, JSON documents into mappings), so that a second plan is empty.
-//!
-//! This file also holds the tag bookkeeping shared by SQS and SNS.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_sqs::types::QueueAttributeName;
 use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
+use super::QueueTags;
 use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::catalogue::Entry;
 use crate::document::{document_from_aws, document_json};
 use crate::props::{desired, required_str};
-use crate::retry::{wait_for, with_backoff};
-use crate::tags::{tag_strings, tags_value, TagChanges};
+use crate::retry::{wait_for, with_backoff, Wait};
+use crate::tags::{reconcile, tag_strings, tags_value};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -46,10 +47,12 @@ const QUEUE_DELETED_RECENTLY: &[&str] = &[
 /// documents 60 s, and replacing a queue (destroy, then create with the same name) hits it.
 const QUEUE_DELETED_RECENTLY_BUDGET: Duration = Duration::from_secs(70);
 
-/// How long a new queue may take to answer `GetQueueAttributes` (SQS is eventually consistent).
-const QUEUE_READABLE_TIMEOUT: Duration = Duration::from_secs(30);
-/// How often to look while waiting for a new queue to answer.
-const QUEUE_READABLE_INTERVAL: Duration = Duration::from_secs(1);
+/// How long a new queue may take to answer `GetQueueAttributes` (SQS is eventually
+/// consistent), looking every second.
+const QUEUE_READABLE: Wait = Wait {
+    timeout: Duration::from_secs(30),
+    interval: Duration::from_secs(1),
+};
 
 /// AWS's default `MaximumMessageSize`: 1 MiB since August 2025 (it was 256 KiB before; the
 /// emulator agrees with today's value).
@@ -92,6 +95,27 @@ pub fn schema() -> TypeSchema {
         }),
     }
 }
+
+/// How the catalogue knows `aws.sqs.queue`.
+pub const ENTRY: Entry = Entry {
+    schema,
+    provider: |ctx| Arc::new(QueueProvider::new(ctx)),
+    about: "A standard or FIFO SQS queue; every setting is a queue attribute, changed in place \
+            with one `SetQueueAttributes`.",
+    import_id: "the queue URL",
+    attributes: &[
+        ("arn", "the queue's ARN"),
+        ("url", "the queue URL, which SQS calls take"),
+        (
+            "name",
+            "the queue name (ending in `.fifo` for a FIFO queue)",
+        ),
+    ],
+    property_notes: &[(
+        "policy",
+        "declare the policy here or as an `aws.sqs.queue_policy`, never both",
+    )],
+};
 
 /// How a property is written as an SQS attribute string and read back.
 #[derive(Clone, Copy, Debug)]
@@ -323,8 +347,7 @@ impl QueueProvider {
     async fn read_existing(&self, url: &str) -> Result<Resource> {
         wait_for(
             &format!("queue {url} to be readable"),
-            QUEUE_READABLE_TIMEOUT,
-            QUEUE_READABLE_INTERVAL,
+            QUEUE_READABLE,
             || self.find_queue(url),
         )
         .await
@@ -389,9 +412,7 @@ impl Provider for QueueProvider {
                 continue;
             }
             let Some((_, attr, codec)) = SETTABLE.iter().find(|(p, ..)| p == prop) else {
-                return Err(ProviderError::invalid(format!(
-                    "`{prop}` of {TYPE_NAME} cannot be changed in place"
-                )));
+                return Err(ProviderError::not_in_place(prop, TYPE_NAME));
             };
             let value = match desired(&self.schema, &req.properties, prop) {
                 Some(value) => Some(codec.encode(prop, &value)?),
@@ -432,26 +453,11 @@ impl Provider for QueueProvider {
                 .map_err(api_error)?;
         }
         if tags_changed {
-            let changes =
-                TagChanges::between(req.prior_properties.get("tags"), req.properties.get("tags"))?;
-            if !changes.remove.is_empty() {
-                self.sqs
-                    .untag_queue()
-                    .queue_url(&req.id)
-                    .set_tag_keys(Some(changes.remove))
-                    .send()
-                    .await
-                    .map_err(api_error)?;
-            }
-            if !changes.set.is_empty() {
-                self.sqs
-                    .tag_queue()
-                    .queue_url(&req.id)
-                    .set_tags(Some(changes.set.into_iter().collect()))
-                    .send()
-                    .await
-                    .map_err(api_error)?;
-            }
+            let api = QueueTags {
+                sqs: &self.sqs,
+                url: &req.id,
+            };
+            reconcile(&api, &req.prior_properties, &req.properties).await?;
         }
         self.read_existing(&req.id).await
     }
@@ -490,8 +496,6 @@ impl Provider for QueueProvider {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
 
     /// The physical name the stack loader derives for a resource of `stack.yaml` text.
@@ -562,23 +566,6 @@ mod tests {
         assert_eq!(
             Codec::Redrive.decode("redrive_policy", stringly).unwrap(),
             Some(value)
-        );
-    }
-
-    #[test]
-    fn tag_changes_touch_only_the_keys_that_differ() {
-        let prior = tags_value([("keep", "1"), ("change", "old"), ("drop", "x")]);
-        let desired = tags_value([("keep", "1"), ("change", "new"), ("add", "y")]);
-        let changes = TagChanges::between(Some(&prior), Some(&desired)).unwrap();
-        assert_eq!(
-            changes,
-            TagChanges {
-                set: BTreeMap::from([
-                    ("add".to_string(), "y".to_string()),
-                    ("change".to_string(), "new".to_string()),
-                ]),
-                remove: vec!["drop".to_string()],
-            }
         );
     }
 }

@@ -5,17 +5,21 @@
 //! Declare the policy either here or as the queue's `policy` property, never both: each would
 //! undo the other on every apply.
 //!
-//! This file also holds how strata writes policy documents for AWS and reads them back, which the
-//! queue's `policy`, and SNS's topic `policy` and subscription `filter_policy`, share.
+//! Its tests also pin how [`crate::document`] writes policy documents for AWS and reads them
+//! back, which the queue's `policy`, and SNS's topic `policy` and subscription `filter_policy`,
+//! share.
 
-use crate::document::{document_from_aws, document_json};
-use crate::props::required_str;
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use aws_sdk_sqs::types::QueueAttributeName;
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::queue::{queue_missing_is_none, QUEUE_NOT_FOUND};
 use crate::aws::{api_error, AwsContext};
+use crate::catalogue::Entry;
+use crate::document::{document_from_aws, required_document_json};
+use crate::props::required_str;
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -36,6 +40,17 @@ pub fn schema() -> TypeSchema {
         name_rule: None,
     }
 }
+
+/// How the catalogue knows `aws.sqs.queue_policy`.
+pub const ENTRY: Entry = Entry {
+    schema,
+    provider: |ctx| Arc::new(QueuePolicyProvider::new(ctx)),
+    about: "The access policy of a queue strata may not own: the queue's `Policy` attribute, \
+            cleared on delete. Declare it here or as the queue's `policy`, never both.",
+    import_id: "the queue URL",
+    attributes: &[("id", "the queue URL")],
+    property_notes: &[],
+};
 
 /// Manages a queue's `Policy` attribute.
 pub struct QueuePolicyProvider {
@@ -103,13 +118,6 @@ impl QueuePolicyProvider {
     }
 }
 
-fn policy_text(props: &Map) -> Result<String> {
-    let policy = props
-        .get("policy")
-        .ok_or_else(|| ProviderError::invalid("`policy` is required"))?;
-    document_json("policy", policy)
-}
-
 #[async_trait]
 impl Provider for QueuePolicyProvider {
     fn schema(&self) -> &TypeSchema {
@@ -118,7 +126,8 @@ impl Provider for QueuePolicyProvider {
 
     async fn create(&self, req: CreateRequest) -> Result<Resource> {
         let url = required_str(&req.properties, "queue_url")?;
-        self.set_policy(&url, policy_text(&req.properties)?).await?;
+        self.set_policy(&url, required_document_json(&req.properties, "policy")?)
+            .await?;
         self.read_written(&url).await
     }
 
@@ -129,13 +138,11 @@ impl Provider for QueuePolicyProvider {
     async fn update(&self, req: UpdateRequest) -> Result<Resource> {
         for prop in &req.changed {
             if prop != "policy" {
-                return Err(ProviderError::invalid(format!(
-                    "`{prop}` of {TYPE_NAME} cannot be changed in place"
-                )));
+                return Err(ProviderError::not_in_place(prop, TYPE_NAME));
             }
         }
         if req.changed.iter().any(|p| p == "policy") {
-            self.set_policy(&req.id, policy_text(&req.properties)?)
+            self.set_policy(&req.id, required_document_json(&req.properties, "policy")?)
                 .await?;
         }
         self.read_written(&req.id).await
@@ -158,6 +165,7 @@ impl Provider for QueuePolicyProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::document::document_json;
 
     #[test]
     fn url_encoded_and_reserialised_documents_parse_to_the_same_mapping() {

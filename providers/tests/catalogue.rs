@@ -1,0 +1,177 @@
+//! The catalogue is complete and the only source of the type list: every type has a schema, a
+//! provider of that schema, import support and documented attributes; `catalog()` (what
+//! `validate` reads) and `aws_registry()` (what `plan` calls) agree; and `docs/resources.md` is
+//! what the catalogue generates. No emulator: building the providers calls nothing.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use providers::aws::AwsContext;
+use providers::catalogue::{reference, REFERENCE_PATH};
+use stacks::{Kind, Prop};
+
+/// Set to regenerate `docs/resources.md` instead of checking it.
+const UPDATE_DOCS: &str = "STRATA_UPDATE_DOCS";
+
+/// A context whose clients point at a port nothing listens on: building providers with it
+/// must not call AWS.
+fn offline() -> AwsContext {
+    AwsContext::for_endpoint("http://127.0.0.1:1", "us-east-1")
+}
+
+#[test]
+fn every_type_has_a_provider_of_its_registered_schema() {
+    let ctx = offline();
+    for entry in providers::catalogue() {
+        let schema = (entry.schema)();
+        let provider = (entry.provider)(&ctx);
+        assert_eq!(
+            provider.schema(),
+            &schema,
+            "the provider of {} has another schema than the one registered",
+            schema.type_name
+        );
+    }
+}
+
+#[test]
+fn every_type_is_registered_once() {
+    let mut seen = BTreeSet::new();
+    for entry in providers::catalogue() {
+        assert!(
+            seen.insert(entry.type_name()),
+            "{} is registered twice",
+            entry.type_name()
+        );
+    }
+}
+
+#[test]
+fn every_type_says_what_import_takes_and_what_it_is() {
+    for entry in providers::catalogue() {
+        assert!(
+            !entry.import_id.trim().is_empty(),
+            "{} does not say what `strata import` takes as its id",
+            entry.type_name()
+        );
+        assert!(
+            !entry.about.trim().is_empty(),
+            "{} does not say what it is",
+            entry.type_name()
+        );
+    }
+}
+
+#[test]
+fn every_attribute_is_documented_and_every_doc_names_an_attribute() {
+    for entry in providers::catalogue() {
+        let schema = (entry.schema)();
+        let documented: Vec<&str> = entry.attributes.iter().map(|(name, _)| *name).collect();
+        assert_eq!(
+            documented, schema.attrs,
+            "the attribute docs of {} do not list the schema's attributes in its order",
+            schema.type_name
+        );
+        for (name, doc) in entry.attributes {
+            assert!(
+                !doc.trim().is_empty(),
+                "attribute `{name}` of {} has an empty doc",
+                schema.type_name
+            );
+        }
+        for (prop, note) in entry.property_notes {
+            assert!(
+                schema.prop(prop).is_some(),
+                "{} has a note on `{prop}`, which is not one of its properties",
+                schema.type_name
+            );
+            assert!(!note.trim().is_empty(), "the note on `{prop}` is empty");
+        }
+    }
+}
+
+#[test]
+fn the_catalog_and_the_registry_list_the_same_types_with_the_same_schemas() {
+    let catalog = providers::catalog();
+    let registry = providers::aws_registry(&offline());
+    let from_catalog: Vec<&str> = catalog.type_names().collect();
+    let from_registry: Vec<&str> = registry.type_names().collect();
+    assert_eq!(from_catalog, from_registry);
+    assert_eq!(from_catalog.len(), providers::catalogue().len());
+    let registry_catalog = registry.catalog();
+    for name in from_catalog {
+        assert_eq!(
+            catalog.get(name),
+            registry_catalog.get(name),
+            "validate and plan see different schemas of {name}"
+        );
+    }
+}
+
+/// Every property of a schema, nested fields included, so a check can see them all.
+fn all_props(props: &[Prop]) -> Vec<&Prop> {
+    let mut all = Vec::new();
+    for prop in props {
+        all.push(prop);
+        let nested = match &prop.kind {
+            Kind::Object(fields) => Some(fields),
+            Kind::List(item) => match item.as_ref() {
+                Kind::Object(fields) => Some(fields),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(fields) = nested {
+            all.extend(all_props(fields));
+        }
+    }
+    all
+}
+
+#[test]
+fn the_reference_names_every_type_property_and_attribute() {
+    let text = reference();
+    for entry in providers::catalogue() {
+        let schema = (entry.schema)();
+        assert!(
+            text.contains(&format!("## `{}`", schema.type_name)),
+            "{}",
+            schema.type_name
+        );
+        for prop in all_props(&schema.props) {
+            assert!(
+                text.contains(&format!("{}`", prop.name)),
+                "{}.{}",
+                schema.type_name,
+                prop.name
+            );
+        }
+        for (attr, doc) in entry.attributes {
+            assert!(
+                text.contains(&format!("| `{attr}` | {doc} |")),
+                "{}.{attr}",
+                schema.type_name
+            );
+        }
+        assert!(text.contains(entry.import_id), "{}", schema.type_name);
+    }
+}
+
+#[test]
+fn the_committed_reference_is_what_the_catalogue_generates() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(REFERENCE_PATH);
+    let generated = reference();
+    if std::env::var_os(UPDATE_DOCS).is_some() {
+        std::fs::write(&path, &generated)
+            .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "{REFERENCE_PATH} is not what the catalogue generates; regenerate it with \
+         `{UPDATE_DOCS}=1 cargo test -p providers --test catalogue` and commit it"
+    );
+}
