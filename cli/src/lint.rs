@@ -1,11 +1,15 @@
 //! `strata lint`: the security checks of [`planner::lint`] over the loaded stack, as text for
-//! people (file:line:column, rule, what, how to fix it) or JSON for tools. No cloud call.
+//! people (each finding rendered as a diagnostic: severity, rule, what, file:line:column with
+//! the source line, how to fix it) or JSON for tools. No cloud call.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use planner::lint::{lint as findings, Finding, RULES};
 
 use crate::args::{Global, LintArgs, LintFormat};
 use crate::context::{load_stack, plural, Failure, Outcome};
-use crate::ui::{EXIT_ERROR, EXIT_OK};
+use crate::ui::{self, EXIT_ERROR, EXIT_OK};
 
 pub(crate) fn lint(global: &Global, args: &LintArgs) -> Outcome {
     let unknown: Vec<&String> = args
@@ -19,7 +23,7 @@ pub(crate) fn lint(global: &Global, args: &LintArgs) -> Outcome {
             .help(format!("the rules are {}", ids.join(", "))));
     }
     let stack = load_stack(global)?;
-    let found = findings(&stack, &args.skip);
+    let found = findings(&stack, &providers::catalog(), &args.skip);
     match args.format {
         LintFormat::Json => {
             let json = serde_json::json!({
@@ -37,7 +41,10 @@ pub(crate) fn lint(global: &Global, args: &LintArgs) -> Outcome {
                 serde_json::to_string_pretty(&json).unwrap_or_default()
             );
         }
-        LintFormat::Text => print!("{}", render(&found, stack.resources.len())),
+        LintFormat::Text => {
+            let color = ui::use_color(global.no_color, ui::stdout_is_terminal());
+            print!("{}", render(&found, stack.resources.len(), color));
+        }
     }
     Ok(if found.is_empty() {
         EXIT_OK
@@ -46,19 +53,17 @@ pub(crate) fn lint(global: &Global, args: &LintArgs) -> Outcome {
     })
 }
 
-fn render(found: &[Finding], resources: usize) -> String {
+/// Every finding as a diagnostic (with its source line when its file can be read), then the
+/// count.
+fn render(found: &[Finding], resources: usize, color: bool) -> String {
     let mut out = String::new();
+    let mut sources: BTreeMap<PathBuf, Option<String>> = BTreeMap::new();
     for f in found {
-        out.push_str(&format!(
-            "{}:{}:{}: {} {}: {}\n  help: {}\n\n",
-            f.pos.file.display(),
-            f.pos.line,
-            f.pos.column,
-            f.severity.name(),
-            f.rule,
-            f.message,
-            f.help
-        ));
+        let source = sources
+            .entry(f.pos.file.clone())
+            .or_insert_with(|| std::fs::read_to_string(&f.pos.file).ok());
+        out.push_str(&f.diagnostic(source.as_deref()).render(color));
+        out.push_str("\n\n");
     }
     if found.is_empty() {
         out.push_str(&format!(

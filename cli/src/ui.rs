@@ -29,22 +29,14 @@ pub fn stdin_is_terminal() -> bool {
     std::io::stdin().is_terminal()
 }
 
-/// Prints `error: MESSAGE` and an optional `help:` line to stderr.
+/// Prints `error: MESSAGE` and an optional `help:` line to stderr, coloured as every
+/// diagnostic is ([`stacks::Diagnostic::render_brief`]).
 pub fn error(color: bool, message: &str, help: Option<&str>) {
-    let label = if color {
-        "\x1b[1;31merror\x1b[0m"
-    } else {
-        "error"
-    };
-    eprintln!("{label}: {message}");
+    let mut diagnostic = stacks::Diagnostic::new(message);
     if let Some(help) = help {
-        let label = if color {
-            "\x1b[1;36mhelp\x1b[0m"
-        } else {
-            "help"
-        };
-        eprintln!("  {label}: {help}");
+        diagnostic = diagnostic.help(help);
     }
+    eprintln!("{}", diagnostic.render_brief(color));
 }
 
 /// Asks a question on the terminal; true only for exactly `yes`.

@@ -16,6 +16,9 @@ const SINGLE_OR_LIST_KEYS: &[&str] = &[
     "NotResource",
 ];
 
+/// Whole numbers below this size are exact as `f64`, so `60.0` can become `60`.
+const MAX_EXACT_WHOLE_NUMBER: f64 = 9.0e15;
+
 /// Keys whose mapping values (each) may be one item or a list.
 const NESTED_SINGLE_OR_LIST_KEYS: &[&str] = &["Principal", "NotPrincipal"];
 
@@ -80,23 +83,29 @@ fn plain_equal(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// The canonical form of a policy document or pattern. A JSON string is parsed first (AWS
-/// sometimes hands documents back as strings, URL-encoded or re-serialised).
+/// The canonical form of a policy document or pattern. A whole document given as JSON text is
+/// parsed first (AWS sometimes hands documents back as strings, URL-encoded or re-serialised);
+/// the strings inside a document are compared as they are.
 pub fn normalize_document(value: &Value) -> Value {
     match value {
-        Value::String(text) => {
-            let decoded = percent_decode(text);
-            match serde_json::from_str::<serde_json::Value>(&decoded) {
-                Ok(json @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
-                    normalize_document(&Value::from_json(json))
-                }
-                _ => value.clone(),
+        Value::String(text) => match providers::document::parse_document_text(text) {
+            Ok(json @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
+                canonical(&Value::from_json(json))
             }
-        }
+            _ => value.clone(),
+        },
+        other => canonical(other),
+    }
+}
+
+/// The canonical form of a document that is already a tree: single-or-list keys as lists, sets
+/// sorted, whole numbers as integers. Strings are left as they are.
+fn canonical(value: &Value) -> Value {
+    match value {
         Value::Map(map) => Value::Map(
             map.iter()
                 .map(|(k, v)| {
-                    let v = normalize_document(v);
+                    let v = canonical(v);
                     let v = if SINGLE_OR_LIST_KEYS.contains(&k.as_str()) {
                         as_sorted_list(v, k == "Statement")
                     } else if NESTED_SINGLE_OR_LIST_KEYS.contains(&k.as_str()) || k == "Condition" {
@@ -108,9 +117,9 @@ pub fn normalize_document(value: &Value) -> Value {
                 })
                 .collect(),
         ),
-        Value::List(items) => Value::List(items.iter().map(normalize_document).collect()),
+        Value::List(items) => Value::List(items.iter().map(canonical).collect()),
         Value::Number(n) => match n.as_f64() {
-            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Value::int(f as i64),
+            Some(f) if f.fract() == 0.0 && f.abs() < MAX_EXACT_WHOLE_NUMBER => Value::int(f as i64),
             _ => value.clone(),
         },
         other => other.clone(),
@@ -150,28 +159,6 @@ fn each_value_as_list(value: Value, nested: bool) -> Value {
     }
 }
 
-/// Decodes `%XX` escapes when the text looks URL-encoded (IAM returns documents that way).
-fn percent_decode(text: &str) -> String {
-    if !text.trim_start().starts_with('%') {
-        return text.to_string();
-    }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(byte) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
-                out.push(byte);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,6 +184,22 @@ mod tests {
         let a = doc(r#"{"Statement":[{"Effect":"Allow"}]}"#);
         let b = Value::str("%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%7D%5D%7D");
         assert!(equivalent(&Kind::Document, &a, &b));
+    }
+
+    #[test]
+    fn a_percent_sign_inside_a_document_string_is_never_decoded() {
+        let a = doc(r#"{"Statement":[{"Sid":"%Aé","Effect":"Allow"}]}"#);
+        assert!(equivalent(&Kind::Document, &a, &a));
+        // The same document as JSON text, and as IAM hands it back: URL-encoded as a whole.
+        let text = Value::str(r#"{"Statement":[{"Sid":"%Aé","Effect":"Allow"}]}"#);
+        assert!(equivalent(&Kind::Document, &a, &text));
+        let encoded = Value::str("%7B%22Statement%22%3A%5B%7B%22Sid%22%3A%22%25A%C3%A9%22%2C%22Effect%22%3A%22Allow%22%7D%5D%7D");
+        assert!(equivalent(&Kind::Document, &a, &encoded));
+        // The escape is not decoded in a piece of a document: `%41` is not `A`.
+        let other = doc(r#"{"Statement":[{"Sid":"%41é","Effect":"Allow"}]}"#);
+        assert!(!equivalent(&Kind::Document, &other, &doc(r#"{"Statement":[{"Sid":"Aé","Effect":"Allow"}]}"#)));
+        // A string that is not a document is left alone.
+        assert!(equivalent(&Kind::Document, &Value::str("%Aé"), &Value::str("%Aé")));
     }
 
     #[test]

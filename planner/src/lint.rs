@@ -7,9 +7,16 @@
 //! reaching a port that is not HTTP(S), IAM granting every action on every resource, a
 //! resource policy or trust policy open to any principal, Lambda invokable by anyone, and an
 //! SQS queue with encryption switched off.
+//!
+//! The policy rules (IAM001, IAM003, POL001) find the documents they read through the
+//! catalogue: every property flagged as a policy ([`Prop::policy`]) is checked by what it
+//! grants, so a new type with a policy property is covered without a change here. The rules
+//! about one type's own properties are listed in [`TYPE_CHECKS`], whose types and properties a
+//! test finds in the catalogue.
 
 use serde::Serialize;
-use stacks::{Map, SourcePos, Stack, Value};
+use stacks::diag::Severity as DiagnosticSeverity;
+use stacks::{Catalog, Diagnostic, Kind, Map, PolicyRole, Prop, SourcePos, Span, Stack, Value};
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -24,6 +31,15 @@ impl Severity {
         match self {
             Severity::High => "high",
             Severity::Medium => "medium",
+        }
+    }
+}
+
+impl From<Severity> for DiagnosticSeverity {
+    fn from(severity: Severity) -> DiagnosticSeverity {
+        match severity {
+            Severity::High => DiagnosticSeverity::High,
+            Severity::Medium => DiagnosticSeverity::Medium,
         }
     }
 }
@@ -87,11 +103,71 @@ pub struct Finding {
     pub help: String,
     #[serde(skip)]
     pub pos: SourcePos,
+    /// How many characters at `pos` the finding is about (the property's key).
+    #[serde(skip)]
+    pub len: u32,
 }
 
+impl Finding {
+    /// The finding as a diagnostic: `high[SG001]: message` at its file, line and column, with
+    /// the line from `source` (the text of `pos.file`) when given, and what to do.
+    pub fn diagnostic(&self, source: Option<&str>) -> Diagnostic {
+        let span = Span {
+            file: self.pos.file.clone(),
+            line: self.pos.line,
+            column: self.pos.column,
+            len: self.len,
+        };
+        let diagnostic = Diagnostic::new(self.message.as_str())
+            .severity(self.severity.into())
+            .code(self.rule)
+            .help(self.help.as_str());
+        match source {
+            Some(source) => diagnostic.at(span, source),
+            None => Diagnostic {
+                span: Some(span),
+                ..diagnostic
+            },
+        }
+    }
+}
+
+/// A rule about one type's own properties (not its policies), run on resources of that type.
+pub struct TypeCheck {
+    pub type_name: &'static str,
+    /// The properties it reads, which the type's schema has (a test holds it to that).
+    pub properties: &'static [&'static str],
+    check: fn(&Map, &mut Found),
+}
+
+/// The rules about one type's own properties, by type.
+pub const TYPE_CHECKS: &[TypeCheck] = &[
+    TypeCheck {
+        type_name: "aws.ec2.security_group",
+        properties: &["ingress"],
+        check: security_group,
+    },
+    TypeCheck {
+        type_name: "aws.iam.role",
+        properties: &["managed_policy_arns"],
+        check: admin_managed_policy,
+    },
+    TypeCheck {
+        type_name: "aws.sqs.queue",
+        properties: &["sqs_managed_sse_enabled", "kms_master_key_id"],
+        check: queue_encryption,
+    },
+    TypeCheck {
+        type_name: "aws.lambda.permission",
+        properties: &["principal", "source_arn", "source_account"],
+        check: lambda_permission,
+    },
+];
+
 /// Every finding of `stack`, by resource order and within a resource by line, leaving out
-/// rules named in `skip`. Each is placed at its property's key.
-pub fn lint(stack: &Stack, skip: &[String]) -> Vec<Finding> {
+/// rules named in `skip`. Each is placed at its property's key. `catalog` says which
+/// properties are policies.
+pub fn lint(stack: &Stack, catalog: &Catalog, skip: &[String]) -> Vec<Finding> {
     let mut out = Vec::new();
     for decl in stack.resources.values() {
         let first = out.len();
@@ -104,32 +180,46 @@ pub fn lint(stack: &Stack, skip: &[String]) -> Vec<Finding> {
             out: &mut out,
             skip,
         };
-        match decl.type_name.as_str() {
-            "aws.ec2.security_group" => security_group(&props, &mut found),
-            "aws.iam.role" => role(&props, &mut found),
-            "aws.iam.policy" => {
-                if let Some(doc) = props.get("policy") {
-                    admin_policy(doc, "policy", &mut found);
+        let policies = catalog
+            .get(&decl.type_name)
+            .map(|schema| schema.props.as_slice())
+            .unwrap_or_default();
+        for prop in policies {
+            if let (Some(role), Some(value)) = (prop.policy, props.get(prop.name)) {
+                for (property, doc) in documents(prop, value) {
+                    policy(role, doc, &property, &mut found);
                 }
             }
-            "aws.sqs.queue" => {
-                if let Some(doc) = props.get("policy") {
-                    open_resource_policy(doc, "policy", &mut found);
-                }
-                queue_encryption(&props, &mut found);
-            }
-            "aws.sqs.queue_policy" | "aws.sns.topic" => {
-                if let Some(doc) = props.get("policy") {
-                    open_resource_policy(doc, "policy", &mut found);
-                }
-            }
-            "aws.lambda.permission" => lambda_permission(&props, &mut found),
-            _ => {}
+        }
+        for check in TYPE_CHECKS.iter().filter(|c| c.type_name == decl.type_name) {
+            (check.check)(&props, &mut found);
         }
         // A resource's findings in the order of its lines.
         out[first..].sort_by_key(|f| (f.pos.line, f.pos.column));
     }
     out
+}
+
+/// The policy documents a policy property holds, each with the property path it is at: the
+/// document itself, or one per name for a mapping of names to documents (`inline_policies`).
+fn documents<'v>(prop: &Prop, value: &'v Value) -> Vec<(String, &'v Value)> {
+    match (&prop.kind, value) {
+        (Kind::Map(_), Value::Map(named)) => named
+            .iter()
+            .map(|(name, doc)| (format!("{}.{name}", prop.name), doc))
+            .collect(),
+        (Kind::Map(_), _) => Vec::new(),
+        _ => vec![(prop.name.to_string(), value)],
+    }
+}
+
+/// The checks for a policy document, by what it grants.
+fn policy(role: PolicyRole, doc: &Value, property: &str, found: &mut Found) {
+    match role {
+        PolicyRole::Identity => admin_policy(doc, property, found),
+        PolicyRole::Resource => open_resource_policy(doc, property, found),
+        PolicyRole::Trust => open_trust_policy(doc, property, found),
+    }
 }
 
 struct Found<'a> {
@@ -149,6 +239,13 @@ impl Found<'_> {
             .iter()
             .find(|r| r.id == rule)
             .map_or(Severity::High, |r| r.severity);
+        // At the property's key (`inline_policies.admin` at `inline_policies`), else at the
+        // resource's.
+        let key = property.split('.').next().unwrap_or(property);
+        let (pos, len) = match self.property_pos.get(key) {
+            Some(pos) => (pos, key.chars().count()),
+            None => (self.decl_pos, self.address.rsplit('.').next().unwrap_or("").chars().count()),
+        };
         self.out.push(Finding {
             rule,
             severity,
@@ -156,13 +253,8 @@ impl Found<'_> {
             property: property.to_string(),
             message,
             help: help.to_string(),
-            // At the property's key (`inline_policies.admin` at `inline_policies`).
-            pos: property
-                .split('.')
-                .next()
-                .and_then(|p| self.property_pos.get(p))
-                .unwrap_or(self.decl_pos)
-                .clone(),
+            pos: pos.clone(),
+            len: len as u32,
         });
     }
 }
@@ -206,12 +298,7 @@ fn security_group(props: &Map, found: &mut Found) {
     }
 }
 
-fn role(props: &Map, found: &mut Found) {
-    if let Some(Value::Map(inline)) = props.get("inline_policies") {
-        for (name, doc) in inline {
-            admin_policy(doc, &format!("inline_policies.{name}"), found);
-        }
-    }
+fn admin_managed_policy(props: &Map, found: &mut Found) {
     if let Some(Value::List(arns)) = props.get("managed_policy_arns") {
         if arns
             .iter()
@@ -226,16 +313,17 @@ fn role(props: &Map, found: &mut Found) {
             );
         }
     }
-    if let Some(doc) = props.get("assume_role_policy") {
-        for statement in allow_statements(doc) {
-            if any_principal(statement) && !has_condition(statement) {
-                found.add(
-                    "IAM003",
-                    "assume_role_policy",
-                    format!("any AWS account may assume `{}`", found.address),
-                    "name the accounts, roles or services that may assume it in `Principal`, or add a `Condition` (sts:ExternalId, aws:PrincipalOrgID)",
-                );
-            }
+}
+
+fn open_trust_policy(doc: &Value, property: &str, found: &mut Found) {
+    for statement in allow_statements(doc) {
+        if any_principal(statement) && !has_condition(statement) {
+            found.add(
+                "IAM003",
+                property,
+                format!("any AWS account may assume `{}`", found.address),
+                "name the accounts, roles or services that may assume it in `Principal`, or add a `Condition` (sts:ExternalId, aws:PrincipalOrgID)",
+            );
         }
     }
 }
@@ -351,4 +439,66 @@ fn has_condition(statement: &Map) -> bool {
         .get("Condition")
         .and_then(Value::as_map)
         .is_some_and(|c| !c.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_check_names_a_type_and_properties_of_the_catalogue() {
+        let catalog = providers::catalog();
+        for check in TYPE_CHECKS {
+            let schema = catalog
+                .get(check.type_name)
+                .unwrap_or_else(|| panic!("no type `{}` in the catalogue", check.type_name));
+            for prop in check.properties {
+                assert!(
+                    schema.prop(prop).is_some(),
+                    "`{}` has no property `{prop}`",
+                    check.type_name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_policy_role_is_flagged_somewhere_in_the_catalogue() {
+        let catalog = providers::catalog();
+        let roles: Vec<PolicyRole> = catalog
+            .type_names()
+            .filter_map(|t| catalog.get(t))
+            .flat_map(|s| s.props.iter().filter_map(|p| p.policy))
+            .collect();
+        for role in [PolicyRole::Identity, PolicyRole::Resource, PolicyRole::Trust] {
+            assert!(roles.contains(&role), "no property is a {role:?} policy");
+        }
+    }
+
+    #[test]
+    fn a_new_type_with_a_policy_property_gets_the_policy_rules() {
+        let schema = stacks::TypeSchema {
+            type_name: "test.bucket",
+            props: vec![Prop::new("access", Kind::Document).policy(PolicyRole::Resource)],
+            attrs: vec![],
+            taggable: false,
+            name_rule: None,
+        };
+        let catalog = Catalog::new([schema]);
+        let text = "stack: s\nresources:\n  b:\n    type: test.bucket\n    properties:\n      access: { Statement: { Effect: Allow, Principal: \"*\", Action: s3:GetObject } }\n";
+        let stack = stacks::load_str(
+            std::path::Path::new("stack.yaml"),
+            text,
+            &stacks::LoadOptions::default(),
+            &catalog,
+        )
+        .unwrap_or_else(|d| panic!("{}", d.render(false)));
+        let found = lint(&stack, &catalog, &[]);
+        let rules: Vec<&str> = found.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, ["POL001"]);
+        assert_eq!((found[0].pos.line, found[0].pos.column, found[0].len), (6, 7, 6));
+        let text = found[0].diagnostic(Some(text)).render(false);
+        assert!(text.starts_with("high[POL001]: `b` lets anyone (s3:GetObject)"), "{text}");
+        assert!(text.contains("stack.yaml:6:7"), "{text}");
+    }
 }

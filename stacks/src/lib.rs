@@ -25,6 +25,6 @@ pub use json_schema::stack_json_schema;
 pub use load::{load, load_str, LoadOptions, ADDRESS_TAG, STACK_TAG};
 pub use model::{Backend, Lifecycle, OutputDecl, ResourceDecl, SourcePos, Stack};
 pub use names::physical_name;
-pub use schema::{Catalog, Kind, NameRule, Prop, TypeSchema};
+pub use schema::{Catalog, Kind, NameRule, PolicyRole, Prop, TypeSchema};
 pub use suggest::did_you_mean;
 pub use value::{Map, Value};

@@ -56,6 +56,17 @@ impl Kind {
     }
 }
 
+/// What a policy document property grants, for the checks that read policies (`strata lint`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyRole {
+    /// An IAM identity policy: what the role, user or group holding it may do.
+    Identity,
+    /// A resource policy: who may act on the resource (an SQS queue's or SNS topic's policy).
+    Resource,
+    /// A trust policy: who may assume the role.
+    Trust,
+}
+
 /// One property of a resource type (or of a nested object).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Prop {
@@ -80,6 +91,10 @@ pub struct Prop {
     /// absent or empty). Without this, a property taken out is no longer managed: AWS keeps
     /// what it has.
     pub resettable: bool,
+    /// The property is a policy document (or a mapping of names to policy documents) with this
+    /// role. Checks over policies find them through it, so a new type with a policy property
+    /// gets them without naming the type.
+    pub policy: Option<PolicyRole>,
 }
 
 impl Prop {
@@ -95,6 +110,7 @@ impl Prop {
             allowed: &[],
             local_path: false,
             resettable: false,
+            policy: None,
         }
     }
 
@@ -130,6 +146,11 @@ impl Prop {
 
     pub fn local_path(mut self) -> Prop {
         self.local_path = true;
+        self
+    }
+
+    pub fn policy(mut self, role: PolicyRole) -> Prop {
+        self.policy = Some(role);
         self
     }
 }

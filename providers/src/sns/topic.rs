@@ -61,7 +61,7 @@ pub fn schema() -> TypeSchema {
                 .default(false),
             Prop::new("content_based_deduplication", Kind::Bool),
             Prop::new("display_name", Kind::String).resettable(),
-            Prop::new("policy", Kind::Document),
+            Prop::new("policy", Kind::Document).policy(stacks::PolicyRole::Resource),
             Prop::new("kms_master_key_id", Kind::String),
             Prop::new("tags", Kind::Map(Box::new(Kind::String))),
         ],
