@@ -197,9 +197,17 @@ mod tests {
         assert!(equivalent(&Kind::Document, &a, &encoded));
         // The escape is not decoded in a piece of a document: `%41` is not `A`.
         let other = doc(r#"{"Statement":[{"Sid":"%41é","Effect":"Allow"}]}"#);
-        assert!(!equivalent(&Kind::Document, &other, &doc(r#"{"Statement":[{"Sid":"Aé","Effect":"Allow"}]}"#)));
+        assert!(!equivalent(
+            &Kind::Document,
+            &other,
+            &doc(r#"{"Statement":[{"Sid":"Aé","Effect":"Allow"}]}"#)
+        ));
         // A string that is not a document is left alone.
-        assert!(equivalent(&Kind::Document, &Value::str("%Aé"), &Value::str("%Aé")));
+        assert!(equivalent(
+            &Kind::Document,
+            &Value::str("%Aé"),
+            &Value::str("%Aé")
+        ));
     }
 
     #[test]

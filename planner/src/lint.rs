@@ -244,7 +244,15 @@ impl Found<'_> {
         let key = property.split('.').next().unwrap_or(property);
         let (pos, len) = match self.property_pos.get(key) {
             Some(pos) => (pos, key.chars().count()),
-            None => (self.decl_pos, self.address.rsplit('.').next().unwrap_or("").chars().count()),
+            None => (
+                self.decl_pos,
+                self.address
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .count(),
+            ),
         };
         self.out.push(Finding {
             rule,
@@ -470,7 +478,11 @@ mod tests {
             .filter_map(|t| catalog.get(t))
             .flat_map(|s| s.props.iter().filter_map(|p| p.policy))
             .collect();
-        for role in [PolicyRole::Identity, PolicyRole::Resource, PolicyRole::Trust] {
+        for role in [
+            PolicyRole::Identity,
+            PolicyRole::Resource,
+            PolicyRole::Trust,
+        ] {
             assert!(roles.contains(&role), "no property is a {role:?} policy");
         }
     }
@@ -496,9 +508,15 @@ mod tests {
         let found = lint(&stack, &catalog, &[]);
         let rules: Vec<&str> = found.iter().map(|f| f.rule).collect();
         assert_eq!(rules, ["POL001"]);
-        assert_eq!((found[0].pos.line, found[0].pos.column, found[0].len), (6, 7, 6));
+        assert_eq!(
+            (found[0].pos.line, found[0].pos.column, found[0].len),
+            (6, 7, 6)
+        );
         let text = found[0].diagnostic(Some(text)).render(false);
-        assert!(text.starts_with("high[POL001]: `b` lets anyone (s3:GetObject)"), "{text}");
+        assert!(
+            text.starts_with("high[POL001]: `b` lets anyone (s3:GetObject)"),
+            "{text}"
+        );
         assert!(text.contains("stack.yaml:6:7"), "{text}");
     }
 }

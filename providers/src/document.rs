@@ -32,9 +32,11 @@ pub fn required_document_json(props: &Map, prop: &str) -> Result<String> {
 /// URL-encoded; all three parse to the same mapping. A single `Statement` object stays a single
 /// object: the planner's semantic comparison treats it as equal to a one-element list.
 pub fn document_from_aws(prop: &str, text: &str) -> Result<Value> {
-    parse_document_text(text).map(Value::from_json).map_err(|e| {
-        ProviderError::invalid(format!("AWS returned a `{prop}` that is not JSON: {e}"))
-    })
+    parse_document_text(text)
+        .map(Value::from_json)
+        .map_err(|e| {
+            ProviderError::invalid(format!("AWS returned a `{prop}` that is not JSON: {e}"))
+        })
 }
 
 /// Parses the whole text of a JSON document: as written, or, when that is not JSON, URL-encoded
@@ -42,7 +44,9 @@ pub fn document_from_aws(prop: &str, text: &str) -> Result<Value> {
 ///
 /// The one place a document is percent-decoded. Only a whole document text is ever decoded,
 /// never a string inside a document: a `Sid: "%Aé"` stays what it says.
-pub fn parse_document_text(text: &str) -> std::result::Result<serde_json::Value, serde_json::Error> {
+pub fn parse_document_text(
+    text: &str,
+) -> std::result::Result<serde_json::Value, serde_json::Error> {
     let text = text.trim();
     serde_json::from_str::<serde_json::Value>(text).or_else(|first| {
         let decoded = percent_decode_str(text).decode_utf8().map_err(|_| first)?;

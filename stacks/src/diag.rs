@@ -198,10 +198,16 @@ impl Diagnostic {
             out.push_str(&format!("\n  --> {location}"));
         }
         for note in &self.notes {
-            out.push_str(&format!("\n  {}: {note}", paint(DEFAULT_NOTE_STYLE, "note")));
+            out.push_str(&format!(
+                "\n  {}: {note}",
+                paint(DEFAULT_NOTE_STYLE, "note")
+            ));
         }
         if let Some(help) = &self.help {
-            out.push_str(&format!("\n  {}: {help}", paint(DEFAULT_HELP_STYLE, "help")));
+            out.push_str(&format!(
+                "\n  {}: {help}",
+                paint(DEFAULT_HELP_STYLE, "help")
+            ));
         }
         out
     }

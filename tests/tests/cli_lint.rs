@@ -62,13 +62,13 @@ fn every_rule_is_reported_at_its_resource_with_what_to_do() {
     let run = run_strata(dir.path(), &["lint"], &[]);
     assert_code(&run, 1);
     let expected = [
-        "stack.yaml:11:7: high SG001: `ssh` lets the whole internet (0.0.0.0/0) reach port 22",
-        "stack.yaml:20:7: medium IAM002: `admin` has AdministratorAccess",
-        "stack.yaml:17:7: high IAM003: any AWS account may assume `admin`",
-        "stack.yaml:21:7: high IAM001: `admin` allows every action on every resource (`inline_policies.everything`)",
-        "stack.yaml:27:19: medium SQS001: `inbox` stores messages unencrypted",
-        "stack.yaml:32:7: high POL001: `inbox_policy` lets anyone (sqs:SendMessage) without a condition",
-        "stack.yaml:44:53: high LMB001: anyone may invoke the function through `public_invoke`",
+        "high[SG001]: `ssh` lets the whole internet (0.0.0.0/0) reach port 22\n  --> stack.yaml:11:7",
+        "medium[IAM002]: `admin` has AdministratorAccess\n  --> stack.yaml:20:7",
+        "high[IAM003]: any AWS account may assume `admin`\n  --> stack.yaml:17:7",
+        "high[IAM001]: `admin` allows every action on every resource (`inline_policies.everything`)\n  --> stack.yaml:21:7",
+        "medium[SQS001]: `inbox` stores messages unencrypted\n  --> stack.yaml:27:19",
+        "high[POL001]: `inbox_policy` lets anyone (sqs:SendMessage) without a condition\n  --> stack.yaml:32:7",
+        "high[LMB001]: anyone may invoke the function through `public_invoke`\n  --> stack.yaml:44:53",
         "7 findings (5 high, 2 medium) in 7 resources.",
     ];
     assert_contains(&run.stdout, &expected);
@@ -77,7 +77,7 @@ fn every_rule_is_reported_at_its_resource_with_what_to_do() {
         "HTTPS from the internet is fine:\n{}",
         run.stdout
     );
-    assert!(run.stdout.contains("  help: limit the rule's cidr_blocks"));
+    assert!(run.stdout.contains("= help: limit the rule's cidr_blocks"));
     assert!(!dir.path().join(".strata").exists(), "lint writes no state");
 
     let run = run_strata(

@@ -9,14 +9,18 @@ use stacks::{load_str, LoadOptions};
 /// The rule ids `lint` reports for a stack of `resources` (YAML under `resources:`).
 fn rules(resources: &str) -> Vec<&'static str> {
     let text = format!("stack: l\nresources:\n{resources}");
+    let catalog = providers::catalog();
     let stack = load_str(
         Path::new("stack.yaml"),
         &text,
         &LoadOptions::default(),
-        &providers::catalog(),
+        &catalog,
     )
     .unwrap_or_else(|d| panic!("{}", d.render(false)));
-    lint(&stack, &[]).into_iter().map(|f| f.rule).collect()
+    lint(&stack, &catalog, &[])
+        .into_iter()
+        .map(|f| f.rule)
+        .collect()
 }
 
 fn group(rule: &str) -> String {

@@ -46,7 +46,9 @@ pub fn schema() -> TypeSchema {
             Prop::new("name", Kind::String).force_new(),
             Prop::new("path", Kind::String).force_new().default("/"),
             Prop::new("description", Kind::String).force_new(),
-            Prop::new("policy", Kind::Document).required().policy(stacks::PolicyRole::Identity),
+            Prop::new("policy", Kind::Document)
+                .required()
+                .policy(stacks::PolicyRole::Identity),
             Prop::new("tags", Kind::Map(Box::new(Kind::String))),
         ],
         attrs: vec!["arn", "id"],

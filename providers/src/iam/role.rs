@@ -57,9 +57,13 @@ pub fn schema() -> TypeSchema {
         props: vec![
             Prop::new("name", Kind::String).force_new(),
             Prop::new("path", Kind::String).force_new().default("/"),
-            Prop::new("assume_role_policy", Kind::Document).required().policy(stacks::PolicyRole::Trust),
+            Prop::new("assume_role_policy", Kind::Document)
+                .required()
+                .policy(stacks::PolicyRole::Trust),
             Prop::new("managed_policy_arns", Kind::List(Box::new(Kind::String))).resettable(),
-            Prop::new("inline_policies", Kind::Map(Box::new(Kind::Document))).resettable().policy(stacks::PolicyRole::Identity),
+            Prop::new("inline_policies", Kind::Map(Box::new(Kind::Document)))
+                .resettable()
+                .policy(stacks::PolicyRole::Identity),
             Prop::new("description", Kind::String).resettable(),
             Prop::new("max_session_duration", Kind::Integer).default(DEFAULT_MAX_SESSION_DURATION),
             Prop::new("permissions_boundary", Kind::String),

@@ -33,7 +33,9 @@ pub fn schema() -> TypeSchema {
         type_name: TYPE_NAME,
         props: vec![
             Prop::new("queue_url", Kind::String).required().force_new(),
-            Prop::new("policy", Kind::Document).required().policy(stacks::PolicyRole::Resource),
+            Prop::new("policy", Kind::Document)
+                .required()
+                .policy(stacks::PolicyRole::Resource),
         ],
         attrs: vec!["id"],
         taggable: false,
