@@ -13,7 +13,7 @@
 //! any other. Paths into other crates are not edges: cargo already forbids circles between
 //! crates.
 //!
-//! Run with `cargo test -p strata-tests --test architecture -- --ignored` while it is ignored.
+//! The crates not untangled yet: `cargo test -p strata-tests --test architecture -- --ignored`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -30,21 +30,14 @@ const CLI_MAX_LINES: usize = 300;
 /// that re-export each other).
 const MAX_RESOLVE_DEPTH: usize = 32;
 
+/// The crates whose files still import each other in circles (the loader's modules, providers
+/// and its catalogue, the test kit): checked by the ignored test below until they are untangled.
+const NOT_YET_UNTANGLED: &[&str] = &["stacks", "providers", "tests"];
+
 #[test]
-#[ignore = "turned on once the engine refactor lands"]
 fn no_import_circles_and_no_long_cli_files() {
     let root = strata_tests::workspace_root();
-    let mut problems = Vec::new();
-    for member in workspace_members(&root) {
-        let src = root.join(&member).join("src");
-        if !src.is_dir() {
-            continue;
-        }
-        let graph = ImportGraph::of_crate(&src);
-        for cycle in graph.cycles() {
-            problems.push(describe_cycle(&root, &graph, &cycle));
-        }
-    }
+    let mut problems = circles(&root, |member| !NOT_YET_UNTANGLED.contains(&member));
     for (file, lines) in long_files(&root.join("cli/src"), CLI_MAX_LINES) {
         problems.push(format!(
             "{} has {lines} lines (at most {CLI_MAX_LINES} in cli/src)",
@@ -57,6 +50,35 @@ fn no_import_circles_and_no_long_cli_files() {
         problems.len(),
         problems.join("\n\n")
     );
+}
+
+#[test]
+#[ignore = "stacks, providers and the test kit still have import circles"]
+fn no_import_circles_in_the_crates_not_yet_untangled() {
+    let root = strata_tests::workspace_root();
+    let problems = circles(&root, |member| NOT_YET_UNTANGLED.contains(&member));
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
+}
+
+/// Every import circle in the workspace members `check` accepts, described.
+fn circles(root: &Path, check: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut problems = Vec::new();
+    for member in workspace_members(root) {
+        let src = root.join(&member).join("src");
+        if !check(&member) || !src.is_dir() {
+            continue;
+        }
+        let graph = ImportGraph::of_crate(&src);
+        for cycle in graph.cycles() {
+            problems.push(describe_cycle(root, &graph, &cycle));
+        }
+    }
+    problems
 }
 
 /// The member directories the root `Cargo.toml` lists.
