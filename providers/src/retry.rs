@@ -52,6 +52,24 @@ where
     }
 }
 
+/// Deletes with `op` until it succeeds, retrying the errors whose code is one of `retry` (and
+/// throttling) within `budget`; an error whose code is one of `gone` means the resource is
+/// already gone, which is success. Deletes that wait for dependants to let go (EC2 networks,
+/// IAM roles) are all this.
+pub async fn delete_with_backoff<T, F, Fut>(
+    budget: Duration,
+    retry: &[&str],
+    gone: &[&str],
+    op: F,
+) -> Result<(), ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ProviderError>>,
+{
+    let out = with_backoff(budget, |e| e.is_code(retry), op).await;
+    crate::aws::missing_is_none(out, gone).map(|_| ())
+}
+
 /// How long a waiter keeps looking for a state AWS reaches eventually, and how often it looks.
 ///
 /// Every wait has one, named and documented beside the type that waits (`VPC_AVAILABLE`,

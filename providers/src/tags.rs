@@ -6,7 +6,7 @@
 //! service says how once, as a [`TagApi`] beside its other shared code, and every type of it
 //! updates its tags with [`reconcile`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use stacks::{Map, Value};
@@ -87,6 +87,58 @@ pub(crate) trait TagApi: Send + Sync {
     /// Removes these keys.
     async fn untag(&self, keys: Vec<String>) -> Result<()>;
 }
+
+/// Tags as the string mapping most SDKs take (SQS, Lambda, API Gateway).
+pub(crate) fn tag_map(tags: BTreeMap<String, String>) -> Result<HashMap<String, String>> {
+    Ok(tags.into_iter().collect())
+}
+
+/// Declares the [`TagApi`] of a service whose calls share one shape: `$name { client, id }`,
+/// where `tag` is `client.$tag().$by(id).set_tags(Some($convert(tags)?))` and `untag` is
+/// `client.$untag().$by(id).set_tag_keys(Some(keys))`. A service states in one line which
+/// calls tag its resources and how it names them; EC2, whose calls differ, writes its own.
+macro_rules! tag_api {
+    (
+        $(#[$doc:meta])*
+        $name:ident($client:ty) by $by:ident: $tag:ident($convert:path), $untag:ident
+    ) => {
+        $(#[$doc])*
+        pub(crate) struct $name<'a> {
+            pub client: &'a $client,
+            pub id: &'a str,
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::tags::TagApi for $name<'_> {
+            async fn tag(
+                &self,
+                tags: std::collections::BTreeMap<String, String>,
+            ) -> $crate::Result<()> {
+                self.client
+                    .$tag()
+                    .$by(self.id)
+                    .set_tags(Some($convert(tags)?))
+                    .send()
+                    .await
+                    .map_err($crate::aws::api_error)?;
+                Ok(())
+            }
+
+            async fn untag(&self, keys: Vec<String>) -> $crate::Result<()> {
+                self.client
+                    .$untag()
+                    .$by(self.id)
+                    .set_tag_keys(Some(keys))
+                    .send()
+                    .await
+                    .map_err($crate::aws::api_error)?;
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use tag_api;
 
 /// Brings a resource's tags from the recorded `tags` of `prior` to the `tags` of `desired`:
 /// removes the keys that went, then sets the keys that are new or changed, and calls nothing

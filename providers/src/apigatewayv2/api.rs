@@ -14,7 +14,7 @@ use tokio::sync::OnceCell;
 
 use super::{ApiTags, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::Entry;
+use crate::catalogue::entry::Entry;
 use crate::props::{desired, given, required_str};
 use crate::tags::{reconcile, tag_strings, tags_value};
 use crate::{
@@ -336,8 +336,8 @@ impl Provider for ApiProvider {
         if tags_changed {
             let arn = self.tag_arn(api_id);
             let api = ApiTags {
-                apis: &self.apis,
-                arn: &arn,
+                client: &self.apis,
+                id: &arn,
             };
             reconcile(&api, &req.prior_properties, props).await?;
         }

@@ -6,13 +6,9 @@
 //! `integrations/${integration.id}` need); the API's id comes from the recorded `api_id`, or,
 //! when nothing is recorded (an import), from an id written `API_ID/ID`.
 
-use std::collections::BTreeMap;
-
-use async_trait::async_trait;
 use stacks::{Map, Value};
 
-use crate::aws::api_error;
-use crate::tags::TagApi;
+use crate::tags::{tag_api, tag_map};
 use crate::{ProviderError, Result};
 
 pub mod api;
@@ -40,36 +36,10 @@ pub(crate) fn child_ids(id: &str, prior: &Map, what: &str) -> Result<(String, St
     }
 }
 
-/// API Gateway's tagging calls for one API: `TagResource` and `UntagResource`, by the API's
-/// ARN.
-pub(crate) struct ApiTags<'a> {
-    pub apis: &'a aws_sdk_apigatewayv2::Client,
-    pub arn: &'a str,
-}
-
-#[async_trait]
-impl TagApi for ApiTags<'_> {
-    async fn tag(&self, tags: BTreeMap<String, String>) -> Result<()> {
-        self.apis
-            .tag_resource()
-            .resource_arn(self.arn)
-            .set_tags(Some(tags.into_iter().collect()))
-            .send()
-            .await
-            .map_err(api_error)?;
-        Ok(())
-    }
-
-    async fn untag(&self, keys: Vec<String>) -> Result<()> {
-        self.apis
-            .untag_resource()
-            .resource_arn(self.arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .map_err(api_error)?;
-        Ok(())
-    }
+tag_api! {
+    /// API Gateway's tagging calls for one API (`TagResource`, `UntagResource`), by the API's
+    /// ARN.
+    ApiTags(aws_sdk_apigatewayv2::Client) by resource_arn: tag_resource(tag_map), untag_resource
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{child_ids, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::Entry;
+use crate::catalogue::entry::Entry;
 use crate::props::{desired, given, required_str};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,

@@ -9,13 +9,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{Address, DomainType, ResourceType, Tag};
+use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
-use super::{read_back, tag_specification, tags_from_aws, Ec2, Ec2Object, Query};
-use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::Entry;
-use crate::retry::with_backoff;
+use super::{ec2_object, read_back, tag_specification, tags_from_aws, Ec2};
+use crate::aws::{api_error, AwsContext};
+use crate::catalogue::entry::Entry;
+use crate::retry::delete_with_backoff;
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -58,29 +58,8 @@ pub const ENTRY: Entry = Entry {
     property_notes: &[],
 };
 
-#[async_trait]
-impl Ec2Object for Address {
-    const NOT_FOUND: &'static [&'static str] = EIP_NOT_FOUND;
-
-    async fn describe(client: &aws_sdk_ec2::Client, query: Query) -> Result<Vec<Address>> {
-        let out = client
-            .describe_addresses()
-            .set_allocation_ids(query.ids)
-            .set_filters(query.filters)
-            .send()
-            .await
-            .map_err(api_error)?;
-        Ok(out.addresses.unwrap_or_default())
-    }
-
-    fn ec2_id(&self) -> Option<&str> {
-        self.allocation_id()
-    }
-
-    fn ec2_tags(&self) -> &[Tag] {
-        self.tags()
-    }
-}
+ec2_object!(Address: describe_addresses(set_allocation_ids, set_filters)
+    -> addresses, id: allocation_id, not_found: EIP_NOT_FOUND);
 
 /// Manages Elastic IP addresses; the id is the allocation id.
 pub struct EipProvider {
@@ -172,9 +151,10 @@ impl Provider for EipProvider {
     /// that was just deleted; one already released is success.
     async fn delete(&self, req: DeleteRequest) -> Result<()> {
         let id = req.id.as_str();
-        let out = with_backoff(
+        delete_with_backoff(
             RELEASE_IN_USE_BUDGET,
-            |e| e.is_code(ADDRESS_IN_USE),
+            ADDRESS_IN_USE,
+            EIP_NOT_FOUND,
             || async move {
                 self.ec2
                     .client
@@ -185,8 +165,7 @@ impl Provider for EipProvider {
                     .map_err(api_error)
             },
         )
-        .await;
-        missing_is_none(out, EIP_NOT_FOUND).map(|_| ())
+        .await
     }
 
     /// Finds the address by its strata tags.

@@ -8,15 +8,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{AttachmentStatus, InternetGateway, ResourceType, Tag};
+use aws_sdk_ec2::types::{AttachmentStatus, InternetGateway, ResourceType};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{
-    read_back, tag_specification, tags_from_aws, Ec2, Ec2Object, Query, DEPENDENCY_VIOLATION,
-    PROPAGATION,
+    ec2_object, read_back, tag_specification, tags_from_aws, Ec2, DEPENDENCY_VIOLATION, PROPAGATION,
 };
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::Entry;
+use crate::catalogue::entry::Entry;
 use crate::props::given;
 use crate::retry::with_backoff;
 use crate::{
@@ -68,29 +67,8 @@ pub const ENTRY: Entry = Entry {
     )],
 };
 
-#[async_trait]
-impl Ec2Object for InternetGateway {
-    const NOT_FOUND: &'static [&'static str] = IGW_NOT_FOUND;
-
-    async fn describe(client: &aws_sdk_ec2::Client, query: Query) -> Result<Vec<InternetGateway>> {
-        let out = client
-            .describe_internet_gateways()
-            .set_internet_gateway_ids(query.ids)
-            .set_filters(query.filters)
-            .send()
-            .await
-            .map_err(api_error)?;
-        Ok(out.internet_gateways.unwrap_or_default())
-    }
-
-    fn ec2_id(&self) -> Option<&str> {
-        self.internet_gateway_id()
-    }
-
-    fn ec2_tags(&self) -> &[Tag] {
-        self.tags()
-    }
-}
+ec2_object!(InternetGateway: describe_internet_gateways(set_internet_gateway_ids, set_filters)
+    -> internet_gateways, id: internet_gateway_id, not_found: IGW_NOT_FOUND);
 
 /// The VPCs the gateway is attached (or attaching) to.
 fn attached_vpcs(igw: &InternetGateway) -> Vec<String> {

@@ -270,7 +270,7 @@ impl Query {
 /// An EC2 object type as its `Describe*` call lists it: how to make the call, how EC2 says an
 /// id is not there, and the id and tags of what it lists. With it, reading by ids (batched,
 /// see [`Ec2::describe`]) and finding what strata tagged (see [`Ec2::tagged_id`]) are written
-/// once for every EC2 type; each type's file says only this.
+/// once for every EC2 type; each type's file says only this, with [`ec2_object!`].
 #[async_trait]
 pub(crate) trait Ec2Object: Clone + Send + Sync + Sized + 'static {
     /// The error codes with which `Describe*` refuses an id that does not exist.
@@ -294,6 +294,54 @@ pub(crate) trait Ec2Object: Clone + Send + Sync + Sized + 'static {
         true
     }
 }
+
+/// Implements [`Ec2Object`] for an SDK type from what is particular to it, in the type's file:
+///
+/// ```text
+/// ec2_object!(Vpc: describe_vpcs(set_vpc_ids, set_filters) -> vpcs, id: vpc_id,
+///     not_found: VPC_NOT_FOUND);
+/// ```
+///
+/// is the `Describe*` call, its id and filter setters, the output's list, the object's id
+/// getter and the not-found codes. Anything after the codes (a `;`, then methods such as
+/// [`Ec2Object::adoptable`]) goes into the impl as written.
+macro_rules! ec2_object {
+    (
+        $object:ident: $call:ident($ids:ident, $filters:ident) -> $listed:ident,
+        id: $id:ident, not_found: $not_found:path $(; $($extra:tt)*)?
+    ) => {
+        #[async_trait::async_trait]
+        impl $crate::ec2::Ec2Object for $object {
+            const NOT_FOUND: &'static [&'static str] = $not_found;
+
+            async fn describe(
+                client: &aws_sdk_ec2::Client,
+                query: $crate::ec2::Query,
+            ) -> $crate::Result<Vec<$object>> {
+                let out = client
+                    .$call()
+                    .$ids(query.ids)
+                    .$filters(query.filters)
+                    .send()
+                    .await
+                    .map_err($crate::aws::api_error)?;
+                Ok(out.$listed.unwrap_or_default())
+            }
+
+            fn ec2_id(&self) -> Option<&str> {
+                self.$id()
+            }
+
+            fn ec2_tags(&self) -> &[aws_sdk_ec2::types::Tag] {
+                self.tags()
+            }
+
+            $($($extra)*)?
+        }
+    };
+}
+
+pub(crate) use ec2_object;
 
 /// What one `Describe*` call listed, keyed by id, as [`describe_many`] takes it.
 fn keyed<T: Ec2Object>(listed: Vec<T>) -> Vec<(String, T)> {

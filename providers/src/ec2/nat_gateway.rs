@@ -10,12 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{Filter, NatGateway, NatGatewayState, ResourceType, Tag};
+use aws_sdk_ec2::types::{Filter, NatGateway, NatGatewayState, ResourceType};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
-use super::{filter, tag_specification, tags_from_aws, Ec2, Ec2Object, Query};
+use super::{ec2_object, filter, tag_specification, tags_from_aws, Ec2};
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::Entry;
+use crate::catalogue::entry::Entry;
 use crate::props::required_str;
 use crate::retry::{wait_for, Wait};
 use crate::{
@@ -69,29 +69,8 @@ pub const ENTRY: Entry = Entry {
     property_notes: &[],
 };
 
-#[async_trait]
-impl Ec2Object for NatGateway {
-    const NOT_FOUND: &'static [&'static str] = NAT_NOT_FOUND;
-
-    async fn describe(client: &aws_sdk_ec2::Client, query: Query) -> Result<Vec<NatGateway>> {
-        let out = client
-            .describe_nat_gateways()
-            .set_nat_gateway_ids(query.ids)
-            .set_filter(query.filters)
-            .send()
-            .await
-            .map_err(api_error)?;
-        Ok(out.nat_gateways.unwrap_or_default())
-    }
-
-    fn ec2_id(&self) -> Option<&str> {
-        self.nat_gateway_id()
-    }
-
-    fn ec2_tags(&self) -> &[Tag] {
-        self.tags()
-    }
-
+ec2_object!(NatGateway: describe_nat_gateways(set_nat_gateway_ids, set_filter)
+    -> nat_gateways, id: nat_gateway_id, not_found: NAT_NOT_FOUND;
     /// Only gateways that may still become (or are) `available`.
     fn find_filters() -> Vec<Filter> {
         vec![filter("state", &["pending", "available"])]
@@ -100,7 +79,7 @@ impl Ec2Object for NatGateway {
     fn adoptable(&self) -> bool {
         !is_gone(self) && self.state() != Some(&NatGatewayState::Deleting)
     }
-}
+);
 
 /// True for a gateway that is gone or going nowhere: strata treats it as not existing.
 fn is_gone(nat: &NatGateway) -> bool {

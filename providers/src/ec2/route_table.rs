@@ -13,15 +13,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{ResourceType, Route, RouteOrigin, RouteTable, Tag};
+use aws_sdk_ec2::types::{ResourceType, Route, RouteOrigin, RouteTable};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{
-    list_of, read_back, strings, tag_specification, tags_from_aws, Ec2, Ec2Object, Query,
-    PROPAGATION,
+    ec2_object, list_of, read_back, strings, tag_specification, tags_from_aws, Ec2, PROPAGATION,
 };
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::Entry;
+use crate::catalogue::entry::Entry;
 use crate::props::{given, in_prior_order, required_str, set_in_prior_order};
 use crate::retry::with_backoff;
 use crate::{
@@ -78,29 +77,8 @@ pub const ENTRY: Entry = Entry {
     ],
 };
 
-#[async_trait]
-impl Ec2Object for RouteTable {
-    const NOT_FOUND: &'static [&'static str] = TABLE_NOT_FOUND;
-
-    async fn describe(client: &aws_sdk_ec2::Client, query: Query) -> Result<Vec<RouteTable>> {
-        let out = client
-            .describe_route_tables()
-            .set_route_table_ids(query.ids)
-            .set_filters(query.filters)
-            .send()
-            .await
-            .map_err(api_error)?;
-        Ok(out.route_tables.unwrap_or_default())
-    }
-
-    fn ec2_id(&self) -> Option<&str> {
-        self.route_table_id()
-    }
-
-    fn ec2_tags(&self) -> &[Tag] {
-        self.tags()
-    }
-}
+ec2_object!(RouteTable: describe_route_tables(set_route_table_ids, set_filters)
+    -> route_tables, id: route_table_id, not_found: TABLE_NOT_FOUND);
 
 /// Where a route sends traffic.
 #[derive(Clone, Debug, PartialEq, Eq)]

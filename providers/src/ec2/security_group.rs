@@ -17,19 +17,18 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
-    IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, SecurityGroup, Tag,
-    UserIdGroupPair,
+    IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, SecurityGroup, UserIdGroupPair,
 };
 use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::{
-    list_of, read_back, strings, tag_specification, tags_from_aws, Ec2, Ec2Object, Query,
+    ec2_object, list_of, read_back, strings, tag_specification, tags_from_aws, Ec2,
     DEPENDENCY_VIOLATION,
 };
-use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::Entry;
+use crate::aws::{api_error, AwsContext};
+use crate::catalogue::entry::Entry;
 use crate::props::{desired, given, required_str};
-use crate::retry::with_backoff;
+use crate::retry::delete_with_backoff;
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -113,29 +112,8 @@ pub const ENTRY: Entry = Entry {
     )],
 };
 
-#[async_trait]
-impl Ec2Object for SecurityGroup {
-    const NOT_FOUND: &'static [&'static str] = GROUP_NOT_FOUND;
-
-    async fn describe(client: &aws_sdk_ec2::Client, query: Query) -> Result<Vec<SecurityGroup>> {
-        let out = client
-            .describe_security_groups()
-            .set_group_ids(query.ids)
-            .set_filters(query.filters)
-            .send()
-            .await
-            .map_err(api_error)?;
-        Ok(out.security_groups.unwrap_or_default())
-    }
-
-    fn ec2_id(&self) -> Option<&str> {
-        self.group_id()
-    }
-
-    fn ec2_tags(&self) -> &[Tag] {
-        self.tags()
-    }
-}
+ec2_object!(SecurityGroup: describe_security_groups(set_group_ids, set_filters)
+    -> security_groups, id: group_id, not_found: GROUP_NOT_FOUND);
 
 /// Where a permission lets traffic come from (ingress) or go to (egress).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -738,9 +716,10 @@ impl Provider for SecurityGroupProvider {
     /// away; one already gone is success.
     async fn delete(&self, req: DeleteRequest) -> Result<()> {
         let id = req.id.as_str();
-        let out = with_backoff(
+        delete_with_backoff(
             GROUP_DEPENDENCY_BUDGET,
-            |e| e.is_code(DEPENDENCY_VIOLATION),
+            DEPENDENCY_VIOLATION,
+            GROUP_NOT_FOUND,
             || async move {
                 self.ec2
                     .client
@@ -751,8 +730,7 @@ impl Provider for SecurityGroupProvider {
                     .map_err(api_error)
             },
         )
-        .await;
-        missing_is_none(out, GROUP_NOT_FOUND).map(|_| ())
+        .await
     }
 
     /// Finds the group by its strata tags.

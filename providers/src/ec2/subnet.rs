@@ -7,16 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet, SubnetState, Tag};
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet, SubnetState};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
-use super::{
-    read_back, tag_specification, tags_from_aws, Ec2, Ec2Object, Query, DEPENDENCY_VIOLATION,
-};
-use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::Entry;
+use super::{ec2_object, read_back, tag_specification, tags_from_aws, Ec2, DEPENDENCY_VIOLATION};
+use crate::aws::{api_error, AwsContext};
+use crate::catalogue::entry::Entry;
 use crate::props::{desired, given, required_str};
-use crate::retry::{wait_for, with_backoff, Wait};
+use crate::retry::{delete_with_backoff, wait_for, Wait};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -69,29 +67,8 @@ pub const ENTRY: Entry = Entry {
     property_notes: &[],
 };
 
-#[async_trait]
-impl Ec2Object for Subnet {
-    const NOT_FOUND: &'static [&'static str] = SUBNET_NOT_FOUND;
-
-    async fn describe(client: &aws_sdk_ec2::Client, query: Query) -> Result<Vec<Subnet>> {
-        let out = client
-            .describe_subnets()
-            .set_subnet_ids(query.ids)
-            .set_filters(query.filters)
-            .send()
-            .await
-            .map_err(api_error)?;
-        Ok(out.subnets.unwrap_or_default())
-    }
-
-    fn ec2_id(&self) -> Option<&str> {
-        self.subnet_id()
-    }
-
-    fn ec2_tags(&self) -> &[Tag] {
-        self.tags()
-    }
-}
+ec2_object!(Subnet: describe_subnets(set_subnet_ids, set_filters)
+    -> subnets, id: subnet_id, not_found: SUBNET_NOT_FOUND);
 
 /// Manages subnets; the id is the subnet id.
 pub struct SubnetProvider {
@@ -250,9 +227,10 @@ impl Provider for SubnetProvider {
     /// it; one already gone is success.
     async fn delete(&self, req: DeleteRequest) -> Result<()> {
         let id = req.id.as_str();
-        let out = with_backoff(
+        delete_with_backoff(
             SUBNET_DEPENDENCY_BUDGET,
-            |e| e.is_code(DEPENDENCY_VIOLATION),
+            DEPENDENCY_VIOLATION,
+            SUBNET_NOT_FOUND,
             || async move {
                 self.ec2
                     .client
@@ -263,8 +241,7 @@ impl Provider for SubnetProvider {
                     .map_err(api_error)
             },
         )
-        .await;
-        missing_is_none(out, SUBNET_NOT_FOUND).map(|_| ())
+        .await
     }
 
     /// Finds the subnet by its strata tags.

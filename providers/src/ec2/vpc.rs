@@ -11,18 +11,18 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, ResourceType, Tag, Tenancy, Vpc, VpcAttributeName, VpcState,
+    AttributeBooleanValue, ResourceType, Tenancy, Vpc, VpcAttributeName, VpcState,
 };
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{
-    filter, read_back, same_error, tag_specification, tags_from_aws, Ec2, Ec2Object, Query,
+    ec2_object, filter, read_back, same_error, tag_specification, tags_from_aws, Ec2,
     DEPENDENCY_VIOLATION, IDS_PER_DESCRIBE,
 };
-use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::Entry;
+use crate::aws::{api_error, AwsContext};
+use crate::catalogue::entry::Entry;
 use crate::props::{desired, required_str};
-use crate::retry::{wait_for, with_backoff, Wait};
+use crate::retry::{delete_with_backoff, wait_for, Wait};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -96,29 +96,8 @@ pub const ENTRY: Entry = Entry {
     property_notes: &[],
 };
 
-#[async_trait]
-impl Ec2Object for Vpc {
-    const NOT_FOUND: &'static [&'static str] = VPC_NOT_FOUND;
-
-    async fn describe(client: &aws_sdk_ec2::Client, query: Query) -> Result<Vec<Vpc>> {
-        let out = client
-            .describe_vpcs()
-            .set_vpc_ids(query.ids)
-            .set_filters(query.filters)
-            .send()
-            .await
-            .map_err(api_error)?;
-        Ok(out.vpcs.unwrap_or_default())
-    }
-
-    fn ec2_id(&self) -> Option<&str> {
-        self.vpc_id()
-    }
-
-    fn ec2_tags(&self) -> &[Tag] {
-        self.tags()
-    }
-}
+ec2_object!(Vpc: describe_vpcs(set_vpc_ids, set_filters)
+    -> vpcs, id: vpc_id, not_found: VPC_NOT_FOUND);
 
 /// The two DNS switches: the property, and the attribute EC2 reads it as.
 const DNS_SWITCHES: &[(&str, VpcAttributeName)] = &[
@@ -423,9 +402,10 @@ impl Provider for VpcProvider {
     /// already gone is success.
     async fn delete(&self, req: DeleteRequest) -> Result<()> {
         let id = req.id.as_str();
-        let out = with_backoff(
+        delete_with_backoff(
             VPC_DEPENDENCY_BUDGET,
-            |e| e.is_code(DEPENDENCY_VIOLATION),
+            DEPENDENCY_VIOLATION,
+            VPC_NOT_FOUND,
             || async move {
                 self.ec2
                     .client
@@ -436,8 +416,7 @@ impl Provider for VpcProvider {
                     .map_err(api_error)
             },
         )
-        .await;
-        missing_is_none(out, VPC_NOT_FOUND).map(|_| ())
+        .await
     }
 
     /// Finds the VPC by its strata tags.

@@ -19,7 +19,7 @@ use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::{events_tags, RuleTags};
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::Entry;
+use crate::catalogue::entry::Entry;
 use crate::document::{document_from_aws, document_json};
 use crate::props::{desired, given, in_prior_order, required_str};
 use crate::retry::{wait_for, with_backoff, Wait};
@@ -661,8 +661,8 @@ impl Provider for RuleProvider {
         if changed("tags") {
             let arn = self.arn_of(&bus, &name, &req.prior_attributes).await?;
             let api = RuleTags {
-                events: &self.events,
-                arn: &arn,
+                client: &self.events,
+                id: &arn,
             };
             reconcile(&api, &req.prior_properties, &req.properties).await?;
         }

@@ -6,11 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use async_trait::async_trait;
 use aws_sdk_iam::types::Tag;
 
-use crate::aws::api_error;
-use crate::tags::{sdk_tags, TagApi};
+use crate::tags::{sdk_tags, tag_api};
 use crate::Result;
 
 pub mod policy;
@@ -31,64 +29,12 @@ pub(crate) fn tags_from_iam(tags: &[Tag]) -> stacks::Value {
     crate::tags::tags_value(tags.iter().map(|t| (t.key(), t.value())))
 }
 
-/// IAM's tagging calls for one role: `TagRole` and `UntagRole`, by role name.
-pub(crate) struct RoleTags<'a> {
-    pub iam: &'a aws_sdk_iam::Client,
-    pub role: &'a str,
+tag_api! {
+    /// IAM's tagging calls for one role (`TagRole`, `UntagRole`), by role name.
+    RoleTags(aws_sdk_iam::Client) by role_name: tag_role(iam_tags), untag_role
 }
 
-#[async_trait]
-impl TagApi for RoleTags<'_> {
-    async fn tag(&self, tags: BTreeMap<String, String>) -> Result<()> {
-        self.iam
-            .tag_role()
-            .role_name(self.role)
-            .set_tags(Some(iam_tags(tags)?))
-            .send()
-            .await
-            .map_err(api_error)?;
-        Ok(())
-    }
-
-    async fn untag(&self, keys: Vec<String>) -> Result<()> {
-        self.iam
-            .untag_role()
-            .role_name(self.role)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .map_err(api_error)?;
-        Ok(())
-    }
-}
-
-/// IAM's tagging calls for one managed policy: `TagPolicy` and `UntagPolicy`, by policy ARN.
-pub(crate) struct PolicyTags<'a> {
-    pub iam: &'a aws_sdk_iam::Client,
-    pub arn: &'a str,
-}
-
-#[async_trait]
-impl TagApi for PolicyTags<'_> {
-    async fn tag(&self, tags: BTreeMap<String, String>) -> Result<()> {
-        self.iam
-            .tag_policy()
-            .policy_arn(self.arn)
-            .set_tags(Some(iam_tags(tags)?))
-            .send()
-            .await
-            .map_err(api_error)?;
-        Ok(())
-    }
-
-    async fn untag(&self, keys: Vec<String>) -> Result<()> {
-        self.iam
-            .untag_policy()
-            .policy_arn(self.arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .map_err(api_error)?;
-        Ok(())
-    }
+tag_api! {
+    /// IAM's tagging calls for one managed policy (`TagPolicy`, `UntagPolicy`), by policy ARN.
+    PolicyTags(aws_sdk_iam::Client) by policy_arn: tag_policy(iam_tags), untag_policy
 }

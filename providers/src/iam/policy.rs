@@ -13,7 +13,7 @@ use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::{iam_tags, tags_from_iam, PolicyTags, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::Entry;
+use crate::catalogue::entry::Entry;
 use crate::document::{document_from_aws, required_document_json};
 use crate::props::{desired, given, required_str};
 use crate::retry::{wait_for, Wait};
@@ -317,8 +317,8 @@ impl Provider for PolicyProvider {
                 }
                 "tags" => {
                     let api = PolicyTags {
-                        iam: &self.iam,
-                        arn,
+                        client: &self.iam,
+                        id: arn,
                     };
                     reconcile(&api, &req.prior_properties, &req.properties).await?
                 }

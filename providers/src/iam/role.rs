@@ -16,10 +16,10 @@ use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::{iam_tags, tags_from_iam, RoleTags, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::Entry;
+use crate::catalogue::entry::Entry;
 use crate::document::{document_from_aws, document_json};
 use crate::props::{desired, given, required_str, set_in_prior_order};
-use crate::retry::{wait_for, with_backoff, Wait};
+use crate::retry::{delete_with_backoff, wait_for, with_backoff, Wait};
 use crate::tags::{reconcile, tag_strings};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
@@ -376,16 +376,16 @@ impl RoleProvider {
                 .map_err(api_error);
             gone_is_ok(out)?;
         }
-        let out = with_backoff(
+        delete_with_backoff(
             ROLE_DELETE_CONFLICT_BUDGET,
-            |e| e.is_code(&["DeleteConflict", "DeleteConflictException"]),
+            &["DeleteConflict", "DeleteConflictException"],
+            NOT_FOUND,
             || {
                 let call = self.iam.delete_role().role_name(role);
                 async move { call.send().await.map_err(api_error) }
             },
         )
-        .await;
-        gone_is_ok(out)
+        .await
     }
 
     /// Attaches and detaches only the policies that differ between `prior` and `desired`.
@@ -621,8 +621,8 @@ impl Provider for RoleProvider {
 
         if changed("tags") {
             let api = RoleTags {
-                iam: &self.iam,
-                role,
+                client: &self.iam,
+                id: role,
             };
             reconcile(&api, prior, props).await?;
         }

@@ -14,7 +14,7 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::function::{function_name_of, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::Entry;
+use crate::catalogue::entry::Entry;
 use crate::props::{desired, given, required_str};
 use crate::retry::{wait_for, with_backoff, Wait};
 use crate::{

@@ -44,7 +44,7 @@ use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 use super::code::{package, CodeSource, Package};
 use super::FunctionTags;
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::Entry;
+use crate::catalogue::entry::Entry;
 use crate::props::{desired, given, required_str, set_in_prior_order};
 use crate::retry::{wait_for, with_backoff, Wait};
 use crate::tags::{reconcile, tag_strings};
@@ -872,8 +872,8 @@ impl Provider for FunctionProvider {
                     .ok_or_else(|| ProviderError::invalid(format!("function {name} has no ARN")))?,
             };
             let api = FunctionTags {
-                lambda: &self.lambda,
-                arn: &arn,
+                client: &self.lambda,
+                id: &arn,
             };
             reconcile(&api, &req.prior_properties, props).await?;
         }

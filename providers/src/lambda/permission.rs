@@ -16,7 +16,7 @@ use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::function::NOT_FOUND;
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::Entry;
+use crate::catalogue::entry::Entry;
 use crate::props::{desired, given, required_str};
 use crate::retry::{wait_for, with_backoff, Wait};
 use crate::{

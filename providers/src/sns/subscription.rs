@@ -12,7 +12,7 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 use super::topic::SNS_NOT_FOUND;
 use crate::aws::missing_is_none;
 use crate::aws::{api_error, AwsContext};
-use crate::catalogue::Entry;
+use crate::catalogue::entry::Entry;
 use crate::document::{document_from_aws, document_json};
 use crate::props::{given, required_str};
 use crate::{

@@ -13,7 +13,7 @@ use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 use super::{sns_tags, TopicTags};
 use crate::aws::missing_is_none;
 use crate::aws::{api_error, AwsContext};
-use crate::catalogue::Entry;
+use crate::catalogue::entry::Entry;
 use crate::document::{document_from_aws, document_json};
 use crate::props::required_str;
 use crate::tags::{reconcile, tag_strings, tags_value};
@@ -309,8 +309,8 @@ impl Provider for TopicProvider {
         for prop in &req.changed {
             if prop == "tags" {
                 let api = TopicTags {
-                    sns: &self.sns,
-                    arn,
+                    client: &self.sns,
+                    id: arn,
                 };
                 reconcile(&api, &req.prior_properties, &req.properties).await?;
                 continue;

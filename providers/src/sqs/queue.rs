@@ -15,7 +15,7 @@ use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::QueueTags;
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::Entry;
+use crate::catalogue::entry::Entry;
 use crate::document::{document_from_aws, document_json};
 use crate::props::{desired, required_str};
 use crate::retry::{wait_for, with_backoff, Wait};
@@ -454,8 +454,8 @@ impl Provider for QueueProvider {
         }
         if tags_changed {
             let api = QueueTags {
-                sqs: &self.sqs,
-                url: &req.id,
+                client: &self.sqs,
+                id: &req.id,
             };
             reconcile(&api, &req.prior_properties, &req.properties).await?;
         }

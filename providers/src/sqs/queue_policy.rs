@@ -17,7 +17,7 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::queue::{queue_missing_is_none, QUEUE_NOT_FOUND};
 use crate::aws::{api_error, AwsContext};
-use crate::catalogue::Entry;
+use crate::catalogue::entry::Entry;
 use crate::document::{document_from_aws, required_document_json};
 use crate::props::required_str;
 use crate::{

@@ -1,103 +1,15 @@
-//! The catalogue: every resource type strata knows, registered once.
-//!
-//! Each type's file declares one [`Entry`] beside its schema, holding everything strata needs
-//! to know about the type besides its code: the schema, how to build its provider, what
-//! `strata import` takes as its id, and what each attribute holds. [`ENTRIES`] below lists
-//! those entries, one line per type, and everything else is derived from it:
-//! [`crate::catalog`] (what `validate` and the JSON Schema read), [`crate::aws_registry`]
-//! (what `plan`, `apply` and `import` call), and `docs/resources.md` ([`reference`]), which
-//! a test keeps in step with this list.
-//!
-//! So adding a type is its file (with its `ENTRY`), a `pub mod` line in its service, one line
-//! here, and its test; `tests/catalogue.rs` checks the entry is complete.
+//! The generated resource type reference, `docs/resources.md`.
 
 use std::fmt::Write as _;
-use std::sync::Arc;
 
 use stacks::{Kind, NameRule, Prop, TypeSchema, Value};
 
-use crate::aws::AwsContext;
-use crate::{apigatewayv2, ec2, events, iam, lambda, sns, sqs, Provider};
+use super::entry::Entry;
 
-/// One resource type: its schema and its provider together, and what the docs say of it.
-#[derive(Clone, Copy)]
-pub struct Entry {
-    /// The type's schema (its properties, which force replacement, its attributes).
-    pub schema: fn() -> TypeSchema,
-    /// The type's provider, with clients built from the context. Its
-    /// [`Provider::schema`] is `schema()`.
-    pub provider: fn(&AwsContext) -> Arc<dyn Provider>,
-    /// What the type is, in one sentence, for the docs.
-    pub about: &'static str,
-    /// What `strata import ADDR ID` takes as `ID` ("the queue URL"): the id the provider's
-    /// `read` is given.
-    pub import_id: &'static str,
-    /// Every attribute of the schema with what it holds, in the schema's order.
-    pub attributes: &'static [(&'static str, &'static str)],
-    /// Remarks on some properties, for the docs (`vpc_id`: detached and attached on change).
-    pub property_notes: &'static [(&'static str, &'static str)],
-}
-
-impl Entry {
-    /// The type name, from the schema.
-    pub fn type_name(&self) -> &'static str {
-        (self.schema)().type_name
-    }
-
-    /// What the docs say the attribute holds, when the entry documents it.
-    pub fn attribute_doc(&self, attribute: &str) -> Option<&'static str> {
-        self.attributes
-            .iter()
-            .find(|(name, _)| *name == attribute)
-            .map(|(_, doc)| *doc)
-    }
-
-    /// The docs' remark on a property, if any.
-    pub fn property_note(&self, prop: &str) -> Option<&'static str> {
-        self.property_notes
-            .iter()
-            .find(|(name, _)| *name == prop)
-            .map(|(_, note)| *note)
-    }
-}
-
-/// Every resource type, in the order the docs list them: one registration line per type.
-pub const ENTRIES: &[Entry] = &[
-    ec2::vpc::ENTRY,
-    ec2::subnet::ENTRY,
-    ec2::internet_gateway::ENTRY,
-    ec2::eip::ENTRY,
-    ec2::nat_gateway::ENTRY,
-    ec2::route_table::ENTRY,
-    ec2::security_group::ENTRY,
-    iam::role::ENTRY,
-    iam::policy::ENTRY,
-    lambda::function::ENTRY,
-    lambda::permission::ENTRY,
-    lambda::event_source_mapping::ENTRY,
-    sns::topic::ENTRY,
-    sns::subscription::ENTRY,
-    sqs::queue::ENTRY,
-    sqs::queue_policy::ENTRY,
-    events::rule::ENTRY,
-    apigatewayv2::api::ENTRY,
-    apigatewayv2::integration::ENTRY,
-    apigatewayv2::route::ENTRY,
-    apigatewayv2::stage::ENTRY,
-];
-
-/// Every registered type, in the docs' order.
-pub fn catalogue() -> &'static [Entry] {
-    ENTRIES
-}
-
-/// Where the generated reference lives, from the workspace root.
-pub const REFERENCE_PATH: &str = "docs/resources.md";
-
-/// The resource type reference (`docs/resources.md`), generated from [`ENTRIES`]: a summary
-/// table as the README used to carry, then per type its properties (required `*`, replacing
-/// `R`, defaults), its attributes with what they hold, and the id `strata import` takes.
-pub fn reference() -> String {
+/// The resource type reference (`docs/resources.md`) of `entries`: a summary table as the
+/// README used to carry, then per type its properties (required `*`, replacing `R`,
+/// defaults), its attributes with what they hold, and the id `strata import` takes.
+pub fn markdown(entries: &[Entry]) -> String {
     let mut out = String::new();
     out.push_str(
         "# Resource types\n\n\
@@ -108,7 +20,7 @@ pub fn reference() -> String {
          value. Every property and attribute can be referenced as `${resource.name}`.\n\n\
          | type | properties | attributes |\n| --- | --- | --- |\n",
     );
-    for entry in ENTRIES {
+    for entry in entries {
         let schema = (entry.schema)();
         let props: Vec<String> = schema.props.iter().map(summary_prop).collect();
         let attrs: Vec<String> = schema.attrs.iter().map(|a| format!("`{a}`")).collect();
@@ -121,7 +33,7 @@ pub fn reference() -> String {
             anchor = anchor(schema.type_name),
         );
     }
-    for entry in ENTRIES {
+    for entry in entries {
         type_section(&mut out, entry);
     }
     out

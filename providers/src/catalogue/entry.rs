@@ -1,0 +1,51 @@
+//! What registering a resource type means: one [`Entry`] per type, declared in the type's
+//! file beside its schema.
+
+use std::sync::Arc;
+
+use stacks::TypeSchema;
+
+use crate::aws::AwsContext;
+use crate::Provider;
+
+/// One resource type: its schema and its provider together, and what the docs say of it.
+#[derive(Clone, Copy)]
+pub struct Entry {
+    /// The type's schema (its properties, which force replacement, its attributes).
+    pub schema: fn() -> TypeSchema,
+    /// The type's provider, with clients built from the context. Its
+    /// [`Provider::schema`] is `schema()`.
+    pub provider: fn(&AwsContext) -> Arc<dyn Provider>,
+    /// What the type is, in one sentence, for the docs.
+    pub about: &'static str,
+    /// What `strata import ADDR ID` takes as `ID` ("the queue URL"): the id the provider's
+    /// `read` is given.
+    pub import_id: &'static str,
+    /// Every attribute of the schema with what it holds, in the schema's order.
+    pub attributes: &'static [(&'static str, &'static str)],
+    /// Remarks on some properties, for the docs (`vpc_id`: detached and attached on change).
+    pub property_notes: &'static [(&'static str, &'static str)],
+}
+
+impl Entry {
+    /// The type name, from the schema.
+    pub fn type_name(&self) -> &'static str {
+        (self.schema)().type_name
+    }
+
+    /// What the docs say the attribute holds, when the entry documents it.
+    pub fn attribute_doc(&self, attribute: &str) -> Option<&'static str> {
+        self.attributes
+            .iter()
+            .find(|(name, _)| *name == attribute)
+            .map(|(_, doc)| *doc)
+    }
+
+    /// The docs' remark on a property, if any.
+    pub fn property_note(&self, prop: &str) -> Option<&'static str> {
+        self.property_notes
+            .iter()
+            .find(|(name, _)| *name == prop)
+            .map(|(_, note)| *note)
+    }
+}

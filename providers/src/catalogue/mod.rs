@@ -1,0 +1,57 @@
+//! The catalogue: every resource type strata knows, registered once.
+//!
+//! Each type's file declares one [`Entry`] beside its schema, holding everything strata needs
+//! to know about the type besides its code: the schema, how to build its provider, what
+//! `strata import` takes as its id, and what each attribute holds. [`ENTRIES`] below lists
+//! those entries, one line per type, and everything else is derived from it:
+//! [`crate::catalog`] (what `validate` and the JSON Schema read), [`crate::aws_registry`]
+//! (what `plan`, `apply` and `import` call), and `docs/resources.md` ([`reference()`]),
+//! which a test keeps in step with this list.
+//!
+//! So adding a type is its file (with its `ENTRY`), a `pub mod` line in its service, one line
+//! here, and its test; `tests/catalogue.rs` checks the entry is complete.
+
+pub mod entry;
+pub mod reference;
+
+pub use entry::Entry;
+
+use crate::{apigatewayv2, ec2, events, iam, lambda, sns, sqs};
+
+/// Every resource type, in the order the docs list them: one registration line per type.
+pub const ENTRIES: &[Entry] = &[
+    ec2::vpc::ENTRY,
+    ec2::subnet::ENTRY,
+    ec2::internet_gateway::ENTRY,
+    ec2::eip::ENTRY,
+    ec2::nat_gateway::ENTRY,
+    ec2::route_table::ENTRY,
+    ec2::security_group::ENTRY,
+    iam::role::ENTRY,
+    iam::policy::ENTRY,
+    lambda::function::ENTRY,
+    lambda::permission::ENTRY,
+    lambda::event_source_mapping::ENTRY,
+    sns::topic::ENTRY,
+    sns::subscription::ENTRY,
+    sqs::queue::ENTRY,
+    sqs::queue_policy::ENTRY,
+    events::rule::ENTRY,
+    apigatewayv2::api::ENTRY,
+    apigatewayv2::integration::ENTRY,
+    apigatewayv2::route::ENTRY,
+    apigatewayv2::stage::ENTRY,
+];
+
+/// Every registered type, in the docs' order.
+pub fn catalogue() -> &'static [Entry] {
+    ENTRIES
+}
+
+/// Where the generated reference lives, from the workspace root.
+pub const REFERENCE_PATH: &str = "docs/resources.md";
+
+/// The resource type reference of every registered type: what `docs/resources.md` holds.
+pub fn reference() -> String {
+    reference::markdown(ENTRIES)
+}
