@@ -155,20 +155,8 @@ mod tests {
 
     fn change(address: &str, action: Action, deps: &[&str]) -> ResourceChange {
         ResourceChange {
-            address: address.into(),
-            type_name: "aws.sqs.queue".into(),
-            action,
-            id: None,
-            before: None,
-            prior_attributes: None,
-            after: None,
-            config: Default::default(),
-            changed: vec![],
-            replace_because: vec![],
-            create_before_destroy: false,
             dependencies: deps.iter().map(|d| d.to_string()).collect(),
-            prior_dependencies: vec![],
-            gone: false,
+            ..ResourceChange::bare(address, action)
         }
     }
 

@@ -139,6 +139,29 @@ pub struct ResourceChange {
     pub gone: bool,
 }
 
+#[cfg(test)]
+impl ResourceChange {
+    /// A change of a queue at `address` with nothing known of it, for tests to fill in.
+    pub(crate) fn bare(address: &str, action: Action) -> ResourceChange {
+        ResourceChange {
+            address: address.into(),
+            type_name: "aws.sqs.queue".into(),
+            action,
+            id: None,
+            before: None,
+            prior_attributes: None,
+            after: None,
+            config: BTreeMap::new(),
+            changed: vec![],
+            replace_because: vec![],
+            create_before_destroy: false,
+            dependencies: vec![],
+            prior_dependencies: vec![],
+            gone: false,
+        }
+    }
+}
+
 /// One output, evaluated after apply.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OutputPlan {

@@ -245,22 +245,7 @@ mod tests {
     }
 
     fn change(address: &str, action: Action) -> ResourceChange {
-        ResourceChange {
-            address: address.into(),
-            type_name: "aws.sqs.queue".into(),
-            action,
-            id: None,
-            before: None,
-            prior_attributes: None,
-            after: None,
-            config: BTreeMap::new(),
-            changed: vec![],
-            replace_because: vec![],
-            create_before_destroy: false,
-            dependencies: vec![],
-            prior_dependencies: vec![],
-            gone: false,
-        }
+        ResourceChange::bare(address, action)
     }
 
     fn policy(action: &str) -> Value {
