@@ -22,6 +22,7 @@ report() {
     if ((${#PHASES[@]})); then
         echo "==> timings" >&2
         printf '    %s\n' "${PHASES[@]}" >&2
+        echo "==> disk: $(disk)" >&2
     fi
     if ((rc != 0)); then
         echo "==> FAILED (exit $rc)" >&2
@@ -38,6 +39,16 @@ ensure_components() {
             rustup component add "$c" || return 1
         fi
     done
+}
+
+# A CI run starts from an empty target/ and builds once: incremental caches (about 1 GB) only
+# cost disk there.
+if [[ "${CI:-}" == "true" ]]; then
+    export CARGO_INCREMENTAL=0
+fi
+disk() {
+    # What the build holds on disk, for the timings (CI machines have little to spare).
+    echo "target/ $(du -sh "${CARGO_TARGET_DIR:-target}" 2>/dev/null | cut -f1), free $(df -h . | awk 'NR==2 {print $4}')"
 }
 
 phase toolchain ensure_components

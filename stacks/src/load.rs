@@ -6,8 +6,11 @@
 //! panics on any input.
 
 mod exprs;
+mod loader;
+mod module_env;
 mod modules;
 mod params;
+mod parts;
 mod props;
 mod resources;
 
@@ -21,23 +24,17 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::expr::Expr;
 use crate::model::{Backend, OutputDecl, ResourceDecl, Stack};
 use crate::names::{is_stack_name, STACK_NAME_RULE};
-use crate::schema::{Catalog, TypeSchema};
+use crate::schema::Catalog;
 use crate::suggest::hint;
 use crate::value::Value;
 use crate::yaml::{self, Key, Node, NodeKind, Pos, SourceFile};
 
-use exprs::{Edge, Place};
-use modules::{Input, Instance, ModuleEnv};
-use resources::Read;
+pub use loader::{LoadOptions, ADDRESS_TAG, STACK_TAG};
 
-/// Values that feed a stack from outside the file: `--var` and `--var-file`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct LoadOptions {
-    /// Raw `NAME=VALUE` strings from `--var`, in command-line order; they win over var files.
-    pub vars: Vec<String>,
-    /// `--var-file` paths (YAML mappings), in order; a later file wins over an earlier one.
-    pub var_files: Vec<PathBuf>,
-}
+use crate::suggest::list_names;
+use loader::{Fields, Loader};
+use module_env::ModuleEnv;
+use parts::Place;
 
 /// Reads, resolves and validates the stack file at `path`.
 ///
@@ -83,12 +80,6 @@ pub fn load_str(
     loader.finish(stack)
 }
 
-/// The tag every taggable resource carries with its stack's name, so strata can find what it
-/// created (and adopt it after a crash).
-pub const STACK_TAG: &str = "strata:stack";
-/// The tag every taggable resource carries with its address within its stack.
-pub const ADDRESS_TAG: &str = "strata:address";
-
 /// The keys a stack file may have at its top level.
 const TOP_LEVEL_KEYS: &[&str] = &[
     "stack",
@@ -104,61 +95,6 @@ const TOP_LEVEL_KEYS: &[&str] = &[
 const OUTPUT_KEYS: &[&str] = &["value", "sensitive", "description"];
 /// Where state lives when a stack names no backend, relative to the stack file.
 pub const DEFAULT_STATE_DIR: &str = ".strata";
-
-/// Everything the loader has learnt so far about one file (the stack file, or one module
-/// instance's `module.yaml`), and every error it has found.
-pub(crate) struct Loader<'c> {
-    file: Rc<SourceFile>,
-    catalog: &'c Catalog,
-    diags: Vec<Diagnostic>,
-    stack_name: String,
-    /// Final param values (params with errors are absent). In a module: its inputs known while
-    /// loading, and the defaults of the others.
-    params: BTreeMap<String, Value>,
-    /// A module's inputs known only at plan time (they reference resources), by param name.
-    inputs: BTreeMap<String, Input>,
-    /// Every declared param name, so a param with a bad value is not also "unknown".
-    declared_params: Vec<String>,
-    /// Every resource name of this file, with its schema when its type is known.
-    resource_types: IndexMap<String, Option<&'c TypeSchema>>,
-    /// References found while reading the current resource.
-    edges: Vec<Edge>,
-    /// The module path of this file's resources: `""` in the stack, `net.` in module instance
-    /// `net`, `outer.inner.` below it. Addresses, references and physical names carry it.
-    prefix: String,
-    /// This file's module instances by name.
-    modules: IndexMap<String, Instance>,
-    /// Every resource read in this file and the modules below it, for the cycle check, which
-    /// runs once over the whole flattened graph.
-    reads: Vec<Read>,
-    /// The lock file and module cache of the stack.
-    env: Rc<ModuleEnv>,
-    /// The module directories being loaded, outermost first: a module must not use itself.
-    chain: Vec<PathBuf>,
-    /// SHA-256 of every module file loaded, for the stack's source hash.
-    module_hashes: Vec<String>,
-    /// Every local path a property names, in this file and the modules below it.
-    local_paths: Vec<PathBuf>,
-    /// In a module: its directory as a path from the stack file's directory, which relative
-    /// local paths (a Lambda's `code.path`) written in the module file are rewritten to start
-    /// from. `None` in the stack file itself.
-    dir_from_stack: Option<PathBuf>,
-}
-
-/// A mapping's entries by key, after unknown keys were reported.
-pub(crate) struct Fields<'n> {
-    entries: BTreeMap<&'n str, (&'n Key, &'n Node)>,
-}
-
-impl<'n> Fields<'n> {
-    fn get(&self, name: &str) -> Option<(&'n Key, &'n Node)> {
-        self.entries.get(name).copied()
-    }
-
-    fn node(&self, name: &str) -> Option<&'n Node> {
-        self.get(name).map(|(_, node)| node)
-    }
-}
 
 impl<'c> Loader<'c> {
     fn new(
@@ -590,16 +526,6 @@ fn sort_key(d: &Diagnostic) -> (bool, PathBuf, u32, u32) {
     match &d.span {
         Some(span) => (true, span.file.clone(), span.line, span.column),
         None => (false, PathBuf::new(), 0, 0),
-    }
-}
-
-/// `a`, `b` and `c`, for help texts.
-pub(crate) fn list_names<S: AsRef<str>>(names: &[S]) -> String {
-    let quoted: Vec<String> = names.iter().map(|n| format!("`{}`", n.as_ref())).collect();
-    match quoted.split_last() {
-        None => "nothing".into(),
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
     }
 }
 

@@ -44,6 +44,16 @@ where
     did_you_mean(word, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
+/// `a`, `b` and `c`, for help texts.
+pub(crate) fn list_names<S: AsRef<str>>(names: &[S]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{}`", n.as_ref())).collect();
+    match quoted.split_last() {
+        None => "nothing".into(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,8 +12,6 @@
 //! without `crate::` (`sqs::schemas()` in `lib.rs`, a private `use exprs::Edge`) is a use like
 //! any other. Paths into other crates are not edges: cargo already forbids circles between
 //! crates.
-//!
-//! The crates not untangled yet: `cargo test -p strata-tests --test architecture -- --ignored`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -30,14 +28,10 @@ const CLI_MAX_LINES: usize = 300;
 /// that re-export each other).
 const MAX_RESOLVE_DEPTH: usize = 32;
 
-/// The crates whose files still import each other in circles (the loader's modules, providers
-/// and its catalogue, the test kit): checked by the ignored test below until they are untangled.
-const NOT_YET_UNTANGLED: &[&str] = &["stacks", "providers", "tests"];
-
 #[test]
 fn no_import_circles_and_no_long_cli_files() {
     let root = strata_tests::workspace_root();
-    let mut problems = circles(&root, |member| !NOT_YET_UNTANGLED.contains(&member));
+    let mut problems = circles(&root);
     for (file, lines) in long_files(&root.join("cli/src"), CLI_MAX_LINES) {
         problems.push(format!(
             "{} has {lines} lines (at most {CLI_MAX_LINES} in cli/src)",
@@ -52,25 +46,12 @@ fn no_import_circles_and_no_long_cli_files() {
     );
 }
 
-#[test]
-#[ignore = "stacks, providers and the test kit still have import circles"]
-fn no_import_circles_in_the_crates_not_yet_untangled() {
-    let root = strata_tests::workspace_root();
-    let problems = circles(&root, |member| NOT_YET_UNTANGLED.contains(&member));
-    assert!(
-        problems.is_empty(),
-        "{} problem(s):\n\n{}",
-        problems.len(),
-        problems.join("\n\n")
-    );
-}
-
-/// Every import circle in the workspace members `check` accepts, described.
-fn circles(root: &Path, check: impl Fn(&str) -> bool) -> Vec<String> {
+/// Every import circle in the workspace members, described.
+fn circles(root: &Path) -> Vec<String> {
     let mut problems = Vec::new();
     for member in workspace_members(root) {
         let src = root.join(&member).join("src");
-        if !check(&member) || !src.is_dir() {
+        if !src.is_dir() {
             continue;
         }
         let graph = ImportGraph::of_crate(&src);

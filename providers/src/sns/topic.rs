@@ -369,7 +369,7 @@ mod tests {
             std::path::Path::new("stack.yaml"),
             text,
             &stacks::LoadOptions::default(),
-            &crate::catalog(),
+            &stacks::Catalog::new([schema()]),
         )
         .unwrap_or_else(|d| panic!("{d:?}"));
         let name = |address: &str| stack.resources[address].properties["name"].clone();

@@ -504,7 +504,7 @@ mod tests {
             std::path::Path::new("stack.yaml"),
             text,
             &stacks::LoadOptions::default(),
-            &crate::catalog(),
+            &stacks::Catalog::new([schema()]),
         )
         .unwrap_or_else(|d| panic!("{d:?}"));
         match &stack.resources[address].properties["name"] {

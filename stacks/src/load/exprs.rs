@@ -10,33 +10,13 @@ use crate::suggest::{did_you_mean, hint};
 use crate::value::Value;
 use crate::yaml::{Node, NodeKind, Pos};
 
-use super::modules::Instance;
-use super::{list_names, Loader};
+use crate::suggest::list_names;
+
+use super::loader::Loader;
+use super::parts::{Edge, Instance, Place};
 
 /// The built-ins a stack can name.
 const BUILTINS: &[&str] = &["stack.name", "aws.region", "aws.account_id"];
-
-/// Where an expression is written, which decides what it may reference.
-pub(crate) enum Place<'a> {
-    /// The stack's `tags:`: resolved while loading, so only params and `stack.name`.
-    StackTags,
-    /// A property of this resource: anything but itself.
-    Resource(&'a str),
-    /// An output: anything.
-    Output,
-    /// The `inputs` of module instance `.0`: anything but that module's own outputs.
-    ModuleInput(&'a str),
-}
-
-/// A reference from the resource being read to another one, kept for cycle messages.
-#[derive(Clone, Debug)]
-pub(crate) struct Edge {
-    /// The full address (`net.vpc`).
-    pub to: String,
-    pub pos: Pos,
-    /// How the dependency was written: `${b.arn}` or `depends_on`.
-    pub via: String,
-}
 
 enum Resolved {
     Value(Value),

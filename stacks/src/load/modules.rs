@@ -9,24 +9,25 @@
 //! a module is visible outside it. Errors in a module point into its file, with a note naming
 //! the line that used it.
 
-use std::cell::OnceCell;
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use files::digest::sha256_hex;
 use indexmap::IndexMap;
 use semver::VersionReq;
 
-use crate::expr::Expr;
 use crate::interp::{self, Segment};
 use crate::model::{OutputDecl, ResourceDecl};
 use crate::names::{is_resource_name, RESOURCE_NAME_RULE};
-use crate::registry::{self, Cache, LockFile, Manifest, RegistryError, Source, MODULE_FILE};
+use crate::registry::{self, Source, MODULE_FILE};
 use crate::yaml::{self, Key, Node, NodeKind, Pos, SourceFile};
 
-use super::exprs::Place;
-use super::{Fields, Loader};
+use crate::suggest::list_names;
+
+use super::loader::{Fields, Loader};
+use super::module_env::normalize;
+use super::parts::{Call, GivenInput, Instance, Place};
 
 /// Keys of one `modules:` entry.
 const INSTANCE_KEYS: &[&str] = &["source", "version", "inputs"];
@@ -43,137 +44,6 @@ const MODULE_KEYS: &[&str] = &[
 ];
 /// How deep modules may nest: far beyond any real use, but a bound on a runaway include.
 const MAX_DEPTH: usize = 16;
-
-/// What the stack's directory knows about published modules: `strata.toml`, `strata.lock` and
-/// the cache, read once (and only when a published module is used).
-pub(crate) struct ModuleEnv {
-    project_dir: PathBuf,
-    manifest: OnceCell<Result<Manifest, RegistryError>>,
-    lock: OnceCell<Result<Option<LockFile>, RegistryError>>,
-}
-
-impl ModuleEnv {
-    pub(crate) fn new(stack_path: &Path) -> ModuleEnv {
-        let project_dir = match stack_path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        ModuleEnv {
-            project_dir,
-            manifest: OnceCell::new(),
-            lock: OnceCell::new(),
-        }
-    }
-
-    /// The directory of the stack file.
-    pub(crate) fn project_dir(&self) -> &Path {
-        &self.project_dir
-    }
-
-    /// `dir` as a path from the stack file's directory: relative when both can be resolved
-    /// (`modules/api`, `../shared/api`, `.strata/modules/team/api/1.0.0`), else absolute.
-    pub(crate) fn path_from_project(&self, dir: &Path) -> PathBuf {
-        match (
-            std::fs::canonicalize(&self.project_dir),
-            std::fs::canonicalize(dir),
-        ) {
-            (Ok(base), Ok(dir)) => relative_path(&dir, &base),
-            _ => normalize(dir),
-        }
-    }
-
-    /// The verified cached directory of the version of `registry/name` that `strata.lock`
-    /// pins for `requirement`.
-    fn registry_dir(
-        &self,
-        registry: &str,
-        name: &str,
-        requirement: &VersionReq,
-    ) -> Result<PathBuf, RegistryError> {
-        let manifest = self
-            .manifest
-            .get_or_init(|| Manifest::load(&self.project_dir))
-            .as_ref()
-            .map_err(Clone::clone)?;
-        manifest.registry(registry)?;
-        let lock = self
-            .lock
-            .get_or_init(|| LockFile::load(&self.project_dir))
-            .as_ref()
-            .map_err(Clone::clone)?;
-        let full = format!("{registry}/{name}");
-        let not_fetched = |message: String| {
-            RegistryError::new(registry::ErrorKind::NotFetched, message).help(
-                "run `strata module fetch` to resolve published modules into strata.lock and download them",
-            )
-        };
-        let Some(lock) = lock else {
-            return Err(not_fetched(format!(
-                "module `{full}` is not fetched: there is no {} beside the stack",
-                registry::LOCK_FILE
-            )));
-        };
-        let Some(entry) = lock.find(&full, requirement) else {
-            let pinned: Vec<&str> = lock
-                .modules
-                .iter()
-                .filter(|m| m.name == full)
-                .map(|m| m.version.as_str())
-                .collect();
-            return Err(not_fetched(format!(
-                "no version of `{full}` matching `{requirement}` is pinned in {}{}",
-                registry::LOCK_FILE,
-                if pinned.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (it pins {})", pinned.join(", "))
-                }
-            )));
-        };
-        Cache::new(&self.project_dir).verified(entry)
-    }
-}
-
-/// An input given to a module instance that is known only at plan time.
-#[derive(Clone, Debug)]
-pub(crate) struct Input {
-    pub expr: Expr,
-    /// Where it was set, for messages: "input `x` of module `net` set at stack.yaml:9:7".
-    pub origin: String,
-}
-
-/// A module instance of the file being loaded.
-#[derive(Clone, Debug)]
-pub(crate) enum Instance {
-    /// Declared, not loaded yet.
-    Pending,
-    /// It has errors (reported); references to it are not reported again.
-    Broken,
-    Loaded {
-        /// Output expressions by name (references are full addresses).
-        outputs: IndexMap<String, Expr>,
-        /// The full addresses of every resource in it (and in its modules).
-        addresses: Vec<String>,
-    },
-}
-
-/// How a module instance is used: the parent's side of loading it.
-pub(crate) struct Call {
-    /// The full address of the instance (`net`, `outer.inner`).
-    pub instance: String,
-    /// Where the instance is declared in the parent file.
-    pub key_pos: Pos,
-    pub parent: Rc<SourceFile>,
-    pub inputs: Vec<GivenInput>,
-}
-
-/// One entry of an instance's `inputs`.
-pub(crate) struct GivenInput {
-    pub name: String,
-    pub expr: Expr,
-    pub key_pos: Pos,
-    pub value_pos: Pos,
-}
 
 impl<'c> Loader<'c> {
     /// Loads every module instance of this file (in an order where an instance whose inputs use
@@ -304,7 +174,7 @@ impl<'c> Loader<'c> {
                     format!(
                         "module `{}` and module {} use each other's outputs in their `inputs`",
                         key.name,
-                        super::list_names(&others).replace(" or ", " and ")
+                        list_names(&others).replace(" or ", " and ")
                     ),
                     Some("a module's inputs must be known before it is loaded; break the loop by passing one value directly".into()),
                 );
@@ -609,47 +479,5 @@ fn strings<'n>(node: &'n Node, out: &mut Vec<&'n str>) {
         NodeKind::List(items) => items.iter().for_each(|i| strings(i, out)),
         NodeKind::Map(entries) => entries.iter().for_each(|(_, v)| strings(v, out)),
         _ => {}
-    }
-}
-
-/// `path` as a path from `base`; both absolute and free of `.` and `..` (canonical).
-fn relative_path(path: &Path, base: &Path) -> PathBuf {
-    let path: Vec<Component> = path.components().collect();
-    let base: Vec<Component> = base.components().collect();
-    let common = path.iter().zip(&base).take_while(|(a, b)| a == b).count();
-    let mut out = PathBuf::new();
-    for _ in common..base.len() {
-        out.push("..");
-    }
-    for component in &path[common..] {
-        out.push(component);
-    }
-    if out.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        out
-    }
-}
-
-/// `a/./b/../c` as `a/c`, without touching the file system, so messages show plain paths.
-pub(crate) fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                let popped =
-                    matches!(out.components().next_back(), Some(Component::Normal(_))) && out.pop();
-                if !popped {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    if out.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        out
     }
 }

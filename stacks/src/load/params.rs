@@ -13,8 +13,11 @@ use crate::suggest::hint;
 use crate::value::Value;
 use crate::yaml::{self, Key, Node, NodeKind, Pos, SourceFile};
 
-use super::modules::{Call, Input};
-use super::{list_names, Loader};
+use crate::suggest::list_names;
+
+use super::exprs::plain_text;
+use super::loader::{LoadOptions, Loader};
+use super::parts::{Call, Input};
 
 const PARAM_KEYS: &[&str] = &["type", "default", "allowed", "description", "sensitive"];
 const TYPE_NAMES: &[&str] = &["string", "number", "bool", "list"];
@@ -252,7 +255,7 @@ impl Loader<'_> {
     pub(crate) fn resolve_params(
         &mut self,
         decls: &[ParamDecl],
-        options: &super::LoadOptions,
+        options: &LoadOptions,
     ) -> BTreeMap<String, Value> {
         let mut chosen: BTreeMap<String, (Value, Origin)> = BTreeMap::new();
         for decl in decls {
@@ -548,8 +551,8 @@ fn not_allowed(decl: &ParamDecl, value: &Value) -> Option<Diagnostic> {
         other => vec![other],
     };
     let first = offending.first()?;
-    let shown: Vec<String> = decl.allowed.iter().map(super::exprs::plain_text).collect();
-    let first_text = super::exprs::plain_text(first);
+    let shown: Vec<String> = decl.allowed.iter().map(plain_text).collect();
+    let first_text = plain_text(first);
     let suggestion = hint(&first_text, &shown)
         .map(|h| format!("{h} "))
         .unwrap_or_default();
@@ -599,11 +602,7 @@ fn value_from_value(ty: ParamType, value: &Value) -> Result<Value, String> {
         Value::List(_) => "a list".to_string(),
         Value::Map(_) => "a mapping".to_string(),
         Value::Null => "nothing (null)".to_string(),
-        other => format!(
-            "the {} `{}`",
-            other.kind_name(),
-            super::exprs::plain_text(other)
-        ),
+        other => format!("the {} `{}`", other.kind_name(), plain_text(other)),
     };
     if let Value::Sensitive(inner) = value {
         return value_from_value(ty, inner)

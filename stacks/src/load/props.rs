@@ -13,15 +13,12 @@ use crate::suggest::hint;
 use crate::value::Value;
 use crate::yaml::{Key, Node, NodeKind, Pos};
 
-use super::exprs::{list_expr, map_expr, plain_text, Place};
-use super::{list_names, Loader};
+use crate::suggest::list_names;
 
-/// Whose properties are being checked: the type (for messages) and where the values are
-/// written (for what they may reference).
-pub(crate) struct Owner<'a> {
-    pub type_name: &'a str,
-    pub place: &'a Place<'a>,
-}
+use super::exprs::{list_expr, map_expr, plain_text};
+use super::loader::Loader;
+use super::module_env::normalize;
+use super::parts::Owner;
 
 impl Loader<'_> {
     /// The given fields of a mapping checked against `props`: unknown keys and missing
@@ -112,7 +109,7 @@ impl Loader<'_> {
         }
         let (expr, from_stack) = match &self.dir_from_stack {
             Some(dir) if Path::new(text).is_relative() => {
-                let joined = super::modules::normalize(&dir.join(text));
+                let joined = normalize(&dir.join(text));
                 let value = Value::String(joined.to_string_lossy().into_owned());
                 (Expr::Value { value }, joined)
             }
@@ -128,7 +125,7 @@ impl Loader<'_> {
                 node.pos,
                 format!(
                     "`{path}` names `{text}`, which does not exist (looked for {})",
-                    super::modules::normalize(&full).display()
+                    normalize(&full).display()
                 ),
                 Some(format!(
                     "a relative path is taken from {base}; create it or correct the path"

@@ -15,10 +15,10 @@ use crate::suggest::hint;
 use crate::value::Value;
 use crate::yaml::{Key, Node, NodeKind, Pos, SourceFile};
 
-use super::exprs::{Edge, Place};
-use super::modules::Instance;
-use super::props::Owner;
-use super::{list_names, Loader, ADDRESS_TAG, STACK_TAG};
+use crate::suggest::list_names;
+
+use super::loader::{Loader, ADDRESS_TAG, STACK_TAG};
+use super::parts::{Edge, Instance, Owner, Place, Read};
 
 const RESOURCE_KEYS: &[&str] = &["type", "properties", "depends_on", "lifecycle"];
 const LIFECYCLE_KEYS: &[&str] = &["prevent_destroy", "create_before_destroy", "ignore_changes"];
@@ -27,18 +27,6 @@ const LIFECYCLE_KEYS: &[&str] = &["prevent_destroy", "create_before_destroy", "i
 pub(crate) struct Declared<'n> {
     key: &'n Key,
     entries: &'n [(Key, Node)],
-}
-
-/// One resource read, in the stack or in a module: where it depends on others (for the cycle
-/// check over the whole flattened graph).
-pub(crate) struct Read {
-    /// The full address (`net.vpc`).
-    address: String,
-    /// Where its name is written, in `file`.
-    key: Pos,
-    /// Its references, positioned in `file`.
-    edges: Vec<Edge>,
-    file: Rc<SourceFile>,
 }
 
 impl<'c> Loader<'c> {

@@ -134,7 +134,7 @@ impl Manifest {
                     if known.is_empty() {
                         "no registries".to_string()
                     } else {
-                        crate::load::list_names(&known)
+                        crate::suggest::list_names(&known)
                     }
                 ),
             )

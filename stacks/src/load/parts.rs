@@ -1,0 +1,92 @@
+//! What the loader's files pass each other: where an expression is written, the references a
+//! resource makes, module instances and their inputs, and the resources read so far. Plain
+//! data, so every part of the loader can name it without naming the others.
+
+use std::rc::Rc;
+
+use indexmap::IndexMap;
+
+use crate::expr::Expr;
+use crate::yaml::{Pos, SourceFile};
+
+/// Where an expression is written, which decides what it may reference.
+pub(crate) enum Place<'a> {
+    /// The stack's `tags:`: resolved while loading, so only params and `stack.name`.
+    StackTags,
+    /// A property of this resource: anything but itself.
+    Resource(&'a str),
+    /// An output: anything.
+    Output,
+    /// The `inputs` of module instance `.0`: anything but that module's own outputs.
+    ModuleInput(&'a str),
+}
+
+/// A reference from the resource being read to another one, kept for cycle messages.
+#[derive(Clone, Debug)]
+pub(crate) struct Edge {
+    /// The full address (`net.vpc`).
+    pub to: String,
+    pub pos: Pos,
+    /// How the dependency was written: `${b.arn}` or `depends_on`.
+    pub via: String,
+}
+
+/// An input given to a module instance that is known only at plan time.
+#[derive(Clone, Debug)]
+pub(crate) struct Input {
+    pub expr: Expr,
+    /// Where it was set, for messages: "input `x` of module `net` set at stack.yaml:9:7".
+    pub origin: String,
+}
+
+/// A module instance of the file being loaded.
+#[derive(Clone, Debug)]
+pub(crate) enum Instance {
+    /// Declared, not loaded yet.
+    Pending,
+    /// It has errors (reported); references to it are not reported again.
+    Broken,
+    Loaded {
+        /// Output expressions by name (references are full addresses).
+        outputs: IndexMap<String, Expr>,
+        /// The full addresses of every resource in it (and in its modules).
+        addresses: Vec<String>,
+    },
+}
+
+/// How a module instance is used: the parent's side of loading it.
+pub(crate) struct Call {
+    /// The full address of the instance (`net`, `outer.inner`).
+    pub instance: String,
+    /// Where the instance is declared in the parent file.
+    pub key_pos: Pos,
+    pub parent: Rc<SourceFile>,
+    pub inputs: Vec<GivenInput>,
+}
+
+/// One entry of an instance's `inputs`.
+pub(crate) struct GivenInput {
+    pub name: String,
+    pub expr: Expr,
+    pub key_pos: Pos,
+    pub value_pos: Pos,
+}
+
+/// One resource read, in the stack or in a module: where it depends on others (for the cycle
+/// check over the whole flattened graph).
+pub(crate) struct Read {
+    /// The full address (`net.vpc`).
+    pub(super) address: String,
+    /// Where its name is written, in `file`.
+    pub(super) key: Pos,
+    /// Its references, positioned in `file`.
+    pub(super) edges: Vec<Edge>,
+    pub(super) file: Rc<SourceFile>,
+}
+
+/// Whose properties are being checked: the type (for messages) and where the values are
+/// written (for what they may reference).
+pub(crate) struct Owner<'a> {
+    pub type_name: &'a str,
+    pub place: &'a Place<'a>,
+}
