@@ -10,6 +10,7 @@
 use stacks::Catalog;
 
 pub mod apigatewayv2;
+pub mod attached_policy;
 pub mod aws;
 pub mod catalogue;
 pub mod document;

@@ -60,6 +60,27 @@ resources:
 "#,
     },
     Case {
+        name: "aws.sns.topic_policy",
+        stack: r#"stack: import-topic-policy
+region: us-east-1
+resources:
+  events:
+    type: aws.sns.topic
+  events_policy:
+    type: aws.sns.topic_policy
+    properties:
+      arn: ${events.arn}
+      policy:
+        Version: "2012-10-17"
+        Statement:
+          Sid: AllowEvents
+          Effect: Allow
+          Principal: { Service: events.amazonaws.com }
+          Action: sns:Publish
+          Resource: ${events.arn}
+"#,
+    },
+    Case {
         name: "aws.sns.subscription",
         stack: r#"stack: import-subscription
 region: us-east-1

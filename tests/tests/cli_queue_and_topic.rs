@@ -230,3 +230,87 @@ fn a_second_writer_fails_at_once_naming_the_holder() {
     assert!(run.stderr.contains("locked"), "{}", run.stderr);
     assert!(run.stderr.contains("force-unlock"), "{}", run.stderr);
 }
+
+/// A topic with its policy declared as a separate `aws.sns.topic_policy`.
+fn topic_with_policy(topic_name: &str, sid: &str) -> String {
+    format!(
+        r#"stack: policed
+region: us-east-1
+resources:
+  events:
+    type: aws.sns.topic
+    properties: {{ name: {topic_name} }}
+  events_policy:
+    type: aws.sns.topic_policy
+    properties:
+      arn: ${{events.arn}}
+      policy:
+        Version: "2012-10-17"
+        Statement:
+          Sid: {sid}
+          Effect: Allow
+          Principal: {{ Service: events.amazonaws.com }}
+          Action: sns:Publish
+          Resource: ${{events.arn}}
+"#
+    )
+}
+
+async fn policy_sid(ctx: &AwsContext, arn: &str) -> String {
+    let attrs = strata_tests::kit::topic_attributes(&aws_sdk_sns::Client::new(&ctx.sdk), arn).await;
+    let policy: serde_json::Value = serde_json::from_str(&attrs["Policy"]).unwrap();
+    policy["Statement"]["Sid"]
+        .as_str()
+        .or_else(|| policy["Statement"][0]["Sid"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_topic_policy_is_updated_in_place_replaced_with_its_topic_and_leaves_nothing() {
+    let p = Project::new(&topic_with_policy("policed-a", "First"));
+    let ctx = p.ctx();
+    let arn = |name: &str| {
+        format!(
+            "arn:aws:sns:us-east-1:{}:{name}",
+            strata_tests::kit::ACCOUNT
+        )
+    };
+
+    let run = p.strata(&["apply", "--auto-approve"]);
+    assert_code(&run, 0);
+    assert_eq!(policy_sid(&ctx, &arn("policed-a")).await, "First");
+    let run = p.strata(&["plan", "--detailed-exitcode"]);
+    assert_code(&run, 0);
+
+    // A new statement id: the policy changes in place, the topic stays.
+    p.write_stack(&topic_with_policy("policed-a", "Second"));
+    let run = p.strata(&["plan"]);
+    assert!(
+        run.stdout
+            .contains("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy."),
+        "{}",
+        run.stdout
+    );
+    assert_code(&p.strata(&["apply", "--auto-approve"]), 0);
+    assert_eq!(policy_sid(&ctx, &arn("policed-a")).await, "Second");
+    assert_eq!(topic_arns(&ctx).await, vec![arn("policed-a")]);
+
+    // A new topic name replaces the topic, and with it the policy on it.
+    p.write_stack(&topic_with_policy("policed-b", "Second"));
+    let run = p.strata(&["plan"]);
+    assert!(
+        run.stdout
+            .contains("Plan: 0 to add, 0 to change, 2 to replace, 0 to destroy."),
+        "{}",
+        run.stdout
+    );
+    assert_code(&p.strata(&["apply", "--auto-approve"]), 0);
+    assert_eq!(topic_arns(&ctx).await, vec![arn("policed-b")]);
+    assert_eq!(policy_sid(&ctx, &arn("policed-b")).await, "Second");
+    let run = p.strata(&["plan", "--detailed-exitcode"]);
+    assert_code(&run, 0);
+
+    assert_code(&p.strata(&["destroy", "--auto-approve"]), 0);
+    assert!(topic_arns(&ctx).await.is_empty());
+}

@@ -1,4 +1,5 @@
-//! The SNS providers (`aws.sns.topic`, `aws.sns.subscription`) against the local emulator:
+//! The SNS providers (`aws.sns.topic`, `aws.sns.topic_policy`, `aws.sns.subscription`) against
+//! the local emulator:
 //! create, read back through the SDK and through the provider, update in place, tags, find,
 //! delete, and delete again.
 
@@ -6,6 +7,7 @@ use std::collections::BTreeMap;
 
 use providers::sns::subscription::SubscriptionProvider;
 use providers::sns::topic::TopicProvider;
+use providers::sns::topic_policy::TopicPolicyProvider;
 use serde_json::json;
 use stacks::Value;
 use strata_tests::kit::{
@@ -490,4 +492,69 @@ async fn a_topic_policy_with_a_single_statement_object_reads_back_as_the_same_ma
     assert_reads_back(&updated, &requested);
     let statement = &updated.properties["policy"].as_map().unwrap()["Statement"];
     assert!(statement.as_map().is_some(), "{statement}");
+}
+
+#[tokio::test]
+async fn a_topic_policy_sets_updates_and_on_delete_restores_the_default_policy_of_its_topic() {
+    let emu = Emulator::start();
+    let ctx = context(&emu);
+    let topics = TopicProvider::new(&ctx);
+    let policies = TopicPolicyProvider::new(&ctx);
+    let sns = aws_sdk_sns::Client::new(&ctx.sdk);
+
+    let arn = topic_arn("orders-events");
+    let topic = STACK
+        .create(&topics, "events", &map(json!({ "name": "orders-events" })))
+        .await;
+    let requested = map(json!({ "arn": arn, "policy": publish_policy(&arn) }));
+    let policy = STACK.create(&policies, "events_policy", &requested).await;
+
+    assert_eq!(policy.id, arn);
+    assert_eq!(policy.attributes["id"], Value::str(&arn));
+    assert_eq!(policy.attributes["owner"], Value::str(ACCOUNT));
+    let attrs = topic_attributes(&sns, &arn).await;
+    assert_eq!(parse(&attrs["Policy"]), publish_policy(&arn));
+    assert_reads_back(&policy, &requested);
+    let again = read(&policies, "events_policy", &policy)
+        .await
+        .expect("the policy exists");
+    assert_reads_back(&again, &requested);
+    // The topic's own read sees the same document.
+    let topic_now = read(&topics, "events", &topic).await.unwrap();
+    assert_eq!(topic_now.properties.get("policy"), requested.get("policy"));
+
+    // Update in place: a second statement, same id.
+    let mut wider = publish_policy(&arn);
+    wider["Statement"] = json!([
+        wider["Statement"].clone(),
+        { "Sid": "AllowSubscribe", "Effect": "Allow", "Principal": { "AWS": ACCOUNT },
+          "Action": "sns:Subscribe", "Resource": arn },
+    ]);
+    let second = map(json!({ "arn": arn, "policy": wider }));
+    let updated = update(&policies, "events_policy", &policy, &second, &["policy"]).await;
+    assert_eq!(updated.id, arn);
+    assert_reads_back(&updated, &second);
+    assert_eq!(parse(&topic_attributes(&sns, &arn).await["Policy"]), wider);
+
+    let found = STACK
+        .find(&policies, "events_policy", &second)
+        .await
+        .expect("the policy is found on its topic");
+    assert_eq!(found, updated);
+
+    // Delete puts back the policy SNS gives a new topic (SNS refuses an empty one).
+    delete(&policies, "events_policy", &updated).await;
+    let restored = parse(&topic_attributes(&sns, &arn).await["Policy"]);
+    assert_eq!(restored["Id"], "__default_policy_ID", "{restored}");
+    assert_eq!(restored["Statement"][0]["Resource"], json!(arn));
+    assert_eq!(
+        restored["Statement"][0]["Condition"]["StringEquals"]["AWS:SourceOwner"],
+        ACCOUNT
+    );
+
+    // The policy of a topic that is gone is gone too, and deleting it again is harmless.
+    delete(&topics, "events", &topic).await;
+    assert_eq!(read(&policies, "events_policy", &updated).await, None);
+    assert_eq!(STACK.find(&policies, "events_policy", &second).await, None);
+    delete(&policies, "events_policy", &updated).await;
 }

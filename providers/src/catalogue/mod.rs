@@ -33,6 +33,7 @@ pub const ENTRIES: &[Entry] = &[
     lambda::permission::ENTRY,
     lambda::event_source_mapping::ENTRY,
     sns::topic::ENTRY,
+    sns::topic_policy::ENTRY,
     sns::subscription::ENTRY,
     sqs::queue::ENTRY,
     sqs::queue_policy::ENTRY,

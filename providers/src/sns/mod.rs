@@ -1,4 +1,4 @@
-//! Amazon SNS: topics and subscriptions.
+//! Amazon SNS: topics, their policies and subscriptions.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +9,7 @@ use crate::Result;
 
 pub mod subscription;
 pub mod topic;
+pub mod topic_policy;
 
 /// Tags as SNS's `Tag` list.
 pub(crate) fn sns_tags(tags: BTreeMap<String, String>) -> Result<Vec<Tag>> {

@@ -100,7 +100,7 @@ pub const ENTRY: Entry = Entry {
 
 /// The policy SNS gives a topic created without one. Removing `policy` from the stack restores
 /// it: SNS refuses an empty policy, and this is what a fresh topic would have.
-fn default_policy(topic_arn: &str) -> Result<String> {
+pub(crate) fn default_policy(topic_arn: &str) -> Result<String> {
     let account = topic_arn
         .split(':')
         .nth(4)

@@ -13,17 +13,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_sqs::types::QueueAttributeName;
-use stacks::{Kind, Map, Prop, TypeSchema, Value};
+use stacks::{Kind, Map, Prop, TypeSchema};
 
 use super::queue::{queue_missing_is_none, QUEUE_NOT_FOUND};
+use crate::attached_policy::{AttachedPolicyProvider, PolicySlot};
 use crate::aws::{api_error, AwsContext};
 use crate::catalogue::entry::Entry;
-use crate::document::{document_from_aws, required_document_json};
-use crate::props::required_str;
-use crate::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
-    Result, UpdateRequest,
-};
+use crate::Result;
 
 pub const TYPE_NAME: &str = "aws.sqs.queue_policy";
 
@@ -55,20 +51,30 @@ pub const ENTRY: Entry = Entry {
 };
 
 /// Manages a queue's `Policy` attribute.
-pub struct QueuePolicyProvider {
-    schema: TypeSchema,
-    sqs: aws_sdk_sqs::Client,
-}
+pub type QueuePolicyProvider = AttachedPolicyProvider<QueuePolicy>;
 
 impl QueuePolicyProvider {
     pub fn new(ctx: &AwsContext) -> Self {
-        Self {
-            schema: schema(),
-            sqs: aws_sdk_sqs::Client::new(&ctx.sdk),
-        }
+        AttachedPolicyProvider::with_slot(
+            schema(),
+            QueuePolicy {
+                sqs: aws_sdk_sqs::Client::new(&ctx.sdk),
+            },
+        )
     }
+}
 
-    async fn set_policy(&self, queue_url: &str, policy: String) -> Result<()> {
+/// A queue's `Policy` attribute; an empty attribute is no policy.
+pub struct QueuePolicy {
+    sqs: aws_sdk_sqs::Client,
+}
+
+#[async_trait]
+impl PolicySlot for QueuePolicy {
+    const HOLDER: &'static str = "queue_url";
+    const HOLDER_KIND: &'static str = "queue";
+
+    async fn put(&self, queue_url: &str, policy: String) -> Result<()> {
         self.sqs
             .set_queue_attributes()
             .queue_url(queue_url)
@@ -79,8 +85,7 @@ impl QueuePolicyProvider {
         Ok(())
     }
 
-    /// The queue's policy, or `None` when the queue is gone or has no policy.
-    async fn find_policy(&self, queue_url: &str) -> Result<Option<Resource>> {
+    async fn get(&self, queue_url: &str) -> Result<Option<(String, Map)>> {
         let out = self
             .sqs
             .get_queue_attributes()
@@ -92,82 +97,27 @@ impl QueuePolicyProvider {
         let Some(out) = queue_missing_is_none(out)? else {
             return Ok(None);
         };
-        let text = out
+        Ok(out
             .attributes()
             .and_then(|attrs| attrs.get(&QueueAttributeName::Policy))
-            .filter(|text| !text.trim().is_empty());
-        let Some(text) = text else {
-            return Ok(None);
-        };
-        let properties = Map::from([
-            ("queue_url".to_string(), Value::str(queue_url)),
-            ("policy".to_string(), document_from_aws("policy", text)?),
-        ]);
-        Ok(Some(Resource {
-            id: queue_url.to_string(),
-            properties,
-            attributes: Map::from([("id".to_string(), Value::str(queue_url))]),
-        }))
-    }
-
-    /// Reads the policy just written; it is an error for it to be missing.
-    async fn read_written(&self, queue_url: &str) -> Result<Resource> {
-        self.find_policy(queue_url).await?.ok_or_else(|| {
-            ProviderError::invalid(format!(
-                "the policy of queue {queue_url} was set but reads back empty"
-            ))
-        })
-    }
-}
-
-#[async_trait]
-impl Provider for QueuePolicyProvider {
-    fn schema(&self) -> &TypeSchema {
-        &self.schema
-    }
-
-    async fn create(&self, req: CreateRequest) -> Result<Resource> {
-        let url = required_str(&req.properties, "queue_url")?;
-        self.set_policy(&url, required_document_json(&req.properties, "policy")?)
-            .await?;
-        self.read_written(&url).await
-    }
-
-    async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {
-        self.find_policy(&req.id).await
-    }
-
-    async fn update(&self, req: UpdateRequest) -> Result<Resource> {
-        for prop in &req.changed {
-            if prop != "policy" {
-                return Err(ProviderError::not_in_place(prop, TYPE_NAME));
-            }
-        }
-        if req.changed.iter().any(|p| p == "policy") {
-            self.set_policy(&req.id, required_document_json(&req.properties, "policy")?)
-                .await?;
-        }
-        self.read_written(&req.id).await
+            .filter(|text| !text.trim().is_empty())
+            .map(|text| (text.clone(), Map::new())))
     }
 
     /// Clears the queue's policy; a queue that is gone has no policy, which is success.
-    async fn delete(&self, req: DeleteRequest) -> Result<()> {
-        match self.set_policy(&req.id, String::new()).await {
+    async fn remove(&self, queue_url: &str) -> Result<()> {
+        match self.put(queue_url, String::new()).await {
             Err(e) if e.is_code(QUEUE_NOT_FOUND) => Ok(()),
             other => other,
         }
-    }
-
-    async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
-        self.find_policy(&required_str(&req.properties, "queue_url")?)
-            .await
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::document::document_json;
+    use stacks::{Map, Value};
+
+    use crate::document::{document_from_aws, document_json};
 
     #[test]
     fn url_encoded_and_reserialised_documents_parse_to_the_same_mapping() {
