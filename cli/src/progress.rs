@@ -78,6 +78,15 @@ fn person_event(event: &Event, color: bool) {
         Event::Adopted { address } => {
             eprintln!("{address}: adopted (created by an interrupted apply)")
         }
+        Event::LockTakenOver {
+            who,
+            pid,
+            operation,
+            since,
+        } => eprintln!(
+            "Took over the lock of {who} (pid {pid}, `strata {operation}`, since {since}): \
+             that process is no longer running."
+        ),
         Event::Plan { plan } => print!("{}", render_plan(plan, Style { color })),
         Event::Interrupted => eprintln!("{INTERRUPTED}"),
         Event::Summary(summary) => print_summary(summary, color),

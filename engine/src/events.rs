@@ -17,6 +17,16 @@ use stacks::Value;
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
+    /// The lock of a strata that is no longer running on this host was taken over.
+    LockTakenOver {
+        /// `user@host` of the process that held it.
+        who: String,
+        pid: u32,
+        /// The command it was running (`apply`).
+        operation: String,
+        /// When it took the lock, RFC 3339.
+        since: String,
+    },
     /// A create an interrupted run left unrecorded was found in AWS and adopted.
     Adopted { address: String },
     /// Reading every recorded resource from AWS starts.

@@ -87,6 +87,14 @@ impl Session {
         events: Arc<dyn EventSink>,
     ) -> Result<Session, EngineError> {
         let lock = backend.lock(&options.operation, options.lock_timeout)?;
+        if let Some(old) = lock.taken_over() {
+            events.event(Event::LockTakenOver {
+                who: old.who.clone(),
+                pid: old.pid,
+                operation: old.operation.clone(),
+                since: old.created_at.clone(),
+            });
+        }
         let loaded = backend.load()?;
         let existed = loaded.exists;
         let pending = loaded.pending_intents.clone();

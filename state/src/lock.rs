@@ -32,6 +32,8 @@ const EMPTY_LOCK_PAUSE: Duration = Duration::from_millis(10);
 pub struct LockGuard {
     held: Arc<dyn HeldLock>,
     info: LockInfo,
+    /// The lock this one replaced: a local lock whose holder was no longer running.
+    taken_over: Option<LockInfo>,
 }
 
 /// A lock as its backend keeps it (a file, an S3 object): what a guard and a recorder need to
@@ -74,8 +76,18 @@ impl LockGuard {
         &self.info.id
     }
 
+    /// The lock of a strata that is no longer running, which taking this one removed (local
+    /// locks only: the holder's pid is checked on this host).
+    pub fn taken_over(&self) -> Option<&LockInfo> {
+        self.taken_over.as_ref()
+    }
+
     pub(crate) fn new(held: Arc<dyn HeldLock>, info: LockInfo) -> LockGuard {
-        LockGuard { held, info }
+        LockGuard {
+            held,
+            info,
+            taken_over: None,
+        }
     }
 
     /// Where the lock is; see [`HeldLock::place`].
@@ -141,9 +153,7 @@ impl HeldLock for LockFile {
     }
 
     fn release(&self, id: &str) {
-        if check_held(&self.0, id).is_ok() {
-            let _ = durable::remove_if_present(&self.0);
-        }
+        let _ = remove_if_holds(&self.0, id);
     }
 }
 
@@ -161,11 +171,28 @@ fn check_held(path: &Path, id: &str) -> Result<(), StateError> {
 
 /// Takes the lock file at `path` (guarding the state at `state_path`) or fails at once with
 /// [`StateError::Locked`], naming the holder.
+///
+/// A lock whose holder is gone (taken on this host by a process that is no longer running, as
+/// after a kill -9 or a crash) is taken over: removed if it is still that lock, then taken as
+/// usual; [`LockGuard::taken_over`] names it so the user is told.
 pub(crate) fn acquire(
     path: &Path,
     state_path: &Path,
     operation: &str,
 ) -> Result<LockGuard, StateError> {
+    match create(path, state_path, operation) {
+        Err(StateError::Locked(holder)) if holder_is_gone(&holder) => {
+            remove_if_holds(path, &holder.id)?;
+            let mut guard = create(path, state_path, operation)?;
+            guard.taken_over = Some(*holder);
+            Ok(guard)
+        }
+        other => other,
+    }
+}
+
+/// Creates the lock file, or fails with [`StateError::Locked`] naming its holder.
+fn create(path: &Path, state_path: &Path, operation: &str) -> Result<LockGuard, StateError> {
     let info = LockInfo::now(operation, state_path.display().to_string());
     let mut file = match private_file().write(true).create_new(true).open(path) {
         Ok(file) => file,
@@ -221,15 +248,69 @@ pub(crate) fn force_unlock(path: &Path, lock_id: &str) -> Result<(), StateError>
             path: path.to_path_buf(),
         });
     };
-    if current.id != lock_id {
+    if current.id != lock_id || !remove_if_holds(path, lock_id)? {
+        let now = read(path)?.unwrap_or(current);
         return Err(StateError::LockMismatch {
             given: lock_id.to_string(),
-            current: current.id,
-            who: current.who,
+            current: now.id,
+            who: now.who,
         });
     }
-    durable::remove_if_present(path)?;
-    Ok(durable::sync_parent(path)?)
+    Ok(())
+}
+
+/// Removes the lock file at `path` if it holds lock `id`, and says whether it did. Compare and
+/// delete in one step: the file is first renamed aside (atomic), then its id is checked; a
+/// lock another strata took in between is put back (`hard_link` creates the name only if it
+/// is free), so no one removes a lock they did not read.
+fn remove_if_holds(path: &Path, id: &str) -> Result<bool, StateError> {
+    let aside = path.with_extension(format!("lock.{}.removing", uuid::Uuid::new_v4()));
+    match std::fs::rename(path, &aside) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(StateError::io("moving lock aside", path, e)),
+    }
+    let ours = matches!(read(&aside), Ok(Some(info)) if info.id == id);
+    if !ours {
+        // Someone else's lock: put it back unless a third strata has locked meanwhile (that
+        // one's own lock stands; this one's holder finds its lock lost when it next writes).
+        let _ = std::fs::hard_link(&aside, path);
+    }
+    durable::remove_if_present(&aside)?;
+    durable::sync_parent(path)?;
+    Ok(ours)
+}
+
+/// True when `holder` took its lock on this host and its process is no longer running. A lock
+/// taken on another host, or whose process cannot be checked, is never taken as gone.
+fn holder_is_gone(holder: &LockInfo) -> bool {
+    let on_this_host = holder
+        .who
+        .rsplit_once('@')
+        .is_some_and(|(_, host)| host == host_name());
+    on_this_host && holder.pid != std::process::id() && process_is_gone(holder.pid)
+}
+
+/// Linux: `/proc/<pid>` is missing, or the process is a zombie (killed, not yet reaped).
+#[cfg(target_os = "linux")]
+fn process_is_gone(pid: u32) -> bool {
+    if !Path::new("/proc/self").exists() {
+        return false;
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(e) => e.kind() == io::ErrorKind::NotFound,
+        // `pid (comm) S ...`: the state follows the last `)`.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next())
+            .is_some_and(|state| matches!(state, 'Z' | 'X')),
+    }
+}
+
+/// Elsewhere a process is never taken as gone: the lock waits for `force-unlock`.
+#[cfg(not(target_os = "linux"))]
+fn process_is_gone(_pid: u32) -> bool {
+    false
 }
 
 /// The login name, from the environment a shell sets.
@@ -287,5 +368,77 @@ mod tests {
         let who = format!("{}@{}", user_name(), host_name());
         let (user, host) = who.split_once('@').unwrap();
         assert!(!user.is_empty() && !host.is_empty(), "{who}");
+    }
+
+    /// A lock file as a strata with `pid` on `host` would have left it.
+    fn left_by(dir: &Path, pid: u32, host: &str) -> (PathBuf, LockInfo) {
+        let path = dir.join("web.lock");
+        let info = LockInfo {
+            id: uuid::Uuid::new_v4().to_string(),
+            operation: "apply".into(),
+            who: format!("ana@{host}"),
+            pid,
+            path: "web.state.json".into(),
+            created_at: "2025-01-02T03:04:05Z".into(),
+        };
+        std::fs::write(&path, serde_json::to_vec(&info).unwrap()).unwrap();
+        (path, info)
+    }
+
+    /// The pid of a process that has run and been reaped.
+    fn finished_pid() -> u32 {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    }
+
+    #[test]
+    fn a_lock_whose_process_is_gone_on_this_host_is_taken_over_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, stale) = left_by(dir.path(), finished_pid(), &host_name());
+        let guard = acquire(&path, Path::new("web.state.json"), "plan").unwrap();
+        assert_eq!(guard.taken_over(), Some(&stale));
+        assert_eq!(read(&path).unwrap().unwrap().id, guard.id());
+        drop(guard);
+        assert!(!path.exists());
+        // Nothing is left beside it.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_lock_of_a_running_process_or_of_another_host_is_not_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut running = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let (path, live) = left_by(dir.path(), running.id(), &host_name());
+        let err = acquire(&path, Path::new("web.state.json"), "plan").unwrap_err();
+        running.kill().unwrap();
+        running.wait().unwrap();
+        assert!(
+            matches!(&err, StateError::Locked(holder) if holder.id == live.id),
+            "{err}"
+        );
+
+        let (path, elsewhere) = left_by(dir.path(), finished_pid(), "another-host");
+        let err = acquire(&path, Path::new("web.state.json"), "plan").unwrap_err();
+        assert!(
+            matches!(&err, StateError::Locked(holder) if holder.id == elsewhere.id),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn removing_a_lock_by_id_leaves_a_lock_with_another_id_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, info) = left_by(dir.path(), 4242, "build-7");
+        assert!(!remove_if_holds(&path, "some-other-id").unwrap());
+        assert_eq!(read(&path).unwrap().unwrap(), info);
+        assert!(remove_if_holds(&path, &info.id).unwrap());
+        assert!(!path.exists());
+        assert!(!remove_if_holds(&path, &info.id).unwrap());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

@@ -1,5 +1,6 @@
 //! Ctrl-C during `apply`: strata starts nothing new, lets the running operation finish and
-//! records it, exits 130, and the next apply finishes the job without a duplicate.
+//! records it, exits 130, and the next apply finishes the job without a duplicate. A kill -9
+//! mid-apply leaves its lock behind; the next run takes it over, as nobody holds it.
 
 use std::io::{BufRead, BufReader};
 use std::process::Command;
@@ -74,4 +75,54 @@ async fn ctrl_c_during_apply_exits_130_keeps_what_was_created_and_the_next_apply
     assert_eq!(run.code, 0, "{}", run.stderr);
     let all = queue_urls(&ctx).await.len();
     assert_eq!(all, QUEUES, "never a duplicate");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_kill_9_mid_apply_the_next_apply_takes_over_the_lock_and_finishes_without_a_duplicate(
+) {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("stack.yaml"), stack()).unwrap();
+
+    let mut child = spawn_strata(
+        dir.path(),
+        &["apply", "--auto-approve", "--parallelism", "1"],
+        &emu.aws_env(),
+    );
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
+        if line.unwrap().contains(": created in") {
+            break;
+        }
+    }
+    let lock = dir.path().join(".strata").join("slow.lock");
+    assert!(lock.exists(), "the apply holds its lock");
+    child.kill().unwrap(); // SIGKILL: no handler runs, the lock stays.
+    child.wait().unwrap();
+    assert!(lock.exists(), "a killed apply leaves its lock");
+    let held: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&lock).unwrap()).unwrap();
+    assert_eq!(held["pid"], child.id());
+
+    // No force-unlock: the next apply takes the lock over, says so once, and converges.
+    let run = run_strata(dir.path(), &["apply", "--auto-approve"], &emu.aws_env());
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let said: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("Took over the lock"))
+        .collect();
+    assert_eq!(said.len(), 1, "{}", run.stderr);
+    assert!(
+        said[0].contains(&format!("(pid {}, `strata apply`", child.id())),
+        "{}",
+        said[0]
+    );
+    assert!(!lock.exists(), "the lock is released at the end");
+    let ctx = kit::context(&emu);
+    assert_eq!(queue_urls(&ctx).await.len(), QUEUES, "never a duplicate");
+    let run = run_strata(dir.path(), &["plan", "--detailed-exitcode"], &emu.aws_env());
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(!run.stderr.contains("Took over"), "{}", run.stderr);
 }
