@@ -366,6 +366,7 @@ async fn perform(
                         attributes: unmarked_map(change.prior_attributes.as_ref()),
                         dependencies: change.prior_dependencies.clone(),
                         create_before_destroy: true,
+                        tainted: false,
                     };
                     let at = format!("{}{DEPOSED_SUFFIX}", change.address);
                     record(&mut |r| r.put(&at, old.clone(), None))?;
@@ -383,6 +384,25 @@ async fn perform(
                 .await;
             let created = match created {
                 Ok(created) => created,
+                Err(ProviderError::Partial { id, source }) => {
+                    // The object exists but is not what the stack asks for: record it, tainted,
+                    // so it is never orphaned and the next plan replaces it.
+                    let rs = ResourceState {
+                        type_name: change.type_name.clone(),
+                        id: id.clone(),
+                        properties: plain(&properties),
+                        attributes: Map::new(),
+                        dependencies: change.dependencies.clone(),
+                        create_before_destroy: change.create_before_destroy,
+                        tainted: true,
+                    };
+                    record(&mut |r| r.put(&change.address, rs.clone(), Some(&intent_id)))?;
+                    let mut failure = cloud(name.as_deref(), *source);
+                    failure.message.push_str(&format!(
+                        " ({id} was created and is recorded as tainted: the next apply replaces it)"
+                    ));
+                    return Err(failure);
+                }
                 Err(err) => {
                     if matches!(err, ProviderError::Api { .. } | ProviderError::Invalid(_)) {
                         // AWS refused: nothing was created, the intent is settled.
@@ -398,6 +418,7 @@ async fn perform(
                 attributes: created.attributes.clone(),
                 dependencies: change.dependencies.clone(),
                 create_before_destroy: change.create_before_destroy,
+                tainted: false,
             };
             record(&mut |r| r.put(&change.address, rs.clone(), Some(&intent_id)))?;
             results
@@ -429,6 +450,7 @@ async fn perform(
                 attributes: attributes.clone(),
                 dependencies: change.dependencies.clone(),
                 create_before_destroy: change.create_before_destroy,
+                tainted: false,
             };
             record(&mut |r| r.put(&change.address, rs.clone(), None))?;
             results
@@ -486,6 +508,7 @@ pub async fn adopt_pending(
                     attributes: resource.attributes,
                     dependencies: Vec::new(),
                     create_before_destroy: false,
+                    tainted: false,
                 };
                 guard
                     .put(&intent.address, rs, Some(&intent.id))

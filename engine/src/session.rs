@@ -385,6 +385,7 @@ impl Session {
             attributes: found.attributes,
             dependencies: decl.dependencies().into_iter().collect(),
             create_before_destroy: decl.lifecycle.create_before_destroy,
+            tainted: false,
         };
         let Session {
             mut recorder, lock, ..

@@ -53,6 +53,8 @@ struct World {
     reads: usize,
     read_calls: usize,
     fail_create: Vec<String>,
+    /// Addresses whose create makes the object and then fails (a refused follow-up call).
+    half_create: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -101,6 +103,15 @@ impl Provider for Fake {
         w.next += 1;
         let id = format!("id-{}", w.next);
         w.live.insert(id.clone(), plain(&req.properties));
+        if w.half_create.contains(&req.address) {
+            w.log
+                .push(format!("create {} made {id}, then failed", req.address));
+            let refused = ProviderError::Api {
+                code: "Refused".into(),
+                message: "the follow-up call was refused".into(),
+            };
+            return Err(refused.made(id));
+        }
         w.log.push(format!("create {}", req.address));
         Ok(Fake::resource(&id, &plain(&req.properties)))
     }
@@ -796,4 +807,59 @@ async fn a_failed_step_reports_aws_error_code_in_its_event() {
     assert_eq!(json["type"], "failed");
     assert_eq!(json["code"], "Boom");
     assert_eq!(json["operation"], "create");
+}
+
+#[tokio::test]
+async fn a_create_that_made_its_object_and_then_failed_is_recorded_tainted_and_replaced_next_time()
+{
+    let h = Harness::new();
+    h.world.lock().unwrap().half_create.push("b".into());
+    let outcome = h.apply(CHAIN).await;
+    assert!(!outcome.succeeded());
+    let message = &outcome.errors[0].message;
+    assert!(
+        message.contains("Refused: the follow-up call was refused"),
+        "{message}"
+    );
+    assert!(
+        message.contains("id-2 was created and is recorded as tainted"),
+        "{message}"
+    );
+    assert_eq!(outcome.errors[0].code.as_deref(), Some("Refused"));
+    assert_eq!(
+        h.take_log(),
+        ["create a", "create b made id-2, then failed"]
+    );
+    // Recorded, so never orphaned: the state holds it, tainted.
+    let state = h.backend().load().unwrap().state;
+    assert_eq!(state.resources["b"].id, "id-2");
+    assert!(state.resources["b"].tainted);
+    assert!(!state.resources["a"].tainted);
+
+    // The next plan replaces it, whatever its properties say, and says why.
+    h.world.lock().unwrap().half_create.clear();
+    let plan = h.plan(CHAIN, false).await;
+    let b = plan.change("b").unwrap();
+    assert_eq!(b.action, Action::DeleteThenCreate);
+    assert!(b.tainted);
+    assert!(
+        planner::render::render_plan(&plan, planner::render::Style { color: false })
+            .contains("-/+ b (test.thing) is tainted, so must be replaced"),
+        "{}",
+        planner::render::render_plan(&plan, planner::render::Style { color: false })
+    );
+    assert_eq!(plan.change("a").unwrap().action, Action::NoOp);
+    assert!(h.apply_plan(&plan).await.succeeded());
+    assert_eq!(h.take_log(), ["delete b", "create b", "create c"]);
+    let world = h.world.lock().unwrap();
+    assert!(
+        !world.live.contains_key("id-2"),
+        "the tainted object is gone"
+    );
+    assert_eq!(world.live.len(), 3, "nothing left behind");
+    drop(world);
+    let state = h.backend().load().unwrap().state;
+    assert!(state.resources.values().all(|r| !r.tainted));
+    let again = h.plan(CHAIN, false).await;
+    assert!(again.changes.iter().all(|c| c.action == Action::NoOp));
 }

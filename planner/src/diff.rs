@@ -231,6 +231,7 @@ fn plan_declared(
         dependencies: decl.dependencies().into_iter().collect(),
         prior_dependencies: Vec::new(),
         gone: false,
+        tainted: false,
     };
     match priors.of(&decl.address) {
         Prior::None => {}
@@ -252,7 +253,8 @@ fn plan_declared(
                     }
                 }
                 let (changed, forcing) = compare(schema, &recorded, &before, &after);
-                change.action = if !forcing.is_empty() {
+                change.tainted = recorded.tainted;
+                change.action = if !forcing.is_empty() || recorded.tainted {
                     Action::replace(change.create_before_destroy)
                 } else if !changed.is_empty() {
                     Action::Update
@@ -341,6 +343,7 @@ fn plan_removed(
         dependencies: Vec::new(),
         prior_dependencies: recorded.dependencies.clone(),
         gone,
+        tainted: false,
     }
 }
 

@@ -204,6 +204,7 @@ mod tests {
             attributes: Map::new(),
             dependencies: vec![],
             create_before_destroy: false,
+            tainted: false,
         }
     }
 

@@ -135,6 +135,7 @@ mod tests {
             dependencies: vec![],
             prior_dependencies: vec![],
             gone: false,
+            tainted: false,
         };
         let plan = Plan {
             format_version: PLAN_FORMAT_VERSION,

@@ -283,6 +283,7 @@ mod tests {
             dependencies: vec![],
             prior_dependencies: vec![],
             gone: false,
+            tainted: false,
         }
     }
 

@@ -137,6 +137,10 @@ pub struct ResourceChange {
     /// The resource was recorded but no longer exists in AWS: it is created again.
     #[serde(default)]
     pub gone: bool,
+    /// The existing object is tainted (its create failed after it was made): it is replaced
+    /// whatever its properties say.
+    #[serde(default)]
+    pub tainted: bool,
 }
 
 #[cfg(test)]
@@ -158,6 +162,7 @@ impl ResourceChange {
             dependencies: vec![],
             prior_dependencies: vec![],
             gone: false,
+            tainted: false,
         }
     }
 }

@@ -83,6 +83,9 @@ pub(crate) fn describe(c: &ResourceChange) -> &'static str {
         Action::Create if c.gone => "will be created (it was deleted outside strata)",
         Action::Create => "will be created",
         Action::Update => "will be updated in place",
+        Action::DeleteThenCreate | Action::CreateThenDelete if c.tainted => {
+            "is tainted, so must be replaced"
+        }
         Action::DeleteThenCreate | Action::CreateThenDelete => "must be replaced",
         Action::Delete if c.gone => "is already gone and leaves the state",
         Action::Delete => "will be destroyed",

@@ -397,6 +397,7 @@ mod tests {
                 dependencies: vec![],
                 prior_dependencies: vec![],
                 gone: false,
+                tainted: false,
             }],
             steps: vec![],
             outputs: BTreeMap::from([(
@@ -425,6 +426,7 @@ mod tests {
                 attributes: Map::from([("endpoint".to_string(), Value::str("db.example"))]),
                 dependencies: vec![],
                 create_before_destroy: false,
+                tainted: false,
             },
         );
         state

@@ -174,6 +174,7 @@ impl ProviderError {
     pub fn code(&self) -> Option<&str> {
         match self {
             ProviderError::Api { code, .. } => Some(code),
+            ProviderError::Partial { source, .. } => source.code(),
             _ => None,
         }
     }
@@ -189,19 +190,19 @@ impl ProviderError {
     pub fn message(&self) -> Option<&str> {
         match self {
             ProviderError::Api { message, .. } => Some(message),
+            ProviderError::Partial { source, .. } => source.message(),
             _ => None,
         }
     }
 
-    /// The error of a create whose first call made the resource and a later call failed, once
-    /// the provider tried to remove what it made (`removal`): the engine records nothing for a
-    /// failed create, so a half-made resource must not stay behind unmentioned.
-    pub fn after_rollback(self, removal: Result<(), ProviderError>) -> ProviderError {
+    /// The error of a create whose first call made object `id` and a later call failed, once
+    /// the provider tried to remove what it made (`removal`): removed, nothing was made; else
+    /// the object is still there and the error says so ([`ProviderError::made`]), so the
+    /// engine records it as tainted instead of leaving it behind.
+    pub fn after_rollback(self, id: &str, removal: Result<(), ProviderError>) -> ProviderError {
         match removal {
             Ok(()) => self,
-            Err(cleanup) => ProviderError::invalid(format!(
-                "{self} (removing the half-created resource failed too, so it is left behind: {cleanup})"
-            )),
+            Err(_) => self.made(id),
         }
     }
 }

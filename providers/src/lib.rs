@@ -26,8 +26,8 @@ pub mod sqs;
 pub mod tags;
 
 pub use provider::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Registry,
-    Resource, Result, UpdateRequest,
+    after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
+    Registry, Resource, Result, UpdateRequest,
 };
 
 pub use catalogue::catalogue;

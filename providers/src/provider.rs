@@ -86,6 +86,14 @@ pub enum ProviderError {
     /// The request cannot be made as given (a value AWS would reject, a missing id).
     #[error("{0}")]
     Invalid(String),
+    /// A create made the object (`id`) and then failed (a follow-up call refused, the read
+    /// back failed): the object exists, so the engine records it as tainted, and the next plan
+    /// replaces it. Made with [`ProviderError::made`].
+    #[error("{source}")]
+    Partial {
+        id: String,
+        source: Box<ProviderError>,
+    },
 }
 
 impl ProviderError {
@@ -96,6 +104,26 @@ impl ProviderError {
     /// An update asked to change `prop` of `type_name`, which the type cannot change in place
     /// (the planner replaces for a `force_new` property, so this means a schema and its
     /// provider disagree).
+    /// This error, from a create that had already made object `id`: see
+    /// [`ProviderError::Partial`]. An error that already says so is kept as it is.
+    pub fn made(self, id: impl Into<String>) -> ProviderError {
+        match self {
+            partial @ ProviderError::Partial { .. } => partial,
+            other => ProviderError::Partial {
+                id: id.into(),
+                source: Box::new(other),
+            },
+        }
+    }
+
+    /// What a create made before it failed: the id of a [`ProviderError::Partial`].
+    pub fn made_id(&self) -> Option<&str> {
+        match self {
+            ProviderError::Partial { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+
     pub fn not_in_place(prop: &str, type_name: &str) -> ProviderError {
         ProviderError::invalid(format!(
             "`{prop}` of {type_name} cannot be changed in place"
@@ -104,6 +132,16 @@ impl ProviderError {
 }
 
 pub type Result<T, E = ProviderError> = std::result::Result<T, E>;
+
+/// Runs what a create does once its object `id` exists (follow-up calls, waits, the read back):
+/// an error from it says the object was made ([`ProviderError::made`]), so the engine records
+/// it as tainted instead of forgetting it.
+pub async fn after_made<T>(
+    id: &str,
+    rest: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    rest.await.map_err(|e| e.made(id))
+}
 
 /// One resource type's lifecycle against AWS.
 #[async_trait]

@@ -101,5 +101,6 @@ fn queue(name: &str, properties: Map) -> ResourceState {
         attributes,
         dependencies: vec![],
         create_before_destroy: false,
+        tainted: false,
     }
 }

@@ -277,6 +277,7 @@ mod tests {
             attributes: Map::new(),
             dependencies: vec![],
             create_before_destroy: false,
+            tainted: false,
         }
     }
 

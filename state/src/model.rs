@@ -31,6 +31,10 @@ pub struct ResourceState {
     /// holds for resources removed from the stack file.
     #[serde(default)]
     pub create_before_destroy: bool,
+    /// A create that failed after the object was made (a follow-up call refused): the object
+    /// exists and is recorded so it is not orphaned, and the next plan replaces it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tainted: bool,
 }
 
 /// The whole recorded state of one stack, as written to `<stack>.state.json`.

@@ -148,6 +148,7 @@ fn big_stack(dir: &Path) {
                 attributes: Map::from([("url".to_string(), Value::str(&url))]),
                 dependencies: vec![],
                 create_before_destroy: false,
+                tainted: false,
             },
         );
     }

@@ -11,6 +11,7 @@ mod cli_import;
 mod cli_interrupt;
 mod cli_json_events;
 mod cli_lint;
+mod cli_partial_create;
 mod cli_plan_formats;
 mod cli_policy_encoding;
 mod cli_queue_and_topic;

@@ -325,5 +325,6 @@ fn queue(name: &str) -> state::ResourceState {
         attributes: Default::default(),
         dependencies: vec![],
         create_before_destroy: false,
+        tainted: false,
     }
 }

@@ -18,8 +18,8 @@ use crate::catalogue::entry::Entry;
 use crate::props::{desired, given, required_str};
 use crate::tags::{reconcile, tag_strings, tags_value};
 use crate::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
-    Result, UpdateRequest,
+    after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
+    Resource, Result, UpdateRequest,
 };
 
 pub const TYPE_NAME: &str = "aws.apigatewayv2.api";
@@ -281,7 +281,7 @@ impl Provider for ApiProvider {
         let api_id = out
             .api_id()
             .ok_or_else(|| ProviderError::invalid("CreateApi returned no API id"))?;
-        self.read_existing(api_id).await
+        after_made(api_id, async { self.read_existing(api_id).await }).await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

@@ -20,8 +20,8 @@ use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::Entry;
 use crate::props::{given, required_str};
 use crate::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
-    Result, UpdateRequest,
+    after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
+    Resource, Result, UpdateRequest,
 };
 
 pub const TYPE_NAME: &str = "aws.apigatewayv2.integration";
@@ -209,7 +209,7 @@ impl Provider for IntegrationProvider {
         let id = out
             .integration_id()
             .ok_or_else(|| ProviderError::invalid("CreateIntegration returned no id"))?;
-        self.read_existing(&api_id, id).await
+        after_made(id, async { self.read_existing(&api_id, id).await }).await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

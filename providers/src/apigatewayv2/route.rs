@@ -15,8 +15,8 @@ use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::Entry;
 use crate::props::{desired, given, required_str};
 use crate::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
-    Result, UpdateRequest,
+    after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
+    Resource, Result, UpdateRequest,
 };
 
 pub const TYPE_NAME: &str = "aws.apigatewayv2.route";
@@ -150,7 +150,7 @@ impl Provider for RouteProvider {
         let id = out
             .route_id()
             .ok_or_else(|| ProviderError::invalid("CreateRoute returned no id"))?;
-        self.read_existing(&api_id, id).await
+        after_made(id, async { self.read_existing(&api_id, id).await }).await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

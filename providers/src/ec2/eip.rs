@@ -17,8 +17,8 @@ use crate::aws::{api_error, AwsContext};
 use crate::catalogue::entry::Entry;
 use crate::retry::delete_with_backoff;
 use crate::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
-    Result, UpdateRequest,
+    after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
+    Resource, Result, UpdateRequest,
 };
 
 pub const TYPE_NAME: &str = "aws.ec2.eip";
@@ -120,7 +120,10 @@ impl Provider for EipProvider {
             .allocation_id()
             .ok_or_else(|| ProviderError::invalid("AllocateAddress returned no allocation id"))?
             .to_string();
-        read_back("Elastic IP", &id, || self.read_one(&id)).await
+        after_made(&id, async {
+            read_back("Elastic IP", &id, || self.read_one(&id)).await
+        })
+        .await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

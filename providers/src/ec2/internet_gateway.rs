@@ -19,8 +19,8 @@ use crate::catalogue::entry::Entry;
 use crate::props::given;
 use crate::retry::with_backoff;
 use crate::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
-    Result, UpdateRequest,
+    after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
+    Resource, Result, UpdateRequest,
 };
 
 pub const TYPE_NAME: &str = "aws.ec2.internet_gateway";
@@ -198,10 +198,13 @@ impl Provider for InternetGatewayProvider {
             .and_then(|g| g.internet_gateway_id())
             .ok_or_else(|| ProviderError::invalid("CreateInternetGateway returned no id"))?
             .to_string();
-        if let Some(vpc) = vpc_of(props) {
-            self.attach(&id, &vpc).await?;
-        }
-        read_back("internet gateway", &id, || self.read_one(&id)).await
+        after_made(&id, async {
+            if let Some(vpc) = vpc_of(props) {
+                self.attach(&id, &vpc).await?;
+            }
+            read_back("internet gateway", &id, || self.read_one(&id)).await
+        })
+        .await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

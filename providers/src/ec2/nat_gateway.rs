@@ -19,8 +19,8 @@ use crate::catalogue::entry::Entry;
 use crate::props::required_str;
 use crate::retry::{wait_for, Wait};
 use crate::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
-    Result, UpdateRequest,
+    after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
+    Resource, Result, UpdateRequest,
 };
 
 pub const TYPE_NAME: &str = "aws.ec2.nat_gateway";
@@ -214,7 +214,7 @@ impl Provider for NatGatewayProvider {
             .and_then(|n| n.nat_gateway_id())
             .ok_or_else(|| ProviderError::invalid("CreateNatGateway returned no id"))?
             .to_string();
-        self.wait_available(&id).await
+        after_made(&id, async { self.wait_available(&id).await }).await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

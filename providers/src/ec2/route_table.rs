@@ -24,8 +24,8 @@ use crate::catalogue::entry::Entry;
 use crate::props::{given, in_prior_order, required_str, set_in_prior_order};
 use crate::retry::with_backoff;
 use crate::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
-    Result, UpdateRequest,
+    after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
+    Resource, Result, UpdateRequest,
 };
 
 pub const TYPE_NAME: &str = "aws.ec2.route_table";
@@ -389,10 +389,13 @@ impl Provider for RouteTableProvider {
             .and_then(|t| t.route_table_id())
             .ok_or_else(|| ProviderError::invalid("CreateRouteTable returned no id"))?
             .to_string();
-        read_back("route table", &id, || self.describe_one(&id)).await?;
-        self.set_routes(&id, &Routes::new(), &routes).await?;
-        self.set_subnets(&id, &BTreeMap::new(), &subnets).await?;
-        read_back("route table", &id, || self.read_one(&id, props)).await
+        after_made(&id, async {
+            read_back("route table", &id, || self.describe_one(&id)).await?;
+            self.set_routes(&id, &Routes::new(), &routes).await?;
+            self.set_subnets(&id, &BTreeMap::new(), &subnets).await?;
+            read_back("route table", &id, || self.read_one(&id, props)).await
+        })
+        .await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

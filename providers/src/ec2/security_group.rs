@@ -30,8 +30,8 @@ use crate::catalogue::entry::Entry;
 use crate::props::{desired, given, required_str};
 use crate::retry::delete_with_backoff;
 use crate::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
-    Result, UpdateRequest,
+    after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
+    Resource, Result, UpdateRequest,
 };
 
 pub const TYPE_NAME: &str = "aws.ec2.security_group";
@@ -647,16 +647,19 @@ impl Provider for SecurityGroupProvider {
             .group_id()
             .ok_or_else(|| ProviderError::invalid("CreateSecurityGroup returned no group id"))?
             .to_string();
-        let group = read_back("security group", &id, || self.describe_one(&id)).await?;
-        let actual = aws_permissions(group.ip_permissions());
-        self.set_rules(&id, Direction::Ingress, &actual, &ingress)
-            .await?;
-        if let Some(egress) = &egress {
-            let actual = aws_permissions(group.ip_permissions_egress());
-            self.set_rules(&id, Direction::Egress, &actual, egress)
+        after_made(&id, async {
+            let group = read_back("security group", &id, || self.describe_one(&id)).await?;
+            let actual = aws_permissions(group.ip_permissions());
+            self.set_rules(&id, Direction::Ingress, &actual, &ingress)
                 .await?;
-        }
-        read_back("security group", &id, || self.read_one(&id, props)).await
+            if let Some(egress) = &egress {
+                let actual = aws_permissions(group.ip_permissions_egress());
+                self.set_rules(&id, Direction::Egress, &actual, egress)
+                    .await?;
+            }
+            read_back("security group", &id, || self.read_one(&id, props)).await
+        })
+        .await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

@@ -16,8 +16,8 @@ use crate::catalogue::entry::Entry;
 use crate::props::{desired, given, required_str};
 use crate::retry::{delete_with_backoff, wait_for, Wait};
 use crate::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
-    Result, UpdateRequest,
+    after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
+    Resource, Result, UpdateRequest,
 };
 
 pub const TYPE_NAME: &str = "aws.ec2.subnet";
@@ -188,11 +188,14 @@ impl Provider for SubnetProvider {
             .and_then(|s| s.subnet_id())
             .ok_or_else(|| ProviderError::invalid("CreateSubnet returned no subnet id"))?
             .to_string();
-        self.wait_available(&id).await?;
-        if self.map_public_ip(props)? {
-            self.set_map_public_ip(&id, true).await?;
-        }
-        read_back("subnet", &id, || self.read_one(&id)).await
+        after_made(&id, async {
+            self.wait_available(&id).await?;
+            if self.map_public_ip(props)? {
+                self.set_map_public_ip(&id, true).await?;
+            }
+            read_back("subnet", &id, || self.read_one(&id)).await
+        })
+        .await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

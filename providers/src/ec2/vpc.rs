@@ -24,8 +24,8 @@ use crate::catalogue::entry::Entry;
 use crate::props::{desired, required_str};
 use crate::retry::{delete_with_backoff, wait_for, Wait};
 use crate::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
-    Result, UpdateRequest,
+    after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
+    Resource, Result, UpdateRequest,
 };
 
 pub const TYPE_NAME: &str = "aws.ec2.vpc";
@@ -352,20 +352,23 @@ impl Provider for VpcProvider {
             .and_then(|v| v.vpc_id())
             .ok_or_else(|| ProviderError::invalid("CreateVpc returned no VPC id"))?
             .to_string();
-        self.wait_available(&id).await?;
-        // What EC2 gives a new VPC: DNS support on, hostnames off.
-        let mut switches = Vec::new();
-        for (prop, new_vpc_value) in [
-            ("enable_dns_support", true),
-            ("enable_dns_hostnames", false),
-        ] {
-            let on = self.switch(props, prop)?;
-            if on != new_vpc_value {
-                switches.push((prop, on));
+        after_made(&id, async {
+            self.wait_available(&id).await?;
+            // What EC2 gives a new VPC: DNS support on, hostnames off.
+            let mut switches = Vec::new();
+            for (prop, new_vpc_value) in [
+                ("enable_dns_support", true),
+                ("enable_dns_hostnames", false),
+            ] {
+                let on = self.switch(props, prop)?;
+                if on != new_vpc_value {
+                    switches.push((prop, on));
+                }
             }
-        }
-        self.set_dns_switches(&id, switches).await?;
-        read_back("VPC", &id, || self.read_one(&id)).await
+            self.set_dns_switches(&id, switches).await?;
+            read_back("VPC", &id, || self.read_one(&id)).await
+        })
+        .await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

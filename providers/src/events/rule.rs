@@ -25,8 +25,8 @@ use crate::props::{desired, given, in_prior_order, required_str};
 use crate::retry::{wait_for, with_backoff, Wait};
 use crate::tags::{reconcile, tag_strings, tags_value};
 use crate::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
-    Result, UpdateRequest,
+    after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
+    Resource, Result, UpdateRequest,
 };
 
 pub const TYPE_NAME: &str = "aws.events.rule";
@@ -622,8 +622,11 @@ impl Provider for RuleProvider {
         let targets = target_specs(props.get("targets"))?;
         let tags = events_tags(tag_strings(props.get("tags"))?)?;
         self.put_rule(&bus, &name, props, Some(tags)).await?;
-        self.put_targets(&bus, &name, &targets).await?;
-        self.read_existing(&bus, &name, props).await
+        after_made(&rule_id(&bus, &name), async {
+            self.put_targets(&bus, &name, &targets).await?;
+            self.read_existing(&bus, &name, props).await
+        })
+        .await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

@@ -19,8 +19,8 @@ use crate::props::{desired, given, required_str};
 use crate::retry::{wait_for, Wait};
 use crate::tags::{reconcile, tag_strings};
 use crate::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
-    Result, UpdateRequest,
+    after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
+    Resource, Result, UpdateRequest,
 };
 
 pub const TYPE_NAME: &str = "aws.iam.policy";
@@ -296,7 +296,7 @@ impl Provider for PolicyProvider {
             .policy()
             .and_then(|p| p.arn())
             .ok_or_else(|| ProviderError::invalid("CreatePolicy returned no policy ARN"))?;
-        self.read_existing(arn).await
+        after_made(arn, async { self.read_existing(arn).await }).await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

@@ -493,9 +493,8 @@ impl Provider for RoleProvider {
         };
         match attach_all.await {
             Ok(role) => Ok(role),
-            // The engine records nothing for a create that fails: remove the half-made role
-            // rather than leave it behind, unrecorded.
-            Err(err) => Err(err.after_rollback(self.remove(&name).await)),
+            // Undo the half-made role; if that fails too, it is recorded as tainted.
+            Err(err) => Err(err.after_rollback(&name, self.remove(&name).await)),
         }
     }
 

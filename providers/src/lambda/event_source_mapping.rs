@@ -249,8 +249,8 @@ impl Provider for EventSourceMappingProvider {
             .ok_or_else(|| ProviderError::invalid("CreateEventSourceMapping returned no UUID"))?;
         match self.wait_settled(uuid, props).await {
             Ok(mapping) => Ok(mapping),
-            // The engine records nothing for a failed create: do not leave the mapping behind.
-            Err(err) => Err(err.after_rollback(self.remove(uuid).await)),
+            // Undo the half-made mapping; if that fails too, it is recorded as tainted.
+            Err(err) => Err(err.after_rollback(uuid, self.remove(uuid).await)),
         }
     }
 

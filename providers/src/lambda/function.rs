@@ -770,8 +770,8 @@ impl Provider for FunctionProvider {
         };
         match finish.await {
             Ok(function) => Ok(function),
-            // The engine records nothing for a failed create: do not leave the function behind.
-            Err(err) => Err(err.after_rollback(self.remove(&name).await)),
+            // Undo the half-made function; if that fails too, it is recorded as tainted.
+            Err(err) => Err(err.after_rollback(&name, self.remove(&name).await)),
         }
     }
 

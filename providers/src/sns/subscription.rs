@@ -16,8 +16,8 @@ use crate::catalogue::entry::Entry;
 use crate::document::{document_from_aws, document_json};
 use crate::props::{given, required_str};
 use crate::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
-    Result, UpdateRequest,
+    after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
+    Resource, Result, UpdateRequest,
 };
 
 pub const TYPE_NAME: &str = "aws.sns.subscription";
@@ -193,7 +193,7 @@ impl Provider for SubscriptionProvider {
         let arn = out
             .subscription_arn()
             .ok_or_else(|| ProviderError::invalid("Subscribe returned no subscription ARN"))?;
-        self.read_existing(arn).await
+        after_made(arn, async { self.read_existing(arn).await }).await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

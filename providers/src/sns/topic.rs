@@ -18,8 +18,8 @@ use crate::document::{document_from_aws, document_json};
 use crate::props::required_str;
 use crate::tags::{reconcile, tag_strings, tags_value};
 use crate::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
-    Result, UpdateRequest,
+    after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
+    Resource, Result, UpdateRequest,
 };
 
 pub const TYPE_NAME: &str = "aws.sns.topic";
@@ -295,7 +295,7 @@ impl Provider for TopicProvider {
         let arn = out
             .topic_arn()
             .ok_or_else(|| ProviderError::invalid("CreateTopic returned no topic ARN"))?;
-        self.read_existing(arn).await
+        after_made(arn, async { self.read_existing(arn).await }).await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

@@ -21,8 +21,8 @@ use crate::props::{desired, required_str};
 use crate::retry::{wait_for, with_backoff, Wait};
 use crate::tags::{reconcile, tag_strings, tags_value};
 use crate::{
-    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
-    Result, UpdateRequest,
+    after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
+    Resource, Result, UpdateRequest,
 };
 
 pub const TYPE_NAME: &str = "aws.sqs.queue";
@@ -394,7 +394,7 @@ impl Provider for QueueProvider {
         let url = out
             .queue_url()
             .ok_or_else(|| ProviderError::invalid("CreateQueue returned no queue URL"))?;
-        self.read_existing(url).await
+        after_made(url, async { self.read_existing(url).await }).await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

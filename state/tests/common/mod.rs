@@ -34,6 +34,7 @@ pub fn queue(name: &str) -> ResourceState {
         attributes,
         dependencies: vec![],
         create_before_destroy: false,
+        tainted: false,
     }
 }
 
