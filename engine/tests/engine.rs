@@ -851,13 +851,14 @@ async fn a_create_that_made_its_object_and_then_failed_is_recorded_tainted_and_r
     assert_eq!(plan.change("a").unwrap().action, Action::NoOp);
     assert!(h.apply_plan(&plan).await.succeeded());
     assert_eq!(h.take_log(), ["delete b", "create b", "create c"]);
-    let world = h.world.lock().unwrap();
-    assert!(
-        !world.live.contains_key("id-2"),
-        "the tainted object is gone"
-    );
-    assert_eq!(world.live.len(), 3, "nothing left behind");
-    drop(world);
+    {
+        let world = h.world.lock().unwrap();
+        assert!(
+            !world.live.contains_key("id-2"),
+            "the tainted object is gone"
+        );
+        assert_eq!(world.live.len(), 3, "nothing left behind");
+    }
     let state = h.backend().load().unwrap().state;
     assert!(state.resources.values().all(|r| !r.tainted));
     let again = h.plan(CHAIN, false).await;

@@ -43,7 +43,8 @@ async fn a_gateway_whose_attach_is_refused_is_recorded_tainted_replaced_and_dest
     let run = p.strata(&["apply", "--auto-approve"]);
     assert_code(&run, 1);
     assert!(
-        run.stderr.contains("was created and is recorded as tainted"),
+        run.stderr
+            .contains("was created and is recorded as tainted"),
         "{}",
         run.stderr
     );
