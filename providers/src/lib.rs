@@ -17,6 +17,7 @@ pub mod document;
 pub mod ec2;
 pub mod events;
 pub mod iam;
+pub mod in_flight;
 pub mod lambda;
 pub mod props;
 mod provider;
