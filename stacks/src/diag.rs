@@ -103,6 +103,13 @@ impl Diagnostic {
         self
     }
 
+    /// Keeps the position but not the source text: for a line that holds a secret (a sensitive
+    /// param's value), which must never be printed. Rendered as ` --> file:line:col` alone.
+    pub fn without_source(mut self) -> Diagnostic {
+        self.source = None;
+        self
+    }
+
     pub fn severity(mut self, severity: Severity) -> Diagnostic {
         self.severity = severity;
         self

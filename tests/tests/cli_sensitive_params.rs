@@ -137,3 +137,62 @@ async fn a_destroy_plan_never_shows_a_sensitive_param_in_any_format() {
     assert!(run.stdout.contains("\"destroyed\":1"), "{}", run.stdout);
     assert_hidden(&run, SECRET);
 }
+
+/// A sensitive param refused for its type or for `allowed`: the error names the param and the
+/// place, never the value, whether it came from `--var`, a var file or the stack's `default:`.
+#[test]
+fn a_refused_sensitive_value_is_never_echoed_in_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = "stack: sens\nparams:\n  token:\n    type: string\n    sensitive: true\n    allowed: [alpha, beta]\n  port:\n    type: number\n    sensitive: true\nresources:\n  q:\n    type: aws.sqs.queue\n    properties: { name: \"q-${params.token}\" }\n";
+    std::fs::write(dir.path().join("stack.yaml"), stack).unwrap();
+    std::fs::write(
+        dir.path().join("vars.yaml"),
+        "token: Tok3nFromFile\nport: P0rtFromFile\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("default.yaml"),
+        "stack: sens\nparams:\n  token:\n    type: number\n    sensitive: true\n    default: Tok3nDefault\nresources: {}\n",
+    )
+    .unwrap();
+    let no_cloud: Vec<(String, String)> = Vec::new();
+
+    let run = strata_tests::run_strata(
+        dir.path(),
+        &[
+            "validate",
+            "--var",
+            "token=Tok3nOnCli",
+            "--var",
+            "port=P0rtOnCli",
+        ],
+        &no_cloud,
+    );
+    assert_code(&run, 1);
+    assert_hidden(&run, "Tok3nOnCli");
+    assert_hidden(&run, "P0rtOnCli");
+    assert!(run.stderr.contains("param `token`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("allowed values: `alpha` or `beta`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("param `port` is a number"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("has no value"), "{}", run.stderr);
+
+    let run = strata_tests::run_strata(dir.path(), &["plan", "--var-file", "vars.yaml"], &no_cloud);
+    assert_code(&run, 1);
+    assert_hidden(&run, "Tok3nFromFile");
+    assert_hidden(&run, "P0rtFromFile");
+    assert!(run.stderr.contains("vars.yaml:1:8"), "{}", run.stderr);
+    assert!(run.stderr.contains("vars.yaml:2:7"), "{}", run.stderr);
+
+    let run = strata_tests::run_strata(dir.path(), &["validate", "-f", "default.yaml"], &no_cloud);
+    assert_code(&run, 1);
+    assert_hidden(&run, "Tok3nDefault");
+    assert!(run.stderr.contains("default.yaml:6:14"), "{}", run.stderr);
+}

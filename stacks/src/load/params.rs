@@ -219,6 +219,21 @@ impl Loader<'_> {
         if let Some(n) = default_node {
             match value_from_node(ty, n) {
                 Ok(v) => default = Some((v, n.pos)),
+                Err(_) if sensitive => {
+                    broken = true;
+                    self.push(
+                        self.file
+                            .error(
+                                n.pos,
+                                format!(
+                                    "default of param `{name}` must be {}, not the (sensitive) \
+                                     value written here",
+                                    ty.describe()
+                                ),
+                            )
+                            .without_source(),
+                    );
+                }
                 Err(got) => {
                     broken = true;
                     self.error(
@@ -258,6 +273,8 @@ impl Loader<'_> {
         options: &LoadOptions,
     ) -> BTreeMap<String, Value> {
         let mut chosen: BTreeMap<String, (Value, Origin)> = BTreeMap::new();
+        // Params whose given value was refused (reported once, not also as missing).
+        let mut rejected: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
         for decl in decls {
             if let Some((value, _)) = &decl.default {
                 chosen.insert(decl.name.clone(), (value.clone(), Origin::Default));
@@ -318,10 +335,27 @@ impl Loader<'_> {
                             (value, Origin::File(file.clone(), node.pos)),
                         );
                     }
-                    Err(got) => self.push(file.error(
-                        node.pos,
-                        format!("param `{}` is {}, not {got}", decl.name, decl.ty.describe()),
-                    )),
+                    Err(_) if decl.sensitive => {
+                        rejected.insert(decl.name.clone());
+                        self.push(
+                            file.error(
+                                node.pos,
+                                format!(
+                                    "param `{}` is {}, not the (sensitive) value given here",
+                                    decl.name,
+                                    decl.ty.describe()
+                                ),
+                            )
+                            .without_source(),
+                        )
+                    }
+                    Err(got) => {
+                        rejected.insert(decl.name.clone());
+                        self.push(file.error(
+                            node.pos,
+                            format!("param `{}` is {}, not {got}", decl.name, decl.ty.describe()),
+                        ))
+                    }
                 }
             }
         }
@@ -346,20 +380,26 @@ impl Loader<'_> {
                 Ok(value) => {
                     chosen.insert(decl.name.clone(), (value, Origin::Var(raw.clone())));
                 }
-                Err(help) if decl.sensitive => self.push(
-                    Diagnostic::new(format!(
-                        "param `{name}` is {}, not the value given in `--var {name}=(sensitive)`",
-                        decl.ty.describe()
-                    ))
-                    .help(help),
-                ),
-                Err(help) => self.push(
-                    Diagnostic::new(format!(
-                        "param `{name}` is {}, not `{text}` (in `--var {raw}`)",
-                        decl.ty.describe()
-                    ))
-                    .help(help),
-                ),
+                Err(help) if decl.sensitive => {
+                    rejected.insert(decl.name.clone());
+                    self.push(
+                        Diagnostic::new(format!(
+                            "param `{name}` is {}, not the value given in `--var {name}=(sensitive)`",
+                            decl.ty.describe()
+                        ))
+                        .help(help),
+                    )
+                }
+                Err(help) => {
+                    rejected.insert(decl.name.clone());
+                    self.push(
+                        Diagnostic::new(format!(
+                            "param `{name}` is {}, not `{text}` (in `--var {raw}`)",
+                            decl.ty.describe()
+                        ))
+                        .help(help),
+                    )
+                }
             }
         }
 
@@ -369,6 +409,10 @@ impl Loader<'_> {
                 continue;
             }
             let Some((value, origin)) = chosen.remove(&decl.name) else {
+                if rejected.contains(&decl.name) {
+                    // Its value was given and refused above: not "no value" as well.
+                    continue;
+                }
                 self.error(
                     decl.key.with_len(decl.name.chars().count()),
                     format!("param `{}` has no value", decl.name),
@@ -384,6 +428,9 @@ impl Loader<'_> {
                 if let Some(d) = not_allowed(decl, &value) {
                     let help = d.help.clone().unwrap_or_default();
                     let d = match origin {
+                        Origin::File(file, pos) if decl.sensitive => {
+                            file.error(pos, d.message).help(help).without_source()
+                        }
                         Origin::File(file, pos) => file.error(pos, d.message).help(help),
                         Origin::Var(_) if decl.sensitive => Diagnostic::new(format!(
                             "{} (in `--var {}=(sensitive)`)",
@@ -552,6 +599,15 @@ fn not_allowed(decl: &ParamDecl, value: &Value) -> Option<Diagnostic> {
     };
     let first = offending.first()?;
     let shown: Vec<String> = decl.allowed.iter().map(plain_text).collect();
+    if decl.sensitive {
+        return Some(
+            Diagnostic::new(format!(
+                "the (sensitive) value given for param `{}` is not one of its allowed values",
+                decl.name
+            ))
+            .help(format!("allowed values: {}", list_names(&shown))),
+        );
+    }
     let first_text = plain_text(first);
     let suggestion = hint(&first_text, &shown)
         .map(|h| format!("{h} "))
