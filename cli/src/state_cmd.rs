@@ -101,7 +101,9 @@ fn show(global: &Global, address: &str) -> Outcome {
     println!("{address} ({})", resource.type_name);
     println!("  id: {}", resource.id);
     println!("  properties:");
-    for (key, value) in &resource.properties {
+    // Hidden too: what was sensitive when it was recorded.
+    let recorded = stacks::mark_paths(resource.properties.clone(), &resource.sensitive);
+    for (key, value) in &recorded {
         println!("    {key}: {}", shown(key, value));
     }
     println!("  attributes:");
@@ -111,6 +113,9 @@ fn show(global: &Global, address: &str) -> Outcome {
     println!("  dependencies: [{}]", resource.dependencies.join(", "));
     if resource.create_before_destroy {
         println!("  create_before_destroy: true");
+    }
+    if resource.tainted {
+        println!("  tainted: true (the next apply replaces it)");
     }
     Ok(EXIT_OK)
 }

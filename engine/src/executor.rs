@@ -367,6 +367,7 @@ async fn perform(
                         dependencies: change.prior_dependencies.clone(),
                         create_before_destroy: true,
                         tainted: false,
+                        sensitive: stacks::sensitive_paths(before),
                     };
                     let at = format!("{}{DEPOSED_SUFFIX}", change.address);
                     record(&mut |r| r.put(&at, old.clone(), None))?;
@@ -395,6 +396,7 @@ async fn perform(
                         dependencies: change.dependencies.clone(),
                         create_before_destroy: change.create_before_destroy,
                         tainted: true,
+                        sensitive: sensitive_paths_of(change, &properties),
                     };
                     record(&mut |r| r.put(&change.address, rs.clone(), Some(&intent_id)))?;
                     let mut failure = cloud(name.as_deref(), *source);
@@ -419,6 +421,7 @@ async fn perform(
                 dependencies: change.dependencies.clone(),
                 create_before_destroy: change.create_before_destroy,
                 tainted: false,
+                sensitive: sensitive_paths_of(change, &properties),
             };
             record(&mut |r| r.put(&change.address, rs.clone(), Some(&intent_id)))?;
             results
@@ -451,6 +454,7 @@ async fn perform(
                 dependencies: change.dependencies.clone(),
                 create_before_destroy: change.create_before_destroy,
                 tainted: false,
+                sensitive: sensitive_paths_of(change, &properties),
             };
             record(&mut |r| r.put(&change.address, rs.clone(), None))?;
             results
@@ -460,6 +464,18 @@ async fn perform(
             Ok(Some(updated.id))
         }
     }
+}
+
+/// Where the values recorded for `change` are sensitive: marked in the plan (the schema's
+/// sensitive properties, sensitive params) or in the properties evaluated at apply.
+fn sensitive_paths_of(change: &ResourceChange, properties: &Map) -> Vec<String> {
+    let mut paths = stacks::sensitive_paths(properties);
+    if let Some(after) = &change.after {
+        paths.extend(stacks::sensitive_paths(after));
+    }
+    paths.sort();
+    paths.dedup();
+    paths
 }
 
 /// A plan's values without the sensitive markers the planner put on them: what providers and
@@ -509,6 +525,7 @@ pub async fn adopt_pending(
                     dependencies: Vec::new(),
                     create_before_destroy: false,
                     tainted: false,
+                    sensitive: Vec::new(),
                 };
                 guard
                     .put(&intent.address, rs, Some(&intent.id))

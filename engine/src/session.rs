@@ -386,6 +386,7 @@ impl Session {
             dependencies: decl.dependencies().into_iter().collect(),
             create_before_destroy: decl.lifecycle.create_before_destroy,
             tainted: false,
+            sensitive: Vec::new(),
         };
         let Session {
             mut recorder, lock, ..

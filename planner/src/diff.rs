@@ -264,6 +264,8 @@ fn plan_declared(
                 change.changed = changed;
                 change.replace_because = forcing;
             }
+            // Hidden where the stack marks it now, and where it was sensitive when recorded.
+            let before = stacks::mark_paths(before, &recorded.sensitive);
             change.before = Some(crate::saved::mark_map_like(before, &after));
         }
     }
@@ -324,6 +326,7 @@ fn plan_removed(
         Prior::Exists(_, now) => (false, now),
         Prior::None => (false, recorded.properties.clone()),
     };
+    let before = stacks::mark_paths(before, &recorded.sensitive);
     let before = match decl {
         Some(decl) => crate::saved::mark_map_like(before, &evaluate_declared(&decl.properties)),
         None => before,

@@ -77,6 +77,9 @@ pub fn detect(
             Some(None) => Some(Drifted::Deleted),
             Some(Some(found)) => {
                 let mut props = Vec::new();
+                // What was sensitive when recorded stays hidden, in both columns.
+                let hidden = stacks::mark_paths(recorded.properties.clone(), &recorded.sensitive);
+                let live = stacks::mark_paths(found.properties.clone(), &recorded.sensitive);
                 for (name, applied) in &recorded.properties {
                     let prop = schema.and_then(|s| s.prop(name));
                     let kind = prop.map(|p| p.kind.clone()).unwrap_or(Kind::Any);
@@ -99,10 +102,15 @@ pub fn detect(
                             Some(t) => crate::saved::mark_like(v, t),
                             None => v,
                         };
+                        let recorded_mark = hidden.get(name).cloned().unwrap_or(Value::Null);
+                        let live_mark = live.get(name).cloned().unwrap_or(Value::Null);
                         props.push(PropertyDrift {
                             name: name.clone(),
-                            recorded: mark_like(mark(applied.clone())),
-                            live: mark_like(mark(now)),
+                            recorded: mark_like(mark(crate::saved::mark_like(
+                                applied.clone(),
+                                &recorded_mark,
+                            ))),
+                            live: mark_like(mark(crate::saved::mark_like(now, &live_mark))),
                         });
                     }
                 }
@@ -205,6 +213,7 @@ mod tests {
             dependencies: vec![],
             create_before_destroy: false,
             tainted: false,
+            sensitive: Vec::new(),
         }
     }
 

@@ -427,6 +427,7 @@ mod tests {
                 dependencies: vec![],
                 create_before_destroy: false,
                 tainted: false,
+                sensitive: Vec::new(),
             },
         );
         state

@@ -27,4 +27,4 @@ pub use model::{Backend, Lifecycle, OutputDecl, ResourceDecl, SourcePos, Stack};
 pub use names::physical_name;
 pub use schema::{Catalog, Kind, NameRule, PolicyRole, Prop, TypeSchema};
 pub use suggest::did_you_mean;
-pub use value::{Map, Value};
+pub use value::{mark_paths, sensitive_paths, Map, Value};

@@ -294,9 +294,103 @@ impl<'de> Deserialize<'de> for Value {
     }
 }
 
+/// Where `map` holds sensitive values, as JSON pointers (`/display_name`,
+/// `/environment/variables/TOKEN`, `/items/0`): what the state keeps so that a value once
+/// sensitive stays hidden even after the stack stops marking it.
+pub fn sensitive_paths(map: &Map) -> Vec<String> {
+    fn walk(value: &Value, at: &str, out: &mut Vec<String>) {
+        match value {
+            Value::Sensitive(_) => out.push(at.to_string()),
+            Value::Map(map) => map
+                .iter()
+                .for_each(|(k, v)| walk(v, &format!("{at}/{}", escape(k)), out)),
+            Value::List(items) => items
+                .iter()
+                .enumerate()
+                .for_each(|(i, v)| walk(v, &format!("{at}/{i}"), out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for (key, value) in map {
+        walk(value, &format!("/{}", escape(key)), &mut out);
+    }
+    out
+}
+
+/// `map` with the values at `paths` (JSON pointers, as [`sensitive_paths`] writes them)
+/// marked sensitive; a path that leads nowhere is passed over.
+pub fn mark_paths(mut map: Map, paths: &[String]) -> Map {
+    fn mark(value: &mut Value, segments: &[String]) {
+        let Some((first, rest)) = segments.split_first() else {
+            if !matches!(value, Value::Sensitive(_)) {
+                *value = Value::Sensitive(Box::new(std::mem::replace(value, Value::Null)));
+            }
+            return;
+        };
+        match value {
+            Value::Map(map) => {
+                if let Some(v) = map.get_mut(first) {
+                    mark(v, rest);
+                }
+            }
+            Value::List(items) => {
+                if let Some(v) = first.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+                    mark(v, rest);
+                }
+            }
+            _ => {}
+        }
+    }
+    for path in paths {
+        let segments: Vec<String> = path.split('/').skip(1).map(unescape).collect();
+        let Some((key, rest)) = segments.split_first() else {
+            continue;
+        };
+        if let Some(value) = map.get_mut(key) {
+            mark(value, rest);
+        }
+    }
+    map
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+fn unescape(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sensitive_paths_round_trip_through_json_pointers() {
+        let secret = |s: &str| Value::Sensitive(Box::new(Value::str(s)));
+        let marked = Map::from([
+            ("display_name".to_string(), secret("Tok3n")),
+            (
+                "environment".to_string(),
+                Value::Map(Map::from([(
+                    "a/b~c".to_string(),
+                    Value::List(vec![Value::str("plain"), secret("pw")]),
+                )])),
+            ),
+            ("name".to_string(), Value::str("public")),
+        ]);
+        let paths = sensitive_paths(&marked);
+        assert_eq!(paths, ["/display_name", "/environment/a~1b~0c/1"]);
+        let plain: Map = marked
+            .iter()
+            .map(|(k, v)| (k.clone(), v.unmarked()))
+            .collect();
+        assert_eq!(mark_paths(plain, &paths), marked);
+        // Paths into values that are no longer there are passed over.
+        let other = Map::from([("name".to_string(), Value::str("x"))]);
+        assert_eq!(mark_paths(other.clone(), &paths), other);
+    }
 
     #[test]
     fn unknown_and_sensitive_survive_a_round_trip_through_json() {

@@ -102,5 +102,6 @@ fn queue(name: &str, properties: Map) -> ResourceState {
         dependencies: vec![],
         create_before_destroy: false,
         tainted: false,
+        sensitive: Vec::new(),
     }
 }

@@ -35,6 +35,11 @@ pub struct ResourceState {
     /// exists and is recorded so it is not orphaned, and the next plan replaces it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tainted: bool,
+    /// Where `properties` held sensitive values when recorded (JSON pointers, as
+    /// `stacks::sensitive_paths` writes them): they stay hidden in plans and `state show` even
+    /// once the stack no longer marks them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive: Vec<String>,
 }
 
 /// The whole recorded state of one stack, as written to `<stack>.state.json`.

@@ -149,6 +149,7 @@ fn big_stack(dir: &Path) {
                 dependencies: vec![],
                 create_before_destroy: false,
                 tainted: false,
+                sensitive: Vec::new(),
             },
         );
     }

@@ -196,3 +196,58 @@ fn a_refused_sensitive_value_is_never_echoed_in_errors() {
     assert_hidden(&run, "Tok3nDefault");
     assert!(run.stderr.contains("default.yaml:6:14"), "{}", run.stderr);
 }
+
+/// Once applied from a sensitive param, a value stays hidden after the stack stops marking
+/// it: the state records where its secrets were.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_value_once_sensitive_stays_hidden_when_the_stack_stops_marking_it() {
+    let p = Project::new(STACK);
+    let var = format!("token={SECRET}");
+    assert_code(&p.strata(&["apply", "--auto-approve", "--var", &var]), 0);
+    let state = std::fs::read_to_string(p.path().join(".strata/vault.state.json")).unwrap();
+    let state: serde_json::Value = serde_json::from_str(&state).unwrap();
+    assert_eq!(
+        state["resources"]["alerts"]["sensitive"],
+        serde_json::json!(["/display_name"])
+    );
+
+    // The stack now sets a plain value where the secret was.
+    p.write_stack(
+        "stack: vault\nresources:\n  alerts:\n    type: aws.sns.topic\n    properties:\n      display_name: public\noutputs:\n  topic: ${alerts.arn}\n",
+    );
+    let run = p.strata(&["plan"]);
+    assert_code(&run, 0);
+    assert!(
+        run.stdout
+            .contains("~ display_name: (sensitive) -> \"public\""),
+        "{}",
+        run.stdout
+    );
+    assert_hidden(&run, SECRET);
+    for format in ["json", "markdown"] {
+        let run = p.strata(&["plan", "--format", format]);
+        assert_code(&run, 0);
+        assert_hidden(&run, SECRET);
+    }
+    let run = p.strata(&["state", "show", "alerts"]);
+    assert_code(&run, 0);
+    assert!(
+        run.stdout.contains("display_name: (sensitive)"),
+        "{}",
+        run.stdout
+    );
+    assert_hidden(&run, SECRET);
+    let run = p.strata(&["drift"]);
+    assert_hidden(&run, SECRET);
+
+    let run = p.strata(&["apply", "--auto-approve"]);
+    assert_code(&run, 0);
+    assert_hidden(&run, SECRET);
+    // What is recorded now is not a secret, and is shown.
+    let run = p.strata(&["state", "show", "alerts"]);
+    assert!(
+        run.stdout.contains("display_name: \"public\""),
+        "{}",
+        run.stdout
+    );
+}

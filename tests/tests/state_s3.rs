@@ -326,5 +326,6 @@ fn queue(name: &str) -> state::ResourceState {
         dependencies: vec![],
         create_before_destroy: false,
         tainted: false,
+        sensitive: Vec::new(),
     }
 }

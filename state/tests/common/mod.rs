@@ -35,6 +35,7 @@ pub fn queue(name: &str) -> ResourceState {
         dependencies: vec![],
         create_before_destroy: false,
         tainted: false,
+        sensitive: Vec::new(),
     }
 }
 
