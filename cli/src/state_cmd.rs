@@ -153,6 +153,11 @@ async fn rm(global: &Global, address: &str) -> Outcome {
 }
 
 async fn mv(global: &Global, from: &str, to: &str) -> Outcome {
+    // Checked before the state is opened: a bad address never gets near it.
+    if !stacks::is_resource_address(to) {
+        return Err(Failure::new(format!("`{to}` is not a resource address"))
+            .help(format!("write {}", stacks::RESOURCE_ADDRESS_RULE)));
+    }
     let session = edit(global, "state mv").await?;
     let declared = session.stack().resources.contains_key(to);
     let stack_path = session.stack().path.clone();

@@ -31,6 +31,16 @@ pub(crate) fn is_resource_name(name: &str) -> bool {
     RESOURCE_NAME.is_match(name)
 }
 
+/// A resource's address: its name, after the names of the module instances it is in
+/// (`queue`, `net.vpc`, `outer.inner.queue`).
+pub fn is_resource_address(address: &str) -> bool {
+    address.split('.').all(is_resource_name)
+}
+
+/// What [`is_resource_address`] accepts, for help texts.
+pub const RESOURCE_ADDRESS_RULE: &str =
+    "a resource name (`[a-z][a-z0-9_]{0,62}`), after the module instances it is in (`net.vpc`)";
+
 pub(crate) fn is_param_name(name: &str) -> bool {
     PARAM_NAME.is_match(name)
 }

@@ -72,6 +72,26 @@ fn state_mv_after_renaming_in_the_stack_leaves_a_clean_plan() {
         "{}",
         run.stderr
     );
+
+    // A target that is no address is refused before the state is touched.
+    let state_file = dir.path().join(".strata/states.state.json");
+    let before = std::fs::read(&state_file).unwrap();
+    for bad in ["", "../../We ird$", "Jobs", "net..vpc", "jobs."] {
+        let run = run_strata(dir.path(), &["state", "mv", "jobs", bad], &env);
+        assert_code(&run, 1);
+        assert!(
+            run.stderr
+                .contains(&format!("`{bad}` is not a resource address")),
+            "{bad}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("net.vpc"), "{}", run.stderr);
+    }
+    assert_eq!(
+        std::fs::read(&state_file).unwrap(),
+        before,
+        "the state is untouched"
+    );
 }
 
 #[test]
