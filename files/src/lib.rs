@@ -4,12 +4,14 @@
 //!   and durably ([`durable::write_private`]: temporary file in the same directory, write, fsync,
 //!   rename, fsync the directory), and the small reads and removals around them. The state, the
 //!   journal and lock, saved plan files, the module cache and `strata.lock` all go through it.
+//! - [`capped`]: reading a text file the user names, capped and regular files only.
 //! - [`digest`]: SHA-256 as lowercase hex ([`digest::sha256_hex`]), of bytes, of a stream
 //!   ([`digest::Sha256Hex`]) or of a file ([`digest::sha256_file_hex`]).
 //!
 //! Errors are one type, [`Error`]: what was being done, to which path, and the I/O error, so a
 //! caller can turn it into its own error without losing any of the three.
 
+pub mod capped;
 pub mod digest;
 pub mod durable;
 

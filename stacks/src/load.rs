@@ -42,16 +42,19 @@ use parts::Place;
 /// references, wrong value types, dependency cycles) is returned together, sorted by
 /// position; nothing is contacted over the network.
 pub fn load(path: &Path, options: &LoadOptions, catalog: &Catalog) -> Result<Stack, Diagnostics> {
-    let bytes = std::fs::read(path).map_err(|error| {
-        let mut d = Diagnostic::new(format!(
-            "cannot read stack file `{}`: {error}",
-            path.display()
-        ));
-        if error.kind() == std::io::ErrorKind::NotFound {
-            d = d.help("run `strata init` to create one, or pass `-f PATH` to name another file");
-        }
-        Diagnostics::from(d)
-    })?;
+    let bytes =
+        files::capped::read_capped(path, files::capped::MAX_TEXT_FILE).map_err(|error| {
+            let mut d = Diagnostic::new(format!(
+                "cannot read stack file `{}`: {error}",
+                path.display()
+            ));
+            if error.kind() == std::io::ErrorKind::NotFound {
+                d = d.help(
+                    "run `strata init` to create one, or pass `-f PATH` to name another file",
+                );
+            }
+            Diagnostics::from(d)
+        })?;
     let text = String::from_utf8(bytes).map_err(|_| {
         Diagnostics::from(
             Diagnostic::new(format!(

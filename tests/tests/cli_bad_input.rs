@@ -162,6 +162,50 @@ fn a_missing_stack_file_says_how_to_make_one() {
 }
 
 #[test]
+fn a_stack_or_var_file_that_is_a_device_is_refused_not_read_until_memory_runs_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_strata(dir.path(), &["plan", "-f", "/dev/zero"], &dead_endpoint());
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("cannot read stack file `/dev/zero`: it is not a regular file"),
+        "{}",
+        run.stderr
+    );
+    std::fs::write(
+        dir.path().join("stack.yaml"),
+        "stack: demo\nresources: {}\n",
+    )
+    .unwrap();
+    let run = run_strata(
+        dir.path(),
+        &["plan", "--var-file", "/dev/zero"],
+        &dead_endpoint(),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("cannot read var file `/dev/zero`: it is not a regular file"),
+        "{}",
+        run.stderr
+    );
+    // A file over the cap is refused the same way.
+    let big = dir.path().join("big.yaml");
+    std::fs::write(&big, vec![b'#'; 17 * 1024 * 1024]).unwrap();
+    let run = run_strata(
+        dir.path(),
+        &["validate", "-f", "big.yaml"],
+        &dead_endpoint(),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("it is larger than 16 MiB"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn a_param_of_the_wrong_type_from_the_command_line_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

@@ -212,7 +212,13 @@ impl<'c> Loader<'c> {
             return None;
         }
         let path = normalize(&dir.join(MODULE_FILE));
-        let text = match std::fs::read_to_string(&path) {
+        let text = match files::capped::read_capped(&path, files::capped::MAX_TEXT_FILE).and_then(
+            |bytes| {
+                String::from_utf8(bytes).map_err(|_| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text")
+                })
+            },
+        ) {
             Ok(text) => text,
             Err(e) => {
                 self.error(

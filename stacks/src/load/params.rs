@@ -562,7 +562,7 @@ impl Loader<'_> {
     }
 
     fn read_var_file(&mut self, path: &Path) -> Option<SourceFile> {
-        match std::fs::read(path) {
+        match files::capped::read_capped(path, files::capped::MAX_TEXT_FILE) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => Some(SourceFile::new(path, &text)),
                 Err(_) => {
