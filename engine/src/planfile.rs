@@ -8,14 +8,17 @@
 //! Applying one refuses it, saying what changed, unless the stack file, the params and the
 //! state are exactly those it was made from. The secrets are then taken back from the stack
 //! and the state ([`planner::saved::restore`]): the file alone is not enough to apply, and never
-//! reveals a secret.
+//! reveals a secret. Nor is an edited file: before anything is contacted, the plan is made
+//! again from the same stack, params and state (and the values refresh had read, which the
+//! file holds), and a file whose actions, ids, values or steps differ from that is refused.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use files::digest::sha256_hex;
-use planner::Plan;
+use planner::{Action, Live, Plan, PlanInput};
 use serde::{Deserialize, Serialize};
-use stacks::Stack;
+use stacks::{Catalog, Map, Stack};
 use state::State;
 
 use crate::error::EngineError;
@@ -181,7 +184,12 @@ fn read(path: &Path) -> Result<PlanFile, EngineError> {
 
 /// Reads the plan saved at `path` and checks that nothing it was made from changed (`stack`
 /// loaded again, `current` the state now); returns it with its secrets restored.
-pub fn load(path: &Path, stack: &Stack, current: &State) -> Result<Plan, EngineError> {
+pub fn load(
+    path: &Path,
+    stack: &Stack,
+    current: &State,
+    catalog: &Catalog,
+) -> Result<Plan, EngineError> {
     let file = read(path)?;
     let stale = |what: String| {
         EngineError::refused(
@@ -239,5 +247,119 @@ pub fn load(path: &Path, stack: &Stack, current: &State) -> Result<Plan, EngineE
                 .to_string(),
         ));
     }
-    planner::saved::restore(file.plan, stack, current).map_err(|e| stale(e.to_string()))
+    let plan =
+        planner::saved::restore(file.plan, stack, current).map_err(|e| stale(e.to_string()))?;
+    if let Some(what) = differs_from_fresh(&plan, stack, current, catalog) {
+        return Err(EngineError::refused(
+            format!(
+                "the saved plan {} does not match a plan of the same stack, params and state: \
+                 {what}",
+                path.display()
+            ),
+            format!(
+                "a plan file is applied as strata wrote it; make it again with `strata plan --out {}`",
+                path.display()
+            ),
+        ));
+    }
+    Ok(plan)
+}
+
+/// What sets `plan` apart from the plan strata makes now from `stack` and `state`, with what
+/// refresh read when `plan` was made (its values before) taken as what exists: `None` when
+/// nothing does. No cloud call: this is how an edited plan file is caught before it acts.
+fn differs_from_fresh(
+    plan: &Plan,
+    stack: &Stack,
+    state: &State,
+    catalog: &Catalog,
+) -> Option<String> {
+    let unmarked = |m: &Map| -> Map { m.iter().map(|(k, v)| (k.clone(), v.unmarked())).collect() };
+    let changes: BTreeMap<&str, &planner::ResourceChange> = plan
+        .changes
+        .iter()
+        .map(|c| (c.address.as_str(), c))
+        .collect();
+    // What existed, as the plan saw it; ids and attributes from the state, not the file.
+    let refreshed: BTreeMap<String, Option<Live>> = state
+        .resources
+        .iter()
+        .map(|(address, recorded)| {
+            let live = match changes.get(address.as_str()) {
+                Some(c) if c.gone => None,
+                Some(c) => Some(Live {
+                    id: recorded.id.clone(),
+                    properties: c
+                        .before
+                        .as_ref()
+                        .map(unmarked)
+                        .unwrap_or_else(|| recorded.properties.clone()),
+                    attributes: recorded.attributes.clone(),
+                }),
+                None => Some(Live {
+                    id: recorded.id.clone(),
+                    properties: recorded.properties.clone(),
+                    attributes: recorded.attributes.clone(),
+                }),
+            };
+            (address.clone(), live)
+        })
+        .collect();
+    let fresh = match planner::make_plan(PlanInput {
+        stack,
+        state,
+        refreshed: Some(&refreshed),
+        catalog,
+        builtins: plan.builtins.clone(),
+        destroy: plan.destroy,
+        targets: plan.targets.clone(),
+    }) {
+        Ok(fresh) => fresh,
+        Err(e) => return Some(format!("planning again fails ({e})")),
+    };
+    let action = |c: Option<&planner::ResourceChange>| match c.map(|c| c.action) {
+        None => "not in the plan".to_string(),
+        Some(Action::NoOp) => "unchanged".to_string(),
+        Some(Action::Create) => "to be created".to_string(),
+        Some(Action::Update) => "to be updated".to_string(),
+        Some(Action::Delete) => "to be destroyed".to_string(),
+        Some(_) => "to be replaced".to_string(),
+    };
+    let fresh_changes: BTreeMap<&str, &planner::ResourceChange> = fresh
+        .changes
+        .iter()
+        .map(|c| (c.address.as_str(), c))
+        .collect();
+    let addresses: std::collections::BTreeSet<&str> = changes
+        .keys()
+        .chain(fresh_changes.keys())
+        .copied()
+        .collect();
+    for address in addresses {
+        let (saved, now) = (
+            changes.get(address).copied(),
+            fresh_changes.get(address).copied(),
+        );
+        let same = match (saved, now) {
+            (Some(a), Some(b)) => {
+                a.action == b.action
+                    && a.id == b.id
+                    && a.type_name == b.type_name
+                    && a.gone == b.gone
+                    && a.tainted == b.tainted
+                    && a.create_before_destroy == b.create_before_destroy
+                    && a.after.as_ref().map(unmarked) == b.after.as_ref().map(unmarked)
+            }
+            _ => false,
+        };
+        if !same {
+            return Some(format!(
+                "`{address}` is {} in the file, {} now",
+                action(saved),
+                action(now)
+            ));
+        }
+    }
+    (plan.steps != fresh.steps)
+        .then(|| "the order of its steps differs from the one the changes give".to_string())
 }

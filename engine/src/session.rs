@@ -172,7 +172,7 @@ impl Session {
     /// The plan saved at `path`, checked against this session's stack and state (refused when
     /// anything it was made from changed) and with its secrets restored.
     pub fn saved_plan(&self, path: &Path) -> Result<Plan, EngineError> {
-        crate::planfile::load(path, &self.stack, self.recorder.state())
+        crate::planfile::load(path, &self.stack, self.recorder.state(), &self.catalog())
     }
 
     /// Ends a session that only planned: writes what settling recorded, saves `plan` to `out`

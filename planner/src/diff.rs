@@ -166,6 +166,7 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         steps,
         outputs,
         builtins,
+        targets,
     })
 }
 

@@ -155,6 +155,7 @@ mod tests {
                 },
             )]),
             builtins: BTreeMap::new(),
+            targets: Vec::new(),
         };
         let json = plan_json(&plan);
         let text = serde_json::to_string(&json).unwrap();

@@ -304,6 +304,7 @@ mod tests {
             steps: vec![],
             outputs: BTreeMap::new(),
             builtins: BTreeMap::new(),
+            targets: Vec::new(),
         }
     }
 

@@ -172,6 +172,7 @@ mod tests {
             steps: vec![],
             outputs: Default::default(),
             builtins: Default::default(),
+            targets: Vec::new(),
         }
     }
 

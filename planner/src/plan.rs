@@ -204,6 +204,9 @@ pub struct Plan {
     pub outputs: BTreeMap<String, OutputPlan>,
     /// Values of built-ins (`aws.region`, `aws.account_id`) the plan was made with.
     pub builtins: BTreeMap<String, Value>,
+    /// The `--target` addresses it was restricted to (none: the whole stack).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
 }
 
 impl Plan {

@@ -302,6 +302,7 @@ mod tests {
             steps: vec![],
             outputs: BTreeMap::new(),
             builtins: BTreeMap::new(),
+            targets: Vec::new(),
         };
         let text = render_plan(&plan, Style { color: false });
         assert!(!text.contains("hunter2"));

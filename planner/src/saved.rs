@@ -409,6 +409,7 @@ mod tests {
                 },
             )]),
             builtins: BTreeMap::new(),
+            targets: Vec::new(),
         }
     }
 

@@ -243,3 +243,67 @@ async fn a_saved_plan_is_refused_once_the_code_it_would_upload_changed() {
     );
     assert_code(&p.strata(&["destroy", "--auto-approve"]), 0);
 }
+
+/// A plan file someone edited (here, turning a queue that is unchanged into a delete, and
+/// pointing a change at another queue's id) is refused before any call, and nothing changes.
+#[test]
+fn an_edited_plan_file_is_refused_and_changes_nothing() {
+    let p = Project::new(
+        "stack: edited\nregion: us-east-1\nresources:\n  keep:\n    type: aws.sqs.queue\n  more:\n    type: aws.sqs.queue\n    properties: { visibility_timeout_seconds: 40 }\n",
+    );
+    let env = p.emu.aws_env();
+    assert_code(&p.strata(&["apply", "--auto-approve"]), 0);
+    p.write_stack(
+        "stack: edited\nregion: us-east-1\nresources:\n  keep:\n    type: aws.sqs.queue\n  more:\n    type: aws.sqs.queue\n    properties: { visibility_timeout_seconds: 50 }\n",
+    );
+    assert_code(&p.strata(&["plan", "--out", "ci.plan"]), 0);
+    let path = p.path().join("ci.plan");
+    let original: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let index = |file: &serde_json::Value, address: &str| {
+        file["plan"]["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|c| c["address"] == address)
+            .unwrap()
+    };
+    let state_before = std::fs::read(p.path().join(".strata/edited.state.json")).unwrap();
+
+    // An unchanged queue turned into a delete.
+    let mut edited = original.clone();
+    let keep = index(&edited, "keep");
+    edited["plan"]["changes"][keep]["action"] = "delete".into();
+    std::fs::write(&path, serde_json::to_vec(&edited).unwrap()).unwrap();
+    let run = run_strata(p.path(), &["apply", "ci.plan"], &env);
+    assert_code(&run, 1);
+    assert!(
+        run.stderr
+            .contains("does not match a plan of the same stack, params and state")
+            && run
+                .stderr
+                .contains("`keep` is to be destroyed in the file, unchanged now"),
+        "{}",
+        run.stderr
+    );
+
+    // The update pointed at the other queue.
+    let mut edited = original.clone();
+    let (keep, more) = (index(&edited, "keep"), index(&edited, "more"));
+    let other = edited["plan"]["changes"][keep]["id"].clone();
+    edited["plan"]["changes"][more]["id"] = other;
+    std::fs::write(&path, serde_json::to_vec(&edited).unwrap()).unwrap();
+    let run = run_strata(p.path(), &["apply", "ci.plan"], &env);
+    assert_code(&run, 1);
+    assert!(run.stderr.contains("`more`"), "{}", run.stderr);
+
+    assert_eq!(
+        std::fs::read(p.path().join(".strata/edited.state.json")).unwrap(),
+        state_before,
+        "the state is untouched"
+    );
+    // The file as strata wrote it still applies.
+    std::fs::write(&path, serde_json::to_vec(&original).unwrap()).unwrap();
+    assert_code(&run_strata(p.path(), &["apply", "ci.plan"], &env), 0);
+    assert_code(&p.strata(&["plan", "--detailed-exitcode"]), 0);
+}
