@@ -175,3 +175,44 @@ fn the_committed_reference_is_what_the_catalogue_generates() {
          `{UPDATE_DOCS}=1 cargo test -p providers --test catalogue` and commit it"
     );
 }
+
+#[test]
+fn every_type_declares_the_iam_actions_of_each_operation() {
+    for entry in providers::catalogue() {
+        let schema = (entry.schema)();
+        let actions = &entry.actions;
+        for (operation, list) in [
+            ("create", actions.create),
+            ("read", actions.read),
+            ("delete", actions.delete),
+        ] {
+            assert!(
+                !list.is_empty(),
+                "{} declares no IAM action for {operation}",
+                schema.type_name
+            );
+        }
+        let updatable = schema.props.iter().any(|p| !p.force_new);
+        assert_eq!(
+            !actions.update.is_empty(),
+            updatable,
+            "{}: update actions must be declared exactly when a property changes in place",
+            schema.type_name
+        );
+        for action in actions.all() {
+            let well_formed = action.split_once(':').is_some_and(|(service, name)| {
+                !service.is_empty()
+                    && service
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && name.starts_with(|c: char| c.is_ascii_uppercase())
+                    && name.chars().all(|c| c.is_ascii_alphanumeric())
+            });
+            assert!(
+                well_formed,
+                "{}: `{action}` is not an IAM action (service:Action)",
+                schema.type_name
+            );
+        }
+    }
+}

@@ -14,7 +14,7 @@ use tokio::sync::OnceCell;
 
 use super::{ApiTags, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::entry::Entry;
+use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{desired, given, required_str};
 use crate::tags::{reconcile, tag_strings, tags_value};
 use crate::{
@@ -81,6 +81,12 @@ pub const ENTRY: Entry = Entry {
         ),
     ],
     property_notes: &[],
+    actions: Actions {
+        create: &["apigateway:POST", "apigateway:GET"],
+        read: &["apigateway:GET"],
+        update: &["apigateway:PATCH", "apigateway:DELETE", "apigateway:POST"],
+        delete: &["apigateway:DELETE"],
+    },
 };
 
 /// `cors_configuration` as API Gateway takes it. Empty lists are left out, as API Gateway

@@ -17,7 +17,7 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{child_ids, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::entry::Entry;
+use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{given, required_str};
 use crate::{
     after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
@@ -67,6 +67,12 @@ pub const ENTRY: Entry = Entry {
         "the integration id, which a route's `target` names as `integrations/ID`",
     )],
     property_notes: &[],
+    actions: Actions {
+        create: &["apigateway:POST", "apigateway:GET"],
+        read: &["apigateway:GET"],
+        update: &["apigateway:PATCH"],
+        delete: &["apigateway:DELETE"],
+    },
 };
 
 fn optional_str(props: &Map, prop: &str) -> Result<Option<String>> {

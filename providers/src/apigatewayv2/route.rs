@@ -12,7 +12,7 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{child_ids, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::entry::Entry;
+use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{desired, given, required_str};
 use crate::{
     after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
@@ -54,6 +54,12 @@ pub const ENTRY: Entry = Entry {
     import_id: "`API_ID/ROUTE_ID`",
     attributes: &[("id", "the route id")],
     property_notes: &[("target", "`integrations/INTEGRATION_ID`")],
+    actions: Actions {
+        create: &["apigateway:POST", "apigateway:GET"],
+        read: &["apigateway:GET"],
+        update: &["apigateway:PATCH"],
+        delete: &["apigateway:DELETE"],
+    },
 };
 
 /// Manages API Gateway v2 routes; the id is the route id.

@@ -15,7 +15,7 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{child_ids, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::entry::Entry;
+use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{desired, given, required_str};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
@@ -63,6 +63,12 @@ pub const ENTRY: Entry = Entry {
         ("invoke_url", "the URL the stage is invoked at"),
     ],
     property_notes: &[],
+    actions: Actions {
+        create: &["apigateway:POST", "apigateway:GET"],
+        read: &["apigateway:GET"],
+        update: &["apigateway:PATCH", "apigateway:DELETE", "apigateway:POST"],
+        delete: &["apigateway:DELETE"],
+    },
 };
 
 /// The URL a stage is invoked at: the API's endpoint, plus the stage name unless it is the

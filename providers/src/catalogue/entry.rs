@@ -25,6 +25,32 @@ pub struct Entry {
     pub attributes: &'static [(&'static str, &'static str)],
     /// Remarks on some properties, for the docs (`vpc_id`: detached and attached on change).
     pub property_notes: &'static [(&'static str, &'static str)],
+    /// The IAM actions the provider calls, per operation: what a deployer's role needs.
+    pub actions: Actions,
+}
+
+/// The IAM actions (`service:Action`) a type's provider calls for each operation, declared
+/// beside the provider that makes the calls, so the policy a deployer needs can be derived
+/// from a plan. `create` includes what a create reads back and what undoing a half-made create
+/// calls; `read` is what refresh, adoption and import call; `update` what any in-place change
+/// may call; `delete` what removing the object calls.
+#[derive(Clone, Copy, Debug)]
+pub struct Actions {
+    pub create: &'static [&'static str],
+    pub read: &'static [&'static str],
+    pub update: &'static [&'static str],
+    pub delete: &'static [&'static str],
+}
+
+impl Actions {
+    /// Every action of every operation, each once, sorted.
+    pub fn all(&self) -> Vec<&'static str> {
+        let mut all: Vec<&'static str> =
+            [self.create, self.read, self.update, self.delete].concat();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
 }
 
 impl Entry {

@@ -14,7 +14,7 @@
 pub mod entry;
 pub mod reference;
 
-pub use entry::Entry;
+pub use entry::{Actions, Entry};
 
 use crate::{apigatewayv2, ec2, events, iam, lambda, sns, sqs};
 
@@ -29,6 +29,7 @@ pub const ENTRIES: &[Entry] = &[
     ec2::security_group::ENTRY,
     iam::role::ENTRY,
     iam::policy::ENTRY,
+    iam::role_policy_attachment::ENTRY,
     lambda::function::ENTRY,
     lambda::permission::ENTRY,
     lambda::event_source_mapping::ENTRY,

@@ -91,6 +91,22 @@ fn type_section(out: &mut String, entry: &Entry) {
         "\nImport: `strata import ADDR ID`, where `ID` is {}.",
         entry.import_id
     );
+    out.push_str("\n| IAM actions to | |\n| --- | --- |\n");
+    let operations = [
+        ("create", entry.actions.create),
+        ("read (plan, import)", entry.actions.read),
+        ("update", entry.actions.update),
+        ("delete", entry.actions.delete),
+    ];
+    for (operation, actions) in operations {
+        let actions: Vec<String> = actions.iter().map(|a| format!("`{a}`")).collect();
+        let listed = if actions.is_empty() {
+            "none (every property replaces it)".to_string()
+        } else {
+            actions.join(", ")
+        };
+        let _ = writeln!(out, "| {operation} | {listed} |");
+    }
 }
 
 /// One table row per property, and one per field of a nested mapping (`routes[].gateway_id`).

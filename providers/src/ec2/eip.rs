@@ -14,7 +14,7 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{ec2_object, read_back, tag_specification, tags_from_aws, Ec2};
 use crate::aws::{api_error, AwsContext};
-use crate::catalogue::entry::Entry;
+use crate::catalogue::entry::{Actions, Entry};
 use crate::retry::delete_with_backoff;
 use crate::{
     after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
@@ -56,6 +56,16 @@ pub const ENTRY: Entry = Entry {
         ("public_ip", "the public IPv4 address"),
     ],
     property_notes: &[],
+    actions: Actions {
+        create: &[
+            "ec2:AllocateAddress",
+            "ec2:CreateTags",
+            "ec2:DescribeAddresses",
+        ],
+        read: &["ec2:DescribeAddresses"],
+        update: &["ec2:CreateTags", "ec2:DeleteTags"],
+        delete: &["ec2:ReleaseAddress"],
+    },
 };
 
 ec2_object!(Address: describe_addresses(set_allocation_ids, set_filters)

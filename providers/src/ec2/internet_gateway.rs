@@ -15,7 +15,7 @@ use super::{
     ec2_object, read_back, tag_specification, tags_from_aws, Ec2, DEPENDENCY_VIOLATION, PROPAGATION,
 };
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::entry::Entry;
+use crate::catalogue::entry::{Actions, Entry};
 use crate::props::given;
 use crate::retry::with_backoff;
 use crate::{
@@ -65,6 +65,22 @@ pub const ENTRY: Entry = Entry {
         "vpc_id",
         "a new `vpc_id` detaches the gateway and attaches it to the new VPC, keeping it",
     )],
+    actions: Actions {
+        create: &[
+            "ec2:CreateInternetGateway",
+            "ec2:CreateTags",
+            "ec2:AttachInternetGateway",
+            "ec2:DescribeInternetGateways",
+        ],
+        read: &["ec2:DescribeInternetGateways"],
+        update: &[
+            "ec2:AttachInternetGateway",
+            "ec2:DetachInternetGateway",
+            "ec2:CreateTags",
+            "ec2:DeleteTags",
+        ],
+        delete: &["ec2:DetachInternetGateway", "ec2:DeleteInternetGateway"],
+    },
 };
 
 ec2_object!(InternetGateway: describe_internet_gateways(set_internet_gateway_ids, set_filters)

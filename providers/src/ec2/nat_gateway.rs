@@ -15,7 +15,7 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{ec2_object, filter, tag_specification, tags_from_aws, Ec2};
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::entry::Entry;
+use crate::catalogue::entry::{Actions, Entry};
 use crate::props::required_str;
 use crate::retry::{wait_for, Wait};
 use crate::{
@@ -67,6 +67,21 @@ pub const ENTRY: Entry = Entry {
     import_id: "the NAT gateway id (`nat-…`)",
     attributes: &[("id", "the NAT gateway id (`nat-…`)")],
     property_notes: &[],
+    actions: Actions {
+        create: &[
+            "ec2:CreateNatGateway",
+            "ec2:CreateTags",
+            "ec2:DescribeNatGateways",
+        ],
+        read: &["ec2:DescribeNatGateways"],
+        update: &["ec2:CreateTags", "ec2:DeleteTags"],
+        delete: &[
+            "ec2:DeleteNatGateway",
+            "ec2:DescribeNatGateways",
+            "ec2:DescribeAddresses",
+            "ec2:DisassociateAddress",
+        ],
+    },
 };
 
 ec2_object!(NatGateway: describe_nat_gateways(set_nat_gateway_ids, set_filter)

@@ -20,7 +20,7 @@ use super::{
     ec2_object, list_of, read_back, strings, tag_specification, tags_from_aws, Ec2, PROPAGATION,
 };
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::entry::Entry;
+use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{given, in_prior_order, required_str, set_in_prior_order};
 use crate::retry::with_backoff;
 use crate::{
@@ -75,6 +75,26 @@ pub const ENTRY: Entry = Entry {
         ),
         ("subnet_ids", "the subnets associated with the table"),
     ],
+    actions: Actions {
+        create: &[
+            "ec2:CreateRouteTable",
+            "ec2:CreateTags",
+            "ec2:CreateRoute",
+            "ec2:AssociateRouteTable",
+            "ec2:DescribeRouteTables",
+        ],
+        read: &["ec2:DescribeRouteTables"],
+        update: &[
+            "ec2:CreateRoute",
+            "ec2:ReplaceRoute",
+            "ec2:DeleteRoute",
+            "ec2:AssociateRouteTable",
+            "ec2:DisassociateRouteTable",
+            "ec2:CreateTags",
+            "ec2:DeleteTags",
+        ],
+        delete: &["ec2:DisassociateRouteTable", "ec2:DeleteRouteTable"],
+    },
 };
 
 ec2_object!(RouteTable: describe_route_tables(set_route_table_ids, set_filters)

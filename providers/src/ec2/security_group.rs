@@ -26,7 +26,7 @@ use super::{
     DEPENDENCY_VIOLATION,
 };
 use crate::aws::{api_error, AwsContext};
-use crate::catalogue::entry::Entry;
+use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{desired, given, required_str};
 use crate::retry::delete_with_backoff;
 use crate::{
@@ -110,6 +110,28 @@ pub const ENTRY: Entry = Entry {
         "left out, AWS's default allow-all egress rule stays and is not shown; written, the \
          stack owns every egress rule",
     )],
+    actions: Actions {
+        create: &[
+            "ec2:CreateSecurityGroup",
+            "ec2:CreateTags",
+            "ec2:AuthorizeSecurityGroupIngress",
+            "ec2:AuthorizeSecurityGroupEgress",
+            "ec2:RevokeSecurityGroupEgress",
+            "ec2:DescribeSecurityGroups",
+        ],
+        read: &["ec2:DescribeSecurityGroups"],
+        update: &[
+            "ec2:AuthorizeSecurityGroupIngress",
+            "ec2:AuthorizeSecurityGroupEgress",
+            "ec2:RevokeSecurityGroupIngress",
+            "ec2:RevokeSecurityGroupEgress",
+            "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
+            "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
+            "ec2:CreateTags",
+            "ec2:DeleteTags",
+        ],
+        delete: &["ec2:DeleteSecurityGroup"],
+    },
 };
 
 ec2_object!(SecurityGroup: describe_security_groups(set_group_ids, set_filters)

@@ -12,7 +12,7 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{ec2_object, read_back, tag_specification, tags_from_aws, Ec2, DEPENDENCY_VIOLATION};
 use crate::aws::{api_error, AwsContext};
-use crate::catalogue::entry::Entry;
+use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{desired, given, required_str};
 use crate::retry::{delete_with_backoff, wait_for, Wait};
 use crate::{
@@ -65,6 +65,21 @@ pub const ENTRY: Entry = Entry {
         ("arn", "the subnet's ARN"),
     ],
     property_notes: &[],
+    actions: Actions {
+        create: &[
+            "ec2:CreateSubnet",
+            "ec2:CreateTags",
+            "ec2:ModifySubnetAttribute",
+            "ec2:DescribeSubnets",
+        ],
+        read: &["ec2:DescribeSubnets"],
+        update: &[
+            "ec2:ModifySubnetAttribute",
+            "ec2:CreateTags",
+            "ec2:DeleteTags",
+        ],
+        delete: &["ec2:DeleteSubnet"],
+    },
 };
 
 ec2_object!(Subnet: describe_subnets(set_subnet_ids, set_filters)

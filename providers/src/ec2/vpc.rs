@@ -20,7 +20,7 @@ use super::{
     DEPENDENCY_VIOLATION, IDS_PER_DESCRIBE,
 };
 use crate::aws::{api_error, AwsContext};
-use crate::catalogue::entry::Entry;
+use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{desired, required_str};
 use crate::retry::{delete_with_backoff, wait_for, Wait};
 use crate::{
@@ -94,6 +94,25 @@ pub const ENTRY: Entry = Entry {
         ),
     ],
     property_notes: &[],
+    actions: Actions {
+        create: &[
+            "ec2:CreateVpc",
+            "ec2:CreateTags",
+            "ec2:ModifyVpcAttribute",
+            "ec2:DescribeVpcs",
+            "ec2:DescribeVpcAttribute",
+            "ec2:DescribeRouteTables",
+            "ec2:DescribeSecurityGroups",
+        ],
+        read: &[
+            "ec2:DescribeVpcs",
+            "ec2:DescribeVpcAttribute",
+            "ec2:DescribeRouteTables",
+            "ec2:DescribeSecurityGroups",
+        ],
+        update: &["ec2:ModifyVpcAttribute", "ec2:CreateTags", "ec2:DeleteTags"],
+        delete: &["ec2:DeleteVpc"],
+    },
 };
 
 ec2_object!(Vpc: describe_vpcs(set_vpc_ids, set_filters)

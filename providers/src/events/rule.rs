@@ -19,7 +19,7 @@ use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::{events_tags, RuleTags};
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::entry::Entry;
+use crate::catalogue::entry::{Actions, Entry};
 use crate::document::{document_from_aws, document_json};
 use crate::props::{desired, given, in_prior_order, required_str};
 use crate::retry::{wait_for, with_backoff, Wait};
@@ -125,6 +125,33 @@ pub const ENTRY: Entry = Entry {
         ),
         ("targets", "keyed by `id`"),
     ],
+    actions: Actions {
+        create: &[
+            "events:PutRule",
+            "events:PutTargets",
+            "events:DescribeRule",
+            "events:ListTargetsByRule",
+            "events:ListTagsForResource",
+        ],
+        read: &[
+            "events:DescribeRule",
+            "events:ListTargetsByRule",
+            "events:ListTagsForResource",
+        ],
+        update: &[
+            "events:PutRule",
+            "events:PutTargets",
+            "events:RemoveTargets",
+            "events:TagResource",
+            "events:UntagResource",
+            "iam:PassRole",
+        ],
+        delete: &[
+            "events:ListTargetsByRule",
+            "events:RemoveTargets",
+            "events:DeleteRule",
+        ],
+    },
 };
 
 /// The id of rule `name` on `bus`.

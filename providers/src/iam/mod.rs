@@ -1,4 +1,4 @@
-//! The `aws.iam.*` resource types: roles and customer-managed policies.
+//! The `aws.iam.*` resource types: roles, customer-managed policies and role policy attachments.
 //!
 //! IAM is global and eventually consistent: a role or policy just created may not be readable,
 //! or usable by another service, for some seconds. The providers wait where strata itself reads
@@ -13,6 +13,7 @@ use crate::Result;
 
 pub mod policy;
 pub mod role;
+pub mod role_policy_attachment;
 
 /// How IAM says a role, policy, policy version or inline policy does not exist.
 pub(crate) const NOT_FOUND: &[&str] = &["NoSuchEntity", "NoSuchEntityException"];

@@ -13,7 +13,7 @@ use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::{iam_tags, tags_from_iam, PolicyTags, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::entry::Entry;
+use crate::catalogue::entry::{Actions, Entry};
 use crate::document::{document_from_aws, required_document_json};
 use crate::props::{desired, given, required_str};
 use crate::retry::{wait_for, Wait};
@@ -73,6 +73,27 @@ pub const ENTRY: Entry = Entry {
         ("id", "IAM's unique id of the policy (`ANPA…`)"),
     ],
     property_notes: &[],
+    actions: Actions {
+        create: &[
+            "iam:CreatePolicy",
+            "iam:TagPolicy",
+            "iam:GetPolicy",
+            "iam:GetPolicyVersion",
+        ],
+        read: &["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicies"],
+        update: &[
+            "iam:CreatePolicyVersion",
+            "iam:ListPolicyVersions",
+            "iam:DeletePolicyVersion",
+            "iam:TagPolicy",
+            "iam:UntagPolicy",
+        ],
+        delete: &[
+            "iam:ListPolicyVersions",
+            "iam:DeletePolicyVersion",
+            "iam:DeletePolicy",
+        ],
+    },
 };
 
 /// A version of a policy, as far as choosing one to delete needs.

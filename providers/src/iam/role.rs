@@ -16,7 +16,7 @@ use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::{iam_tags, tags_from_iam, RoleTags, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::entry::Entry;
+use crate::catalogue::entry::{Actions, Entry};
 use crate::document::{document_from_aws, document_json};
 use crate::props::{desired, given, required_str, set_in_prior_order};
 use crate::retry::{delete_with_backoff, wait_for, with_backoff, Wait};
@@ -101,6 +101,49 @@ pub const ENTRY: Entry = Entry {
         ),
         ("inline_policies", "inline policy names to documents"),
     ],
+    actions: Actions {
+        create: &[
+            "iam:CreateRole",
+            "iam:TagRole",
+            "iam:AttachRolePolicy",
+            "iam:PutRolePolicy",
+            "iam:PutRolePermissionsBoundary",
+            "iam:GetRole",
+            "iam:ListAttachedRolePolicies",
+            "iam:ListRolePolicies",
+            "iam:GetRolePolicy",
+            "iam:DetachRolePolicy",
+            "iam:DeleteRolePolicy",
+            "iam:DeleteRole",
+        ],
+        read: &[
+            "iam:GetRole",
+            "iam:ListAttachedRolePolicies",
+            "iam:ListRolePolicies",
+            "iam:GetRolePolicy",
+        ],
+        update: &[
+            "iam:UpdateRole",
+            "iam:UpdateAssumeRolePolicy",
+            "iam:AttachRolePolicy",
+            "iam:DetachRolePolicy",
+            "iam:PutRolePolicy",
+            "iam:DeleteRolePolicy",
+            "iam:PutRolePermissionsBoundary",
+            "iam:DeleteRolePermissionsBoundary",
+            "iam:TagRole",
+            "iam:UntagRole",
+        ],
+        delete: &[
+            "iam:ListAttachedRolePolicies",
+            "iam:DetachRolePolicy",
+            "iam:ListRolePolicies",
+            "iam:DeleteRolePolicy",
+            "iam:ListInstanceProfilesForRole",
+            "iam:RemoveRoleFromInstanceProfile",
+            "iam:DeleteRole",
+        ],
+    },
 };
 
 /// Manages IAM roles; the id is the role name.

@@ -14,7 +14,7 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::function::{function_name_of, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::entry::Entry;
+use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{desired, given, required_str};
 use crate::retry::{wait_for, with_backoff, Wait};
 use crate::{
@@ -82,6 +82,25 @@ pub const ENTRY: Entry = Entry {
         "function_name",
         "a function name or ARN; it reads back the way the stack wrote it",
     )],
+    actions: Actions {
+        create: &[
+            "lambda:CreateEventSourceMapping",
+            "lambda:GetEventSourceMapping",
+            "lambda:DeleteEventSourceMapping",
+        ],
+        read: &[
+            "lambda:GetEventSourceMapping",
+            "lambda:ListEventSourceMappings",
+        ],
+        update: &[
+            "lambda:UpdateEventSourceMapping",
+            "lambda:GetEventSourceMapping",
+        ],
+        delete: &[
+            "lambda:DeleteEventSourceMapping",
+            "lambda:GetEventSourceMapping",
+        ],
+    },
 };
 
 /// The function as the stack names it: the ARN when the stack gave an ARN, else the name.

@@ -44,7 +44,7 @@ use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 use super::code::{package, CodeSource, Package};
 use super::FunctionTags;
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::entry::Entry;
+use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{desired, given, required_str, set_in_prior_order};
 use crate::retry::{wait_for, with_backoff, Wait};
 use crate::tags::{reconcile, tag_strings};
@@ -161,6 +161,29 @@ pub const ENTRY: Entry = Entry {
         ),
         ("role", "the ARN of the execution role"),
     ],
+    actions: Actions {
+        create: &[
+            "lambda:CreateFunction",
+            "lambda:TagResource",
+            "lambda:PutFunctionConcurrency",
+            "lambda:GetFunction",
+            "lambda:GetFunctionConfiguration",
+            "lambda:DeleteFunction",
+            "iam:PassRole",
+        ],
+        read: &["lambda:GetFunction", "lambda:GetFunctionConfiguration"],
+        update: &[
+            "lambda:UpdateFunctionCode",
+            "lambda:UpdateFunctionConfiguration",
+            "lambda:PutFunctionConcurrency",
+            "lambda:DeleteFunctionConcurrency",
+            "lambda:TagResource",
+            "lambda:UntagResource",
+            "lambda:GetFunctionConfiguration",
+            "iam:PassRole",
+        ],
+        delete: &["lambda:DeleteFunction"],
+    },
 };
 
 /// The function name in `name_or_arn`: a plain name, `NAME:QUALIFIER`, or an ARN

@@ -16,7 +16,7 @@ use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::function::NOT_FOUND;
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::entry::Entry;
+use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{desired, given, required_str};
 use crate::retry::{wait_for, with_backoff, Wait};
 use crate::{
@@ -82,6 +82,12 @@ pub const ENTRY: Entry = Entry {
         "principal",
         "a service (`apigateway.amazonaws.com`) or an account id",
     )],
+    actions: Actions {
+        create: &["lambda:AddPermission", "lambda:GetPolicy"],
+        read: &["lambda:GetPolicy"],
+        update: &[],
+        delete: &["lambda:RemovePermission"],
+    },
 };
 
 /// The id of the permission: the function as the stack names it, and the statement id.

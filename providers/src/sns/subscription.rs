@@ -12,7 +12,7 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 use super::topic::SNS_NOT_FOUND;
 use crate::aws::missing_is_none;
 use crate::aws::{api_error, AwsContext};
-use crate::catalogue::entry::Entry;
+use crate::catalogue::entry::{Actions, Entry};
 use crate::document::{document_from_aws, document_json};
 use crate::props::{given, required_str};
 use crate::{
@@ -64,6 +64,15 @@ pub const ENTRY: Entry = Entry {
     import_id: "the subscription ARN",
     attributes: &[("arn", "the subscription ARN")],
     property_notes: &[],
+    actions: Actions {
+        create: &["sns:Subscribe", "sns:GetSubscriptionAttributes"],
+        read: &[
+            "sns:GetSubscriptionAttributes",
+            "sns:ListSubscriptionsByTopic",
+        ],
+        update: &["sns:SetSubscriptionAttributes"],
+        delete: &["sns:Unsubscribe"],
+    },
 };
 
 fn raw_delivery(props: &Map) -> Result<bool> {

@@ -13,7 +13,7 @@ use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 use super::{sns_tags, TopicTags};
 use crate::aws::missing_is_none;
 use crate::aws::{api_error, AwsContext};
-use crate::catalogue::entry::Entry;
+use crate::catalogue::entry::{Actions, Entry};
 use crate::document::{document_from_aws, document_json};
 use crate::props::required_str;
 use crate::tags::{reconcile, tag_strings, tags_value};
@@ -96,6 +96,24 @@ pub const ENTRY: Entry = Entry {
         "policy",
         "taking it out of the stack restores the policy SNS gives a new topic",
     )],
+    actions: Actions {
+        create: &[
+            "sns:CreateTopic",
+            "sns:GetTopicAttributes",
+            "sns:ListTagsForResource",
+        ],
+        read: &[
+            "sns:GetTopicAttributes",
+            "sns:ListTagsForResource",
+            "sns:ListTopics",
+        ],
+        update: &[
+            "sns:SetTopicAttributes",
+            "sns:TagResource",
+            "sns:UntagResource",
+        ],
+        delete: &["sns:DeleteTopic"],
+    },
 };
 
 /// The policy SNS gives a topic created without one. Removing `policy` from the stack restores

@@ -14,7 +14,7 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 use super::topic::{default_policy, SNS_NOT_FOUND};
 use crate::attached_policy::{AttachedPolicyProvider, PolicySlot};
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::entry::Entry;
+use crate::catalogue::entry::{Actions, Entry};
 use crate::Result;
 
 pub const TYPE_NAME: &str = "aws.sns.topic_policy";
@@ -51,6 +51,12 @@ pub const ENTRY: Entry = Entry {
         ("owner", "the AWS account id that owns the topic"),
     ],
     property_notes: &[],
+    actions: Actions {
+        create: &["sns:SetTopicAttributes", "sns:GetTopicAttributes"],
+        read: &["sns:GetTopicAttributes"],
+        update: &["sns:SetTopicAttributes"],
+        delete: &["sns:SetTopicAttributes"],
+    },
 };
 
 /// Manages a topic's `Policy` attribute.

@@ -15,7 +15,7 @@ use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::QueueTags;
 use crate::aws::{api_error, missing_is_none, AwsContext};
-use crate::catalogue::entry::Entry;
+use crate::catalogue::entry::{Actions, Entry};
 use crate::document::{document_from_aws, document_json};
 use crate::props::{desired, required_str};
 use crate::retry::{wait_for, with_backoff, Wait};
@@ -115,6 +115,20 @@ pub const ENTRY: Entry = Entry {
         "policy",
         "declare the policy here or as an `aws.sqs.queue_policy`, never both",
     )],
+    actions: Actions {
+        create: &[
+            "sqs:CreateQueue",
+            "sqs:GetQueueAttributes",
+            "sqs:ListQueueTags",
+        ],
+        read: &[
+            "sqs:GetQueueAttributes",
+            "sqs:ListQueueTags",
+            "sqs:GetQueueUrl",
+        ],
+        update: &["sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue"],
+        delete: &["sqs:DeleteQueue"],
+    },
 };
 
 /// How a property is written as an SQS attribute string and read back.

@@ -18,7 +18,7 @@ use stacks::{Kind, Map, Prop, TypeSchema};
 use super::queue::{queue_missing_is_none, QUEUE_NOT_FOUND};
 use crate::attached_policy::{AttachedPolicyProvider, PolicySlot};
 use crate::aws::{api_error, AwsContext};
-use crate::catalogue::entry::Entry;
+use crate::catalogue::entry::{Actions, Entry};
 use crate::Result;
 
 pub const TYPE_NAME: &str = "aws.sqs.queue_policy";
@@ -48,6 +48,12 @@ pub const ENTRY: Entry = Entry {
     import_id: "the queue URL",
     attributes: &[("id", "the queue URL")],
     property_notes: &[],
+    actions: Actions {
+        create: &["sqs:SetQueueAttributes", "sqs:GetQueueAttributes"],
+        read: &["sqs:GetQueueAttributes"],
+        update: &["sqs:SetQueueAttributes"],
+        delete: &["sqs:SetQueueAttributes"],
+    },
 };
 
 /// Manages a queue's `Policy` attribute.
