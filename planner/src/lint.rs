@@ -187,7 +187,9 @@ pub fn lint(stack: &Stack, catalog: &Catalog, skip: &[String]) -> Vec<Finding> {
         for prop in policies {
             if let (Some(role), Some(value)) = (prop.policy, props.get(prop.name)) {
                 for (property, doc) in documents(prop, value) {
-                    policy(role, doc, &property, &mut found);
+                    // A document may be written as JSON text: read it as the tree it is.
+                    let doc = crate::compare::normalize_document(doc);
+                    policy(role, &doc, &property, &mut found);
                 }
             }
         }

@@ -5,7 +5,8 @@ use stacks::{Map, Value};
 
 use crate::{ProviderError, Result};
 
-/// Serialises a policy document (a mapping from the stack) to the JSON text AWS takes.
+/// Serialises a policy document (a mapping from the stack) to the JSON text AWS takes; a
+/// document the stack wrote as JSON text is sent as written, once it is known to be JSON.
 ///
 /// Refuses a value that is still unknown: sending `null` in its place would apply a policy
 /// nobody wrote.
@@ -15,7 +16,15 @@ pub fn document_json(prop: &str, value: &Value) -> Result<String> {
             "`{prop}` is not fully known yet; it cannot be sent to AWS"
         )));
     }
-    Ok(value.unmarked().to_json().to_string())
+    match value.unmarked() {
+        Value::String(text) => match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Object(_) | serde_json::Value::Array(_)) => Ok(text),
+            _ => Err(ProviderError::invalid(format!(
+                "`{prop}` is text that is not a JSON document"
+            ))),
+        },
+        other => Ok(other.to_json().to_string()),
+    }
 }
 
 /// The required document property `prop` of a request as the JSON text AWS takes.

@@ -319,8 +319,8 @@ fn kind(kind: &Kind, allowed: &[&str]) -> Json {
         }),
         Kind::Object(props) => object_of(props),
         Kind::Document => json!({
-            "description": "A policy or pattern document, written as YAML.",
-            "type": ["object", "array"]
+            "description": "A policy or pattern document, written as YAML or as JSON text.",
+            "type": ["object", "array", "string"]
         }),
     };
     json!({

@@ -40,7 +40,7 @@ impl Kind {
             Kind::List(item) => format!("a list of {}", item.describe_plural()),
             Kind::Map(item) => format!("a mapping of names to {}", item.describe_plural()),
             Kind::Object(_) => "a mapping".into(),
-            Kind::Document => "a mapping (a policy or pattern document)".into(),
+            Kind::Document => "a mapping or JSON text (a policy or pattern document)".into(),
             Kind::Any => "any value".into(),
         }
     }

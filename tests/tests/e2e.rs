@@ -14,6 +14,7 @@ mod cli_lint;
 mod cli_partial_create;
 mod cli_plan_formats;
 mod cli_policy_encoding;
+mod cli_ported_stacks;
 mod cli_queue_and_topic;
 mod cli_removed_properties;
 mod cli_saved_plans;

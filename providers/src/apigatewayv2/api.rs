@@ -132,25 +132,46 @@ fn cors_from(value: &Value) -> Result<Cors> {
 }
 
 /// API Gateway's CORS settings in the stack's terms: only the fields that are set; `None` when
-/// none is.
-fn cors_value(cors: &Cors) -> Option<Value> {
+/// none is. API Gateway drops empty lists, so a list the stack last gave as empty (`prior`,
+/// the `cors_configuration` it wrote) reads back as that empty list, and settings made only
+/// of empty lists read back as written: a second plan of `allow_headers: []` is clean.
+fn cors_value(cors: Option<&Cors>, prior: Option<&Value>) -> Option<Value> {
+    let prior = prior.and_then(Value::as_map);
+    let written_empty = |key: &str| {
+        prior
+            .and_then(|p| p.get(key))
+            .and_then(Value::as_list)
+            .is_some_and(|items| items.is_empty())
+    };
     let mut map = Map::new();
-    for (key, items) in [
-        ("allow_origins", &cors.allow_origins),
-        ("allow_methods", &cors.allow_methods),
-        ("allow_headers", &cors.allow_headers),
-    ] {
-        if let Some(items) = items.as_ref().filter(|items| !items.is_empty()) {
+    let lists = |c: &Cors| {
+        [
+            ("allow_origins", c.allow_origins.clone()),
+            ("allow_methods", c.allow_methods.clone()),
+            ("allow_headers", c.allow_headers.clone()),
+        ]
+    };
+    for (key, items) in cors.map(lists).into_iter().flatten() {
+        if let Some(items) = items.filter(|items| !items.is_empty()) {
             map.insert(
                 key.to_string(),
                 Value::List(items.iter().map(Value::str).collect()),
             );
         }
     }
-    if let Some(age) = cors.max_age() {
+    for key in ["allow_origins", "allow_methods", "allow_headers"] {
+        if !map.contains_key(key) && written_empty(key) {
+            map.insert(key.to_string(), Value::List(Vec::new()));
+        }
+    }
+    if let Some(age) = cors.and_then(Cors::max_age) {
         map.insert("max_age".into(), Value::int(age.into()));
     }
-    (!map.is_empty()).then_some(Value::Map(map))
+    let only_empty_lists_written = prior.is_some_and(|p| {
+        p.values()
+            .all(|v| v.as_list().is_some_and(|items| items.is_empty()))
+    });
+    (!map.is_empty() || only_empty_lists_written).then_some(Value::Map(map))
 }
 
 /// Manages API Gateway v2 APIs; the id is the API id.
@@ -195,7 +216,8 @@ impl ApiProvider {
     }
 
     /// The API in the stack's terms, or `None` when it does not exist.
-    async fn find_api(&self, api_id: &str) -> Result<Option<Resource>> {
+    /// `prior` is what the stack last wrote (see [`cors_value`]).
+    async fn find_api(&self, api_id: &str, prior: &Map) -> Result<Option<Resource>> {
         let out = self
             .apis
             .get_api()
@@ -214,7 +236,7 @@ impl ApiProvider {
         if let Some(description) = api.description().filter(|d| !d.is_empty()) {
             properties.insert("description".into(), Value::str(description));
         }
-        if let Some(cors) = api.cors_configuration().and_then(cors_value) {
+        if let Some(cors) = cors_value(api.cors_configuration(), prior.get("cors_configuration")) {
             properties.insert("cors_configuration".into(), cors);
         }
         properties.insert(
@@ -245,8 +267,8 @@ impl ApiProvider {
     }
 
     /// Reads an API that must exist (it was just created or changed).
-    async fn read_existing(&self, api_id: &str) -> Result<Resource> {
-        self.find_api(api_id).await?.ok_or_else(|| {
+    async fn read_existing(&self, api_id: &str, prior: &Map) -> Result<Resource> {
+        self.find_api(api_id, prior).await?.ok_or_else(|| {
             ProviderError::invalid(format!("API {api_id} was written but cannot be read back"))
         })
     }
@@ -287,11 +309,11 @@ impl Provider for ApiProvider {
         let api_id = out
             .api_id()
             .ok_or_else(|| ProviderError::invalid("CreateApi returned no API id"))?;
-        after_made(api_id, async { self.read_existing(api_id).await }).await
+        after_made(api_id, async { self.read_existing(api_id, props).await }).await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {
-        self.find_api(&req.id).await
+        self.find_api(&req.id, &req.prior_properties).await
     }
 
     /// One `UpdateApi` for the name, description and CORS settings that changed
@@ -347,7 +369,7 @@ impl Provider for ApiProvider {
             };
             reconcile(&api, &req.prior_properties, props).await?;
         }
-        self.read_existing(api_id).await
+        self.read_existing(api_id, props).await
     }
 
     /// Deletes the API, and with it its integrations, routes and stages; one already gone is
@@ -381,7 +403,7 @@ impl Provider for ApiProvider {
                     && tag(ADDRESS_TAG) == Some(req.address.as_str())
                 {
                     if let Some(api_id) = api.api_id() {
-                        return self.find_api(api_id).await;
+                        return self.find_api(api_id, &req.properties).await;
                     }
                 }
             }
@@ -411,8 +433,45 @@ mod tests {
             ("max_age".to_string(), Value::int(300)),
         ]));
         let cors = cors_from(&value).unwrap();
-        assert_eq!(cors_value(&cors), Some(value));
-        assert_eq!(cors_value(&Cors::builder().build()), None);
+        assert_eq!(cors_value(Some(&cors), None), Some(value));
+        assert_eq!(cors_value(Some(&Cors::builder().build()), None), None);
+        assert_eq!(cors_value(None, None), None);
+    }
+
+    #[test]
+    fn empty_cors_lists_the_stack_wrote_read_back_as_written() {
+        let written = Value::Map(Map::from([
+            (
+                "allow_origins".to_string(),
+                Value::List(vec![Value::str("*")]),
+            ),
+            ("allow_headers".to_string(), Value::List(Vec::new())),
+        ]));
+        // API Gateway answers without the empty list.
+        let cors = cors_from(&written).unwrap();
+        assert_eq!(cors.allow_headers, None);
+        assert_eq!(
+            cors_value(Some(&cors), Some(&written)),
+            Some(written.clone())
+        );
+
+        let only_empty = Value::Map(Map::from([(
+            "allow_methods".to_string(),
+            Value::List(Vec::new()),
+        )]));
+        assert_eq!(
+            cors_value(None, Some(&only_empty)),
+            Some(only_empty.clone())
+        );
+        // A list AWS holds items of is read as AWS has it, whatever was written.
+        let aws = Cors::builder().allow_methods("GET").build();
+        assert_eq!(
+            cors_value(Some(&aws), Some(&only_empty)),
+            Some(Value::Map(Map::from([(
+                "allow_methods".to_string(),
+                Value::List(vec![Value::str("GET")]),
+            )])))
+        );
     }
 
     #[test]

@@ -66,7 +66,12 @@ pub const ENTRY: Entry = Entry {
         "id",
         "the integration id, which a route's `target` names as `integrations/ID`",
     )],
-    property_notes: &[],
+    property_notes: &[(
+        "payload_format_version",
+        "`2.0` when left out for a Lambda proxy integration of an HTTP API (AWS's console \
+         default; Terraform's is `1.0`: write `1.0` when porting a function that reads the \
+         1.0 event shape), else `1.0`, the only version other integrations take",
+    )],
     actions: Actions {
         create: &["apigateway:POST", "apigateway:GET"],
         read: &["apigateway:GET"],

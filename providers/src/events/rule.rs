@@ -87,9 +87,9 @@ pub fn schema() -> TypeSchema {
             Prop::new(
                 "targets",
                 Kind::List(Box::new(Kind::Object(vec![
-                    Prop::new("id", Kind::String).required(),
+                    Prop::new("id", Kind::String),
                     Prop::new("arn", Kind::String).required(),
-                    Prop::new("input", Kind::String),
+                    Prop::new("input", Kind::Document),
                     Prop::new("role_arn", Kind::String),
                     Prop::new("dead_letter_arn", Kind::String),
                 ]))),
@@ -117,13 +117,18 @@ pub const ENTRY: Entry = Entry {
     property_notes: &[
         (
             "schedule_expression",
-            "a rule has a `schedule_expression` or an `event_pattern`",
+            "a rule has a `schedule_expression`, an `event_pattern`, or both",
         ),
         (
             "event_pattern",
-            "a rule has a `schedule_expression` or an `event_pattern`",
+            "a rule has a `schedule_expression`, an `event_pattern`, or both",
         ),
-        ("targets", "keyed by `id`"),
+        (
+            "targets",
+            "keyed by `id`; an `id` left out is the last part of the target's `arn` (the \
+             function, queue or topic name), so it stays the same from run to run; `input` is \
+             a mapping or JSON text",
+        ),
     ],
     actions: Actions {
         create: &[
@@ -181,14 +186,72 @@ fn bus_as_written(written: Option<&str>, returned: &str) -> String {
     }
 }
 
-/// One target as the stack writes it.
+/// EventBridge's limit on a target id.
+const TARGET_ID_MAX_LEN: usize = 64;
+
+/// One target as the stack writes it. `input` is JSON text in canonical form (compact, keys
+/// sorted), so a mapping in the stack and the text AWS returns compare equal.
 #[derive(Clone, Debug, PartialEq)]
 struct TargetSpec {
     id: String,
+    /// The stack wrote the `id` (rather than leaving it to [`default_target_id`]).
+    id_given: bool,
     arn: String,
     input: Option<String>,
     role_arn: Option<String>,
     dead_letter_arn: Option<String>,
+}
+
+/// The id of a target whose `id` the stack leaves out: the last part of its ARN (a function,
+/// queue or topic name), in the characters EventBridge allows. Derived from the ARN, not the
+/// target's place in the list, so reordering targets changes nothing.
+fn default_target_id(arn: &str) -> String {
+    let last = arn
+        .rsplit([':', '/'])
+        .find(|part| !part.is_empty())
+        .unwrap_or(arn);
+    let id: String = last
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    id.chars().take(TARGET_ID_MAX_LEN).collect()
+}
+
+/// A target's `input` as canonical JSON text: a mapping (or list) serialised, JSON text
+/// re-serialised; text that is not JSON is kept as it is, for EventBridge to judge.
+fn input_text(value: Value) -> Result<String> {
+    match value {
+        Value::String(text) => Ok(canonical_json(&text)),
+        other => Ok(canonical_json(&document_json("input", &other)?)),
+    }
+}
+
+/// JSON text compact with sorted keys, or the text as it is when it is not JSON.
+fn canonical_json(text: &str) -> String {
+    fn sorted(json: serde_json::Value) -> serde_json::Value {
+        match json {
+            serde_json::Value::Object(map) => {
+                let mut entries: Vec<(String, serde_json::Value)> = map.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(
+                    entries.into_iter().map(|(k, v)| (k, sorted(v))).collect(),
+                )
+            }
+            serde_json::Value::Array(items) => {
+                serde_json::Value::Array(items.into_iter().map(sorted).collect())
+            }
+            other => other,
+        }
+    }
+    serde_json::from_str::<serde_json::Value>(text)
+        .map(|json| sorted(json).to_string())
+        .unwrap_or_else(|_| text.to_string())
 }
 
 impl TargetSpec {
@@ -206,35 +269,46 @@ impl TargetSpec {
                 ))),
             }
         };
-        let required = |key: &str| -> Result<String> {
-            text(key)?.ok_or_else(|| ProviderError::invalid(format!("each target needs `{key}`")))
-        };
+        let arn = text("arn")?.ok_or_else(|| ProviderError::invalid("each target needs `arn`"))?;
+        let id = text("id")?;
         Ok(TargetSpec {
-            id: required("id")?,
-            arn: required("arn")?,
-            input: text("input")?,
+            id_given: id.is_some(),
+            id: id.unwrap_or_else(|| default_target_id(&arn)),
+            arn,
+            input: given(fields, "input").map(input_text).transpose()?,
             role_arn: text("role_arn")?,
             dead_letter_arn: text("dead_letter_arn")?,
         })
     }
 
-    fn from_aws(target: &Target) -> TargetSpec {
+    /// A target as EventBridge holds it. Its `id` counts as written unless it is the id that
+    /// `written` (the targets the stack last gave) left to [`default_target_id`], or, with
+    /// nothing written (an import), unless it is the default of its ARN.
+    fn from_aws(target: &Target, written: &[TargetSpec]) -> TargetSpec {
         let set = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
+        let id = target.id().to_string();
+        let arn = target.arn().to_string();
+        let id_given = match written.iter().find(|t| t.id == id) {
+            Some(prior) => prior.id_given,
+            None => id != default_target_id(&arn),
+        };
         TargetSpec {
-            id: target.id().to_string(),
-            arn: target.arn().to_string(),
-            input: set(target.input()),
+            id,
+            id_given,
+            arn,
+            input: target.input().filter(|s| !s.is_empty()).map(canonical_json),
             role_arn: set(target.role_arn()),
             dead_letter_arn: set(target.dead_letter_config().and_then(|d| d.arn())),
         }
     }
 
-    /// The target in the stack's terms: only the keys that are set.
+    /// The target in the stack's terms: only the keys that are set, the `id` only when the
+    /// stack writes it.
     fn to_value(&self) -> Value {
-        let mut map = Map::from([
-            ("id".to_string(), Value::str(&self.id)),
-            ("arn".to_string(), Value::str(&self.arn)),
-        ]);
+        let mut map = Map::from([("arn".to_string(), Value::str(&self.arn))]);
+        if self.id_given {
+            map.insert("id".to_string(), Value::str(&self.id));
+        }
         for (key, value) in [
             ("input", &self.input),
             ("role_arn", &self.role_arn),
@@ -279,7 +353,8 @@ fn target_specs(value: Option<&Value>) -> Result<Vec<TargetSpec>> {
     for spec in &specs {
         if !seen.insert(spec.id.as_str()) {
             return Err(ProviderError::invalid(format!(
-                "two targets have the id `{}`; target ids must be unique within a rule",
+                "two targets have the id `{}`; target ids must be unique within a rule (give \
+                 each target its own `id`)",
                 spec.id
             )));
         }
@@ -323,29 +398,30 @@ fn in_order(mut targets: Vec<TargetSpec>, order: &[String]) -> Vec<TargetSpec> {
     in_prior_order(order.iter().cloned(), targets, |t| Some(t.id.clone()))
 }
 
-/// The target ids of a `targets` value, in its order; nothing when it is not a list of targets.
-fn target_order(value: Option<&Value>) -> Vec<String> {
+/// The targets of a `targets` value the stack wrote, each read as far as it can be (a target
+/// that does not parse is left out): what reading back keeps the order and the written ids of.
+fn written_targets(value: Option<&Value>) -> Vec<TargetSpec> {
     value
+        .map(Value::unmarked)
+        .as_ref()
         .and_then(Value::as_list)
         .into_iter()
         .flatten()
-        .filter_map(|t| t.as_map()?.get("id")?.as_str().map(str::to_string))
+        .filter_map(|t| TargetSpec::from_value(t).ok())
         .collect()
 }
 
-/// Refuses a rule that has both or neither of a schedule and a pattern: EventBridge needs one.
+/// Refuses a rule with neither a schedule nor a pattern: EventBridge needs at least one (and
+/// accepts both).
 fn check_trigger(props: &Map) -> Result<()> {
     match (
         given(props, "schedule_expression"),
         given(props, "event_pattern"),
     ) {
-        (Some(_), None) | (None, Some(_)) => Ok(()),
-        (Some(_), Some(_)) => Err(ProviderError::invalid(
-            "give `schedule_expression` or `event_pattern`, not both",
-        )),
         (None, None) => Err(ProviderError::invalid(
             "a rule needs `schedule_expression` or `event_pattern`",
         )),
+        _ => Ok(()),
     }
 }
 
@@ -484,9 +560,14 @@ impl RuleProvider {
         if let Some(role) = non_empty(rule.role_arn()) {
             properties.insert("role_arn".into(), Value::str(role));
         }
+        let written_targets = written_targets(written.get("targets"));
+        let order: Vec<String> = written_targets.iter().map(|t| t.id.clone()).collect();
         let targets = in_order(
-            targets.iter().map(TargetSpec::from_aws).collect(),
-            &target_order(written.get("targets")),
+            targets
+                .iter()
+                .map(|t| TargetSpec::from_aws(t, &written_targets))
+                .collect(),
+            &order,
         );
         properties.insert(
             "targets".into(),
@@ -744,6 +825,7 @@ mod tests {
     fn target(id: &str, arn: &str) -> TargetSpec {
         TargetSpec {
             id: id.into(),
+            id_given: true,
             arn: arn.into(),
             input: None,
             role_arn: None,
@@ -806,7 +888,7 @@ mod tests {
     }
 
     #[test]
-    fn a_rule_needs_exactly_one_of_a_schedule_and_a_pattern() {
+    fn a_rule_needs_a_schedule_or_a_pattern_and_may_have_both() {
         let schedule = (
             "schedule_expression".to_string(),
             Value::str("rate(1 hour)"),
@@ -817,8 +899,60 @@ mod tests {
         );
         assert!(check_trigger(&Map::from([schedule.clone()])).is_ok());
         assert!(check_trigger(&Map::from([pattern.clone()])).is_ok());
-        assert!(check_trigger(&Map::from([schedule, pattern])).is_err());
+        assert!(check_trigger(&Map::from([schedule, pattern])).is_ok());
         assert!(check_trigger(&Map::new()).is_err());
+    }
+
+    #[test]
+    fn a_target_without_an_id_is_named_after_its_arn_and_reads_back_without_one() {
+        let written = Value::Map(Map::from([(
+            "arn".to_string(),
+            Value::str("arn:aws:lambda:us-east-1:123456789012:function:orders-nightly"),
+        )]));
+        let spec = TargetSpec::from_value(&written).unwrap();
+        assert_eq!(spec.id, "orders-nightly");
+        assert!(!spec.id_given);
+        let aws = spec.to_aws().unwrap();
+        assert_eq!(
+            TargetSpec::from_aws(&aws, std::slice::from_ref(&spec)).to_value(),
+            written
+        );
+        // Imported (nothing written): the default id is still left out.
+        assert_eq!(TargetSpec::from_aws(&aws, &[]).to_value(), written);
+        assert_eq!(
+            default_target_id("arn:aws:sqs:us-east-1:123456789012:orders.fifo"),
+            "orders.fifo"
+        );
+        assert_eq!(
+            default_target_id("arn:aws:states:us-east-1:1:stateMachine:flow:v2"),
+            "v2"
+        );
+    }
+
+    #[test]
+    fn a_target_input_written_as_a_mapping_or_as_json_text_is_sent_as_the_same_json() {
+        let mapping = Value::Map(Map::from([
+            ("arn".to_string(), Value::str("arn:aws:sqs:us-east-1:1:q")),
+            (
+                "input".to_string(),
+                Value::Map(Map::from([
+                    ("kind".to_string(), Value::str("nightly")),
+                    ("batch".to_string(), Value::int(5)),
+                ])),
+            ),
+        ]));
+        let mut text = mapping.as_map().unwrap().clone();
+        text.insert(
+            "input".to_string(),
+            Value::str(r#"{ "kind": "nightly", "batch": 5 }"#),
+        );
+        let from_mapping = TargetSpec::from_value(&mapping).unwrap();
+        let from_text = TargetSpec::from_value(&Value::Map(text)).unwrap();
+        assert_eq!(
+            from_mapping.input.as_deref(),
+            Some(r#"{"batch":5,"kind":"nightly"}"#)
+        );
+        assert_eq!(from_mapping, from_text);
     }
 
     #[test]

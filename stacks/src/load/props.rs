@@ -155,7 +155,9 @@ impl Loader<'_> {
                     Expr::Value { value } => {
                         self.check_known(node, value, kind, allowed, path, owner, s)
                     }
-                    Expr::Concat { .. } if !matches!(kind, Kind::String | Kind::Any) => {
+                    Expr::Concat { .. }
+                        if !matches!(kind, Kind::String | Kind::Any | Kind::Document) =>
+                    {
                         self.kind_error(
                             node,
                             kind,
@@ -173,6 +175,18 @@ impl Loader<'_> {
             (Kind::Any, _) => self.any_expr(node, owner.place),
             (Kind::Document, NodeKind::Map(_) | NodeKind::List(_)) => {
                 self.any_expr(node, owner.place)
+            }
+            // A document written as JSON text, as Terraform stacks carry them.
+            (Kind::Document, NodeKind::Str(text)) => {
+                match serde_json::from_str::<serde_json::Value>(text) {
+                    Ok(serde_json::Value::Object(_) | serde_json::Value::Array(_)) => {
+                        Some(Expr::value(text.clone()))
+                    }
+                    _ => {
+                        self.kind_error(node, kind, path, owner, "got text that is not JSON");
+                        None
+                    }
+                }
             }
             (Kind::String, NodeKind::Str(_) | NodeKind::Number { .. } | NodeKind::Bool(_)) => {
                 let text = node.scalar_text().unwrap_or_default();
@@ -372,7 +386,7 @@ fn fit(value: Value, kind: &Kind) -> Result<Value, String> {
             .collect::<Result<Vec<_>, _>>()
             .map(Value::List),
         (Kind::Document | Kind::Map(_) | Kind::Object(_), Value::Map(m)) => Ok(Value::Map(m)),
-        (Kind::Document, v @ Value::List(_)) => Ok(v),
+        (Kind::Document, v @ (Value::List(_) | Value::String(_))) => Ok(v),
         (_, v) => Err(describe(&v)),
     }
 }
