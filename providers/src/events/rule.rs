@@ -189,9 +189,9 @@ fn bus_as_written(written: Option<&str>, returned: &str) -> String {
 /// EventBridge's limit on a target id.
 const TARGET_ID_MAX_LEN: usize = 64;
 
-/// One target as the stack writes it. `input` is JSON text in canonical form (compact, keys
-/// sorted), so a mapping in the stack and the text AWS returns compare equal.
-#[derive(Clone, Debug, PartialEq)]
+/// One target as the stack writes it. `input` is JSON text: as written, or a mapping
+/// serialised; two targets whose inputs are the same JSON are equal however it is spelled.
+#[derive(Clone, Debug)]
 struct TargetSpec {
     id: String,
     /// The stack wrote the `id` (rather than leaving it to [`default_target_id`]).
@@ -200,6 +200,18 @@ struct TargetSpec {
     input: Option<String>,
     role_arn: Option<String>,
     dead_letter_arn: Option<String>,
+}
+
+impl PartialEq for TargetSpec {
+    fn eq(&self, other: &TargetSpec) -> bool {
+        self.id == other.id
+            && self.id_given == other.id_given
+            && self.arn == other.arn
+            && self.input.as_deref().map(canonical_json)
+                == other.input.as_deref().map(canonical_json)
+            && self.role_arn == other.role_arn
+            && self.dead_letter_arn == other.dead_letter_arn
+    }
 }
 
 /// The id of a target whose `id` the stack leaves out: the last part of its ARN (a function,
@@ -223,12 +235,12 @@ fn default_target_id(arn: &str) -> String {
     id.chars().take(TARGET_ID_MAX_LEN).collect()
 }
 
-/// A target's `input` as canonical JSON text: a mapping (or list) serialised, JSON text
-/// re-serialised; text that is not JSON is kept as it is, for EventBridge to judge.
+/// A target's `input` as the JSON text EventBridge takes: text as written, a mapping (or
+/// list) serialised.
 fn input_text(value: Value) -> Result<String> {
     match value {
-        Value::String(text) => Ok(canonical_json(&text)),
-        other => Ok(canonical_json(&document_json("input", &other)?)),
+        Value::String(text) => Ok(text),
+        other => document_json("input", &other),
     }
 }
 
@@ -282,15 +294,15 @@ impl TargetSpec {
     }
 
     /// A target as EventBridge holds it. Its `id` counts as written unless it is the id that
-    /// `written` (the targets the stack last gave) left to [`default_target_id`], or, with
-    /// nothing written (an import), unless it is the default of its ARN.
+    /// `written` (the targets the stack last gave) left to [`default_target_id`]; a target the
+    /// stack never gave (an import, a target added elsewhere) shows its id.
     fn from_aws(target: &Target, written: &[TargetSpec]) -> TargetSpec {
         let set = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
         let id = target.id().to_string();
         let arn = target.arn().to_string();
         let id_given = match written.iter().find(|t| t.id == id) {
             Some(prior) => prior.id_given,
-            None => id != default_target_id(&arn),
+            None => true,
         };
         TargetSpec {
             id,
@@ -917,8 +929,12 @@ mod tests {
             TargetSpec::from_aws(&aws, std::slice::from_ref(&spec)).to_value(),
             written
         );
-        // Imported (nothing written): the default id is still left out.
-        assert_eq!(TargetSpec::from_aws(&aws, &[]).to_value(), written);
+        // Imported (nothing written): the id is shown.
+        let imported = TargetSpec::from_aws(&aws, &[]).to_value();
+        assert_eq!(
+            imported.as_map().unwrap()["id"].as_str(),
+            Some("orders-nightly")
+        );
         assert_eq!(
             default_target_id("arn:aws:sqs:us-east-1:123456789012:orders.fifo"),
             "orders.fifo"
