@@ -101,7 +101,7 @@ pub const ENTRY: Entry = Entry {
         ),
         (
             "kms_key_id",
-            "the ARN of a KMS key; taking it out of the stack disassociates the key",
+            "the ARN of a KMS key, associated and disassociated in place",
         ),
     ],
     actions: Actions {
