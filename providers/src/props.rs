@@ -32,6 +32,16 @@ pub fn desired(schema: &TypeSchema, props: &Map, prop: &str) -> Option<Value> {
         .or_else(|| schema.prop(prop).and_then(|p| p.default.clone()))
 }
 
+/// A number AWS returns as a float, as the stack writes it: whole numbers as integers (so `80.0`
+/// is shown and recorded as `80`).
+pub fn number(value: f64) -> Value {
+    if value.fract() == 0.0 && value.abs() < 9.0e15 {
+        Value::int(value as i64)
+    } else {
+        serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number)
+    }
+}
+
 /// Items AWS keeps as a set, in the order the stack wrote them.
 ///
 /// The planner compares lists element by element, so a set read back in AWS's (or sorted)

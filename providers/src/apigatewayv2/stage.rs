@@ -16,7 +16,7 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 use super::{child_ids, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
-use crate::props::{desired, given, required_str};
+use crate::props::{desired, given, number, required_str};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -78,15 +78,6 @@ fn invoke_url(api_endpoint: &str, stage: &str) -> String {
         api_endpoint.to_string()
     } else {
         format!("{}/{stage}", api_endpoint.trim_end_matches('/'))
-    }
-}
-
-/// A number as the stack writes it: whole numbers as integers.
-fn number(value: f64) -> Value {
-    if value.fract() == 0.0 && value.abs() < 9.0e15 {
-        Value::int(value as i64)
-    } else {
-        serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number)
     }
 }
 

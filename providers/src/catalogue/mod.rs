@@ -16,7 +16,7 @@ pub mod reference;
 
 pub use entry::{Actions, Entry};
 
-use crate::{apigatewayv2, ec2, events, iam, lambda, sns, sqs};
+use crate::{apigatewayv2, cloudwatch, ec2, events, iam, lambda, logs, sns, sqs};
 
 /// Every resource type, in the order the docs list them: one registration line per type.
 pub const ENTRIES: &[Entry] = &[
@@ -39,6 +39,11 @@ pub const ENTRIES: &[Entry] = &[
     sqs::queue::ENTRY,
     sqs::queue_policy::ENTRY,
     events::rule::ENTRY,
+    logs::log_group::ENTRY,
+    logs::metric_filter::ENTRY,
+    logs::subscription_filter::ENTRY,
+    logs::resource_policy::ENTRY,
+    cloudwatch::metric_alarm::ENTRY,
     apigatewayv2::api::ENTRY,
     apigatewayv2::integration::ENTRY,
     apigatewayv2::route::ENTRY,
