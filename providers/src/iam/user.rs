@@ -90,13 +90,19 @@ pub const ENTRY: Entry = Entry {
         ),
         (
             "force_destroy",
-            "strata's setting, never sent to AWS: delete first removes the login profile, \
-             access keys, SSH keys, signing certificates, MFA devices and policies",
+            "strata's setting, never sent to AWS (an imported user has it false): delete \
+             first removes the login profile, access keys, SSH keys, signing certificates, \
+             MFA devices and policies",
         ),
     ],
     actions: Actions {
-        create: &["iam:CreateUser", "iam:TagUser", "iam:GetUser"],
-        read: &["iam:GetUser"],
+        create: &[
+            "iam:CreateUser",
+            "iam:TagUser",
+            "iam:GetUser",
+            "iam:ListUserTags",
+        ],
+        read: &["iam:GetUser", "iam:ListUserTags"],
         update: &[
             "iam:UpdateUser",
             "iam:PutUserPermissionsBoundary",
@@ -104,6 +110,7 @@ pub const ENTRY: Entry = Entry {
             "iam:TagUser",
             "iam:UntagUser",
             "iam:GetUser",
+            "iam:ListUserTags",
         ],
         delete: &[
             "iam:ListGroupsForUser",
@@ -164,12 +171,27 @@ impl UserProvider {
         let mut properties = Map::from([
             ("name".to_string(), Value::str(user.user_name())),
             ("path".to_string(), Value::str(user.path())),
-            ("tags".to_string(), tags_from_iam(user.tags())),
             (
                 "force_destroy".to_string(),
                 desired(&self.schema, prior, "force_destroy").unwrap_or(Value::Bool(false)),
             ),
         ]);
+        // GetUser carries the tags on AWS; ListUserTags is read instead because it always
+        // does (the emulator's GetUser leaves them out).
+        let tags = self
+            .iam
+            .list_user_tags()
+            .user_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .await
+            .map_err(api_error);
+        let Some(tags) = missing_is_none(tags, NOT_FOUND)? else {
+            return Ok(None);
+        };
+        properties.insert("tags".into(), tags_from_iam(&tags));
         if let Some(boundary) = user
             .permissions_boundary()
             .and_then(|b| b.permissions_boundary_arn())
