@@ -133,6 +133,19 @@ pub const ENTRY: Entry = Entry {
     },
 };
 
+/// Every item of a paginated IAM list call, or the call's error.
+macro_rules! listed {
+    ($call:expr) => {
+        $call
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .await
+            .map_err(api_error)?
+    };
+}
+
 /// `Ok(())` when the call succeeded or its object is already gone.
 fn gone_is_ok<T>(result: Result<T>) -> Result<()> {
     missing_is_none(result, NOT_FOUND).map(|_| ())
@@ -228,16 +241,7 @@ impl UserProvider {
 
     /// Takes the user out of every group: IAM refuses to delete a member.
     async fn leave_groups(&self, user: &str) -> Result<()> {
-        let groups: Vec<_> = self
-            .iam
-            .list_groups_for_user()
-            .user_name(user)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<std::result::Result<_, _>>()
-            .await
-            .map_err(api_error)?;
+        let groups: Vec<_> = listed!(self.iam.list_groups_for_user().user_name(user));
         for group in groups {
             let out = self
                 .iam
@@ -269,16 +273,7 @@ impl UserProvider {
     /// Deletes the user's access keys, SSH public keys and signing certificates and
     /// deactivates its MFA devices.
     async fn delete_credentials(&self, user: &str) -> Result<()> {
-        let keys: Vec<_> = self
-            .iam
-            .list_access_keys()
-            .user_name(user)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<std::result::Result<_, _>>()
-            .await
-            .map_err(api_error)?;
+        let keys: Vec<_> = listed!(self.iam.list_access_keys().user_name(user));
         for key in keys.iter().filter_map(|k| k.access_key_id()) {
             let out = self
                 .iam
@@ -287,16 +282,7 @@ impl UserProvider {
                 .access_key_id(key);
             gone_is_ok(out.send().await.map_err(api_error))?;
         }
-        let ssh: Vec<_> = self
-            .iam
-            .list_ssh_public_keys()
-            .user_name(user)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<std::result::Result<_, _>>()
-            .await
-            .map_err(api_error)?;
+        let ssh: Vec<_> = listed!(self.iam.list_ssh_public_keys().user_name(user));
         for key in &ssh {
             let out = self
                 .iam
@@ -305,16 +291,7 @@ impl UserProvider {
                 .ssh_public_key_id(key.ssh_public_key_id());
             gone_is_ok(out.send().await.map_err(api_error))?;
         }
-        let certificates: Vec<_> = self
-            .iam
-            .list_signing_certificates()
-            .user_name(user)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<std::result::Result<_, _>>()
-            .await
-            .map_err(api_error)?;
+        let certificates: Vec<_> = listed!(self.iam.list_signing_certificates().user_name(user));
         for certificate in &certificates {
             let out = self
                 .iam
@@ -323,16 +300,7 @@ impl UserProvider {
                 .certificate_id(certificate.certificate_id());
             gone_is_ok(out.send().await.map_err(api_error))?;
         }
-        let devices: Vec<_> = self
-            .iam
-            .list_mfa_devices()
-            .user_name(user)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<std::result::Result<_, _>>()
-            .await
-            .map_err(api_error)?;
+        let devices: Vec<_> = listed!(self.iam.list_mfa_devices().user_name(user));
         for device in &devices {
             let out = self
                 .iam
@@ -346,16 +314,7 @@ impl UserProvider {
 
     /// Deletes the user's inline policies and detaches its managed ones.
     async fn delete_policies(&self, user: &str) -> Result<()> {
-        let inline: Vec<String> = self
-            .iam
-            .list_user_policies()
-            .user_name(user)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<std::result::Result<_, _>>()
-            .await
-            .map_err(api_error)?;
+        let inline: Vec<String> = listed!(self.iam.list_user_policies().user_name(user));
         for name in &inline {
             let out = self
                 .iam
