@@ -31,6 +31,7 @@ mod provider_apigatewayv2;
 mod provider_ec2;
 mod provider_events;
 mod provider_iam;
+mod provider_iam_more;
 mod provider_iam_role_policy_attachment;
 mod provider_lambda;
 mod provider_logs;

@@ -1,4 +1,5 @@
-//! The `aws.iam.*` resource types: roles, customer-managed policies and role policy attachments.
+//! The `aws.iam.*` resource types: roles, customer-managed policies, instance profiles, users,
+//! groups, and the policies and memberships that are managed apart from them.
 //!
 //! IAM is global and eventually consistent: a role or policy just created may not be readable,
 //! or usable by another service, for some seconds. The providers wait where strata itself reads
@@ -11,9 +12,17 @@ use aws_sdk_iam::types::Tag;
 use crate::tags::{sdk_tags, tag_api};
 use crate::Result;
 
+pub mod group;
+pub mod group_policy_attachment;
+pub mod instance_profile;
 pub mod policy;
+pub mod policy_attachment;
 pub mod role;
+pub mod role_policy;
 pub mod role_policy_attachment;
+pub mod user;
+pub mod user_group_membership;
+pub mod user_policy_attachment;
 
 /// How IAM says a role, policy, policy version or inline policy does not exist.
 pub(crate) const NOT_FOUND: &[&str] = &["NoSuchEntity", "NoSuchEntityException"];
