@@ -27,6 +27,7 @@ pub const ENTRIES: &[Entry] = &[
     ec2::nat_gateway::ENTRY,
     ec2::route_table::ENTRY,
     ec2::security_group::ENTRY,
+    ec2::network_acl::ENTRY,
     iam::role::ENTRY,
     iam::policy::ENTRY,
     iam::role_policy_attachment::ENTRY,

@@ -27,6 +27,7 @@ use crate::{FindRequest, ProviderError, ReadRequest, Resource, Result};
 pub mod eip;
 pub mod internet_gateway;
 pub mod nat_gateway;
+pub mod network_acl;
 pub mod route_table;
 pub mod security_group;
 pub mod subnet;
