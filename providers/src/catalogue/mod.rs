@@ -28,6 +28,8 @@ pub const ENTRIES: &[Entry] = &[
     ec2::route_table::ENTRY,
     ec2::security_group::ENTRY,
     ec2::network_acl::ENTRY,
+    ec2::vpc_endpoint::ENTRY,
+    ec2::flow_log::ENTRY,
     iam::role::ENTRY,
     iam::policy::ENTRY,
     iam::role_policy_attachment::ENTRY,
