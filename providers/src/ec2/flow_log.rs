@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{FlowLog, FlowLogsResourceType, LogDestinationType, ResourceType, TrafficType};
+use aws_sdk_ec2::types::{
+    FlowLog, FlowLogsResourceType, LogDestinationType, ResourceType, TrafficType,
+};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 use tokio::sync::OnceCell;
 
@@ -94,7 +96,10 @@ pub const ENTRY: Entry = Entry {
         ("arn", "the flow log's ARN"),
     ],
     property_notes: &[
-        ("vpc_id", "exactly one of `vpc_id`, `subnet_id` and `eni_id` is given"),
+        (
+            "vpc_id",
+            "exactly one of `vpc_id`, `subnet_id` and `eni_id` is given",
+        ),
         (
             "log_destination",
             "the ARN of the log group, bucket (or folder) or delivery stream",
@@ -149,9 +154,9 @@ fn destination_arn(arn: &str) -> &str {
 /// The flow log in the stack's terms; `prior` is what the stack last applied, `arn` built by
 /// the caller.
 fn resource(flow_log: &FlowLog, prior: &Map, arn: String) -> Result<Option<Resource>> {
-    let id = flow_log
-        .flow_log_id()
-        .ok_or_else(|| ProviderError::invalid("DescribeFlowLogs returned a flow log without an id"))?;
+    let id = flow_log.flow_log_id().ok_or_else(|| {
+        ProviderError::invalid("DescribeFlowLogs returned a flow log without an id")
+    })?;
     let mut properties = Map::new();
     if let Some(watched) = flow_log.resource_id() {
         if let Some((prop, _, _)) = SOURCES.iter().find(|(_, p, _)| watched.starts_with(p)) {
@@ -284,10 +289,7 @@ impl Provider for FlowLogProvider {
             .set_tag_specifications(tags);
         let out = with_backoff(
             ROLE_PROPAGATION_BUDGET,
-            |e| {
-                e.is_code(&["InvalidParameter"])
-                    && e.to_string().contains(ROLE_NOT_ASSUMABLE)
-            },
+            |e| e.is_code(&["InvalidParameter"]) && e.to_string().contains(ROLE_NOT_ASSUMABLE),
             || {
                 let call = call.clone();
                 async move { call.send().await.map_err(api_error) }
@@ -370,7 +372,13 @@ impl Provider for FlowLogProvider {
             Err(e) => return Err(e),
         };
         match out.unsuccessful().iter().find_map(|u| u.error()) {
-            Some(error) if error.code().is_some_and(|c| FLOW_LOG_NOT_FOUND.contains(&c)) => Ok(()),
+            Some(error)
+                if error
+                    .code()
+                    .is_some_and(|c| FLOW_LOG_NOT_FOUND.contains(&c)) =>
+            {
+                Ok(())
+            }
             Some(error) => Err(ProviderError::Api {
                 code: error.code().unwrap_or("Unsuccessful").to_string(),
                 message: error.message().unwrap_or_default().to_string(),
@@ -399,9 +407,15 @@ mod tests {
             _ => unreachable!(),
         };
         let (id, kind) = source(&props(serde_json::json!({ "subnet_id": "subnet-1" }))).unwrap();
-        assert_eq!((id.as_str(), kind), ("subnet-1", FlowLogsResourceType::Subnet));
+        assert_eq!(
+            (id.as_str(), kind),
+            ("subnet-1", FlowLogsResourceType::Subnet)
+        );
         assert!(source(&props(serde_json::json!({}))).is_err());
-        assert!(source(&props(serde_json::json!({ "vpc_id": "vpc-1", "eni_id": "eni-1" }))).is_err());
+        assert!(source(&props(
+            serde_json::json!({ "vpc_id": "vpc-1", "eni_id": "eni-1" })
+        ))
+        .is_err());
     }
 
     #[test]
@@ -410,6 +424,9 @@ mod tests {
             destination_arn("arn:aws:logs:us-east-1:1:log-group:flows:*"),
             "arn:aws:logs:us-east-1:1:log-group:flows"
         );
-        assert_eq!(destination_arn("arn:aws:s3:::bucket"), "arn:aws:s3:::bucket");
+        assert_eq!(
+            destination_arn("arn:aws:s3:::bucket"),
+            "arn:aws:s3:::bucket"
+        );
     }
 }

@@ -39,7 +39,10 @@ pub const TYPE_NAME: &str = "aws.ec2.network_acl";
 
 /// How EC2 says a network ACL does not exist. moto 5.2.5 answers a `DescribeNetworkAcls` of an
 /// unknown id with the route table code; AWS never sends that code for this call.
-const ACL_NOT_FOUND: &[&str] = &["InvalidNetworkAclID.NotFound", "InvalidRouteTableID.NotFound"];
+const ACL_NOT_FOUND: &[&str] = &[
+    "InvalidNetworkAclID.NotFound",
+    "InvalidRouteTableID.NotFound",
+];
 /// How EC2 says an association is already gone (its subnet was deleted).
 const ASSOCIATION_NOT_FOUND: &[&str] = &["InvalidAssociationID.NotFound"];
 /// How EC2 says an entry is already gone.
@@ -56,7 +59,9 @@ const ACTIONS: &[&str] = &["allow", "deny"];
 fn rule_kind() -> Kind {
     Kind::Object(vec![
         Prop::new("rule_no", Kind::Integer).required(),
-        Prop::new("action", Kind::String).required().allowed(ACTIONS),
+        Prop::new("action", Kind::String)
+            .required()
+            .allowed(ACTIONS),
         Prop::new("protocol", Kind::String).required(),
         Prop::new("cidr_block", Kind::String),
         Prop::new("ipv6_cidr_block", Kind::String),
@@ -230,7 +235,10 @@ impl Rule {
         let mut fields = Map::from([
             ("rule_no".to_string(), Value::int(rule_no.into())),
             ("action".to_string(), Value::str(&self.action)),
-            ("protocol".to_string(), Value::str(protocol_name(self.protocol))),
+            (
+                "protocol".to_string(),
+                Value::str(protocol_name(self.protocol)),
+            ),
         ]);
         let texts = [
             ("cidr_block", &self.cidr_block),
@@ -241,11 +249,12 @@ impl Rule {
                 fields.insert(name.into(), Value::str(text));
             }
         }
+        // Every ICMP type or code (`-1`) is what a stack that writes none means.
         let numbers = [
             ("from_port", self.from_port),
             ("to_port", self.to_port),
-            ("icmp_type", self.icmp_type),
-            ("icmp_code", self.icmp_code),
+            ("icmp_type", self.icmp_type.filter(|t| *t != -1)),
+            ("icmp_code", self.icmp_code.filter(|c| *c != -1)),
         ];
         for (name, number) in numbers {
             if let Some(number) = number {
@@ -265,9 +274,10 @@ fn stack_rule(value: &Value, what: &str) -> Result<(i32, Rule)> {
         match given(fields, name) {
             None => Ok(None),
             Some(Value::Number(n)) => Ok(Some(n.to_string())),
-            Some(v) => v.as_str().map(|s| Some(s.to_string())).ok_or_else(|| {
-                ProviderError::invalid(format!("`{what}.{name}` must be a string"))
-            }),
+            Some(v) => v
+                .as_str()
+                .map(|s| Some(s.to_string()))
+                .ok_or_else(|| ProviderError::invalid(format!("`{what}.{name}` must be a string"))),
         }
     };
     let number = |name: &str| -> Result<Option<i32>> {
@@ -532,9 +542,12 @@ impl NetworkAclProvider {
         rule: &Rule,
         replace: bool,
     ) -> Result<()> {
-        let ports = rule
-            .from_port
-            .map(|_| PortRange::builder().set_from(rule.from_port).set_to(rule.to_port).build());
+        let ports = rule.from_port.map(|_| {
+            PortRange::builder()
+                .set_from(rule.from_port)
+                .set_to(rule.to_port)
+                .build()
+        });
         let icmp = matches!(rule.protocol, ICMP | ICMPV6).then(|| {
             IcmpTypeCode::builder()
                 .set_type(rule.icmp_type)
@@ -581,9 +594,7 @@ impl NetworkAclProvider {
             .await?
             .iter()
             .find_map(|acl| acl.network_acl_id().map(str::to_string))
-            .ok_or_else(|| {
-                ProviderError::invalid(format!("VPC {vpc} has no default network ACL"))
-            })
+            .ok_or_else(|| ProviderError::invalid(format!("VPC {vpc} has no default network ACL")))
     }
 
     /// The association that ties `subnet` to its network ACL now; `None` when the subnet is

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{Filter, ResourceType, State, VpcEndpoint, VpcEndpointType};
+use aws_sdk_ec2::types::{Filter, ResourceType, VpcEndpoint, VpcEndpointType};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{ec2_object, filter, strings, tag_specification, tags_from_aws, Ec2};
@@ -30,7 +30,10 @@ use crate::{
 pub const TYPE_NAME: &str = "aws.ec2.vpc_endpoint";
 
 /// How EC2 says an endpoint does not exist.
-const ENDPOINT_NOT_FOUND: &[&str] = &["InvalidVpcEndpointId.NotFound", "InvalidVpcEndpoint.NotFound"];
+const ENDPOINT_NOT_FOUND: &[&str] = &[
+    "InvalidVpcEndpointId.NotFound",
+    "InvalidVpcEndpoint.NotFound",
+];
 
 /// How long a new endpoint may stay `pending` (terraform-provider-aws: 10 minutes to create),
 /// looking every 5 s as it does.
@@ -102,8 +105,14 @@ pub const ENTRY: Entry = Entry {
         ),
     ],
     property_notes: &[
-        ("route_table_ids", "gateway endpoints: the route tables that get its route"),
-        ("subnet_ids", "interface endpoints: a network interface in each"),
+        (
+            "route_table_ids",
+            "gateway endpoints: the route tables that get its route",
+        ),
+        (
+            "subnet_ids",
+            "interface endpoints: a network interface in each",
+        ),
         (
             "policy",
             "left out, AWS's full-access policy stays and is not managed",
@@ -138,13 +147,23 @@ ec2_object!(VpcEndpoint: describe_vpc_endpoints(set_vpc_endpoint_ids, set_filter
     }
 
     fn adoptable(&self) -> bool {
-        !is_gone(self) && self.state() != Some(&State::Deleting)
+        !is_gone(self) && state(self) != "deleting"
     }
 );
 
+/// The endpoint's state, in lower case. AWS writes endpoint states in camel case
+/// (`available`, `pendingAcceptance`), which the SDK's `State` (`Available`, ...) does not
+/// parse, so states are compared by name, ignoring case, as terraform-provider-aws does.
+fn state(endpoint: &VpcEndpoint) -> String {
+    endpoint
+        .state()
+        .map(|s| s.as_str().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
 /// True for an endpoint AWS has deleted but still lists: strata treats it as not existing.
 fn is_gone(endpoint: &VpcEndpoint) -> bool {
-    matches!(endpoint.state(), Some(State::Deleted))
+    state(endpoint) == "deleted"
 }
 
 /// The ids the endpoint has in one of its sets (`route_table_ids`, ...).
@@ -297,19 +316,16 @@ impl VpcEndpointProvider {
                     // Not visible yet.
                     return Ok(None);
                 };
-                match endpoint.state() {
-                    Some(State::Available | State::PendingAcceptance) => Ok(Some(())),
-                    Some(state @ (State::Failed | State::Rejected)) => {
-                        Err(ProviderError::invalid(format!(
-                            "VPC endpoint {id} is {}{}",
-                            state.as_str(),
-                            endpoint
-                                .last_error()
-                                .and_then(|e| e.message())
-                                .map(|m| format!(": {m}"))
-                                .unwrap_or_default()
-                        )))
-                    }
+                match state(&endpoint).as_str() {
+                    "available" | "pendingacceptance" => Ok(Some(())),
+                    now @ ("failed" | "rejected") => Err(ProviderError::invalid(format!(
+                        "VPC endpoint {id} is {now}{}",
+                        endpoint
+                            .last_error()
+                            .and_then(|e| e.message())
+                            .map(|m| format!(": {m}"))
+                            .unwrap_or_default()
+                    ))),
                     _ => Ok(None),
                 }
             },
@@ -394,16 +410,17 @@ impl Provider for VpcEndpointProvider {
         let found = self.ec2.describe::<VpcEndpoint>(&ids).await;
         let names: BTreeSet<String> = found
             .iter()
-            .filter_map(|f| f.as_ref().ok()?.as_ref()?.service_name().map(str::to_string))
+            .filter_map(|f| {
+                f.as_ref()
+                    .ok()?
+                    .as_ref()?
+                    .service_name()
+                    .map(str::to_string)
+            })
             .collect();
         let prefix_lists = match self.prefix_lists(names).await {
             Ok(lists) => lists,
-            Err(e) => {
-                return reqs
-                    .iter()
-                    .map(|_| Err(super::same_error(&e)))
-                    .collect()
-            }
+            Err(e) => return reqs.iter().map(|_| Err(super::same_error(&e))).collect(),
         };
         found
             .into_iter()
@@ -421,10 +438,7 @@ impl Provider for VpcEndpointProvider {
     /// private DNS switch, then a wait for `available`; tags apart.
     async fn update(&self, req: UpdateRequest) -> Result<Resource> {
         let props = &req.properties;
-        let modifies = req
-            .changed
-            .iter()
-            .any(|p| p != "tags");
+        let modifies = req.changed.iter().any(|p| p != "tags");
         if modifies {
             let endpoint = self.describe_one(&req.id).await?.ok_or_else(|| {
                 ProviderError::invalid(format!("VPC endpoint {} no longer exists", req.id))
