@@ -368,7 +368,7 @@ async fn a_vpc_endpoint_adds_and_removes_route_tables_in_place_and_is_replaced_f
         live.vpc_endpoint_type().map(|t| t.as_str()),
         Some("Gateway")
     );
-    assert_eq!(live.route_table_ids(), [first.clone()]);
+    assert_eq!(live.route_table_ids(), std::slice::from_ref(&first));
     let policy: serde_json::Value = serde_json::from_str(live.policy_document().unwrap()).unwrap();
     assert_eq!(policy["Statement"][0]["Action"], "s3:*");
     let attributes = recorded(&p, "endpoints", "endpoint")["attributes"].clone();
@@ -407,7 +407,7 @@ async fn a_vpc_endpoint_adds_and_removes_route_tables_in_place_and_is_replaced_f
     assert_eq!(recorded_id(&p, "endpoints", "endpoint"), id);
     assert_eq!(
         endpoint(&ec2, &id).await.unwrap().route_table_ids(),
-        [first.clone()]
+        std::slice::from_ref(&first)
     );
     assert_clean_plan(&p);
 
