@@ -29,6 +29,7 @@ mod lint_rules;
 mod modules_registry;
 mod provider_apigatewayv2;
 mod provider_ec2;
+mod provider_ec2_more;
 mod provider_events;
 mod provider_iam;
 mod provider_iam_more;

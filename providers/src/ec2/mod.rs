@@ -25,12 +25,15 @@ use crate::tags::{tag_strings, tags_value, TagApi};
 use crate::{FindRequest, ProviderError, ReadRequest, Resource, Result};
 
 pub mod eip;
+pub mod flow_log;
 pub mod internet_gateway;
 pub mod nat_gateway;
+pub mod network_acl;
 pub mod route_table;
 pub mod security_group;
 pub mod subnet;
 pub mod vpc;
+pub mod vpc_endpoint;
 
 /// How long a resource EC2 just created may stay invisible to `Describe*` and to calls that
 /// name it (EC2's API is eventually consistent; terraform-provider-aws waits 2 minutes too),
