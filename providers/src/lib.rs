@@ -22,6 +22,7 @@ pub mod lambda;
 pub mod props;
 mod provider;
 pub mod retry;
+pub mod s3;
 pub mod sns;
 pub mod sqs;
 pub mod tags;
