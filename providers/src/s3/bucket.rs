@@ -81,6 +81,16 @@ const NO_PUBLIC_ACCESS_BLOCK: &[&str] = &["NoSuchPublicAccessBlockConfiguration"
 const NO_CORS: &[&str] = &["NoSuchCORSConfiguration"];
 const NO_OWNERSHIP: &[&str] = &["OwnershipControlsNotFoundError"];
 
+/// The root element some S3-compatible servers (moto, the emulator) give a
+/// `GetBucketVersioning` answer in place of S3's `VersioningConfiguration`; the SDK refuses the
+/// answer, so its `Status` is read from the text. S3 itself never sends it.
+const MISNAMED_VERSIONING_ROOT: &str = "<GetBucketVersioningResponse";
+
+/// Whether the text of a `GetBucketVersioning` answer says versioning is on.
+fn versioning_enabled_in(text: &str) -> bool {
+    text.contains("<Status>Enabled</Status>")
+}
+
 /// How S3 refuses to delete a bucket that holds objects.
 const BUCKET_NOT_EMPTY: &[&str] = &["BucketNotEmpty"];
 /// How S3 asks to try a create again later.
@@ -589,14 +599,18 @@ impl BucketProvider {
 
     /// Whether versioning is on (`Suspended` and never-enabled are both off).
     async fn versioning(&self, name: &str) -> Result<bool> {
-        let out = self
-            .s3
-            .get_bucket_versioning()
-            .bucket(name)
-            .send()
-            .await
-            .map_err(api_error)?;
-        Ok(out.status() == Some(&BucketVersioningStatus::Enabled))
+        match self.s3.get_bucket_versioning().bucket(name).send().await {
+            Ok(out) => Ok(out.status() == Some(&BucketVersioningStatus::Enabled)),
+            Err(err) => {
+                let body = err
+                    .raw_response()
+                    .and_then(|r| r.body().bytes())
+                    .and_then(|b| std::str::from_utf8(b).ok())
+                    .filter(|text| text.contains(MISNAMED_VERSIONING_ROOT))
+                    .map(versioning_enabled_in);
+                body.map_or_else(|| Err(api_error(err)), Ok)
+            }
+        }
     }
 
     /// The default encryption; `None` when the bucket has none (possible only for buckets made
