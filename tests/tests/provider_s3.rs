@@ -142,13 +142,7 @@ async fn a_bucket_with_its_policy_and_notifications_changes_in_place_is_replaced
     // The derived name, and every setting as the stack wrote it (the rest at AWS's defaults).
     let bucket = "s3t-site";
     assert_eq!(recorded_id(&p, "s3t", "site"), bucket);
-    let versioning = s3
-        .get_bucket_versioning()
-        .bucket(bucket)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(versioning.status(), Some(&BucketVersioningStatus::Enabled));
+    assert_eq!(versioning(&s3, bucket).await.as_deref(), Some("Enabled"));
     let pab = s3
         .get_public_access_block()
         .bucket(bucket)
@@ -241,16 +235,7 @@ async fn a_bucket_with_its_policy_and_notifications_changes_in_place_is_replaced
     let run = p.strata(&["apply", "--auto-approve"]);
     assert_code(&run, 0);
     assert_eq!(recorded_id(&p, "s3t", "site"), bucket);
-    let versioning = s3
-        .get_bucket_versioning()
-        .bucket(bucket)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        versioning.status(),
-        Some(&BucketVersioningStatus::Suspended)
-    );
+    assert_eq!(versioning(&s3, bucket).await.as_deref(), Some("Suspended"));
     let lifecycle = s3
         .get_bucket_lifecycle_configuration()
         .bucket(bucket)
