@@ -59,6 +59,15 @@ fn assert_clean(p: &Project, after: &str) {
     );
 }
 
+fn assert_clean_in_eu(p: &Project, after: &str) {
+    let run = in_eu(p, &["plan", "--detailed-exitcode"]);
+    assert_eq!(
+        run.code, 0,
+        "plan after {after}:\n{}{}",
+        run.stdout, run.stderr
+    );
+}
+
 /// A bucket (named from `name_line`, when given) with settings, its policy and a queue it
 /// notifies. `days` is the lifecycle expiration, `events` the notified events.
 fn bucket_stack(name_line: &str, versioning: bool, days: u32, events: &str, sid: &str) -> String {
@@ -322,6 +331,12 @@ async fn a_bucket_with_its_policy_and_notifications_changes_in_place_is_replaced
     assert!(!bucket_exists(&s3, bucket).await);
 }
 
+/// Runs strata in `eu-west-1` (the emulator's environment names `us-east-1`, which a stack's
+/// `region:` does not override).
+fn in_eu(p: &Project, args: &[&str]) -> strata_tests::Run {
+    p.strata(&[&["--region", "eu-west-1"], args].concat())
+}
+
 /// A versioned bucket in `eu-west-1` that strata may empty, a page from a local file and a
 /// note from text.
 fn object_stack(note_key: &str, note_type: &str) -> String {
@@ -391,7 +406,7 @@ async fn objects_upload_again_when_their_file_changes_and_force_destroy_empties_
     let s3 = s3(&p);
     let bucket = "objs-data";
 
-    let run = p.strata(&["apply", "--auto-approve"]);
+    let run = in_eu(&p, &["apply", "--auto-approve"]);
     assert_code(&run, 0);
     // Made in the stack's region, not the client's.
     let location = s3
@@ -427,11 +442,11 @@ async fn objects_upload_again_when_their_file_changes_and_force_destroy_empties_
         .any(|t| t.key() == "kind" && t.value() == "page"));
     let first_version = recorded(&p, "objs", "page")["attributes"]["version_id"].clone();
     assert_eq!(recorded_id(&p, "objs", "page"), "objs-data/site/index.html");
-    assert_clean(&p, "create");
+    assert_clean_in_eu(&p, "create");
 
     // Editing the file is a change of `source`: uploaded again, a new version, the same id.
     std::fs::write(p.path().join("site/index.html"), "<h1>v2</h1>").unwrap();
-    let run = p.strata(&["plan", "--detailed-exitcode"]);
+    let run = in_eu(&p, &["plan", "--detailed-exitcode"]);
     assert_code(&run, 2);
     assert!(
         run.stdout
@@ -439,7 +454,7 @@ async fn objects_upload_again_when_their_file_changes_and_force_destroy_empties_
         "{}",
         run.stdout
     );
-    let run = p.strata(&["apply", "--auto-approve"]);
+    let run = in_eu(&p, &["apply", "--auto-approve"]);
     assert_code(&run, 0);
     assert_eq!(body(&s3, bucket, "site/index.html").await, "<h1>v2</h1>");
     assert_eq!(recorded_id(&p, "objs", "page"), "objs-data/site/index.html");
@@ -447,12 +462,12 @@ async fn objects_upload_again_when_their_file_changes_and_force_destroy_empties_
         recorded(&p, "objs", "page")["attributes"]["version_id"],
         first_version
     );
-    assert_clean(&p, "the file was uploaded again");
+    assert_clean_in_eu(&p, "the file was uploaded again");
 
     // A content type is changed in place; a new key replaces the object, every version of the
     // old key gone.
     p.write_stack(&object_stack("notes/hello.txt", "text/markdown"));
-    let run = p.strata(&["apply", "--auto-approve"]);
+    let run = in_eu(&p, &["apply", "--auto-approve"]);
     assert_code(&run, 0);
     let head = s3
         .head_object()
@@ -463,9 +478,9 @@ async fn objects_upload_again_when_their_file_changes_and_force_destroy_empties_
         .unwrap();
     assert_eq!(head.content_type(), Some("text/markdown"));
     assert_eq!(recorded_id(&p, "objs", "note"), "objs-data/notes/hello.txt");
-    assert_clean(&p, "the content type change");
+    assert_clean_in_eu(&p, "the content type change");
     p.write_stack(&object_stack("notes/hi.txt", "text/markdown"));
-    let run = p.strata(&["plan", "--detailed-exitcode"]);
+    let run = in_eu(&p, &["plan", "--detailed-exitcode"]);
     assert_code(&run, 2);
     assert!(
         run.stdout
@@ -473,11 +488,11 @@ async fn objects_upload_again_when_their_file_changes_and_force_destroy_empties_
         "{}",
         run.stdout
     );
-    let run = p.strata(&["apply", "--auto-approve"]);
+    let run = in_eu(&p, &["apply", "--auto-approve"]);
     assert_code(&run, 0);
     assert_eq!(versions(&s3, bucket, "notes/hello.txt").await, 0);
     assert_eq!(body(&s3, bucket, "notes/hi.txt").await, "hello");
-    assert_clean(&p, "the replacement");
+    assert_clean_in_eu(&p, "the replacement");
 
     // Forgotten, then imported: the file still matches the object, so nothing to do.
     for (address, id) in [
@@ -485,10 +500,10 @@ async fn objects_upload_again_when_their_file_changes_and_force_destroy_empties_
         ("note", "objs-data/notes/hi.txt"),
         ("data", "objs-data"),
     ] {
-        assert_code(&p.strata(&["state", "rm", address]), 0);
-        assert_code(&p.strata(&["import", address, id]), 0);
+        assert_code(&in_eu(&p, &["state", "rm", address]), 0);
+        assert_code(&in_eu(&p, &["import", address, id]), 0);
     }
-    assert_clean(&p, "import");
+    assert_clean_in_eu(&p, "import");
 
     // Objects put behind strata's back, in several versions and with a delete marker: the
     // bucket is emptied of all of them and deleted.
@@ -508,7 +523,7 @@ async fn objects_upload_again_when_their_file_changes_and_force_destroy_empties_
         .await
         .unwrap();
     assert_eq!(versions(&s3, bucket, "stray.txt").await, 3);
-    let run = p.strata(&["destroy", "--auto-approve"]);
+    let run = in_eu(&p, &["destroy", "--auto-approve"]);
     assert_code(&run, 0);
     assert!(!bucket_exists(&s3, bucket).await);
 }

@@ -134,7 +134,7 @@ impl Target {
     /// The live target in the stack's terms, shaped like `written` (what the stack asked for
     /// it): events in the stack's order, and S3's id only when the stack wrote one. A target
     /// nobody wrote keeps S3's id, and so shows up as a change.
-    fn to_value(&self, written: Option<&Target>) -> Value {
+    fn to_value(&self, written: Option<&Target>, unknown_ids: bool) -> Value {
         let mut fields = Map::from([("arn".to_string(), Value::str(&self.arn))]);
         let prior_events = written.map(|w| strings_value(&w.events));
         fields.insert(
@@ -148,7 +148,11 @@ impl Target {
             fields.insert("filter_suffix".into(), Value::str(suffix));
         }
         if let Some(id) = &self.id {
-            if written.is_none_or(|w| w.id.is_some()) {
+            let wrote_id = match written {
+                Some(w) => w.id.is_some(),
+                None => !unknown_ids,
+            };
+            if wrote_id {
                 fields.insert("id".into(), Value::str(id));
             }
         }
@@ -227,8 +231,11 @@ fn targets(props: &Map, prop: &str) -> Result<Vec<Target>> {
 }
 
 /// The live destinations of one kind, in the stack's order and shape (`written`: what the
-/// stack last applied).
-fn targets_value(live: Vec<Target>, written: &[Target]) -> Value {
+/// stack last applied). When that is not known (an import whose destinations reference
+/// resources), ids cannot be told from those S3 made up, and are left out.
+fn targets_value(live: Vec<Target>, written: Option<&[Target]>) -> Value {
+    let unknown_ids = written.is_none();
+    let written = written.unwrap_or_default();
     let mut used = vec![false; written.len()];
     let items: Vec<(Option<usize>, Value)> = live
         .iter()
@@ -237,7 +244,7 @@ fn targets_value(live: Vec<Target>, written: &[Target]) -> Value {
             if let Some(i) = at {
                 used[i] = true;
             }
-            (at, target.to_value(at.map(|i| &written[i])))
+            (at, target.to_value(at.map(|i| &written[i]), unknown_ids))
         })
         .collect();
     Value::List(
@@ -349,9 +356,14 @@ impl BucketNotificationProvider {
         ];
         let mut properties = Map::from([("bucket".to_string(), Value::str(bucket))]);
         for (prop, targets_live) in live {
-            let prior = targets(written, prop).unwrap_or_default();
-            if !targets_live.is_empty() || written.contains_key(prop) {
-                properties.insert(prop.to_string(), targets_value(targets_live, &prior));
+            let prior = written
+                .contains_key(prop)
+                .then(|| targets(written, prop).unwrap_or_default());
+            if !targets_live.is_empty() || prior.is_some() {
+                properties.insert(
+                    prop.to_string(),
+                    targets_value(targets_live, prior.as_deref()),
+                );
             }
         }
         Ok(Some(Resource {
@@ -460,18 +472,22 @@ mod tests {
             &["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
             Some("NzQ2"),
         )];
-        let value = targets_value(live, &written);
+        let value = targets_value(live, Some(&written));
         assert_eq!(
             value,
-            Value::List(vec![written[0].to_value(Some(&written[0]))])
+            Value::List(vec![written[0].to_value(Some(&written[0]), false)])
         );
     }
 
     #[test]
     fn a_destination_nobody_wrote_reads_back_with_its_id() {
         let live = vec![target(&["s3:ObjectCreated:*"], Some("NzQ2"))];
-        let value = targets_value(live, &[]);
+        let value = targets_value(live.clone(), Some(&[]));
         let item = &value.as_list().unwrap()[0];
         assert_eq!(item.as_map().unwrap()["id"], Value::str("NzQ2"));
+        // Imported with destinations the stack gives through references: ids left out.
+        let value = targets_value(live, None);
+        let item = &value.as_list().unwrap()[0];
+        assert!(!item.as_map().unwrap().contains_key("id"), "{item}");
     }
 }
