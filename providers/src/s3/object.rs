@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{ChecksumMode, Delete, ObjectIdentifier};
+use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, Delete, ObjectIdentifier};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
@@ -295,6 +295,7 @@ impl ObjectProvider {
                 .key(key)
                 .body(ByteStream::from(bytes.clone()))
                 .content_type(&content_type)
+                .checksum_algorithm(ChecksumAlgorithm::Sha256)
                 .checksum_sha256(&sha)
                 .set_tagging(tagging.clone());
             async move { call.send().await.map_err(api_error) }
