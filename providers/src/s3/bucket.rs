@@ -177,7 +177,7 @@ pub fn schema() -> TypeSchema {
                 Kind::Object(
                     PUBLIC_ACCESS_SWITCHES
                         .iter()
-                        .map(|k| Prop::new(*k, Kind::Bool).default(true))
+                        .map(|k| Prop::new(k, Kind::Bool).default(true))
                         .collect(),
                 ),
             )

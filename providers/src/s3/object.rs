@@ -466,12 +466,12 @@ mod tests {
             body_as_read(&prior, Some(&uploaded), &dir).unwrap().1,
             Value::str("index.html")
         );
-        std::fs::write(&dir.join("index.html"), "v2").unwrap();
+        std::fs::write(dir.join("index.html"), "v2").unwrap();
         assert_eq!(
             body_as_read(&prior, Some(&uploaded), &dir).unwrap().1,
             Value::str(BODY_CHANGED)
         );
-        std::fs::remove_file(&dir.join("index.html")).unwrap();
+        std::fs::remove_file(dir.join("index.html")).unwrap();
         let gone = body_as_read(&prior, Some(&uploaded), &dir).unwrap().1;
         assert!(
             gone.as_str().unwrap().starts_with("(changed: cannot read"),
