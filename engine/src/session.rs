@@ -346,11 +346,20 @@ impl Session {
         let provider = self.cloud.registry().get(&decl.type_name).ok_or_else(|| {
             EngineError::Internal(format!("no provider for type `{}`", decl.type_name))
         })?;
+        // What the stack writes, where it is known without AWS (literals, params), stands in for
+        // what was applied: providers read back in its shape (nested settings, set order) and
+        // relate what only the stack knows (an object's local `source` file, a function's code
+        // directory) to what AWS holds. The properties recorded are still those AWS holds.
+        let declared: Map = planner::diff::evaluate_declared(&decl.properties)
+            .into_iter()
+            .filter(|(_, v)| !v.has_unknown())
+            .map(|(k, v)| (k, v.unmarked()))
+            .collect();
         let found = provider
             .read(ReadRequest {
                 address: address.to_string(),
                 id: id.to_string(),
-                prior_properties: Map::new(),
+                prior_properties: declared,
                 prior_attributes: Map::new(),
             })
             .await

@@ -24,6 +24,7 @@ pub mod logs;
 pub mod props;
 mod provider;
 pub mod retry;
+pub mod s3;
 pub mod sns;
 pub mod sqs;
 pub mod tags;

@@ -36,6 +36,7 @@ mod provider_iam_more;
 mod provider_iam_role_policy_attachment;
 mod provider_lambda;
 mod provider_logs;
+mod provider_s3;
 mod provider_sns;
 mod provider_sqs;
 mod replacement;

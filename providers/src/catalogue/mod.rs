@@ -16,7 +16,7 @@ pub mod reference;
 
 pub use entry::{Actions, Entry};
 
-use crate::{apigatewayv2, cloudwatch, ec2, events, iam, lambda, logs, sns, sqs};
+use crate::{apigatewayv2, cloudwatch, ec2, events, iam, lambda, logs, s3, sns, sqs};
 
 /// Every resource type, in the order the docs list them: one registration line per type.
 pub const ENTRIES: &[Entry] = &[
@@ -48,6 +48,10 @@ pub const ENTRIES: &[Entry] = &[
     sns::subscription::ENTRY,
     sqs::queue::ENTRY,
     sqs::queue_policy::ENTRY,
+    s3::bucket::ENTRY,
+    s3::bucket_policy::ENTRY,
+    s3::bucket_notification::ENTRY,
+    s3::object::ENTRY,
     events::rule::ENTRY,
     logs::log_group::ENTRY,
     logs::metric_filter::ENTRY,
