@@ -14,6 +14,7 @@ pub mod attached_policy;
 pub mod aws;
 pub mod catalogue;
 pub mod document;
+pub mod dynamodb;
 pub mod ec2;
 pub mod events;
 pub mod iam;

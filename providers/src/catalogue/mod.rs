@@ -16,7 +16,7 @@ pub mod reference;
 
 pub use entry::{Actions, Entry};
 
-use crate::{apigatewayv2, ec2, events, iam, lambda, sns, sqs};
+use crate::{apigatewayv2, dynamodb, ec2, events, iam, lambda, sns, sqs};
 
 /// Every resource type, in the order the docs list them: one registration line per type.
 pub const ENTRIES: &[Entry] = &[
@@ -38,6 +38,7 @@ pub const ENTRIES: &[Entry] = &[
     sns::subscription::ENTRY,
     sqs::queue::ENTRY,
     sqs::queue_policy::ENTRY,
+    dynamodb::table::ENTRY,
     events::rule::ENTRY,
     apigatewayv2::api::ENTRY,
     apigatewayv2::integration::ENTRY,
