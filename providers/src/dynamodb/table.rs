@@ -218,24 +218,22 @@ pub const ENTRY: Entry = Entry {
         ),
         (
             "global_secondary_indexes",
-            "`{name*, hash_key*, range_key, projection_type (ALL), non_key_attributes, \
-             read_capacity, write_capacity}`; an index whose keys or projection change is \
-             deleted and created again",
+            "an index whose keys or projection change is deleted and created again; an \
+             index's `projection_type` is `ALL` when not given",
         ),
         (
             "local_secondary_indexes",
-            "`{name*, range_key*, projection_type (ALL), non_key_attributes}`",
+            "an index's `projection_type` is `ALL` when not given",
         ),
         (
             "stream_view_type",
             "required while `stream_enabled`, refused without it; a new view type turns the \
              stream off and on again (a new `stream_arn`)",
         ),
-        ("ttl", "`{attribute_name, enabled}`"),
         (
             "server_side_encryption",
-            "`{enabled*, kms_key_arn}`: enabled means a KMS key (the AWS managed key unless \
-             `kms_key_arn` names one); taken out, the table goes back to an AWS owned key",
+            "enabled means a KMS key (the AWS managed key unless `kms_key_arn` names one); \
+             taken out, the table goes back to an AWS owned key",
         ),
         (
             "deletion_protection_enabled",
