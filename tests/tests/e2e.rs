@@ -27,6 +27,7 @@ mod example_serverless;
 mod lint_rules;
 mod modules_registry;
 mod provider_apigatewayv2;
+mod provider_dynamodb;
 mod provider_ec2;
 mod provider_events;
 mod provider_iam;

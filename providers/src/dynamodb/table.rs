@@ -30,7 +30,7 @@ use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 use super::{TableTags, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
-use crate::props::{desired, given, in_prior_order, required_str, set_in_prior_order};
+use crate::props::{desired, given, in_prior_order, required_str};
 use crate::retry::{wait_for, with_backoff, Wait};
 use crate::tags::{reconcile, tag_strings, tags_value};
 use crate::{
@@ -361,12 +361,20 @@ impl Index {
             item.insert("projection_type".into(), Value::str(&self.projection_type));
         }
         if !self.non_key_attributes.is_empty() {
+            let prior_order = prior
+                .and_then(|p| given(p, "non_key_attributes"))
+                .and_then(|v| v.as_list().map(<[Value]>::to_vec))
+                .unwrap_or_default();
+            let ordered = in_prior_order(
+                prior_order
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string)),
+                self.non_key_attributes.clone(),
+                |a| Some(a.clone()),
+            );
             item.insert(
                 "non_key_attributes".into(),
-                set_in_prior_order(
-                    prior.and_then(|p| p.get("non_key_attributes")),
-                    self.non_key_attributes.iter().cloned(),
-                ),
+                Value::List(ordered.into_iter().map(Value::String).collect()),
             );
         }
         if provisioned && !local {
@@ -824,16 +832,15 @@ fn kms_key_of(table: &TableDescription) -> Option<String> {
     }
 }
 
-/// Indexes of `prop` in the order the stack wrote them (by name), the rest sorted.
+/// Indexes of `prop` in the order the stack wrote them (by name), the rest in DynamoDB's order.
 fn indexes_value(
-    mut found: Vec<Index>,
+    found: Vec<Index>,
     prior: &Map,
     prop: &str,
     local: bool,
     provisioned: bool,
 ) -> Value {
     let prior_items = items(prior, prop).unwrap_or_default();
-    found.sort_by(|a, b| a.name.cmp(&b.name));
     let ordered = in_prior_order(
         prior_items.iter().filter_map(|i| field_str(i, "name")),
         found,
@@ -862,7 +869,10 @@ struct Settings {
 
 /// The table in the stack's terms. `prior` (what the stack last wrote) decides only how
 /// things AWS does not order or spell one way read back: order of lists, and optional fields
-/// the stack spelled out.
+/// the stack spelled out. Lists DynamoDB keeps as sets (attribute definitions, indexes, an
+/// index's non-key attributes) take the prior's order; what the prior does not name (all of
+/// it, on import) keeps DynamoDB's order, which is the order they were created in, so a table
+/// strata made imports back as its stack wrote it.
 fn table_resource(table: &TableDescription, settings: Settings, prior: &Map) -> Result<Resource> {
     let name = table
         .table_name()
@@ -888,7 +898,7 @@ fn table_resource(table: &TableDescription, settings: Settings, prior: &Map) -> 
     }
 
     let keys = key_attributes(table);
-    let mut attributes: Vec<(String, String)> = table
+    let attributes: Vec<(String, String)> = table
         .attribute_definitions()
         .iter()
         .filter(|a| keys.contains(a.attribute_name()))
@@ -899,7 +909,6 @@ fn table_resource(table: &TableDescription, settings: Settings, prior: &Map) -> 
             )
         })
         .collect();
-    attributes.sort();
     let prior_attributes = items(prior, "attributes").unwrap_or_default();
     let attributes = in_prior_order(
         prior_attributes.iter().filter_map(|a| field_str(a, "name")),
