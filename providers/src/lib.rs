@@ -15,6 +15,7 @@ pub mod aws;
 pub mod catalogue;
 pub mod cloudwatch;
 pub mod document;
+pub mod dynamodb;
 pub mod ec2;
 pub mod events;
 pub mod iam;

@@ -28,6 +28,7 @@ mod example_serverless;
 mod lint_rules;
 mod modules_registry;
 mod provider_apigatewayv2;
+mod provider_dynamodb;
 mod provider_ec2;
 mod provider_ec2_more;
 mod provider_events;

@@ -16,7 +16,7 @@ pub mod reference;
 
 pub use entry::{Actions, Entry};
 
-use crate::{apigatewayv2, cloudwatch, ec2, events, iam, lambda, logs, s3, sns, sqs};
+use crate::{apigatewayv2, cloudwatch, dynamodb, ec2, events, iam, lambda, logs, s3, sns, sqs};
 
 /// Every resource type, in the order the docs list them: one registration line per type.
 pub const ENTRIES: &[Entry] = &[
@@ -52,6 +52,7 @@ pub const ENTRIES: &[Entry] = &[
     s3::bucket_policy::ENTRY,
     s3::bucket_notification::ENTRY,
     s3::object::ENTRY,
+    dynamodb::table::ENTRY,
     events::rule::ENTRY,
     logs::log_group::ENTRY,
     logs::metric_filter::ENTRY,

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_lambda::operation::get_event_source_mapping::GetEventSourceMappingOutput;
+use aws_sdk_lambda::types::EventSourcePosition;
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::function::{function_name_of, NOT_FOUND};
@@ -60,6 +61,13 @@ pub fn schema() -> TypeSchema {
             Prop::new("batch_size", Kind::Integer),
             Prop::new("maximum_batching_window_in_seconds", Kind::Integer),
             Prop::new("enabled", Kind::Bool).default(true),
+            Prop::new("starting_position", Kind::String)
+                .force_new()
+                .allowed(&["TRIM_HORIZON", "LATEST"]),
+            Prop::new("parallelization_factor", Kind::Integer),
+            Prop::new("maximum_retry_attempts", Kind::Integer),
+            Prop::new("maximum_record_age_in_seconds", Kind::Integer),
+            Prop::new("bisect_batch_on_function_error", Kind::Bool),
         ],
         attrs: vec!["id", "state"],
         taggable: false,
@@ -78,10 +86,21 @@ pub const ENTRY: Entry = Entry {
         ("id", "the mapping's UUID"),
         ("state", "the mapping's state (`Enabled`, `Disabled`, ...)"),
     ],
-    property_notes: &[(
-        "function_name",
-        "a function name or ARN; it reads back the way the stack wrote it",
-    )],
+    property_notes: &[
+        (
+            "function_name",
+            "a function name or ARN; it reads back the way the stack wrote it",
+        ),
+        (
+            "starting_position",
+            "required for a stream source (a DynamoDB or Kinesis stream), refused for a queue",
+        ),
+        (
+            "parallelization_factor",
+            "this and `maximum_retry_attempts`, `maximum_record_age_in_seconds` and \
+             `bisect_batch_on_function_error` are for stream sources",
+        ),
+    ],
     actions: Actions {
         create: &[
             "lambda:CreateEventSourceMapping",
@@ -125,6 +144,32 @@ fn optional_i32(props: &Map, prop: &str) -> Result<Option<i32>> {
     }
 }
 
+fn optional_bool(props: &Map, prop: &str) -> Option<bool> {
+    given(props, prop).and_then(|v| v.as_bool())
+}
+
+/// True for the ARN of a source Lambda reads as a stream (a DynamoDB table's stream, a Kinesis
+/// stream), where it needs a `starting_position`; false for a queue.
+fn is_stream_source(arn: &str) -> bool {
+    let service = arn.split(':').nth(2).unwrap_or_default();
+    (service == "dynamodb" && arn.contains("/stream/")) || service == "kinesis"
+}
+
+/// Lambda requires a starting position for a stream source and refuses one for a queue.
+fn check_starting_position(props: &Map) -> Result<()> {
+    let source = required_str(props, "event_source_arn")?;
+    match (is_stream_source(&source), given(props, "starting_position")) {
+        (true, None) => Err(ProviderError::invalid(format!(
+            "`starting_position` (TRIM_HORIZON or LATEST) is required for the stream source \
+             {source}"
+        ))),
+        (false, Some(_)) if source.split(':').nth(2) == Some("sqs") => Err(ProviderError::invalid(
+            format!("`starting_position` is only for stream sources, not the queue {source}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The mapping in the stack's terms.
 fn mapping_resource(out: &GetEventSourceMappingOutput, prior: &Map) -> Result<Resource> {
     let uuid = out
@@ -155,6 +200,24 @@ fn mapping_resource(out: &GetEventSourceMappingOutput, prior: &Map) -> Result<Re
         "enabled".into(),
         Value::Bool(!matches!(state, "Disabled" | "Disabling")),
     );
+    if let Some(position) = out.starting_position() {
+        properties.insert("starting_position".into(), Value::str(position.as_str()));
+    }
+    for (prop, value) in [
+        ("parallelization_factor", out.parallelization_factor()),
+        ("maximum_retry_attempts", out.maximum_retry_attempts()),
+        (
+            "maximum_record_age_in_seconds",
+            out.maximum_record_age_in_seconds(),
+        ),
+    ] {
+        if let Some(n) = value {
+            properties.insert(prop.into(), Value::int(i64::from(n)));
+        }
+    }
+    if let Some(bisect) = out.bisect_batch_on_function_error() {
+        properties.insert("bisect_batch_on_function_error".into(), Value::Bool(bisect));
+    }
     Ok(Resource {
         id: uuid.to_string(),
         properties,
@@ -239,6 +302,7 @@ impl Provider for EventSourceMappingProvider {
 
     async fn create(&self, req: CreateRequest) -> Result<Resource> {
         let props = &req.properties;
+        check_starting_position(props)?;
         let enabled = desired(&self.schema, props, "enabled").and_then(|v| v.as_bool());
         let call = self
             .lambda
@@ -250,7 +314,21 @@ impl Provider for EventSourceMappingProvider {
                 props,
                 "maximum_batching_window_in_seconds",
             )?)
-            .set_enabled(enabled);
+            .set_enabled(enabled)
+            .set_starting_position(
+                given(props, "starting_position")
+                    .and_then(|v| v.as_str().map(EventSourcePosition::from)),
+            )
+            .set_parallelization_factor(optional_i32(props, "parallelization_factor")?)
+            .set_maximum_retry_attempts(optional_i32(props, "maximum_retry_attempts")?)
+            .set_maximum_record_age_in_seconds(optional_i32(
+                props,
+                "maximum_record_age_in_seconds",
+            )?)
+            .set_bisect_batch_on_function_error(optional_bool(
+                props,
+                "bisect_batch_on_function_error",
+            ));
         let out = with_backoff(
             ROLE_PROPAGATION_BUDGET,
             |e| {
@@ -295,6 +373,18 @@ impl Provider for EventSourceMappingProvider {
                     )?),
                 "enabled" => call
                     .set_enabled(desired(&self.schema, props, "enabled").and_then(|v| v.as_bool())),
+                "parallelization_factor" => {
+                    call.set_parallelization_factor(optional_i32(props, "parallelization_factor")?)
+                }
+                "maximum_retry_attempts" => {
+                    call.set_maximum_retry_attempts(optional_i32(props, "maximum_retry_attempts")?)
+                }
+                "maximum_record_age_in_seconds" => call.set_maximum_record_age_in_seconds(
+                    optional_i32(props, "maximum_record_age_in_seconds")?,
+                ),
+                "bisect_batch_on_function_error" => call.set_bisect_batch_on_function_error(
+                    optional_bool(props, "bisect_batch_on_function_error"),
+                ),
                 other => return Err(ProviderError::not_in_place(other, TYPE_NAME)),
             };
         }
@@ -346,6 +436,27 @@ impl Provider for EventSourceMappingProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stream_source_needs_a_starting_position_and_a_queue_refuses_one() {
+        let stream =
+            "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2024-01-01T00:00:00.000";
+        let queue = "arn:aws:sqs:us-east-1:123456789012:orders";
+        let props = |source: &str, position: Option<&str>| {
+            let mut props = Map::from([("event_source_arn".to_string(), Value::str(source))]);
+            if let Some(position) = position {
+                props.insert("starting_position".into(), Value::str(position));
+            }
+            props
+        };
+        assert!(check_starting_position(&props(stream, None)).is_err());
+        assert!(check_starting_position(&props(stream, Some("LATEST"))).is_ok());
+        assert!(check_starting_position(&props(queue, None)).is_ok());
+        assert!(check_starting_position(&props(queue, Some("LATEST"))).is_err());
+        assert!(is_stream_source(
+            "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"
+        ));
+    }
 
     #[test]
     fn the_function_reads_back_as_a_name_or_an_arn_as_the_stack_gave_it() {
