@@ -386,10 +386,16 @@ impl Session {
         let resource = ResourceState {
             type_name: decl.type_name.clone(),
             id: found.id.clone(),
+            // A property other resources may own, which the stack leaves out, is not the
+            // stack's: recording it would make the next plan clear what they made.
             properties: found
                 .properties
                 .into_iter()
-                .filter(|(k, _)| schema.prop(k).is_some())
+                .filter(|(k, _)| {
+                    schema.prop(k).is_some_and(|p| {
+                        !p.shared_when_unset || decl.properties.contains_key(k.as_str())
+                    })
+                })
                 .collect(),
             attributes: found.attributes,
             dependencies: decl.dependencies().into_iter().collect(),

@@ -95,6 +95,11 @@ pub struct Prop {
     /// role. Checks over policies find them through it, so a new type with a policy property
     /// gets them without naming the type.
     pub policy: Option<PolicyRole>,
+    /// Other resources may own what this property holds when the stack leaves it out (a role's
+    /// `managed_policy_arns`, which `aws.iam.role_policy_attachment` resources may attach one
+    /// by one): `import` then records nothing for it, so the next plan does not clear what
+    /// those resources made. Terraform's Optional+Computed.
+    pub shared_when_unset: bool,
 }
 
 impl Prop {
@@ -111,6 +116,7 @@ impl Prop {
             local_path: false,
             resettable: false,
             policy: None,
+            shared_when_unset: false,
         }
     }
 
@@ -141,6 +147,11 @@ impl Prop {
 
     pub fn resettable(mut self) -> Prop {
         self.resettable = true;
+        self
+    }
+
+    pub fn shared_when_unset(mut self) -> Prop {
+        self.shared_when_unset = true;
         self
     }
 

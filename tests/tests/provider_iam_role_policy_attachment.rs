@@ -143,6 +143,13 @@ async fn separate_attachments_apply_replan_clean_replace_on_a_new_arn_and_destro
     let run = p.strata(&["plan", "--detailed-exitcode"]);
     assert_code(&run, 0);
 
+    // The role imported again: what the attachments made is not the role's to clear.
+    assert_code(&p.strata(&["state", "rm", "role"]), 0);
+    assert_code(&p.strata(&["import", "role", "attach-role"]), 0);
+    let run = p.strata(&["plan", "--detailed-exitcode"]);
+    assert_code(&run, 0);
+    assert!(run.stdout.contains("No changes."), "{}", run.stdout);
+
     // An attachment detached behind strata's back is attached again.
     aws_sdk_iam::Client::new(&ctx.sdk)
         .detach_role_policy()

@@ -60,9 +60,12 @@ pub fn schema() -> TypeSchema {
             Prop::new("assume_role_policy", Kind::Document)
                 .required()
                 .policy(stacks::PolicyRole::Trust),
-            Prop::new("managed_policy_arns", Kind::List(Box::new(Kind::String))).resettable(),
+            Prop::new("managed_policy_arns", Kind::List(Box::new(Kind::String)))
+                .resettable()
+                .shared_when_unset(),
             Prop::new("inline_policies", Kind::Map(Box::new(Kind::Document)))
                 .resettable()
+                .shared_when_unset()
                 .policy(stacks::PolicyRole::Identity),
             Prop::new("description", Kind::String).resettable(),
             Prop::new("max_session_duration", Kind::Integer).default(DEFAULT_MAX_SESSION_DURATION),
