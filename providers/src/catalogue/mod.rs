@@ -33,6 +33,8 @@ pub const ENTRIES: &[Entry] = &[
     lambda::function::ENTRY,
     lambda::permission::ENTRY,
     lambda::event_source_mapping::ENTRY,
+    lambda::alias::ENTRY,
+    lambda::layer_version::ENTRY,
     sns::topic::ENTRY,
     sns::topic_policy::ENTRY,
     sns::subscription::ENTRY,

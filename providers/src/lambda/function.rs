@@ -234,7 +234,7 @@ pub(crate) fn function_name_of(name_or_arn: &str) -> &str {
 }
 
 /// API Gateway's URI for invoking the function, as `aws_lambda_function.invoke_arn` gives it.
-fn invoke_arn(function_arn: &str) -> String {
+pub(crate) fn invoke_arn(function_arn: &str) -> String {
     let parts: Vec<&str> = function_arn.split(':').collect();
     let partition = parts.get(1).copied().unwrap_or("aws");
     let region = parts.get(3).copied().unwrap_or_default();
@@ -249,7 +249,7 @@ fn publish(props: &Map) -> bool {
 }
 
 /// A list of strings from the stack.
-fn string_list(prop: &str, value: Option<Value>) -> Result<Option<Vec<String>>> {
+pub(crate) fn string_list(prop: &str, value: Option<Value>) -> Result<Option<Vec<String>>> {
     let Some(value) = value else {
         return Ok(None);
     };

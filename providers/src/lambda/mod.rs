@@ -3,9 +3,11 @@
 
 use crate::tags::{tag_api, tag_map};
 
+pub mod alias;
 pub mod code;
 pub mod event_source_mapping;
 pub mod function;
+pub mod layer_version;
 pub mod permission;
 
 tag_api! {
