@@ -35,6 +35,7 @@ pub const ENTRIES: &[Entry] = &[
     lambda::event_source_mapping::ENTRY,
     lambda::alias::ENTRY,
     lambda::layer_version::ENTRY,
+    lambda::function_url::ENTRY,
     sns::topic::ENTRY,
     sns::topic_policy::ENTRY,
     sns::subscription::ENTRY,

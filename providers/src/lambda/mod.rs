@@ -7,6 +7,7 @@ pub mod alias;
 pub mod code;
 pub mod event_source_mapping;
 pub mod function;
+pub mod function_url;
 pub mod layer_version;
 pub mod permission;
 
