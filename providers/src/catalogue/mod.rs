@@ -45,6 +45,7 @@ pub const ENTRIES: &[Entry] = &[
     apigatewayv2::api::ENTRY,
     apigatewayv2::integration::ENTRY,
     apigatewayv2::route::ENTRY,
+    apigatewayv2::authorizer::ENTRY,
     apigatewayv2::stage::ENTRY,
 ];
 

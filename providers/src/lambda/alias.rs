@@ -128,12 +128,15 @@ fn routing_from(props: &Map) -> Result<AliasRoutingConfiguration> {
     let weights = weights
         .iter()
         .map(|(version, weight)| {
-            let weight = weight.as_f64().filter(|w| (0.0..=1.0).contains(w)).ok_or_else(|| {
-                ProviderError::invalid(format!(
-                    "`routing_config.additional_version_weights.{version}` must be a number \
+            let weight = weight
+                .as_f64()
+                .filter(|w| (0.0..=1.0).contains(w))
+                .ok_or_else(|| {
+                    ProviderError::invalid(format!(
+                        "`routing_config.additional_version_weights.{version}` must be a number \
                      between 0 and 1"
-                ))
-            })?;
+                    ))
+                })?;
             Ok((version.clone(), weight))
         })
         .collect::<Result<HashMap<_, _>>>()?;
@@ -150,10 +153,12 @@ fn routing_value(routing: Option<&AliasRoutingConfiguration>) -> Option<Value> {
     }
     let weights: Map = weights
         .iter()
-        .map(|(version, weight)| (
+        .map(|(version, weight)| {
+            (
                 version.clone(),
                 serde_json::Number::from_f64(*weight).map_or(Value::Null, Value::Number),
-            ))
+            )
+        })
         .collect();
     Some(Value::Map(Map::from([(
         "additional_version_weights".to_string(),
@@ -177,7 +182,12 @@ impl AliasProvider {
 
     /// The alias in the stack's terms, or `None` when it (or its function) does not exist.
     /// `prior` is what the stack wrote (for `function_name` given as an ARN).
-    async fn find_alias(&self, function: &str, name: &str, prior: &Map) -> Result<Option<Resource>> {
+    async fn find_alias(
+        &self,
+        function: &str,
+        name: &str,
+        prior: &Map,
+    ) -> Result<Option<Resource>> {
         let out = self
             .lambda
             .get_alias()
@@ -222,11 +232,13 @@ impl AliasProvider {
     }
 
     async fn read_existing(&self, function: &str, name: &str, props: &Map) -> Result<Resource> {
-        self.find_alias(function, name, props).await?.ok_or_else(|| {
-            ProviderError::invalid(format!(
-                "alias {name} of function {function} was written but cannot be read back"
-            ))
-        })
+        self.find_alias(function, name, props)
+            .await?
+            .ok_or_else(|| {
+                ProviderError::invalid(format!(
+                    "alias {name} of function {function} was written but cannot be read back"
+                ))
+            })
     }
 }
 
@@ -254,7 +266,9 @@ impl Provider for AliasProvider {
             .function_name(&function)
             .name(&name)
             .function_version(required_str(props, "function_version")?)
-            .set_description(given(props, "description").and_then(|v| v.as_str().map(str::to_string)))
+            .set_description(
+                given(props, "description").and_then(|v| v.as_str().map(str::to_string)),
+            )
             .set_routing_config(routing)
             .send()
             .await
@@ -275,10 +289,16 @@ impl Provider for AliasProvider {
     async fn update(&self, req: UpdateRequest) -> Result<Resource> {
         let (function, name) = split_id(&req.id)?;
         let props = &req.properties;
-        let mut call = self.lambda.update_alias().function_name(function).name(name);
+        let mut call = self
+            .lambda
+            .update_alias()
+            .function_name(function)
+            .name(name);
         for prop in &req.changed {
             call = match prop.as_str() {
-                "function_version" => call.function_version(required_str(props, "function_version")?),
+                "function_version" => {
+                    call.function_version(required_str(props, "function_version")?)
+                }
                 "description" => call.description(
                     given(props, "description")
                         .and_then(|v| v.as_str().map(str::to_string))

@@ -216,5 +216,4 @@ mod tests {
         );
         assert_eq!(code_as_read(None, "abc", None, None, Path::new(".")), None);
     }
-
 }

@@ -82,7 +82,10 @@ pub const ENTRY: Entry = Entry {
             CORS and invoke mode change in place.",
     import_id: "`FUNCTION`, or `FUNCTION/QUALIFIER` for a URL of an alias",
     attributes: &[
-        ("function_url", "the URL (`https://URL_ID.lambda-url.REGION.on.aws/`)"),
+        (
+            "function_url",
+            "the URL (`https://URL_ID.lambda-url.REGION.on.aws/`)",
+        ),
         ("url_id", "the first label of the URL's host name"),
     ],
     property_notes: &[
@@ -130,7 +133,10 @@ fn split_id(id: &str) -> Result<(&str, Option<&str>)> {
 /// The first label of the URL's host: `https://abc123.lambda-url.us-east-1.on.aws/` → `abc123`.
 fn url_id(url: &str) -> String {
     let host = url.split_once("://").map_or(url, |(_, rest)| rest);
-    host.split(['.', '/']).next().unwrap_or_default().to_string()
+    host.split(['.', '/'])
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// `cors` as Lambda takes it; an empty configuration when the stack gives none (which clears
@@ -245,7 +251,10 @@ impl FunctionUrlProvider {
             ),
             (
                 "invoke_mode".to_string(),
-                Value::str(out.invoke_mode().map_or(DEFAULT_INVOKE_MODE, |m| m.as_str())),
+                Value::str(
+                    out.invoke_mode()
+                        .map_or(DEFAULT_INVOKE_MODE, |m| m.as_str()),
+                ),
             ),
         ]);
         if let Some(qualifier) = qualifier {

@@ -83,7 +83,7 @@ pub const ENTRY: Entry = Entry {
     actions: Actions {
         create: &["lambda:PublishLayerVersion", "lambda:GetLayerVersion"],
         read: &["lambda:GetLayerVersion", "lambda:ListLayerVersions"],
-        update: &["lambda:GetLayerVersion"],
+        update: &[],
         delete: &["lambda:DeleteLayerVersion"],
     },
 };
@@ -159,7 +159,10 @@ impl LayerVersionProvider {
         ) {
             properties.insert("code".into(), code);
         }
-        let runtimes = out.compatible_runtimes().iter().map(|r| r.as_str().to_string());
+        let runtimes = out
+            .compatible_runtimes()
+            .iter()
+            .map(|r| r.as_str().to_string());
         properties.insert(
             "compatible_runtimes".into(),
             set_in_prior_order(prior.get("compatible_runtimes"), runtimes),
@@ -180,10 +183,11 @@ impl LayerVersionProvider {
                 properties.insert(prop.into(), Value::str(text));
             }
         }
-        let layer_arn = out
-            .layer_arn()
-            .map(str::to_string)
-            .unwrap_or_else(|| arn.rsplit_once(':').map_or(arn, |(layer, _)| layer).to_string());
+        let layer_arn = out.layer_arn().map(str::to_string).unwrap_or_else(|| {
+            arn.rsplit_once(':')
+                .map_or(arn, |(layer, _)| layer)
+                .to_string()
+        });
         Ok(Some(Resource {
             id: arn.to_string(),
             properties,

@@ -1,5 +1,5 @@
-//! The `aws.lambda.*` resource types: functions, their invoke permissions, and event source
-//! mappings. Functions are never invoked by strata.
+//! The `aws.lambda.*` resource types: functions, their aliases, URLs and invoke permissions,
+//! layer versions, and event source mappings. Functions are never invoked by strata.
 
 use crate::tags::{tag_api, tag_map};
 

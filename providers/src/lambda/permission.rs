@@ -87,7 +87,10 @@ pub const ENTRY: Entry = Entry {
             "principal",
             "a service (`apigateway.amazonaws.com`) or an account id",
         ),
-        ("qualifier", "a version or alias whose policy holds the statement"),
+        (
+            "qualifier",
+            "a version or alias whose policy holds the statement",
+        ),
     ],
     actions: Actions {
         create: &["lambda:AddPermission", "lambda:GetPolicy"],
@@ -357,9 +360,15 @@ impl Provider for PermissionProvider {
     async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
         let function = required_str(&req.properties, "function_name")?;
         let statement_id = required_str(&req.properties, "statement_id")?;
-        let qualifier = given(&req.properties, "qualifier").and_then(|v| v.as_str().map(str::to_string));
-        self.find_statement(&function, qualifier.as_deref(), &statement_id, &req.properties)
-            .await
+        let qualifier =
+            given(&req.properties, "qualifier").and_then(|v| v.as_str().map(str::to_string));
+        self.find_statement(
+            &function,
+            qualifier.as_deref(),
+            &statement_id,
+            &req.properties,
+        )
+        .await
     }
 }
 
