@@ -32,6 +32,7 @@ mod provider_events;
 mod provider_iam;
 mod provider_iam_role_policy_attachment;
 mod provider_lambda;
+mod provider_lambda_more;
 mod provider_sns;
 mod provider_sqs;
 mod replacement;

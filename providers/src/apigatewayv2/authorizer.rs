@@ -11,6 +11,7 @@
 //! recorded `api_id` (see the module notes).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_apigatewayv2::types::{AuthorizerType, JwtConfiguration, ProtocolType};
@@ -20,6 +21,7 @@ use super::{child_ids, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{given, required_str, set_in_prior_order};
+use crate::retry::delete_with_backoff;
 use crate::{
     after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
     Resource, Result, UpdateRequest,
@@ -39,6 +41,11 @@ const PAYLOAD_FORMAT_VERSIONS: &[&str] = &["1.0", "2.0"];
 /// How long (s) a `REQUEST` authorizer of an HTTP API caches its answers when the stack says
 /// nothing: the AWS console's default, which terraform-provider-aws also sets.
 const DEFAULT_REQUEST_RESULT_TTL: i32 = 300;
+
+/// How long a delete keeps retrying while API Gateway refuses it (`ConflictException`: a
+/// route still names the authorizer, and the route's update or delete is still settling).
+/// terraform-provider-aws allows its whole delete timeout, 30 minutes.
+const DELETE_CONFLICT_BUDGET: Duration = Duration::from_secs(30 * 60);
 
 /// The authorizer's properties.
 pub fn schema() -> TypeSchema {
@@ -436,18 +443,24 @@ impl Provider for AuthorizerProvider {
         Ok(resource)
     }
 
-    /// Deletes the authorizer; one already gone (or whose API is gone) is success.
+    /// Deletes the authorizer (retrying while a route still holds it); one already gone (or
+    /// whose API is gone) is success.
     async fn delete(&self, req: DeleteRequest) -> Result<()> {
         let (api_id, id) = child_ids(&req.id, &req.properties, "authorizer")?;
-        let out = self
-            .apis
-            .delete_authorizer()
-            .api_id(api_id)
-            .authorizer_id(id)
-            .send()
-            .await
-            .map_err(api_error);
-        missing_is_none(out, NOT_FOUND).map(|_| ())
+        delete_with_backoff(
+            DELETE_CONFLICT_BUDGET,
+            &["ConflictException"],
+            NOT_FOUND,
+            || {
+                let call = self
+                    .apis
+                    .delete_authorizer()
+                    .api_id(&api_id)
+                    .authorizer_id(&id);
+                async move { call.send().await.map_err(api_error) }
+            },
+        )
+        .await
     }
 
     /// Finds the API's authorizer with the (deterministic) name.
