@@ -95,6 +95,11 @@ pub struct Prop {
     /// role. Checks over policies find them through it, so a new type with a policy property
     /// gets them without naming the type.
     pub policy: Option<PolicyRole>,
+    /// Attributes that an in-place change of this property may change (a Lambda function's
+    /// `version`, when a change publishes one). The planner shows them to dependants as known
+    /// only after apply, so that what references them is updated too; without this, an update
+    /// keeps every attribute as recorded.
+    pub updates_attrs: &'static [&'static str],
 }
 
 impl Prop {
@@ -111,6 +116,7 @@ impl Prop {
             local_path: false,
             resettable: false,
             policy: None,
+            updates_attrs: &[],
         }
     }
 
@@ -151,6 +157,11 @@ impl Prop {
 
     pub fn policy(mut self, role: PolicyRole) -> Prop {
         self.policy = Some(role);
+        self
+    }
+
+    pub fn updates_attrs(mut self, attrs: &'static [&'static str]) -> Prop {
+        self.updates_attrs = attrs;
         self
     }
 }

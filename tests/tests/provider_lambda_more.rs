@@ -319,7 +319,10 @@ async fn published_versions_aliases_layers_urls_and_qualified_permissions_live_t
     assert_eq!(layer_versions(&ctx, "more-deps").await, vec![2]);
     let layer_v2 = recorded_id(&p, "more", "deps");
     assert!(layer_v2.ends_with(":layer:more-deps:2"), "{layer_v2}");
-    assert_eq!(published_versions(&ctx, "more-api").await, vec!["1", "2", "3"]);
+    assert_eq!(
+        published_versions(&ctx, "more-api").await,
+        vec!["1", "2", "3"]
+    );
     assert_eq!(alias_version(&ctx, "more-api", "live").await, None);
     assert_eq!(
         alias_version(&ctx, "more-api", "current").await.as_deref(),
@@ -345,7 +348,10 @@ async fn published_versions_aliases_layers_urls_and_qualified_permissions_live_t
     let run = p.strata(&["plan", "--detailed-exitcode"]);
     assert!(!run.stdout.contains("publish"), "{}", run.stdout);
     apply(&p);
-    assert_eq!(published_versions(&ctx, "more-api").await, vec!["1", "2", "3"]);
+    assert_eq!(
+        published_versions(&ctx, "more-api").await,
+        vec!["1", "2", "3"]
+    );
     assert_clean_plan(&p);
 
     let run = p.strata(&["destroy", "--auto-approve"]);
@@ -560,7 +566,10 @@ async fn an_http_api_route_behind_a_jwt_authorizer_and_a_lambda_alias_lives_its_
         .send()
         .await
         .unwrap();
-    assert_eq!(route.authorization_type().map(|a| a.as_str()), Some("CUSTOM"));
+    assert_eq!(
+        route.authorization_type().map(|a| a.as_str()),
+        Some("CUSTOM")
+    );
     assert!(apis(&ctx)
         .get_route()
         .api_id(&api_id)

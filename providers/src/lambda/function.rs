@@ -98,6 +98,11 @@ const FUNCTION_UPDATED: Wait = Wait {
     interval: Duration::from_secs(2),
 };
 
+/// What a change of configuration may change: with `publish`, it publishes a new version.
+const PUBLISHED: &[&str] = &["version", "qualified_arn"];
+/// What a change of code may change: the package's hash, and the version it publishes.
+const UPLOADED: &[&str] = &["version", "qualified_arn", "code_sha256"];
+
 /// The function's properties.
 pub fn schema() -> TypeSchema {
     let strings = || Kind::List(Box::new(Kind::String));
@@ -105,9 +110,15 @@ pub fn schema() -> TypeSchema {
         type_name: TYPE_NAME,
         props: vec![
             Prop::new("name", Kind::String).force_new(),
-            Prop::new("runtime", Kind::String).required(),
-            Prop::new("handler", Kind::String).required(),
-            Prop::new("role", Kind::String).required(),
+            Prop::new("runtime", Kind::String)
+                .required()
+                .updates_attrs(PUBLISHED),
+            Prop::new("handler", Kind::String)
+                .required()
+                .updates_attrs(PUBLISHED),
+            Prop::new("role", Kind::String)
+                .required()
+                .updates_attrs(PUBLISHED),
             Prop::new(
                 "code",
                 Kind::Object(vec![
@@ -116,13 +127,24 @@ pub fn schema() -> TypeSchema {
                     Prop::new("s3_key", Kind::String),
                 ]),
             )
-            .required(),
-            Prop::new("memory_size", Kind::Integer).default(DEFAULT_MEMORY_SIZE),
-            Prop::new("timeout", Kind::Integer).default(DEFAULT_TIMEOUT),
-            Prop::new("environment", Kind::Map(Box::new(Kind::String))).resettable(),
-            Prop::new("description", Kind::String).resettable(),
-            Prop::new("architectures", strings()),
-            Prop::new("layers", strings()).resettable(),
+            .required()
+            .updates_attrs(UPLOADED),
+            Prop::new("memory_size", Kind::Integer)
+                .default(DEFAULT_MEMORY_SIZE)
+                .updates_attrs(PUBLISHED),
+            Prop::new("timeout", Kind::Integer)
+                .default(DEFAULT_TIMEOUT)
+                .updates_attrs(PUBLISHED),
+            Prop::new("environment", Kind::Map(Box::new(Kind::String)))
+                .resettable()
+                .updates_attrs(PUBLISHED),
+            Prop::new("description", Kind::String)
+                .resettable()
+                .updates_attrs(PUBLISHED),
+            Prop::new("architectures", strings()).updates_attrs(UPLOADED),
+            Prop::new("layers", strings())
+                .resettable()
+                .updates_attrs(PUBLISHED),
             Prop::new(
                 "vpc_config",
                 Kind::Object(vec![
@@ -130,10 +152,15 @@ pub fn schema() -> TypeSchema {
                     Prop::new("security_group_ids", strings()),
                 ]),
             )
-            .resettable(),
-            Prop::new("dead_letter_target_arn", Kind::String).resettable(),
+            .resettable()
+            .updates_attrs(PUBLISHED),
+            Prop::new("dead_letter_target_arn", Kind::String)
+                .resettable()
+                .updates_attrs(PUBLISHED),
             Prop::new("reserved_concurrent_executions", Kind::Integer),
-            Prop::new("publish", Kind::Bool).default(false),
+            Prop::new("publish", Kind::Bool)
+                .default(false)
+                .updates_attrs(PUBLISHED),
             Prop::new("tags", Kind::Map(Box::new(Kind::String))),
         ],
         attrs: vec![
