@@ -346,11 +346,22 @@ impl Session {
         let provider = self.cloud.registry().get(&decl.type_name).ok_or_else(|| {
             EngineError::Internal(format!("no provider for type `{}`", decl.type_name))
         })?;
+        // What the stack declares that is known before anything is applied (literals,
+        // params, built-ins; not references to other resources) guides the read as recorded
+        // properties do: which local package a Lambda's code came from, how a principal was
+        // written. A provider compares it with what exists, so a difference still shows.
+        let declared: Map = planner::diff::evaluate(
+            &decl.properties,
+            &planner::Known::new(builtins(&self.stack, &*self.cloud).await?),
+        )
+        .into_iter()
+        .filter(|(_, v)| !v.has_unknown())
+        .collect();
         let found = provider
             .read(ReadRequest {
                 address: address.to_string(),
                 id: id.to_string(),
-                prior_properties: Map::new(),
+                prior_properties: declared,
                 prior_attributes: Map::new(),
             })
             .await

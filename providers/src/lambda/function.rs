@@ -34,8 +34,9 @@
 //! then the latest published version (from `ListVersionsByFunction`), and `qualified_arn` the
 //! ARN of that version; with `publish: false` they are `$LATEST` and the ARN qualified by
 //! `$LATEST`. Lambda does not record whether a function is published on change, so `publish`
-//! reads back as the stack last applied it; with nothing recorded (an import), a function that
-//! has a published version reads as `publish: true`.
+//! reads back as the stack last applied it (or, on import, as the stack declares it); with
+//! nothing recorded (a state from before `publish`), a function that has a published version
+//! reads as `publish: true`.
 //!
 //! The id is the function name.
 
