@@ -346,15 +346,18 @@ impl Session {
         let provider = self.cloud.registry().get(&decl.type_name).ok_or_else(|| {
             EngineError::Internal(format!("no provider for type `{}`", decl.type_name))
         })?;
-        // What the stack writes, where it is known without AWS (literals, params), stands in for
-        // what was applied: providers read back in its shape (nested settings, set order) and
-        // relate what only the stack knows (an object's local `source` file, a function's code
-        // directory) to what AWS holds. The properties recorded are still those AWS holds.
-        let declared: Map = planner::diff::evaluate_declared(&decl.properties)
-            .into_iter()
-            .filter(|(_, v)| !v.has_unknown())
-            .map(|(k, v)| (k, v.unmarked()))
-            .collect();
+        // What the stack declares that is known before anything is applied (literals,
+        // params, built-ins; not references to other resources) guides the read as recorded
+        // properties do: which local package a Lambda's code came from, how a principal was
+        // written. A provider compares it with what exists, so a difference still shows.
+        let declared: Map = planner::diff::evaluate(
+            &decl.properties,
+            &planner::Known::new(builtins(&self.stack, &*self.cloud).await?),
+        )
+        .into_iter()
+        .filter(|(_, v)| !v.has_unknown())
+        .map(|(k, v)| (k, v.unmarked()))
+        .collect();
         let found = provider
             .read(ReadRequest {
                 address: address.to_string(),

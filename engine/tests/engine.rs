@@ -22,18 +22,20 @@ use state::{Backend, Intent, LocalBackend};
 use tokio::sync::watch;
 
 /// The fake type: `name` and `forced` replace, `value` and `note` update in place; `note` is
-/// cleared when taken out of the stack, `value` is then no longer managed.
+/// cleared when taken out of the stack, `value` is then no longer managed. Attribute `revision`
+/// is `value` as applied, so a change of `value` changes it (as publishing changes a Lambda
+/// function's `version`).
 fn schema() -> TypeSchema {
     TypeSchema {
         type_name: "test.thing",
         props: vec![
             Prop::new("name", Kind::String).force_new(),
             Prop::new("forced", Kind::String).force_new(),
-            Prop::new("value", Kind::String),
+            Prop::new("value", Kind::String).updates_attrs(&["revision"]),
             Prop::new("note", Kind::String).resettable(),
             Prop::new("tags", Kind::Map(Box::new(Kind::String))),
         ],
-        attrs: vec!["arn", "id"],
+        attrs: vec!["arn", "id", "revision"],
         taggable: false,
         name_rule: Some(NameRule {
             prop: "name",
@@ -69,6 +71,9 @@ impl Fake {
         let mut attributes = Map::new();
         attributes.insert("arn".into(), Value::str(format!("arn:test:{id}")));
         attributes.insert("id".into(), Value::str(id));
+        if let Some(value) = props.get("value") {
+            attributes.insert("revision".into(), value.clone());
+        }
         Resource {
             id: id.to_string(),
             properties: props.clone(),
@@ -414,6 +419,42 @@ async fn an_in_place_update_keeps_the_id_and_does_not_touch_dependants() {
     h.apply_plan(&plan).await;
     assert_eq!(h.take_log(), ["update a"]);
     assert_eq!(h.backend().load().unwrap().state.resources["a"].id, before);
+}
+
+#[tokio::test]
+async fn an_update_that_changes_an_attribute_updates_what_references_it_in_the_same_apply() {
+    let stack = |value: &str| {
+        format!(
+            "
+stack: demo
+resources:
+  a:
+    type: test.thing
+    properties: {{ value: {value}, note: kept }}
+  b:
+    type: test.thing
+    properties: {{ value: '${{a.revision}}' }}
+  c:
+    type: test.thing
+    properties: {{ value: '${{a.arn}}' }}
+"
+        )
+    };
+    let h = Harness::new();
+    h.apply(&stack("one")).await;
+    h.take_log();
+    let plan = h.plan(&stack("two"), false).await;
+    let b = plan.changes.iter().find(|c| c.address == "b").unwrap();
+    assert_eq!(b.action, Action::Update);
+    assert_eq!(b.after.as_ref().unwrap()["value"], Value::Unknown);
+    // What the update leaves alone stays known: `c` has nothing to do.
+    let c = plan.changes.iter().find(|c| c.address == "c").unwrap();
+    assert_eq!(c.action, Action::NoOp);
+    h.apply_plan_of(&stack("two"), &plan).await;
+    assert_eq!(h.take_log(), ["update a", "update b"]);
+    let state = h.backend().load().unwrap().state;
+    assert_eq!(state.resources["b"].properties["value"], Value::str("two"));
+    assert!(!h.plan(&stack("two"), false).await.has_changes());
 }
 
 #[tokio::test]

@@ -87,10 +87,7 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
                 });
             }
             // What dependants may read of this resource now.
-            let attrs = match change.action {
-                Action::NoOp | Action::Update => change.prior_attributes.clone(),
-                _ => None,
-            };
+            let attrs = change.attributes_for_dependants();
             known.insert(address, change.after.clone().unwrap_or_default(), attrs);
             changes.insert(address.clone(), change);
         }
@@ -233,6 +230,7 @@ fn plan_declared(
         prior_dependencies: Vec::new(),
         gone: false,
         tainted: false,
+        unknown_attributes: Vec::new(),
     };
     match priors.of(&decl.address) {
         Prior::None => {}
@@ -262,6 +260,9 @@ fn plan_declared(
                 } else {
                     Action::NoOp
                 };
+                if change.action == Action::Update {
+                    change.unknown_attributes = updated_attributes(schema, &changed);
+                }
                 change.changed = changed;
                 change.replace_because = forcing;
             }
@@ -313,6 +314,21 @@ fn compare(
     (changed, forcing)
 }
 
+/// The attributes an in-place change of `changed` may change, each once, in schema order.
+fn updated_attributes(schema: Option<&TypeSchema>, changed: &[String]) -> Vec<String> {
+    let mut attrs: Vec<String> = Vec::new();
+    for prop in schema.into_iter().flat_map(|s| &s.props) {
+        if changed.iter().any(|c| c == prop.name) {
+            for attr in prop.updates_attrs {
+                if !attrs.iter().any(|a| a == attr) {
+                    attrs.push(attr.to_string());
+                }
+            }
+        }
+    }
+    attrs
+}
+
 /// The delete of a recorded resource the stack no longer declares (or of every one, for
 /// destroy). A resource already gone needs no call; it only leaves the state. What the stack
 /// still marks sensitive in it (a destroy plan of a declared resource) stays marked.
@@ -348,6 +364,7 @@ fn plan_removed(
         prior_dependencies: recorded.dependencies.clone(),
         gone,
         tainted: false,
+        unknown_attributes: Vec::new(),
     }
 }
 

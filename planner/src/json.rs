@@ -136,6 +136,7 @@ mod tests {
             prior_dependencies: vec![],
             gone: false,
             tainted: false,
+            unknown_attributes: Vec::new(),
         };
         let plan = Plan {
             format_version: PLAN_FORMAT_VERSION,

@@ -284,6 +284,7 @@ mod tests {
             prior_dependencies: vec![],
             gone: false,
             tainted: false,
+            unknown_attributes: Vec::new(),
         }
     }
 

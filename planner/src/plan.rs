@@ -141,6 +141,27 @@ pub struct ResourceChange {
     /// whatever its properties say.
     #[serde(default)]
     pub tainted: bool,
+    /// Attributes an update may change (the changed properties' `updates_attrs`): dependants
+    /// see them as unknown until the update returns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown_attributes: Vec<String>,
+}
+
+impl ResourceChange {
+    /// The attributes dependants may read of this resource before it is applied: those
+    /// recorded, for a no-op or an update (less what the update may change); none for a
+    /// create or a replacement, whose attributes are all known only after apply.
+    pub fn attributes_for_dependants(&self) -> Option<Map> {
+        match self.action {
+            Action::NoOp | Action::Update => self.prior_attributes.clone().map(|mut attrs| {
+                for name in &self.unknown_attributes {
+                    attrs.insert(name.clone(), Value::Unknown);
+                }
+                attrs
+            }),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -163,6 +184,7 @@ impl ResourceChange {
             prior_dependencies: vec![],
             gone: false,
             tainted: false,
+            unknown_attributes: Vec::new(),
         }
     }
 }

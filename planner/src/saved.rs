@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use stacks::{Catalog, Expr, Map, Stack, Value};
 use state::State;
 
-use crate::plan::{Action, Plan, ResourceChange};
+use crate::plan::{Plan, ResourceChange};
 use crate::scope::Known;
 
 /// `value` with a sensitive marker wherever `template` (the stack's evaluated value of the same
@@ -188,10 +188,7 @@ pub fn restore(saved: Plan, stack: &Stack, state: &State) -> Result<Plan, Restor
     for change in &mut plan.changes {
         restore_change(change, stack, state, &scope)?;
         if let Some(after) = &change.after {
-            let attrs = match change.action {
-                Action::NoOp | Action::Update => change.prior_attributes.clone(),
-                _ => None,
-            };
+            let attrs = change.attributes_for_dependants();
             scope.insert(&change.address, after.clone(), attrs);
         }
     }
@@ -297,7 +294,7 @@ fn restore_change(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{OutputPlan, PLAN_FORMAT_VERSION};
+    use crate::plan::{Action, OutputPlan, PLAN_FORMAT_VERSION};
     use stacks::{Kind, Lifecycle, OutputDecl, Prop, ResourceDecl, TypeSchema};
 
     fn secret(v: &str) -> Value {
@@ -398,6 +395,7 @@ mod tests {
                 prior_dependencies: vec![],
                 gone: false,
                 tainted: false,
+                unknown_attributes: Vec::new(),
             }],
             steps: vec![],
             outputs: BTreeMap::from([(

@@ -100,6 +100,11 @@ pub struct Prop {
     /// by one): `import` then records nothing for it, so the next plan does not clear what
     /// those resources made. Terraform's Optional+Computed.
     pub shared_when_unset: bool,
+    /// Attributes that an in-place change of this property may change (a Lambda function's
+    /// `version`, when a change publishes one). The planner shows them to dependants as known
+    /// only after apply, so that what references them is updated too; without this, an update
+    /// keeps every attribute as recorded.
+    pub updates_attrs: &'static [&'static str],
 }
 
 impl Prop {
@@ -117,6 +122,7 @@ impl Prop {
             resettable: false,
             policy: None,
             shared_when_unset: false,
+            updates_attrs: &[],
         }
     }
 
@@ -162,6 +168,11 @@ impl Prop {
 
     pub fn policy(mut self, role: PolicyRole) -> Prop {
         self.policy = Some(role);
+        self
+    }
+
+    pub fn updates_attrs(mut self, attrs: &'static [&'static str]) -> Prop {
+        self.updates_attrs = attrs;
         self
     }
 }

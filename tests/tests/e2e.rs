@@ -38,6 +38,7 @@ mod provider_iam;
 mod provider_iam_more;
 mod provider_iam_role_policy_attachment;
 mod provider_lambda;
+mod provider_lambda_more;
 mod provider_logs;
 mod provider_s3;
 mod provider_sns;

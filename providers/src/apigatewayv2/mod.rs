@@ -1,7 +1,7 @@
 //! The `aws.apigatewayv2.*` resource types: HTTP and WebSocket APIs, their integrations,
-//! routes and stages.
+//! authorizers, routes and stages.
 //!
-//! Integrations, routes and stages live inside an API, and API Gateway reads them by the API's
+//! Integrations, authorizers, routes and stages live inside an API, and API Gateway reads them by the API's
 //! id and their own. Their strata id is their own id (what `${route.id}` and
 //! `integrations/${integration.id}` need); the API's id comes from the recorded `api_id`, or,
 //! when nothing is recorded (an import), from an id written `API_ID/ID`.
@@ -12,6 +12,7 @@ use crate::tags::{tag_api, tag_map};
 use crate::{ProviderError, Result};
 
 pub mod api;
+pub mod authorizer;
 pub mod integration;
 pub mod route;
 pub mod stage;

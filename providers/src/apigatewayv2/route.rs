@@ -2,7 +2,8 @@
 //! integration it sends to.
 //!
 //! The id is the route id; the API comes from the recorded `api_id` (see the module notes).
-//! The route key, target and authorization change in place with `UpdateRoute`.
+//! The route key, target and authorization (type, authorizer and scopes) change in place with
+//! `UpdateRoute`.
 
 use std::sync::Arc;
 
@@ -13,7 +14,7 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 use super::{child_ids, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
-use crate::props::{desired, given, required_str};
+use crate::props::{desired, given, required_str, set_in_prior_order};
 use crate::{
     after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
     Resource, Result, UpdateRequest,
@@ -38,6 +39,8 @@ pub fn schema() -> TypeSchema {
             Prop::new("authorization_type", Kind::String)
                 .default(NO_AUTHORIZATION)
                 .allowed(AUTHORIZATION_TYPES),
+            Prop::new("authorizer_id", Kind::String).resettable(),
+            Prop::new("authorization_scopes", Kind::List(Box::new(Kind::String))).resettable(),
         ],
         attrs: vec!["id"],
         taggable: false,
@@ -53,7 +56,17 @@ pub const ENTRY: Entry = Entry {
             to.",
     import_id: "`API_ID/ROUTE_ID`",
     attributes: &[("id", "the route id")],
-    property_notes: &[("target", "`integrations/INTEGRATION_ID`")],
+    property_notes: &[
+        ("target", "`integrations/INTEGRATION_ID`"),
+        (
+            "authorizer_id",
+            "an `aws.apigatewayv2.authorizer`'s `id`, with `authorization_type` `JWT` or `CUSTOM`",
+        ),
+        (
+            "authorization_scopes",
+            "the scopes a JWT must hold (any one of them)",
+        ),
+    ],
     actions: Actions {
         create: &["apigateway:POST", "apigateway:GET"],
         read: &["apigateway:GET"],
@@ -83,8 +96,9 @@ impl RouteProvider {
         AuthorizationType::from(kind.as_str())
     }
 
-    /// The route in the stack's terms, or `None` when it (or its API) does not exist.
-    async fn find_route(&self, api_id: &str, id: &str) -> Result<Option<Resource>> {
+    /// The route in the stack's terms, or `None` when it (or its API) does not exist. `prior`
+    /// is what the stack wrote (for the order of the scopes).
+    async fn find_route(&self, api_id: &str, id: &str, prior: &Map) -> Result<Option<Resource>> {
         let out = self
             .apis
             .get_route()
@@ -114,6 +128,18 @@ impl RouteProvider {
         if let Some(target) = route.target().filter(|t| !t.is_empty()) {
             properties.insert("target".into(), Value::str(target));
         }
+        if let Some(authorizer) = route.authorizer_id().filter(|a| !a.is_empty()) {
+            properties.insert("authorizer_id".into(), Value::str(authorizer));
+        }
+        if !route.authorization_scopes().is_empty() {
+            properties.insert(
+                "authorization_scopes".into(),
+                set_in_prior_order(
+                    prior.get("authorization_scopes"),
+                    route.authorization_scopes().iter().cloned(),
+                ),
+            );
+        }
         Ok(Some(Resource {
             id: id.to_string(),
             properties,
@@ -121,8 +147,8 @@ impl RouteProvider {
         }))
     }
 
-    async fn read_existing(&self, api_id: &str, id: &str) -> Result<Resource> {
-        self.find_route(api_id, id).await?.ok_or_else(|| {
+    async fn read_existing(&self, api_id: &str, id: &str, props: &Map) -> Result<Resource> {
+        self.find_route(api_id, id, props).await?.ok_or_else(|| {
             ProviderError::invalid(format!(
                 "route {id} of API {api_id} was written but cannot be read back"
             ))
@@ -132,6 +158,25 @@ impl RouteProvider {
 
 fn target(props: &Map) -> Option<String> {
     given(props, "target").and_then(|v| v.as_str().map(str::to_string))
+}
+
+fn authorizer_id(props: &Map) -> Option<String> {
+    given(props, "authorizer_id").and_then(|v| v.as_str().map(str::to_string))
+}
+
+/// The scopes the stack gives, or `None`.
+fn scopes(props: &Map) -> Result<Option<Vec<String>>> {
+    let Some(value) = given(props, "authorization_scopes") else {
+        return Ok(None);
+    };
+    let invalid = || ProviderError::invalid("`authorization_scopes` must be a list of strings");
+    value
+        .as_list()
+        .ok_or_else(invalid)?
+        .iter()
+        .map(|v| v.as_str().map(str::to_string).ok_or_else(invalid))
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
 }
 
 #[async_trait]
@@ -150,18 +195,20 @@ impl Provider for RouteProvider {
             .route_key(required_str(props, "route_key")?)
             .set_target(target(props))
             .authorization_type(self.authorization(props))
+            .set_authorizer_id(authorizer_id(props))
+            .set_authorization_scopes(scopes(props)?)
             .send()
             .await
             .map_err(api_error)?;
         let id = out
             .route_id()
             .ok_or_else(|| ProviderError::invalid("CreateRoute returned no id"))?;
-        after_made(id, async { self.read_existing(&api_id, id).await }).await
+        after_made(id, async { self.read_existing(&api_id, id, props).await }).await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {
         let (api_id, id) = child_ids(&req.id, &req.prior_properties, "route")?;
-        self.find_route(&api_id, &id).await
+        self.find_route(&api_id, &id, &req.prior_properties).await
     }
 
     /// One `UpdateRoute` with the fields that changed; a target that leaves the stack is
@@ -175,13 +222,17 @@ impl Provider for RouteProvider {
                 "route_key" => call.route_key(required_str(props, "route_key")?),
                 "target" => call.target(target(props).unwrap_or_default()),
                 "authorization_type" => call.authorization_type(self.authorization(props)),
+                "authorizer_id" => call.authorizer_id(authorizer_id(props).unwrap_or_default()),
+                "authorization_scopes" => {
+                    call.set_authorization_scopes(Some(scopes(props)?.unwrap_or_default()))
+                }
                 other => return Err(ProviderError::not_in_place(other, TYPE_NAME)),
             };
         }
         if !req.changed.is_empty() {
             call.send().await.map_err(api_error)?;
         }
-        let mut resource = self.read_existing(&api_id, &id).await?;
+        let mut resource = self.read_existing(&api_id, &id, props).await?;
         resource.id = req.id.clone();
         Ok(resource)
     }
@@ -222,7 +273,7 @@ impl Provider for RouteProvider {
                 .iter()
                 .find(|r| r.route_key() == Some(route_key.as_str()));
             if let Some(id) = found.and_then(|r| r.route_id()) {
-                return self.find_route(&api_id, id).await;
+                return self.find_route(&api_id, id, &req.properties).await;
             }
             match out.next_token() {
                 Some(token) if !token.is_empty() => next_token = Some(token.to_string()),

@@ -43,6 +43,9 @@ pub const ENTRIES: &[Entry] = &[
     lambda::function::ENTRY,
     lambda::permission::ENTRY,
     lambda::event_source_mapping::ENTRY,
+    lambda::alias::ENTRY,
+    lambda::layer_version::ENTRY,
+    lambda::function_url::ENTRY,
     sns::topic::ENTRY,
     sns::topic_policy::ENTRY,
     sns::subscription::ENTRY,
@@ -62,6 +65,7 @@ pub const ENTRIES: &[Entry] = &[
     apigatewayv2::api::ENTRY,
     apigatewayv2::integration::ENTRY,
     apigatewayv2::route::ENTRY,
+    apigatewayv2::authorizer::ENTRY,
     apigatewayv2::stage::ENTRY,
 ];
 

@@ -56,6 +56,10 @@ impl CodeSource {
     }
 }
 
+/// What `code.path` (or `code.s3_key`) reads back as when the live code is not the package the
+/// stack describes: any value the stack cannot hold, so the planner sees a change.
+pub const CODE_CHANGED: &str = "(changed: live code differs)";
+
 /// A deployment package ready to upload.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Package {
@@ -120,6 +124,41 @@ pub fn zip_directory(dir: &Path) -> Result<Vec<u8>> {
     })
 }
 
+/// `code` as read (a function's, or a layer version's): the recorded `prior` when the live code (`live_sha`) is the package it
+/// describes, else `prior` with its identifying field replaced by a marker. `local_sha` is the
+/// local package's hash when the caller already knows it. `None` when nothing was recorded
+/// (an import): the next apply uploads the stack's code.
+pub fn code_as_read(
+    prior: Option<&Value>,
+    live_sha: &str,
+    recorded_sha: Option<&str>,
+    local_sha: Option<&str>,
+    base_dir: &Path,
+) -> Option<Value> {
+    let prior = prior.map(Value::unmarked).filter(|v| *v != Value::Null)?;
+    let Ok(source) = CodeSource::from_value(&prior) else {
+        return Some(prior);
+    };
+    let (field, verdict) = match source {
+        CodeSource::Path(_) => {
+            let local = match local_sha {
+                Some(sha) => Ok(sha.to_string()),
+                None => package(&prior, base_dir).map(|p| p.sha256),
+            };
+            ("path", local.map(|sha| sha == live_sha))
+        }
+        CodeSource::S3 { .. } => ("s3_key", Ok(recorded_sha.is_none_or(|sha| sha == live_sha))),
+    };
+    let marker = match verdict {
+        Ok(true) => return Some(prior),
+        Ok(false) => CODE_CHANGED.to_string(),
+        Err(e) => format!("(changed: cannot package: {e})"),
+    };
+    let mut fields = prior.as_map().cloned().unwrap_or_default();
+    fields.insert(field.to_string(), Value::String(marker));
+    Some(Value::Map(fields))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +196,24 @@ mod tests {
             code_sha256(b""),
             "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
         );
+    }
+
+    #[test]
+    fn s3_code_reads_as_changed_only_when_the_live_hash_moved() {
+        let code = Value::from_json(serde_json::json!({ "s3_bucket": "b", "s3_key": "k" }));
+        assert_eq!(
+            code_as_read(Some(&code), "abc", Some("abc"), None, Path::new(".")),
+            Some(code.clone())
+        );
+        assert_eq!(
+            code_as_read(Some(&code), "abc", None, None, Path::new(".")),
+            Some(code.clone())
+        );
+        let changed = code_as_read(Some(&code), "xyz", Some("abc"), None, Path::new(".")).unwrap();
+        assert_eq!(
+            changed.as_map().unwrap()["s3_key"],
+            Value::str(CODE_CHANGED)
+        );
+        assert_eq!(code_as_read(None, "abc", None, None, Path::new(".")), None);
     }
 }

@@ -26,6 +26,18 @@
 //!   live `CodeSha256` is compared with the one recorded at the last apply (attribute
 //!   `code_sha256`), which catches code changed outside strata.
 //!
+//! # Versions
+//!
+//! With `publish: true` a create publishes version 1 (`CreateFunction` with `Publish`), and an
+//! update that changed code or configuration, or turned `publish` on, publishes a version
+//! after its changes have settled (as terraform-provider-aws does). The `version` attribute is
+//! then the latest published version (from `ListVersionsByFunction`), and `qualified_arn` the
+//! ARN of that version; with `publish: false` they are `$LATEST` and the ARN qualified by
+//! `$LATEST`. Lambda does not record whether a function is published on change, so `publish`
+//! reads back as the stack last applied it (or, on import, as the stack declares it); with
+//! nothing recorded (a state from before `publish`), a function that has a published version
+//! reads as `publish: true`.
+//!
 //! The id is the function name.
 
 use std::collections::HashMap;
@@ -41,7 +53,7 @@ use aws_sdk_lambda::types::{
 };
 use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
-use super::code::{package, CodeSource, Package};
+use super::code::{code_as_read, package, CodeSource, Package};
 use super::FunctionTags;
 use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
@@ -66,8 +78,8 @@ const DEFAULT_TIMEOUT: i64 = 3;
 pub(crate) const NOT_FOUND: &[&str] = &["ResourceNotFoundException", "ResourceNotFound"];
 
 /// What `code.path` (or `code.s3_key`) reads back as when the live code is not the package the
-/// stack describes: any value the stack cannot hold, so the planner sees a change.
-pub const CODE_CHANGED: &str = "(changed: live code differs)";
+/// stack describes (shared with layer versions, see [`super::code`]).
+pub use super::code::CODE_CHANGED;
 
 /// How long Lambda may take to accept a role created moments ago: IAM propagates in seconds,
 /// and until then `CreateFunction` says the role "cannot be assumed". terraform-provider-aws
@@ -87,6 +99,11 @@ const FUNCTION_UPDATED: Wait = Wait {
     interval: Duration::from_secs(2),
 };
 
+/// What a change of configuration may change: with `publish`, it publishes a new version.
+const PUBLISHED: &[&str] = &["version", "qualified_arn"];
+/// What a change of code may change: the package's hash, and the version it publishes.
+const UPLOADED: &[&str] = &["version", "qualified_arn", "code_sha256"];
+
 /// The function's properties.
 pub fn schema() -> TypeSchema {
     let strings = || Kind::List(Box::new(Kind::String));
@@ -94,9 +111,15 @@ pub fn schema() -> TypeSchema {
         type_name: TYPE_NAME,
         props: vec![
             Prop::new("name", Kind::String).force_new(),
-            Prop::new("runtime", Kind::String).required(),
-            Prop::new("handler", Kind::String).required(),
-            Prop::new("role", Kind::String).required(),
+            Prop::new("runtime", Kind::String)
+                .required()
+                .updates_attrs(PUBLISHED),
+            Prop::new("handler", Kind::String)
+                .required()
+                .updates_attrs(PUBLISHED),
+            Prop::new("role", Kind::String)
+                .required()
+                .updates_attrs(PUBLISHED),
             Prop::new(
                 "code",
                 Kind::Object(vec![
@@ -105,13 +128,24 @@ pub fn schema() -> TypeSchema {
                     Prop::new("s3_key", Kind::String),
                 ]),
             )
-            .required(),
-            Prop::new("memory_size", Kind::Integer).default(DEFAULT_MEMORY_SIZE),
-            Prop::new("timeout", Kind::Integer).default(DEFAULT_TIMEOUT),
-            Prop::new("environment", Kind::Map(Box::new(Kind::String))).resettable(),
-            Prop::new("description", Kind::String).resettable(),
-            Prop::new("architectures", strings()),
-            Prop::new("layers", strings()).resettable(),
+            .required()
+            .updates_attrs(UPLOADED),
+            Prop::new("memory_size", Kind::Integer)
+                .default(DEFAULT_MEMORY_SIZE)
+                .updates_attrs(PUBLISHED),
+            Prop::new("timeout", Kind::Integer)
+                .default(DEFAULT_TIMEOUT)
+                .updates_attrs(PUBLISHED),
+            Prop::new("environment", Kind::Map(Box::new(Kind::String)))
+                .resettable()
+                .updates_attrs(PUBLISHED),
+            Prop::new("description", Kind::String)
+                .resettable()
+                .updates_attrs(PUBLISHED),
+            Prop::new("architectures", strings()).updates_attrs(UPLOADED),
+            Prop::new("layers", strings())
+                .resettable()
+                .updates_attrs(PUBLISHED),
             Prop::new(
                 "vpc_config",
                 Kind::Object(vec![
@@ -119,12 +153,25 @@ pub fn schema() -> TypeSchema {
                     Prop::new("security_group_ids", strings()),
                 ]),
             )
-            .resettable(),
-            Prop::new("dead_letter_target_arn", Kind::String).resettable(),
+            .resettable()
+            .updates_attrs(PUBLISHED),
+            Prop::new("dead_letter_target_arn", Kind::String)
+                .resettable()
+                .updates_attrs(PUBLISHED),
             Prop::new("reserved_concurrent_executions", Kind::Integer),
+            Prop::new("publish", Kind::Bool)
+                .default(false)
+                .updates_attrs(PUBLISHED),
             Prop::new("tags", Kind::Map(Box::new(Kind::String))),
         ],
-        attrs: vec!["arn", "name", "invoke_arn", "code_sha256", "version"],
+        attrs: vec![
+            "arn",
+            "name",
+            "invoke_arn",
+            "code_sha256",
+            "version",
+            "qualified_arn",
+        ],
         taggable: true,
         name_rule: Some(NameRule {
             prop: "name",
@@ -152,7 +199,14 @@ pub const ENTRY: Entry = Entry {
             "code_sha256",
             "the SHA-256 of the deployed package, as Lambda reports it",
         ),
-        ("version", "the function's version (`$LATEST`)"),
+        (
+            "version",
+            "the latest published version with `publish: true`, else `$LATEST`",
+        ),
+        (
+            "qualified_arn",
+            "the ARN of that version (`ARN:VERSION`, or `ARN:$LATEST`)",
+        ),
     ],
     property_notes: &[
         (
@@ -160,6 +214,10 @@ pub const ENTRY: Entry = Entry {
             "`path` (a directory or `.zip` strata packages), or `s3_bucket` and `s3_key`",
         ),
         ("role", "the ARN of the execution role"),
+        (
+            "publish",
+            "publish a version on create and on each change of code or configuration",
+        ),
     ],
     actions: Actions {
         create: &[
@@ -168,10 +226,15 @@ pub const ENTRY: Entry = Entry {
             "lambda:PutFunctionConcurrency",
             "lambda:GetFunction",
             "lambda:GetFunctionConfiguration",
+            "lambda:ListVersionsByFunction",
             "lambda:DeleteFunction",
             "iam:PassRole",
         ],
-        read: &["lambda:GetFunction", "lambda:GetFunctionConfiguration"],
+        read: &[
+            "lambda:GetFunction",
+            "lambda:GetFunctionConfiguration",
+            "lambda:ListVersionsByFunction",
+        ],
         update: &[
             "lambda:UpdateFunctionCode",
             "lambda:UpdateFunctionConfiguration",
@@ -180,6 +243,8 @@ pub const ENTRY: Entry = Entry {
             "lambda:TagResource",
             "lambda:UntagResource",
             "lambda:GetFunctionConfiguration",
+            "lambda:PublishVersion",
+            "lambda:ListVersionsByFunction",
             "iam:PassRole",
         ],
         delete: &["lambda:DeleteFunction"],
@@ -197,7 +262,7 @@ pub(crate) fn function_name_of(name_or_arn: &str) -> &str {
 }
 
 /// API Gateway's URI for invoking the function, as `aws_lambda_function.invoke_arn` gives it.
-fn invoke_arn(function_arn: &str) -> String {
+pub(crate) fn invoke_arn(function_arn: &str) -> String {
     let parts: Vec<&str> = function_arn.split(':').collect();
     let partition = parts.get(1).copied().unwrap_or("aws");
     let region = parts.get(3).copied().unwrap_or_default();
@@ -206,8 +271,13 @@ fn invoke_arn(function_arn: &str) -> String {
     )
 }
 
+/// The `publish` the stack asks for (false unless given).
+fn publish(props: &Map) -> bool {
+    given(props, "publish").and_then(|v| v.as_bool()) == Some(true)
+}
+
 /// A list of strings from the stack.
-fn string_list(prop: &str, value: Option<Value>) -> Result<Option<Vec<String>>> {
+pub(crate) fn string_list(prop: &str, value: Option<Value>) -> Result<Option<Vec<String>>> {
     let Some(value) = value else {
         return Ok(None);
     };
@@ -310,41 +380,6 @@ fn function_code(code: &Value, base_dir: &Path) -> Result<(FunctionCode, Option<
     }
 }
 
-/// `code` as read: the recorded `prior` when the live code (`live_sha`) is the package it
-/// describes, else `prior` with its identifying field replaced by a marker. `local_sha` is the
-/// local package's hash when the caller already knows it. `None` when nothing was recorded
-/// (an import): the next apply uploads the stack's code.
-fn code_as_read(
-    prior: Option<&Value>,
-    live_sha: &str,
-    recorded_sha: Option<&str>,
-    local_sha: Option<&str>,
-    base_dir: &Path,
-) -> Option<Value> {
-    let prior = prior.map(Value::unmarked).filter(|v| *v != Value::Null)?;
-    let Ok(source) = CodeSource::from_value(&prior) else {
-        return Some(prior);
-    };
-    let (field, verdict) = match source {
-        CodeSource::Path(_) => {
-            let local = match local_sha {
-                Some(sha) => Ok(sha.to_string()),
-                None => package(&prior, base_dir).map(|p| p.sha256),
-            };
-            ("path", local.map(|sha| sha == live_sha))
-        }
-        CodeSource::S3 { .. } => ("s3_key", Ok(recorded_sha.is_none_or(|sha| sha == live_sha))),
-    };
-    let marker = match verdict {
-        Ok(true) => return Some(prior),
-        Ok(false) => CODE_CHANGED.to_string(),
-        Err(e) => format!("(changed: cannot package: {e})"),
-    };
-    let mut fields = prior.as_map().cloned().unwrap_or_default();
-    fields.insert(field.to_string(), Value::String(marker));
-    Some(Value::Map(fields))
-}
-
 /// True for the errors Lambda gives while a new role (or a role's new permissions) has not
 /// propagated yet.
 fn role_not_propagated(e: &ProviderError) -> bool {
@@ -369,6 +404,15 @@ struct Known<'a> {
     recorded_sha: Option<&'a str>,
     /// The local package's hash, when it was just built.
     local_sha: Option<&'a str>,
+}
+
+impl Known<'_> {
+    /// The `publish` recorded (or asked for), if any.
+    fn publish(&self) -> Option<bool> {
+        self.prior
+            .and_then(|p| p.get("publish"))
+            .and_then(|v| v.unmarked().as_bool())
+    }
 }
 
 /// Where a function is in its lifecycle, as the waits need it.
@@ -592,21 +636,80 @@ impl FunctionProvider {
             .unwrap_or_else(|| Value::Map(Map::new()));
         properties.insert("tags".into(), tags);
 
+        // Published versions are listed only where `publish` is (or may be) on.
+        let latest = match known.publish() {
+            Some(false) => None,
+            _ => self.latest_version(function_name).await?,
+        };
+        let published = known.publish().unwrap_or(latest.is_some());
+        properties.insert("publish".into(), Value::Bool(published));
+        let version = match (published, latest) {
+            (true, Some(version)) => version,
+            _ => LATEST.to_string(),
+        };
+
         let attributes = Map::from([
             ("arn".to_string(), Value::str(arn)),
             ("name".to_string(), Value::str(function_name)),
             ("invoke_arn".to_string(), Value::str(invoke_arn(arn))),
             ("code_sha256".to_string(), Value::str(live_sha)),
             (
-                "version".to_string(),
-                Value::str(config.version().unwrap_or("$LATEST")),
+                "qualified_arn".to_string(),
+                Value::str(format!("{arn}:{version}")),
             ),
+            ("version".to_string(), Value::str(version)),
         ]);
         Ok(Some(Resource {
             id: function_name.to_string(),
             properties,
             attributes,
         }))
+    }
+
+    /// The latest published version of the function (`ListVersionsByFunction` lists `$LATEST`
+    /// and then the versions oldest first), or `None` when none was ever published.
+    async fn latest_version(&self, name: &str) -> Result<Option<String>> {
+        let mut latest = None;
+        let mut marker = None;
+        loop {
+            let out = self
+                .lambda
+                .list_versions_by_function()
+                .function_name(name)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(api_error);
+            let Some(out) = missing_is_none(out, NOT_FOUND)? else {
+                return Ok(None);
+            };
+            if let Some(v) = out
+                .versions()
+                .iter()
+                .filter_map(|v| v.version())
+                .rfind(|v| *v != LATEST)
+            {
+                latest = Some(v.to_string());
+            }
+            match out.next_marker() {
+                Some(next) if !next.is_empty() => marker = Some(next.to_string()),
+                _ => return Ok(latest),
+            }
+        }
+    }
+
+    /// Publishes a version of the function as it now is (retrying while an update is still
+    /// in progress) and waits until that version is ready.
+    async fn publish_version(&self, name: &str) -> Result<()> {
+        let out = with_backoff(FUNCTION_UPDATED.timeout, update_in_progress, || {
+            let call = self.lambda.publish_version().function_name(name);
+            async move { call.send().await.map_err(api_error) }
+        })
+        .await?;
+        if let Some(version) = out.version() {
+            self.wait_updated(&format!("{name}:{version}")).await?;
+        }
+        Ok(())
     }
 
     /// Reads a function that must exist (it was just created or changed).
@@ -714,6 +817,9 @@ impl FunctionProvider {
     }
 }
 
+/// The version Lambda runs when no version is named: the unpublished code and configuration.
+const LATEST: &str = "$LATEST";
+
 /// The properties `UpdateFunctionConfiguration` changes.
 const CONFIGURATION_PROPS: &[&str] = &[
     "runtime",
@@ -769,6 +875,7 @@ impl Provider for FunctionProvider {
             .set_layers(string_list("layers", given(props, "layers"))?)
             .set_vpc_config(vpc_config(props)?)
             .set_dead_letter_config(dead_letter)
+            .publish(publish(props))
             .set_tags((!tags.is_empty()).then_some(tags));
         with_backoff(ROLE_PROPAGATION_BUDGET, role_not_propagated, || {
             let call = call.clone();
@@ -824,7 +931,11 @@ impl Provider for FunctionProvider {
             if !CONFIGURATION_PROPS.contains(prop)
                 && !matches!(
                     *prop,
-                    "code" | "architectures" | "reserved_concurrent_executions" | "tags"
+                    "code"
+                        | "architectures"
+                        | "reserved_concurrent_executions"
+                        | "tags"
+                        | "publish"
                 )
             {
                 return Err(ProviderError::not_in_place(prop, TYPE_NAME));
@@ -844,6 +955,7 @@ impl Provider for FunctionProvider {
         }
 
         let mut package = None;
+        let mut code_updated = false;
         if changed.contains(&"code") || changed.contains(&"architectures") {
             let code =
                 given(props, "code").ok_or_else(|| ProviderError::invalid("`code` is required"))?;
@@ -873,6 +985,7 @@ impl Provider for FunctionProvider {
                 })
                 .await?;
                 self.wait_updated(name).await?;
+                code_updated = true;
             }
             package = built;
         }
@@ -880,6 +993,12 @@ impl Provider for FunctionProvider {
         if changed.contains(&"reserved_concurrent_executions") {
             let reserved = optional_i32(&self.schema, props, "reserved_concurrent_executions")?;
             self.set_concurrency(name, reserved).await?;
+        }
+
+        if publish(props)
+            && (code_updated || !configuration.is_empty() || changed.contains(&"publish"))
+        {
+            self.publish_version(name).await?;
         }
 
         if changed.contains(&"tags") {
@@ -955,25 +1074,6 @@ mod tests {
             "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/\
              arn:aws:lambda:eu-west-1:123456789012:function:orders/invocations"
         );
-    }
-
-    #[test]
-    fn s3_code_reads_as_changed_only_when_the_live_hash_moved() {
-        let code = Value::from_json(serde_json::json!({ "s3_bucket": "b", "s3_key": "k" }));
-        assert_eq!(
-            code_as_read(Some(&code), "abc", Some("abc"), None, Path::new(".")),
-            Some(code.clone())
-        );
-        assert_eq!(
-            code_as_read(Some(&code), "abc", None, None, Path::new(".")),
-            Some(code.clone())
-        );
-        let changed = code_as_read(Some(&code), "xyz", Some("abc"), None, Path::new(".")).unwrap();
-        assert_eq!(
-            changed.as_map().unwrap()["s3_key"],
-            Value::str(CODE_CHANGED)
-        );
-        assert_eq!(code_as_read(None, "abc", None, None, Path::new(".")), None);
     }
 
     #[test]

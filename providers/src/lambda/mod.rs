@@ -1,11 +1,14 @@
-//! The `aws.lambda.*` resource types: functions, their invoke permissions, and event source
-//! mappings. Functions are never invoked by strata.
+//! The `aws.lambda.*` resource types: functions, their aliases, URLs and invoke permissions,
+//! layer versions, and event source mappings. Functions are never invoked by strata.
 
 use crate::tags::{tag_api, tag_map};
 
+pub mod alias;
 pub mod code;
 pub mod event_source_mapping;
 pub mod function;
+pub mod function_url;
+pub mod layer_version;
 pub mod permission;
 
 tag_api! {

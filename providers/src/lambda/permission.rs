@@ -5,8 +5,10 @@
 //! policy and `RemovePermission` takes it out by its statement id. Read finds the statement in
 //! `GetPolicy` and turns it back into the properties (Lambda rewrites the principal as
 //! `{"Service": ...}` or `{"AWS": "arn:...:root"}` and the source conditions as
-//! `ArnLike`/`StringEquals`). Every property forces replacement. The id is
-//! `FUNCTION/STATEMENT_ID`.
+//! `ArnLike`/`StringEquals`). Every property forces replacement. With `qualifier` (a version
+//! or an alias) the statement is in the policy of that version or alias. The id is
+//! `FUNCTION/STATEMENT_ID`, or `FUNCTION:QUALIFIER/STATEMENT_ID` (terraform-provider-aws's
+//! import form).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,6 +61,7 @@ pub fn schema() -> TypeSchema {
             Prop::new("source_arn", Kind::String).force_new(),
             Prop::new("source_account", Kind::String).force_new(),
             Prop::new("statement_id", Kind::String).force_new(),
+            Prop::new("qualifier", Kind::String).force_new(),
         ],
         attrs: vec!["statement_id"],
         taggable: false,
@@ -76,12 +79,19 @@ pub const ENTRY: Entry = Entry {
     provider: |ctx| Arc::new(PermissionProvider::new(ctx)),
     about: "One statement of a function's resource policy, letting a service or account invoke \
             it; every property replaces it.",
-    import_id: "`FUNCTION/STATEMENT_ID`: the function's name or ARN, a `/`, and the statement id",
+    import_id: "`FUNCTION/STATEMENT_ID`: the function's name or ARN, a `/`, and the statement id \
+                (`FUNCTION:QUALIFIER/STATEMENT_ID` for a permission of a version or alias)",
     attributes: &[("statement_id", "the statement id in the function's policy")],
-    property_notes: &[(
-        "principal",
-        "a service (`apigateway.amazonaws.com`) or an account id",
-    )],
+    property_notes: &[
+        (
+            "principal",
+            "a service (`apigateway.amazonaws.com`) or an account id",
+        ),
+        (
+            "qualifier",
+            "a version or alias whose policy holds the statement",
+        ),
+    ],
     actions: Actions {
         create: &["lambda:AddPermission", "lambda:GetPolicy"],
         read: &["lambda:GetPolicy"],
@@ -90,9 +100,27 @@ pub const ENTRY: Entry = Entry {
     },
 };
 
-/// The id of the permission: the function as the stack names it, and the statement id.
-fn permission_id(function: &str, statement_id: &str) -> String {
-    format!("{function}/{statement_id}")
+/// The id of the permission: the function as the stack names it (qualified when the
+/// permission is), and the statement id.
+fn permission_id(function: &str, qualifier: Option<&str>, statement_id: &str) -> String {
+    match qualifier {
+        Some(q) => format!("{function}:{q}/{statement_id}"),
+        None => format!("{function}/{statement_id}"),
+    }
+}
+
+/// The function and qualifier in the function part of a permission id: `NAME:QUALIFIER`, or
+/// an ARN with a qualifier after the name (`arn:…:function:NAME:QUALIFIER`).
+fn split_qualifier(function: &str) -> (&str, Option<&str>) {
+    let qualified = if function.starts_with("arn:") {
+        function.split(':').count() == 8
+    } else {
+        function.contains(':')
+    };
+    match function.rsplit_once(':') {
+        Some((unqualified, qualifier)) if qualified => (unqualified, Some(qualifier)),
+        _ => (function, None),
+    }
 }
 
 /// The function and statement id in a permission id. Statement ids have no `/`, function names
@@ -172,6 +200,7 @@ impl PermissionProvider {
     async fn find_statement(
         &self,
         function: &str,
+        qualifier: Option<&str>,
         statement_id: &str,
         prior: &Map,
     ) -> Result<Option<Resource>> {
@@ -179,6 +208,7 @@ impl PermissionProvider {
             .lambda
             .get_policy()
             .function_name(function)
+            .set_qualifier(qualifier.map(str::to_string))
             .send()
             .await
             .map_err(api_error);
@@ -208,6 +238,9 @@ impl PermissionProvider {
         let mut properties = Map::new();
         properties.insert("function_name".into(), Value::str(function));
         properties.insert("statement_id".into(), Value::str(statement_id));
+        if let Some(qualifier) = qualifier {
+            properties.insert("qualifier".into(), Value::str(qualifier));
+        }
         let action = match statement.get("Action") {
             Some(serde_json::Value::String(s)) => Some(s.clone()),
             Some(serde_json::Value::Array(items)) if items.len() == 1 => {
@@ -234,7 +267,7 @@ impl PermissionProvider {
             properties.insert("source_account".into(), Value::str(account));
         }
         Ok(Some(Resource {
-            id: permission_id(function, statement_id),
+            id: permission_id(function, qualifier, statement_id),
             properties,
             attributes: Map::from([("statement_id".to_string(), Value::str(statement_id))]),
         }))
@@ -255,6 +288,7 @@ impl Provider for PermissionProvider {
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_else(|| DEFAULT_ACTION.to_string());
         let text = |prop: &str| given(props, prop).and_then(|v| v.as_str().map(str::to_string));
+        let qualifier = text("qualifier");
         let call = self
             .lambda
             .add_permission()
@@ -263,7 +297,8 @@ impl Provider for PermissionProvider {
             .action(action)
             .principal(required_str(props, "principal")?)
             .set_source_arn(text("source_arn"))
-            .set_source_account(text("source_account"));
+            .set_source_account(text("source_account"))
+            .set_qualifier(text("qualifier"));
         with_backoff(
             POLICY_CONFLICT_BUDGET,
             |e| e.is_code(&["ResourceConflictException"]),
@@ -276,14 +311,15 @@ impl Provider for PermissionProvider {
         wait_for(
             &format!("statement {statement_id} of function {function} to be readable"),
             STATEMENT_READABLE,
-            || self.find_statement(&function, &statement_id, props),
+            || self.find_statement(&function, qualifier.as_deref(), &statement_id, props),
         )
         .await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {
         let (function, statement_id) = split_id(&req.id)?;
-        self.find_statement(function, statement_id, &req.prior_properties)
+        let (function, qualifier) = split_qualifier(function);
+        self.find_statement(function, qualifier, statement_id, &req.prior_properties)
             .await
     }
 
@@ -293,7 +329,8 @@ impl Provider for PermissionProvider {
             return Err(ProviderError::not_in_place(prop, TYPE_NAME));
         }
         let (function, statement_id) = split_id(&req.id)?;
-        self.find_statement(function, statement_id, &req.properties)
+        let (function, qualifier) = split_qualifier(function);
+        self.find_statement(function, qualifier, statement_id, &req.properties)
             .await?
             .ok_or_else(|| ProviderError::invalid(format!("permission {} is gone", req.id)))
     }
@@ -301,6 +338,7 @@ impl Provider for PermissionProvider {
     /// Removes the statement; one already gone (or whose function is gone) is success.
     async fn delete(&self, req: DeleteRequest) -> Result<()> {
         let (function, statement_id) = split_id(&req.id)?;
+        let (function, qualifier) = split_qualifier(function);
         let out = with_backoff(
             POLICY_CONFLICT_BUDGET,
             |e| e.is_code(&["ResourceConflictException"]),
@@ -309,6 +347,7 @@ impl Provider for PermissionProvider {
                     .lambda
                     .remove_permission()
                     .function_name(function)
+                    .set_qualifier(qualifier.map(str::to_string))
                     .statement_id(statement_id);
                 async move { call.send().await.map_err(api_error) }
             },
@@ -321,8 +360,15 @@ impl Provider for PermissionProvider {
     async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
         let function = required_str(&req.properties, "function_name")?;
         let statement_id = required_str(&req.properties, "statement_id")?;
-        self.find_statement(&function, &statement_id, &req.properties)
-            .await
+        let qualifier =
+            given(&req.properties, "qualifier").and_then(|v| v.as_str().map(str::to_string));
+        self.find_statement(
+            &function,
+            qualifier.as_deref(),
+            &statement_id,
+            &req.properties,
+        )
+        .await
     }
 }
 
@@ -334,9 +380,16 @@ mod tests {
     #[test]
     fn a_permission_id_splits_back_into_function_and_statement() {
         let arn = "arn:aws:lambda:us-east-1:123456789012:function:orders";
-        let id = permission_id(arn, "orders-allow-api");
+        let id = permission_id(arn, None, "orders-allow-api");
         assert_eq!(split_id(&id).unwrap(), (arn, "orders-allow-api"));
+        assert_eq!(split_qualifier(arn), (arn, None));
         assert!(split_id("orders").is_err());
+        let id = permission_id(arn, Some("live"), "orders-allow-api");
+        let (function, statement) = split_id(&id).unwrap();
+        assert_eq!(statement, "orders-allow-api");
+        assert_eq!(split_qualifier(function), (arn, Some("live")));
+        assert_eq!(split_qualifier("orders:7"), ("orders", Some("7")));
+        assert_eq!(split_qualifier("orders"), ("orders", None));
     }
 
     #[test]
