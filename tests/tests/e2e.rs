@@ -25,6 +25,7 @@ mod emulator;
 mod example_build_hosts;
 mod example_modules;
 mod example_network;
+mod example_orders_api;
 mod example_serverless;
 mod example_uploads;
 mod lint_rules;
