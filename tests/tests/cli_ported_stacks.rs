@@ -1,7 +1,7 @@
 //! Shapes found porting real Terraform stacks, through the built binary against the emulator:
 //! empty CORS lists, an event rule with both a schedule and a pattern, targets without an `id`
-//! and with a mapping as `input`, and documents written as JSON text. Each applies, and the
-//! next plan and `drift` are clean.
+//! and with a mapping as `input`, documents written as JSON text, and a Lambda subscribed to a
+//! topic. Each applies, and the next plan (and `drift`) is clean.
 
 use providers::aws::AwsContext;
 use strata_tests::{assert_code, Project};
@@ -94,4 +94,68 @@ fn a_document_written_as_text_that_is_not_json_is_an_error_at_its_line() {
     assert_code(&run, 1);
     assert!(run.stderr.contains("stack.yaml:6:15"), "{}", run.stderr);
     assert!(run.stderr.contains("not JSON"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lambda_subscribed_to_a_topic_applies_replans_clean_and_destroys() {
+    let p = Project::new(
+        r#"stack: fanout
+region: us-east-1
+resources:
+  role:
+    type: aws.iam.role
+    properties:
+      assume_role_policy:
+        Version: "2012-10-17"
+        Statement: { Effect: Allow, Principal: { Service: lambda.amazonaws.com }, Action: sts:AssumeRole }
+  worker:
+    type: aws.lambda.function
+    properties: { runtime: python3.12, handler: main.handle, role: "${role.arn}", code: { path: src } }
+  events:
+    type: aws.sns.topic
+  events_invoke_worker:
+    type: aws.lambda.permission
+    properties: { function_name: "${worker.name}", principal: sns.amazonaws.com, source_arn: "${events.arn}" }
+  worker_subscription:
+    type: aws.sns.subscription
+    properties: { topic_arn: "${events.arn}", protocol: lambda, endpoint: "${worker.arn}" }
+    depends_on: [events_invoke_worker]
+"#,
+    );
+    std::fs::create_dir(p.path().join("src")).unwrap();
+    std::fs::write(
+        p.path().join("src/main.py"),
+        "def handle(event, context):\n    return 1\n",
+    )
+    .unwrap();
+    let ctx = p.ctx();
+
+    assert_code(&p.strata(&["apply", "--auto-approve"]), 0);
+    let subscriptions = aws_sdk_sns::Client::new(&ctx.sdk)
+        .list_subscriptions()
+        .send()
+        .await
+        .unwrap();
+    let endpoints: Vec<(&str, &str)> = subscriptions
+        .subscriptions()
+        .iter()
+        .map(|s| (s.protocol().unwrap_or(""), s.endpoint().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        endpoints,
+        [(
+            "lambda",
+            "arn:aws:lambda:us-east-1:123456789012:function:fanout-worker"
+        )]
+    );
+    let run = p.strata(&["plan", "--detailed-exitcode"]);
+    assert_code(&run, 0);
+
+    assert_code(&p.strata(&["destroy", "--auto-approve"]), 0);
+    let subscriptions = aws_sdk_sns::Client::new(&ctx.sdk)
+        .list_subscriptions()
+        .send()
+        .await
+        .unwrap();
+    assert!(subscriptions.subscriptions().is_empty());
 }
