@@ -86,7 +86,7 @@ async fn run(global: &Global, run: Run<'_>) -> Outcome {
     }
     let stack = load_stack(global)?;
     let backend = backend(global, &stack);
-    let cloud = cloud(global, &stack).await;
+    let cloud = cloud(global, &stack).await?;
     let events = view(global, run.json);
     let session = Session::open(
         stack,
@@ -127,7 +127,7 @@ async fn run(global: &Global, run: Run<'_>) -> Outcome {
 async fn apply_saved(global: &Global, file: &Path, parallelism: usize, json: bool) -> Outcome {
     let stack = load_stack(global)?;
     let backend = backend(global, &stack);
-    let cloud = cloud(global, &stack).await;
+    let cloud = cloud(global, &stack).await?;
     let events = view(global, json);
     let session = Session::open(
         stack,

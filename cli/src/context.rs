@@ -108,19 +108,23 @@ pub(crate) fn stack_dir(file: &Path) -> PathBuf {
 }
 
 /// AWS as the flags and the environment configure it, then the stack's `region:`.
-pub(crate) async fn cloud(global: &Global, stack: &Stack) -> Arc<AwsCloud> {
-    let mut ctx = AwsContext::load(
-        &AwsOptions {
-            region: global.region.clone(),
-            profile: global.profile.clone(),
-            endpoint_url: global.endpoint_url.clone(),
-        },
-        stack.region.as_deref(),
-    )
-    .await;
+/// A profile that is named but defined nowhere is an error here, before any call.
+pub(crate) async fn cloud(global: &Global, stack: &Stack) -> Result<Arc<AwsCloud>, Failure> {
+    let options = AwsOptions {
+        region: global.region.clone(),
+        profile: global.profile.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+    };
+    providers::aws::check_profile(&options).map_err(|e| {
+        Failure::new(e).help(
+            "name a profile that `aws configure list-profiles` shows (--profile, AWS_PROFILE), \
+             or add it to the AWS config file",
+        )
+    })?;
+    let mut ctx = AwsContext::load(&options, stack.region.as_deref()).await;
     // Relative local paths in the stack (Lambda code) start beside the stack file.
     ctx.base_dir = stack_dir(&global.file);
-    Arc::new(AwsCloud::new(ctx))
+    Ok(Arc::new(AwsCloud::new(ctx)))
 }
 
 /// How a session for `operation` opens, from the global flags.

@@ -11,7 +11,7 @@ use crate::ui::{self, EXIT_CHANGES, EXIT_OK};
 pub(crate) async fn drift(global: &Global, args: &DriftArgs) -> Outcome {
     let stack = load_stack(global)?;
     let backend = backend(global, &stack);
-    let cloud = cloud(global, &stack).await;
+    let cloud = cloud(global, &stack).await?;
     let found = engine::drift(&stack, &*backend, &*cloud).await?;
     if found.unsettled > 0 {
         let n = found.unsettled;

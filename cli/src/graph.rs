@@ -38,7 +38,7 @@ pub(crate) async fn graph(global: &Global, args: &GraphArgs) -> Outcome {
 /// The plan `strata plan` would show, made the same way.
 async fn plan_of(global: &Global, stack: Stack) -> Result<Plan, crate::context::Failure> {
     let backend = backend(global, &stack);
-    let cloud = cloud(global, &stack).await;
+    let cloud = cloud(global, &stack).await?;
     let color = ui::use_color(global.no_color, ui::stderr_is_terminal());
     let session = Session::open(
         stack,

@@ -17,7 +17,7 @@ pub(crate) async fn import(global: &Global, args: &ImportArgs) -> Outcome {
         .map(|d| d.type_name.clone())
         .unwrap_or_default();
     let backend = backend(global, &stack);
-    let cloud = cloud(global, &stack).await;
+    let cloud = cloud(global, &stack).await?;
     let color = ui::use_color(global.no_color, ui::stdout_is_terminal());
     let session = engine::Session::open(
         stack,

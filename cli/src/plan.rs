@@ -16,7 +16,7 @@ use crate::ui::{self, EXIT_CHANGES, EXIT_OK};
 pub(crate) async fn plan(global: &Global, args: &PlanArgs) -> Outcome {
     let stack = load_stack(global)?;
     let backend = backend(global, &stack);
-    let cloud = cloud(global, &stack).await;
+    let cloud = cloud(global, &stack).await?;
     let color = ui::use_color(global.no_color, ui::stdout_is_terminal());
     let session = Session::open(
         stack,

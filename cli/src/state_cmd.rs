@@ -44,7 +44,7 @@ fn read(global: &Global) -> Result<(Stack, State), Failure> {
 async fn edit(global: &Global, operation: &str) -> Result<Session, Failure> {
     let stack = load_stack(global)?;
     let backend = backend(global, &stack);
-    let cloud = cloud(global, &stack).await;
+    let cloud = cloud(global, &stack).await?;
     let options = OpenOptions {
         settle: false,
         ..open_options(global, operation)

@@ -5,7 +5,6 @@ use std::fmt;
 use aws_config::BehaviorVersion;
 use aws_smithy_http_client::tls;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::ProviderError;
@@ -164,7 +163,7 @@ where
                 code: code.to_string(),
                 message: message.unwrap_or("").to_string(),
             },
-            _ => ProviderError::Transport(DisplayErrorContext(&err).to_string()),
+            _ => ProviderError::Transport(error_chain(&err)),
         },
     }
 }
@@ -217,4 +216,165 @@ pub fn missing_is_none<T>(
         Err(e) if e.is_code(codes) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// An error and its causes as one line, `outer: cause: root cause`, each message once: what a
+/// person reads instead of the SDK's debug dump of nested structs.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        let text = text.trim();
+        // Wrappers often repeat their cause's message, or say nothing of their own.
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(text)) {
+            parts.push(text.to_string());
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+/// What to do about a cloud error, when strata knows: from AWS's error code or, for errors
+/// AWS never answered (no connection, no credentials), from what the SDK said. The one place
+/// such advice is written; every printer of a cloud error asks it.
+pub fn help_for(message: &str) -> Option<&'static str> {
+    let has = |needles: &[&str]| needles.iter().any(|n| message.contains(n));
+    if has(&[
+        "Connection refused",
+        "tcp connect error",
+        "dns error",
+        "failed to lookup address",
+    ]) {
+        return Some(
+            "AWS could not be reached: check --endpoint-url / AWS_ENDPOINT_URL (unset it for \
+             AWS itself), the region, and the network or proxy",
+        );
+    }
+    if has(&[
+        "aws sso login",
+        "SSO",
+        "sso_session",
+        "sso token",
+        "/sso/cache/",
+    ]) {
+        return Some(
+            "the SSO session is missing or expired: run `aws sso login --profile PROFILE` and \
+             try again",
+        );
+    }
+    if has(&[
+        "ExpiredToken",
+        "RequestExpired",
+        "TokenRefreshRequired",
+        "security token included in the request is expired",
+    ]) {
+        return Some(
+            "the credentials have expired: refresh them (a new session token, `aws sso login`, \
+             or your CI's credentials step) and try again",
+        );
+    }
+    if has(&[
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+    ]) {
+        return Some(
+            "AWS does not accept these credentials: check the access key, the secret and the \
+             profile (--profile, AWS_PROFILE)",
+        );
+    }
+    if has(&[
+        "AccessDenied",
+        "UnauthorizedOperation",
+        "AuthorizationError",
+        "not authorized to perform",
+    ]) {
+        return Some(
+            "the credentials in use may not make this call: grant the action named above to the \
+             role or user strata runs as (docs/resources.md lists each type's IAM actions)",
+        );
+    }
+    if has(&[
+        "Throttling",
+        "RequestLimitExceeded",
+        "TooManyRequests",
+        "Rate exceeded",
+        "SlowDown",
+        "RequestThrottled",
+    ]) {
+        return Some(
+            "AWS kept throttling the request after every retry: run again, or lower \
+             --parallelism",
+        );
+    }
+    if has(&[
+        "loading credentials",
+        "no credentials",
+        "credentials provider was not properly configured",
+        "CredentialsNotLoaded",
+        "the credential provider was not enabled",
+    ]) {
+        return Some(
+            "no AWS credentials were found: set AWS_PROFILE (or --profile) to a profile of \
+             ~/.aws/config, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role \
+             provides them",
+        );
+    }
+    None
+}
+
+/// The profile `options` (or `AWS_PROFILE`) names, when it is in neither the AWS config file
+/// nor the credentials file (`AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`, else
+/// `~/.aws/config` and `~/.aws/credentials`): the SDK would otherwise fall through to other
+/// credential sources and fail far from the cause. `Ok(())` when no profile is named.
+pub fn check_profile(options: &AwsOptions) -> Result<(), String> {
+    let named = options
+        .profile
+        .clone()
+        .or_else(|| std::env::var("AWS_PROFILE").ok())
+        .filter(|p| !p.is_empty());
+    let Some(profile) = named else {
+        return Ok(());
+    };
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let file = |var: &str, default: &str| {
+        std::env::var_os(var)
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".aws").join(default)))
+    };
+    let config = file("AWS_CONFIG_FILE", "config");
+    let credentials = file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
+    let sections = |path: &Option<std::path::PathBuf>, prefixed: bool| -> Vec<String> {
+        let Some(text) = path.as_ref().and_then(|p| std::fs::read_to_string(p).ok()) else {
+            return Vec::new();
+        };
+        text.lines()
+            .filter_map(|line| {
+                let name = line.trim().strip_prefix('[')?.strip_suffix(']')?.trim();
+                let name = if prefixed {
+                    name.strip_prefix("profile ").map(str::trim).unwrap_or(name)
+                } else {
+                    name
+                };
+                Some(name.to_string())
+            })
+            .collect()
+    };
+    let mut known = sections(&config, true);
+    known.extend(sections(&credentials, false));
+    if known.contains(&profile) {
+        return Ok(());
+    }
+    let places: Vec<String> = [config, credentials]
+        .into_iter()
+        .flatten()
+        .map(|p| p.display().to_string())
+        .collect();
+    Err(format!(
+        "the AWS profile `{profile}` is not defined (looked in {})",
+        places.join(" and ")
+    ))
 }

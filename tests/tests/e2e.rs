@@ -5,6 +5,7 @@
 mod architecture;
 mod cli_bad_input;
 mod cli_cloud_errors;
+mod cli_credentials;
 mod cli_drift;
 mod cli_graph_init_help;
 mod cli_import;
