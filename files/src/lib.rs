@@ -5,6 +5,7 @@
 //!   rename, fsync the directory), and the small reads and removals around them. The state, the
 //!   journal and lock, saved plan files, the module cache and `strata.lock` all go through it.
 //! - [`capped`]: reading a text file the user names, capped and regular files only.
+//! - [`chain`]: an error and its causes as one line, never a debug dump.
 //! - [`digest`]: SHA-256 as lowercase hex ([`digest::sha256_hex`]), of bytes, of a stream
 //!   ([`digest::Sha256Hex`]) or of a file ([`digest::sha256_file_hex`]).
 //!
@@ -12,6 +13,7 @@
 //! caller can turn it into its own error without losing any of the three.
 
 pub mod capped;
+pub mod chain;
 pub mod digest;
 pub mod durable;
 

@@ -218,22 +218,8 @@ pub fn missing_is_none<T>(
     }
 }
 
-/// An error and its causes as one line, `outer: cause: root cause`, each message once: what a
-/// person reads instead of the SDK's debug dump of nested structs.
-pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(e) = next {
-        let text = e.to_string();
-        let text = text.trim();
-        // Wrappers often repeat their cause's message, or say nothing of their own.
-        if !text.is_empty() && !parts.iter().any(|p| p.contains(text)) {
-            parts.push(text.to_string());
-        }
-        next = e.source();
-    }
-    parts.join(": ")
-}
+/// An error and its causes as one line, each message once ([`files::chain::error_chain`]).
+pub use files::chain::error_chain;
 
 /// What to do about a cloud error, when strata knows: from AWS's error code or, for errors
 /// AWS never answered (no connection, no credentials), from what the SDK said. The one place

@@ -226,12 +226,12 @@ fn condition_failed<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool 
 fn failure<E, R>(action: &'static str, url: &str, error: &SdkError<E, R>) -> S3Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     let message = match (error.code(), error.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_string(),
-        _ => aws_sdk_s3::error::DisplayErrorContext(error).to_string(),
+        _ => files::chain::error_chain(error),
     };
     S3Error {
         action,
