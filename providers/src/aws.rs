@@ -55,7 +55,11 @@ impl AwsContext {
     /// Loads the SDK configuration: credentials and region from the standard chain, with the
     /// options given taking precedence, then the stack's region, then [`DEFAULT_REGION`].
     pub async fn load(options: &AwsOptions, stack_region: Option<&str>) -> AwsContext {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http_client());
+        // Every client shares one HTTP client, bounded in requests in flight, so a refresh of
+        // a large state queues its calls instead of opening thousands at once.
+        let client =
+            crate::in_flight::limited(http_client(), crate::in_flight::DEFAULT_MAX_REQUESTS);
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(client);
         if let Some(profile) = &options.profile {
             loader = loader.profile_name(profile);
         }

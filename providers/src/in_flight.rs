@@ -18,7 +18,7 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use tokio::sync::Semaphore;
 
-/// Requests in flight at once when nothing else is said (`--max-requests`): enough to keep a
+/// Requests in flight at once, across every client of a run: enough to keep a
 /// refresh at the API's rate over a real network (about 30 ms a call), few enough that AWS's
 /// per-account request rates (EC2's token buckets refill at 20 per second for most mutating
 /// calls, more for describes) are not overrun by a burst.

@@ -18,6 +18,7 @@ mod cli_policy_encoding;
 mod cli_ported_stacks;
 mod cli_queue_and_topic;
 mod cli_removed_properties;
+mod cli_requests_in_flight;
 mod cli_saved_plans;
 mod cli_sensitive_params;
 mod cli_state;
