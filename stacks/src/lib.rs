@@ -4,6 +4,7 @@
 //! substituted, references to other resources are kept for the planner.
 
 pub mod archive;
+mod checks;
 pub mod diag;
 pub mod expr;
 pub mod graph;

@@ -105,6 +105,9 @@ pub struct Prop {
     /// only after apply, so that what references them is updated too; without this, an update
     /// keeps every attribute as recorded.
     pub updates_attrs: &'static [&'static str],
+    /// What a known value must satisfy beyond its kind (a range, a CIDR, an ARN of a
+    /// service), checked at load time so bad input never reaches AWS.
+    pub checks: Vec<Check>,
 }
 
 impl Prop {
@@ -123,6 +126,7 @@ impl Prop {
             policy: None,
             shared_when_unset: false,
             updates_attrs: &[],
+            checks: Vec::new(),
         }
     }
 
@@ -175,7 +179,33 @@ impl Prop {
         self.updates_attrs = attrs;
         self
     }
+
+    /// A number AWS takes only between `min` and `max` (both included).
+    pub fn range(mut self, min: i64, max: i64) -> Prop {
+        self.checks.push(Check::Range(min, max));
+        self
+    }
+
+    /// A string AWS takes only with `min` to `max` characters.
+    pub fn length(mut self, min: usize, max: usize) -> Prop {
+        self.checks.push(Check::Length(min, max));
+        self
+    }
+
+    /// An IPv4 CIDR block (`10.0.0.0/16`).
+    pub fn cidr(mut self) -> Prop {
+        self.checks.push(Check::Cidr);
+        self
+    }
+
+    /// An ARN of one of these services (`&["sqs"]`); any service when empty.
+    pub fn arn(mut self, services: &'static [&'static str]) -> Prop {
+        self.checks.push(Check::Arn(services));
+        self
+    }
 }
+
+pub use crate::checks::Check;
 
 /// How strata derives a physical name when a stack gives none.
 #[derive(Clone, Debug, PartialEq)]

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::expr::Expr;
-use crate::schema::{Kind, Prop};
+use crate::schema::{Check, Kind, Prop};
 use crate::suggest::hint;
 use crate::value::Value;
 use crate::yaml::{Key, Node, NodeKind, Pos};
@@ -55,7 +55,10 @@ impl Loader<'_> {
                 continue;
             }
             let path = format!("{prefix}{}", key.name);
-            match self.check_value(node, &prop.kind, prop.allowed, &path, key.pos, owner) {
+            let checked = self
+                .check_value(node, &prop.kind, prop.allowed, &path, key.pos, owner)
+                .filter(|expr| self.check_rules(node, expr, &prop.checks, &path, owner));
+            match checked {
                 Some(expr) => {
                     let checked = match prop.local_path {
                         true => self.local_path(node, expr, &path),
@@ -310,6 +313,61 @@ impl Loader<'_> {
                 None
             }
         }
+    }
+
+    /// The prop's [`Check`]s over a known value (each item of a known list, at the item's
+    /// position when written literally). A value known only at plan time is not checked here.
+    fn check_rules(
+        &mut self,
+        node: &Node,
+        expr: &Expr,
+        checks: &[Check],
+        path: &str,
+        owner: &Owner,
+    ) -> bool {
+        let Expr::Value { value } = expr else {
+            return true;
+        };
+        if checks.is_empty() {
+            return true;
+        }
+        let items: Vec<(&Value, Pos, String)> = match (value, &node.kind) {
+            (Value::List(values), NodeKind::List(nodes)) if values.len() == nodes.len() => values
+                .iter()
+                .zip(nodes)
+                .enumerate()
+                .map(|(i, (v, n))| (v, n.pos, format!("{path}[{i}]")))
+                .collect(),
+            (Value::List(values), _) => values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (v, node.pos, format!("{path}[{i}]")))
+                .collect(),
+            (value, _) => vec![(value, node.pos, path.to_string())],
+        };
+        let mut ok = true;
+        for (value, pos, path) in items {
+            for check in checks {
+                if let Err(failure) = check.test(value) {
+                    let shown = match value {
+                        Value::String(s) => format!("`{s}` "),
+                        Value::Number(n) => format!("`{n}` "),
+                        _ => String::new(),
+                    };
+                    self.error(
+                        pos,
+                        format!(
+                            "{shown}{} for property `{path}` on {}",
+                            failure.problem, owner.type_name
+                        ),
+                        Some(failure.help),
+                    );
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        ok
     }
 
     fn check_allowed(
