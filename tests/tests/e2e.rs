@@ -30,6 +30,7 @@ mod example_network;
 mod example_orders_api;
 mod example_serverless;
 mod example_uploads;
+mod fuzz_loader;
 mod lint_rules;
 mod modules_registry;
 mod provider_apigatewayv2;
