@@ -230,8 +230,14 @@ impl KeyProvider {
         if let Some(description) = meta.description().filter(|d| !d.is_empty()) {
             properties.insert("description".into(), Value::str(description));
         }
-        if let Some(usage) = meta.key_usage() {
-            properties.insert("key_usage".into(), Value::str(usage.as_str()));
+        // AWS always returns the usage; where an answer leaves it out (the emulator's
+        // DescribeKey does), it is what was recorded, which cannot change.
+        let usage = match meta.key_usage() {
+            Some(usage) => Some(Value::str(usage.as_str())),
+            None => given(prior, "key_usage"),
+        };
+        if let Some(usage) = usage {
+            properties.insert("key_usage".into(), usage);
         }
         if let Some(spec) = meta.key_spec() {
             properties.insert("customer_master_key_spec".into(), Value::str(spec.as_str()));

@@ -70,7 +70,8 @@ pub const ENTRY: Entry = Entry {
         ("secret_id", "the secret's ARN or name (`${secret.arn}`)"),
         (
             "version_stages",
-            "staging labels, moved in place; when not given, the new version is `AWSCURRENT`",
+            "staging labels, moved in place; when not given, the new version is `AWSCURRENT`; \
+             the first version of a secret is always `AWSCURRENT`, so list it there",
         ),
         (
             "secret_string",
