@@ -40,7 +40,8 @@ async fn parameter(ctx: &AwsContext, name: &str) -> Option<String> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_secrets_example_applies_replans_clean_never_prints_the_password_and_destroys_cleanly() {
+async fn the_secrets_example_applies_replans_clean_never_prints_the_password_and_destroys_cleanly()
+{
     let emu = Emulator::start();
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&workspace_root().join("examples/secrets"), dir.path());
@@ -92,18 +93,30 @@ async fn the_secrets_example_applies_replans_clean_never_prints_the_password_and
     assert_eq!(described.key_id(), Some(key_arn.as_str()));
     let aliases = kms.list_aliases().send().await.unwrap();
     assert!(
-        aliases.aliases().iter().any(|a| a.alias_name()
-            == Some("alias/secrets-app")
-            && a.target_key_id() == Some(key.as_str())),
+        aliases
+            .aliases()
+            .iter()
+            .any(|a| a.alias_name() == Some("alias/secrets-app")
+                && a.target_key_id() == Some(key.as_str())),
         "{aliases:?}"
     );
 
     // The secret, under the same key, holds the login with the password.
     let secret = recorded_id(dir.path(), "db_login");
     let sm = aws_sdk_secretsmanager::Client::new(&ctx.sdk);
-    let described = sm.describe_secret().secret_id(&secret).send().await.unwrap();
+    let described = sm
+        .describe_secret()
+        .secret_id(&secret)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(described.kms_key_id(), Some(key_arn.as_str()));
-    let value = sm.get_secret_value().secret_id(&secret).send().await.unwrap();
+    let value = sm
+        .get_secret_value()
+        .secret_id(&secret)
+        .send()
+        .await
+        .unwrap();
     let login: serde_json::Value = serde_json::from_str(value.secret_string().unwrap()).unwrap();
     assert_eq!(login["username"], "app");
     assert_eq!(login["password"], PASSWORD);
@@ -135,5 +148,10 @@ async fn the_secrets_example_applies_replans_clean_never_prints_the_password_and
     );
     assert_eq!(parameter(&ctx, "/secrets/app/db-password").await, None);
     assert_eq!(parameter(&ctx, "/secrets/app/db-host").await, None);
-    assert!(sm.describe_secret().secret_id(&secret).send().await.is_err());
+    assert!(sm
+        .describe_secret()
+        .secret_id(&secret)
+        .send()
+        .await
+        .is_err());
 }

@@ -11,7 +11,14 @@ use strata_tests::{assert_code, Project, Run};
 
 /// Two keys and an alias. `first` takes `description`, `rotation`, `enabled` and
 /// `multi_region`; the alias `alias` names the key `target`.
-fn stack(description: &str, rotation: bool, enabled: bool, multi: bool, alias: &str, target: &str) -> String {
+fn stack(
+    description: &str,
+    rotation: bool,
+    enabled: bool,
+    multi: bool,
+    alias: &str,
+    target: &str,
+) -> String {
     format!(
         r#"stack: vault
 region: us-east-1
@@ -40,7 +47,8 @@ resources:
 
 /// The id recorded for `address` in the state of stack `stack`.
 pub(crate) fn recorded_id(p: &Project, stack: &str, address: &str) -> String {
-    let text = std::fs::read_to_string(p.path().join(format!(".strata/{stack}.state.json"))).unwrap();
+    let text =
+        std::fs::read_to_string(p.path().join(format!(".strata/{stack}.state.json"))).unwrap();
     let state: serde_json::Value = serde_json::from_str(&text).unwrap();
     state["resources"][address]["id"]
         .as_str()
@@ -112,13 +120,21 @@ async fn assert_scheduled(ctx: &AwsContext, id: &str, days: i64) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn keys_and_aliases_change_in_place_replace_import_and_destroy_by_scheduling_deletion() {
-    let p = Project::new(&stack("Orders key", true, true, false, "alias/orders", "first"));
+    let p = Project::new(&stack(
+        "Orders key",
+        true,
+        true,
+        false,
+        "alias/orders",
+        "first",
+    ));
     let ctx = p.ctx();
 
     let run = p.strata(&["apply", "--auto-approve"]);
     assert_code(&run, 0);
     assert!(
-        run.stdout.contains("Apply complete: 3 added, 0 changed, 0 destroyed."),
+        run.stdout
+            .contains("Apply complete: 3 added, 0 changed, 0 destroyed."),
         "{}",
         run.stdout
     );
@@ -143,7 +159,10 @@ async fn keys_and_aliases_change_in_place_replace_import_and_destroy_by_scheduli
     };
     assert_eq!(tag("team").as_deref(), Some("payments"));
     assert_eq!(tag("strata:address").as_deref(), Some("first"));
-    assert_eq!(alias_target(&ctx, "alias/orders").await, Some(first.clone()));
+    assert_eq!(
+        alias_target(&ctx, "alias/orders").await,
+        Some(first.clone())
+    );
     assert_eq!(recorded_id(&p, "vault", "alias"), "alias/orders");
 
     let run = p.strata(&["plan", "--detailed-exitcode"]);
@@ -151,7 +170,14 @@ async fn keys_and_aliases_change_in_place_replace_import_and_destroy_by_scheduli
     assert!(run.stdout.contains("No changes."), "{}", run.stdout);
 
     // Description, rotation and the enabled switch change in place; the alias moves.
-    p.write_stack(&stack("Retired key", false, false, false, "alias/orders", "second"));
+    p.write_stack(&stack(
+        "Retired key",
+        false,
+        false,
+        false,
+        "alias/orders",
+        "second",
+    ));
     let run = p.strata(&["plan", "--detailed-exitcode"]);
     assert_code(&run, 2);
     assert!(
@@ -166,12 +192,22 @@ async fn keys_and_aliases_change_in_place_replace_import_and_destroy_by_scheduli
     assert_eq!(meta.description(), Some("Retired key"));
     assert!(!meta.enabled());
     assert!(!rotation(&ctx, &first).await);
-    assert_eq!(alias_target(&ctx, "alias/orders").await, Some(second.clone()));
+    assert_eq!(
+        alias_target(&ctx, "alias/orders").await,
+        Some(second.clone())
+    );
     assert_code(&p.strata(&["plan", "--detailed-exitcode"]), 0);
 
     // A multi-Region key is another key: the old one is scheduled for deletion after its
     // 7-day window. A new alias name is another alias: the old one is gone.
-    p.write_stack(&stack("Retired key", false, false, true, "alias/orders-v2", "second"));
+    p.write_stack(&stack(
+        "Retired key",
+        false,
+        false,
+        true,
+        "alias/orders-v2",
+        "second",
+    ));
     let run = p.strata(&["plan", "--detailed-exitcode"]);
     assert_code(&run, 2);
     assert!(
@@ -240,7 +276,7 @@ resources:
     properties: { deletion_window_in_days: 3 }
   alias:
     type: aws.kms.alias
-    properties: { name: orders, target_key_id: "${key.key_id}" }
+    properties: { name: orders-key, target_key_id: "${key.key_id}" }
 "#,
     );
     let run = p.strata(&["validate"]);

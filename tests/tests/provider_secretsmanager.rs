@@ -112,7 +112,10 @@ async fn secrets_and_versions_change_in_place_replace_import_destroy_and_never_p
     let (value, version, stages) = current(&ctx, &arn).await;
     assert_eq!(value, SECRET);
     assert_eq!(stages, ["AWSCURRENT"]);
-    assert_eq!(recorded_id(&p, "vault", "db_value"), format!("{arn}|{version}"));
+    assert_eq!(
+        recorded_id(&p, "vault", "db_value"),
+        format!("{arn}|{version}")
+    );
 
     let run = p.strata(&["plan", "--detailed-exitcode"]);
     assert_code(&run, 0);
@@ -127,7 +130,12 @@ async fn secrets_and_versions_change_in_place_replace_import_destroy_and_never_p
     assert_hidden(&run, SECRET);
 
     // The description and the version's labels change in place.
-    p.write_stack(&stack("vault/db", "Main database login", SECRET, "[AWSCURRENT, blue]"));
+    p.write_stack(&stack(
+        "vault/db",
+        "Main database login",
+        SECRET,
+        "[AWSCURRENT, blue]",
+    ));
     let run = p.strata(&["plan", "--detailed-exitcode"]);
     assert_code(&run, 2);
     assert!(
@@ -148,7 +156,12 @@ async fn secrets_and_versions_change_in_place_replace_import_destroy_and_never_p
     assert_code(&p.strata(&["plan", "--detailed-exitcode"]), 0);
 
     // A new secret string is a new version, made current.
-    p.write_stack(&stack("vault/db", "Main database login", NEW_SECRET, "[AWSCURRENT]"));
+    p.write_stack(&stack(
+        "vault/db",
+        "Main database login",
+        NEW_SECRET,
+        "[AWSCURRENT]",
+    ));
     let run = p.strata(&["plan", "--detailed-exitcode"]);
     assert_code(&run, 2);
     assert!(
@@ -173,7 +186,12 @@ async fn secrets_and_versions_change_in_place_replace_import_destroy_and_never_p
     assert_code(&p.strata(&["plan", "--detailed-exitcode"]), 0);
 
     // A new name is another secret; the old one (window 0) is deleted at once.
-    p.write_stack(&stack("vault/main-db", "Main database login", NEW_SECRET, "[AWSCURRENT]"));
+    p.write_stack(&stack(
+        "vault/main-db",
+        "Main database login",
+        NEW_SECRET,
+        "[AWSCURRENT]",
+    ));
     let run = p.strata(&["plan", "--detailed-exitcode"]);
     assert_code(&run, 2);
     assert!(
@@ -223,7 +241,8 @@ resources:
     assert_code(&run, 1);
     assert!(run.stderr.contains("stack.yaml:5:"), "{}", run.stderr);
     assert!(
-        run.stderr.contains("0 (delete at once, without recovery) or 7 to 30 days"),
+        run.stderr
+            .contains("0 (delete at once, without recovery) or 7 to 30 days"),
         "{}",
         run.stderr
     );

@@ -72,7 +72,8 @@ async fn key_of(ctx: &AwsContext, name: &str) -> Option<String> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_secure_parameter_overwrites_in_place_replaces_on_a_new_name_imports_and_is_never_printed() {
+async fn a_secure_parameter_overwrites_in_place_replaces_on_a_new_name_imports_and_is_never_printed(
+) {
     let p = Project::new(&stack("/conf/db/password", SECRET, "Database password"));
     let ctx = p.ctx();
 
@@ -127,7 +128,11 @@ async fn a_secure_parameter_overwrites_in_place_replaces_on_a_new_name_imports_a
     assert_code(&p.strata(&["plan", "--detailed-exitcode"]), 0);
 
     // A new name is another parameter; the old one is deleted.
-    p.write_stack(&stack("/conf/db/main-password", NEW_SECRET, "Rotated password"));
+    p.write_stack(&stack(
+        "/conf/db/main-password",
+        NEW_SECRET,
+        "Rotated password",
+    ));
     let run = p.strata(&["plan", "--detailed-exitcode"]);
     assert_code(&run, 2);
     assert!(
@@ -161,7 +166,7 @@ async fn a_secure_parameter_overwrites_in_place_replaces_on_a_new_name_imports_a
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_value_aws_refuses_is_reported_without_the_value() {
+async fn a_parameter_aws_refuses_is_reported_without_its_value() {
     let p = Project::new(&format!(
         r#"stack: conf
 region: us-east-1
@@ -169,17 +174,34 @@ resources:
   pin:
     type: aws.ssm.parameter
     properties:
+      name: /conf/taken
       type: SecureString
       value: {SECRET}
-      allowed_pattern: "^[0-9]+$"
 "#
     ));
+    aws_sdk_ssm::Client::new(&p.ctx().sdk)
+        .put_parameter()
+        .name("/conf/taken")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .value("someone else's")
+        .send()
+        .await
+        .unwrap();
     let run = p.strata(&["apply", "--auto-approve"]);
     assert_code(&run, 1);
-    assert!(run.stderr.contains("pin"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("ParameterAlreadyExists"),
+        "{}",
+        run.stderr
+    );
     assert_hidden(&run, SECRET);
     let run = p.strata(&["apply", "--auto-approve", "--json"]);
     assert_code(&run, 1);
+    assert!(
+        run.stdout.contains("ParameterAlreadyExists"),
+        "{}",
+        run.stdout
+    );
     assert_hidden(&run, SECRET);
 }
 

@@ -58,6 +58,23 @@ fn recovery_window(value: &Value) -> std::result::Result<(), Failure> {
     }
 }
 
+/// A secret name as Secrets Manager takes it: letters, digits and `/_+=.@-`.
+fn secret_name(value: &Value) -> std::result::Result<(), Failure> {
+    match value.as_str() {
+        Some(name)
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c)) =>
+        {
+            Err(Failure {
+                problem: "is not a secret name".into(),
+                help: "use letters, digits and `/_+=.@-`".into(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The secret's properties.
 pub fn schema() -> TypeSchema {
     TypeSchema {
@@ -65,7 +82,8 @@ pub fn schema() -> TypeSchema {
         props: vec![
             Prop::new("name", Kind::String)
                 .force_new()
-                .length(1, NAME_MAX_LEN),
+                .length(1, NAME_MAX_LEN)
+                .rule(secret_name),
             Prop::new("description", Kind::String)
                 .length(0, 2048)
                 .resettable(),
@@ -393,6 +411,12 @@ impl Provider for SecretProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_names_take_what_secrets_manager_takes() {
+        assert!(secret_name(&Value::str("orders/db-login_1+=.@")).is_ok());
+        assert!(secret_name(&Value::str("orders db")).is_err());
+    }
 
     #[test]
     fn a_recovery_window_is_zero_or_seven_to_thirty_days() {
