@@ -20,14 +20,17 @@ pub mod ec2;
 pub mod events;
 pub mod iam;
 pub mod in_flight;
+pub mod kms;
 pub mod lambda;
 pub mod logs;
 pub mod props;
 mod provider;
 pub mod retry;
 pub mod s3;
+pub mod secretsmanager;
 pub mod sns;
 pub mod sqs;
+pub mod ssm;
 pub mod tags;
 
 pub use provider::{

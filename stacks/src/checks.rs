@@ -22,6 +22,26 @@ pub enum Check {
     DirectoryOrZip,
     /// A local path naming a regular file (an object's source).
     RegularFile,
+    /// A rule of the type's own, for what the checks above cannot say (a KMS alias name starts
+    /// with `alias/`; a recovery window is 0 or 7 to 30 days), declared beside the type's schema.
+    Rule(Rule),
+}
+
+/// A type's own rule over a known value: `Ok`, or why not (never echoing the value, which may
+/// be sensitive) and what to write instead. Compared by the function it calls.
+#[derive(Clone, Copy)]
+pub struct Rule(pub fn(&Value) -> Result<(), Failure>);
+
+impl PartialEq for Rule {
+    fn eq(&self, other: &Rule) -> bool {
+        std::ptr::fn_addr_eq(self.0, other.0)
+    }
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Rule(..)")
+    }
 }
 
 /// Why a value fails a check, without the value itself (it may be sensitive), and what to do.
@@ -32,7 +52,7 @@ pub struct Failure {
 }
 
 impl Check {
-    /// What the rule asks, for the docs ("0 to 43200").
+    /// What the rule asks, for the docs ("0 to 43200"); empty for a type's own rule.
     pub fn describe(&self) -> String {
         match self {
             Check::Range(min, max) => format!("{min} to {max}"),
@@ -42,6 +62,8 @@ impl Check {
             Check::Arn(services) => format!("an ARN of {}", services.join(" or ")),
             Check::DirectoryOrZip => "a directory or a .zip file".into(),
             Check::RegularFile => "a regular file".into(),
+            // The type's property notes say what its own rule asks.
+            Check::Rule(_) => String::new(),
         }
     }
 
@@ -75,6 +97,7 @@ impl Check {
             }
             (Check::Cidr, Value::String(s)) => cidr(s),
             (Check::Arn(services), Value::String(s)) => arn(s, services),
+            (Check::Rule(rule), value) => (rule.0)(value),
             _ => Ok(()),
         }
     }
@@ -218,6 +241,23 @@ mod tests {
             assert!(Check::DirectoryOrZip.test_path(dev_zero).is_err());
             assert!(Check::RegularFile.test_path(dev_zero).is_err());
         }
+    }
+
+    #[test]
+    fn a_rule_of_the_type_decides_and_explains() {
+        fn even(value: &Value) -> Result<(), Failure> {
+            match value.as_i64() {
+                Some(n) if n % 2 == 1 => Err(Failure {
+                    problem: "is odd".into(),
+                    help: "write an even number".into(),
+                }),
+                _ => Ok(()),
+            }
+        }
+        let rule = Check::Rule(Rule(even));
+        assert_eq!(fails(rule, 3), "is odd");
+        assert!(rule.test(&Value::from(4)).is_ok());
+        assert_eq!(rule, Check::Rule(Rule(even)));
     }
 
     #[test]

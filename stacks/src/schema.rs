@@ -217,9 +217,16 @@ impl Prop {
         self.checks.push(Check::Arn(services));
         self
     }
+
+    /// A rule of the type's own ([`Check::Rule`]): what AWS requires that a range, a length,
+    /// a CIDR or an ARN cannot say.
+    pub fn rule(mut self, rule: fn(&Value) -> Result<(), crate::checks::Failure>) -> Prop {
+        self.checks.push(Check::Rule(crate::checks::Rule(rule)));
+        self
+    }
 }
 
-pub use crate::checks::Check;
+pub use crate::checks::{Check, Failure, Rule};
 
 /// How strata derives a physical name when a stack gives none.
 #[derive(Clone, Debug, PartialEq)]

@@ -16,7 +16,10 @@ pub mod reference;
 
 pub use entry::{Actions, Entry};
 
-use crate::{apigatewayv2, cloudwatch, dynamodb, ec2, events, iam, lambda, logs, s3, sns, sqs};
+use crate::{
+    apigatewayv2, cloudwatch, dynamodb, ec2, events, iam, kms, lambda, logs, s3, secretsmanager,
+    sns, sqs, ssm,
+};
 
 /// Every resource type, in the order the docs list them: one registration line per type.
 pub const ENTRIES: &[Entry] = &[
@@ -67,6 +70,11 @@ pub const ENTRIES: &[Entry] = &[
     apigatewayv2::route::ENTRY,
     apigatewayv2::authorizer::ENTRY,
     apigatewayv2::stage::ENTRY,
+    kms::key::ENTRY,
+    kms::alias::ENTRY,
+    ssm::parameter::ENTRY,
+    secretsmanager::secret::ENTRY,
+    secretsmanager::secret_version::ENTRY,
 ];
 
 /// Every registered type, in the docs' order.
