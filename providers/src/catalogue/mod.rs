@@ -16,7 +16,9 @@ pub mod reference;
 
 pub use entry::{Actions, Entry};
 
-use crate::{apigatewayv2, cloudwatch, dynamodb, ec2, events, iam, lambda, logs, s3, sns, sqs};
+use crate::{
+    apigateway, apigatewayv2, cloudwatch, dynamodb, ec2, events, iam, lambda, logs, s3, sns, sqs,
+};
 
 /// Every resource type, in the order the docs list them: one registration line per type.
 pub const ENTRIES: &[Entry] = &[
@@ -67,6 +69,14 @@ pub const ENTRIES: &[Entry] = &[
     apigatewayv2::route::ENTRY,
     apigatewayv2::authorizer::ENTRY,
     apigatewayv2::stage::ENTRY,
+    apigateway::rest_api::ENTRY,
+    apigateway::resource::ENTRY,
+    apigateway::method::ENTRY,
+    apigateway::integration::ENTRY,
+    apigateway::method_response::ENTRY,
+    apigateway::integration_response::ENTRY,
+    apigateway::deployment::ENTRY,
+    apigateway::stage::ENTRY,
 ];
 
 /// Every registered type, in the docs' order.
