@@ -166,7 +166,10 @@ async fn the_rest_api_example_redeploys_new_deployment_first_and_destroys_cleanl
             .unwrap_or_else(|| panic!("no {kind} {operation} of {address}: {steps:?}"))
     };
     let created = at("finished", "deployment", "create");
-    let moved = (at("started", "prod", "update"), at("finished", "prod", "update"));
+    let moved = (
+        at("started", "prod", "update"),
+        at("finished", "prod", "update"),
+    );
     let deleted = at("started", "deployment", "delete");
     assert!(
         created < moved.0 && moved.1 < deleted,

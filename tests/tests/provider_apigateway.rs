@@ -116,7 +116,12 @@ async fn a_rest_api_applies_changes_in_place_replaces_by_key_imports_and_destroy
         run.stdout
     );
     let api_id = recorded_id(&p, "api");
-    let api = apis.get_rest_api().rest_api_id(&api_id).send().await.unwrap();
+    let api = apis
+        .get_rest_api()
+        .rest_api_id(&api_id)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(api.name(), Some("rest-items"));
     assert_eq!(api.description(), Some("Items"));
     assert_eq!(
@@ -161,7 +166,10 @@ async fn a_rest_api_applies_changes_in_place_replaces_by_key_imports_and_destroy
         .await
         .unwrap();
     assert_eq!(integration.r#type().map(|t| t.as_str()), Some("MOCK"));
-    assert_eq!(integration.passthrough_behavior(), Some("WHEN_NO_TEMPLATES"));
+    assert_eq!(
+        integration.passthrough_behavior(),
+        Some("WHEN_NO_TEMPLATES")
+    );
     let response = apis
         .get_method_response()
         .rest_api_id(&api_id)
@@ -218,7 +226,12 @@ async fn a_rest_api_applies_changes_in_place_replaces_by_key_imports_and_destroy
     );
     assert_eq!(recorded_id(&p, "api"), api_id);
     assert_eq!(recorded_id(&p, "test"), "test");
-    let api = apis.get_rest_api().rest_api_id(&api_id).send().await.unwrap();
+    let api = apis
+        .get_rest_api()
+        .rest_api_id(&api_id)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(api.description(), Some("All the items"));
     let stage = apis
         .get_stage()
