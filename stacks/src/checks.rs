@@ -3,6 +3,7 @@
 //! AWS would refuse never reaches AWS.
 
 use std::net::Ipv4Addr;
+use std::path::Path;
 
 use crate::value::Value;
 
@@ -17,6 +18,10 @@ pub enum Check {
     Cidr,
     /// An ARN of one of these services; of any service when empty.
     Arn(&'static [&'static str]),
+    /// A local path naming a directory or a `.zip` file (a Lambda function's code).
+    DirectoryOrZip,
+    /// A local path naming a regular file (an object's source).
+    RegularFile,
 }
 
 /// Why a value fails a check, without the value itself (it may be sensitive), and what to do.
@@ -27,6 +32,19 @@ pub struct Failure {
 }
 
 impl Check {
+    /// What the rule asks, for the docs ("0 to 43200").
+    pub fn describe(&self) -> String {
+        match self {
+            Check::Range(min, max) => format!("{min} to {max}"),
+            Check::Length(min, max) => format!("{min} to {max} characters"),
+            Check::Cidr => "an IPv4 CIDR block".into(),
+            Check::Arn([]) => "an ARN".into(),
+            Check::Arn(services) => format!("an ARN of {}", services.join(" or ")),
+            Check::DirectoryOrZip => "a directory or a .zip file".into(),
+            Check::RegularFile => "a regular file".into(),
+        }
+    }
+
     /// `Ok` when `value` satisfies the rule. Values of another kind pass: the kind check
     /// reports them.
     pub fn test(&self, value: &Value) -> Result<(), Failure> {
@@ -57,6 +75,34 @@ impl Check {
             }
             (Check::Cidr, Value::String(s)) => cidr(s),
             (Check::Arn(services), Value::String(s)) => arn(s, services),
+            _ => Ok(()),
+        }
+    }
+
+    /// `Ok` when the local path `full` (which exists) is what the rule asks for; rules about
+    /// values pass.
+    pub fn test_path(&self, full: &Path) -> Result<(), Failure> {
+        let Ok(meta) = std::fs::metadata(full) else {
+            return Ok(());
+        };
+        match self {
+            Check::DirectoryOrZip => {
+                let zip = meta.is_file()
+                    && full
+                        .extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+                if meta.is_dir() || zip {
+                    return Ok(());
+                }
+                Err(Failure {
+                    problem: "is neither a directory nor a .zip file".into(),
+                    help: "name the directory strata zips (or a ready .zip file)".into(),
+                })
+            }
+            Check::RegularFile if !meta.is_file() => Err(Failure {
+                problem: "is not a regular file".into(),
+                help: "name a file (not a directory or a device)".into(),
+            }),
             _ => Ok(()),
         }
     }
@@ -160,6 +206,18 @@ mod tests {
         assert!(Check::Arn(&[])
             .test(&Value::from("arn:aws:iam::aws:policy/ReadOnlyAccess"))
             .is_ok());
+    }
+
+    #[test]
+    fn local_paths_are_checked_for_what_they_name() {
+        let dir = std::env::temp_dir();
+        assert!(Check::DirectoryOrZip.test_path(&dir).is_ok());
+        assert!(Check::RegularFile.test_path(&dir).is_err());
+        let dev_zero = Path::new("/dev/zero");
+        if dev_zero.exists() {
+            assert!(Check::DirectoryOrZip.test_path(dev_zero).is_err());
+            assert!(Check::RegularFile.test_path(dev_zero).is_err());
+        }
     }
 
     #[test]

@@ -184,6 +184,20 @@ impl Prop {
         self
     }
 
+    /// A local path naming a directory or a `.zip` file.
+    pub fn directory_or_zip(mut self) -> Prop {
+        self.local_path = true;
+        self.checks.push(Check::DirectoryOrZip);
+        self
+    }
+
+    /// A local path naming a regular file.
+    pub fn regular_file(mut self) -> Prop {
+        self.local_path = true;
+        self.checks.push(Check::RegularFile);
+        self
+    }
+
     pub fn policy(mut self, role: PolicyRole) -> Prop {
         self.policy = Some(role);
         self

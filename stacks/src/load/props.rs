@@ -61,7 +61,7 @@ impl Loader<'_> {
             match checked {
                 Some(expr) => {
                     let checked = match prop.local_path {
-                        true => self.local_path(node, expr, &path),
+                        true => self.local_path(node, expr, &path, &prop.checks, owner),
                         false => Some(expr),
                     };
                     match checked {
@@ -103,7 +103,14 @@ impl Loader<'_> {
     /// as a path from the stack file's directory (where providers resolve relative paths). Absolute paths, and values built from `${...}` (a
     /// module input is written in the file that gives it), are kept as they are and checked
     /// only when used.
-    fn local_path(&mut self, node: &Node, expr: Expr, path: &str) -> Option<Expr> {
+    fn local_path(
+        &mut self,
+        node: &Node,
+        expr: Expr,
+        path: &str,
+        checks: &[Check],
+        owner: &Owner,
+    ) -> Option<Expr> {
         let NodeKind::Str(text) = &node.kind else {
             return Some(expr);
         };
@@ -135,6 +142,19 @@ impl Loader<'_> {
                 )),
             );
             return None;
+        }
+        for check in checks {
+            if let Err(failure) = check.test_path(&full) {
+                self.error(
+                    node.pos,
+                    format!(
+                        "`{text}` {} (property `{path}` on {})",
+                        failure.problem, owner.type_name
+                    ),
+                    Some(failure.help),
+                );
+                return None;
+            }
         }
         self.local_paths.push(full);
         Some(expr)
