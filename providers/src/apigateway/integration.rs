@@ -86,10 +86,7 @@ pub const ENTRY: Entry = Entry {
             "integration_http_method",
             "the method API Gateway calls the backend with; `POST` for a Lambda function",
         ),
-        (
-            "timeout_in_millis",
-            "50 to 29,000; 29,000 (AWS's default) when left out",
-        ),
+        ("timeout_in_millis", "29,000 (AWS's default) when left out"),
     ],
     actions: Actions {
         create: &["apigateway:PUT", "apigateway:GET"],
