@@ -252,6 +252,14 @@ fn plan_declared(
                     }
                 }
                 let (changed, forcing) = compare(schema, &recorded, &before, &after);
+                // A property whose replacement must not leave a gap creates the new object first.
+                if forcing.iter().any(|key| {
+                    schema
+                        .and_then(|s| s.prop(key))
+                        .is_some_and(|p| p.create_before_destroy)
+                }) {
+                    change.create_before_destroy = true;
+                }
                 change.tainted = recorded.tainted;
                 change.action = if !forcing.is_empty() || recorded.tainted {
                     Action::replace(change.create_before_destroy)

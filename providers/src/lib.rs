@@ -9,6 +9,7 @@
 
 use stacks::Catalog;
 
+pub mod apigateway;
 pub mod apigatewayv2;
 pub mod attached_policy;
 pub mod aws;

@@ -75,6 +75,11 @@ pub struct Prop {
     pub required: bool,
     /// Changing it replaces the resource (`R` in the catalogue).
     pub force_new: bool,
+    /// A replacement this property forces creates the new object before deleting the old one,
+    /// as `lifecycle: { create_before_destroy: true }` would, whatever the stack says: for
+    /// objects something must point at without a gap (an API Gateway deployment, which a stage
+    /// serves and which AWS refuses to delete while a stage still uses it).
+    pub create_before_destroy: bool,
     /// Never printed; shown as `(sensitive)`.
     pub sensitive: bool,
     /// The value AWS uses when the property is not given. When set, leaving the property out
@@ -118,6 +123,7 @@ impl Prop {
             kind,
             required: false,
             force_new: false,
+            create_before_destroy: false,
             sensitive: false,
             default: None,
             allowed: &[],
@@ -137,6 +143,14 @@ impl Prop {
 
     pub fn force_new(mut self) -> Prop {
         self.force_new = true;
+        self
+    }
+
+    /// Changing it replaces the resource, new object first (see
+    /// [`Prop::create_before_destroy`](Prop#structfield.create_before_destroy)).
+    pub fn create_before_destroy(mut self) -> Prop {
+        self.force_new = true;
+        self.create_before_destroy = true;
         self
     }
 

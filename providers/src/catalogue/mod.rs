@@ -17,8 +17,8 @@ pub mod reference;
 pub use entry::{Actions, Entry};
 
 use crate::{
-    apigatewayv2, cloudwatch, dynamodb, ec2, events, iam, kms, lambda, logs, s3, secretsmanager,
-    sns, sqs, ssm,
+    apigateway, apigatewayv2, cloudwatch, dynamodb, ec2, events, iam, kms, lambda, logs, s3,
+    secretsmanager, sns, sqs, ssm,
 };
 
 /// Every resource type, in the order the docs list them: one registration line per type.
@@ -75,6 +75,14 @@ pub const ENTRIES: &[Entry] = &[
     ssm::parameter::ENTRY,
     secretsmanager::secret::ENTRY,
     secretsmanager::secret_version::ENTRY,
+    apigateway::rest_api::ENTRY,
+    apigateway::resource::ENTRY,
+    apigateway::method::ENTRY,
+    apigateway::integration::ENTRY,
+    apigateway::method_response::ENTRY,
+    apigateway::integration_response::ENTRY,
+    apigateway::deployment::ENTRY,
+    apigateway::stage::ENTRY,
 ];
 
 /// Every registered type, in the docs' order.
