@@ -26,6 +26,8 @@ pub mod props;
 mod provider;
 pub mod retry;
 pub mod s3;
+pub mod scheduler;
+pub mod sfn;
 pub mod sns;
 pub mod sqs;
 pub mod tags;

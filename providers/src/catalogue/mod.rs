@@ -16,7 +16,10 @@ pub mod reference;
 
 pub use entry::{Actions, Entry};
 
-use crate::{apigatewayv2, cloudwatch, dynamodb, ec2, events, iam, lambda, logs, s3, sns, sqs};
+use crate::{
+    apigatewayv2, cloudwatch, dynamodb, ec2, events, iam, lambda, logs, s3, scheduler, sfn, sns,
+    sqs,
+};
 
 /// Every resource type, in the order the docs list them: one registration line per type.
 pub const ENTRIES: &[Entry] = &[
@@ -56,7 +59,11 @@ pub const ENTRIES: &[Entry] = &[
     s3::bucket_notification::ENTRY,
     s3::object::ENTRY,
     dynamodb::table::ENTRY,
+    events::event_bus::ENTRY,
     events::rule::ENTRY,
+    scheduler::schedule_group::ENTRY,
+    scheduler::schedule::ENTRY,
+    sfn::state_machine::ENTRY,
     logs::log_group::ENTRY,
     logs::metric_filter::ENTRY,
     logs::subscription_filter::ENTRY,
