@@ -129,6 +129,31 @@ async fn the_order_workflow_example_applies_replans_clean_and_destroys_cleanly()
         .unwrap();
     assert!(policy.contains("events.amazonaws.com"), "{policy}");
 
+    // An order event put on the bus (what the workflow's task does) arrives in the queue.
+    let put = events
+        .put_events()
+        .entries(
+            aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                .event_bus_name("orders")
+                .source("shop.orders")
+                .detail_type("OrderPlaced")
+                .detail(r#"{"order":"o-1"}"#)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.failed_entry_count(), 0, "{put:?}");
+    let received = sqs
+        .receive_message()
+        .queue_url(&queue_url)
+        .wait_time_seconds(5)
+        .send()
+        .await
+        .unwrap();
+    let body = received.messages()[0].body().unwrap_or_default();
+    assert!(body.contains("o-1"), "{body}");
+
     let run = strata(&["plan", "--detailed-exitcode"]);
     assert_code(&run, 0);
     assert!(run.stdout.contains("No changes."), "{}", run.stdout);
