@@ -246,8 +246,7 @@ impl Provider for EventBusProvider {
         self.read_existing(name, props).await
     }
 
-    /// `DeleteEventBus`; one already gone is success (EventBridge answers a missing bus with
-    /// success as well).
+    /// `DeleteEventBus`; one already gone is success.
     async fn delete(&self, req: DeleteRequest) -> Result<()> {
         let out = self
             .events

@@ -27,8 +27,8 @@ pub const TYPE_NAME: &str = "aws.scheduler.schedule_group";
 /// The state of a group AWS is deleting.
 const DELETING: &str = "DELETING";
 
-/// How long a new group may take to become `ACTIVE` (terraform-provider-aws's create timeout),
-/// looking every second.
+/// How long a new group may take to be readable as `ACTIVE` (Scheduler is eventually
+/// consistent; terraform-provider-aws's create timeout), looking every second.
 const ACTIVE: Wait = Wait {
     timeout: Duration::from_secs(5 * 60),
     interval: Duration::from_secs(1),
@@ -206,7 +206,7 @@ impl Provider for ScheduleGroupProvider {
         &self.schema
     }
 
-    /// `CreateScheduleGroup` with the tags, then waits until the group is `ACTIVE`.
+    /// `CreateScheduleGroup` with the tags, then waits until the group reads back `ACTIVE`.
     async fn create(&self, req: CreateRequest) -> Result<Resource> {
         let props = &req.properties;
         let name = required_str(props, "name")?;
@@ -222,12 +222,7 @@ impl Provider for ScheduleGroupProvider {
             wait_for(
                 &format!("schedule group {name} to be active"),
                 ACTIVE,
-                || async {
-                    let found = self.find_group(&name).await?;
-                    Ok(found.filter(|g| {
-                        g.attributes.get("state").and_then(Value::as_str) != Some("CREATING")
-                    }))
-                },
+                || self.find_group(&name),
             )
             .await
         })
