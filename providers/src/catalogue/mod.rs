@@ -18,7 +18,7 @@ pub use entry::{Actions, Entry};
 
 use crate::{
     apigateway, apigatewayv2, cloudwatch, dynamodb, ec2, events, iam, kms, lambda, logs, s3,
-    secretsmanager, sns, sqs, ssm,
+    scheduler, secretsmanager, sfn, sns, sqs, ssm,
 };
 
 /// Every resource type, in the order the docs list them: one registration line per type.
@@ -59,7 +59,11 @@ pub const ENTRIES: &[Entry] = &[
     s3::bucket_notification::ENTRY,
     s3::object::ENTRY,
     dynamodb::table::ENTRY,
+    events::event_bus::ENTRY,
     events::rule::ENTRY,
+    scheduler::schedule_group::ENTRY,
+    scheduler::schedule::ENTRY,
+    sfn::state_machine::ENTRY,
     logs::log_group::ENTRY,
     logs::metric_filter::ENTRY,
     logs::subscription_filter::ENTRY,
