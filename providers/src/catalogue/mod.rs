@@ -16,7 +16,10 @@ pub mod reference;
 
 pub use entry::{Actions, Entry};
 
-use crate::{apigatewayv2, cloudwatch, dynamodb, ec2, events, iam, lambda, logs, s3, sns, sqs};
+use crate::{
+    apigatewayv2, cloudwatch, dynamodb, ec2, events, firehose, iam, kinesis, lambda, logs, s3, sns,
+    sqs,
+};
 
 /// Every resource type, in the order the docs list them: one registration line per type.
 pub const ENTRIES: &[Entry] = &[
@@ -67,6 +70,8 @@ pub const ENTRIES: &[Entry] = &[
     apigatewayv2::route::ENTRY,
     apigatewayv2::authorizer::ENTRY,
     apigatewayv2::stage::ENTRY,
+    kinesis::stream::ENTRY,
+    firehose::delivery_stream::ENTRY,
 ];
 
 /// Every registered type, in the docs' order.
