@@ -40,6 +40,7 @@ mod provider_events;
 mod provider_iam;
 mod provider_iam_more;
 mod provider_iam_role_policy_attachment;
+mod provider_kinesis_stream;
 mod provider_lambda;
 mod provider_lambda_more;
 mod provider_logs;
