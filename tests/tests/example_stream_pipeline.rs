@@ -16,7 +16,10 @@ const STREAM: &str = "pipeline-clicks";
 async fn the_stream_pipeline_example_applies_replans_clean_follows_params_and_destroys_cleanly() {
     let emu = Emulator::start();
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&workspace_root().join("examples/stream-pipeline"), dir.path());
+    copy_dir(
+        &workspace_root().join("examples/stream-pipeline"),
+        dir.path(),
+    );
     let env = emu.aws_env();
     let strata = |args: &[&str]| run_strata(dir.path(), args, &env);
     let ctx = kit::context(&emu);
@@ -40,7 +43,7 @@ async fn the_stream_pipeline_example_applies_replans_clean_follows_params_and_de
     assert_eq!(function_names(&ctx).await, ["pipeline-consumer"]);
     assert_eq!(
         event_source_arns(&ctx, "pipeline-consumer").await,
-        [stream_arn.clone()]
+        std::slice::from_ref(&stream_arn)
     );
     let lambda = aws_sdk_lambda::Client::new(&ctx.sdk);
     let mappings = lambda

@@ -134,7 +134,9 @@ async fn delivery_streams_apply_change_in_place_replace_on_a_new_name_import_and
         "{}",
         run.stdout
     );
-    let delivery = describe(&ctx, "fh-delivery").await.expect("delivery exists");
+    let delivery = describe(&ctx, "fh-delivery")
+        .await
+        .expect("delivery exists");
     assert_eq!(delivery.delivery_stream_status().as_str(), "ACTIVE");
     assert_eq!(
         delivery.delivery_stream_type().as_str(),
@@ -166,7 +168,13 @@ async fn delivery_streams_apply_change_in_place_replace_on_a_new_name_import_and
     assert_clean_plan(&p);
 
     // The S3 settings and tags change in place; encryption taken out is stopped.
-    p.write_stack(&stack(NO_NAME, "extended_s3", TUNED, "{ team: analytics }", ""));
+    p.write_stack(&stack(
+        NO_NAME,
+        "extended_s3",
+        TUNED,
+        "{ team: analytics }",
+        "",
+    ));
     let run = p.strata(&["plan", "--detailed-exitcode"]);
     assert_code(&run, 2);
     for line in [
@@ -177,7 +185,9 @@ async fn delivery_streams_apply_change_in_place_replace_on_a_new_name_import_and
         assert!(run.stdout.contains(line), "{line}\n{}", run.stdout);
     }
     assert_code(&p.strata(&["apply", "--auto-approve"]), 0);
-    let tuned = describe(&ctx, "fh-delivery").await.expect("delivery exists");
+    let tuned = describe(&ctx, "fh-delivery")
+        .await
+        .expect("delivery exists");
     assert_eq!(tuned.delivery_stream_arn(), delivery.delivery_stream_arn());
     assert_ne!(tuned.version_id(), delivery.version_id(), "a new version");
     assert_eq!(
@@ -190,9 +200,17 @@ async fn delivery_streams_apply_change_in_place_replace_on_a_new_name_import_and
     assert_clean_plan(&p);
 
     // Taken out, the settings go back to Firehose's defaults and the prefix is cleared.
-    p.write_stack(&stack(NO_NAME, "extended_s3", "", "{ team: analytics }", ""));
+    p.write_stack(&stack(
+        NO_NAME,
+        "extended_s3",
+        "",
+        "{ team: analytics }",
+        "",
+    ));
     assert_code(&p.strata(&["apply", "--auto-approve"]), 0);
-    let plain = describe(&ctx, "fh-delivery").await.expect("delivery exists");
+    let plain = describe(&ctx, "fh-delivery")
+        .await
+        .expect("delivery exists");
     assert_eq!(
         s3_settings(&plain),
         (String::new(), 5, 300, "UNCOMPRESSED".to_string())

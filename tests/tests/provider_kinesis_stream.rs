@@ -138,7 +138,9 @@ async fn streams_apply_change_in_place_replace_on_a_new_name_import_and_destroy_
     assert_eq!(user_tags(&ctx, "kin-clicks").await, ["team=data"]);
     let events = stream(&ctx, "kin-events").await.expect("events exists");
     assert_eq!(
-        events.stream_mode_details().map(|d| d.stream_mode().as_str()),
+        events
+            .stream_mode_details()
+            .map(|d| d.stream_mode().as_str()),
         Some("ON_DEMAND")
     );
     assert_eq!(recorded_id(&p, "kin", "clicks"), "kin-clicks");

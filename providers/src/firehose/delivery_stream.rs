@@ -110,7 +110,9 @@ pub fn schema() -> TypeSchema {
                 "extended_s3_configuration",
                 Kind::Object(vec![
                     Prop::new("role_arn", Kind::String).required().arn(&["iam"]),
-                    Prop::new("bucket_arn", Kind::String).required().arn(&["s3"]),
+                    Prop::new("bucket_arn", Kind::String)
+                        .required()
+                        .arn(&["s3"]),
                     Prop::new("prefix", Kind::String).length(0, 1024),
                     Prop::new("error_output_prefix", Kind::String).length(0, 1024),
                     Prop::new("buffering_size", Kind::Integer)
@@ -251,9 +253,8 @@ struct S3Settings {
 
 impl S3Settings {
     fn of(props: &Map) -> Result<S3Settings> {
-        let value = given(props, "extended_s3_configuration").ok_or_else(|| {
-            ProviderError::invalid("`extended_s3_configuration` is required")
-        })?;
+        let value = given(props, "extended_s3_configuration")
+            .ok_or_else(|| ProviderError::invalid("`extended_s3_configuration` is required"))?;
         let fields = Fields::of(&value, "extended_s3_configuration");
         let size = fields
             .int("buffering_size")?
@@ -395,7 +396,11 @@ fn stream_resource(out: &DeliveryStreamDescription, tags: Value, written: &Map) 
         );
         properties.insert(
             "extended_s3_configuration".into(),
-            as_written(written.get("extended_s3_configuration"), live, &s3_defaults()),
+            as_written(
+                written.get("extended_s3_configuration"),
+                live,
+                &s3_defaults(),
+            ),
         );
     } else if destination.is_some() {
         // Another destination, made by other means: shown as such, so the plan replaces it.
@@ -499,7 +504,10 @@ impl DeliveryStreamProvider {
                 return Ok(None);
             };
             for tag in out.tags() {
-                all.push((tag.key().to_string(), tag.value().unwrap_or_default().to_string()));
+                all.push((
+                    tag.key().to_string(),
+                    tag.value().unwrap_or_default().to_string(),
+                ));
             }
             match (out.has_more_tags(), all.last()) {
                 (true, Some((last, _))) => start = Some(last.clone()),
@@ -580,7 +588,10 @@ impl DeliveryStreamProvider {
             DeliveryStreamEncryptionStatus::Disabled
         };
         wait_for(
-            &format!("encryption of delivery stream {name} to be {}", target.as_str()),
+            &format!(
+                "encryption of delivery stream {name} to be {}",
+                target.as_str()
+            ),
             ENCRYPTION_SETTLED,
             || async {
                 let out = self.describe(name).await?.ok_or_else(|| {
@@ -763,7 +774,10 @@ mod tests {
     #[test]
     fn encryption_is_refused_on_a_kinesis_fed_stream() {
         let source = Value::Map(Map::from([
-            ("kinesis_stream_arn".to_string(), Value::str("arn:aws:kinesis:us-east-1:1:stream/s")),
+            (
+                "kinesis_stream_arn".to_string(),
+                Value::str("arn:aws:kinesis:us-east-1:1:stream/s"),
+            ),
             ("role_arn".to_string(), Value::str("arn:aws:iam::1:role/r")),
         ]));
         let sse = Value::Map(Map::from([("enabled".to_string(), Value::Bool(true))]));

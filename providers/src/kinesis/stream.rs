@@ -109,11 +109,15 @@ pub fn schema() -> TypeSchema {
 pub const ENTRY: Entry = Entry {
     schema,
     provider: |ctx| Arc::new(StreamProvider::new(ctx)),
-    about: "A Kinesis data stream, provisioned or on-demand; each setting changes in place with \
+    about:
+        "A Kinesis data stream, provisioned or on-demand; each setting changes in place with \
             its own call, and create, update and delete wait for the stream to be `ACTIVE` or gone.",
     import_id: "the stream name",
     attributes: &[
-        ("arn", "the stream's ARN (what consumers and delivery streams name)"),
+        (
+            "arn",
+            "the stream's ARN (what consumers and delivery streams name)",
+        ),
         ("name", "the stream name"),
     ],
     property_notes: &[
@@ -314,7 +318,10 @@ impl StreamProvider {
                 return Ok(None);
             };
             for tag in out.tags() {
-                all.push((tag.key().to_string(), tag.value().unwrap_or_default().to_string()));
+                all.push((
+                    tag.key().to_string(),
+                    tag.value().unwrap_or_default().to_string(),
+                ));
             }
             match (out.has_more_tags(), all.last()) {
                 (true, Some((last, _))) => start = Some(last.clone()),
@@ -461,8 +468,10 @@ impl StreamProvider {
 
     /// What create does once `CreateStream` has answered: wait, then each setting in turn.
     async fn settle_new(&self, name: &str, props: &Map) -> Result<Resource> {
-        self.wait_active(name, STREAM_CREATED, "creating it").await?;
-        if let Some(hours) = desired(&self.schema, props, "retention_period").and_then(|v| v.as_i64())
+        self.wait_active(name, STREAM_CREATED, "creating it")
+            .await?;
+        if let Some(hours) =
+            desired(&self.schema, props, "retention_period").and_then(|v| v.as_i64())
         {
             self.set_retention(name, DEFAULT_RETENTION_HOURS, hours)
                 .await?;
