@@ -178,19 +178,20 @@ pub const ENTRY: Entry = Entry {
         ),
         (
             "extended_s3_configuration",
-            "`{role_arn*, bucket_arn*, prefix, error_output_prefix, buffering_size (MiB, 5), \
-             buffering_interval (seconds, 300), compression_format (UNCOMPRESSED)}`; the role \
-             must let Firehose write to the bucket",
+            "the S3 destination, changed in place with one `UpdateDestination`; `buffering_size` \
+             is in MiB (1 to 128), `buffering_interval` in seconds (0 to 900); the role must \
+             let Firehose write to the bucket",
         ),
         (
             "kinesis_source_configuration",
-            "`{kinesis_stream_arn*, role_arn*}`: read from a Kinesis stream with this role \
-             instead of direct put; changing it replaces the delivery stream",
+            "read from this Kinesis stream with this role instead of direct put; changing it \
+             replaces the delivery stream",
         ),
         (
             "server_side_encryption",
-            "`{enabled (false), key_type (AWS_OWNED_CMK), key_arn}`: encryption at rest of a \
-             direct-put stream (a stream with a Kinesis source is encrypted by its source)",
+            "encryption at rest of a direct-put stream, started and stopped in place (a stream \
+             with a Kinesis source is encrypted by its source); `key_arn` with \
+             `CUSTOMER_MANAGED_CMK`",
         ),
     ],
     actions: Actions {
