@@ -1,16 +1,16 @@
 //! `aws.kinesis.stream` through the built binary against the emulator: a provisioned and an
 //! on-demand stream apply and re-plan clean; shard count, retention (down as well as up),
-//! shard-level metrics, encryption and tags change in place on the same stream; a new name
-//! replaces it and the old one is gone; `state rm` + `import` by name plans nothing; a
-//! retention outside 24..8760 is refused at load time; destroy leaves no stream.
+//! shard-level metrics, encryption, tags and the capacity mode change in place on the same
+//! stream; a new name replaces it and the old one is gone; `state rm` + `import` by name plans
+//! nothing; a retention outside 24..8760 is refused at load time; destroy leaves no stream.
 
 use aws_sdk_kinesis::types::StreamDescriptionSummary;
 use providers::aws::AwsContext;
 use strata_tests::{assert_code, Project};
 
-/// The stack: a provisioned stream `clicks` with `settings` (YAML lines under `properties:`)
-/// and an on-demand stream `events`.
-fn stack(settings: &str) -> String {
+/// The stack: streams `clicks` and `events` with these settings (YAML lines under
+/// `properties:`).
+fn stack(settings: &str, events: &str) -> String {
     format!(
         r#"stack: kin
 region: us-east-1
@@ -22,7 +22,7 @@ resources:
   events:
     type: aws.kinesis.stream
     properties:
-      stream_mode_details: {{ stream_mode: ON_DEMAND }}
+{events}
 "#
     )
 }
@@ -44,6 +44,11 @@ const RENAMED: &str = "      name: kin-clicks-v2
       encryption_type: KMS
       kms_key_id: alias/aws/kinesis
       tags: { team: analytics }";
+
+const ON_DEMAND: &str = "      stream_mode_details: { stream_mode: ON_DEMAND }";
+
+const PROVISIONED: &str = "      stream_mode_details: { stream_mode: PROVISIONED }
+      shard_count: 1";
 
 const BAD_RETENTION: &str = "      shard_count: 1
       retention_period: 12";
@@ -120,7 +125,7 @@ pub(crate) fn assert_clean_plan(p: &Project) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn streams_apply_change_in_place_replace_on_a_new_name_import_and_destroy_cleanly() {
-    let p = Project::new(&stack(FIRST));
+    let p = Project::new(&stack(FIRST, ON_DEMAND));
     let ctx = p.ctx();
 
     let run = p.strata(&["apply", "--auto-approve"]);
@@ -146,16 +151,18 @@ async fn streams_apply_change_in_place_replace_on_a_new_name_import_and_destroy_
     assert_eq!(recorded_id(&p, "kin", "clicks"), "kin-clicks");
     assert_clean_plan(&p);
 
-    // Shards, retention (lowered), metrics, encryption and tags: one in-place update.
-    p.write_stack(&stack(CHANGED));
+    // Shards, retention (lowered), metrics, encryption and tags: one in-place update; the
+    // on-demand stream becomes provisioned with one shard.
+    p.write_stack(&stack(CHANGED, PROVISIONED));
     let run = p.strata(&["plan", "--detailed-exitcode"]);
     assert_code(&run, 2);
-    assert!(
-        run.stdout
-            .contains("~ clicks (aws.kinesis.stream) will be updated in place"),
-        "{}",
-        run.stdout
-    );
+    for line in [
+        "~ clicks (aws.kinesis.stream) will be updated in place",
+        "~ events (aws.kinesis.stream) will be updated in place",
+        "Plan: 0 to add, 2 to change, 0 to replace, 0 to destroy.",
+    ] {
+        assert!(run.stdout.contains(line), "{line}\n{}", run.stdout);
+    }
     assert_code(&p.strata(&["apply", "--auto-approve"]), 0);
     let after = stream(&ctx, "kin-clicks").await.expect("clicks exists");
     assert_eq!(after.stream_arn(), clicks.stream_arn());
@@ -170,10 +177,19 @@ async fn streams_apply_change_in_place_replace_on_a_new_name_import_and_destroy_
     assert_eq!(after.encryption_type().map(|e| e.as_str()), Some("KMS"));
     assert_eq!(after.key_id(), Some("alias/aws/kinesis"));
     assert_eq!(user_tags(&ctx, "kin-clicks").await, ["team=analytics"]);
+    let provisioned = stream(&ctx, "kin-events").await.expect("events exists");
+    assert_eq!(provisioned.stream_arn(), events.stream_arn());
+    assert_eq!(
+        provisioned
+            .stream_mode_details()
+            .map(|d| d.stream_mode().as_str()),
+        Some("PROVISIONED")
+    );
+    assert_eq!(provisioned.open_shard_count(), 1);
     assert_clean_plan(&p);
 
     // A new name is a new stream; the metrics taken out are cleared on it.
-    p.write_stack(&stack(RENAMED));
+    p.write_stack(&stack(RENAMED, PROVISIONED));
     let run = p.strata(&["plan", "--detailed-exitcode"]);
     assert_code(&run, 2);
     assert!(
@@ -196,12 +212,12 @@ async fn streams_apply_change_in_place_replace_on_a_new_name_import_and_destroy_
     assert_clean_plan(&p);
 
     // A retention Kinesis refuses never reaches it.
-    p.write_stack(&stack(BAD_RETENTION));
+    p.write_stack(&stack(BAD_RETENTION, PROVISIONED));
     let run = p.strata(&["validate"]);
     assert_code(&run, 1);
     assert!(run.stderr.contains("stack.yaml:8:25"), "{}", run.stderr);
     assert!(run.stderr.contains("retention_period"), "{}", run.stderr);
-    p.write_stack(&stack(RENAMED));
+    p.write_stack(&stack(RENAMED, PROVISIONED));
 
     let run = p.strata(&["destroy", "--auto-approve"]);
     assert_code(&run, 0);
