@@ -17,8 +17,8 @@ pub mod reference;
 pub use entry::{Actions, Entry};
 
 use crate::{
-    apigateway, apigatewayv2, cloudwatch, dynamodb, ec2, events, iam, kms, lambda, logs, s3,
-    scheduler, secretsmanager, sfn, sns, sqs, ssm,
+    apigateway, apigatewayv2, cloudwatch, dynamodb, ec2, events, firehose, iam, kinesis, kms,
+    lambda, logs, s3, scheduler, secretsmanager, sfn, sns, sqs, ssm,
 };
 
 /// Every resource type, in the order the docs list them: one registration line per type.
@@ -87,6 +87,8 @@ pub const ENTRIES: &[Entry] = &[
     apigateway::integration_response::ENTRY,
     apigateway::deployment::ENTRY,
     apigateway::stage::ENTRY,
+    kinesis::stream::ENTRY,
+    firehose::delivery_stream::ENTRY,
 ];
 
 /// Every registered type, in the docs' order.
