@@ -12,6 +12,10 @@ use crate::provider_kinesis_stream::{stream, stream_names};
 
 const STREAM: &str = "pipeline-clicks";
 
+/// The partner API token: a sensitive param, never printed.
+const TOKEN: &str = "tok-5ecr3t-9f8e7d";
+const TOKEN_VAR: &str = "partner_token=tok-5ecr3t-9f8e7d";
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_stream_pipeline_example_applies_replans_clean_follows_params_and_destroys_cleanly() {
     let emu = Emulator::start();
@@ -21,7 +25,20 @@ async fn the_stream_pipeline_example_applies_replans_clean_follows_params_and_de
         dir.path(),
     );
     let env = emu.aws_env();
-    let strata = |args: &[&str]| run_strata(dir.path(), args, &env);
+    // The partner token comes in as a CI job passes a secret, on every command.
+    let strata = |args: &[&str]| {
+        let mut args = args.to_vec();
+        args.extend(["--var", TOKEN_VAR]);
+        let run = run_strata(dir.path(), &args, &env);
+        assert!(
+            !run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN),
+            "the token was printed by `strata {}`:\n{}\n{}",
+            args.join(" "),
+            run.stdout,
+            run.stderr
+        );
+        run
+    };
     let ctx = kit::context(&emu);
 
     assert_code(&strata(&["validate"]), 0);
@@ -29,15 +46,52 @@ async fn the_stream_pipeline_example_applies_replans_clean_follows_params_and_de
     let run = strata(&["apply", "--auto-approve"]);
     assert_code(&run, 0);
     assert!(
-        run.stdout.contains("Apply complete: 15 added"),
+        run.stdout.contains("Apply complete: 20 added"),
         "{}",
         run.stdout
     );
 
-    // The stream, kept 48 hours.
+    // The stream, kept 48 hours, encrypted with the pipeline's key.
     let summary = stream(&ctx, STREAM).await.expect("the stream exists");
     let stream_arn = summary.stream_arn().to_string();
     assert_eq!(summary.retention_period_hours(), 48);
+    let key_arn = summary
+        .key_id()
+        .expect("the stream is encrypted")
+        .to_string();
+    assert!(key_arn.starts_with("arn:aws:kms:"), "{key_arn}");
+
+    // The token, as a SecureString under that key and as a secret, readable by the consumer.
+    let parameter = aws_sdk_ssm::Client::new(&ctx.sdk)
+        .get_parameter()
+        .name("/pipeline/partner-token")
+        .with_decryption(true)
+        .send()
+        .await
+        .unwrap()
+        .parameter
+        .unwrap();
+    assert_eq!(parameter.value(), Some(TOKEN));
+    assert_eq!(parameter.r#type().map(|t| t.as_str()), Some("SecureString"));
+    let lambda_config = aws_sdk_lambda::Client::new(&ctx.sdk)
+        .get_function_configuration()
+        .function_name("pipeline-consumer")
+        .send()
+        .await
+        .unwrap();
+    let variables = lambda_config.environment().unwrap().variables().unwrap();
+    let secret_arn = &variables["TOKEN_SECRET"];
+    assert_eq!(variables["TOKEN_PARAMETER"], "/pipeline/partner-token");
+    let secret = aws_sdk_secretsmanager::Client::new(&ctx.sdk)
+        .get_secret_value()
+        .secret_id(secret_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(secret.secret_string(), Some(TOKEN));
+    let run = strata(&["state", "show", "partner_secret_value"]);
+    assert_code(&run, 0);
+    assert!(run.stdout.contains("(sensitive)"), "{}", run.stdout);
 
     // The consumer reads the stream from its latest record, 100 at a time.
     assert_eq!(function_names(&ctx).await, ["pipeline-consumer"]);
