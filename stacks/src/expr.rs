@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::lang::Ast;
 use crate::value::Value;
 
 /// What a `${...}` names once params and `stack.name` are substituted.
@@ -71,7 +72,20 @@ pub enum Expr {
     Sensitive {
         inner: Box<Expr>,
     },
+    /// An expression of the language (operators, calls, indexes, conditionals) that
+    /// references values known only at plan or apply time. `at` is where it is written
+    /// (`stack.yaml:12:9`), for errors found when it is evaluated.
+    Lang {
+        ast: Ast,
+        at: String,
+    },
 }
+
+/// An expression that failed when evaluated at plan or apply time (an index out of range, a
+/// call that fails on values known only then), with where it is written.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct EvalError(pub String);
 
 /// What an [`Expr`] is evaluated against.
 pub trait Scope {
@@ -111,6 +125,7 @@ impl Expr {
             Expr::List { items } => items.iter().for_each(|e| e.collect_references(out)),
             Expr::Map { entries } => entries.values().for_each(|e| e.collect_references(out)),
             Expr::Sensitive { inner } => inner.collect_references(out),
+            Expr::Lang { ast, .. } => ast.collect_references(out),
         }
     }
 
@@ -125,10 +140,20 @@ impl Expr {
             .collect()
     }
 
-    /// Evaluates against `scope`. A concatenation with an unknown piece is unknown; one with
-    /// a sensitive piece is sensitive. An unresolvable reference evaluates to unknown.
+    /// [`Expr::try_eval`] where a failure was reported already (the planner evaluates every
+    /// expression with `try_eval` first): a failing part reads as unknown.
     pub fn eval(&self, scope: &dyn Scope) -> Value {
-        match self {
+        self.try_eval(scope).unwrap_or(Value::Unknown)
+    }
+
+    /// Evaluates against `scope`. A concatenation with an unknown piece is unknown; one with
+    /// a sensitive piece is sensitive. An unresolvable reference evaluates to unknown. An
+    /// expression of the language may fail on the values it meets.
+    pub fn try_eval(&self, scope: &dyn Scope) -> Result<Value, EvalError> {
+        Ok(match self {
+            Expr::Lang { ast, at } => ast
+                .eval(scope, None)
+                .map_err(|e| EvalError(format!("{at}: {}", e.message)))?,
             Expr::Value { value } => value.clone(),
             Expr::Ref { reference } => scope.lookup(reference).unwrap_or(Value::Unknown),
             Expr::Concat { pieces } => {
@@ -140,7 +165,7 @@ impl Expr {
                         Piece::Ref { reference } => {
                             let value = scope.lookup(reference).unwrap_or(Value::Unknown);
                             if value.has_unknown() {
-                                return Value::Unknown;
+                                return Ok(Value::Unknown);
                             }
                             sensitive |= value.has_sensitive();
                             match value.unmarked() {
@@ -157,19 +182,24 @@ impl Expr {
                     Value::String(text)
                 }
             }
-            Expr::List { items } => Value::List(items.iter().map(|e| e.eval(scope)).collect()),
+            Expr::List { items } => Value::List(
+                items
+                    .iter()
+                    .map(|e| e.try_eval(scope))
+                    .collect::<Result<_, _>>()?,
+            ),
             Expr::Map { entries } => Value::Map(
                 entries
                     .iter()
-                    .map(|(k, e)| (k.clone(), e.eval(scope)))
-                    .collect(),
+                    .map(|(k, e)| Ok((k.clone(), e.try_eval(scope)?)))
+                    .collect::<Result<_, EvalError>>()?,
             ),
-            Expr::Sensitive { inner } => match inner.eval(scope) {
+            Expr::Sensitive { inner } => match inner.try_eval(scope)? {
                 Value::Unknown => Value::Unknown,
                 Value::Sensitive(v) => Value::Sensitive(v),
                 v => Value::Sensitive(Box::new(v)),
             },
-        }
+        })
     }
 }
 

@@ -8,8 +8,8 @@ mod checks;
 pub mod diag;
 pub mod expr;
 pub mod graph;
-mod interp;
 pub mod json_schema;
+pub mod lang;
 pub mod load;
 pub mod model;
 mod names;
@@ -20,7 +20,7 @@ pub mod value;
 mod yaml;
 
 pub use diag::{Diagnostic, Diagnostics, Span};
-pub use expr::{Expr, Piece, Reference, Scope};
+pub use expr::{EvalError, Expr, Piece, Reference, Scope};
 pub use graph::DependencyGraph;
 pub use json_schema::stack_json_schema;
 pub use load::{load, load_str, LoadOptions, ADDRESS_TAG, STACK_TAG};

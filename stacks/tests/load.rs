@@ -399,8 +399,8 @@ fn empty_malformed_and_unknown_builtin_expressions_are_errors() {
         &[
             "empty expression `${}`",
             "stack.yaml:6:16",
-            "malformed expression `${a.b.c}`",
-            "stack.yaml:8:13",
+            "unknown resource `a` in `${a.b.c}`",
+            "stack.yaml:8:15",
             "unknown built-in `${aws.regoin}`",
             "stack.yaml:9:14",
             "did you mean `aws.region`?",

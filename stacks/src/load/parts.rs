@@ -19,6 +19,9 @@ pub(crate) enum Place<'a> {
     Output,
     /// The `inputs` of module instance `.0`: anything but that module's own outputs.
     ModuleInput(&'a str),
+    /// The value of a local: anything (a resource using the local depends on what it
+    /// references).
+    Local,
 }
 
 /// A reference from the resource being read to another one, kept for cycle messages.

@@ -107,7 +107,7 @@ impl Loader<'_> {
         let NodeKind::Str(text) = &node.kind else {
             return Some(expr);
         };
-        if crate::interp::has_dollar_brace(text) {
+        if crate::lang::template::has_dollar_brace(text) {
             return Some(expr);
         }
         let (expr, from_stack) = match &self.dir_from_stack {
@@ -152,7 +152,7 @@ impl Loader<'_> {
         owner: &Owner,
     ) -> Option<Expr> {
         if let NodeKind::Str(s) = &node.kind {
-            if crate::interp::has_dollar_brace(s) {
+            if crate::lang::template::has_dollar_brace(s) {
                 let expr = self.string_expr(node, s, owner.place)?;
                 return match expr {
                     Expr::Value { value } => {
