@@ -175,6 +175,10 @@ fn redact_expr(expr: &Expr) -> Expr {
                 .map(|(k, e)| (k.clone(), redact_expr(e)))
                 .collect(),
         },
+        Expr::Lang { ast, at } => Expr::Lang {
+            ast: ast.map_leaves(&redact_value, &redact_expr),
+            at: at.clone(),
+        },
         other @ (Expr::Ref { .. } | Expr::Concat { .. }) => other.clone(),
     }
 }

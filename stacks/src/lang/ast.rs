@@ -132,6 +132,74 @@ impl Ast {
         Ast::Value { value }
     }
 
+    /// The tree with every literal value passed through `value` and every spliced expression
+    /// through `expr` (a saved plan redacts secrets this way).
+    pub fn map_leaves(&self, value: &dyn Fn(&Value) -> Value, expr: &dyn Fn(&Expr) -> Expr) -> Ast {
+        let map = |a: &Ast| Box::new(a.map_leaves(value, expr));
+        let all = |items: &[Ast]| items.iter().map(|a| a.map_leaves(value, expr)).collect();
+        match self {
+            Ast::Value { value: v } => Ast::Value { value: value(v) },
+            Ast::Ref { .. } => self.clone(),
+            Ast::Expr { expr: e } => Ast::Expr {
+                expr: Box::new(expr(e)),
+            },
+            Ast::List { items } => Ast::List { items: all(items) },
+            Ast::Map { entries } => Ast::Map {
+                entries: entries
+                    .iter()
+                    .map(|(k, a)| (k.clone(), a.map_leaves(value, expr)))
+                    .collect(),
+            },
+            Ast::Index { target, key, span } => Ast::Index {
+                target: map(target),
+                key: map(key),
+                span: *span,
+            },
+            Ast::Unary { op, operand, span } => Ast::Unary {
+                op: *op,
+                operand: map(operand),
+                span: *span,
+            },
+            Ast::Binary {
+                op,
+                left,
+                right,
+                span,
+            } => Ast::Binary {
+                op: *op,
+                left: map(left),
+                right: map(right),
+                span: *span,
+            },
+            Ast::Cond {
+                cond,
+                then,
+                otherwise,
+                span,
+            } => Ast::Cond {
+                cond: map(cond),
+                then: map(then),
+                otherwise: map(otherwise),
+                span: *span,
+            },
+            Ast::Call {
+                name,
+                args,
+                arg_spans,
+                span,
+            } => Ast::Call {
+                name: name.clone(),
+                args: all(args),
+                arg_spans: arg_spans.clone(),
+                span: *span,
+            },
+            Ast::Template { parts, span } => Ast::Template {
+                parts: all(parts),
+                span: *span,
+            },
+        }
+    }
+
     /// Every reference in the tree, spliced expressions included.
     pub(crate) fn collect_references(&self, out: &mut std::collections::BTreeSet<Reference>) {
         match self {
