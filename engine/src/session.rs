@@ -486,7 +486,7 @@ async fn builtins(stack: &Stack, cloud: &dyn Cloud) -> Result<Map, EngineError> 
     out.insert("aws.region".to_string(), Value::str(cloud.region()));
     out.insert(
         "aws.partition".to_string(),
-        Value::str(partition(cloud.region())),
+        Value::str(partition(&cloud.region())),
     );
     let wants_account = stack
         .resources
