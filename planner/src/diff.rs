@@ -146,13 +146,13 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
             .outputs
             .iter()
             .map(|(name, out)| {
-                let planned = out
-                    .value
-                    .try_eval(&known)
-                    .map_err(|error| PlanError::Expression {
-                        what: format!("output `{name}`"),
-                        error,
-                    })?;
+                let planned =
+                    out.value
+                        .try_eval(&known)
+                        .map_err(|error| PlanError::Expression {
+                            what: format!("output `{name}`"),
+                            error,
+                        })?;
                 Ok((
                     name.clone(),
                     OutputPlan {
@@ -223,12 +223,11 @@ fn plan_declared(
     priors: &Priors<'_>,
     known: &Known,
 ) -> Result<ResourceChange, PlanError> {
-    let mut after: Map = try_evaluate(&decl.properties, known).map_err(|error| {
-        PlanError::Expression {
+    let mut after: Map =
+        try_evaluate(&decl.properties, known).map_err(|error| PlanError::Expression {
             what: format!("resource `{}`", decl.address),
             error,
-        }
-    })?;
+        })?;
     let mut change = ResourceChange {
         address: decl.address.clone(),
         type_name: decl.type_name.clone(),

@@ -239,7 +239,11 @@ impl Node {
             }
             column += 1;
         }
-        Some(Pos { line, column, len: 1 })
+        Some(Pos {
+            line,
+            column,
+            len: 1,
+        })
     }
 }
 

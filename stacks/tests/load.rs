@@ -1226,7 +1226,12 @@ struct Attrs(BTreeMap<String, Value>);
 
 impl stacks::Scope for Attrs {
     fn lookup(&self, reference: &Reference) -> Option<Value> {
-        Some(self.0.get(&reference.display()).cloned().unwrap_or(Value::Unknown))
+        Some(
+            self.0
+                .get(&reference.display())
+                .cloned()
+                .unwrap_or(Value::Unknown),
+        )
     }
 }
 
@@ -1289,7 +1294,10 @@ fn an_expression_over_a_resource_is_kept_and_evaluated_when_the_value_is_known()
         "        LEN: n=${length(q.url)}\n",
     ));
     assert!(stack.resources["f"].dependencies().contains("q"));
-    assert!(stack.graph.edges().contains(&("q".to_string(), "f".to_string())));
+    assert!(stack
+        .graph
+        .edges()
+        .contains(&("q".to_string(), "f".to_string())));
     let handler = expr_of(&stack, "f", "handler");
     assert!(matches!(handler, Expr::Lang { .. }), "{handler:?}");
     let known = Attrs(
@@ -1330,10 +1338,16 @@ fn a_sensitive_param_stays_sensitive_through_functions() {
         "        T: ${format(\"%s:%s\", params.token, q.arn)}\n",
     ));
     match expr_of(&stack, "f", "handler") {
-        Expr::Value { value } => assert_eq!(value, &Value::Sensitive(Box::new(Value::str("S3CRET")))),
+        Expr::Value { value } => {
+            assert_eq!(value, &Value::Sensitive(Box::new(Value::str("S3CRET"))))
+        }
         other => panic!("{other:?}"),
     }
-    let known = Attrs([("q.arn".to_string(), Value::str("a"))].into_iter().collect());
+    let known = Attrs(
+        [("q.arn".to_string(), Value::str("a"))]
+            .into_iter()
+            .collect(),
+    );
     let env = expr_of(&stack, "f", "environment").eval(&known);
     assert!(env.as_map().expect("map")["T"].has_sensitive());
 }
@@ -1414,5 +1428,8 @@ fn a_local_that_references_its_user_is_a_self_reference() {
         "    properties:\n",
         "      handler: ${locals.arn}\n",
     ));
-    assert_contains(&text, &["references itself through local `arn`", "stack.yaml:8:16"]);
+    assert_contains(
+        &text,
+        &["references itself through local `arn`", "stack.yaml:8:16"],
+    );
 }

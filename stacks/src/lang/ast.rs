@@ -240,7 +240,9 @@ impl Ast {
         match self {
             Ast::Value { value } => Ok(value.clone()),
             Ast::Ref { reference } => Ok(scope.lookup(reference).unwrap_or(Value::Unknown)),
-            Ast::Expr { expr } => expr.try_eval(scope).map_err(|e| LangError::new(Span::default(), e.0)),
+            Ast::Expr { expr } => expr
+                .try_eval(scope)
+                .map_err(|e| LangError::new(Span::default(), e.0)),
             Ast::List { items } => Ok(Value::List(
                 items
                     .iter()
@@ -381,7 +383,11 @@ impl Ast {
                 if let Ast::Value { value } = &cond {
                     if !value.has_unknown() && !value.has_sensitive() {
                         if let Value::Bool(b) = value {
-                            return if *b { then.fold(files) } else { otherwise.fold(files) };
+                            return if *b {
+                                then.fold(files)
+                            } else {
+                                otherwise.fold(files)
+                            };
                         }
                     }
                 }
@@ -524,7 +530,10 @@ fn index(target: Value, key: Value, span: Span) -> Result<Value, LangError> {
             if i.fract() != 0.0 || i < 0.0 || i as usize >= items.len() {
                 return Err(LangError::new(
                     span,
-                    format!("index {n} is out of range: the list has {} items", items.len()),
+                    format!(
+                        "index {n} is out of range: the list has {} items",
+                        items.len()
+                    ),
                 ));
             }
             items[i as usize].clone()
@@ -533,14 +542,20 @@ fn index(target: Value, key: Value, span: Span) -> Result<Value, LangError> {
             Some(v) => v.clone(),
             None => {
                 let keys: Vec<&String> = map.keys().collect();
-                return Err(LangError::new(span, format!("the mapping has no key \"{k}\""))
-                    .help(match keys.is_empty() {
-                        true => "the mapping is empty".to_string(),
-                        false => format!(
-                            "its keys are {}",
-                            keys.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", ")
-                        ),
-                    }));
+                return Err(
+                    LangError::new(span, format!("the mapping has no key \"{k}\"")).help(
+                        match keys.is_empty() {
+                            true => "the mapping is empty".to_string(),
+                            false => format!(
+                                "its keys are {}",
+                                keys.iter()
+                                    .map(|k| format!("\"{k}\""))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        },
+                    ),
+                );
             }
         },
         (Value::List(_), other) => {
@@ -556,11 +571,10 @@ fn index(target: Value, key: Value, span: Span) -> Result<Value, LangError> {
             ))
         }
         (other, _) => {
-            return Err(LangError::new(
-                span,
-                format!("{} cannot be indexed", kind_of(other)),
+            return Err(
+                LangError::new(span, format!("{} cannot be indexed", kind_of(other)))
+                    .help("only lists and mappings have items"),
             )
-            .help("only lists and mappings have items"))
         }
     };
     Ok(if sensitive { mark(found) } else { found })
@@ -607,7 +621,11 @@ fn binary(op: BinOp, left: &Value, right: &Value, span: Span) -> Result<Value, L
                 *a || *b
             })),
             _ => {
-                let bad = if matches!(left, Value::Bool(_)) { right } else { left };
+                let bad = if matches!(left, Value::Bool(_)) {
+                    right
+                } else {
+                    left
+                };
                 Err(LangError::new(
                     span,
                     format!("`{symbol}` needs two bools, not {}", kind_of(bad)),
@@ -616,7 +634,11 @@ fn binary(op: BinOp, left: &Value, right: &Value, span: Span) -> Result<Value, L
         },
         _ => {
             let (Some(a), Some(b)) = (as_number(left), as_number(right)) else {
-                let bad = if as_number(left).is_some() { right } else { left };
+                let bad = if as_number(left).is_some() {
+                    right
+                } else {
+                    left
+                };
                 let mut error = LangError::new(
                     span,
                     format!("`{symbol}` needs two numbers, not {}", kind_of(bad)),
@@ -668,18 +690,42 @@ mod tests {
 
     #[test]
     fn arithmetic_comparison_and_logic() {
-        assert_eq!(v(bin(BinOp::Add, Value::int(2), Value::int(3))), Value::int(5));
-        assert_eq!(v(bin(BinOp::Div, Value::int(7), Value::int(2))), number(3.5));
-        assert_eq!(v(bin(BinOp::Rem, Value::int(-7), Value::int(3))), Value::int(-1));
-        assert_eq!(v(bin(BinOp::Lt, Value::int(2), Value::str("10"))), Value::Bool(true));
-        assert_eq!(v(bin(BinOp::Eq, Value::int(2), number(2.0))), Value::Bool(true));
-        assert_eq!(v(bin(BinOp::Ne, Value::str("a"), Value::str("a"))), Value::Bool(false));
-        assert_eq!(v(bin(BinOp::Or, Value::Bool(false), Value::Bool(true))), Value::Bool(true));
+        assert_eq!(
+            v(bin(BinOp::Add, Value::int(2), Value::int(3))),
+            Value::int(5)
+        );
+        assert_eq!(
+            v(bin(BinOp::Div, Value::int(7), Value::int(2))),
+            number(3.5)
+        );
+        assert_eq!(
+            v(bin(BinOp::Rem, Value::int(-7), Value::int(3))),
+            Value::int(-1)
+        );
+        assert_eq!(
+            v(bin(BinOp::Lt, Value::int(2), Value::str("10"))),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            v(bin(BinOp::Eq, Value::int(2), number(2.0))),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            v(bin(BinOp::Ne, Value::str("a"), Value::str("a"))),
+            Value::Bool(false)
+        );
+        assert_eq!(
+            v(bin(BinOp::Or, Value::Bool(false), Value::Bool(true))),
+            Value::Bool(true)
+        );
     }
 
     #[test]
     fn unknown_and_sensitive_operands_carry_through() {
-        assert_eq!(v(bin(BinOp::Add, Value::Unknown, Value::int(1))), Value::Unknown);
+        assert_eq!(
+            v(bin(BinOp::Add, Value::Unknown, Value::int(1))),
+            Value::Unknown
+        );
         let secret = Value::Sensitive(Box::new(Value::int(1)));
         assert_eq!(
             v(bin(BinOp::Add, secret, Value::int(1))),
@@ -706,8 +752,14 @@ mod tests {
         let error = bin(BinOp::Add, Value::str("a"), Value::int(1))
             .eval(&Empty, None)
             .expect_err("string + number");
-        assert!(error.message.contains("needs two numbers"), "{}", error.message);
-        assert!(bin(BinOp::Div, Value::int(1), Value::int(0)).eval(&Empty, None).is_err());
+        assert!(
+            error.message.contains("needs two numbers"),
+            "{}",
+            error.message
+        );
+        assert!(bin(BinOp::Div, Value::int(1), Value::int(0))
+            .eval(&Empty, None)
+            .is_err());
         let out_of_range = Ast::Index {
             target: lit(Value::List(vec![Value::int(1)])),
             key: lit(Value::int(3)),

@@ -19,8 +19,8 @@ pub(crate) struct Token {
 
 /// Two-character operators first, so `==` is never read as `=` `=`.
 const PUNCTS: &[&str] = &[
-    "==", "!=", "<=", ">=", "&&", "||", "<", ">", "!", "+", "-", "*", "/", "%", "?", ":", ".",
-    ",", "(", ")", "[", "]", "{", "}", "=",
+    "==", "!=", "<=", ">=", "&&", "||", "<", ">", "!", "+", "-", "*", "/", "%", "?", ":", ".", ",",
+    "(", ")", "[", "]", "{", "}", "=",
 ];
 
 /// The tokens of `chars`, whose first character sits at offset `base` of the enclosing string.
@@ -66,11 +66,14 @@ pub(crate) fn lex(chars: &[char], base: usize) -> Result<Vec<Token>, LangError> 
                     .ok()
                     .and_then(serde_json::Number::from_f64)
             } else {
-                text.parse::<i64>().ok().map(serde_json::Number::from).or_else(|| {
-                    text.parse::<f64>()
-                        .ok()
-                        .and_then(serde_json::Number::from_f64)
-                })
+                text.parse::<i64>()
+                    .ok()
+                    .map(serde_json::Number::from)
+                    .or_else(|| {
+                        text.parse::<f64>()
+                            .ok()
+                            .and_then(serde_json::Number::from_f64)
+                    })
             };
             let Some(number) = number else {
                 return Err(LangError::new(
@@ -86,7 +89,8 @@ pub(crate) fn lex(chars: &[char], base: usize) -> Result<Vec<Token>, LangError> 
         }
         if c.is_alphabetic() || c == '_' {
             let start = i;
-            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '-')
+            while i < chars.len()
+                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '-')
             {
                 i += 1;
             }
@@ -117,7 +121,8 @@ pub(crate) fn lex(chars: &[char], base: usize) -> Result<Vec<Token>, LangError> 
             None => {
                 let mut error = LangError::new(at(i, 1), format!("unexpected character `{c}`"));
                 if c == '\'' {
-                    error = error.help("strings inside `${}` are written in double quotes: \"text\"");
+                    error =
+                        error.help("strings inside `${}` are written in double quotes: \"text\"");
                 }
                 return Err(error);
             }
@@ -191,8 +196,11 @@ fn string(chars: &[char], open: usize, base: usize) -> Result<(String, usize), L
             }
         }
     }
-    Err(LangError::new(Span::new(base + open, 1), "unclosed string: a `\"` is missing")
-        .help("close the string with `\"`"))
+    Err(LangError::new(
+        Span::new(base + open, 1),
+        "unclosed string: a `\"` is missing",
+    )
+    .help("close the string with `\"`"))
 }
 
 #[cfg(test)]
@@ -201,7 +209,11 @@ mod tests {
 
     fn toks(text: &str) -> Vec<Tok> {
         let chars: Vec<char> = text.chars().collect();
-        lex(&chars, 0).expect("lexes").into_iter().map(|t| t.tok).collect()
+        lex(&chars, 0)
+            .expect("lexes")
+            .into_iter()
+            .map(|t| t.tok)
+            .collect()
     }
 
     #[test]

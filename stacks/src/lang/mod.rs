@@ -14,8 +14,8 @@
 mod ast;
 pub mod functions;
 mod lexer;
-pub(crate) mod resolve;
 pub(crate) mod parser;
+pub(crate) mod resolve;
 pub(crate) mod template;
 
 use serde::{Deserialize, Serialize};

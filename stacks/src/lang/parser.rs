@@ -61,7 +61,10 @@ pub(crate) fn parse(chars: &[char], base: usize) -> Result<Syn, LangError> {
     if next.tok != Tok::End {
         return Err(LangError::new(
             next.span,
-            format!("unexpected {} after a complete expression", describe(&next.tok)),
+            format!(
+                "unexpected {} after a complete expression",
+                describe(&next.tok)
+            ),
         )
         .help("an expression is one value: join values with an operator or a function"));
     }
@@ -412,15 +415,9 @@ mod tests {
     #[test]
     fn precedence_follows_terraform() {
         assert_eq!(parsed("1 + 2 * 3"), "(1 Add (2 Mul 3))");
-        assert_eq!(
-            parsed("a || b && !c == d"),
-            "(a Or (b And ((Not c) Eq d)))"
-        );
+        assert_eq!(parsed("a || b && !c == d"), "(a Or (b And ((Not c) Eq d)))");
         assert_eq!(parsed("-x % 2 < 1 - 3"), "(((Neg x) Rem 2) Lt (1 Sub 3))");
-        assert_eq!(
-            parsed("a ? b : c ? d : e"),
-            "(a ? b : (c ? d : e))"
-        );
+        assert_eq!(parsed("a ? b : c ? d : e"), "(a ? b : (c ? d : e))");
         assert_eq!(parsed("(1 + 2) * 3"), "((1 Add 2) Mul 3)");
     }
 

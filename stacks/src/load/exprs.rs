@@ -22,7 +22,12 @@ use super::loader::Loader;
 use super::parts::{Edge, Instance, Place};
 
 /// The built-ins a stack can name.
-const BUILTINS: &[&str] = &["stack.name", "aws.region", "aws.account_id", "aws.partition"];
+const BUILTINS: &[&str] = &[
+    "stack.name",
+    "aws.region",
+    "aws.account_id",
+    "aws.partition",
+];
 
 /// Roots of references that exist in the language but come later.
 const NOT_YET: &[(&str, &str)] = &[
@@ -118,11 +123,10 @@ impl Names for LoaderNames<'_, '_, '_> {
             self.located.pos(span, &source)
         };
         if let Some((_, why)) = NOT_YET.iter().find(|(r, _)| *r == root) {
-            return Err(Some(LangError::new(
-                span,
-                format!("`{root}` is not supported yet"),
-            )
-            .help(format!("{why}, which strata does not have yet"))));
+            return Err(Some(
+                LangError::new(span, format!("`{root}` is not supported yet"))
+                    .help(format!("{why}, which strata does not have yet")),
+            ));
         }
         let Some((name, _)) = attr else {
             let help = match root {
@@ -214,7 +218,12 @@ impl Loader<'_> {
                         }
                     };
                     let lead = body.chars.iter().take_while(|c| c.is_whitespace()).count();
-                    let trail = body.chars.iter().rev().take_while(|c| c.is_whitespace()).count();
+                    let trail = body
+                        .chars
+                        .iter()
+                        .rev()
+                        .take_while(|c| c.is_whitespace())
+                        .count();
                     let content = Span::new(
                         body.start + lead,
                         body.chars.len().saturating_sub(lead + trail),
@@ -281,7 +290,9 @@ impl Loader<'_> {
             let fits = match ast {
                 Ast::Value { value } => match value {
                     Value::List(_) | Value::Map(_) => false,
-                    Value::Sensitive(inner) if matches!(**inner, Value::List(_) | Value::Map(_)) => {
+                    Value::Sensitive(inner)
+                        if matches!(**inner, Value::List(_) | Value::Map(_)) =>
+                    {
                         false
                     }
                     other => {
@@ -464,7 +475,13 @@ impl Loader<'_> {
 
     /// `${locals.NAME}`: the local's expression (evaluated on first use), with the edges a
     /// resource using it gets.
-    fn use_local(&mut self, name: &str, written: &str, place: &Place, pos: Pos) -> Option<Resolved> {
+    fn use_local(
+        &mut self,
+        name: &str,
+        written: &str,
+        place: &Place,
+        pos: Pos,
+    ) -> Option<Resolved> {
         let expr = self.local(name, written, pos)?;
         match place {
             Place::StackTags if !matches!(expr, Expr::Value { .. }) => {
@@ -530,7 +547,9 @@ impl Loader<'_> {
             candidates.extend(["params", "stack", "aws", "locals"].map(String::from));
             let help = match did_you_mean(address, &candidates) {
                 Some(c) => format!("did you mean `${{{c}.{attr}}}`?"),
-                None if address == "var" => format!("a stack's inputs are params: `${{params.{attr}}}`"),
+                None if address == "var" => {
+                    format!("a stack's inputs are params: `${{params.{attr}}}`")
+                }
                 None if address == "local" => format!("write `${{locals.{attr}}}`"),
                 None if self.resource_types.is_empty() => {
                     "this stack declares no resources".to_string()

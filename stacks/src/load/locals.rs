@@ -28,15 +28,14 @@ impl Loader<'_> {
     /// Records the `locals:` of this file, to be evaluated on first use.
     pub(crate) fn declare_locals(&mut self, node: &Node) {
         for (key, value) in self.mapping(node, "`locals`") {
-            let good = key
-                .name
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-                && key
-                    .name
+            let good =
+                key.name
                     .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+                    .next()
+                    .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+                    && key.name.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-'
+                    });
             if !good {
                 self.error(
                     key.pos,

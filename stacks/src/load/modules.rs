@@ -140,8 +140,12 @@ impl<'c> Loader<'c> {
                 let mut used = Vec::new();
                 for text in texts {
                     for segment in template::scan(text).0 {
-                        let Segment::Expr(body) = segment else { continue };
-                        let Ok(syn) = parser::parse(&body.chars, body.start) else { continue };
+                        let Segment::Expr(body) = segment else {
+                            continue;
+                        };
+                        let Ok(syn) = parser::parse(&body.chars, body.start) else {
+                            continue;
+                        };
                         let mut roots = Vec::new();
                         parser::root_names(&syn, &mut roots);
                         for head in roots {

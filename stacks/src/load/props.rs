@@ -159,8 +159,10 @@ impl Loader<'_> {
                         self.check_known(node, value, kind, allowed, path, owner, s)
                     }
                     Expr::Concat { .. }
-                        if !matches!(kind, Kind::String | Kind::Any | Kind::Document) =>
-                    {
+                    | Expr::Lang {
+                        ast: crate::lang::Ast::Template { .. },
+                        ..
+                    } if !matches!(kind, Kind::String | Kind::Any | Kind::Document) => {
                         self.kind_error(
                             node,
                             kind,

@@ -87,7 +87,9 @@ fn same(a: &Value, b: &Value) -> bool {
 }
 
 pub(super) fn contains(args: Vec<Value>, _: Option<&FileContext>) -> Out {
-    Ok(Value::Bool(list(&args, 0).iter().any(|v| same(v, &args[1]))))
+    Ok(Value::Bool(
+        list(&args, 0).iter().any(|v| same(v, &args[1])),
+    ))
 }
 
 /// Terraform's `element`: the index wraps around the list's length.
@@ -176,7 +178,12 @@ pub(super) fn zipmap(args: Vec<Value>, _: Option<&FileContext>) -> Out {
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
-            other => return Err(format!("a key must be a string, not a {}", other.kind_name())),
+            other => {
+                return Err(format!(
+                    "a key must be a string, not a {}",
+                    other.kind_name()
+                ))
+            }
         };
         out.insert(key, v.clone());
     }
@@ -207,7 +214,12 @@ mod tests {
     use crate::value::Value;
 
     fn m(entries: &[(&str, Value)]) -> Value {
-        Value::Map(entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+        Value::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
     }
 
     #[test]
@@ -220,12 +232,30 @@ mod tests {
 
     #[test]
     fn lists_concatenate_flatten_deduplicate_and_compact() {
-        assert_eq!(run("concat", vec![l(&[n(1)]), l(&[n(2), n(3)])]), Ok(l(&[n(1), n(2), n(3)])));
-        assert_eq!(run("flatten", vec![l(&[l(&[n(1), l(&[n(2)])]), n(3)])]), Ok(l(&[n(1), n(2), n(3)])));
-        assert_eq!(run("distinct", vec![l(&[s("a"), s("b"), s("a")])]), Ok(l(&[s("a"), s("b")])));
-        assert_eq!(run("compact", vec![l(&[s("a"), s(""), Value::Null])]), Ok(l(&[s("a")])));
-        assert_eq!(run("contains", vec![l(&[n(1), n(2)]), n(2)]), Ok(Value::Bool(true)));
-        assert_eq!(run("contains", vec![l(&[s("1")]), n(1)]), Ok(Value::Bool(false)));
+        assert_eq!(
+            run("concat", vec![l(&[n(1)]), l(&[n(2), n(3)])]),
+            Ok(l(&[n(1), n(2), n(3)]))
+        );
+        assert_eq!(
+            run("flatten", vec![l(&[l(&[n(1), l(&[n(2)])]), n(3)])]),
+            Ok(l(&[n(1), n(2), n(3)]))
+        );
+        assert_eq!(
+            run("distinct", vec![l(&[s("a"), s("b"), s("a")])]),
+            Ok(l(&[s("a"), s("b")]))
+        );
+        assert_eq!(
+            run("compact", vec![l(&[s("a"), s(""), Value::Null])]),
+            Ok(l(&[s("a")]))
+        );
+        assert_eq!(
+            run("contains", vec![l(&[n(1), n(2)]), n(2)]),
+            Ok(Value::Bool(true))
+        );
+        assert_eq!(
+            run("contains", vec![l(&[s("1")]), n(1)]),
+            Ok(Value::Bool(false))
+        );
     }
 
     #[test]
@@ -238,16 +268,34 @@ mod tests {
     #[test]
     fn mappings_merge_look_up_and_zip() {
         assert_eq!(
-            run("merge", vec![m(&[("a", n(1)), ("b", n(2))]), Value::Null, m(&[("b", n(3))])]),
+            run(
+                "merge",
+                vec![
+                    m(&[("a", n(1)), ("b", n(2))]),
+                    Value::Null,
+                    m(&[("b", n(3))])
+                ]
+            ),
             Ok(m(&[("a", n(1)), ("b", n(3))]))
         );
         assert!(run("merge", vec![l(&[])]).is_err());
         assert_eq!(run("lookup", vec![m(&[("a", n(1))]), s("a")]), Ok(n(1)));
         assert_eq!(run("lookup", vec![m(&[]), s("a"), s("d")]), Ok(s("d")));
-        assert!(run("lookup", vec![m(&[("b", n(1))]), s("a")]).expect_err("missing").contains("\"b\""));
-        assert_eq!(run("keys", vec![m(&[("b", n(1)), ("a", n(2))])]), Ok(l(&[s("a"), s("b")])));
-        assert_eq!(run("values", vec![m(&[("b", n(1)), ("a", n(2))])]), Ok(l(&[n(2), n(1)])));
-        assert_eq!(run("zipmap", vec![l(&[s("a")]), l(&[n(1)])]), Ok(m(&[("a", n(1))])));
+        assert!(run("lookup", vec![m(&[("b", n(1))]), s("a")])
+            .expect_err("missing")
+            .contains("\"b\""));
+        assert_eq!(
+            run("keys", vec![m(&[("b", n(1)), ("a", n(2))])]),
+            Ok(l(&[s("a"), s("b")]))
+        );
+        assert_eq!(
+            run("values", vec![m(&[("b", n(1)), ("a", n(2))])]),
+            Ok(l(&[n(2), n(1)]))
+        );
+        assert_eq!(
+            run("zipmap", vec![l(&[s("a")]), l(&[n(1)])]),
+            Ok(m(&[("a", n(1))]))
+        );
         assert!(run("zipmap", vec![l(&[s("a")]), l(&[])]).is_err());
     }
 
@@ -255,11 +303,17 @@ mod tests {
     fn range_and_coalesce() {
         assert_eq!(run("range", vec![n(3)]), Ok(l(&[n(0), n(1), n(2)])));
         assert_eq!(run("range", vec![n(3), n(0)]), Ok(l(&[n(3), n(2), n(1)])));
-        assert_eq!(run("range", vec![n(0), n(10), n(4)]), Ok(l(&[n(0), n(4), n(8)])));
+        assert_eq!(
+            run("range", vec![n(0), n(10), n(4)]),
+            Ok(l(&[n(0), n(4), n(8)]))
+        );
         assert!(run("range", vec![n(0), n(1), n(0)]).is_err());
         assert!(run("range", vec![]).is_err());
         assert!(run("range", vec![n(100_000)]).is_err());
-        assert_eq!(run("coalesce", vec![Value::Null, s(""), s("b")]), Ok(s("b")));
+        assert_eq!(
+            run("coalesce", vec![Value::Null, s(""), s("b")]),
+            Ok(s("b"))
+        );
         assert!(run("coalesce", vec![Value::Null]).is_err());
     }
 }

@@ -48,9 +48,12 @@ mod tests {
     #[test]
     fn json_round_trips_and_invalid_json_fails() {
         let value = Value::Map(
-            [("a".to_string(), l(&[n(1), s("x"), Value::Bool(true), Value::Null]))]
-                .into_iter()
-                .collect(),
+            [(
+                "a".to_string(),
+                l(&[n(1), s("x"), Value::Bool(true), Value::Null]),
+            )]
+            .into_iter()
+            .collect(),
         );
         let encoded = run("jsonencode", vec![value.clone()]).expect("encodes");
         assert_eq!(encoded, s(r#"{"a":[1,"x",true,null]}"#));
@@ -61,11 +64,17 @@ mod tests {
 
     #[test]
     fn yaml_and_base64() {
-        let yaml = run("yamlencode", vec![Value::Map([("a".to_string(), n(1))].into_iter().collect())]).expect("yaml");
+        let yaml = run(
+            "yamlencode",
+            vec![Value::Map([("a".to_string(), n(1))].into_iter().collect())],
+        )
+        .expect("yaml");
         assert_eq!(yaml.as_str().map(str::trim), Some("a: 1"));
         assert_eq!(run("base64encode", vec![s("héllo")]), Ok(s("aMOpbGxv")));
         assert_eq!(run("base64decode", vec![s("aMOpbGxv")]), Ok(s("héllo")));
         assert!(run("base64decode", vec![s("!!")]).is_err());
-        assert!(run("base64decode", vec![s("/w==")]).expect_err("utf8").contains("UTF-8"));
+        assert!(run("base64decode", vec![s("/w==")])
+            .expect_err("utf8")
+            .contains("UTF-8"));
     }
 }

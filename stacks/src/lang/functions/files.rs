@@ -43,7 +43,10 @@ impl FileContext {
         let full = joined
             .canonicalize()
             .map_err(|e| format!("cannot read `{path}` ({}): {e}", joined.display()))?;
-        let root = self.root.canonicalize().unwrap_or_else(|_| self.root.clone());
+        let root = self
+            .root
+            .canonicalize()
+            .unwrap_or_else(|_| self.root.clone());
         if !full.starts_with(&root) {
             return Err(format!(
                 "`{path}` is outside the stack's directory ({}); file functions read only files inside it",
@@ -62,7 +65,7 @@ impl FileContext {
     }
 }
 
-fn ctx<'a>(files: Option<&'a Ctx>) -> Result<&'a Ctx, String> {
+fn ctx(files: Option<&Ctx>) -> Result<&Ctx, String> {
     files.ok_or_else(|| {
         "file functions read when the stack is loaded: their arguments must not depend on a resource".to_string()
     })
@@ -74,7 +77,9 @@ pub(super) fn file(args: Vec<Value>, files: Option<&Ctx>) -> Out {
 
 pub(super) fn filebase64(args: Vec<Value>, files: Option<&Ctx>) -> Out {
     let bytes = ctx(files)?.read(text(&args, 0))?;
-    Ok(Value::String(base64::engine::general_purpose::STANDARD.encode(bytes)))
+    Ok(Value::String(
+        base64::engine::general_purpose::STANDARD.encode(bytes),
+    ))
 }
 
 pub(super) fn filesha256(args: Vec<Value>, files: Option<&Ctx>) -> Out {
@@ -86,7 +91,9 @@ pub(super) fn filebase64sha256(args: Vec<Value>, files: Option<&Ctx>) -> Out {
     use sha2::Digest;
     let bytes = ctx(files)?.read(text(&args, 0))?;
     let digest = sha2::Sha256::digest(&bytes);
-    Ok(Value::String(base64::engine::general_purpose::STANDARD.encode(digest)))
+    Ok(Value::String(
+        base64::engine::general_purpose::STANDARD.encode(digest),
+    ))
 }
 
 /// Names in a template: its variables, nothing else.
@@ -107,7 +114,11 @@ impl Names for Vars<'_> {
                     span,
                     format!(
                         "variable `{root}` is not given to the template (given: {})",
-                        if given.is_empty() { "none".into() } else { given.join(", ") }
+                        if given.is_empty() {
+                            "none".into()
+                        } else {
+                            given.join(", ")
+                        }
                     ),
                 )))
             }
@@ -148,13 +159,11 @@ pub(super) fn templatefile(args: Vec<Value>, files: Option<&Ctx>) -> Out {
                     return Err(format!("{}: the value is not known", at(body.span)));
                 };
                 match value.unmarked() {
-                    Value::List(_) | Value::Map(_) => {
-                        return Err(format!(
-                            "{}: a {} cannot be joined into the template's text; use `jsonencode(...)`",
-                            at(body.span),
-                            value.kind_name()
-                        ))
-                    }
+                    Value::List(_) | Value::Map(_) => return Err(format!(
+                        "{}: a {} cannot be joined into the template's text; use `jsonencode(...)`",
+                        at(body.span),
+                        value.kind_name()
+                    )),
                     other => out.push_str(&plain_text(&other)),
                 }
             }
@@ -165,8 +174,8 @@ pub(super) fn templatefile(args: Vec<Value>, files: Option<&Ctx>) -> Out {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{call, FileContext};
     use super::super::test_support::*;
+    use super::super::{call, FileContext};
     use crate::lang::Span;
     use crate::value::Value;
 
@@ -195,17 +204,24 @@ mod tests {
     fn files_are_read_relative_to_the_caller() {
         let (_dir, ctx) = setup();
         assert_eq!(run_in(&ctx, "file", vec![s("hello.txt")]), Ok(s("hello")));
-        assert_eq!(run_in(&ctx, "filebase64", vec![s("hello.txt")]), Ok(s("aGVsbG8=")));
+        assert_eq!(
+            run_in(&ctx, "filebase64", vec![s("hello.txt")]),
+            Ok(s("aGVsbG8="))
+        );
         assert_eq!(
             run_in(&ctx, "filesha256", vec![s("hello.txt")]),
-            Ok(s("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"))
+            Ok(s(
+                "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+            ))
         );
         assert_eq!(
             run_in(&ctx, "filebase64sha256", vec![s("hello.txt")]),
             Ok(s("LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="))
         );
         assert_eq!(ctx.read.borrow().len(), 4);
-        assert!(run_in(&ctx, "file", vec![s("missing.txt")]).expect_err("missing").contains("cannot read"));
+        assert!(run_in(&ctx, "file", vec![s("missing.txt")])
+            .expect_err("missing")
+            .contains("cannot read"));
     }
 
     #[test]
@@ -231,9 +247,12 @@ mod tests {
             run_in(&ctx, "templatefile", vec![s("greet.tpl"), vars.clone()]),
             Ok(s("Hi Ada, PROD! 2 zones; ${literal}"))
         );
-        let error = run_in(&ctx, "templatefile", vec![s("bad.tpl"), vars]).expect_err("missing var");
+        let error =
+            run_in(&ctx, "templatefile", vec![s("bad.tpl"), vars]).expect_err("missing var");
         assert!(error.contains("bad.tpl:2:5"), "{error}");
         assert!(error.contains("variable `missing` is not given"), "{error}");
-        assert!(run("file", vec![s("hello.txt")]).expect_err("no context").contains("loaded"));
+        assert!(run("file", vec![s("hello.txt")])
+            .expect_err("no context")
+            .contains("loaded"));
     }
 }

@@ -97,7 +97,11 @@ impl Function {
             .iter()
             .map(|(n, t)| format!("{n}: {}", t.name()))
             .collect();
-        parts.extend(self.optional.iter().map(|(n, t)| format!("[{n}: {}]", t.name())));
+        parts.extend(
+            self.optional
+                .iter()
+                .map(|(n, t)| format!("[{n}: {}]", t.name())),
+        );
         if let Some((n, t)) = self.variadic {
             parts.push(format!("{n}: {}...", t.name()));
         }
@@ -118,11 +122,7 @@ impl Function {
     }
 }
 
-const fn f(
-    name: &'static str,
-    params: &'static [(&'static str, Ty)],
-    run: Run,
-) -> Function {
+const fn f(name: &'static str, params: &'static [(&'static str, Ty)], run: Run) -> Function {
     Function {
         name,
         params,
@@ -161,13 +161,37 @@ pub static FUNCTIONS: &[Function] = &[
     f("split", &[("separator", S), ("string", S)], strings::split),
     f("lower", &[("string", S)], strings::lower),
     f("upper", &[("string", S)], strings::upper),
-    f("replace", &[("string", S), ("substring", S), ("replacement", S)], strings::replace),
+    f(
+        "replace",
+        &[("string", S), ("substring", S), ("replacement", S)],
+        strings::replace,
+    ),
     f("trim", &[("string", S), ("cutset", S)], strings::trim),
-    f("trimprefix", &[("string", S), ("prefix", S)], strings::trimprefix),
-    f("trimsuffix", &[("string", S), ("suffix", S)], strings::trimsuffix),
-    f("substr", &[("string", S), ("offset", N), ("length", N)], strings::substr),
-    f("startswith", &[("string", S), ("prefix", S)], strings::startswith),
-    f("endswith", &[("string", S), ("suffix", S)], strings::endswith),
+    f(
+        "trimprefix",
+        &[("string", S), ("prefix", S)],
+        strings::trimprefix,
+    ),
+    f(
+        "trimsuffix",
+        &[("string", S), ("suffix", S)],
+        strings::trimsuffix,
+    ),
+    f(
+        "substr",
+        &[("string", S), ("offset", N), ("length", N)],
+        strings::substr,
+    ),
+    f(
+        "startswith",
+        &[("string", S), ("prefix", S)],
+        strings::startswith,
+    ),
+    f(
+        "endswith",
+        &[("string", S), ("suffix", S)],
+        strings::endswith,
+    ),
     // collections
     f("length", &[("value", Ty::Collection)], collections::length),
     var("concat", &[], ("lists", L), collections::concat),
@@ -181,8 +205,16 @@ pub static FUNCTIONS: &[Function] = &[
     },
     f("keys", &[("map", M)], collections::keys),
     f("values", &[("map", M)], collections::values),
-    f("contains", &[("list", L), ("value", A)], collections::contains),
-    f("element", &[("list", L), ("index", N)], collections::element),
+    f(
+        "contains",
+        &[("list", L), ("value", A)],
+        collections::contains,
+    ),
+    f(
+        "element",
+        &[("list", L), ("index", N)],
+        collections::element,
+    ),
     f("flatten", &[("list", L)], collections::flatten),
     f("distinct", &[("list", L)], collections::distinct),
     var("range", &[], ("numbers", N), collections::range),
@@ -203,7 +235,11 @@ pub static FUNCTIONS: &[Function] = &[
     f("base64decode", &[("string", S)], encoding::base64decode),
     // files
     f("file", &[("path", S)], files::file),
-    f("templatefile", &[("path", S), ("vars", M)], files::templatefile),
+    f(
+        "templatefile",
+        &[("path", S), ("vars", M)],
+        files::templatefile,
+    ),
     f("filebase64", &[("path", S)], files::filebase64),
     f("filesha256", &[("path", S)], files::filesha256),
     f("filebase64sha256", &[("path", S)], files::filebase64sha256),
@@ -212,8 +248,16 @@ pub static FUNCTIONS: &[Function] = &[
     f("sha1", &[("string", S)], hashing::sha1),
     f("md5", &[("string", S)], hashing::md5),
     // networks
-    f("cidrsubnet", &[("prefix", S), ("newbits", N), ("netnum", N)], network::cidrsubnet),
-    f("cidrhost", &[("prefix", S), ("hostnum", N)], network::cidrhost),
+    f(
+        "cidrsubnet",
+        &[("prefix", S), ("newbits", N), ("netnum", N)],
+        network::cidrsubnet,
+    ),
+    f(
+        "cidrhost",
+        &[("prefix", S), ("hostnum", N)],
+        network::cidrhost,
+    ),
     f("cidrnetmask", &[("prefix", S)], network::cidrnetmask),
     // types
     f("tostring", &[("value", A)], types::tostring),
@@ -284,9 +328,16 @@ pub(crate) fn check_known_args(
         if value.has_unknown() {
             continue;
         }
-        let Some((_, ty)) = function.param(i) else { continue };
+        let Some((_, ty)) = function.param(i) else {
+            continue;
+        };
         if let Err(why) = ty.convert(value.unmarked()) {
-            return Err(type_error(function, i, why, spans.get(i).copied().unwrap_or(span)));
+            return Err(type_error(
+                function,
+                i,
+                why,
+                spans.get(i).copied().unwrap_or(span),
+            ));
         }
     }
     Ok(())
@@ -322,9 +373,8 @@ pub(crate) fn call(
                 }
             }
         }
-        (function.run)(converted, files).map_err(|message| {
-            LangError::new(span, format!("`{name}`: {message}"))
-        })
+        (function.run)(converted, files)
+            .map_err(|message| LangError::new(span, format!("`{name}`: {message}")))
     })
 }
 
@@ -398,20 +448,41 @@ mod tests {
     fn arity_and_types_are_checked_with_the_signature_in_the_help() {
         let error = check_known_args("upper", &[], &[], Span::default()).expect_err("arity");
         assert_eq!(error.message, "`upper` takes 1 argument, but 0 are given");
-        assert_eq!(error.help.as_deref(), Some("its signature is upper(string: string)"));
-        let args = [Ast::value(s("10.0.0.0/16")), Ast::value(s("x")), Ast::value(n(1))];
+        assert_eq!(
+            error.help.as_deref(),
+            Some("its signature is upper(string: string)")
+        );
+        let args = [
+            Ast::value(s("10.0.0.0/16")),
+            Ast::value(s("x")),
+            Ast::value(n(1)),
+        ];
         let spans = [Span::new(11, 13), Span::new(26, 3), Span::new(31, 1)];
-        let error = check_known_args("cidrsubnet", &args, &spans, Span::new(0, 33)).expect_err("type");
+        let error =
+            check_known_args("cidrsubnet", &args, &spans, Span::new(0, 33)).expect_err("type");
         assert_eq!(error.span, Span::new(26, 3));
-        assert!(error.message.contains("argument 2 (`newbits`) of `cidrsubnet` must be a number"), "{}", error.message);
+        assert!(
+            error
+                .message
+                .contains("argument 2 (`newbits`) of `cidrsubnet` must be a number"),
+            "{}",
+            error.message
+        );
         assert!(run("lookup", vec![]).is_err());
-        assert!(run("lookup", vec![Value::Map(Default::default()), s("k"), s("d"), s("e")]).is_err());
+        assert!(run(
+            "lookup",
+            vec![Value::Map(Default::default()), s("k"), s("d"), s("e")]
+        )
+        .is_err());
     }
 
     #[test]
     fn unknown_arguments_give_unknown_and_sensitive_ones_sensitive() {
         assert_eq!(run("upper", vec![Value::Unknown]), Ok(Value::Unknown));
-        assert_eq!(run("join", vec![s(","), l(&[s("a"), Value::Unknown])]), Ok(Value::Unknown));
+        assert_eq!(
+            run("join", vec![s(","), l(&[s("a"), Value::Unknown])]),
+            Ok(Value::Unknown)
+        );
         assert_eq!(
             run("upper", vec![Value::Sensitive(Box::new(s("a")))]),
             Ok(Value::Sensitive(Box::new(s("A"))))

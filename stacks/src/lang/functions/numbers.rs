@@ -12,7 +12,9 @@ fn fold(args: &[Value], pick: fn(f64, f64) -> f64) -> Out {
         return Err("needs at least one number".into());
     }
     let first = num(args, 0);
-    Ok(number((1..args.len()).fold(first, |acc, i| pick(acc, num(args, i)))))
+    Ok(number(
+        (1..args.len()).fold(first, |acc, i| pick(acc, num(args, i))),
+    ))
 }
 
 pub(super) fn min(args: Vec<Value>, _: Option<&FileContext>) -> Out {

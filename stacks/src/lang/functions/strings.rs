@@ -72,14 +72,22 @@ pub(super) fn format(args: Vec<Value>, _: Option<&FileContext>) -> Out {
     Ok(Value::String(out))
 }
 
-fn verb_text(verb: char, value: &Value, precision: Option<usize>, flags: &str) -> Result<String, String> {
+fn verb_text(
+    verb: char,
+    value: &Value,
+    precision: Option<usize>,
+    flags: &str,
+) -> Result<String, String> {
     let number = || -> Result<f64, String> {
         match value {
             Value::Number(n) => Ok(n.as_f64().unwrap_or(0.0)),
             Value::String(s) => s
                 .parse::<f64>()
                 .map_err(|_| format!("`%{verb}` needs a number, not the string \"{s}\"")),
-            other => Err(format!("`%{verb}` needs a number, not a {}", other.kind_name())),
+            other => Err(format!(
+                "`%{verb}` needs a number, not a {}",
+                other.kind_name()
+            )),
         }
     };
     let integer = || -> Result<i64, String> {
@@ -199,7 +207,9 @@ pub(super) fn join(args: Vec<Value>, _: Option<&FileContext>) -> Out {
     for l in &args[1..] {
         for item in l.as_list().unwrap_or(&[]) {
             match item {
-                Value::String(_) | Value::Number(_) | Value::Bool(_) => items.push(plain_text(item)),
+                Value::String(_) | Value::Number(_) | Value::Bool(_) => {
+                    items.push(plain_text(item))
+                }
                 Value::Null => return Err("a list to join holds null".into()),
                 other => {
                     return Err(format!(
@@ -247,7 +257,9 @@ pub(super) fn replace(args: Vec<Value>, _: Option<&FileContext>) -> Out {
 
 pub(super) fn trim(args: Vec<Value>, _: Option<&FileContext>) -> Out {
     let cutset: Vec<char> = text(&args, 1).chars().collect();
-    Ok(Value::str(text(&args, 0).trim_matches(|c| cutset.contains(&c))))
+    Ok(Value::str(
+        text(&args, 0).trim_matches(|c| cutset.contains(&c)),
+    ))
 }
 
 pub(super) fn trimprefix(args: Vec<Value>, _: Option<&FileContext>) -> Out {
@@ -273,7 +285,10 @@ pub(super) fn substr(args: Vec<Value>, _: Option<&FileContext>) -> Out {
     if offset < 0.0 {
         offset += len;
         if offset < 0.0 {
-            return Err(format!("offset {} is before the start of the string", num(&args, 1)));
+            return Err(format!(
+                "offset {} is before the start of the string",
+                num(&args, 1)
+            ));
         }
     }
     if offset > len {
@@ -306,50 +321,102 @@ mod tests {
 
     #[test]
     fn format_verbs_behave_as_terraform() {
-        assert_eq!(run("format", vec![s("%s-%d"), s("web"), n(3)]), Ok(s("web-3")));
+        assert_eq!(
+            run("format", vec![s("%s-%d"), s("web"), n(3)]),
+            Ok(s("web-3"))
+        );
         assert_eq!(run("format", vec![s("%q"), s("a\"b")]), Ok(s("\"a\\\"b\"")));
-        assert_eq!(run("format", vec![s("%v %v"), l(&[n(1)]), Value::Bool(true)]), Ok(s("[1] true")));
+        assert_eq!(
+            run("format", vec![s("%v %v"), l(&[n(1)]), Value::Bool(true)]),
+            Ok(s("[1] true"))
+        );
         assert_eq!(run("format", vec![s("100%%")]), Ok(s("100%")));
-        assert_eq!(run("format", vec![s("%03d|%-4s|%.2f"), n(7), s("ab"), s("3.14159")]), Ok(s("007|ab  |3.14")));
+        assert_eq!(
+            run(
+                "format",
+                vec![s("%03d|%-4s|%.2f"), n(7), s("ab"), s("3.14159")]
+            ),
+            Ok(s("007|ab  |3.14"))
+        );
         assert_eq!(run("format", vec![s("%x"), n(255)]), Ok(s("ff")));
     }
 
     #[test]
     fn format_with_wrong_arguments_fails() {
-        assert!(run("format", vec![s("%s %s"), s("a")]).expect_err("few").contains("not enough"));
-        assert!(run("format", vec![s("%s"), s("a"), s("b")]).expect_err("many").contains("too many"));
+        assert!(run("format", vec![s("%s %s"), s("a")])
+            .expect_err("few")
+            .contains("not enough"));
+        assert!(run("format", vec![s("%s"), s("a"), s("b")])
+            .expect_err("many")
+            .contains("too many"));
         assert!(run("format", vec![s("%d"), s("x")]).is_err());
         assert!(run("format", vec![s("%d"), n(1).clone()]).is_ok());
-        assert!(run("format", vec![s("%d"), Value::Number(serde_json::Number::from_f64(1.5).expect("finite"))]).is_err());
-        assert!(run("format", vec![s("%z"), n(1)]).expect_err("verb").contains("unknown verb"));
+        assert!(run(
+            "format",
+            vec![
+                s("%d"),
+                Value::Number(serde_json::Number::from_f64(1.5).expect("finite"))
+            ]
+        )
+        .is_err());
+        assert!(run("format", vec![s("%z"), n(1)])
+            .expect_err("verb")
+            .contains("unknown verb"));
         assert!(run("format", vec![s("%s"), l(&[])]).is_err());
         assert!(run("format", vec![s("50%")]).is_err());
     }
 
     #[test]
     fn join_split_and_replace() {
-        assert_eq!(run("join", vec![s("-"), l(&[s("a"), n(1)]), l(&[s("c")])]), Ok(s("a-1-c")));
+        assert_eq!(
+            run("join", vec![s("-"), l(&[s("a"), n(1)]), l(&[s("c")])]),
+            Ok(s("a-1-c"))
+        );
         assert_eq!(run("join", vec![s("-"), l(&[])]), Ok(s("")));
         assert!(run("join", vec![s("-"), l(&[l(&[])])]).is_err());
-        assert_eq!(run("split", vec![s(","), s("a,,b")]), Ok(l(&[s("a"), s(""), s("b")])));
+        assert_eq!(
+            run("split", vec![s(","), s("a,,b")]),
+            Ok(l(&[s("a"), s(""), s("b")]))
+        );
         assert_eq!(run("split", vec![s(","), s("")]), Ok(l(&[s("")])));
-        assert_eq!(run("replace", vec![s("a-b-c"), s("-"), s("_")]), Ok(s("a_b_c")));
-        assert_eq!(run("replace", vec![s("a1b22"), s("/[0-9]+/"), s("#")]), Ok(s("a#b#")));
+        assert_eq!(
+            run("replace", vec![s("a-b-c"), s("-"), s("_")]),
+            Ok(s("a_b_c"))
+        );
+        assert_eq!(
+            run("replace", vec![s("a1b22"), s("/[0-9]+/"), s("#")]),
+            Ok(s("a#b#"))
+        );
         assert!(run("replace", vec![s("a"), s("/(/"), s("")]).is_err());
     }
 
     #[test]
     fn trimming_case_and_substrings() {
         assert_eq!(run("trim", vec![s("?!hello?!"), s("!?")]), Ok(s("hello")));
-        assert_eq!(run("trimprefix", vec![s("helloworld"), s("hello")]), Ok(s("world")));
-        assert_eq!(run("trimsuffix", vec![s("helloworld"), s("x")]), Ok(s("helloworld")));
+        assert_eq!(
+            run("trimprefix", vec![s("helloworld"), s("hello")]),
+            Ok(s("world"))
+        );
+        assert_eq!(
+            run("trimsuffix", vec![s("helloworld"), s("x")]),
+            Ok(s("helloworld"))
+        );
         assert_eq!(run("lower", vec![s("ÀB")]), Ok(s("àb")));
         assert_eq!(run("upper", vec![s("ab")]), Ok(s("AB")));
-        assert_eq!(run("substr", vec![s("hello world"), n(1), n(4)]), Ok(s("ello")));
+        assert_eq!(
+            run("substr", vec![s("hello world"), n(1), n(4)]),
+            Ok(s("ello"))
+        );
         assert_eq!(run("substr", vec![s("hello"), n(-3), n(-1)]), Ok(s("llo")));
         assert_eq!(run("substr", vec![s("héllo"), n(1), n(100)]), Ok(s("éllo")));
         assert!(run("substr", vec![s("abc"), n(4), n(1)]).is_err());
-        assert_eq!(run("startswith", vec![s("hello"), s("he")]), Ok(Value::Bool(true)));
-        assert_eq!(run("endswith", vec![s("hello"), s("he")]), Ok(Value::Bool(false)));
+        assert_eq!(
+            run("startswith", vec![s("hello"), s("he")]),
+            Ok(Value::Bool(true))
+        );
+        assert_eq!(
+            run("endswith", vec![s("hello"), s("he")]),
+            Ok(Value::Bool(false))
+        );
     }
 }

@@ -28,7 +28,10 @@ pub(super) fn tonumber(args: Vec<Value>, _: Option<&FileContext>) -> Out {
             Ok(f) if f.is_finite() => Ok(number(f)),
             _ => Err(format!("cannot convert \"{s}\" to a number")),
         },
-        other => Err(format!("cannot convert a {} to a number", other.kind_name())),
+        other => Err(format!(
+            "cannot convert a {} to a number",
+            other.kind_name()
+        )),
     }
 }
 
@@ -37,7 +40,9 @@ pub(super) fn tobool(args: Vec<Value>, _: Option<&FileContext>) -> Out {
         Value::Null => Ok(Value::Null),
         v @ Value::Bool(_) => Ok(v.clone()),
         Value::String(s) if s == "true" || s == "false" => Ok(Value::Bool(s == "true")),
-        Value::String(s) => Err(format!("cannot convert \"{s}\" to a bool; only \"true\" and \"false\" convert")),
+        Value::String(s) => Err(format!(
+            "cannot convert \"{s}\" to a bool; only \"true\" and \"false\" convert"
+        )),
         other => Err(format!("cannot convert a {} to a bool", other.kind_name())),
     }
 }
