@@ -13,6 +13,7 @@ pub mod lang;
 pub mod load;
 pub mod model;
 mod names;
+mod reference;
 pub mod registry;
 pub mod schema;
 mod suggest;

@@ -2,7 +2,7 @@
 //!
 //! Names are resolved by the loader: what it knows is a [`Ast::Value`], references to resources
 //! and built-ins are [`Ast::Ref`], module outputs and locals that reference resources are
-//! [`Ast::Expr`]. Evaluation carries the two markers of [`Value`] through every operation:
+//! their expressions as trees. Evaluation carries the two markers of [`Value`] through every operation:
 //! an unknown operand makes the result unknown (a conditional with a known condition only
 //! looks at the branch it takes; indexing a list only at the item it picks), and a sensitive
 //! operand makes the result sensitive.
@@ -11,10 +11,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::expr::{Expr, Reference, Scope};
+use crate::reference::{Reference, Scope};
 use crate::value::Value;
 
-use super::functions::{self, FileContext};
+use super::functions;
+use super::functions::context::FileContext;
+use super::values::{kind_of, mark, number, plain_text, strict};
 use super::{LangError, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,9 +74,10 @@ pub enum Ast {
     Ref {
         reference: Reference,
     },
-    /// A module output or a local that references resources.
-    Expr {
-        expr: Box<Expr>,
+    /// Marks the value below as sensitive once evaluated (a sensitive output or param spliced
+    /// in).
+    Sensitive {
+        inner: Box<Ast>,
     },
     List {
         items: Vec<Ast>,
@@ -132,22 +135,31 @@ impl Ast {
         Ast::Value { value }
     }
 
-    /// The tree with every literal value passed through `value` and every spliced expression
-    /// through `expr` (a saved plan redacts secrets this way).
-    pub fn map_leaves(&self, value: &dyn Fn(&Value) -> Value, expr: &dyn Fn(&Expr) -> Expr) -> Ast {
-        let map = |a: &Ast| Box::new(a.map_leaves(value, expr));
-        let all = |items: &[Ast]| items.iter().map(|a| a.map_leaves(value, expr)).collect();
+    /// The tree with every literal value passed through `value`, and the inside of every
+    /// sensitive marker through `sensitive` (a saved plan redacts secrets this way).
+    pub fn map_leaves(
+        &self,
+        value: &dyn Fn(&Value) -> Value,
+        sensitive: &dyn Fn(&Ast) -> Ast,
+    ) -> Ast {
+        let map = |a: &Ast| Box::new(a.map_leaves(value, sensitive));
+        let all = |items: &[Ast]| {
+            items
+                .iter()
+                .map(|a| a.map_leaves(value, sensitive))
+                .collect()
+        };
         match self {
             Ast::Value { value: v } => Ast::Value { value: value(v) },
             Ast::Ref { .. } => self.clone(),
-            Ast::Expr { expr: e } => Ast::Expr {
-                expr: Box::new(expr(e)),
+            Ast::Sensitive { inner } => Ast::Sensitive {
+                inner: Box::new(sensitive(inner)),
             },
             Ast::List { items } => Ast::List { items: all(items) },
             Ast::Map { entries } => Ast::Map {
                 entries: entries
                     .iter()
-                    .map(|(k, a)| (k.clone(), a.map_leaves(value, expr)))
+                    .map(|(k, a)| (k.clone(), a.map_leaves(value, sensitive)))
                     .collect(),
             },
             Ast::Index { target, key, span } => Ast::Index {
@@ -207,7 +219,7 @@ impl Ast {
             Ast::Ref { reference } => {
                 out.insert(reference.clone());
             }
-            Ast::Expr { expr } => out.extend(expr.references()),
+            Ast::Sensitive { inner } => inner.collect_references(out),
             Ast::List { items } | Ast::Template { parts: items, .. } => {
                 items.iter().for_each(|a| a.collect_references(out))
             }
@@ -240,9 +252,7 @@ impl Ast {
         match self {
             Ast::Value { value } => Ok(value.clone()),
             Ast::Ref { reference } => Ok(scope.lookup(reference).unwrap_or(Value::Unknown)),
-            Ast::Expr { expr } => expr
-                .try_eval(scope)
-                .map_err(|e| LangError::new(Span::default(), e.0)),
+            Ast::Sensitive { inner } => Ok(mark(inner.eval(scope, files)?)),
             Ast::List { items } => Ok(Value::List(
                 items
                     .iter()
@@ -398,6 +408,9 @@ impl Ast {
                     span,
                 }
             }
+            Ast::Sensitive { inner } => Ast::Sensitive {
+                inner: Box::new(inner.fold(files)?),
+            },
             Ast::Call {
                 name,
                 args,
@@ -405,7 +418,14 @@ impl Ast {
                 span,
             } => {
                 let args = fold_all(args, files)?;
-                functions::check_known_args(&name, &args, &arg_spans, span)?;
+                let known: Vec<Option<&Value>> = args
+                    .iter()
+                    .map(|a| match a {
+                        Ast::Value { value } => Some(value),
+                        _ => None,
+                    })
+                    .collect();
+                functions::check_known_args(&name, &known, &arg_spans, span)?;
                 Ast::Call {
                     name,
                     args,
@@ -417,7 +437,7 @@ impl Ast {
                 parts: fold_all(parts, files)?,
                 span,
             },
-            leaf @ (Ast::Value { .. } | Ast::Ref { .. } | Ast::Expr { .. }) => return Ok(leaf),
+            leaf @ (Ast::Value { .. } | Ast::Ref { .. }) => return Ok(leaf),
         };
         if folded.is_constant() {
             let value = folded.eval(&Empty, Some(files))?;
@@ -431,7 +451,8 @@ impl Ast {
         let known = |a: &Ast| matches!(a, Ast::Value { .. });
         match self {
             Ast::Value { .. } => true,
-            Ast::Ref { .. } | Ast::Expr { .. } => false,
+            Ast::Ref { .. } => false,
+            Ast::Sensitive { inner } => known(inner),
             Ast::List { items } | Ast::Template { parts: items, .. } => items.iter().all(known),
             Ast::Call { args, .. } => args.iter().all(known),
             Ast::Map { entries } => entries.values().all(known),
@@ -456,61 +477,6 @@ fn cond_span(cond: &Ast, whole: Span) -> Span {
         | Ast::Call { span, .. }
         | Ast::Template { span, .. } => *span,
         _ => whole,
-    }
-}
-
-/// Wraps a value as sensitive (once).
-pub(crate) fn mark(value: Value) -> Value {
-    match value {
-        Value::Unknown => Value::Unknown,
-        already @ Value::Sensitive(_) => already,
-        other => Value::Sensitive(Box::new(other)),
-    }
-}
-
-/// Runs `f` on the operands' plain values: unknown if any operand is (anywhere inside),
-/// sensitive if any operand is.
-pub(crate) fn strict(
-    values: Vec<Value>,
-    f: impl FnOnce(Vec<Value>) -> Result<Value, LangError>,
-) -> Result<Value, LangError> {
-    if values.iter().any(Value::has_unknown) {
-        return Ok(Value::Unknown);
-    }
-    let sensitive = values.iter().any(Value::has_sensitive);
-    let plain = values.iter().map(Value::unmarked).collect();
-    let result = f(plain)?;
-    Ok(if sensitive { mark(result) } else { result })
-}
-
-/// How a value's kind reads in messages: "a string", "a list".
-pub(crate) fn kind_of(value: &Value) -> String {
-    let name = value.kind_name();
-    match name {
-        "null" | "unknown" => name.to_string(),
-        _ if name.starts_with(['a', 'e', 'i', 'o', 'u']) => format!("an {name}"),
-        _ => format!("a {name}"),
-    }
-}
-
-/// How a known value reads when joined into a string.
-pub fn plain_text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Sensitive(inner) => plain_text(inner),
-        other => other.to_json().to_string(),
-    }
-}
-
-/// A number value: an integer when the result is whole and fits.
-pub(crate) fn number(f: f64) -> Value {
-    if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 {
-        Value::int(f as i64)
-    } else {
-        serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
     }
 }
 

@@ -17,11 +17,14 @@ mod lexer;
 pub(crate) mod parser;
 pub(crate) mod resolve;
 pub(crate) mod template;
+pub(crate) mod templating;
+mod values;
 
 use serde::{Deserialize, Serialize};
 
-pub use ast::{plain_text, Ast, BinOp, UnOp};
-pub use functions::FileContext;
+pub use ast::{Ast, BinOp, UnOp};
+pub use functions::context::FileContext;
+pub use values::plain_text;
 
 /// Where a part of an expression is written: character offsets into the string holding it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -116,11 +116,11 @@ impl Names for LoaderNames<'_, '_, '_> {
         attr: Option<(&str, Span)>,
         span: Span,
     ) -> Result<(Ast, bool), Option<LangError>> {
-        let source = self.loader.file.text.clone();
+        let file = self.loader.file.clone();
         let pos = if span == self.content {
-            self.located.pos(self.body, &source)
+            self.located.pos(self.body, &file.text)
         } else {
-            self.located.pos(span, &source)
+            self.located.pos(span, &file.text)
         };
         if let Some((_, why)) = NOT_YET.iter().find(|(r, _)| *r == root) {
             return Err(Some(
@@ -152,38 +152,25 @@ impl Names for LoaderNames<'_, '_, '_> {
         let ast = match resolved {
             Resolved::Value(value) => Ast::Value { value },
             Resolved::Ref(reference) => Ast::Ref { reference },
-            Resolved::Expr(expr) => ast_of(expr),
+            Resolved::Expr(expr) => expr.into_ast(),
         };
         Ok((ast, true))
     }
 }
 
-/// An expression as a part of a larger one.
-fn ast_of(expr: Expr) -> Ast {
-    match expr {
-        Expr::Value { value } => Ast::Value { value },
-        Expr::Ref { reference } => Ast::Ref { reference },
-        Expr::Lang { ast, .. } => ast,
-        other => Ast::Expr {
-            expr: Box::new(other),
-        },
-    }
-}
-
 impl Loader<'_> {
     /// Where file functions of this file read: its directory, and nothing outside it.
-    fn file_context(&self) -> FileContext {
-        let dir = self
-            .file
+    fn file_dir(&self) -> &Path {
+        self.file
             .path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        FileContext::new(dir)
+            .unwrap_or(Path::new("."))
     }
 
     fn lang_error(&mut self, located: &Located<'_>, error: LangError) {
-        let pos = located.pos(error.span, &self.file.text.clone());
+        let file = self.file.clone();
+        let pos = located.pos(error.span, &file.text);
         self.error(pos, error.message, error.help);
     }
 
@@ -192,22 +179,23 @@ impl Loader<'_> {
         if !template::has_dollar_brace(text) {
             return Some(Expr::value(text));
         }
-        let source = self.file.text.clone();
-        let located = Located::new(node, text, &source);
+        let file = self.file.clone();
+        let source = file.text.as_str();
+        let located = Located::new(node, text, source);
         let (segments, errors) = template::scan(text);
         let mut ok = errors.is_empty();
         for error in errors {
             self.lang_error(&located, error);
         }
         let whole = matches!(segments.as_slice(), [Segment::Expr(_)]);
-        let files = self.file_context();
+        let files = FileContext::new(self.file_dir(), crate::lang::templating::render);
         let mut parts: Vec<(Ast, Option<Span>)> = Vec::new();
         let mut first_at = None;
         for segment in segments {
             match segment {
                 Segment::Text(text) => parts.push((Ast::value(Value::String(text)), None)),
                 Segment::Expr(body) => {
-                    let at = located.pos(body.span, &source);
+                    let at = located.pos(body.span, source);
                     first_at.get_or_insert(at);
                     let syn = match parser::parse(&body.chars, body.start) {
                         Ok(syn) => syn,
@@ -265,12 +253,7 @@ impl Loader<'_> {
         let at_text = format!("{}:{}:{}", self.file.path.display(), at.line, at.column);
         if whole {
             let (ast, _) = parts.pop()?;
-            return Some(match ast {
-                Ast::Value { value } => Expr::Value { value },
-                Ast::Ref { reference } => Expr::Ref { reference },
-                Ast::Expr { expr } => *expr,
-                ast => Expr::Lang { ast, at: at_text },
-            });
+            return Some(Expr::from_ast(ast, at_text));
         }
         self.joined(parts, &located, at_text)
     }
@@ -287,43 +270,11 @@ impl Loader<'_> {
         let mut sensitive = false;
         let mut simple = true;
         for (ast, span) in &parts {
-            let fits = match ast {
-                Ast::Value { value } => match value {
-                    Value::List(_) | Value::Map(_) => false,
-                    Value::Sensitive(inner)
-                        if matches!(**inner, Value::List(_) | Value::Map(_)) =>
-                    {
-                        false
-                    }
-                    other => {
-                        if let Value::Sensitive(inner) = other {
-                            sensitive = true;
-                            push_text(&mut pieces, &plain_text(inner));
-                        } else {
-                            push_text(&mut pieces, &plain_text(other));
-                        }
-                        continue;
-                    }
-                },
-                Ast::Ref { reference } => {
-                    pieces.push(Piece::Ref {
-                        reference: reference.clone(),
-                    });
-                    continue;
-                }
-                Ast::Expr { expr } => {
-                    if splice(&mut pieces, (**expr).clone(), &mut sensitive) {
-                        continue;
-                    }
-                    simple = false;
-                    continue;
-                }
-                _ => {
-                    simple = false;
-                    continue;
-                }
+            let whole_value = match ast {
+                Ast::Value { value } => Some(value.unmarked()),
+                _ => None,
             };
-            if !fits {
+            if let Some(Value::List(_) | Value::Map(_)) = whole_value {
                 let span = span.unwrap_or_default();
                 let written: String = located
                     .chars
@@ -340,6 +291,9 @@ impl Loader<'_> {
                     .help("use it as the whole value (`\"${...}\"` alone), or turn it into text with `jsonencode(...)` or `join(...)`"),
                 );
                 return None;
+            }
+            if simple && !flatten(ast, &mut pieces, &mut sensitive) {
+                simple = false;
             }
         }
         if !simple {
@@ -680,40 +634,34 @@ impl Loader<'_> {
     }
 }
 
-/// Adds a spliced expression's pieces to a joined string; `false` for a list, a mapping or an
-/// expression of the language, which do not split into pieces. A sensitive expression makes
-/// the whole string sensitive.
-fn splice(pieces: &mut Vec<Piece>, expr: Expr, sensitive: &mut bool) -> bool {
-    match expr {
-        Expr::Value { value } => match value {
+/// Adds a part of a joined string to its pieces; `false` for what does not split into text and
+/// references (a list, a mapping, an operator or a call). A sensitive part makes the whole
+/// string sensitive.
+fn flatten(ast: &Ast, pieces: &mut Vec<Piece>, sensitive: &mut bool) -> bool {
+    match ast {
+        Ast::Value { value } => match value {
             Value::List(_) | Value::Map(_) => false,
             Value::Sensitive(inner) => {
                 *sensitive = true;
-                splice(pieces, Expr::Value { value: *inner }, sensitive)
+                flatten(&Ast::value((**inner).clone()), pieces, sensitive)
             }
             other => {
-                push_text(pieces, &plain_text(&other));
+                push_text(pieces, &plain_text(other));
                 true
             }
         },
-        Expr::Ref { reference } => {
-            pieces.push(Piece::Ref { reference });
+        Ast::Ref { reference } => {
+            pieces.push(Piece::Ref {
+                reference: reference.clone(),
+            });
             true
         }
-        Expr::Concat { pieces: inner } => {
-            for piece in inner {
-                match piece {
-                    Piece::Text { text } => push_text(pieces, &text),
-                    reference @ Piece::Ref { .. } => pieces.push(reference),
-                }
-            }
-            true
-        }
-        Expr::Sensitive { inner } => {
+        Ast::Template { parts, .. } => parts.iter().all(|p| flatten(p, pieces, sensitive)),
+        Ast::Sensitive { inner } => {
             *sensitive = true;
-            splice(pieces, *inner, sensitive)
+            flatten(inner, pieces, sensitive)
         }
-        Expr::List { .. } | Expr::Map { .. } | Expr::Lang { .. } => false,
+        _ => false,
     }
 }
 

@@ -12,9 +12,8 @@ use crate::schema::{Catalog, TypeSchema};
 use crate::value::Value;
 use crate::yaml::{Key, Node, SourceFile};
 
-use super::locals::Local;
 use super::module_env::ModuleEnv;
-use super::parts::{Edge, Input, Instance, Read};
+use super::parts::{Edge, Input, Instance, Local, Read};
 
 /// Values that feed a stack from outside the file: `--var` and `--var-file`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -8,18 +8,7 @@ use crate::suggest::{hint, list_names};
 use crate::yaml::{Node, Pos};
 
 use super::loader::Loader;
-use super::parts::Place;
-
-/// One local of the file being loaded.
-#[derive(Clone, Debug)]
-pub(crate) enum Local {
-    /// Declared, not evaluated yet.
-    Pending(Node),
-    /// Being evaluated: meeting it again is a cycle.
-    Resolving,
-    /// Evaluated; `None` when it has errors (reported).
-    Done(Option<Expr>),
-}
+use super::parts::{Local, Place};
 
 /// Names that would read ambiguously as locals.
 const LOCAL_NAME: &str = "[a-z_][a-z0-9_-]*";

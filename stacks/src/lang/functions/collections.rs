@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use crate::value::Value;
 
-use super::super::ast::number;
-use super::{int, list, num, text, FileContext};
+use super::super::values::number;
+use super::args::{int, list, num, text};
+use super::context::FileContext;
 
 type Out = Result<Value, String>;
 
@@ -210,7 +211,8 @@ pub(super) fn compact(args: Vec<Value>, _: Option<&FileContext>) -> Out {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::*;
+    use super::super::args::testing::*;
+    use super::*;
     use crate::value::Value;
 
     fn m(entries: &[(&str, Value)]) -> Value {
@@ -224,52 +226,51 @@ mod tests {
 
     #[test]
     fn length_counts_items_entries_and_characters() {
-        assert_eq!(run("length", vec![l(&[n(1), n(2)])]), Ok(n(2)));
-        assert_eq!(run("length", vec![m(&[("a", n(1))])]), Ok(n(1)));
-        assert_eq!(run("length", vec![s("héllo")]), Ok(n(5)));
-        assert!(run("length", vec![n(5)]).is_err());
+        assert_eq!(run(length, vec![l(&[n(1), n(2)])]), Ok(n(2)));
+        assert_eq!(run(length, vec![m(&[("a", n(1))])]), Ok(n(1)));
+        assert_eq!(run(length, vec![s("héllo")]), Ok(n(5)));
     }
 
     #[test]
     fn lists_concatenate_flatten_deduplicate_and_compact() {
         assert_eq!(
-            run("concat", vec![l(&[n(1)]), l(&[n(2), n(3)])]),
+            run(concat, vec![l(&[n(1)]), l(&[n(2), n(3)])]),
             Ok(l(&[n(1), n(2), n(3)]))
         );
         assert_eq!(
-            run("flatten", vec![l(&[l(&[n(1), l(&[n(2)])]), n(3)])]),
+            run(flatten, vec![l(&[l(&[n(1), l(&[n(2)])]), n(3)])]),
             Ok(l(&[n(1), n(2), n(3)]))
         );
         assert_eq!(
-            run("distinct", vec![l(&[s("a"), s("b"), s("a")])]),
+            run(distinct, vec![l(&[s("a"), s("b"), s("a")])]),
             Ok(l(&[s("a"), s("b")]))
         );
         assert_eq!(
-            run("compact", vec![l(&[s("a"), s(""), Value::Null])]),
+            run(compact, vec![l(&[s("a"), s(""), Value::Null])]),
             Ok(l(&[s("a")]))
         );
         assert_eq!(
-            run("contains", vec![l(&[n(1), n(2)]), n(2)]),
+            run(contains, vec![l(&[n(1), n(2)]), n(2)]),
             Ok(Value::Bool(true))
         );
         assert_eq!(
-            run("contains", vec![l(&[s("1")]), n(1)]),
+            run(contains, vec![l(&[s("1")]), n(1)]),
             Ok(Value::Bool(false))
         );
     }
 
     #[test]
     fn element_wraps_and_refuses_an_empty_list() {
-        assert_eq!(run("element", vec![l(&[s("a"), s("b")]), n(3)]), Ok(s("b")));
-        assert!(run("element", vec![l(&[]), n(0)]).is_err());
-        assert!(run("element", vec![l(&[s("a")]), n(-1)]).is_err());
+        assert_eq!(run(element, vec![l(&[s("a"), s("b")]), n(3)]), Ok(s("b")));
+        assert!(run(element, vec![l(&[]), n(0)]).is_err());
+        assert!(run(element, vec![l(&[s("a")]), n(-1)]).is_err());
     }
 
     #[test]
     fn mappings_merge_look_up_and_zip() {
         assert_eq!(
             run(
-                "merge",
+                merge,
                 vec![
                     m(&[("a", n(1)), ("b", n(2))]),
                     Value::Null,
@@ -278,42 +279,39 @@ mod tests {
             ),
             Ok(m(&[("a", n(1)), ("b", n(3))]))
         );
-        assert!(run("merge", vec![l(&[])]).is_err());
-        assert_eq!(run("lookup", vec![m(&[("a", n(1))]), s("a")]), Ok(n(1)));
-        assert_eq!(run("lookup", vec![m(&[]), s("a"), s("d")]), Ok(s("d")));
-        assert!(run("lookup", vec![m(&[("b", n(1))]), s("a")])
+        assert!(run(merge, vec![l(&[])]).is_err());
+        assert_eq!(run(lookup, vec![m(&[("a", n(1))]), s("a")]), Ok(n(1)));
+        assert_eq!(run(lookup, vec![m(&[]), s("a"), s("d")]), Ok(s("d")));
+        assert!(run(lookup, vec![m(&[("b", n(1))]), s("a")])
             .expect_err("missing")
             .contains("\"b\""));
         assert_eq!(
-            run("keys", vec![m(&[("b", n(1)), ("a", n(2))])]),
+            run(keys, vec![m(&[("b", n(1)), ("a", n(2))])]),
             Ok(l(&[s("a"), s("b")]))
         );
         assert_eq!(
-            run("values", vec![m(&[("b", n(1)), ("a", n(2))])]),
+            run(values, vec![m(&[("b", n(1)), ("a", n(2))])]),
             Ok(l(&[n(2), n(1)]))
         );
         assert_eq!(
-            run("zipmap", vec![l(&[s("a")]), l(&[n(1)])]),
+            run(zipmap, vec![l(&[s("a")]), l(&[n(1)])]),
             Ok(m(&[("a", n(1))]))
         );
-        assert!(run("zipmap", vec![l(&[s("a")]), l(&[])]).is_err());
+        assert!(run(zipmap, vec![l(&[s("a")]), l(&[])]).is_err());
     }
 
     #[test]
     fn range_and_coalesce() {
-        assert_eq!(run("range", vec![n(3)]), Ok(l(&[n(0), n(1), n(2)])));
-        assert_eq!(run("range", vec![n(3), n(0)]), Ok(l(&[n(3), n(2), n(1)])));
+        assert_eq!(run(range, vec![n(3)]), Ok(l(&[n(0), n(1), n(2)])));
+        assert_eq!(run(range, vec![n(3), n(0)]), Ok(l(&[n(3), n(2), n(1)])));
         assert_eq!(
-            run("range", vec![n(0), n(10), n(4)]),
+            run(range, vec![n(0), n(10), n(4)]),
             Ok(l(&[n(0), n(4), n(8)]))
         );
-        assert!(run("range", vec![n(0), n(1), n(0)]).is_err());
-        assert!(run("range", vec![]).is_err());
-        assert!(run("range", vec![n(100_000)]).is_err());
-        assert_eq!(
-            run("coalesce", vec![Value::Null, s(""), s("b")]),
-            Ok(s("b"))
-        );
-        assert!(run("coalesce", vec![Value::Null]).is_err());
+        assert!(run(range, vec![n(0), n(1), n(0)]).is_err());
+        assert!(run(range, vec![]).is_err());
+        assert!(run(range, vec![n(100_000)]).is_err());
+        assert_eq!(run(coalesce, vec![Value::Null, s(""), s("b")]), Ok(s("b")));
+        assert!(run(coalesce, vec![Value::Null]).is_err());
     }
 }

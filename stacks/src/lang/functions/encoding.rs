@@ -4,7 +4,8 @@ use base64::Engine;
 
 use crate::value::Value;
 
-use super::{text, FileContext};
+use super::args::text;
+use super::context::FileContext;
 
 type Out = Result<Value, String>;
 
@@ -42,7 +43,8 @@ pub(super) fn base64decode(args: Vec<Value>, _: Option<&FileContext>) -> Out {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::*;
+    use super::super::args::testing::*;
+    use super::*;
     use crate::value::Value;
 
     #[test]
@@ -55,25 +57,25 @@ mod tests {
             .into_iter()
             .collect(),
         );
-        let encoded = run("jsonencode", vec![value.clone()]).expect("encodes");
+        let encoded = run(jsonencode, vec![value.clone()]).expect("encodes");
         assert_eq!(encoded, s(r#"{"a":[1,"x",true,null]}"#));
-        assert_eq!(run("jsondecode", vec![encoded]), Ok(value));
-        let error = run("jsondecode", vec![s("{nope")]).expect_err("invalid");
+        assert_eq!(run(jsondecode, vec![encoded]), Ok(value));
+        let error = run(jsondecode, vec![s("{nope")]).expect_err("invalid");
         assert!(error.contains("not valid JSON"), "{error}");
     }
 
     #[test]
     fn yaml_and_base64() {
         let yaml = run(
-            "yamlencode",
+            yamlencode,
             vec![Value::Map([("a".to_string(), n(1))].into_iter().collect())],
         )
         .expect("yaml");
         assert_eq!(yaml.as_str().map(str::trim), Some("a: 1"));
-        assert_eq!(run("base64encode", vec![s("héllo")]), Ok(s("aMOpbGxv")));
-        assert_eq!(run("base64decode", vec![s("aMOpbGxv")]), Ok(s("héllo")));
-        assert!(run("base64decode", vec![s("!!")]).is_err());
-        assert!(run("base64decode", vec![s("/w==")])
+        assert_eq!(run(base64encode, vec![s("héllo")]), Ok(s("aMOpbGxv")));
+        assert_eq!(run(base64decode, vec![s("aMOpbGxv")]), Ok(s("héllo")));
+        assert!(run(base64decode, vec![s("!!")]).is_err());
+        assert!(run(base64decode, vec![s("/w==")])
             .expect_err("utf8")
             .contains("UTF-8"));
     }

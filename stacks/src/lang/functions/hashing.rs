@@ -2,7 +2,8 @@
 
 use crate::value::Value;
 
-use super::{text, FileContext};
+use super::args::text;
+use super::context::FileContext;
 
 type Out = Result<Value, String>;
 
@@ -28,26 +29,27 @@ pub(super) fn md5(args: Vec<Value>, _: Option<&FileContext>) -> Out {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::*;
+    use super::super::args::testing::*;
+    use super::*;
 
     #[test]
     fn digests_of_known_strings() {
         assert_eq!(
-            run("sha256", vec![s("hello")]),
+            run(sha256, vec![s("hello")]),
             Ok(s(
                 "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
             ))
         );
         assert_eq!(
-            run("sha1", vec![s("hello")]),
+            run(sha1, vec![s("hello")]),
             Ok(s("aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d"))
         );
         assert_eq!(
-            run("md5", vec![s("hello")]),
+            run(md5, vec![s("hello")]),
             Ok(s("5d41402abc4b2a76b9719d911017c592"))
         );
         assert_eq!(
-            run("md5", vec![s("")]),
+            run(md5, vec![s("")]),
             Ok(s("d41d8cd98f00b204e9800998ecf8427e"))
         );
     }

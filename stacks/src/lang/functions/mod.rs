@@ -4,7 +4,9 @@
 //! argument known only after apply makes the result unknown; a sensitive argument makes the
 //! result sensitive. No function reads the clock or a random source.
 
+mod args;
 mod collections;
+pub mod context;
 mod encoding;
 mod files;
 mod hashing;
@@ -15,10 +17,10 @@ mod types;
 
 use crate::value::Value;
 
-use super::ast::{kind_of, strict, Ast};
+use super::values::{kind_of, number, strict};
 use super::{LangError, Span};
 
-pub use files::FileContext;
+use context::FileContext;
 
 /// The type of one parameter. Arguments are converted as Terraform converts them: a number or
 /// bool where a string is expected reads as its text, a string of digits where a number is.
@@ -58,7 +60,7 @@ impl Ty {
             (Ty::String, Value::Bool(b)) => Ok(Value::String(b.to_string())),
             (Ty::Number, v @ Value::Number(_)) => Ok(v),
             (Ty::Number, Value::String(s)) => match s.trim().parse::<f64>() {
-                Ok(f) if f.is_finite() => Ok(super::ast::number(f)),
+                Ok(f) if f.is_finite() => Ok(number(f)),
                 _ => Err(format!("must be a number, not the string \"{s}\"")),
             },
             (Ty::Bool, v @ Value::Bool(_)) => Ok(v),
@@ -313,7 +315,7 @@ fn type_error(function: &Function, i: usize, why: String, span: Span) -> LangErr
 /// at load time even when other arguments are known only after apply.
 pub(crate) fn check_known_args(
     name: &str,
-    args: &[Ast],
+    args: &[Option<&Value>],
     spans: &[Span],
     span: Span,
 ) -> Result<(), LangError> {
@@ -324,7 +326,7 @@ pub(crate) fn check_known_args(
         return Err(error);
     }
     for (i, arg) in args.iter().enumerate() {
-        let Ast::Value { value } = arg else { continue };
+        let Some(value) = arg else { continue };
         if value.has_unknown() {
             continue;
         }
@@ -378,56 +380,26 @@ pub(crate) fn call(
     })
 }
 
-/// The `i`-th argument as text (the signature made it a string).
-fn text(args: &[Value], i: usize) -> &str {
-    args.get(i).and_then(Value::as_str).unwrap_or("")
-}
-
-/// The `i`-th argument as a number (the signature made it one).
-fn num(args: &[Value], i: usize) -> f64 {
-    args.get(i).and_then(Value::as_f64).unwrap_or(0.0)
-}
-
-/// The `i`-th argument as a whole number, or why it is not one.
-fn int(args: &[Value], i: usize, what: &str) -> Result<i64, String> {
-    let n = num(args, i);
-    if n.fract() != 0.0 {
-        return Err(format!("{what} must be a whole number, not {n}"));
-    }
-    Ok(n as i64)
-}
-
-fn list(args: &[Value], i: usize) -> &[Value] {
-    args.get(i).and_then(Value::as_list).unwrap_or(&[])
-}
-
 #[cfg(test)]
-pub(crate) mod test_support {
+mod tests {
     use super::*;
 
-    /// Calls a function on plain arguments, as a known call at load time would.
-    pub fn run(name: &str, args: Vec<Value>) -> Result<Value, String> {
+    fn run(name: &str, args: Vec<Value>) -> Result<Value, String> {
         let spans = vec![Span::default(); args.len()];
         call(name, args, &spans, Span::default(), None).map_err(|e| e.message)
     }
 
-    pub fn s(text: &str) -> Value {
+    fn s(text: &str) -> Value {
         Value::str(text)
     }
 
-    pub fn n(i: i64) -> Value {
+    fn n(i: i64) -> Value {
         Value::int(i)
     }
 
-    pub fn l(items: &[Value]) -> Value {
+    fn l(items: &[Value]) -> Value {
         Value::List(items.to_vec())
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::test_support::*;
-    use super::*;
 
     #[test]
     fn the_table_has_every_function_of_the_spec_once() {
@@ -452,11 +424,8 @@ mod tests {
             error.help.as_deref(),
             Some("its signature is upper(string: string)")
         );
-        let args = [
-            Ast::value(s("10.0.0.0/16")),
-            Ast::value(s("x")),
-            Ast::value(n(1)),
-        ];
+        let (a, b, c) = (s("10.0.0.0/16"), s("x"), n(1));
+        let args = [Some(&a), Some(&b), Some(&c)];
         let spans = [Span::new(11, 13), Span::new(26, 3), Span::new(31, 1)];
         let error =
             check_known_args("cidrsubnet", &args, &spans, Span::new(0, 33)).expect_err("type");

@@ -6,7 +6,8 @@ use ipnet::IpNet;
 
 use crate::value::Value;
 
-use super::{int, text, FileContext};
+use super::args::{int, text};
+use super::context::FileContext;
 
 type Out = Result<Value, String>;
 
@@ -90,73 +91,74 @@ pub(super) fn cidrnetmask(args: Vec<Value>, _: Option<&FileContext>) -> Out {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::*;
+    use super::super::args::testing::*;
+    use super::*;
 
     #[test]
     fn cidrsubnet_extends_the_prefix_and_refuses_overflow() {
         assert_eq!(
-            run("cidrsubnet", vec![s("10.0.0.0/16"), n(8), n(2)]),
+            run(cidrsubnet, vec![s("10.0.0.0/16"), n(8), n(2)]),
             Ok(s("10.0.2.0/24"))
         );
         assert_eq!(
-            run("cidrsubnet", vec![s("172.16.0.0/12"), n(4), n(2)]),
+            run(cidrsubnet, vec![s("172.16.0.0/12"), n(4), n(2)]),
             Ok(s("172.18.0.0/16"))
         );
         assert_eq!(
-            run("cidrsubnet", vec![s("10.1.2.3/16"), n(0), n(0)]),
+            run(cidrsubnet, vec![s("10.1.2.3/16"), n(0), n(0)]),
             Ok(s("10.1.0.0/16"))
         );
         assert_eq!(
             run(
-                "cidrsubnet",
+                cidrsubnet,
                 vec![s("fd00:fd12:3456:7890::/56"), n(16), n(162)]
             ),
             Ok(s("fd00:fd12:3456:7800:a200::/72"))
         );
-        let error = run("cidrsubnet", vec![s("10.0.0.0/16"), n(8), n(300)]).expect_err("overflow");
+        let error = run(cidrsubnet, vec![s("10.0.0.0/16"), n(8), n(300)]).expect_err("overflow");
         assert!(
             error.contains("prefix extension of 8 does not accommodate a subnet numbered 300"),
             "{error}"
         );
-        let error = run("cidrsubnet", vec![s("10.0.0.0/16"), n(17), n(0)]).expect_err("space");
+        let error = run(cidrsubnet, vec![s("10.0.0.0/16"), n(17), n(0)]).expect_err("space");
         assert!(
             error.contains("insufficient address space to extend prefix of 16 by 17"),
             "{error}"
         );
-        assert!(run("cidrsubnet", vec![s("10.0.0.0/16"), n(8), n(-1)]).is_err());
-        assert!(run("cidrsubnet", vec![s("nope"), n(8), n(1)]).is_err());
+        assert!(run(cidrsubnet, vec![s("10.0.0.0/16"), n(8), n(-1)]).is_err());
+        assert!(run(cidrsubnet, vec![s("nope"), n(8), n(1)]).is_err());
     }
 
     #[test]
     fn cidrhost_counts_from_either_end() {
         assert_eq!(
-            run("cidrhost", vec![s("10.12.112.0/20"), n(16)]),
+            run(cidrhost, vec![s("10.12.112.0/20"), n(16)]),
             Ok(s("10.12.112.16"))
         );
         assert_eq!(
-            run("cidrhost", vec![s("10.12.112.0/20"), n(268)]),
+            run(cidrhost, vec![s("10.12.112.0/20"), n(268)]),
             Ok(s("10.12.113.12"))
         );
         assert_eq!(
-            run("cidrhost", vec![s("10.0.0.0/24"), n(-1)]),
+            run(cidrhost, vec![s("10.0.0.0/24"), n(-1)]),
             Ok(s("10.0.0.255"))
         );
         assert_eq!(
-            run("cidrhost", vec![s("fd00:fd12:3456:7890:00a2::/72"), n(34)]),
+            run(cidrhost, vec![s("fd00:fd12:3456:7890:00a2::/72"), n(34)]),
             Ok(s("fd00:fd12:3456:7890::22"))
         );
-        assert!(run("cidrhost", vec![s("10.0.0.0/24"), n(256)])
+        assert!(run(cidrhost, vec![s("10.0.0.0/24"), n(256)])
             .expect_err("range")
             .contains("does not accommodate a host numbered 256"));
-        assert!(run("cidrhost", vec![s("10.0.0.0/24"), n(-257)]).is_err());
+        assert!(run(cidrhost, vec![s("10.0.0.0/24"), n(-257)]).is_err());
     }
 
     #[test]
     fn cidrnetmask_of_ipv4_only() {
         assert_eq!(
-            run("cidrnetmask", vec![s("172.16.0.0/12")]),
+            run(cidrnetmask, vec![s("172.16.0.0/12")]),
             Ok(s("255.240.0.0"))
         );
-        assert!(run("cidrnetmask", vec![s("fd00::/8")]).is_err());
+        assert!(run(cidrnetmask, vec![s("fd00::/8")]).is_err());
     }
 }

@@ -2,8 +2,9 @@
 
 use crate::value::Value;
 
-use super::super::ast::number;
-use super::{num, FileContext};
+use super::super::values::number;
+use super::args::num;
+use super::context::FileContext;
 
 type Out = Result<Value, String>;
 
@@ -39,16 +40,16 @@ pub(super) fn floor(args: Vec<Value>, _: Option<&FileContext>) -> Out {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::*;
-    use super::number;
+    use super::super::args::testing::*;
+    use super::*;
 
     #[test]
     fn min_max_abs_ceil_floor() {
-        assert_eq!(run("min", vec![n(3), n(-1), s("2")]), Ok(n(-1)));
-        assert_eq!(run("max", vec![n(3), number(3.5)]), Ok(number(3.5)));
-        assert!(run("max", vec![]).is_err());
-        assert_eq!(run("abs", vec![number(-2.5)]), Ok(number(2.5)));
-        assert_eq!(run("ceil", vec![number(1.2)]), Ok(n(2)));
-        assert_eq!(run("floor", vec![number(-1.2)]), Ok(n(-2)));
+        assert_eq!(run(min, vec![n(3), n(-1), n(2)]), Ok(n(-1)));
+        assert_eq!(run(max, vec![n(3), number(3.5)]), Ok(number(3.5)));
+        assert!(run(max, vec![]).is_err());
+        assert_eq!(run(abs, vec![number(-2.5)]), Ok(number(2.5)));
+        assert_eq!(run(ceil, vec![number(1.2)]), Ok(n(2)));
+        assert_eq!(run(floor, vec![number(-1.2)]), Ok(n(-2)));
     }
 }

@@ -3,8 +3,9 @@
 
 use crate::value::Value;
 
-use super::super::ast::plain_text;
-use super::{num, text, FileContext};
+use super::super::values::plain_text;
+use super::args::{num, text};
+use super::context::FileContext;
 
 type Out = Result<Value, String>;
 
@@ -156,7 +157,7 @@ fn verb_text(
         }
         'g' | 'G' => {
             let n = number()?;
-            sign(super::super::ast::number(n).to_json().to_string(), n < 0.0)
+            sign(super::super::values::number(n).to_json().to_string(), n < 0.0)
         }
         't' => match value {
             Value::Bool(b) => b.to_string(),
@@ -316,106 +317,107 @@ pub(super) fn endswith(args: Vec<Value>, _: Option<&FileContext>) -> Out {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::*;
+    use super::super::args::testing::*;
+    use super::*;
     use crate::value::Value;
 
     #[test]
     fn format_verbs_behave_as_terraform() {
         assert_eq!(
-            run("format", vec![s("%s-%d"), s("web"), n(3)]),
+            run(format, vec![s("%s-%d"), s("web"), n(3)]),
             Ok(s("web-3"))
         );
-        assert_eq!(run("format", vec![s("%q"), s("a\"b")]), Ok(s("\"a\\\"b\"")));
+        assert_eq!(run(format, vec![s("%q"), s("a\"b")]), Ok(s("\"a\\\"b\"")));
         assert_eq!(
-            run("format", vec![s("%v %v"), l(&[n(1)]), Value::Bool(true)]),
+            run(format, vec![s("%v %v"), l(&[n(1)]), Value::Bool(true)]),
             Ok(s("[1] true"))
         );
-        assert_eq!(run("format", vec![s("100%%")]), Ok(s("100%")));
+        assert_eq!(run(format, vec![s("100%%")]), Ok(s("100%")));
         assert_eq!(
             run(
-                "format",
+                format,
                 vec![s("%03d|%-4s|%.2f"), n(7), s("ab"), s("3.14159")]
             ),
             Ok(s("007|ab  |3.14"))
         );
-        assert_eq!(run("format", vec![s("%x"), n(255)]), Ok(s("ff")));
+        assert_eq!(run(format, vec![s("%x"), n(255)]), Ok(s("ff")));
     }
 
     #[test]
     fn format_with_wrong_arguments_fails() {
-        assert!(run("format", vec![s("%s %s"), s("a")])
+        assert!(run(format, vec![s("%s %s"), s("a")])
             .expect_err("few")
             .contains("not enough"));
-        assert!(run("format", vec![s("%s"), s("a"), s("b")])
+        assert!(run(format, vec![s("%s"), s("a"), s("b")])
             .expect_err("many")
             .contains("too many"));
-        assert!(run("format", vec![s("%d"), s("x")]).is_err());
-        assert!(run("format", vec![s("%d"), n(1).clone()]).is_ok());
+        assert!(run(format, vec![s("%d"), s("x")]).is_err());
+        assert!(run(format, vec![s("%d"), n(1).clone()]).is_ok());
         assert!(run(
-            "format",
+            format,
             vec![
                 s("%d"),
                 Value::Number(serde_json::Number::from_f64(1.5).expect("finite"))
             ]
         )
         .is_err());
-        assert!(run("format", vec![s("%z"), n(1)])
+        assert!(run(format, vec![s("%z"), n(1)])
             .expect_err("verb")
             .contains("unknown verb"));
-        assert!(run("format", vec![s("%s"), l(&[])]).is_err());
-        assert!(run("format", vec![s("50%")]).is_err());
+        assert!(run(format, vec![s("%s"), l(&[])]).is_err());
+        assert!(run(format, vec![s("50%")]).is_err());
     }
 
     #[test]
     fn join_split_and_replace() {
         assert_eq!(
-            run("join", vec![s("-"), l(&[s("a"), n(1)]), l(&[s("c")])]),
+            run(join, vec![s("-"), l(&[s("a"), n(1)]), l(&[s("c")])]),
             Ok(s("a-1-c"))
         );
-        assert_eq!(run("join", vec![s("-"), l(&[])]), Ok(s("")));
-        assert!(run("join", vec![s("-"), l(&[l(&[])])]).is_err());
+        assert_eq!(run(join, vec![s("-"), l(&[])]), Ok(s("")));
+        assert!(run(join, vec![s("-"), l(&[l(&[])])]).is_err());
         assert_eq!(
-            run("split", vec![s(","), s("a,,b")]),
+            run(split, vec![s(","), s("a,,b")]),
             Ok(l(&[s("a"), s(""), s("b")]))
         );
-        assert_eq!(run("split", vec![s(","), s("")]), Ok(l(&[s("")])));
+        assert_eq!(run(split, vec![s(","), s("")]), Ok(l(&[s("")])));
         assert_eq!(
-            run("replace", vec![s("a-b-c"), s("-"), s("_")]),
+            run(replace, vec![s("a-b-c"), s("-"), s("_")]),
             Ok(s("a_b_c"))
         );
         assert_eq!(
-            run("replace", vec![s("a1b22"), s("/[0-9]+/"), s("#")]),
+            run(replace, vec![s("a1b22"), s("/[0-9]+/"), s("#")]),
             Ok(s("a#b#"))
         );
-        assert!(run("replace", vec![s("a"), s("/(/"), s("")]).is_err());
+        assert!(run(replace, vec![s("a"), s("/(/"), s("")]).is_err());
     }
 
     #[test]
     fn trimming_case_and_substrings() {
-        assert_eq!(run("trim", vec![s("?!hello?!"), s("!?")]), Ok(s("hello")));
+        assert_eq!(run(trim, vec![s("?!hello?!"), s("!?")]), Ok(s("hello")));
         assert_eq!(
-            run("trimprefix", vec![s("helloworld"), s("hello")]),
+            run(trimprefix, vec![s("helloworld"), s("hello")]),
             Ok(s("world"))
         );
         assert_eq!(
-            run("trimsuffix", vec![s("helloworld"), s("x")]),
+            run(trimsuffix, vec![s("helloworld"), s("x")]),
             Ok(s("helloworld"))
         );
-        assert_eq!(run("lower", vec![s("ÀB")]), Ok(s("àb")));
-        assert_eq!(run("upper", vec![s("ab")]), Ok(s("AB")));
+        assert_eq!(run(lower, vec![s("ÀB")]), Ok(s("àb")));
+        assert_eq!(run(upper, vec![s("ab")]), Ok(s("AB")));
         assert_eq!(
-            run("substr", vec![s("hello world"), n(1), n(4)]),
+            run(substr, vec![s("hello world"), n(1), n(4)]),
             Ok(s("ello"))
         );
-        assert_eq!(run("substr", vec![s("hello"), n(-3), n(-1)]), Ok(s("llo")));
-        assert_eq!(run("substr", vec![s("héllo"), n(1), n(100)]), Ok(s("éllo")));
-        assert!(run("substr", vec![s("abc"), n(4), n(1)]).is_err());
+        assert_eq!(run(substr, vec![s("hello"), n(-3), n(-1)]), Ok(s("llo")));
+        assert_eq!(run(substr, vec![s("héllo"), n(1), n(100)]), Ok(s("éllo")));
+        assert!(run(substr, vec![s("abc"), n(4), n(1)]).is_err());
         assert_eq!(
-            run("startswith", vec![s("hello"), s("he")]),
+            run(startswith, vec![s("hello"), s("he")]),
             Ok(Value::Bool(true))
         );
         assert_eq!(
-            run("endswith", vec![s("hello"), s("he")]),
+            run(endswith, vec![s("hello"), s("he")]),
             Ok(Value::Bool(false))
         );
     }

@@ -2,8 +2,8 @@
 
 use crate::value::Value;
 
-use super::super::ast::number;
-use super::FileContext;
+use super::super::values::number;
+use super::context::FileContext;
 
 type Out = Result<Value, String>;
 
@@ -57,19 +57,20 @@ pub(super) fn tolist(args: Vec<Value>, _: Option<&FileContext>) -> Out {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::*;
+    use super::super::args::testing::*;
+    use super::*;
     use crate::value::Value;
 
     #[test]
     fn conversions_and_their_refusals() {
-        assert_eq!(run("tostring", vec![n(5)]), Ok(s("5")));
-        assert_eq!(run("tostring", vec![Value::Null]), Ok(Value::Null));
-        assert!(run("tostring", vec![l(&[])]).is_err());
-        assert_eq!(run("tonumber", vec![s("42")]), Ok(n(42)));
-        assert!(run("tonumber", vec![s("4x")]).is_err());
-        assert_eq!(run("tobool", vec![s("true")]), Ok(Value::Bool(true)));
-        assert!(run("tobool", vec![s("yes")]).is_err());
-        assert_eq!(run("tolist", vec![l(&[n(1)])]), Ok(l(&[n(1)])));
-        assert!(run("tolist", vec![s("a")]).is_err());
+        assert_eq!(run(tostring, vec![n(5)]), Ok(s("5")));
+        assert_eq!(run(tostring, vec![Value::Null]), Ok(Value::Null));
+        assert!(run(tostring, vec![l(&[])]).is_err());
+        assert_eq!(run(tonumber, vec![s("42")]), Ok(n(42)));
+        assert!(run(tonumber, vec![s("4x")]).is_err());
+        assert_eq!(run(tobool, vec![s("true")]), Ok(Value::Bool(true)));
+        assert!(run(tobool, vec![s("yes")]).is_err());
+        assert_eq!(run(tolist, vec![l(&[n(1)])]), Ok(l(&[n(1)])));
+        assert!(run(tolist, vec![s("a")]).is_err());
     }
 }
