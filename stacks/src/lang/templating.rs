@@ -77,11 +77,13 @@ pub fn render(
                     return Err(format!("{}: the value is not known", at(body.span)));
                 };
                 match value.unmarked() {
-                    Value::List(_) | Value::Map(_) => return Err(format!(
+                    Value::List(_) | Value::Map(_) => {
+                        return Err(format!(
                         "{}: a {} cannot be joined into the template's text; use `jsonencode(...)`",
                         at(body.span),
                         value.kind_name()
-                    )),
+                    ))
+                    }
                     other => out.push_str(&plain_text(&other)),
                 }
             }
