@@ -7,6 +7,7 @@ mod cli_bad_input;
 mod cli_cloud_errors;
 mod cli_credentials;
 mod cli_drift;
+mod cli_expressions;
 mod cli_graph_init_help;
 mod cli_import;
 mod cli_interrupt;

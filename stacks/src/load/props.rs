@@ -114,7 +114,7 @@ impl Loader<'_> {
         let NodeKind::Str(text) = &node.kind else {
             return Some(expr);
         };
-        if crate::interp::has_dollar_brace(text) {
+        if crate::lang::template::has_dollar_brace(text) {
             return Some(expr);
         }
         let (expr, from_stack) = match &self.dir_from_stack {
@@ -172,15 +172,17 @@ impl Loader<'_> {
         owner: &Owner,
     ) -> Option<Expr> {
         if let NodeKind::Str(s) = &node.kind {
-            if crate::interp::has_dollar_brace(s) {
+            if crate::lang::template::has_dollar_brace(s) {
                 let expr = self.string_expr(node, s, owner.place)?;
                 return match expr {
                     Expr::Value { value } => {
                         self.check_known(node, value, kind, allowed, path, owner, s)
                     }
                     Expr::Concat { .. }
-                        if !matches!(kind, Kind::String | Kind::Any | Kind::Document) =>
-                    {
+                    | Expr::Lang {
+                        ast: crate::lang::Ast::Template { .. },
+                        ..
+                    } if !matches!(kind, Kind::String | Kind::Any | Kind::Document) => {
                         self.kind_error(
                             node,
                             kind,
