@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use engine::{ApplyOptions, Event, EventSink, PlanRequest, Session, Status};
+use engine::{ApplyOptions, Event, EventSink, OpenOptions, PlanRequest, Session, Status};
 
 use crate::args::{ApplyArgs, DestroyArgs, Global};
 use crate::context::{backend, cloud, load_stack, open_options, Failure, Outcome};
@@ -129,14 +129,12 @@ async fn apply_saved(global: &Global, file: &Path, parallelism: usize, json: boo
     let backend = backend(global, &stack);
     let cloud = cloud(global, &stack).await?;
     let events = view(global, json);
-    let session = Session::open(
-        stack,
-        backend,
-        cloud,
-        &open_options(global, "apply"),
-        events.clone(),
-    )
-    .await?;
+    // Checked before any cloud call: nothing is settled before the plan is known current.
+    let options = OpenOptions {
+        settle: false,
+        ..open_options(global, "apply")
+    };
+    let session = Session::open(stack, backend, cloud, &options, events.clone()).await?;
     let plan = match session.saved_plan(file) {
         Ok(plan) => plan,
         Err(e) => {

@@ -72,6 +72,8 @@ pub struct Session {
     recorder: Recorder,
     /// Whether anything was recorded before this session (a state file or a crashed journal).
     existed: bool,
+    /// Creates an interrupted run left unrecorded and this session did not settle.
+    unsettled: usize,
     cloud: Arc<dyn Cloud>,
     events: Arc<dyn EventSink>,
 }
@@ -99,6 +101,7 @@ impl Session {
         let existed = loaded.exists;
         let pending = loaded.pending_intents.clone();
         let mut recorder = backend.recorder(&lock, loaded)?;
+        let unsettled = if options.settle { 0 } else { pending.len() };
         if options.settle && !pending.is_empty() {
             let shared = Mutex::new(recorder);
             let adopted =
@@ -118,6 +121,7 @@ impl Session {
             lock,
             recorder,
             existed,
+            unsettled,
             cloud,
             events,
         })
@@ -171,8 +175,29 @@ impl Session {
 
     /// The plan saved at `path`, checked against this session's stack and state (refused when
     /// anything it was made from changed) and with its secrets restored.
+    /// Makes no cloud call: open the session without settling (`OpenOptions::settle` false),
+    /// so that a stale plan is refused before anything is done; creates an interrupted run left
+    /// unrecorded since make the plan stale too (settling them is a change the plan never saw).
     pub fn saved_plan(&self, path: &Path) -> Result<Plan, EngineError> {
-        crate::planfile::load(path, &self.stack, self.recorder.state(), &self.catalog())
+        let plan =
+            crate::planfile::load(path, &self.stack, self.recorder.state(), &self.catalog())?;
+        if self.unsettled > 0 {
+            return Err(EngineError::refused(
+                format!(
+                    "the saved plan {} is stale: an interrupted run left {} create(s) \
+                     unrecorded since it was made",
+                    path.display(),
+                    self.unsettled
+                ),
+                format!(
+                    "run `strata plan --out {}` again (it settles them), review it, then \
+                     `strata apply {}`",
+                    path.display(),
+                    path.display()
+                ),
+            ));
+        }
+        Ok(plan)
     }
 
     /// Ends a session that only planned: writes what settling recorded, saves `plan` to `out`

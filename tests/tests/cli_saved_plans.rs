@@ -307,3 +307,64 @@ fn an_edited_plan_file_is_refused_and_changes_nothing() {
     assert_code(&run_strata(p.path(), &["apply", "ci.plan"], &env), 0);
     assert_code(&p.strata(&["plan", "--detailed-exitcode"]), 0);
 }
+
+/// A plan saved before an apply was interrupted (its create left unrecorded in the journal) is
+/// stale: `apply FILE` refuses it before any cloud call, instead of settling the create first.
+/// AWS is out of reach here, so any call would fail with a connection error instead.
+#[test]
+fn a_saved_plan_is_refused_before_any_cloud_call_when_an_interrupted_create_is_unsettled() {
+    let p = Project::new(
+        "stack: unsettled\nregion: us-east-1\nresources:\n  jobs:\n    type: aws.sqs.queue\n    properties: { visibility_timeout_seconds: 40 }\n",
+    );
+    assert_code(&p.strata(&["apply", "--auto-approve"]), 0);
+    p.write_stack(
+        "stack: unsettled\nregion: us-east-1\nresources:\n  jobs:\n    type: aws.sqs.queue\n    properties: { visibility_timeout_seconds: 50 }\n",
+    );
+    assert_code(&p.strata(&["plan", "--out", "ci.plan"]), 0);
+
+    // An apply of another change was killed after it announced a create: the journal holds
+    // the intent, unsettled.
+    let dir = p.path().join(".strata");
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("unsettled.state.json")).unwrap())
+            .unwrap();
+    let journal = [
+        serde_json::json!({
+            "op": "begin", "stack": "unsettled",
+            "lineage": state["lineage"], "serial": state["serial"],
+        }),
+        serde_json::json!({
+            "op": "intent", "id": "7d1c3f5e-0000-4000-8000-000000000001", "address": "extra",
+            "type": "aws.sqs.queue", "properties": { "name": "unsettled-extra" },
+            "started_at": "2026-12-07T10:00:00Z",
+        }),
+    ]
+    .iter()
+    .map(|r| format!("{r}\n"))
+    .collect::<String>();
+    std::fs::write(dir.join("unsettled.journal"), journal).unwrap();
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let mut env = p.emu.aws_env();
+    env.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
+    env.push((
+        "AWS_ENDPOINT_URL".into(),
+        format!("http://127.0.0.1:{port}"),
+    ));
+    let run = run_strata(p.path(), &["apply", "ci.plan"], &env);
+    assert_code(&run, 1);
+    assert!(
+        run.stderr
+            .contains("is stale: an interrupted run left 1 create(s) unrecorded")
+            && run.stderr.contains("run `strata plan --out"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.to_lowercase().contains("connect"),
+        "a cloud call was made: {}",
+        run.stderr
+    );
+}
