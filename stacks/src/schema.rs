@@ -113,6 +113,10 @@ pub struct Prop {
     /// What a known value must satisfy beyond its kind (a range, a CIDR, an ARN of a
     /// service), checked at load time so bad input never reaches AWS.
     pub checks: Vec<Check>,
+    /// Properties of the same mapping AWS needs whenever this one is given.
+    pub requires: &'static [&'static str],
+    /// Properties of the same mapping AWS refuses beside this one.
+    pub conflicts: &'static [&'static str],
 }
 
 impl Prop {
@@ -133,6 +137,8 @@ impl Prop {
             shared_when_unset: false,
             updates_attrs: &[],
             checks: Vec::new(),
+            requires: &[],
+            conflicts: &[],
         }
     }
 
@@ -205,6 +211,18 @@ impl Prop {
 
     pub fn updates_attrs(mut self, attrs: &'static [&'static str]) -> Prop {
         self.updates_attrs = attrs;
+        self
+    }
+
+    /// AWS takes this property only with these (of the same mapping) given too.
+    pub fn requires(mut self, others: &'static [&'static str]) -> Prop {
+        self.requires = others;
+        self
+    }
+
+    /// AWS refuses this property beside any of these (of the same mapping).
+    pub fn conflicts_with(mut self, others: &'static [&'static str]) -> Prop {
+        self.conflicts = others;
         self
     }
 

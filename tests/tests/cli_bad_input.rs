@@ -153,6 +153,18 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "stack.yaml:9:21",
         "is neither a directory nor a .zip file",
     ),
+    (
+        "properties AWS refuses together",
+        "stack: demo\nresources:\n  f:\n    type: aws.lambda.function\n    properties:\n      runtime: python3.12\n      handler: app.handler\n      role: arn:aws:iam::123456789012:role/r\n      code: { path: ., s3_bucket: b, s3_key: k.zip }\n",
+        "stack.yaml:9:15",
+        "`code.path` and `code.s3_bucket` cannot both be given",
+    ),
+    (
+        "a property without the one AWS needs beside it",
+        "stack: demo\nresources:\n  q:\n    type: aws.sqs.queue\n  s:\n    type: aws.kinesis.stream\n    properties:\n      shard_count: 1\n      kms_key_id: alias/aws/kinesis\n",
+        "stack.yaml:9:7",
+        "`kms_key_id` needs `encryption_type`",
+    ),
     ("invalid stack name", "stack: Demo_Stack\n", "stack.yaml:1:8", "[a-z]"),
     (
         "invalid resource name",

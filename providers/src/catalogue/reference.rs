@@ -146,6 +146,14 @@ fn prop_rows(out: &mut String, entry: &Entry, schema: &TypeSchema, prefix: &str,
             .map(|c| c.describe())
             .filter(|d| !d.is_empty()),
     );
+    if !prop.requires.is_empty() {
+        let names: Vec<String> = prop.requires.iter().map(|n| format!("`{n}`")).collect();
+        notes.push(format!("only with {}", names.join(", ")));
+    }
+    if !prop.conflicts.is_empty() {
+        let names: Vec<String> = prop.conflicts.iter().map(|n| format!("`{n}`")).collect();
+        notes.push(format!("not with {}", names.join(", ")));
+    }
     if prop.local_path {
         notes.push("a local path, from the stack file's directory".to_string());
     }

@@ -147,12 +147,9 @@ pub fn schema() -> TypeSchema {
             )
             .force_new(),
             Prop::new("stream_enabled", Kind::Bool).default(false),
-            Prop::new("stream_view_type", Kind::String).allowed(&[
-                "NEW_IMAGE",
-                "OLD_IMAGE",
-                "NEW_AND_OLD_IMAGES",
-                "KEYS_ONLY",
-            ]),
+            Prop::new("stream_view_type", Kind::String)
+                .requires(&["stream_enabled"])
+                .allowed(&["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]),
             Prop::new(
                 "ttl",
                 Kind::Object(vec![

@@ -91,7 +91,9 @@ pub fn schema() -> TypeSchema {
             Prop::new("encryption_type", Kind::String)
                 .default(NO_ENCRYPTION)
                 .allowed(&[NO_ENCRYPTION, KMS]),
-            Prop::new("kms_key_id", Kind::String).length(1, 2048),
+            Prop::new("kms_key_id", Kind::String)
+                .length(1, 2048)
+                .requires(&["encryption_type"]),
             Prop::new("shard_level_metrics", Kind::List(Box::new(Kind::String))).resettable(),
             Prop::new("tags", Kind::Map(Box::new(Kind::String))),
         ],

@@ -42,9 +42,11 @@ pub fn schema() -> TypeSchema {
             Prop::new(
                 "code",
                 Kind::Object(vec![
-                    Prop::new("path", Kind::String).directory_or_zip(),
-                    Prop::new("s3_bucket", Kind::String),
-                    Prop::new("s3_key", Kind::String),
+                    Prop::new("path", Kind::String)
+                        .directory_or_zip()
+                        .conflicts_with(&["s3_bucket", "s3_key"]),
+                    Prop::new("s3_bucket", Kind::String).requires(&["s3_key"]),
+                    Prop::new("s3_key", Kind::String).requires(&["s3_bucket"]),
                 ]),
             )
             .required()

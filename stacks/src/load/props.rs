@@ -95,7 +95,52 @@ impl Loader<'_> {
                 ok = false;
             }
         }
+        ok &= self.check_together(entries, props, prefix, owner);
         ok.then_some(out)
+    }
+
+    /// Properties AWS takes only together (`Prop::requires`) or only apart
+    /// (`Prop::conflicts_with`), within one mapping; an error at the property that breaks it.
+    fn check_together(
+        &mut self,
+        entries: &[(Key, Node)],
+        props: &[Prop],
+        prefix: &str,
+        owner: &Owner,
+    ) -> bool {
+        let given = |name: &str| entries.iter().any(|(k, v)| k.name == name && !v.is_null());
+        let mut ok = true;
+        for (key, node) in entries {
+            let Some(prop) = props.iter().find(|p| p.name == key.name) else {
+                continue;
+            };
+            if node.is_null() {
+                continue;
+            }
+            if let Some(missing) = prop.requires.iter().find(|other| !given(other)) {
+                self.error(
+                    key.pos,
+                    format!(
+                        "`{prefix}{}` needs `{prefix}{missing}` on {}",
+                        key.name, owner.type_name
+                    ),
+                    Some(format!("add `{missing}:` or take out `{}`", key.name)),
+                );
+                ok = false;
+            }
+            if let Some(other) = prop.conflicts.iter().find(|other| given(other)) {
+                self.error(
+                    key.pos,
+                    format!(
+                        "`{prefix}{}` and `{prefix}{other}` cannot both be given on {}",
+                        key.name, owner.type_name
+                    ),
+                    Some(format!("keep one of `{}` and `{other}`", key.name)),
+                );
+                ok = false;
+            }
+        }
+        ok
     }
 
     /// A local path written literally: it must exist, it is recorded for a saved plan's
