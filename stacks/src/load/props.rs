@@ -17,7 +17,7 @@ use crate::suggest::list_names;
 
 use super::exprs::{list_expr, map_expr, plain_text};
 use super::loader::Loader;
-use super::module_env::normalize;
+use super::module_env::{inside, normalize};
 use super::parts::Owner;
 
 impl Loader<'_> {
@@ -125,6 +125,22 @@ impl Loader<'_> {
             }
             _ => (expr, Path::new(text).to_path_buf()),
         };
+        if let Some(root) = &self.published_root {
+            let base = self.file.path.parent().unwrap_or(Path::new(""));
+            if !inside(root, base, Path::new(text.as_str())) {
+                self.error(
+                    node.pos,
+                    format!(
+                        "`{path}` names `{text}`, which is outside this published module's directory"
+                    ),
+                    Some(format!(
+                        "a published module uses only what its archive holds ({}): put the files below its module.yaml and name them from there",
+                        self.env.path_from_project(root).display()
+                    )),
+                );
+                return None;
+            }
+        }
         let full = self.env.project_dir().join(&from_stack);
         if !full.exists() {
             let base = match self.dir_from_stack {

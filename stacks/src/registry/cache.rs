@@ -10,6 +10,9 @@ use files::durable::{create_private_dir, sync_parent, write_private};
 use super::archive::{self, ARCHIVE_EXTENSION};
 use super::{ErrorKind, LockedModule, RegistryError, CACHE_DIR};
 
+/// How the temporary directory a version is unpacked into is named: `VERSION.unpacking-PID`.
+const UNPACKING: &str = ".unpacking-";
+
 /// The module cache of one project (the directory of a stack file).
 #[derive(Clone, Debug)]
 pub struct Cache {
@@ -63,7 +66,8 @@ impl Cache {
         }
         let dir = self.dir(&entry.name, &entry.version);
         if !dir.is_dir() {
-            self.unpack_into(&bytes, &dir)?;
+            let tmp = self.unpack_canonical(entry, &bytes)?;
+            self.swap_in(&tmp, &dir)?;
         }
         let repacked = sha256_hex(&archive::package(&dir)?);
         if repacked != entry.sha256 {
@@ -74,26 +78,68 @@ impl Cache {
 
     /// Puts a fetched archive (already checked against its expected SHA-256) into the cache,
     /// replacing whatever was cached for that version. Returns the unpacked directory.
+    ///
+    /// The archive is first unpacked and checked to be canonical (its files pack again to the
+    /// same bytes, which is how [`Cache::verified`] checks them on every use), so the cache and
+    /// the lock never hold an archive the loader would refuse. Nothing is cached when it is not.
     pub fn store(&self, entry: &LockedModule, bytes: &[u8]) -> Result<PathBuf, RegistryError> {
+        let tmp = self.unpack_canonical(entry, bytes)?;
         let archive_path = self.archive(&entry.name, &entry.version);
-        if let Some(parent) = archive_path.parent() {
-            create_private_dir(parent)?;
+        let written = write_private(&archive_path, bytes);
+        if let Err(e) = written {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(e.into());
         }
-        write_private(&archive_path, bytes)?;
         let dir = self.dir(&entry.name, &entry.version);
-        self.unpack_into(bytes, &dir)?;
+        self.swap_in(&tmp, &dir)?;
         Ok(dir)
     }
 
-    /// Unpacks into a temporary sibling, then swaps it in, so a crash never leaves half a module.
-    fn unpack_into(&self, bytes: &[u8], dir: &Path) -> Result<(), RegistryError> {
+    /// Unpacks `bytes` into a temporary sibling of the version's directory and checks that the
+    /// files pack again to the same bytes. Returns the temporary directory; on any failure it is
+    /// removed.
+    fn unpack_canonical(&self, entry: &LockedModule, bytes: &[u8]) -> Result<PathBuf, RegistryError> {
+        let dir = self.dir(&entry.name, &entry.version);
+        if let Some(parent) = dir.parent() {
+            create_private_dir(parent)?;
+        }
         let mut tmp_name = dir.file_name().unwrap_or_default().to_os_string();
-        tmp_name.push(format!(".unpacking-{}", std::process::id()));
+        tmp_name.push(format!("{UNPACKING}{}", std::process::id()));
         let tmp = dir.with_file_name(tmp_name);
         remove_dir(&tmp)?;
-        archive::unpack(bytes, &tmp)?;
-        remove_dir(dir)?;
-        fs::rename(&tmp, dir).map_err(|e| RegistryError::io("renaming into place", dir, e))?;
+        let checked = archive::unpack(bytes, &tmp).and_then(|()| {
+            let repacked = sha256_hex(&archive::package(&tmp)?);
+            let sha256 = sha256_hex(bytes);
+            if repacked == sha256 {
+                return Ok(());
+            }
+            Err(RegistryError::new(
+                ErrorKind::Invalid,
+                format!(
+                    "the archive of module `{}` {} (SHA-256 {sha256}) is not one `strata module publish` makes: its files pack to SHA-256 {repacked}",
+                    entry.name, entry.version
+                ),
+            )
+            .help("strata verifies a module by packing its files again, so it uses only archives made by `strata module package` or `publish`; ask the publisher to publish a new version with `strata module publish`"))
+        });
+        match checked {
+            Ok(()) => Ok(tmp),
+            Err(e) => {
+                let _ = fs::remove_dir_all(&tmp);
+                Err(e)
+            }
+        }
+    }
+
+    /// Renames the unpacked `tmp` over `dir`, so a crash never leaves half a module.
+    fn swap_in(&self, tmp: &Path, dir: &Path) -> Result<(), RegistryError> {
+        let swapped = remove_dir(dir).and_then(|()| {
+            fs::rename(tmp, dir).map_err(|e| RegistryError::io("renaming into place", dir, e))
+        });
+        if let Err(e) = swapped {
+            let _ = fs::remove_dir_all(tmp);
+            return Err(e);
+        }
         Ok(sync_parent(dir)?)
     }
 }
