@@ -787,7 +787,9 @@ fn pin(p: &Project, name: &str, src: &Path) {
         source: format!("./registry/{name}/1.0.0.zip"),
         sha256: files::digest::sha256_hex(&bytes),
     };
-    registry::Cache::new(p.path()).store(&entry, &bytes).unwrap();
+    registry::Cache::new(p.path())
+        .store(&entry, &bytes)
+        .unwrap();
     registry::LockFile {
         version: registry::LOCK_VERSION,
         modules: vec![entry],
@@ -846,17 +848,18 @@ resources:
             "note: in module `api` (`acme/fn`), used at ROOT/stack.yaml:3:3",
         ],
     );
-    assert!(!text.contains("`src`"), "a path inside the module is fine:\n{text}");
+    assert!(
+        !text.contains("`src`"),
+        "a path inside the module is fine:\n{text}"
+    );
 
     // The same file as a local module keeps today's behaviour: its paths are the stack's files.
     p.write(
         "local/a/b/c/d/module.yaml",
-        &module
-            .replace("  reads:\n", "  unused:\n")
-            .replace(
-                "        - ${file(\"../../../../../private/handler.py\")}\n",
-                "        - plain\n",
-            ),
+        &module.replace("  reads:\n", "  unused:\n").replace(
+            "        - ${file(\"../../../../../private/handler.py\")}\n",
+            "        - plain\n",
+        ),
     );
     p.write("local/a/b/c/d/src/handler.py", "");
     let loaded = p.ok("stack: shop\nmodules:\n  api: { source: ./local/a/b/c/d }\n");

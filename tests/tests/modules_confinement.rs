@@ -37,7 +37,13 @@ fn publish(dir: &Path, name: &str, files: &[(&str, &str)]) -> Run {
     }
     let run = strata(
         dir,
-        &["module", "publish", &format!("src/{name}"), "--registry", "acme"],
+        &[
+            "module",
+            "publish",
+            &format!("src/{name}"),
+            "--registry",
+            "acme",
+        ],
     );
     assert_code(&run, 0);
     run
@@ -47,8 +53,8 @@ fn publish(dir: &Path, name: &str, files: &[(&str, &str)]) -> Run {
 /// that lists their SHA-256: an archive `strata module publish` would never make.
 fn hand_made(dir: &Path, name: &str, entries: &[(&str, &[u8])]) -> String {
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     for (entry, bytes) in entries {
         writer.start_file(*entry, options).unwrap();
         writer.write_all(bytes).unwrap();
@@ -118,7 +124,11 @@ fn a_published_modules_code_path_outside_its_archive_is_an_error_at_its_line() {
     // What `../../../../../private` names from .strata/modules/acme/fn/1.0.0: the project's
     // own `private/`, which the module must never zip and upload.
     fs::create_dir_all(dir.join("private")).unwrap();
-    fs::write(dir.join("private/handler.py"), "TOKEN = 'not for the module'\n").unwrap();
+    fs::write(
+        dir.join("private/handler.py"),
+        "TOKEN = 'not for the module'\n",
+    )
+    .unwrap();
     publish(
         dir,
         "fn",
@@ -319,7 +329,10 @@ fn fetch_makes_strata_private() {
         dir,
         "q",
         &[
-            ("module.yaml", "module: q\nversion: 1.0.0\nresources:\n  queue: { type: aws.sqs.queue }\n"),
+            (
+                "module.yaml",
+                "module: q\nversion: 1.0.0\nresources:\n  queue: { type: aws.sqs.queue }\n",
+            ),
             ("docs/readme.txt", "a queue\n"),
         ],
     );

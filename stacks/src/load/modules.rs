@@ -525,4 +525,3 @@ fn strings<'n>(node: &'n Node, out: &mut Vec<&'n str>) {
         _ => {}
     }
 }
-

@@ -98,7 +98,11 @@ impl Cache {
     /// Unpacks `bytes` into a temporary sibling of the version's directory and checks that the
     /// files pack again to the same bytes. Returns the temporary directory; on any failure it is
     /// removed.
-    fn unpack_canonical(&self, entry: &LockedModule, bytes: &[u8]) -> Result<PathBuf, RegistryError> {
+    fn unpack_canonical(
+        &self,
+        entry: &LockedModule,
+        bytes: &[u8],
+    ) -> Result<PathBuf, RegistryError> {
         let dir = self.dir(&entry.name, &entry.version);
         if let Some(parent) = dir.parent() {
             create_private_dir(parent)?;
