@@ -687,4 +687,43 @@ mod tests {
             "{err}"
         );
     }
+
+    #[test]
+    fn upgrade_refuses_a_pinned_version_republished_with_other_bytes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let project = tmp.path().join("project");
+        fs::create_dir_all(&project).unwrap();
+        fs::write(
+            project.join("strata.toml"),
+            "[registries]\nacme = \"./registry\"\n",
+        )
+        .unwrap();
+        let store = DirStore::new(project.join("registry"), "./registry");
+        let src = tmp.path().join("q");
+        write_module(&src, "q", "1.0.0", "");
+        let first = publish(&store, &src).unwrap();
+        let stack = project.join("stack.yaml");
+        fs::write(
+            &stack,
+            "stack: s\nmodules:\n  a: { source: acme/q, version: \"^1\" }\n",
+        )
+        .unwrap();
+        fetch(&stack, &mut open_dir, false).unwrap();
+        let lock = fs::read(project.join(crate::registry::LOCK_FILE)).unwrap();
+
+        fs::remove_dir_all(project.join("registry/q")).unwrap();
+        write_module(&src, "q", "1.0.0", "description: other bytes\n");
+        let second = publish(&store, &src).unwrap();
+        let err = fetch(&stack, &mut open_dir, true).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Checksum, "{err}");
+        assert!(err.message.contains(&first.sha256), "{err}");
+        assert!(err.message.contains(&second.sha256), "{err}");
+        assert_eq!(
+            fs::read(project.join(crate::registry::LOCK_FILE)).unwrap(),
+            lock,
+            "nothing is re-pinned"
+        );
+        // Without --upgrade the verified cache keeps serving the pinned bytes.
+        fetch(&stack, &mut open_dir, false).unwrap();
+    }
 }
