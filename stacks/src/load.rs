@@ -128,6 +128,7 @@ impl<'c> Loader<'c> {
             local_paths: Vec::new(),
             dir_from_stack: None,
             published_root: None,
+            caller_inputs: Vec::new(),
             locals: IndexMap::new(),
             locals_resolving: Vec::new(),
         }

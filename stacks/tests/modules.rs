@@ -826,12 +826,24 @@ resources:
     properties:
       labels:
         - ${{file(\"../../../../../private/handler.py\")}}
+  passed:
+    type: test.function
+    properties:
+      code: {{ path: \"${{params.given_code}}\" }}
+  defaulted:
+    type: test.function
+    properties:
+      code: {{ path: \"${{params.default_code}}\" }}
+params:
+  given_code: {{ type: string, default: src }}
+  default_code: {{ type: string, default: ../../../../../private }}
 "
     );
     let src = p.write("src/fn/module.yaml", &module);
     p.write("src/fn/src/handler.py", "def handle(e, c):\n    return 1\n");
     pin(&p, "fn", src.parent().unwrap());
-    let stack = "stack: shop\nmodules:\n  api: { source: acme/fn, version: \"^1\" }\n";
+    // The stack gives `given_code`: a path of the stack's choosing, as in a local module.
+    let stack = "stack: shop\nmodules:\n  api: { source: acme/fn, version: \"^1\", inputs: { given_code: ./private } }\n";
     let text = p.errors(stack);
     let cached = "ROOT/.strata/modules/acme/fn/1.0.0/module.yaml";
     assert_contains(
@@ -845,11 +857,14 @@ resources:
             &format!("{cached}:15:21"),
             "outside the stack's directory",
             &format!("{cached}:20:13"),
+            "error: `code.path` is built from `${...}` in a published module, so it could name a path outside the module",
+            &format!("{cached}:28:"),
             "note: in module `api` (`acme/fn`), used at ROOT/stack.yaml:3:3",
         ],
     );
+    assert!(!text.contains(&format!("{cached}:24:")), "{text}");
     assert!(
-        !text.contains("`src`"),
+        !text.contains("names `src`"),
         "a path inside the module is fine:\n{text}"
     );
 

@@ -272,6 +272,9 @@ impl<'c> Loader<'c> {
             true => Some(canonical_dir),
             false => self.published_root.clone(),
         };
+        if published && self.published_root.is_none() {
+            child.caller_inputs = inputs.iter().map(|i| i.name.clone()).collect();
+        }
         let call = Call {
             instance: full,
             key_pos: key.pos.with_len(name.chars().count()),

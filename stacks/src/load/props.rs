@@ -115,6 +115,18 @@ impl Loader<'_> {
             return Some(expr);
         };
         if crate::lang::template::has_dollar_brace(text) {
+            let given =
+                passed_param(text).is_some_and(|p| self.caller_inputs.iter().any(|i| i == p));
+            if self.published_root.is_some() && !given {
+                self.error(
+                    node.pos,
+                    format!(
+                        "`{path}` is built from `${{...}}` in a published module, so it could name a path outside the module"
+                    ),
+                    Some("in a published module a local path is written plainly (`src`, below its module.yaml), or is `${params.NAME}` with an input the stack gives".into()),
+                );
+                return None;
+            }
             return Some(expr);
         }
         let (expr, from_stack) = match &self.dir_from_stack {
@@ -496,4 +508,13 @@ fn article(kind_name: &str) -> &'static str {
         "null" => "null",
         _ => "the string",
     }
+}
+
+/// `NAME` when `text` is exactly `${params.NAME}`: a value passed through from the module's
+/// caller, untouched.
+fn passed_param(text: &str) -> Option<&str> {
+    let inner = text.strip_prefix("${")?.strip_suffix('}')?.trim();
+    let name = inner.strip_prefix("params.")?;
+    let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    plain.then_some(name)
 }
