@@ -8,7 +8,7 @@
 mod exprs;
 mod loader;
 mod locals;
-mod module_env;
+pub(crate) mod module_env;
 mod modules;
 mod params;
 mod parts;
@@ -127,6 +127,8 @@ impl<'c> Loader<'c> {
             module_hashes: Vec::new(),
             local_paths: Vec::new(),
             dir_from_stack: None,
+            published_root: None,
+            caller_inputs: Vec::new(),
             locals: IndexMap::new(),
             locals_resolving: Vec::new(),
         }

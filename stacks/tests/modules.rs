@@ -776,3 +776,180 @@ resources:
         panic!("{:?}", queue.properties["source_arn"]);
     };
 }
+
+/// Pins `acme/NAME` 1.0.0, packed from `src`, in strata.lock and the cache, as `strata module
+/// fetch` would (without its checks, so a module fetch refuses can still reach the loader).
+fn pin(p: &Project, name: &str, src: &Path) {
+    let bytes = registry::archive::package(src).unwrap();
+    let entry = LockedModule {
+        name: format!("acme/{name}"),
+        version: "1.0.0".into(),
+        source: format!("./registry/{name}/1.0.0.zip"),
+        sha256: files::digest::sha256_hex(&bytes),
+    };
+    registry::Cache::new(p.path())
+        .store(&entry, &bytes)
+        .unwrap();
+    registry::LockFile {
+        version: registry::LOCK_VERSION,
+        modules: vec![entry],
+    }
+    .save(p.path())
+    .unwrap();
+}
+
+#[test]
+fn a_published_module_is_confined_to_its_archive_for_local_paths_and_file_functions() {
+    let p = Project::new();
+    p.write("strata.toml", "[registries]\nacme = \"./registry\"\n");
+    p.write("private/handler.py", "SECRET = 1\n");
+    let absolute = p.path().join("private").display().to_string();
+    let module = format!(
+        "\
+module: fn
+version: 1.0.0
+resources:
+  inside:
+    type: test.function
+    properties:
+      code: {{ path: src }}
+  escapes:
+    type: test.function
+    properties:
+      code: {{ path: ../../../../../private }}
+  absolute:
+    type: test.function
+    properties:
+      code: {{ path: {absolute} }}
+  reads:
+    type: test.queue
+    properties:
+      labels:
+        - ${{file(\"../../../../../private/handler.py\")}}
+  passed:
+    type: test.function
+    properties:
+      code: {{ path: \"${{params.given_code}}\" }}
+  defaulted:
+    type: test.function
+    properties:
+      code: {{ path: \"${{params.default_code}}\" }}
+params:
+  given_code: {{ type: string, default: src }}
+  default_code: {{ type: string, default: ../../../../../private }}
+"
+    );
+    let src = p.write("src/fn/module.yaml", &module);
+    p.write("src/fn/src/handler.py", "def handle(e, c):\n    return 1\n");
+    pin(&p, "fn", src.parent().unwrap());
+    // The stack gives `given_code`: a path of the stack's choosing, as in a local module.
+    let stack = "stack: shop\nmodules:\n  api: { source: acme/fn, version: \"^1\", inputs: { given_code: ./private } }\n";
+    let text = p.errors(stack);
+    let cached = "ROOT/.strata/modules/acme/fn/1.0.0/module.yaml";
+    assert_contains(
+        &text,
+        &[
+            "error: `code.path` names `../../../../../private`, which is outside this published module's directory",
+            &format!("{cached}:11:21"),
+            "help: a published module uses only what its archive holds (.strata/modules/acme/fn/1.0.0)",
+            &format!("error: `code.path` names `{absolute}`, which is outside this published module's directory")
+                .replace(&p.path().display().to_string(), "ROOT"),
+            &format!("{cached}:15:21"),
+            "outside the stack's directory",
+            &format!("{cached}:20:13"),
+            "error: `code.path` is built from `${...}` in a published module, so it could name a path outside the module",
+            &format!("{cached}:28:"),
+            "note: in module `api` (`acme/fn`), used at ROOT/stack.yaml:3:3",
+        ],
+    );
+    assert!(!text.contains(&format!("{cached}:24:")), "{text}");
+    assert!(
+        !text.contains("names `src`"),
+        "a path inside the module is fine:\n{text}"
+    );
+
+    // The same file as a local module keeps today's behaviour: its paths are the stack's files.
+    p.write(
+        "local/a/b/c/d/module.yaml",
+        &module.replace("  reads:\n", "  unused:\n").replace(
+            "        - ${file(\"../../../../../private/handler.py\")}\n",
+            "        - plain\n",
+        ),
+    );
+    p.write("local/a/b/c/d/src/handler.py", "");
+    let loaded = p.ok("stack: shop\nmodules:\n  api: { source: ./local/a/b/c/d }\n");
+    assert_eq!(code_path(&loaded, "api.escapes"), Expr::value("private"));
+}
+
+#[test]
+fn a_local_module_inside_a_published_module_must_stay_inside_it() {
+    let p = Project::new();
+    p.write("strata.toml", "[registries]\nacme = \"./registry\"\n");
+    p.write(
+        "local/module.yaml",
+        "module: local\nresources:\n  q: { type: test.queue }\n",
+    );
+    p.write("private/handler.py", "");
+    let src = p.write(
+        "src/outer/module.yaml",
+        "\
+module: outer
+version: 1.0.0
+modules:
+  inner: { source: ./inner }
+  escapes: { source: ../../../../../local }
+",
+    );
+    p.write(
+        "src/outer/inner/module.yaml",
+        "\
+module: inner
+resources:
+  fine:
+    type: test.function
+    properties:
+      code: { path: ../src }
+  out:
+    type: test.function
+    properties:
+      code: { path: ../../../../../../private }
+",
+    );
+    p.write("src/outer/src/handler.py", "");
+    let stack = "stack: shop\nmodules:\n  app: { source: acme/outer, version: \"^1\" }\n";
+    p.write("stack.yaml", stack);
+
+    // `module fetch` refuses to follow it.
+    let store = DirStore::new(p.path().join("registry"), "./registry");
+    registry::publish(&store, src.parent().unwrap()).unwrap();
+    let err = registry::fetch(
+        &p.path().join("stack.yaml"),
+        &mut |_: &str, _: &str| unreachable!("no S3 here"),
+        false,
+    )
+    .unwrap_err();
+    assert_contains(
+        &err.message,
+        &[
+            "module.yaml:5: module `escapes`: `../../../../../local` is outside this published module's directory",
+        ],
+    );
+    assert!(!p.path().join("strata.lock").exists());
+
+    // And so does the loader, given a pin made some other way.
+    pin(&p, "outer", src.parent().unwrap());
+    let text = p.errors(stack);
+    let cached = "ROOT/.strata/modules/acme/outer/1.0.0";
+    assert_contains(
+        &text,
+        &[
+            "error: module `escapes` (`../../../../../local`) is outside this published module's directory",
+            &format!("{cached}/module.yaml:5:22"),
+            "error: `code.path` names `../../../../../../private`, which is outside this published module's directory",
+            &format!("{cached}/inner/module.yaml:10:21"),
+            "help: a published module uses only what its archive holds (.strata/modules/acme/outer/1.0.0)",
+        ],
+    );
+    assert!(!text.contains("`../src`"), "{text}");
+    assert!(!text.contains("app.escapes.q"), "{text}");
+}

@@ -37,6 +37,7 @@ mod example_stream_pipeline;
 mod example_uploads;
 mod fuzz_loader;
 mod lint_rules;
+mod modules_confinement;
 mod modules_registry;
 mod provider_apigateway;
 mod provider_apigatewayv2;

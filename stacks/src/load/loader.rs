@@ -69,6 +69,13 @@ pub(crate) struct Loader<'c> {
     /// local paths (a Lambda's `code.path`) written in the module file are rewritten to start
     /// from. `None` in the stack file itself.
     pub(super) dir_from_stack: Option<PathBuf>,
+    /// In a published module (and the local modules inside it): the module's verified
+    /// directory in the cache, canonical. Local paths and local module sources must stay inside
+    /// it, so a published module uses only the bytes its archive pinned. `None` elsewhere.
+    pub(super) published_root: Option<PathBuf>,
+    /// In a published module used from outside any published module: the params its caller
+    /// gives (written in the caller's file, so a local path in one is the caller's to choose).
+    pub(super) caller_inputs: Vec<String>,
     /// This file's `locals:` by name, evaluated on first use.
     pub(super) locals: IndexMap<String, Local>,
     /// The locals being evaluated, outermost first, to name a cycle.

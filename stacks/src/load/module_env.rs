@@ -139,3 +139,12 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
         out
     }
 }
+
+/// Whether `relative`, taken from the directory `base`, stays inside `root` (canonical): both as
+/// written (`..` and absolute paths) and once symbolic links are followed, when it exists.
+pub(crate) fn inside(root: &Path, base: &Path, relative: &Path) -> bool {
+    let base = std::fs::canonicalize(base).unwrap_or_else(|_| base.to_path_buf());
+    let written = normalize(&base.join(relative));
+    let real = std::fs::canonicalize(&written).unwrap_or_else(|_| written.clone());
+    written.starts_with(root) && real.starts_with(root)
+}

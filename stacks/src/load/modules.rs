@@ -27,7 +27,7 @@ use crate::yaml::{self, Key, Node, NodeKind, Pos, SourceFile};
 use crate::suggest::list_names;
 
 use super::loader::{Fields, Loader};
-use super::module_env::normalize;
+use super::module_env::{inside, normalize};
 use super::parts::{Call, GivenInput, Instance, Place};
 
 /// Keys of one `modules:` entry.
@@ -208,7 +208,7 @@ impl<'c> Loader<'c> {
             Some(node) => self.given_inputs(name, node),
             None => Some(Vec::new()),
         };
-        let (source_text, dir) = self.locate(key, &fields)?;
+        let (source_text, dir, published) = self.locate(key, &fields)?;
         // A module's inputs with errors: its own file would only report them missing.
         let inputs = inputs?;
         let canonical = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
@@ -256,6 +256,7 @@ impl<'c> Loader<'c> {
             }
         };
 
+        let canonical_dir = canonical.clone();
         let mut chain = self.chain.clone();
         chain.push(canonical);
         let mut child = Loader::new(
@@ -267,6 +268,13 @@ impl<'c> Loader<'c> {
         );
         child.stack_name = self.stack_name.clone();
         child.dir_from_stack = Some(self.env.path_from_project(&dir));
+        child.published_root = match published {
+            true => Some(canonical_dir),
+            false => self.published_root.clone(),
+        };
+        if published && self.published_root.is_none() {
+            child.caller_inputs = inputs.iter().map(|i| i.name.clone()).collect();
+        }
         let call = Call {
             instance: full,
             key_pos: key.pos.with_len(name.chars().count()),
@@ -309,8 +317,9 @@ impl<'c> Loader<'c> {
     }
 
     /// The directory an instance's `source` names: a local directory (relative to this file),
-    /// or the verified cached copy of the published version `strata.lock` pins.
-    fn locate(&mut self, key: &Key, fields: &Fields<'_>) -> Option<(String, PathBuf)> {
+    /// or the verified cached copy of the published version `strata.lock` pins (then `true`).
+    /// Inside a published module a local directory must be inside that module's own directory.
+    fn locate(&mut self, key: &Key, fields: &Fields<'_>) -> Option<(String, PathBuf, bool)> {
         let name = key.name.as_str();
         let Some(source_node) = fields.node("source") else {
             self.error(
@@ -341,7 +350,22 @@ impl<'c> Loader<'c> {
                     return None;
                 }
                 let base = self.file.path.parent().unwrap_or(Path::new(""));
-                let dir = base.join(relative);
+                let dir = base.join(&relative);
+                if let Some(root) = &self.published_root {
+                    if !inside(root, base, &relative) {
+                        self.error(
+                            source_node.pos,
+                            format!(
+                                "module `{name}` (`{source_text}`) is outside this published module's directory"
+                            ),
+                            Some(format!(
+                                "a published module uses only what its archive holds ({}): put the module below this module.yaml and write `./DIR`, or publish it and write `REGISTRY/NAME`",
+                                self.env.path_from_project(root).display()
+                            )),
+                        );
+                        return None;
+                    }
+                }
                 if !dir.join(MODULE_FILE).is_file() {
                     self.error(
                         source_node.pos,
@@ -353,7 +377,7 @@ impl<'c> Loader<'c> {
                     );
                     return None;
                 }
-                Some((source_text, dir))
+                Some((source_text, dir, false))
             }
             Ok(Source::Registry {
                 registry,
@@ -382,7 +406,7 @@ impl<'c> Loader<'c> {
                     }
                 };
                 match self.env.registry_dir(&registry, &module_name, &requirement) {
-                    Ok(dir) => Some((source_text, dir)),
+                    Ok(dir) => Some((source_text, dir, true)),
                     Err(e) => {
                         self.error(source_node.pos, e.message, e.help);
                         None

@@ -17,7 +17,7 @@ use crate::suggest::list_names;
 
 use super::exprs::{list_expr, map_expr, plain_text};
 use super::loader::Loader;
-use super::module_env::normalize;
+use super::module_env::{inside, normalize};
 use super::parts::Owner;
 
 impl Loader<'_> {
@@ -160,6 +160,18 @@ impl Loader<'_> {
             return Some(expr);
         };
         if crate::lang::template::has_dollar_brace(text) {
+            let given =
+                passed_param(text).is_some_and(|p| self.caller_inputs.iter().any(|i| i == p));
+            if self.published_root.is_some() && !given {
+                self.error(
+                    node.pos,
+                    format!(
+                        "`{path}` is built from `${{...}}` in a published module, so it could name a path outside the module"
+                    ),
+                    Some("in a published module a local path is written plainly (`src`, below its module.yaml), or is `${params.NAME}` with an input the stack gives".into()),
+                );
+                return None;
+            }
             return Some(expr);
         }
         let (expr, from_stack) = match &self.dir_from_stack {
@@ -170,6 +182,22 @@ impl Loader<'_> {
             }
             _ => (expr, Path::new(text).to_path_buf()),
         };
+        if let Some(root) = &self.published_root {
+            let base = self.file.path.parent().unwrap_or(Path::new(""));
+            if !inside(root, base, Path::new(text.as_str())) {
+                self.error(
+                    node.pos,
+                    format!(
+                        "`{path}` names `{text}`, which is outside this published module's directory"
+                    ),
+                    Some(format!(
+                        "a published module uses only what its archive holds ({}): put the files below its module.yaml and name them from there",
+                        self.env.path_from_project(root).display()
+                    )),
+                );
+                return None;
+            }
+        }
         let full = self.env.project_dir().join(&from_stack);
         if !full.exists() {
             let base = match self.dir_from_stack {
@@ -525,4 +553,13 @@ fn article(kind_name: &str) -> &'static str {
         "null" => "null",
         _ => "the string",
     }
+}
+
+/// `NAME` when `text` is exactly `${params.NAME}`: a value passed through from the module's
+/// caller, untouched.
+fn passed_param(text: &str) -> Option<&str> {
+    let inner = text.strip_prefix("${")?.strip_suffix('}')?.trim();
+    let name = inner.strip_prefix("params.")?;
+    let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    plain.then_some(name)
 }

@@ -14,6 +14,7 @@ use super::{
     archive_key, index_key, is_module_name, Cache, DirStore, ErrorKind, LockFile, LockedModule,
     Manifest, RegistryError, RegistryLocation, Source, Store, LOCK_VERSION, MODULE_FILE,
 };
+use crate::load::module_env::inside;
 use crate::yaml::{self, Node, NodeKind, SourceFile};
 
 /// How many times publishing re-reads an index that another publisher changed meanwhile.
@@ -276,7 +277,7 @@ pub fn fetch(
     let cache = Cache::new(&project_dir);
     let mut stores: BTreeMap<String, Box<dyn Store>> = BTreeMap::new();
     let mut visited = BTreeSet::new();
-    let mut queue: VecDeque<Requirement> = requirements(stack_file, &mut visited)?.into();
+    let mut queue: VecDeque<Requirement> = requirements(stack_file, &mut visited, None)?.into();
     let mut fetched: Vec<Fetched> = Vec::new();
 
     while let Some(requirement) = queue.pop_front() {
@@ -305,10 +306,15 @@ pub fn fetch(
         };
         let (result, dir) = match pinned {
             Some(entry) => fetch_pinned(store, &cache, entry)?,
-            None => fetch_new(store, &cache, &requirement)?,
+            None => fetch_new(store, &cache, &requirement, &old)?,
         };
         check_contents(&dir, &requirement.name, &result.entry)?;
-        queue.extend(requirements(&dir.join(MODULE_FILE), &mut visited)?);
+        let root = fs::canonicalize(&dir).map_err(|e| RegistryError::io("reading", &dir, e))?;
+        queue.extend(requirements(
+            &dir.join(MODULE_FILE),
+            &mut visited,
+            Some(&root),
+        )?);
         fetched.push(result);
     }
 
@@ -386,11 +392,13 @@ fn fetch_pinned(
 }
 
 /// The highest published version matching the requirement, downloaded and checked against the
-/// index's SHA-256.
+/// index's SHA-256, and against `old`'s SHA-256 when the lock already pinned that version (a
+/// published version never changes: one that did is refused, not re-pinned).
 fn fetch_new(
     store: &dyn Store,
     cache: &Cache,
     requirement: &Requirement,
+    old: &LockFile,
 ) -> Result<(Fetched, PathBuf), RegistryError> {
     let full = requirement.full_name();
     let Some((index, _)) = Index::read(store, &requirement.name)? else {
@@ -460,6 +468,23 @@ fn fetch_new(
         )
         .help("the published archive was changed after publishing; ask its publisher"));
     }
+    let pinned = old
+        .modules
+        .iter()
+        .find(|m| m.name == full && m.semver().is_ok_and(|v| &v == version));
+    if let Some(pinned) = pinned.filter(|m| m.sha256 != found) {
+        return Err(RegistryError::new(
+            ErrorKind::Checksum,
+            format!(
+                "module `{full}` {version} was republished with different bytes: strata.lock pins SHA-256 {}, but {} now has SHA-256 {found}",
+                pinned.sha256,
+                store.url(&key)
+            ),
+        )
+        .help(format!(
+            "a published version must never change, so nothing was re-pinned; ask the publisher why it changed. Once you trust the new bytes, delete the `{full}` {version} entry from strata.lock and run `strata module fetch` again"
+        )));
+    }
     let entry = LockedModule {
         name: full,
         version: version.to_string(),
@@ -495,10 +520,13 @@ fn check_contents(dir: &Path, name: &str, entry: &LockedModule) -> Result<(), Re
 }
 
 /// Every published module that `file` (a stack or module file) uses, directly or through the
-/// local modules it uses. Local module files already `visited` are not read again.
+/// local modules it uses. Local module files already `visited` are not read again. In a
+/// published module (`published_root`, its canonical directory) a local module outside that
+/// directory is refused, as the loader refuses it.
 fn requirements(
     file: &Path,
     visited: &mut BTreeSet<PathBuf>,
+    published_root: Option<&Path>,
 ) -> Result<Vec<Requirement>, RegistryError> {
     let canonical = fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
     if !visited.insert(canonical) {
@@ -534,9 +562,17 @@ fn requirements(
         };
         match Source::parse(&source).map_err(invalid)? {
             Source::Local(dir) => {
+                if let Some(root) = published_root {
+                    if !inside(root, base, &dir) {
+                        return Err(invalid(format!(
+                            "`{source}` is outside this published module's directory"
+                        ))
+                        .help("a published module uses only what its archive holds: a local module inside it is a directory below its module.yaml"));
+                    }
+                }
                 let module_file = base.join(dir).join(MODULE_FILE);
                 if module_file.is_file() {
-                    out.extend(requirements(&module_file, visited)?);
+                    out.extend(requirements(&module_file, visited, published_root)?);
                 }
             }
             Source::Registry { registry, name } => {
@@ -650,5 +686,44 @@ mod tests {
                 .contains("published: 1.0.0, 1.2.0, 1.3.0, 2.0.0"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn upgrade_refuses_a_pinned_version_republished_with_other_bytes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let project = tmp.path().join("project");
+        fs::create_dir_all(&project).unwrap();
+        fs::write(
+            project.join("strata.toml"),
+            "[registries]\nacme = \"./registry\"\n",
+        )
+        .unwrap();
+        let store = DirStore::new(project.join("registry"), "./registry");
+        let src = tmp.path().join("q");
+        write_module(&src, "q", "1.0.0", "");
+        let first = publish(&store, &src).unwrap();
+        let stack = project.join("stack.yaml");
+        fs::write(
+            &stack,
+            "stack: s\nmodules:\n  a: { source: acme/q, version: \"^1\" }\n",
+        )
+        .unwrap();
+        fetch(&stack, &mut open_dir, false).unwrap();
+        let lock = fs::read(project.join(crate::registry::LOCK_FILE)).unwrap();
+
+        fs::remove_dir_all(project.join("registry/q")).unwrap();
+        write_module(&src, "q", "1.0.0", "description: other bytes\n");
+        let second = publish(&store, &src).unwrap();
+        let err = fetch(&stack, &mut open_dir, true).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Checksum, "{err}");
+        assert!(err.message.contains(&first.sha256), "{err}");
+        assert!(err.message.contains(&second.sha256), "{err}");
+        assert_eq!(
+            fs::read(project.join(crate::registry::LOCK_FILE)).unwrap(),
+            lock,
+            "nothing is re-pinned"
+        );
+        // Without --upgrade the verified cache keeps serving the pinned bytes.
+        fetch(&stack, &mut open_dir, false).unwrap();
     }
 }
