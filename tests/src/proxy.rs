@@ -47,6 +47,9 @@ pub struct Faults {
     /// [`Proxy::set_faults`]) is throttled when a hash of `seed` and `n` falls in the share, so
     /// the same order of requests meets the same throttling.
     pub seed: u64,
+    /// The first this many requests after [`Proxy::set_faults`] are throttled, whatever the
+    /// share: a request throttled several times in a row.
+    pub throttle_first: u64,
     /// Actions (`AttachInternetGateway`, `CreateRoute`) whose first request after
     /// [`Proxy::set_faults`] is refused with an access-denied error nobody retries.
     pub refuse_once: Vec<String>,
@@ -331,7 +334,9 @@ fn handle(shared: &Shared, request: &Request, in_flight: usize, client: &mut Tcp
         } else if state.faults.refuse_once.contains(&action) && state.refused.insert(action.clone())
         {
             Decision::Fault(Fault::Refused)
-        } else if throttled(state.faults.seed, numbered, state.faults.throttle_percent) {
+        } else if numbered <= state.faults.throttle_first
+            || throttled(state.faults.seed, numbered, state.faults.throttle_percent)
+        {
             Decision::Fault(Fault::Throttled)
         } else {
             Decision::Forward

@@ -49,6 +49,38 @@ async fn converges_under_throttling(example: Example, seed: u64) {
     assert_eq!(example.census(&ctx).await.since(&before), Census::default());
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_throttled_three_times_in_a_row_is_retried_until_it_passes() {
+    let emu = Emulator::start();
+    // The SDK's default policy makes 3 attempts: all three are throttled.
+    let proxy = Proxy::start(
+        &emu,
+        Faults {
+            throttle_first: 3,
+            ..Faults::default()
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("stack.yaml"),
+        "stack: patient\nregion: us-east-1\nresources:\n  jobs:\n    type: aws.sqs.queue\n",
+    )
+    .unwrap();
+    let run = run_strata(dir.path(), &["apply", "--auto-approve"], &proxy.aws_env());
+    assert_code_while(
+        &run,
+        0,
+        "an apply whose first call is throttled three times",
+    );
+    let calls = proxy.calls();
+    let creates: Vec<_> = calls.iter().filter(|c| c.action == "CreateQueue").collect();
+    assert_eq!(creates.len(), 4, "{calls:?}");
+    assert!(creates[..3]
+        .iter()
+        .all(|c| c.fault == Some(Fault::Throttled)));
+    assert_eq!(creates[3].status, Some(200));
+}
+
 /// How many queues the large stack declares.
 const QUEUES: usize = 200;
 
