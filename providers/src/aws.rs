@@ -87,8 +87,11 @@ impl AwsContext {
             loader = loader.region(aws_config::Region::new(region));
         }
         let mut sdk = loader.load().await;
-        if sdk.retry_config() == Some(&RetryConfig::standard()) {
-            // Neither `AWS_MAX_ATTEMPTS`/`AWS_RETRY_MODE` nor the profile chose otherwise.
+        let chosen_by_env = ["AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"]
+            .iter()
+            .any(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()));
+        if !chosen_by_env && sdk.retry_config() == Some(&RetryConfig::standard()) {
+            // Neither the environment nor the profile chose a policy.
             sdk = sdk
                 .into_builder()
                 .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))

@@ -66,6 +66,20 @@ async fn a_request_throttled_three_times_in_a_row_is_retried_until_it_passes() {
         "stack: patient\nregion: us-east-1\nresources:\n  jobs:\n    type: aws.sqs.queue\n",
     )
     .unwrap();
+
+    // With the SDK's default of 3 attempts, chosen in the environment, the apply fails.
+    let mut env = proxy.aws_env();
+    env.push(("AWS_MAX_ATTEMPTS".into(), "3".into()));
+    let run = run_strata(dir.path(), &["apply", "--auto-approve"], &env);
+    assert_code_while(&run, 1, "an apply allowed 3 attempts");
+    assert!(run.stderr.contains("ThrottlingException"), "{}", run.stderr);
+
+    // strata's own policy outlasts them.
+    proxy.set_faults(Faults {
+        throttle_first: 3,
+        ..Faults::default()
+    });
+    proxy.clear();
     let run = run_strata(dir.path(), &["apply", "--auto-approve"], &proxy.aws_env());
     assert_code_while(
         &run,
