@@ -292,8 +292,8 @@ fn serve(shared: &Shared, client: TcpStream) {
         };
         let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         shared.peak.fetch_max(now, Ordering::SeqCst);
+        // `handle` counts the request out once it is answered.
         let keep_alive = handle(shared, &request, now, &mut writer);
-        shared.in_flight.fetch_sub(1, Ordering::SeqCst);
         if !keep_alive || request.wants_close() {
             break;
         }
@@ -356,36 +356,37 @@ fn handle(shared: &Shared, request: &Request, in_flight: usize, client: &mut Tcp
         });
         (state.calls.len() - 1, decision, state.faults.latency)
     };
-    let answered = match decision {
+    std::thread::sleep(latency);
+    let response = match decision {
         Decision::Fault(Fault::Killed) => None,
-        Decision::Fault(fault) => {
-            if !latency.is_zero() {
-                std::thread::sleep(latency);
-            }
-            let response = fault_response(fault, &service, request);
-            client
-                .write_all(&response.to_bytes(false))
-                .ok()
-                .map(|_| response.status)
-        }
-        Decision::Forward => {
-            if !latency.is_zero() {
-                std::thread::sleep(latency);
-            }
-            match forward(shared.upstream, request) {
-                Ok(response) => client
-                    .write_all(&response.to_bytes(request.method == "HEAD"))
-                    .ok()
-                    .map(|_| response.status),
-                Err(_) => None,
-            }
-        }
+        Decision::Fault(fault) => Some(fault_response(fault, &service, request).to_bytes(false)),
+        Decision::Forward => forward(shared.upstream, request)
+            .ok()
+            .map(|response| response.to_bytes(request.method == "HEAD")),
     };
+    // Answered from here on: the client may send its next request as soon as it reads this
+    // response, and the two must not be counted in flight together.
+    shared.in_flight.fetch_sub(1, Ordering::SeqCst);
+    let answered = response.and_then(|bytes| {
+        client.write_all(&bytes).ok()?;
+        status_of(&bytes)
+    });
     let mut state = shared.state();
     if let Some(call) = state.calls.get_mut(index) {
         call.status = answered;
     }
     answered.is_some()
+}
+
+/// The status code of a response's bytes (`HTTP/1.1 200 OK`).
+fn status_of(response: &[u8]) -> Option<u16> {
+    let line = response.split(|b| *b == b'\r').next()?;
+    std::str::from_utf8(line)
+        .ok()?
+        .split(' ')
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 /// Whether request number `n` falls in the throttled share: a SplitMix64 hash of the seed and

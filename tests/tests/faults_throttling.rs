@@ -52,7 +52,8 @@ async fn converges_under_throttling(example: Example, seed: u64) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_request_throttled_three_times_in_a_row_is_retried_until_it_passes() {
     let emu = Emulator::start();
-    // The SDK's default policy makes 3 attempts: all three are throttled.
+    // The SDK's default policy makes 3 attempts: all three are throttled. (A topic, whose
+    // create strata does not wrap in retries of its own.)
     let proxy = Proxy::start(
         &emu,
         Faults {
@@ -63,7 +64,7 @@ async fn a_request_throttled_three_times_in_a_row_is_retried_until_it_passes() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("stack.yaml"),
-        "stack: patient\nregion: us-east-1\nresources:\n  jobs:\n    type: aws.sqs.queue\n",
+        "stack: patient\nregion: us-east-1\nresources:\n  news:\n    type: aws.sns.topic\n",
     )
     .unwrap();
 
@@ -72,7 +73,11 @@ async fn a_request_throttled_three_times_in_a_row_is_retried_until_it_passes() {
     env.push(("AWS_MAX_ATTEMPTS".into(), "3".into()));
     let run = run_strata(dir.path(), &["apply", "--auto-approve"], &env);
     assert_code_while(&run, 1, "an apply allowed 3 attempts");
-    assert!(run.stderr.contains("ThrottlingException"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Throttling: Rate exceeded"),
+        "{}",
+        run.stderr
+    );
 
     // strata's own policy outlasts them.
     proxy.set_faults(Faults {
@@ -87,7 +92,7 @@ async fn a_request_throttled_three_times_in_a_row_is_retried_until_it_passes() {
         "an apply whose first call is throttled three times",
     );
     let calls = proxy.calls();
-    let creates: Vec<_> = calls.iter().filter(|c| c.action == "CreateQueue").collect();
+    let creates: Vec<_> = calls.iter().filter(|c| c.action == "CreateTopic").collect();
     assert_eq!(creates.len(), 4, "{calls:?}");
     assert!(creates[..3]
         .iter()
