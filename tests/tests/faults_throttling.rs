@@ -100,6 +100,39 @@ async fn a_request_throttled_three_times_in_a_row_is_retried_until_it_passes() {
     assert_eq!(creates[3].status, Some(200));
 }
 
+#[test]
+fn a_refused_connection_fails_at_once_however_patient_the_retry_policy() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("stack.yaml"),
+        "stack: nowhere\nregion: us-east-1\nresources:\n  news:\n    type: aws.sns.topic\n",
+    )
+    .unwrap();
+    let env: Vec<(String, String)> = [
+        ("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}")),
+        ("AWS_ACCESS_KEY_ID", "test".into()),
+        ("AWS_SECRET_ACCESS_KEY", "test".into()),
+        ("AWS_REGION", "us-east-1".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let started = std::time::Instant::now();
+    let run = run_strata(dir.path(), &["apply", "--auto-approve"], &env);
+    assert_code_while(&run, 1, "an apply against a closed port");
+    assert!(run.stderr.contains("Connection refused"), "{}", run.stderr);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "a refused connection was retried for {:?}",
+        started.elapsed()
+    );
+}
+
 /// How many queues the large stack declares.
 const QUEUES: usize = 200;
 
