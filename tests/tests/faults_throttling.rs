@@ -5,7 +5,7 @@
 use providers::in_flight::DEFAULT_MAX_REQUESTS;
 use strata_tests::census::{Census, Example};
 use strata_tests::proxy::{Fault, Faults, Proxy};
-use strata_tests::{assert_code_while, kit, run_strata, Emulator};
+use strata_tests::{assert_code_while, ensure_strata_built, kit, run_strata, Emulator};
 
 /// The share of requests throttled.
 const THROTTLE_PERCENT: u32 = 20;
@@ -122,6 +122,7 @@ fn a_refused_connection_fails_at_once_however_patient_the_retry_policy() {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
+    ensure_strata_built();
     let started = std::time::Instant::now();
     let run = run_strata(dir.path(), &["apply", "--auto-approve"], &env);
     assert_code_while(&run, 1, "an apply against a closed port");
