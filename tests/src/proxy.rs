@@ -285,11 +285,7 @@ fn serve(shared: &Shared, client: TcpStream) {
     };
     let mut reader = BufReader::new(read_half);
     let mut writer = client;
-    loop {
-        let request = match read_request(&mut reader, &mut writer) {
-            Ok(Some(request)) => request,
-            Ok(None) | Err(_) => break,
-        };
+    while let Ok(Some(request)) = read_request(&mut reader, &mut writer) {
         let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         shared.peak.fetch_max(now, Ordering::SeqCst);
         // `handle` counts the request out once it is answered.
