@@ -2,7 +2,8 @@
 //! of an apply of the network and serverless examples reaches AWS, for every 4th N of the
 //! apply. Each time, from a fresh checkout, the next `apply` takes the dead run's lock over
 //! (no `force-unlock`) and converges, a following plan is clean, the emulator holds exactly
-//! what the example makes (nothing duplicated), and destroy leaves nothing.
+//! what the example makes (nothing duplicated), and destroy leaves nothing, even when it is
+//! killed too at the same request and run again.
 
 use strata_tests::census::{Census, Example};
 use strata_tests::proxy::{Call, Fault, Faults, Proxy};
@@ -72,7 +73,9 @@ async fn kill_at_every_4th_request(example: Example, named: &[&str]) {
     );
     assert_eq!(example.census(&ctx).await.since(&before), Census::default());
 
+    let destroy = ["destroy", "--auto-approve"];
     let mut recovered = Vec::new();
+    let mut destroys_recovered = Vec::new();
     for at in (EVERY..clean.len()).step_by(EVERY).take(MAX_KILLS) {
         let dir = example.checkout();
         proxy.clear();
@@ -111,20 +114,58 @@ async fn kill_at_every_4th_request(example: Example, named: &[&str]) {
             example.made(),
             "{doing}: the emulator holds something twice or lacks something"
         );
-        let destroy = run_strata(dir.path(), &["destroy", "--auto-approve"], &env);
-        assert_code_while(&destroy, 0, &format!("{doing}, destroy"));
+        recovered.push(format!("{at} {}", cut.action));
+
+        // The destroy is killed at the same request, when it makes that many; the next
+        // destroy finishes the job.
+        proxy.clear();
+        let child = spawn_strata(dir.path(), &destroy, &env);
+        proxy.kill_at(at, child.id());
+        let first = wait(child);
+        let cut = proxy
+            .calls()
+            .into_iter()
+            .find(|c| c.fault == Some(Fault::Killed));
+        let doing = match &cut {
+            Some(cut) => {
+                assert_eq!(first.code, -1, "{doing}: the destroy was not killed");
+                let doing = format!(
+                    "{doing}, then a kill -9 of destroy at request {at} ({} {})",
+                    cut.service, cut.action
+                );
+                let run = run_strata(dir.path(), &destroy, &env);
+                assert_code_while(&run, 0, &doing);
+                assert!(
+                    run.stderr.contains("Took over the lock"),
+                    "{doing}: {}",
+                    run.stderr
+                );
+                destroys_recovered.push(format!("{at} {}", cut.action));
+                doing
+            }
+            None => {
+                assert_code_while(&first, 0, &format!("{doing}, destroy"));
+                doing
+            }
+        };
         assert_eq!(
             example.census(&ctx).await.since(&before),
             Census::default(),
             "{doing}: destroy left something behind"
         );
-        recovered.push(format!("{at} {}", cut.action));
     }
     eprintln!(
-        "{example:?}: an apply makes {} requests; killed and recovered at {} points: {}",
+        "{example:?}: an apply makes {} requests; killed and recovered at {} points: {}; \
+         destroys killed and recovered at {} points: {}",
         clean.len(),
         recovered.len(),
-        recovered.join(", ")
+        recovered.join(", "),
+        destroys_recovered.len(),
+        destroys_recovered.join(", ")
+    );
+    assert!(
+        !destroys_recovered.is_empty(),
+        "no destroy was long enough to be killed"
     );
     assert!(
         recovered.len() + 1 >= (clean.len() - 1) / EVERY,

@@ -31,7 +31,12 @@ const SERVERLESS_FOLLOW_UPS: &[&str] = &[
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_follow_up_call_of_the_network_creates_refused_once_is_recovered_without_orphans() {
-    refused_once_and_recovered(Example::Network, NETWORK_FOLLOW_UPS, "UnauthorizedOperation").await;
+    refused_once_and_recovered(
+        Example::Network,
+        NETWORK_FOLLOW_UPS,
+        "UnauthorizedOperation",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
