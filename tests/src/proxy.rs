@@ -201,6 +201,7 @@ impl Proxy {
         let mut state = self.shared.state();
         state.calls.clear();
         state.kill = None;
+        state.generation += 1;
         self.shared.peak.store(
             self.shared.in_flight.load(Ordering::SeqCst),
             Ordering::SeqCst,
@@ -256,6 +257,9 @@ struct State {
     refused: HashSet<String>,
     kill: Option<Kill>,
     calls: Vec<Call>,
+    /// How many times the record was cleared: a request answered after a clear does not
+    /// write its status into the new record.
+    generation: u64,
 }
 
 impl State {
@@ -266,6 +270,7 @@ impl State {
             refused: HashSet::new(),
             kill: None,
             calls: Vec::new(),
+            generation: 0,
         }
     }
 }
@@ -308,7 +313,7 @@ enum Decision {
 fn handle(shared: &Shared, request: &Request, in_flight: usize, client: &mut TcpStream) -> bool {
     let service = request.service();
     let action = request.action(&service);
-    let (index, decision, latency) = {
+    let (index, generation, decision, latency) = {
         let mut state = shared.state();
         let seq = state.calls.len() + 1;
         state.numbered += 1;
@@ -350,7 +355,12 @@ fn handle(shared: &Shared, request: &Request, in_flight: usize, client: &mut Tcp
             },
             status: None,
         });
-        (state.calls.len() - 1, decision, state.faults.latency)
+        (
+            state.calls.len() - 1,
+            state.generation,
+            decision,
+            state.faults.latency,
+        )
     };
     std::thread::sleep(latency);
     let response = match decision {
@@ -368,8 +378,10 @@ fn handle(shared: &Shared, request: &Request, in_flight: usize, client: &mut Tcp
         status_of(&bytes)
     });
     let mut state = shared.state();
-    if let Some(call) = state.calls.get_mut(index) {
-        call.status = answered;
+    if state.generation == generation {
+        if let Some(call) = state.calls.get_mut(index) {
+            call.status = answered;
+        }
     }
     answered.is_some()
 }
@@ -541,7 +553,7 @@ fn read_request(
     if header(&headers, "expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
         client.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
     }
-    let (raw_body, body) = read_body(reader, &headers, None)?;
+    let (raw_body, body) = read_body(reader, &headers, false)?;
     Ok(Some(Request {
         method,
         target,
@@ -570,12 +582,12 @@ fn read_headers(reader: &mut impl BufRead) -> io::Result<Vec<(String, String)>> 
 }
 
 /// Reads a body framed as `headers` say: chunked, `Content-Length`, or (for a response, when
-/// `to_eof` is given) everything until the connection closes. Returns the bytes as sent and
+/// `to_eof`) everything until the connection closes. Returns the bytes as sent and
 /// the body decoded.
 fn read_body(
     reader: &mut impl BufRead,
     headers: &[(String, String)],
-    to_eof: Option<()>,
+    to_eof: bool,
 ) -> io::Result<(Vec<u8>, Vec<u8>)> {
     let chunked = header(headers, "transfer-encoding")
         .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
@@ -620,7 +632,7 @@ fn read_body(
         return Ok((body.clone(), body));
     }
     let mut body = Vec::new();
-    if to_eof.is_some() {
+    if to_eof {
         reader.read_to_end(&mut body)?;
     }
     Ok((body.clone(), body))
@@ -651,7 +663,7 @@ fn forward(upstream: SocketAddr, request: &Request) -> io::Result<Response> {
         let body = if request.method == "HEAD" || no_body(status) {
             Vec::new()
         } else {
-            read_body(&mut reader, &headers, Some(()))?.1
+            read_body(&mut reader, &headers, true)?.1
         };
         return Ok(Response {
             status,
