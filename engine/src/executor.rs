@@ -311,7 +311,8 @@ async fn perform(
             let scope = results
                 .lock()
                 .map_err(|_| Failure::engine("results poisoned"))?;
-            planner::diff::evaluate(&change.config, &*scope)
+            planner::diff::try_evaluate(&change.config, &*scope)
+                .map_err(|e| Failure::engine(format!("{}: {e}", doing(None))))?
         };
         match properties.iter().find(|(_, v)| v.has_unknown()) {
             Some((key, _)) => Err(Failure::engine(format!(

@@ -465,10 +465,29 @@ fn planned_outputs(plan: &Plan) -> BTreeMap<String, Value> {
         .collect()
 }
 
-/// Built-in values: the region always; the account id (one STS call) only when referenced.
+/// The AWS partition a region belongs to, as ARNs spell it.
+fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else {
+        "aws"
+    }
+}
+
+/// Built-in values: the region and its partition always; the account id (one STS call) only when referenced.
 async fn builtins(stack: &Stack, cloud: &dyn Cloud) -> Result<Map, EngineError> {
     let mut out = BTreeMap::new();
     out.insert("aws.region".to_string(), Value::str(cloud.region()));
+    out.insert(
+        "aws.partition".to_string(),
+        Value::str(partition(&cloud.region())),
+    );
     let wants_account = stack
         .resources
         .values()

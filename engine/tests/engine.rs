@@ -21,7 +21,8 @@ use stacks::{Catalog, Kind, Map, NameRule, Prop, TypeSchema, Value};
 use state::{Backend, Intent, LocalBackend};
 use tokio::sync::watch;
 
-/// The fake type: `name` and `forced` replace, `value` and `note` update in place; `note` is
+/// The fake type: `name` and `forced` replace, `snapshot` replaces new object first (its
+/// schema says `create_before_destroy`), `value` and `note` update in place; `note` is
 /// cleared when taken out of the stack, `value` is then no longer managed. Attribute `revision`
 /// is `value` as applied, so a change of `value` changes it (as publishing changes a Lambda
 /// function's `version`).
@@ -31,6 +32,7 @@ fn schema() -> TypeSchema {
         props: vec![
             Prop::new("name", Kind::String).force_new(),
             Prop::new("forced", Kind::String).force_new(),
+            Prop::new("snapshot", Kind::String).create_before_destroy(),
             Prop::new("value", Kind::String).updates_attrs(&["revision"]),
             Prop::new("note", Kind::String).resettable(),
             Prop::new("tags", Kind::Map(Box::new(Kind::String))),
@@ -404,6 +406,38 @@ async fn replacing_with_create_before_destroy_creates_first_and_deletes_old_obje
         state.resources.keys()
     );
     assert!(!h.plan(&changed, false).await.has_changes());
+}
+
+/// A property whose schema says `create_before_destroy` replaces new object first with no
+/// `lifecycle` in the stack, and what referenced the old object is moved to the new one before
+/// the old one goes (an API Gateway stage and the deployment it serves).
+#[tokio::test]
+async fn a_schema_create_before_destroy_property_replaces_new_first_and_moves_dependants_between() {
+    let h = Harness::new();
+    let stack = |snapshot: &str| {
+        format!(
+            "
+stack: demo
+resources:
+  snap:
+    type: test.thing
+    properties: {{ snapshot: {snapshot} }}
+  user:
+    type: test.thing
+    properties: {{ value: '${{snap.id}}' }}
+"
+        )
+    };
+    let outcome = h.apply(&stack("one")).await;
+    assert!(outcome.succeeded(), "{:?}", outcome.errors);
+    h.take_log();
+    let plan = h.plan(&stack("two"), false).await;
+    let snap = plan.changes.iter().find(|c| c.address == "snap").unwrap();
+    assert_eq!(snap.action, Action::CreateThenDelete, "{snap:?}");
+    let outcome = h.apply_plan(&plan).await;
+    assert!(outcome.succeeded(), "{:?}", outcome.errors);
+    assert_eq!(h.take_log(), ["create snap", "update user", "delete snap"]);
+    assert!(!h.plan(&stack("two"), false).await.has_changes());
 }
 
 #[tokio::test]

@@ -25,6 +25,13 @@ pub enum PlanError {
     Cycle(String),
     #[error("--target `{0}` names no resource or module instance of this stack or its state")]
     UnknownTarget(String),
+    /// An expression failed on values known only at plan time (an index out of range, a call
+    /// that fails on a resource's attribute).
+    #[error("{what}: {error}")]
+    Expression {
+        what: String,
+        error: stacks::EvalError,
+    },
 }
 
 /// What the planner reads: the stack, the state, and what refreshing found.
@@ -79,7 +86,7 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
     if !destroy {
         for address in &order {
             let decl = &stack.resources[address];
-            let change = plan_declared(decl, catalog.get(&decl.type_name), &priors, &known);
+            let change = plan_declared(decl, catalog.get(&decl.type_name), &priors, &known)?;
             if change.action.is_replace() && decl.lifecycle.prevent_destroy {
                 return Err(PlanError::PreventDestroy {
                     address: address.clone(),
@@ -139,16 +146,23 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
             .outputs
             .iter()
             .map(|(name, out)| {
-                (
+                let planned =
+                    out.value
+                        .try_eval(&known)
+                        .map_err(|error| PlanError::Expression {
+                            what: format!("output `{name}`"),
+                            error,
+                        })?;
+                Ok((
                     name.clone(),
                     OutputPlan {
                         value: out.value.clone(),
                         sensitive: out.sensitive,
-                        planned: out.value.eval(&known),
+                        planned,
                     },
-                )
+                ))
             })
-            .collect()
+            .collect::<Result<_, PlanError>>()?
     };
 
     let steps = crate::steps::plan_steps(&ordered);
@@ -208,12 +222,12 @@ fn plan_declared(
     schema: Option<&TypeSchema>,
     priors: &Priors<'_>,
     known: &Known,
-) -> ResourceChange {
-    let mut after: Map = decl
-        .properties
-        .iter()
-        .map(|(k, e)| (k.clone(), e.eval(known)))
-        .collect();
+) -> Result<ResourceChange, PlanError> {
+    let mut after: Map =
+        try_evaluate(&decl.properties, known).map_err(|error| PlanError::Expression {
+            what: format!("resource `{}`", decl.address),
+            error,
+        })?;
     let mut change = ResourceChange {
         address: decl.address.clone(),
         type_name: decl.type_name.clone(),
@@ -252,6 +266,14 @@ fn plan_declared(
                     }
                 }
                 let (changed, forcing) = compare(schema, &recorded, &before, &after);
+                // A property whose replacement must not leave a gap creates the new object first.
+                if forcing.iter().any(|key| {
+                    schema
+                        .and_then(|s| s.prop(key))
+                        .is_some_and(|p| p.create_before_destroy)
+                }) {
+                    change.create_before_destroy = true;
+                }
                 change.tainted = recorded.tainted;
                 change.action = if !forcing.is_empty() || recorded.tainted {
                     Action::replace(change.create_before_destroy)
@@ -272,7 +294,7 @@ fn plan_declared(
         }
     }
     change.after = Some(after);
-    change
+    Ok(change)
 }
 
 /// The properties that differ between `before` (what exists) and `after` (what the stack
@@ -457,6 +479,18 @@ pub fn evaluate(config: &BTreeMap<String, Expr>, scope: &dyn Scope) -> Map {
     config
         .iter()
         .map(|(k, e)| (k.clone(), e.eval(scope)))
+        .collect()
+}
+
+/// [`evaluate`], failing on the first expression that fails (the planner and the executor
+/// report it; [`evaluate`] is for values already planned).
+pub fn try_evaluate(
+    config: &BTreeMap<String, Expr>,
+    scope: &dyn Scope,
+) -> Result<Map, stacks::EvalError> {
+    config
+        .iter()
+        .map(|(k, e)| Ok((k.clone(), e.try_eval(scope)?)))
         .collect()
 }
 

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use stacks::{Expr, Map, Value};
 
 /// Bumped whenever the serialized shape of a plan changes incompatibly (2: explicit steps,
-/// replacements as two distinct actions).
-pub const PLAN_FORMAT_VERSION: u32 = 2;
+/// replacements as two distinct actions; 3: expressions of the language in `config` and
+/// output values, `Expr::Lang`).
+pub const PLAN_FORMAT_VERSION: u32 = 3;
 
 /// What happens to one resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

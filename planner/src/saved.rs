@@ -175,6 +175,12 @@ fn redact_expr(expr: &Expr) -> Expr {
                 .map(|(k, e)| (k.clone(), redact_expr(e)))
                 .collect(),
         },
+        Expr::Lang { ast, at } => Expr::Lang {
+            ast: ast.map_leaves(&redact_value, &|_| stacks::lang::Ast::Value {
+                value: Value::Bool(true),
+            }),
+            at: at.clone(),
+        },
         other @ (Expr::Ref { .. } | Expr::Concat { .. }) => other.clone(),
     }
 }

@@ -9,6 +9,7 @@
 
 use stacks::Catalog;
 
+pub mod apigateway;
 pub mod apigatewayv2;
 pub mod attached_policy;
 pub mod aws;
@@ -18,16 +19,23 @@ pub mod document;
 pub mod dynamodb;
 pub mod ec2;
 pub mod events;
+pub mod firehose;
 pub mod iam;
 pub mod in_flight;
+pub mod kinesis;
+pub mod kms;
 pub mod lambda;
 pub mod logs;
 pub mod props;
 mod provider;
 pub mod retry;
 pub mod s3;
+pub mod scheduler;
+pub mod secretsmanager;
+pub mod sfn;
 pub mod sns;
 pub mod sqs;
+pub mod ssm;
 pub mod tags;
 
 pub use provider::{

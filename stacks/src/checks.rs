@@ -3,6 +3,7 @@
 //! AWS would refuse never reaches AWS.
 
 use std::net::Ipv4Addr;
+use std::path::Path;
 
 use crate::value::Value;
 
@@ -17,6 +18,30 @@ pub enum Check {
     Cidr,
     /// An ARN of one of these services; of any service when empty.
     Arn(&'static [&'static str]),
+    /// A local path naming a directory or a `.zip` file (a Lambda function's code).
+    DirectoryOrZip,
+    /// A local path naming a regular file (an object's source).
+    RegularFile,
+    /// A rule of the type's own, for what the checks above cannot say (a KMS alias name starts
+    /// with `alias/`; a recovery window is 0 or 7 to 30 days), declared beside the type's schema.
+    Rule(Rule),
+}
+
+/// A type's own rule over a known value: `Ok`, or why not (never echoing the value, which may
+/// be sensitive) and what to write instead. Compared by the function it calls.
+#[derive(Clone, Copy)]
+pub struct Rule(pub fn(&Value) -> Result<(), Failure>);
+
+impl PartialEq for Rule {
+    fn eq(&self, other: &Rule) -> bool {
+        std::ptr::fn_addr_eq(self.0, other.0)
+    }
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Rule(..)")
+    }
 }
 
 /// Why a value fails a check, without the value itself (it may be sensitive), and what to do.
@@ -27,6 +52,21 @@ pub struct Failure {
 }
 
 impl Check {
+    /// What the rule asks, for the docs ("0 to 43200"); empty for a type's own rule.
+    pub fn describe(&self) -> String {
+        match self {
+            Check::Range(min, max) => format!("{min} to {max}"),
+            Check::Length(min, max) => format!("{min} to {max} characters"),
+            Check::Cidr => "an IPv4 CIDR block".into(),
+            Check::Arn([]) => "an ARN".into(),
+            Check::Arn(services) => format!("an ARN of {}", services.join(" or ")),
+            Check::DirectoryOrZip => "a directory or a .zip file".into(),
+            Check::RegularFile => "a regular file".into(),
+            // The type's property notes say what its own rule asks.
+            Check::Rule(_) => String::new(),
+        }
+    }
+
     /// `Ok` when `value` satisfies the rule. Values of another kind pass: the kind check
     /// reports them.
     pub fn test(&self, value: &Value) -> Result<(), Failure> {
@@ -57,6 +97,35 @@ impl Check {
             }
             (Check::Cidr, Value::String(s)) => cidr(s),
             (Check::Arn(services), Value::String(s)) => arn(s, services),
+            (Check::Rule(rule), value) => (rule.0)(value),
+            _ => Ok(()),
+        }
+    }
+
+    /// `Ok` when the local path `full` (which exists) is what the rule asks for; rules about
+    /// values pass.
+    pub fn test_path(&self, full: &Path) -> Result<(), Failure> {
+        let Ok(meta) = std::fs::metadata(full) else {
+            return Ok(());
+        };
+        match self {
+            Check::DirectoryOrZip => {
+                let zip = meta.is_file()
+                    && full
+                        .extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+                if meta.is_dir() || zip {
+                    return Ok(());
+                }
+                Err(Failure {
+                    problem: "is neither a directory nor a .zip file".into(),
+                    help: "name the directory strata zips (or a ready .zip file)".into(),
+                })
+            }
+            Check::RegularFile if !meta.is_file() => Err(Failure {
+                problem: "is not a regular file".into(),
+                help: "name a file (not a directory or a device)".into(),
+            }),
             _ => Ok(()),
         }
     }
@@ -160,6 +229,35 @@ mod tests {
         assert!(Check::Arn(&[])
             .test(&Value::from("arn:aws:iam::aws:policy/ReadOnlyAccess"))
             .is_ok());
+    }
+
+    #[test]
+    fn local_paths_are_checked_for_what_they_name() {
+        let dir = std::env::temp_dir();
+        assert!(Check::DirectoryOrZip.test_path(&dir).is_ok());
+        assert!(Check::RegularFile.test_path(&dir).is_err());
+        let dev_zero = Path::new("/dev/zero");
+        if dev_zero.exists() {
+            assert!(Check::DirectoryOrZip.test_path(dev_zero).is_err());
+            assert!(Check::RegularFile.test_path(dev_zero).is_err());
+        }
+    }
+
+    #[test]
+    fn a_rule_of_the_type_decides_and_explains() {
+        fn even(value: &Value) -> Result<(), Failure> {
+            match value.as_i64() {
+                Some(n) if n % 2 == 1 => Err(Failure {
+                    problem: "is odd".into(),
+                    help: "write an even number".into(),
+                }),
+                _ => Ok(()),
+            }
+        }
+        let rule = Check::Rule(Rule(even));
+        assert_eq!(fails(rule, 3), "is odd");
+        assert!(rule.test(&Value::from(4)).is_ok());
+        assert_eq!(rule, Check::Rule(Rule(even)));
     }
 
     #[test]

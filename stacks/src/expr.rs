@@ -8,34 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::lang::Ast;
 use crate::value::Value;
 
-/// What a `${...}` names once params and `stack.name` are substituted.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Reference {
-    /// `${ADDRESS.ATTR}`: an attribute (or property) of another resource of this stack.
-    Resource { address: String, attr: String },
-    /// `${aws.region}`, `${aws.account_id}`: known once strata talks to AWS.
-    Builtin { name: String },
-}
-
-impl Reference {
-    pub fn resource(address: impl Into<String>, attr: impl Into<String>) -> Reference {
-        Reference::Resource {
-            address: address.into(),
-            attr: attr.into(),
-        }
-    }
-
-    /// The text a person wrote, without `${}`.
-    pub fn display(&self) -> String {
-        match self {
-            Reference::Resource { address, attr } => format!("{address}.{attr}"),
-            Reference::Builtin { name } => name.clone(),
-        }
-    }
-}
+pub use crate::reference::{Reference, Scope};
 
 /// One piece of an interpolated string.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -71,17 +47,65 @@ pub enum Expr {
     Sensitive {
         inner: Box<Expr>,
     },
+    /// An expression of the language (operators, calls, indexes, conditionals) that
+    /// references values known only at plan or apply time. `at` is where it is written
+    /// (`stack.yaml:12:9`), for errors found when it is evaluated.
+    Lang {
+        ast: Ast,
+        at: String,
+    },
 }
 
-/// What an [`Expr`] is evaluated against.
-pub trait Scope {
-    /// The value a reference stands for right now: [`Value::Unknown`] when it is known only
-    /// after apply. `None` when the reference cannot be resolved at all (a bug upstream:
-    /// references are validated when the stack is loaded).
-    fn lookup(&self, reference: &Reference) -> Option<Value>;
-}
+/// An expression that failed when evaluated at plan or apply time (an index out of range, a
+/// call that fails on values known only then), with where it is written.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct EvalError(pub String);
 
 impl Expr {
+    /// The expression as a tree of the language, to be part of a larger expression (a module
+    /// output or a local used inside an operator or a call).
+    pub fn into_ast(self) -> Ast {
+        match self {
+            Expr::Value { value } => Ast::Value { value },
+            Expr::Ref { reference } => Ast::Ref { reference },
+            Expr::Lang { ast, .. } => ast,
+            Expr::Concat { pieces } => Ast::Template {
+                parts: pieces
+                    .into_iter()
+                    .map(|p| match p {
+                        Piece::Text { text } => Ast::Value {
+                            value: Value::String(text),
+                        },
+                        Piece::Ref { reference } => Ast::Ref { reference },
+                    })
+                    .collect(),
+                span: crate::lang::Span::default(),
+            },
+            Expr::List { items } => Ast::List {
+                items: items.into_iter().map(Expr::into_ast).collect(),
+            },
+            Expr::Map { entries } => Ast::Map {
+                entries: entries
+                    .into_iter()
+                    .map(|(k, e)| (k, e.into_ast()))
+                    .collect(),
+            },
+            Expr::Sensitive { inner } => Ast::Sensitive {
+                inner: Box::new(inner.into_ast()),
+            },
+        }
+    }
+
+    /// The expression a tree stands for: a plain value or reference when it is one.
+    pub fn from_ast(ast: Ast, at: String) -> Expr {
+        match ast {
+            Ast::Value { value } => Expr::Value { value },
+            Ast::Ref { reference } => Expr::Ref { reference },
+            ast => Expr::Lang { ast, at },
+        }
+    }
+
     pub fn value(value: impl Into<Value>) -> Expr {
         Expr::Value {
             value: value.into(),
@@ -111,6 +135,7 @@ impl Expr {
             Expr::List { items } => items.iter().for_each(|e| e.collect_references(out)),
             Expr::Map { entries } => entries.values().for_each(|e| e.collect_references(out)),
             Expr::Sensitive { inner } => inner.collect_references(out),
+            Expr::Lang { ast, .. } => ast.collect_references(out),
         }
     }
 
@@ -125,10 +150,20 @@ impl Expr {
             .collect()
     }
 
-    /// Evaluates against `scope`. A concatenation with an unknown piece is unknown; one with
-    /// a sensitive piece is sensitive. An unresolvable reference evaluates to unknown.
+    /// [`Expr::try_eval`] where a failure was reported already (the planner evaluates every
+    /// expression with `try_eval` first): a failing part reads as unknown.
     pub fn eval(&self, scope: &dyn Scope) -> Value {
-        match self {
+        self.try_eval(scope).unwrap_or(Value::Unknown)
+    }
+
+    /// Evaluates against `scope`. A concatenation with an unknown piece is unknown; one with
+    /// a sensitive piece is sensitive. An unresolvable reference evaluates to unknown. An
+    /// expression of the language may fail on the values it meets.
+    pub fn try_eval(&self, scope: &dyn Scope) -> Result<Value, EvalError> {
+        Ok(match self {
+            Expr::Lang { ast, at } => ast
+                .eval(scope, None)
+                .map_err(|e| EvalError(format!("{at}: {}", e.message)))?,
             Expr::Value { value } => value.clone(),
             Expr::Ref { reference } => scope.lookup(reference).unwrap_or(Value::Unknown),
             Expr::Concat { pieces } => {
@@ -140,7 +175,7 @@ impl Expr {
                         Piece::Ref { reference } => {
                             let value = scope.lookup(reference).unwrap_or(Value::Unknown);
                             if value.has_unknown() {
-                                return Value::Unknown;
+                                return Ok(Value::Unknown);
                             }
                             sensitive |= value.has_sensitive();
                             match value.unmarked() {
@@ -157,19 +192,24 @@ impl Expr {
                     Value::String(text)
                 }
             }
-            Expr::List { items } => Value::List(items.iter().map(|e| e.eval(scope)).collect()),
+            Expr::List { items } => Value::List(
+                items
+                    .iter()
+                    .map(|e| e.try_eval(scope))
+                    .collect::<Result<_, _>>()?,
+            ),
             Expr::Map { entries } => Value::Map(
                 entries
                     .iter()
-                    .map(|(k, e)| (k.clone(), e.eval(scope)))
-                    .collect(),
+                    .map(|(k, e)| Ok((k.clone(), e.try_eval(scope)?)))
+                    .collect::<Result<_, EvalError>>()?,
             ),
-            Expr::Sensitive { inner } => match inner.eval(scope) {
+            Expr::Sensitive { inner } => match inner.try_eval(scope)? {
                 Value::Unknown => Value::Unknown,
                 Value::Sensitive(v) => Value::Sensitive(v),
                 v => Value::Sensitive(Box::new(v)),
             },
-        }
+        })
     }
 }
 
@@ -213,6 +253,29 @@ mod tests {
             ],
         };
         assert_eq!(joined.eval(&Fixed), Value::str("n=5"));
+    }
+
+    #[test]
+    fn an_expression_failing_on_values_known_at_plan_time_says_where_it_is_written() {
+        let index = |key: i64| Expr::Lang {
+            ast: Ast::Index {
+                target: Box::new(Ast::List {
+                    items: vec![Ast::Ref {
+                        reference: Reference::resource("q", "url"),
+                    }],
+                }),
+                key: Box::new(Ast::value(Value::int(key))),
+                span: crate::lang::Span::default(),
+            },
+            at: "stack.yaml:7:12".into(),
+        };
+        assert_eq!(index(0).try_eval(&Fixed), Ok(Value::str("https://q")));
+        let error = index(3).try_eval(&Fixed).expect_err("out of range");
+        assert_eq!(
+            error.0,
+            "stack.yaml:7:12: index 3 is out of range: the list has 1 items"
+        );
+        assert_eq!(index(3).eval(&Fixed), Value::Unknown);
     }
 
     #[test]

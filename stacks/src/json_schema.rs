@@ -66,6 +66,11 @@ pub fn stack_json_schema(catalog: &Catalog) -> Json {
                 "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,62}$" },
                 "additionalProperties": { "$ref": "#/definitions/param" }
             },
+            "locals": {
+                "description": "Named values computed from expressions, used as ${locals.NAME}; they may use params, resources, built-ins, functions and each other.",
+                "type": ["object", "null"],
+                "propertyNames": { "pattern": "^[a-z_][a-z0-9_-]*$" }
+            },
             "backend": { "$ref": "#/definitions/backend" },
             "modules": {
                 "type": ["object", "null"],
@@ -93,7 +98,7 @@ fn properties_definition(type_name: &str) -> String {
 /// A string holding `${...}`: stands for a value of any kind.
 fn expression() -> Json {
     json!({
-        "description": "A `${...}` expression: a param, another resource's attribute or a built-in.",
+        "description": "A `${...}` expression: params, locals, other resources' attributes, built-ins, operators, conditionals and function calls.",
         "type": "string",
         "pattern": "\\$\\{"
     })
@@ -361,6 +366,15 @@ mod tests {
         assert_eq!(
             schema["definitions"]["resource"]["properties"]["type"]["enum"],
             json!(["test.queue"])
+        );
+    }
+
+    #[test]
+    fn locals_are_a_mapping_of_named_values() {
+        let schema = stack_json_schema(&catalog());
+        assert_eq!(
+            schema["properties"]["locals"]["type"],
+            json!(["object", "null"])
         );
     }
 

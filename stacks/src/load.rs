@@ -7,6 +7,7 @@
 
 mod exprs;
 mod loader;
+mod locals;
 mod module_env;
 mod modules;
 mod params;
@@ -90,6 +91,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "region",
     "tags",
     "params",
+    "locals",
     "backend",
     "modules",
     "resources",
@@ -125,6 +127,8 @@ impl<'c> Loader<'c> {
             module_hashes: Vec::new(),
             local_paths: Vec::new(),
             dir_from_stack: None,
+            locals: IndexMap::new(),
+            locals_resolving: Vec::new(),
         }
     }
 
@@ -267,6 +271,13 @@ impl<'c> Loader<'c> {
             .unwrap_or_default();
         self.declared_params = decls.iter().map(|d| d.name.clone()).collect();
         self.params = self.resolve_params(&decls, options);
+        if let Some(node) = fields.node("locals") {
+            self.declare_locals(node);
+        }
+        let declared = match fields.node("resources") {
+            Some(node) => self.declare_resources(node),
+            None => Vec::new(),
+        };
 
         let tags = fields
             .node("tags")
@@ -278,7 +289,7 @@ impl<'c> Loader<'c> {
             .unwrap_or_else(|| Backend::Local {
                 path: PathBuf::from(DEFAULT_STATE_DIR),
             });
-        let (resources, outputs) = self.contents(&fields, &tags);
+        let (resources, outputs) = self.contents(&fields, &tags, &declared);
         self.check_physical_names(&resources);
         let graph = self.dependency_graph(&resources);
         self.check_cycles(&graph);
@@ -417,20 +428,18 @@ impl<'c> Loader<'c> {
         &mut self,
         fields: &Fields<'_>,
         tags: &BTreeMap<String, String>,
+        declared: &[resources::Declared<'_>],
     ) -> (IndexMap<String, ResourceDecl>, IndexMap<String, OutputDecl>) {
-        let declared = match fields.node("resources") {
-            Some(node) => self.declare_resources(node),
-            None => Vec::new(),
-        };
         let mut resources = match fields.node("modules") {
             Some(node) => self.modules(node, tags),
             None => IndexMap::new(),
         };
-        resources.extend(self.read_resources(&declared, tags));
+        resources.extend(self.read_resources(declared, tags));
         let outputs = match fields.node("outputs") {
             Some(node) => self.outputs(node),
             None => IndexMap::new(),
         };
+        self.finish_locals();
         (resources, outputs)
     }
 

@@ -75,6 +75,11 @@ pub struct Prop {
     pub required: bool,
     /// Changing it replaces the resource (`R` in the catalogue).
     pub force_new: bool,
+    /// A replacement this property forces creates the new object before deleting the old one,
+    /// as `lifecycle: { create_before_destroy: true }` would, whatever the stack says: for
+    /// objects something must point at without a gap (an API Gateway deployment, which a stage
+    /// serves and which AWS refuses to delete while a stage still uses it).
+    pub create_before_destroy: bool,
     /// Never printed; shown as `(sensitive)`.
     pub sensitive: bool,
     /// The value AWS uses when the property is not given. When set, leaving the property out
@@ -118,6 +123,7 @@ impl Prop {
             kind,
             required: false,
             force_new: false,
+            create_before_destroy: false,
             sensitive: false,
             default: None,
             allowed: &[],
@@ -137,6 +143,14 @@ impl Prop {
 
     pub fn force_new(mut self) -> Prop {
         self.force_new = true;
+        self
+    }
+
+    /// Changing it replaces the resource, new object first (see
+    /// [`Prop::create_before_destroy`](Prop#structfield.create_before_destroy)).
+    pub fn create_before_destroy(mut self) -> Prop {
+        self.force_new = true;
+        self.create_before_destroy = true;
         self
     }
 
@@ -167,6 +181,20 @@ impl Prop {
 
     pub fn local_path(mut self) -> Prop {
         self.local_path = true;
+        self
+    }
+
+    /// A local path naming a directory or a `.zip` file.
+    pub fn directory_or_zip(mut self) -> Prop {
+        self.local_path = true;
+        self.checks.push(Check::DirectoryOrZip);
+        self
+    }
+
+    /// A local path naming a regular file.
+    pub fn regular_file(mut self) -> Prop {
+        self.local_path = true;
+        self.checks.push(Check::RegularFile);
         self
     }
 
@@ -203,9 +231,16 @@ impl Prop {
         self.checks.push(Check::Arn(services));
         self
     }
+
+    /// A rule of the type's own ([`Check::Rule`]): what AWS requires that a range, a length,
+    /// a CIDR or an ARN cannot say.
+    pub fn rule(mut self, rule: fn(&Value) -> Result<(), crate::checks::Failure>) -> Prop {
+        self.checks.push(Check::Rule(crate::checks::Rule(rule)));
+        self
+    }
 }
 
-pub use crate::checks::Check;
+pub use crate::checks::{Check, Failure, Rule};
 
 /// How strata derives a physical name when a stack gives none.
 #[derive(Clone, Debug, PartialEq)]

@@ -199,6 +199,54 @@ impl Node {
     }
 }
 
+impl Node {
+    /// The position `rel` characters after the `ordinal`-th `${` of the node's source text,
+    /// when the source there reads exactly as `parsed` (the string from that `${` on) does: no
+    /// escape or line folding in between. `None` otherwise; callers fall back to the `${`.
+    pub fn position_after_dollar(
+        &self,
+        source: &str,
+        ordinal: usize,
+        parsed: &[char],
+        rel: usize,
+    ) -> Option<Pos> {
+        let raw = self.raw?;
+        let text = source.get(raw.byte_offset..raw.byte_offset + raw.byte_len)?;
+        let chars: Vec<char> = text.chars().collect();
+        let (mut line, mut column) = (raw.line, raw.column);
+        let mut seen = 0;
+        let mut start = None;
+        for (i, &ch) in chars.iter().enumerate() {
+            if ch == '$' && chars.get(i + 1) == Some(&'{') {
+                if seen == ordinal {
+                    start = Some(i);
+                    break;
+                }
+                seen += 1;
+            }
+            if ch == '\n' {
+                line += 1;
+                column = 1;
+            } else {
+                column += 1;
+            }
+        }
+        let start = start?;
+        for k in 0..rel {
+            let ch = *chars.get(start + k)?;
+            if Some(&ch) != parsed.get(k) || ch == '\n' {
+                return None;
+            }
+            column += 1;
+        }
+        Some(Pos {
+            line,
+            column,
+            len: 1,
+        })
+    }
+}
+
 /// Parses a whole document. Malformed YAML becomes one diagnostic at the parser's position.
 pub(crate) fn parse(file: &SourceFile) -> Result<Node, Box<Diagnostic>> {
     let options = serde_saphyr::options! {

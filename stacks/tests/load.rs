@@ -399,8 +399,8 @@ fn empty_malformed_and_unknown_builtin_expressions_are_errors() {
         &[
             "empty expression `${}`",
             "stack.yaml:6:16",
-            "malformed expression `${a.b.c}`",
-            "stack.yaml:8:13",
+            "unknown resource `a` in `${a.b.c}`",
+            "stack.yaml:8:15",
             "unknown built-in `${aws.regoin}`",
             "stack.yaml:9:14",
             "did you mean `aws.region`?",
@@ -1216,4 +1216,220 @@ fn errors_about_a_sensitive_param_never_show_its_value() {
         ],
     );
     assert!(!text.contains("s3cr3t"), "{text}");
+}
+
+fn expr_of<'s>(stack: &'s Stack, resource: &str, property: &str) -> &'s Expr {
+    &stack.resources[resource].properties[property]
+}
+
+struct Attrs(BTreeMap<String, Value>);
+
+impl stacks::Scope for Attrs {
+    fn lookup(&self, reference: &Reference) -> Option<Value> {
+        Some(
+            self.0
+                .get(&reference.display())
+                .cloned()
+                .unwrap_or(Value::Unknown),
+        )
+    }
+}
+
+#[test]
+fn locals_operators_conditionals_and_functions_are_folded_at_load_time() {
+    let stack = ok(concat!(
+        "stack: demo\n",
+        "params:\n",
+        "  env: { type: string, default: dev }\n",
+        "locals:\n",
+        "  name: ${format(\"%s-%d\", locals.prefix, 3)}\n",
+        "  prefix: ${stack.name}-${params.env}\n",
+        "  zones: { a: 1, b: 2 }\n",
+        "resources:\n",
+        "  f:\n",
+        "    type: test.function\n",
+        "    properties:\n",
+        "      handler: ${upper(locals.name)}\n",
+        "      memory_size: ${128 * (1 + locals.zones[\"b\"])}\n",
+        "      enabled: ${params.env == \"dev\" && !false}\n",
+        "      subnet_ids: ${[cidrsubnet(\"10.0.0.0/16\", 8, locals.zones.a), \"x\"]}\n",
+        "      environment:\n",
+        "        A: ${jsonencode({a = 1, b = [true, null]})}\n",
+        "        B: '${params.env == \"prod\" ? \"big\" : \"small\"} and $${literal}'\n",
+        "        C: ${join(\",\", keys(locals.zones))}\n",
+    ));
+    let value = |p: &str| match expr_of(&stack, "f", p) {
+        Expr::Value { value } => value.clone(),
+        other => panic!("`{p}` should be known at load time: {other:?}"),
+    };
+    assert_eq!(value("handler"), Value::str("DEMO-DEV-3"));
+    assert_eq!(value("memory_size"), Value::int(384));
+    assert_eq!(value("enabled"), Value::Bool(true));
+    assert_eq!(
+        value("subnet_ids"),
+        Value::List(vec![Value::str("10.0.1.0/24"), Value::str("x")])
+    );
+    let env = value("environment");
+    let env = env.as_map().expect("a mapping");
+    assert_eq!(env["A"], Value::str(r#"{"a":1,"b":[true,null]}"#));
+    assert_eq!(env["B"], Value::str("small and ${literal}"));
+    assert_eq!(env["C"], Value::str("a,b"));
+}
+
+#[test]
+fn an_expression_over_a_resource_is_kept_and_evaluated_when_the_value_is_known() {
+    let stack = ok(concat!(
+        "stack: demo\n",
+        "locals:\n",
+        "  queue_arn: ${q.arn}\n",
+        "resources:\n",
+        "  q:\n",
+        "    type: test.queue\n",
+        "  f:\n",
+        "    type: test.function\n",
+        "    properties:\n",
+        "      handler: ${format(\"%s/%s\", upper(locals.queue_arn), stack.name)}\n",
+        "      environment:\n",
+        "        ARN: arn=${locals.queue_arn}\n",
+        "        LEN: n=${length(q.url)}\n",
+    ));
+    assert!(stack.resources["f"].dependencies().contains("q"));
+    assert!(stack
+        .graph
+        .edges()
+        .contains(&("q".to_string(), "f".to_string())));
+    let handler = expr_of(&stack, "f", "handler");
+    assert!(matches!(handler, Expr::Lang { .. }), "{handler:?}");
+    let known = Attrs(
+        [
+            ("q.arn".to_string(), Value::str("arn:q")),
+            ("q.url".to_string(), Value::str("https://x")),
+        ]
+        .into_iter()
+        .collect(),
+    );
+    assert_eq!(handler.try_eval(&known), Ok(Value::str("ARN:Q/demo")));
+    let unknown = Attrs(BTreeMap::new());
+    assert_eq!(handler.try_eval(&unknown), Ok(Value::Unknown));
+    let env = expr_of(&stack, "f", "environment").eval(&known);
+    let env = env.as_map().expect("a mapping");
+    assert_eq!(env["ARN"], Value::str("arn=arn:q"));
+    assert_eq!(env["LEN"], Value::str("n=9"));
+    // Plain references still make the pieces the planner has always read.
+    let saved = serde_json::to_string(handler).expect("serializes");
+    let back: Expr = serde_json::from_str(&saved).expect("deserializes");
+    assert_eq!(&back, handler);
+}
+
+#[test]
+fn a_sensitive_param_stays_sensitive_through_functions() {
+    let stack = ok(concat!(
+        "stack: demo\n",
+        "params:\n",
+        "  token: { type: string, default: s3cret, sensitive: true }\n",
+        "resources:\n",
+        "  q:\n",
+        "    type: test.queue\n",
+        "  f:\n",
+        "    type: test.function\n",
+        "    properties:\n",
+        "      handler: ${upper(params.token)}\n",
+        "      environment:\n",
+        "        T: ${format(\"%s:%s\", params.token, q.arn)}\n",
+    ));
+    match expr_of(&stack, "f", "handler") {
+        Expr::Value { value } => {
+            assert_eq!(value, &Value::Sensitive(Box::new(Value::str("S3CRET"))))
+        }
+        other => panic!("{other:?}"),
+    }
+    let known = Attrs(
+        [("q.arn".to_string(), Value::str("a"))]
+            .into_iter()
+            .collect(),
+    );
+    let env = expr_of(&stack, "f", "environment").eval(&known);
+    assert!(env.as_map().expect("map")["T"].has_sensitive());
+}
+
+#[test]
+fn expression_errors_point_at_the_part_that_is_wrong() {
+    let text = errors(concat!(
+        "stack: demo\n",
+        "params:\n",
+        "  env: { type: string, default: dev }\n",
+        "resources:\n",
+        "  f:\n",
+        "    type: test.function\n",
+        "    properties:\n",
+        "      handler: ${uper(params.env)}\n",
+        "      memory_size: ${abs(\"x\")}\n",
+        "      subnet_ids: ${[cidrsubnet(\"10.0.0.0/16\", 8, 300)]}\n",
+        "      environment:\n",
+        "        A: ${upper(params.env, 1)}\n",
+        "        B: ok ${1 +}\n",
+        "        C: ${each.key}\n",
+        "        D: ${params.env[0]}\n",
+    ));
+    assert_contains(
+        &text,
+        &[
+            "unknown function `uper`",
+            "stack.yaml:8:18",
+            "did you mean `upper`?",
+            "argument 1 (`number`) of `abs` must be a number, not the string \"x\"",
+            "stack.yaml:9:26",
+            "`cidrsubnet`: prefix extension of 8 does not accommodate a subnet numbered 300",
+            "stack.yaml:10:22",
+            "`upper` takes 1 argument, but 2 are given",
+            "stack.yaml:12:14",
+            "its signature is upper(string: string)",
+            "expected a value, found end of expression",
+            "stack.yaml:13:20",
+            "`each` is not supported yet",
+            "stack.yaml:14:14",
+            "a string cannot be indexed",
+            "stack.yaml:15:14",
+        ],
+    );
+}
+
+#[test]
+fn a_locals_cycle_names_the_cycle_where_it_closes() {
+    let text = errors(concat!(
+        "stack: demo\n",
+        "locals:\n",
+        "  a: ${locals.b}\n",
+        "  b: x-${locals.c}\n",
+        "  c: ${upper(locals.a)}\n",
+        "  d: ${locals.nope}\n",
+    ));
+    assert_contains(
+        &text,
+        &[
+            "locals use each other in a cycle: locals.a -> locals.b -> locals.c -> locals.a",
+            "stack.yaml:5:14",
+            "unknown local `nope`",
+            "stack.yaml:6:6",
+        ],
+    );
+    assert_eq!(text.matches("error:").count(), 2, "{text}");
+}
+
+#[test]
+fn a_local_that_references_its_user_is_a_self_reference() {
+    let text = errors(concat!(
+        "stack: demo\n",
+        "locals:\n",
+        "  arn: ${f.arn}\n",
+        "resources:\n",
+        "  f:\n",
+        "    type: test.function\n",
+        "    properties:\n",
+        "      handler: ${locals.arn}\n",
+    ));
+    assert_contains(
+        &text,
+        &["references itself through local `arn`", "stack.yaml:8:16"],
+    );
 }

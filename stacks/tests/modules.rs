@@ -699,3 +699,80 @@ resources:
         ],
     );
 }
+
+#[test]
+fn a_module_has_locals_of_its_own_and_file_functions_read_in_its_directory() {
+    let p = Project::new();
+    p.write("modules/sub/greeting.tpl", "hello ${who}");
+    p.write(
+        "modules/sub/module.yaml",
+        "\
+module: sub
+params:
+  topic_arn: { type: string }
+  env: { type: string, default: dev }
+locals:
+  prefix: ${upper(params.env)}
+  source: ${format(\"%s:%s\", locals.prefix, params.topic_arn)}
+resources:
+  queue:
+    type: test.queue
+    properties:
+      source_arn: ${locals.source}
+      labels:
+        - ${templatefile(\"greeting.tpl\", { who = locals.prefix })}
+        - ${file(\"../../secret.txt\")}
+",
+    );
+    p.write("secret.txt", "nope");
+    let text = p.errors(
+        "\
+stack: demo
+locals:
+  prefix: stack-local
+modules:
+  sub:
+    source: ./modules/sub
+    inputs:
+      topic_arn: ${events.arn}
+resources:
+  events:
+    type: test.topic
+",
+    );
+    assert_contains(
+        &text,
+        &["outside the stack's directory", "module.yaml:15:13"],
+    );
+
+    p.write(
+        "modules/sub/module.yaml",
+        &fs::read_to_string(p.path().join("modules/sub/module.yaml"))
+            .unwrap()
+            .replace("        - ${file(\"../../secret.txt\")}\n", ""),
+    );
+    let stack = p.ok("\
+stack: demo
+locals:
+  prefix: stack-local
+modules:
+  sub:
+    source: ./modules/sub
+    inputs:
+      topic_arn: ${events.arn}
+resources:
+  events:
+    type: test.topic
+");
+    let queue = &stack.resources["sub.queue"];
+    assert_eq!(queue.dependencies(), BTreeSet::from(["events".to_string()]));
+    assert_eq!(
+        queue.properties["labels"],
+        Expr::Value {
+            value: Value::List(vec![Value::str("hello DEV")])
+        }
+    );
+    let Expr::Lang { .. } = &queue.properties["source_arn"] else {
+        panic!("{:?}", queue.properties["source_arn"]);
+    };
+}

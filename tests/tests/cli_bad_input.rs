@@ -111,6 +111,48 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "stack.yaml:3:3",
         "dependency cycle: a -> b -> a",
     ),
+    (
+        "a CIDR block with a prefix past 32",
+        "stack: demo\nresources:\n  vpc:\n    type: aws.ec2.vpc\n    properties:\n      cidr_block: 10.0.0.0/33\n",
+        "stack.yaml:6:19",
+        "`10.0.0.0/33` is not a CIDR block (the prefix is not 0 to 32)",
+    ),
+    (
+        "a CIDR block that is not its network's first address",
+        "stack: demo\nresources:\n  vpc:\n    type: aws.ec2.vpc\n    properties:\n      cidr_block: 10.0.1.0/16\n",
+        "stack.yaml:6:19",
+        "write `10.0.0.0/16`",
+    ),
+    (
+        "a string that is not an ARN where an ARN is required",
+        "stack: demo\nresources:\n  s:\n    type: aws.sns.subscription\n    properties:\n      topic_arn: orders\n      protocol: sqs\n      endpoint: arn:aws:sqs:us-east-1:123456789012:q\n",
+        "stack.yaml:6:18",
+        "`orders` is not an ARN for property `topic_arn`",
+    ),
+    (
+        "an ARN of the wrong service",
+        "stack: demo\nresources:\n  q:\n    type: aws.sqs.queue\n    properties:\n      redrive_policy:\n        dead_letter_target_arn: arn:aws:sns:us-east-1:123456789012:t\n        max_receive_count: 3\n",
+        "stack.yaml:7:33",
+        "is an ARN of sns, not an ARN of sqs",
+    ),
+    (
+        "a number outside AWS's range",
+        "stack: demo\nresources:\n  q:\n    type: aws.sqs.queue\n    properties:\n      visibility_timeout_seconds: 50000\n",
+        "stack.yaml:6:35",
+        "AWS takes 0 to 43200",
+    ),
+    (
+        "an unknown Lambda runtime",
+        "stack: demo\nresources:\n  f:\n    type: aws.lambda.function\n    properties:\n      runtime: python2.9\n      handler: app.handler\n      role: arn:aws:iam::123456789012:role/r\n      code: { path: . }\n",
+        "stack.yaml:6:16",
+        "`python2.9` is not an allowed value of property `runtime`",
+    ),
+    (
+        "a Lambda code path naming a plain file",
+        "stack: demo\nresources:\n  f:\n    type: aws.lambda.function\n    properties:\n      runtime: python3.12\n      handler: app.handler\n      role: arn:aws:iam::123456789012:role/r\n      code: { path: stack.yaml }\n",
+        "stack.yaml:9:21",
+        "is neither a directory nor a .zip file",
+    ),
     ("invalid stack name", "stack: Demo_Stack\n", "stack.yaml:1:8", "[a-z]"),
     (
         "invalid resource name",

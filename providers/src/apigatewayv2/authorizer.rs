@@ -72,7 +72,9 @@ pub fn schema() -> TypeSchema {
                 .allowed(PAYLOAD_FORMAT_VERSIONS),
             Prop::new("authorizer_result_ttl_in_seconds", Kind::Integer),
             Prop::new("enable_simple_responses", Kind::Bool),
-            Prop::new("authorizer_credentials_arn", Kind::String).resettable(),
+            Prop::new("authorizer_credentials_arn", Kind::String)
+                .arn(&["iam"])
+                .resettable(),
         ],
         attrs: vec!["id"],
         taggable: false,

@@ -8,7 +8,13 @@
 //! Lambda proxy (`AWS_PROXY`) is invoked with `POST` and, on an HTTP API, with payload format
 //! `2.0`; for every other type API Gateway accepts only payload format `1.0`, its own default,
 //! so a schema-wide `2.0` would make them fail.
+//!
+//! An AWS service integration of an HTTP API (`AWS_PROXY` with an `integration_subtype` such as
+//! `StepFunctions-StartExecution`) has no URI: it maps the request into the service call with
+//! `request_parameters` and calls it as the role in `credentials_arn`, with payload format
+//! `1.0`, the only one such integrations take.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -33,6 +39,9 @@ const INTEGRATION_TYPES: &[&str] = &["AWS", "AWS_PROXY", "HTTP", "HTTP_PROXY", "
 const LAMBDA_PROXY_METHOD: &str = "POST";
 /// The payload format strata asks for on a Lambda proxy of an HTTP API: the current one.
 const LAMBDA_PROXY_PAYLOAD_FORMAT: &str = "2.0";
+/// The payload format of an AWS service integration (one with an `integration_subtype`): the
+/// only one API Gateway takes for them.
+const SERVICE_PAYLOAD_FORMAT: &str = "1.0";
 
 /// The integration's properties.
 pub fn schema() -> TypeSchema {
@@ -44,10 +53,15 @@ pub fn schema() -> TypeSchema {
                 .required()
                 .force_new()
                 .allowed(INTEGRATION_TYPES),
-            Prop::new("integration_uri", Kind::String).required(),
+            Prop::new("integration_uri", Kind::String),
+            Prop::new("integration_subtype", Kind::String)
+                .force_new()
+                .length(1, 128),
             Prop::new("integration_method", Kind::String),
             Prop::new("payload_format_version", Kind::String),
             Prop::new("timeout_in_millis", Kind::Integer),
+            Prop::new("credentials_arn", Kind::String).arn(&["iam"]),
+            Prop::new("request_parameters", Kind::Map(Box::new(Kind::String))),
         ],
         attrs: vec!["id"],
         taggable: false,
@@ -66,16 +80,34 @@ pub const ENTRY: Entry = Entry {
         "id",
         "the integration id, which a route's `target` names as `integrations/ID`",
     )],
-    property_notes: &[(
-        "payload_format_version",
-        "`2.0` when left out for a Lambda proxy integration of an HTTP API (AWS's console \
-         default; Terraform's is `1.0`: write `1.0` when porting a function that reads the \
-         1.0 event shape), else `1.0`, the only version other integrations take",
-    )],
+    property_notes: &[
+        (
+            "payload_format_version",
+            "`2.0` when left out for a Lambda proxy integration of an HTTP API (AWS's console \
+             default; Terraform's is `1.0`: write `1.0` when porting a function that reads the \
+             1.0 event shape), else `1.0`, the only version other integrations take",
+        ),
+        (
+            "integration_uri",
+            "required except for an AWS service integration (one with an \
+             `integration_subtype`)",
+        ),
+        (
+            "integration_subtype",
+            "an AWS service integration of an HTTP API (`StepFunctions-StartExecution`, \
+             `SQS-SendMessage`, `EventBridge-PutEvents`, ...), with `request_parameters` and \
+             `credentials_arn`",
+        ),
+        (
+            "request_parameters",
+            "for a service integration, the service call's parameters (`StateMachineArn`, \
+             `Input: $request.body`); a key taken out is removed",
+        ),
+    ],
     actions: Actions {
-        create: &["apigateway:POST", "apigateway:GET"],
+        create: &["apigateway:POST", "apigateway:GET", "iam:PassRole"],
         read: &["apigateway:GET"],
-        update: &["apigateway:PATCH"],
+        update: &["apigateway:PATCH", "iam:PassRole"],
         delete: &["apigateway:DELETE"],
     },
 };
@@ -102,9 +134,30 @@ fn timeout(props: &Map) -> Result<Option<i32>> {
     }
 }
 
+/// A Lambda proxy: `AWS_PROXY` without a subtype (with one, it is an AWS service integration).
 fn is_lambda_proxy(props: &Map) -> bool {
     given(props, "integration_type").and_then(|v| v.as_str().map(str::to_string))
         == Some("AWS_PROXY".to_string())
+        && given(props, "integration_subtype").is_none()
+}
+
+/// The `request_parameters` the stack gives, as the SDK takes them.
+fn request_parameters(props: &Map) -> Result<Option<HashMap<String, String>>> {
+    let Some(value) = given(props, "request_parameters") else {
+        return Ok(None);
+    };
+    let map = value
+        .as_map()
+        .ok_or_else(|| ProviderError::invalid("`request_parameters` must be a mapping"))?;
+    map.iter()
+        .map(|(k, v)| match v.as_str() {
+            Some(s) => Ok((k.clone(), s.to_string())),
+            None => Err(ProviderError::invalid(format!(
+                "`request_parameters.{k}` must be a string"
+            ))),
+        })
+        .collect::<Result<_>>()
+        .map(Some)
 }
 
 /// Manages API Gateway v2 integrations; the id is the integration id.
@@ -126,6 +179,9 @@ impl IntegrationProvider {
     async fn payload_format(&self, api_id: &str, props: &Map) -> Result<Option<String>> {
         if let Some(version) = optional_str(props, "payload_format_version")? {
             return Ok(Some(version));
+        }
+        if given(props, "integration_subtype").is_some() {
+            return Ok(Some(SERVICE_PAYLOAD_FORMAT.to_string()));
         }
         if !is_lambda_proxy(props) {
             return Ok(None);
@@ -166,6 +222,8 @@ impl IntegrationProvider {
         }
         for (prop, value) in [
             ("integration_uri", integration.integration_uri()),
+            ("integration_subtype", integration.integration_subtype()),
+            ("credentials_arn", integration.credentials_arn()),
             ("integration_method", integration.integration_method()),
             (
                 "payload_format_version",
@@ -178,6 +236,17 @@ impl IntegrationProvider {
         }
         if let Some(millis) = integration.timeout_in_millis() {
             properties.insert("timeout_in_millis".into(), Value::int(millis.into()));
+        }
+        if let Some(params) = integration.request_parameters().filter(|p| !p.is_empty()) {
+            properties.insert(
+                "request_parameters".into(),
+                Value::Map(
+                    params
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::str(v)))
+                        .collect(),
+                ),
+            );
         }
         Ok(Some(Resource {
             id: id.to_string(),
@@ -210,7 +279,10 @@ impl Provider for IntegrationProvider {
             .create_integration()
             .api_id(&api_id)
             .integration_type(IntegrationType::from(kind.as_str()))
-            .integration_uri(required_str(props, "integration_uri")?)
+            .set_integration_uri(optional_str(props, "integration_uri")?)
+            .set_integration_subtype(optional_str(props, "integration_subtype")?)
+            .set_credentials_arn(optional_str(props, "credentials_arn")?)
+            .set_request_parameters(request_parameters(props)?)
             .set_integration_method(Self::method(props)?)
             .set_payload_format_version(self.payload_format(&api_id, props).await?)
             .set_timeout_in_millis(timeout(props)?)
@@ -243,8 +315,10 @@ impl Provider for IntegrationProvider {
         for prop in &req.changed {
             match prop.as_str() {
                 "integration_uri" => {
-                    call = call.integration_uri(required_str(props, "integration_uri")?);
-                    update = true;
+                    if let Some(uri) = optional_str(props, "integration_uri")? {
+                        call = call.integration_uri(uri);
+                        update = true;
+                    }
                 }
                 "integration_method" => {
                     if let Some(method) = Self::method(props)? {
@@ -263,6 +337,26 @@ impl Provider for IntegrationProvider {
                         call = call.timeout_in_millis(millis);
                         update = true;
                     }
+                }
+                "credentials_arn" => {
+                    // An empty ARN removes the credentials.
+                    call = call.credentials_arn(
+                        optional_str(props, "credentials_arn")?.unwrap_or_default(),
+                    );
+                    update = true;
+                }
+                "request_parameters" => {
+                    // A key taken out is sent empty, which removes it (as Terraform does).
+                    let mut params = request_parameters(props)?.unwrap_or_default();
+                    if let Some(Value::Map(prior)) =
+                        given(&req.prior_properties, "request_parameters")
+                    {
+                        for key in prior.keys() {
+                            params.entry(key.clone()).or_default();
+                        }
+                    }
+                    call = call.set_request_parameters(Some(params));
+                    update = true;
                 }
                 other => return Err(ProviderError::not_in_place(other, TYPE_NAME)),
             }
@@ -289,12 +383,13 @@ impl Provider for IntegrationProvider {
         missing_is_none(out, NOT_FOUND).map(|_| ())
     }
 
-    /// Finds the API's integration of the same type to the same URI.
+    /// Finds the API's integration of the same type (and subtype) to the same URI (or none).
     async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
         let props = &req.properties;
         let api_id = required_str(props, "api_id")?;
         let kind = required_str(props, "integration_type")?;
-        let uri = required_str(props, "integration_uri")?;
+        let uri = optional_str(props, "integration_uri")?;
+        let subtype = optional_str(props, "integration_subtype")?;
         let mut next_token = None;
         loop {
             let out = self
@@ -310,7 +405,8 @@ impl Provider for IntegrationProvider {
             };
             let found = out.items().iter().find(|i| {
                 i.integration_type().map(|t| t.as_str()) == Some(kind.as_str())
-                    && i.integration_uri() == Some(uri.as_str())
+                    && i.integration_uri().filter(|u| !u.is_empty()) == uri.as_deref()
+                    && i.integration_subtype().filter(|s| !s.is_empty()) == subtype.as_deref()
             });
             if let Some(id) = found.and_then(|i| i.integration_id()) {
                 return self.find_integration(&api_id, id).await;

@@ -16,7 +16,10 @@ pub mod reference;
 
 pub use entry::{Actions, Entry};
 
-use crate::{apigatewayv2, cloudwatch, dynamodb, ec2, events, iam, lambda, logs, s3, sns, sqs};
+use crate::{
+    apigateway, apigatewayv2, cloudwatch, dynamodb, ec2, events, firehose, iam, kinesis, kms,
+    lambda, logs, s3, scheduler, secretsmanager, sfn, sns, sqs, ssm,
+};
 
 /// Every resource type, in the order the docs list them: one registration line per type.
 pub const ENTRIES: &[Entry] = &[
@@ -56,7 +59,11 @@ pub const ENTRIES: &[Entry] = &[
     s3::bucket_notification::ENTRY,
     s3::object::ENTRY,
     dynamodb::table::ENTRY,
+    events::event_bus::ENTRY,
     events::rule::ENTRY,
+    scheduler::schedule_group::ENTRY,
+    scheduler::schedule::ENTRY,
+    sfn::state_machine::ENTRY,
     logs::log_group::ENTRY,
     logs::metric_filter::ENTRY,
     logs::subscription_filter::ENTRY,
@@ -67,6 +74,21 @@ pub const ENTRIES: &[Entry] = &[
     apigatewayv2::route::ENTRY,
     apigatewayv2::authorizer::ENTRY,
     apigatewayv2::stage::ENTRY,
+    kms::key::ENTRY,
+    kms::alias::ENTRY,
+    ssm::parameter::ENTRY,
+    secretsmanager::secret::ENTRY,
+    secretsmanager::secret_version::ENTRY,
+    apigateway::rest_api::ENTRY,
+    apigateway::resource::ENTRY,
+    apigateway::method::ENTRY,
+    apigateway::integration::ENTRY,
+    apigateway::method_response::ENTRY,
+    apigateway::integration_response::ENTRY,
+    apigateway::deployment::ENTRY,
+    apigateway::stage::ENTRY,
+    kinesis::stream::ENTRY,
+    firehose::delivery_stream::ENTRY,
 ];
 
 /// Every registered type, in the docs' order.

@@ -140,6 +140,12 @@ fn prop_rows(out: &mut String, entry: &Entry, schema: &TypeSchema, prefix: &str,
         let allowed: Vec<String> = prop.allowed.iter().map(|a| format!("`{a}`")).collect();
         notes.push(format!("one of {}", allowed.join(", ")));
     }
+    notes.extend(
+        prop.checks
+            .iter()
+            .map(|c| c.describe())
+            .filter(|d| !d.is_empty()),
+    );
     if prop.local_path {
         notes.push("a local path, from the stack file's directory".to_string());
     }

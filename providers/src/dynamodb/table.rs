@@ -166,7 +166,7 @@ pub fn schema() -> TypeSchema {
                 "server_side_encryption",
                 Kind::Object(vec![
                     Prop::new("enabled", Kind::Bool).required(),
-                    Prop::new("kms_key_arn", Kind::String),
+                    Prop::new("kms_key_arn", Kind::String).arn(&["kms"]),
                 ]),
             )
             .resettable(),

@@ -71,7 +71,9 @@ pub fn schema() -> TypeSchema {
                 .allowed(DESTINATION_TYPES),
             Prop::new("log_destination", Kind::String).force_new(),
             Prop::new("log_group_name", Kind::String).force_new(),
-            Prop::new("iam_role_arn", Kind::String).force_new(),
+            Prop::new("iam_role_arn", Kind::String)
+                .arn(&["iam"])
+                .force_new(),
             Prop::new("max_aggregation_interval", Kind::Integer)
                 .force_new()
                 .default(DEFAULT_AGGREGATION_INTERVAL),

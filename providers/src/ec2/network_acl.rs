@@ -63,7 +63,7 @@ fn rule_kind() -> Kind {
             .required()
             .allowed(ACTIONS),
         Prop::new("protocol", Kind::String).required(),
-        Prop::new("cidr_block", Kind::String),
+        Prop::new("cidr_block", Kind::String).cidr(),
         Prop::new("ipv6_cidr_block", Kind::String),
         Prop::new("from_port", Kind::Integer),
         Prop::new("to_port", Kind::Integer),

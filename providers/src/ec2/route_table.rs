@@ -45,7 +45,9 @@ pub fn schema() -> TypeSchema {
             Prop::new(
                 "routes",
                 Kind::List(Box::new(Kind::Object(vec![
-                    Prop::new("destination_cidr_block", Kind::String).required(),
+                    Prop::new("destination_cidr_block", Kind::String)
+                        .cidr()
+                        .required(),
                     Prop::new("gateway_id", Kind::String),
                     Prop::new("nat_gateway_id", Kind::String),
                 ]))),

@@ -62,7 +62,7 @@ fn rule_kind() -> Kind {
             .allowed(PROTOCOLS),
         Prop::new("from_port", Kind::Integer),
         Prop::new("to_port", Kind::Integer),
-        Prop::new("cidr_blocks", Kind::List(Box::new(Kind::String))),
+        Prop::new("cidr_blocks", Kind::List(Box::new(Kind::String))).cidr(),
         Prop::new("ipv6_cidr_blocks", Kind::List(Box::new(Kind::String))),
         Prop::new("source_security_group_id", Kind::String),
         Prop::new("description", Kind::String),

@@ -43,7 +43,10 @@ pub fn schema() -> TypeSchema {
         type_name: TYPE_NAME,
         props: vec![
             Prop::new("vpc_id", Kind::String).required().force_new(),
-            Prop::new("cidr_block", Kind::String).required().force_new(),
+            Prop::new("cidr_block", Kind::String)
+                .cidr()
+                .required()
+                .force_new(),
             Prop::new("availability_zone", Kind::String).force_new(),
             Prop::new("map_public_ip_on_launch", Kind::Bool).default(false),
             Prop::new("tags", Kind::Map(Box::new(Kind::String))),

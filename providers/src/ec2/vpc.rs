@@ -54,7 +54,10 @@ pub fn schema() -> TypeSchema {
     TypeSchema {
         type_name: TYPE_NAME,
         props: vec![
-            Prop::new("cidr_block", Kind::String).required().force_new(),
+            Prop::new("cidr_block", Kind::String)
+                .cidr()
+                .required()
+                .force_new(),
             Prop::new("enable_dns_support", Kind::Bool).default(true),
             Prop::new("enable_dns_hostnames", Kind::Bool).default(false),
             Prop::new("instance_tenancy", Kind::String)

@@ -83,15 +83,15 @@ pub fn schema() -> TypeSchema {
             Prop::new("state", Kind::String)
                 .default("ENABLED")
                 .allowed(STATES),
-            Prop::new("role_arn", Kind::String),
+            Prop::new("role_arn", Kind::String).arn(&["iam"]),
             Prop::new(
                 "targets",
                 Kind::List(Box::new(Kind::Object(vec![
                     Prop::new("id", Kind::String),
-                    Prop::new("arn", Kind::String).required(),
+                    Prop::new("arn", Kind::String).arn(&[]).required(),
                     Prop::new("input", Kind::Document),
-                    Prop::new("role_arn", Kind::String),
-                    Prop::new("dead_letter_arn", Kind::String),
+                    Prop::new("role_arn", Kind::String).arn(&["iam"]),
+                    Prop::new("dead_letter_arn", Kind::String).arn(&["sqs"]),
                 ]))),
             ),
             Prop::new("tags", Kind::Map(Box::new(Kind::String))),

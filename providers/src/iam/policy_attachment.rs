@@ -115,7 +115,10 @@ pub fn schema<P: PrincipalPolicies>() -> TypeSchema {
         type_name: P::TYPE_NAME,
         props: vec![
             Prop::new(P::PRINCIPAL, Kind::String).required().force_new(),
-            Prop::new(POLICY_ARN, Kind::String).required().force_new(),
+            Prop::new(POLICY_ARN, Kind::String)
+                .arn(&["iam"])
+                .required()
+                .force_new(),
         ],
         attrs: vec!["id"],
         taggable: false,

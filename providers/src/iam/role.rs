@@ -61,6 +61,7 @@ pub fn schema() -> TypeSchema {
                 .required()
                 .policy(stacks::PolicyRole::Trust),
             Prop::new("managed_policy_arns", Kind::List(Box::new(Kind::String)))
+                .arn(&["iam"])
                 .resettable()
                 .shared_when_unset(),
             Prop::new("inline_policies", Kind::Map(Box::new(Kind::Document)))

@@ -56,6 +56,7 @@ pub fn schema() -> TypeSchema {
         props: vec![
             Prop::new("function_name", Kind::String).required(),
             Prop::new("event_source_arn", Kind::String)
+                .arn(&["sqs", "kinesis", "dynamodb", "kafka", "mq"])
                 .required()
                 .force_new(),
             Prop::new("batch_size", Kind::Integer),

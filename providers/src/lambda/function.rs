@@ -113,17 +113,19 @@ pub fn schema() -> TypeSchema {
             Prop::new("name", Kind::String).force_new(),
             Prop::new("runtime", Kind::String)
                 .required()
+                .allowed(aws_sdk_lambda::types::Runtime::values())
                 .updates_attrs(PUBLISHED),
             Prop::new("handler", Kind::String)
                 .required()
                 .updates_attrs(PUBLISHED),
             Prop::new("role", Kind::String)
+                .arn(&["iam"])
                 .required()
                 .updates_attrs(PUBLISHED),
             Prop::new(
                 "code",
                 Kind::Object(vec![
-                    Prop::new("path", Kind::String).local_path(),
+                    Prop::new("path", Kind::String).directory_or_zip(),
                     Prop::new("s3_bucket", Kind::String),
                     Prop::new("s3_key", Kind::String),
                 ]),
@@ -131,9 +133,11 @@ pub fn schema() -> TypeSchema {
             .required()
             .updates_attrs(UPLOADED),
             Prop::new("memory_size", Kind::Integer)
+                .range(128, 10_240)
                 .default(DEFAULT_MEMORY_SIZE)
                 .updates_attrs(PUBLISHED),
             Prop::new("timeout", Kind::Integer)
+                .range(1, 900)
                 .default(DEFAULT_TIMEOUT)
                 .updates_attrs(PUBLISHED),
             Prop::new("environment", Kind::Map(Box::new(Kind::String)))
@@ -156,6 +160,7 @@ pub fn schema() -> TypeSchema {
             .resettable()
             .updates_attrs(PUBLISHED),
             Prop::new("dead_letter_target_arn", Kind::String)
+                .arn(&["sqs", "sns"])
                 .resettable()
                 .updates_attrs(PUBLISHED),
             Prop::new("reserved_concurrent_executions", Kind::Integer),

@@ -42,14 +42,16 @@ pub fn schema() -> TypeSchema {
             Prop::new(
                 "code",
                 Kind::Object(vec![
-                    Prop::new("path", Kind::String).local_path(),
+                    Prop::new("path", Kind::String).directory_or_zip(),
                     Prop::new("s3_bucket", Kind::String),
                     Prop::new("s3_key", Kind::String),
                 ]),
             )
             .required()
             .force_new(),
-            Prop::new("compatible_runtimes", strings()).force_new(),
+            Prop::new("compatible_runtimes", strings())
+                .allowed(aws_sdk_lambda::types::Runtime::values())
+                .force_new(),
             Prop::new("compatible_architectures", strings()).force_new(),
             Prop::new("description", Kind::String).force_new(),
             Prop::new("license_info", Kind::String).force_new(),

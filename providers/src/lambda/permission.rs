@@ -58,7 +58,7 @@ pub fn schema() -> TypeSchema {
             Prop::new("action", Kind::String)
                 .force_new()
                 .default(DEFAULT_ACTION),
-            Prop::new("source_arn", Kind::String).force_new(),
+            Prop::new("source_arn", Kind::String).arn(&[]).force_new(),
             Prop::new("source_account", Kind::String).force_new(),
             Prop::new("statement_id", Kind::String).force_new(),
             Prop::new("qualifier", Kind::String).force_new(),

@@ -74,9 +74,12 @@ pub fn schema() -> TypeSchema {
                 .force_new(),
             Prop::new("filter_pattern", Kind::String).required(),
             Prop::new("destination_arn", Kind::String)
+                .arn(&["kinesis", "firehose", "lambda", "logs"])
                 .required()
                 .force_new(),
-            Prop::new("role_arn", Kind::String).resettable(),
+            Prop::new("role_arn", Kind::String)
+                .arn(&["iam"])
+                .resettable(),
             Prop::new("distribution", Kind::String)
                 .default(DEFAULT_DISTRIBUTION)
                 .allowed(DISTRIBUTIONS),

@@ -36,7 +36,9 @@ const DESTINATIONS: [&str; 3] = [LAMBDA, QUEUES, TOPICS];
 
 fn destination_list() -> Kind {
     Kind::List(Box::new(Kind::Object(vec![
-        Prop::new("arn", Kind::String).required(),
+        Prop::new("arn", Kind::String)
+            .arn(&["sqs", "sns", "lambda"])
+            .required(),
         Prop::new("events", Kind::List(Box::new(Kind::String))).required(),
         Prop::new("filter_prefix", Kind::String),
         Prop::new("filter_suffix", Kind::String),

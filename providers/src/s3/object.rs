@@ -57,7 +57,7 @@ pub fn schema() -> TypeSchema {
         props: vec![
             Prop::new("bucket", Kind::String).required().force_new(),
             Prop::new("key", Kind::String).required().force_new(),
-            Prop::new("source", Kind::String).local_path(),
+            Prop::new("source", Kind::String).regular_file(),
             Prop::new("content", Kind::String),
             Prop::new("content_type", Kind::String).default(DEFAULT_CONTENT_TYPE),
             Prop::new("tags", Kind::Map(Box::new(Kind::String))),

@@ -40,7 +40,10 @@ pub fn schema() -> TypeSchema {
     TypeSchema {
         type_name: TYPE_NAME,
         props: vec![
-            Prop::new("topic_arn", Kind::String).required().force_new(),
+            Prop::new("topic_arn", Kind::String)
+                .arn(&["sns"])
+                .required()
+                .force_new(),
             Prop::new("protocol", Kind::String)
                 .required()
                 .force_new()

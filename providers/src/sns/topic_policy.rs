@@ -27,7 +27,10 @@ pub fn schema() -> TypeSchema {
     TypeSchema {
         type_name: TYPE_NAME,
         props: vec![
-            Prop::new("arn", Kind::String).required().force_new(),
+            Prop::new("arn", Kind::String)
+                .arn(&["sns"])
+                .required()
+                .force_new(),
             Prop::new("policy", Kind::Document)
                 .required()
                 .policy(stacks::PolicyRole::Resource),

@@ -68,16 +68,30 @@ pub fn schema() -> TypeSchema {
                 .force_new()
                 .default(false),
             Prop::new("content_based_deduplication", Kind::Bool),
-            Prop::new("visibility_timeout_seconds", Kind::Integer).default(30),
-            Prop::new("message_retention_seconds", Kind::Integer).default(345_600),
-            Prop::new("delay_seconds", Kind::Integer).default(0),
-            Prop::new("max_message_size", Kind::Integer).default(DEFAULT_MAX_MESSAGE_SIZE),
-            Prop::new("receive_wait_time_seconds", Kind::Integer).default(0),
+            Prop::new("visibility_timeout_seconds", Kind::Integer)
+                .range(0, 43_200)
+                .default(30),
+            Prop::new("message_retention_seconds", Kind::Integer)
+                .range(60, 1_209_600)
+                .default(345_600),
+            Prop::new("delay_seconds", Kind::Integer)
+                .range(0, 900)
+                .default(0),
+            Prop::new("max_message_size", Kind::Integer)
+                .range(1024, 262_144)
+                .default(DEFAULT_MAX_MESSAGE_SIZE),
+            Prop::new("receive_wait_time_seconds", Kind::Integer)
+                .range(0, 20)
+                .default(0),
             Prop::new(
                 "redrive_policy",
                 Kind::Object(vec![
-                    Prop::new("dead_letter_target_arn", Kind::String).required(),
-                    Prop::new("max_receive_count", Kind::Integer).required(),
+                    Prop::new("dead_letter_target_arn", Kind::String)
+                        .arn(&["sqs"])
+                        .required(),
+                    Prop::new("max_receive_count", Kind::Integer)
+                        .range(1, 1000)
+                        .required(),
                 ]),
             )
             .resettable(),

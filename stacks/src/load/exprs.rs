@@ -1,11 +1,17 @@
-//! Turning strings with `${...}` into [`Expr`]s: params and `stack.name` are substituted at
-//! once, references to resources and `aws.*` built-ins are kept for the planner. Every name is
-//! checked here, and errors point at the `${` that holds it.
+//! Turning strings with `${...}` into [`Expr`]s: each body is parsed ([`crate::lang`]), its
+//! names resolved (params, locals and `stack.name` to their values, resources and `aws.*`
+//! built-ins to references, module outputs to their expressions), and every part known now is
+//! evaluated, so a failing call is an error of `strata validate`. Errors point at the column
+//! of the part that is wrong.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use crate::expr::{Expr, Piece, Reference};
-use crate::interp::{self, ExprText, Segment};
+use crate::lang::parser;
+use crate::lang::resolve::{lower, Names};
+use crate::lang::template::{self, Segment};
+use crate::lang::{Ast, FileContext, LangError, Span};
 use crate::suggest::{did_you_mean, hint};
 use crate::value::Value;
 use crate::yaml::{Node, NodeKind, Pos};
@@ -16,78 +22,287 @@ use super::loader::Loader;
 use super::parts::{Edge, Instance, Place};
 
 /// The built-ins a stack can name.
-const BUILTINS: &[&str] = &["stack.name", "aws.region", "aws.account_id"];
+const BUILTINS: &[&str] = &[
+    "stack.name",
+    "aws.region",
+    "aws.account_id",
+    "aws.partition",
+];
+
+/// Roots of references that exist in the language but come later.
+const NOT_YET: &[(&str, &str)] = &[
+    ("each", "`each.key` and `each.value` come with `for_each`"),
+    ("count", "`count.index` comes with `count`"),
+    ("lookups", "lookups (SPEC §10)"),
+    ("stack_refs", "stack references (SPEC §11)"),
+];
 
 enum Resolved {
     Value(Value),
     Ref(Reference),
-    /// A module's output, or a module input known only at plan time: its expression, whose
-    /// references are already full addresses.
+    /// A module's output, a module input or a local known only at plan time: its expression,
+    /// whose references are already full addresses.
     Expr(Expr),
 }
 
+/// Where a string is written, to turn character offsets inside it into file positions.
+struct Located<'a> {
+    node: &'a Node,
+    chars: Vec<char>,
+    /// Character offsets of every `${` of the string.
+    dollars: Vec<usize>,
+    positions: Vec<Pos>,
+    exact: bool,
+}
+
+impl<'a> Located<'a> {
+    fn new(node: &'a Node, text: &str, source: &str) -> Located<'a> {
+        let chars: Vec<char> = text.chars().collect();
+        let dollars: Vec<usize> = (0..chars.len())
+            .filter(|&i| chars[i] == '$' && chars.get(i + 1) == Some(&'{'))
+            .collect();
+        let positions = node.dollar_brace_positions(source);
+        let exact = positions.len() == dollars.len();
+        Located {
+            node,
+            chars,
+            dollars,
+            positions,
+            exact,
+        }
+    }
+
+    /// The file position of `span`: exact when the source reads as the string does, else the
+    /// `${` before it, else the node.
+    fn pos(&self, span: Span, source: &str) -> Pos {
+        let start = span.start as usize;
+        let len = span.len as usize;
+        let Some(ordinal) = self.dollars.iter().rposition(|&d| d <= start) else {
+            return self.node.pos;
+        };
+        if !self.exact {
+            return self.node.pos;
+        }
+        let dollar = self.dollars[ordinal];
+        let exact = self.node.position_after_dollar(
+            source,
+            ordinal,
+            self.chars.get(dollar..).unwrap_or_default(),
+            start - dollar,
+        );
+        match exact {
+            Some(pos) => pos.with_len(len),
+            None => self.positions[ordinal].with_len(len),
+        }
+    }
+}
+
+/// What an expression is resolved against: the loader, where it is written, and how it reads.
+struct LoaderNames<'l, 'c, 'p> {
+    loader: &'l mut Loader<'c>,
+    place: &'l Place<'p>,
+    located: &'l Located<'l>,
+    written: String,
+    /// The `${...}` as a whole, and its inside without surrounding blanks: a reference that is
+    /// the whole expression is reported at the `${`, as the person sees it.
+    body: Span,
+    content: Span,
+}
+
+impl Names for LoaderNames<'_, '_, '_> {
+    fn resolve(
+        &mut self,
+        root: &str,
+        attr: Option<(&str, Span)>,
+        span: Span,
+    ) -> Result<(Ast, bool), Option<LangError>> {
+        let file = self.loader.file.clone();
+        let pos = if span == self.content {
+            self.located.pos(self.body, &file.text)
+        } else {
+            self.located.pos(span, &file.text)
+        };
+        if let Some((_, why)) = NOT_YET.iter().find(|(r, _)| *r == root) {
+            return Err(Some(
+                LangError::new(span, format!("`{root}` is not supported yet"))
+                    .help(format!("{why}, which strata does not have yet")),
+            ));
+        }
+        let Some((name, _)) = attr else {
+            let help = match root {
+                "params" | "locals" => format!("write `{root}.NAME`"),
+                "stack" => "write `stack.name`".into(),
+                "aws" => "write `aws.region`, `aws.account_id` or `aws.partition`".into(),
+                _ if self.loader.resource_types.contains_key(root) => {
+                    format!("a resource is used through one of its attributes: `{root}.ATTRIBUTE`")
+                }
+                _ if self.loader.modules.contains_key(root) => {
+                    format!("a module is used through one of its outputs: `{root}.OUTPUT`")
+                }
+                _ => parser::FORMS.into(),
+            };
+            return Err(Some(
+                LangError::new(span, format!("`{root}` alone is not a value")).help(help),
+            ));
+        };
+        let resolved = self
+            .loader
+            .resolve(root, name, &self.written, self.place, pos)
+            .ok_or(None)?;
+        let ast = match resolved {
+            Resolved::Value(value) => Ast::Value { value },
+            Resolved::Ref(reference) => Ast::Ref { reference },
+            Resolved::Expr(expr) => expr.into_ast(),
+        };
+        Ok((ast, true))
+    }
+}
+
 impl Loader<'_> {
+    /// Where file functions of this file read: its directory, and nothing outside it.
+    fn file_dir(&self) -> &Path {
+        self.file
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    }
+
+    fn lang_error(&mut self, located: &Located<'_>, error: LangError) {
+        let file = self.file.clone();
+        let pos = located.pos(error.span, &file.text);
+        self.error(pos, error.message, error.help);
+    }
+
     /// A string from the stack file as an expression. `None` when it held an error (reported).
     pub(crate) fn string_expr(&mut self, node: &Node, text: &str, place: &Place) -> Option<Expr> {
-        if !interp::has_dollar_brace(text) {
+        if !template::has_dollar_brace(text) {
             return Some(Expr::value(text));
         }
-        let (segments, errors) = interp::scan(text);
-        let positions = node.dollar_brace_positions(&self.file.text);
-        let exact = positions.len() == text.matches("${").count();
-        let locate = |ordinal: usize, len: usize| -> Pos {
-            match positions.get(ordinal) {
-                Some(pos) if exact => pos.with_len(len),
-                _ => node.pos,
-            }
-        };
+        let file = self.file.clone();
+        let source = file.text.as_str();
+        let located = Located::new(node, text, source);
+        let (segments, errors) = template::scan(text);
         let mut ok = errors.is_empty();
         for error in errors {
-            let pos = locate(error.ordinal, error.len);
-            self.error(pos, error.message, Some(error.help));
+            self.lang_error(&located, error);
         }
         let whole = matches!(segments.as_slice(), [Segment::Expr(_)]);
-        let mut pieces: Vec<Piece> = Vec::new();
-        let mut sensitive = false;
+        let files = FileContext::new(self.file_dir(), crate::lang::templating::render);
+        let mut parts: Vec<(Ast, Option<Span>)> = Vec::new();
+        let mut first_at = None;
         for segment in segments {
             match segment {
-                Segment::Text(text) => push_text(&mut pieces, &text),
-                Segment::Expr(expr) => {
-                    let pos = locate(expr.ordinal, expr.len);
-                    match self.resolve(&expr, place, pos) {
-                        Some(Resolved::Value(value)) if whole => {
-                            return ok.then_some(Expr::Value { value });
+                Segment::Text(text) => parts.push((Ast::value(Value::String(text)), None)),
+                Segment::Expr(body) => {
+                    let at = located.pos(body.span, source);
+                    first_at.get_or_insert(at);
+                    let syn = match parser::parse(&body.chars, body.start) {
+                        Ok(syn) => syn,
+                        Err(error) => {
+                            self.lang_error(&located, error);
+                            ok = false;
+                            continue;
                         }
-                        Some(Resolved::Ref(reference)) if whole => {
-                            return ok.then_some(Expr::Ref { reference });
-                        }
-                        Some(Resolved::Expr(spliced)) if whole => return ok.then_some(spliced),
-                        Some(Resolved::Value(Value::Sensitive(inner))) => {
-                            sensitive = true;
-                            push_text(&mut pieces, &plain_text(&inner));
-                        }
-                        Some(Resolved::Value(value)) => push_text(&mut pieces, &plain_text(&value)),
-                        Some(Resolved::Ref(reference)) => pieces.push(Piece::Ref { reference }),
-                        Some(Resolved::Expr(spliced)) => {
-                            if !splice(&mut pieces, spliced, &mut sensitive) {
-                                self.error(
-                                    pos,
-                                    format!(
-                                        "`{}` is a list or mapping and cannot be joined into a string",
-                                        expr.written
-                                    ),
-                                    Some("use it as the whole value (`\"${...}\"` alone)".into()),
-                                );
-                                ok = false;
+                    };
+                    let lead = body.chars.iter().take_while(|c| c.is_whitespace()).count();
+                    let trail = body
+                        .chars
+                        .iter()
+                        .rev()
+                        .take_while(|c| c.is_whitespace())
+                        .count();
+                    let content = Span::new(
+                        body.start + lead,
+                        body.chars.len().saturating_sub(lead + trail),
+                    );
+                    let mut names = LoaderNames {
+                        loader: self,
+                        place,
+                        located: &located,
+                        written: body.written(),
+                        body: body.span,
+                        content,
+                    };
+                    let ast = match lower(syn, &mut names) {
+                        Ok(ast) => ast,
+                        Err(error) => {
+                            if let Some(error) = error {
+                                self.lang_error(&located, error);
                             }
+                            ok = false;
+                            continue;
                         }
-                        None => ok = false,
+                    };
+                    match ast.fold(&files) {
+                        Ok(ast) => parts.push((ast, Some(body.span))),
+                        Err(error) => {
+                            self.lang_error(&located, error);
+                            ok = false;
+                        }
                     }
                 }
             }
         }
+        let read = std::mem::take(&mut *files.read.borrow_mut());
+        self.local_paths.extend(read);
         if !ok {
             return None;
+        }
+        let at = first_at.unwrap_or(node.pos);
+        let at_text = format!("{}:{}:{}", self.file.path.display(), at.line, at.column);
+        if whole {
+            let (ast, _) = parts.pop()?;
+            return Some(Expr::from_ast(ast, at_text));
+        }
+        self.joined(parts, &located, at_text)
+    }
+
+    /// Text and expressions joined into a string: pieces of text and references when that is
+    /// all they are (as before expressions had operators), else one template expression.
+    fn joined(
+        &mut self,
+        parts: Vec<(Ast, Option<Span>)>,
+        located: &Located<'_>,
+        at: String,
+    ) -> Option<Expr> {
+        let mut pieces: Vec<Piece> = Vec::new();
+        let mut sensitive = false;
+        let mut simple = true;
+        for (ast, span) in &parts {
+            let whole_value = match ast {
+                Ast::Value { value } => Some(value.unmarked()),
+                _ => None,
+            };
+            if let Some(Value::List(_) | Value::Map(_)) = whole_value {
+                let span = span.unwrap_or_default();
+                let written: String = located
+                    .chars
+                    .iter()
+                    .skip(span.start as usize)
+                    .take(span.len as usize)
+                    .collect();
+                self.lang_error(
+                    located,
+                    LangError::new(
+                        span,
+                        format!("`{written}` is a list or mapping and cannot be joined into a string"),
+                    )
+                    .help("use it as the whole value (`\"${...}\"` alone), or turn it into text with `jsonencode(...)` or `join(...)`"),
+                );
+                return None;
+            }
+            if simple && !flatten(ast, &mut pieces, &mut sensitive) {
+                simple = false;
+            }
+        }
+        if !simple {
+            let whole = Span::new(0, located.chars.len());
+            let parts = parts.into_iter().map(|(ast, _)| ast).collect();
+            return Some(Expr::Lang {
+                ast: Ast::Template { parts, span: whole },
+                at,
+            });
         }
         let joined = match pieces.as_slice() {
             [] => Expr::value(""),
@@ -135,12 +350,15 @@ impl Loader<'_> {
         }
     }
 
-    fn resolve(&mut self, expr: &ExprText, place: &Place, pos: Pos) -> Option<Resolved> {
-        let [head, name] = expr.path.as_slice() else {
-            return None;
-        };
-        let written = &expr.written;
-        match head.as_str() {
+    fn resolve(
+        &mut self,
+        head: &str,
+        name: &str,
+        written: &str,
+        place: &Place,
+        pos: Pos,
+    ) -> Option<Resolved> {
+        match head {
             "params" => {
                 if let Some(value) = self.params.get(name) {
                     return Some(Resolved::Value(value.clone()));
@@ -165,11 +383,11 @@ impl Loader<'_> {
                                 });
                             }
                         }
-                        Place::Output | Place::ModuleInput(_) => {}
+                        Place::Output | Place::ModuleInput(_) | Place::Local => {}
                     }
                     return Some(Resolved::Expr(expr));
                 }
-                if self.declared_params.contains(name) {
+                if self.declared_params.contains(&name.to_string()) {
                     // Declared, but it has no value because of an error already reported.
                     return None;
                 }
@@ -183,6 +401,7 @@ impl Loader<'_> {
                 );
                 None
             }
+            "locals" => self.use_local(name, written, place, pos),
             "stack" | "aws" => {
                 let full = format!("{head}.{name}");
                 if full == "stack.name" {
@@ -208,6 +427,53 @@ impl Loader<'_> {
         }
     }
 
+    /// `${locals.NAME}`: the local's expression (evaluated on first use), with the edges a
+    /// resource using it gets.
+    fn use_local(
+        &mut self,
+        name: &str,
+        written: &str,
+        place: &Place,
+        pos: Pos,
+    ) -> Option<Resolved> {
+        let expr = self.local(name, written, pos)?;
+        match place {
+            Place::StackTags if !matches!(expr, Expr::Value { .. }) => {
+                self.error(
+                    pos,
+                    format!("`{written}` cannot be used in the stack's `tags`"),
+                    Some(format!("local `{name}` is known only at plan time; use it in a resource's own `tags`")),
+                );
+                return None;
+            }
+            Place::Resource(me) => {
+                let me = self.qualify(me);
+                let addresses = expr.resource_addresses();
+                if addresses.contains(&me) {
+                    self.error(
+                        pos,
+                        format!("resource `{me}` references itself through local `{name}` in `{written}`"),
+                        Some("a resource cannot use its own attributes; use the value itself or a param".into()),
+                    );
+                    return None;
+                }
+                for to in addresses {
+                    self.edges.push(Edge {
+                        to,
+                        pos,
+                        via: format!("`{written}` (local `{name}`)"),
+                    });
+                }
+            }
+            _ => {}
+        }
+        Some(match expr {
+            Expr::Value { value } => Resolved::Value(value),
+            Expr::Ref { reference } => Resolved::Ref(reference),
+            other => Resolved::Expr(other),
+        })
+    }
+
     fn resolve_resource(
         &mut self,
         address: &str,
@@ -217,12 +483,14 @@ impl Loader<'_> {
         pos: Pos,
     ) -> Option<Resolved> {
         if let Place::StackTags = place {
-            self.error(
-                pos,
-                format!("`{written}` cannot be used in the stack's `tags`"),
-                Some("stack tags apply to every resource, so they cannot depend on one; put it in a resource's own `tags`".into()),
-            );
-            return None;
+            if self.resource_types.contains_key(address) || self.modules.contains_key(address) {
+                self.error(
+                    pos,
+                    format!("`{written}` cannot be used in the stack's `tags`"),
+                    Some("stack tags apply to every resource, so they cannot depend on one; put it in a resource's own `tags`".into()),
+                );
+                return None;
+            }
         }
         if self.modules.contains_key(address) {
             return self.resolve_output(address, attr, written, place, pos);
@@ -230,9 +498,13 @@ impl Loader<'_> {
         let Some(schema) = self.resource_types.get(address).copied() else {
             let mut candidates: Vec<String> = self.resource_types.keys().cloned().collect();
             candidates.extend(self.modules.keys().cloned());
-            candidates.extend(["params", "stack", "aws"].map(String::from));
+            candidates.extend(["params", "stack", "aws", "locals"].map(String::from));
             let help = match did_you_mean(address, &candidates) {
                 Some(c) => format!("did you mean `${{{c}.{attr}}}`?"),
+                None if address == "var" => {
+                    format!("a stack's inputs are params: `${{params.{attr}}}`")
+                }
+                None if address == "local" => format!("write `${{locals.{attr}}}`"),
                 None if self.resource_types.is_empty() => {
                     "this stack declares no resources".to_string()
                 }
@@ -362,39 +634,34 @@ impl Loader<'_> {
     }
 }
 
-/// Adds a spliced expression's pieces to a joined string; `false` for a list or mapping, which
-/// cannot be joined. A sensitive expression makes the whole string sensitive.
-fn splice(pieces: &mut Vec<Piece>, expr: Expr, sensitive: &mut bool) -> bool {
-    match expr {
-        Expr::Value { value } => match value {
+/// Adds a part of a joined string to its pieces; `false` for what does not split into text and
+/// references (a list, a mapping, an operator or a call). A sensitive part makes the whole
+/// string sensitive.
+fn flatten(ast: &Ast, pieces: &mut Vec<Piece>, sensitive: &mut bool) -> bool {
+    match ast {
+        Ast::Value { value } => match value {
             Value::List(_) | Value::Map(_) => false,
             Value::Sensitive(inner) => {
                 *sensitive = true;
-                splice(pieces, Expr::Value { value: *inner }, sensitive)
+                flatten(&Ast::value((**inner).clone()), pieces, sensitive)
             }
             other => {
-                push_text(pieces, &plain_text(&other));
+                push_text(pieces, &plain_text(other));
                 true
             }
         },
-        Expr::Ref { reference } => {
-            pieces.push(Piece::Ref { reference });
+        Ast::Ref { reference } => {
+            pieces.push(Piece::Ref {
+                reference: reference.clone(),
+            });
             true
         }
-        Expr::Concat { pieces: inner } => {
-            for piece in inner {
-                match piece {
-                    Piece::Text { text } => push_text(pieces, &text),
-                    reference @ Piece::Ref { .. } => pieces.push(reference),
-                }
-            }
-            true
-        }
-        Expr::Sensitive { inner } => {
+        Ast::Template { parts, .. } => parts.iter().all(|p| flatten(p, pieces, sensitive)),
+        Ast::Sensitive { inner } => {
             *sensitive = true;
-            splice(pieces, *inner, sensitive)
+            flatten(inner, pieces, sensitive)
         }
-        Expr::List { .. } | Expr::Map { .. } => false,
+        _ => false,
     }
 }
 
@@ -413,13 +680,7 @@ fn push_text(pieces: &mut Vec<Piece>, text: &str) {
 
 /// How a known value reads when joined into a string (as [`Expr::eval`] joins them).
 pub(crate) fn plain_text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        other => other.to_json().to_string(),
-    }
+    crate::lang::plain_text(value)
 }
 
 /// A list: a plain value when every item is known.

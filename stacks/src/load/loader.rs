@@ -13,7 +13,7 @@ use crate::value::Value;
 use crate::yaml::{Key, Node, SourceFile};
 
 use super::module_env::ModuleEnv;
-use super::parts::{Edge, Input, Instance, Read};
+use super::parts::{Edge, Input, Instance, Local, Read};
 
 /// Values that feed a stack from outside the file: `--var` and `--var-file`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -69,6 +69,10 @@ pub(crate) struct Loader<'c> {
     /// local paths (a Lambda's `code.path`) written in the module file are rewritten to start
     /// from. `None` in the stack file itself.
     pub(super) dir_from_stack: Option<PathBuf>,
+    /// This file's `locals:` by name, evaluated on first use.
+    pub(super) locals: IndexMap<String, Local>,
+    /// The locals being evaluated, outermost first, to name a cycle.
+    pub(super) locals_resolving: Vec<String>,
 }
 
 /// A mapping's entries by key, after unknown keys were reported.

@@ -17,7 +17,8 @@ use files::digest::sha256_hex;
 use indexmap::IndexMap;
 use semver::VersionReq;
 
-use crate::interp::{self, Segment};
+use crate::lang::parser;
+use crate::lang::template::{self, Segment};
 use crate::model::{OutputDecl, ResourceDecl};
 use crate::names::{is_resource_name, RESOURCE_NAME_RULE};
 use crate::registry::{self, Source, MODULE_FILE};
@@ -38,6 +39,7 @@ const MODULE_KEYS: &[&str] = &[
     "description",
     "tags",
     "params",
+    "locals",
     "modules",
     "resources",
     "outputs",
@@ -137,11 +139,19 @@ impl<'c> Loader<'c> {
                 }
                 let mut used = Vec::new();
                 for text in texts {
-                    for segment in interp::scan(text).0 {
-                        if let Segment::Expr(e) = segment {
-                            if let Some(i) = e.path.first().and_then(|head| {
-                                names.iter().position(|n| n == head && *head != key.name)
-                            }) {
+                    for segment in template::scan(text).0 {
+                        let Segment::Expr(body) = segment else {
+                            continue;
+                        };
+                        let Ok(syn) = parser::parse(&body.chars, body.start) else {
+                            continue;
+                        };
+                        let mut roots = Vec::new();
+                        parser::root_names(&syn, &mut roots);
+                        for head in roots {
+                            if let Some(i) =
+                                names.iter().position(|n| *n == head && head != key.name)
+                            {
                                 used.push(i);
                             }
                         }
@@ -470,11 +480,18 @@ impl<'c> Loader<'c> {
             .unwrap_or_default();
         self.declared_params = decls.iter().map(|d| d.name.clone()).collect();
         self.resolve_inputs(&decls, call);
+        if let Some(node) = fields.node("locals") {
+            self.declare_locals(node);
+        }
+        let declared = match fields.node("resources") {
+            Some(node) => self.declare_resources(node),
+            None => Vec::new(),
+        };
         let mut tags = parent_tags.clone();
         if let Some(node) = fields.node("tags") {
             tags.extend(self.stack_tags(node));
         }
-        Some(self.contents(&fields, &tags))
+        Some(self.contents(&fields, &tags, &declared))
     }
 }
 

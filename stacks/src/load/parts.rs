@@ -7,7 +7,7 @@ use std::rc::Rc;
 use indexmap::IndexMap;
 
 use crate::expr::Expr;
-use crate::yaml::{Pos, SourceFile};
+use crate::yaml::{Node, Pos, SourceFile};
 
 /// Where an expression is written, which decides what it may reference.
 pub(crate) enum Place<'a> {
@@ -19,6 +19,9 @@ pub(crate) enum Place<'a> {
     Output,
     /// The `inputs` of module instance `.0`: anything but that module's own outputs.
     ModuleInput(&'a str),
+    /// The value of a local: anything (a resource using the local depends on what it
+    /// references).
+    Local,
 }
 
 /// A reference from the resource being read to another one, kept for cycle messages.
@@ -89,4 +92,15 @@ pub(crate) struct Read {
 pub(crate) struct Owner<'a> {
     pub type_name: &'a str,
     pub place: &'a Place<'a>,
+}
+
+/// One local of the file being loaded.
+#[derive(Clone, Debug)]
+pub(crate) enum Local {
+    /// Declared, not evaluated yet.
+    Pending(Node),
+    /// Being evaluated: meeting it again is a cycle.
+    Resolving,
+    /// Evaluated; `None` when it has errors (reported).
+    Done(Option<Expr>),
 }

@@ -61,7 +61,7 @@ impl Loader<'_> {
             match checked {
                 Some(expr) => {
                     let checked = match prop.local_path {
-                        true => self.local_path(node, expr, &path),
+                        true => self.local_path(node, expr, &path, &prop.checks, owner),
                         false => Some(expr),
                     };
                     match checked {
@@ -103,11 +103,18 @@ impl Loader<'_> {
     /// as a path from the stack file's directory (where providers resolve relative paths). Absolute paths, and values built from `${...}` (a
     /// module input is written in the file that gives it), are kept as they are and checked
     /// only when used.
-    fn local_path(&mut self, node: &Node, expr: Expr, path: &str) -> Option<Expr> {
+    fn local_path(
+        &mut self,
+        node: &Node,
+        expr: Expr,
+        path: &str,
+        checks: &[Check],
+        owner: &Owner,
+    ) -> Option<Expr> {
         let NodeKind::Str(text) = &node.kind else {
             return Some(expr);
         };
-        if crate::interp::has_dollar_brace(text) {
+        if crate::lang::template::has_dollar_brace(text) {
             return Some(expr);
         }
         let (expr, from_stack) = match &self.dir_from_stack {
@@ -136,6 +143,19 @@ impl Loader<'_> {
             );
             return None;
         }
+        for check in checks {
+            if let Err(failure) = check.test_path(&full) {
+                self.error(
+                    node.pos,
+                    format!(
+                        "`{text}` {} (property `{path}` on {})",
+                        failure.problem, owner.type_name
+                    ),
+                    Some(failure.help),
+                );
+                return None;
+            }
+        }
         self.local_paths.push(full);
         Some(expr)
     }
@@ -152,15 +172,17 @@ impl Loader<'_> {
         owner: &Owner,
     ) -> Option<Expr> {
         if let NodeKind::Str(s) = &node.kind {
-            if crate::interp::has_dollar_brace(s) {
+            if crate::lang::template::has_dollar_brace(s) {
                 let expr = self.string_expr(node, s, owner.place)?;
                 return match expr {
                     Expr::Value { value } => {
                         self.check_known(node, value, kind, allowed, path, owner, s)
                     }
                     Expr::Concat { .. }
-                        if !matches!(kind, Kind::String | Kind::Any | Kind::Document) =>
-                    {
+                    | Expr::Lang {
+                        ast: crate::lang::Ast::Template { .. },
+                        ..
+                    } if !matches!(kind, Kind::String | Kind::Any | Kind::Document) => {
                         self.kind_error(
                             node,
                             kind,
