@@ -70,9 +70,28 @@ impl HttpConnector for LimitedConnector {
                 .acquire_owned()
                 .await
                 .map_err(|e| ConnectorError::other(e.into(), None))?;
-            inner.call(request).await
+            inner.call(request).await.map_err(refused_is_final)
         })
     }
+}
+
+/// A refused connection is not retried: nothing listens at the endpoint (a wrong
+/// `--endpoint-url`, an emulator not started), and retrying for as long as strata's policy
+/// outlasts throttling (`aws::MAX_ATTEMPTS`) would only delay the error by minutes. AWS's
+/// endpoints always listen; a reset connection or a timeout is still retried.
+fn refused_is_final(error: ConnectorError) -> ConnectorError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    while let Some(e) = cause {
+        let refused = e
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused);
+        if refused && error.is_io() {
+            // The same cause, as an error the SDK's retry classifiers leave alone.
+            return ConnectorError::other(error.into_source(), None);
+        }
+        cause = e.source();
+    }
+    error
 }
 
 #[cfg(test)]

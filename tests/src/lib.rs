@@ -9,11 +9,16 @@
 //!   without waiting. [`assert_code`] checks a [`Run`]'s exit code and shows what it printed.
 //! * [`Project`] is a project directory with its own emulator, for tests that drive the binary
 //!   through several commands; [`copy_dir`] copies an example into one.
+//! * [`proxy::Proxy`] stands between strata and the emulator: it injects faults (latency,
+//!   throttling, a refused call, a SIGKILL at the Nth request) and records every request.
+//! * [`census`] counts what the emulator holds, by kind, for the examples the fault tests apply.
 //! * [`kit`] holds what the tests share on the AWS side: the provider-test steps and asserts, and
 //!   reads of what the emulator holds.
 
+pub mod census;
 mod emulator;
 pub mod kit;
+pub mod proxy;
 mod run;
 
 pub use emulator::{moto_server_path, workspace_root, Emulator};
