@@ -97,8 +97,7 @@ pub fn schema() -> TypeSchema {
             .resettable(),
             Prop::new("policy", Kind::Document).policy(stacks::PolicyRole::Resource),
             Prop::new("sqs_managed_sse_enabled", Kind::Bool),
-            Prop::new("kms_master_key_id", Kind::String)
-                .conflicts_with(&["sqs_managed_sse_enabled"]),
+            Prop::new("kms_master_key_id", Kind::String),
             Prop::new("tags", Kind::Map(Box::new(Kind::String))),
         ],
         attrs: vec!["arn", "url", "name"],
