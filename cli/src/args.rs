@@ -67,6 +67,10 @@ pub struct Global {
     /// at once, naming the holder).
     #[arg(long = "lock-timeout", global = true, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
     pub lock_timeout: Duration,
+    /// The most requests strata has open at AWS at once, across every resource (refresh and
+    /// apply queue the rest): lower it for an account with tight API rate limits.
+    #[arg(long = "max-requests", global = true, env = "STRATA_MAX_REQUESTS", value_name = "N", default_value_t = providers::in_flight::DEFAULT_MAX_REQUESTS as u16, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_requests: u16,
 }
 
 #[derive(Debug, Subcommand)]

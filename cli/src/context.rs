@@ -114,6 +114,7 @@ pub(crate) async fn cloud(global: &Global, stack: &Stack) -> Result<Arc<AwsCloud
         region: global.region.clone(),
         profile: global.profile.clone(),
         endpoint_url: global.endpoint_url.clone(),
+        max_requests: usize::from(global.max_requests),
     };
     providers::aws::check_profile(&options).map_err(|e| {
         Failure::new(e).help(

@@ -33,6 +33,7 @@ pub(crate) fn s3_client(
         region: global.region.clone(),
         profile: global.profile.clone(),
         endpoint_url: global.endpoint_url.clone(),
+        max_requests: usize::from(global.max_requests),
     };
     let stack_region = stack_region.map(str::to_string);
     let region = region.map(str::to_string);

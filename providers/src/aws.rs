@@ -27,6 +27,9 @@ pub struct AwsOptions {
     pub region: Option<String>,
     pub profile: Option<String>,
     pub endpoint_url: Option<String>,
+    /// The most requests in flight at once (`--max-requests`); 0 means
+    /// [`crate::in_flight::DEFAULT_MAX_REQUESTS`].
+    pub max_requests: usize,
 }
 
 /// The loaded SDK configuration shared by every provider.
@@ -65,8 +68,11 @@ impl AwsContext {
     pub async fn load(options: &AwsOptions, stack_region: Option<&str>) -> AwsContext {
         // Every client shares one HTTP client, bounded in requests in flight, so a refresh of
         // a large state queues its calls instead of opening thousands at once.
-        let client =
-            crate::in_flight::limited(http_client(), crate::in_flight::DEFAULT_MAX_REQUESTS);
+        let max = match options.max_requests {
+            0 => crate::in_flight::DEFAULT_MAX_REQUESTS,
+            n => n,
+        };
+        let client = crate::in_flight::limited(http_client(), max);
         let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(client);
         if let Some(profile) = &options.profile {
             loader = loader.profile_name(profile);

@@ -59,8 +59,9 @@ fn slow_server() -> (String, Arc<AtomicUsize>) {
     (url, seen)
 }
 
-#[test]
-fn a_wide_apply_never_has_more_requests_in_flight_than_the_bound() {
+/// Applies the wide stack against the slow stand-in with `extra` arguments; returns the most
+/// requests the stand-in held at once.
+fn peak_in_flight(extra: &[&str]) -> usize {
     let dir = tempfile::tempdir().unwrap();
     let mut stack = String::from("stack: wide\nregion: us-east-1\nresources:\n");
     for i in 0..QUEUES {
@@ -79,16 +80,28 @@ fn a_wide_apply_never_has_more_requests_in_flight_than_the_bound() {
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     let parallelism = (2 * QUEUES).to_string();
-    let run = run_strata(
-        dir.path(),
-        &["apply", "--auto-approve", "--parallelism", &parallelism],
-        &env,
-    );
+    let mut args = vec!["apply", "--auto-approve", "--parallelism", &parallelism];
+    args.extend(extra);
+    let run = run_strata(dir.path(), &args, &env);
     assert_code(&run, 1);
-    let most = most.load(Ordering::SeqCst);
+    most.load(Ordering::SeqCst)
+}
+
+#[test]
+fn a_wide_apply_never_has_more_requests_in_flight_than_the_bound() {
+    let most = peak_in_flight(&[]);
     assert!(
         most <= DEFAULT_MAX_REQUESTS,
         "{most} requests were in flight at once, more than {DEFAULT_MAX_REQUESTS}"
     );
     assert!(most > 1, "the requests ran one at a time: {most}");
+}
+
+#[test]
+fn max_requests_lowers_the_bound_for_an_account_with_tight_rate_limits() {
+    let most = peak_in_flight(&["--max-requests", "8"]);
+    assert!(
+        (2..=8).contains(&most),
+        "{most} requests were in flight at once with --max-requests 8"
+    );
 }
