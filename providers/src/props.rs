@@ -23,6 +23,11 @@ pub fn given(props: &Map, prop: &str) -> Option<Value> {
         .filter(|v| *v != Value::Null)
 }
 
+/// A string property the stack gave (`None` when absent, null or not a string).
+pub fn given_str(props: &Map, prop: &str) -> Option<String> {
+    given(props, prop).and_then(|v| v.as_str().map(str::to_string))
+}
+
 /// The value a request asks for: the stack's, else the schema's default. `null` counts as unset.
 pub fn desired(schema: &TypeSchema, props: &Map, prop: &str) -> Option<Value> {
     props

@@ -21,7 +21,7 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 use super::{child_ids, patch, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
-use crate::props::{given, required_str};
+use crate::props::{given_str, required_str};
 use crate::{
     after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
     Resource, Result, UpdateRequest,
@@ -75,10 +75,6 @@ pub const ENTRY: Entry = Entry {
         delete: &["apigateway:DELETE"],
     },
 };
-
-fn description(props: &Map) -> Option<String> {
-    given(props, "description").and_then(|v| v.as_str().map(str::to_string))
-}
 
 /// Manages REST API deployments; the id is the deployment id.
 pub struct DeploymentProvider {
@@ -160,7 +156,7 @@ impl Provider for DeploymentProvider {
             .apis
             .create_deployment()
             .rest_api_id(&api_id)
-            .set_description(description(props))
+            .set_description(given_str(props, "description"))
             .send()
             .await
             .map_err(api_error)?;
@@ -186,7 +182,7 @@ impl Provider for DeploymentProvider {
                 "description" => ops.push(patch(
                     Op::Replace,
                     "/description",
-                    Some(description(props).unwrap_or_default()),
+                    Some(given_str(props, "description").unwrap_or_default()),
                 )),
                 other => return Err(ProviderError::not_in_place(other, TYPE_NAME)),
             }

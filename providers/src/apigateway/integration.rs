@@ -16,7 +16,7 @@ use super::{map_patches, non_empty, patch, string_map, string_map_value};
 use super::{HTTP_METHODS, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
-use crate::props::{desired, given, required_str};
+use crate::props::{desired, given_str, required_str};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -95,10 +95,6 @@ pub const ENTRY: Entry = Entry {
         delete: &["apigateway:DELETE"],
     },
 };
-
-fn optional_str(props: &Map, prop: &str) -> Option<String> {
-    given(props, prop).and_then(|v| v.as_str().map(str::to_string))
-}
 
 /// Manages REST API integrations; the id is the method's key.
 pub struct IntegrationProvider {
@@ -202,12 +198,12 @@ impl Provider for IntegrationProvider {
             .resource_id(&resource_id)
             .http_method(&http_method)
             .r#type(IntegrationType::from(required_str(props, "type")?.as_str()))
-            .set_integration_http_method(optional_str(props, "integration_http_method"))
-            .set_uri(optional_str(props, "uri"))
-            .set_credentials(optional_str(props, "credentials"))
+            .set_integration_http_method(given_str(props, "integration_http_method"))
+            .set_uri(given_str(props, "uri"))
+            .set_credentials(given_str(props, "credentials"))
             .set_request_templates(non_empty(&string_map(props, "request_templates")?))
             .set_request_parameters(non_empty(&string_map(props, "request_parameters")?))
-            .set_passthrough_behavior(optional_str(props, "passthrough_behavior"))
+            .set_passthrough_behavior(given_str(props, "passthrough_behavior"))
             .timeout_in_millis(self.timeout(props)?)
             .send()
             .await
@@ -232,17 +228,15 @@ impl Provider for IntegrationProvider {
                 patch(Op::Replace, path, Some(value.unwrap_or_default()))
             };
             match prop.as_str() {
-                "type" => ops.push(replace("/type", optional_str(props, "type"))),
+                "type" => ops.push(replace("/type", given_str(props, "type"))),
                 "integration_http_method" => ops.push(replace(
                     "/httpMethod",
-                    optional_str(props, "integration_http_method"),
+                    given_str(props, "integration_http_method"),
                 )),
-                "uri" => ops.push(replace("/uri", optional_str(props, "uri"))),
-                "credentials" => {
-                    ops.push(replace("/credentials", optional_str(props, "credentials")))
-                }
+                "uri" => ops.push(replace("/uri", given_str(props, "uri"))),
+                "credentials" => ops.push(replace("/credentials", given_str(props, "credentials"))),
                 "passthrough_behavior" => {
-                    if let Some(behavior) = optional_str(props, "passthrough_behavior") {
+                    if let Some(behavior) = given_str(props, "passthrough_behavior") {
                         ops.push(replace("/passthroughBehavior", Some(behavior)));
                     }
                 }

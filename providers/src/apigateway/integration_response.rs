@@ -18,7 +18,7 @@ use super::{map_patches, non_empty, patch, string_map, string_map_value};
 use super::{HTTP_METHODS, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
-use crate::props::given;
+use crate::props::given_str;
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -81,10 +81,6 @@ pub const ENTRY: Entry = Entry {
 };
 
 const WHAT: &str = "integration response";
-
-fn optional_str(props: &Map, prop: &str) -> Option<String> {
-    given(props, prop).and_then(|v| v.as_str().map(str::to_string))
-}
 
 /// Manages REST API integration responses; the id is the response's key.
 pub struct IntegrationResponseProvider {
@@ -167,11 +163,11 @@ impl Provider for IntegrationResponseProvider {
             .resource_id(resource_id)
             .http_method(http_method)
             .status_code(status)
-            .set_selection_pattern(optional_str(props, "selection_pattern"))
+            .set_selection_pattern(given_str(props, "selection_pattern"))
             .set_response_templates(non_empty(&string_map(props, "response_templates")?))
             .set_response_parameters(non_empty(&string_map(props, "response_parameters")?))
             .set_content_handling(
-                optional_str(props, "content_handling")
+                given_str(props, "content_handling")
                     .map(|h| ContentHandlingStrategy::from(h.as_str())),
             )
             .send()
@@ -197,10 +193,10 @@ impl Provider for IntegrationResponseProvider {
                 "selection_pattern" => ops.push(patch(
                     Op::Replace,
                     "/selectionPattern",
-                    Some(optional_str(props, "selection_pattern").unwrap_or_default()),
+                    Some(given_str(props, "selection_pattern").unwrap_or_default()),
                 )),
                 "content_handling" => {
-                    if let Some(handling) = optional_str(props, "content_handling") {
+                    if let Some(handling) = given_str(props, "content_handling") {
                         ops.push(patch(Op::Replace, "/contentHandling", Some(handling)));
                     }
                 }

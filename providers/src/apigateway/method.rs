@@ -15,7 +15,7 @@ use super::{bool_map, bool_map_value, bool_strings, key_parts, map_patches, non_
 use super::{HTTP_METHODS, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
-use crate::props::{desired, given, required_str};
+use crate::props::{desired, given_str, required_str};
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -80,10 +80,6 @@ pub const ENTRY: Entry = Entry {
 /// The key a method is read by, from its id.
 pub(crate) fn method_key(id: &str) -> Result<[String; 3]> {
     key_parts::<3>(id, "method", KEY_FORM)
-}
-
-fn optional_str(props: &Map, prop: &str) -> Option<String> {
-    given(props, prop).and_then(|v| v.as_str().map(str::to_string))
 }
 
 /// Manages REST API methods; the id is the method's key.
@@ -178,7 +174,7 @@ impl Provider for MethodProvider {
             .resource_id(&resource_id)
             .http_method(&http_method)
             .authorization_type(required_str(props, "authorization")?)
-            .set_authorizer_id(optional_str(props, "authorizer_id"))
+            .set_authorizer_id(given_str(props, "authorizer_id"))
             .api_key_required(self.api_key_required(props)?)
             .set_request_parameters(non_empty(&bool_map(props, "request_parameters")?))
             .send()
@@ -209,7 +205,7 @@ impl Provider for MethodProvider {
                 "authorizer_id" => ops.push(patch(
                     Op::Replace,
                     "/authorizerId",
-                    Some(optional_str(props, "authorizer_id").unwrap_or_default()),
+                    Some(given_str(props, "authorizer_id").unwrap_or_default()),
                 )),
                 "api_key_required" => ops.push(patch(
                     Op::Replace,

@@ -20,7 +20,7 @@ use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 use super::{child_ids, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
-use crate::props::{given, required_str, set_in_prior_order};
+use crate::props::{given, given_str, required_str, set_in_prior_order};
 use crate::retry::delete_with_backoff;
 use crate::{
     after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
@@ -123,10 +123,6 @@ pub const ENTRY: Entry = Entry {
     },
 };
 
-fn optional_str(props: &Map, prop: &str) -> Option<String> {
-    given(props, prop).and_then(|v| v.as_str().map(str::to_string))
-}
-
 fn strings(prop: &str, value: Option<&Value>) -> Result<Option<Vec<String>>> {
     let Some(value) = value.filter(|v| **v != Value::Null) else {
         return Ok(None);
@@ -224,7 +220,7 @@ fn check(props: &Map) -> Result<()> {
             }
         }
         _ => {
-            if optional_str(props, "authorizer_uri").is_none() {
+            if given_str(props, "authorizer_uri").is_none() {
                 return Err(ProviderError::invalid(
                     "a REQUEST authorizer needs `authorizer_uri` (a Lambda function's invoke_arn)",
                 ));
@@ -376,8 +372,8 @@ impl Provider for AuthorizerProvider {
             .name(required_str(props, "name")?)
             .set_identity_source(strings("identity_sources", props.get("identity_sources"))?)
             .set_jwt_configuration(jwt)
-            .set_authorizer_uri(optional_str(props, "authorizer_uri"))
-            .set_authorizer_payload_format_version(optional_str(
+            .set_authorizer_uri(given_str(props, "authorizer_uri"))
+            .set_authorizer_payload_format_version(given_str(
                 props,
                 "authorizer_payload_format_version",
             ))
@@ -385,7 +381,7 @@ impl Provider for AuthorizerProvider {
             .set_enable_simple_responses(
                 given(props, "enable_simple_responses").and_then(|v| v.as_bool()),
             )
-            .set_authorizer_credentials_arn(optional_str(props, "authorizer_credentials_arn"))
+            .set_authorizer_credentials_arn(given_str(props, "authorizer_credentials_arn"))
             .send()
             .await
             .map_err(api_error)?;
@@ -420,10 +416,10 @@ impl Provider for AuthorizerProvider {
                 )),
                 "jwt_configuration" => call.jwt_configuration(jwt_from(props)?),
                 "authorizer_uri" => {
-                    call.authorizer_uri(optional_str(props, "authorizer_uri").unwrap_or_default())
+                    call.authorizer_uri(given_str(props, "authorizer_uri").unwrap_or_default())
                 }
                 "authorizer_payload_format_version" => call.set_authorizer_payload_format_version(
-                    optional_str(props, "authorizer_payload_format_version"),
+                    given_str(props, "authorizer_payload_format_version"),
                 ),
                 "authorizer_result_ttl_in_seconds" => {
                     call.set_authorizer_result_ttl_in_seconds(ttl(props)?)
@@ -432,7 +428,7 @@ impl Provider for AuthorizerProvider {
                     given(props, "enable_simple_responses").and_then(|v| v.as_bool()) == Some(true),
                 ),
                 "authorizer_credentials_arn" => call.authorizer_credentials_arn(
-                    optional_str(props, "authorizer_credentials_arn").unwrap_or_default(),
+                    given_str(props, "authorizer_credentials_arn").unwrap_or_default(),
                 ),
                 other => return Err(ProviderError::not_in_place(other, TYPE_NAME)),
             };

@@ -20,7 +20,7 @@ use tokio::sync::OnceCell;
 use super::{ec2_object, read_back, tag_specification, tags_from_aws, Ec2};
 use crate::aws::{api_error, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
-use crate::props::{desired, given};
+use crate::props::{desired, given_str};
 use crate::retry::with_backoff;
 use crate::{
     after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
@@ -128,16 +128,11 @@ pub const ENTRY: Entry = Entry {
 ec2_object!(FlowLog: describe_flow_logs(set_flow_log_ids, set_filter)
     -> flow_logs, id: flow_log_id, not_found: FLOW_LOG_NOT_FOUND);
 
-/// A string property the stack gave.
-fn text(props: &Map, prop: &str) -> Option<String> {
-    given(props, prop).and_then(|v| v.as_str().map(str::to_string))
-}
-
 /// What the flow log watches: the one source property the stack gave.
 fn source(props: &Map) -> Result<(String, FlowLogsResourceType)> {
     let given: Vec<(String, FlowLogsResourceType)> = SOURCES
         .iter()
-        .filter_map(|(prop, _, kind)| text(props, prop).map(|id| (id, kind.clone())))
+        .filter_map(|(prop, _, kind)| given_str(props, prop).map(|id| (id, kind.clone())))
         .collect();
     match <[_; 1]>::try_from(given) {
         Ok([one]) => Ok(one),
@@ -182,7 +177,7 @@ fn resource(flow_log: &FlowLog, prior: &Map, arn: String) -> Result<Option<Resou
     }
     if let Some(destination) = flow_log.log_destination().filter(|d| !d.is_empty()) {
         // The stack's spelling, when it names the same destination.
-        let written = text(prior, "log_destination")
+        let written = given_str(prior, "log_destination")
             .filter(|w| destination_arn(w) == destination)
             .unwrap_or_else(|| destination.to_string());
         properties.insert("log_destination".into(), Value::str(written));
@@ -269,7 +264,7 @@ impl Provider for FlowLogProvider {
         let destination_type = desired(&self.schema, props, "log_destination_type")
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_else(|| DEFAULT_DESTINATION_TYPE.to_string());
-        let traffic = text(props, "traffic_type")
+        let traffic = given_str(props, "traffic_type")
             .ok_or_else(|| ProviderError::invalid("`traffic_type` is required"))?;
         let interval = self.aggregation_interval(props)?;
         let tags = tag_specification(ResourceType::VpcFlowLog, props)?.map(|t| vec![t]);
@@ -282,11 +277,11 @@ impl Provider for FlowLogProvider {
             .traffic_type(TrafficType::from(traffic.as_str()))
             .log_destination_type(LogDestinationType::from(destination_type.as_str()))
             .set_log_destination(
-                text(props, "log_destination").map(|d| destination_arn(&d).to_string()),
+                given_str(props, "log_destination").map(|d| destination_arn(&d).to_string()),
             )
-            .set_log_group_name(text(props, "log_group_name"))
-            .set_deliver_logs_permission_arn(text(props, "iam_role_arn"))
-            .set_log_format(text(props, "log_format"))
+            .set_log_group_name(given_str(props, "log_group_name"))
+            .set_deliver_logs_permission_arn(given_str(props, "iam_role_arn"))
+            .set_log_format(given_str(props, "log_format"))
             .max_aggregation_interval(interval)
             .set_tag_specifications(tags);
         let out = with_backoff(

@@ -13,7 +13,7 @@ use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 use super::{events_tags, RuleTags};
 use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
-use crate::props::{given, required_str};
+use crate::props::{given_str, required_str};
 use crate::tags::{reconcile, tag_strings, tags_value};
 use crate::{
     after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
@@ -96,10 +96,6 @@ pub const ENTRY: Entry = Entry {
     },
 };
 
-fn optional_str(props: &Map, prop: &str) -> Option<String> {
-    given(props, prop).and_then(|v| v.as_str().map(str::to_string))
-}
-
 /// Manages event buses; the id is the bus name.
 pub struct EventBusProvider {
     schema: TypeSchema,
@@ -144,7 +140,7 @@ impl EventBusProvider {
             return Ok(None);
         };
         let mut properties = Map::from([("name".to_string(), Value::str(name))]);
-        if let Some(source) = optional_str(written, "event_source_name") {
+        if let Some(source) = given_str(written, "event_source_name") {
             properties.insert("event_source_name".into(), Value::str(source));
         }
         for (key, value) in [
@@ -196,9 +192,9 @@ impl Provider for EventBusProvider {
         self.events
             .create_event_bus()
             .name(&name)
-            .set_event_source_name(optional_str(props, "event_source_name"))
-            .set_description(optional_str(props, "description"))
-            .set_kms_key_identifier(optional_str(props, "kms_key_identifier"))
+            .set_event_source_name(given_str(props, "event_source_name"))
+            .set_description(given_str(props, "description"))
+            .set_kms_key_identifier(given_str(props, "kms_key_identifier"))
             .set_tags((!tags.is_empty()).then_some(tags))
             .send()
             .await
@@ -223,8 +219,8 @@ impl Provider for EventBusProvider {
             self.events
                 .update_event_bus()
                 .name(name)
-                .description(optional_str(props, "description").unwrap_or_default())
-                .set_kms_key_identifier(optional_str(props, "kms_key_identifier"))
+                .description(given_str(props, "description").unwrap_or_default())
+                .set_kms_key_identifier(given_str(props, "kms_key_identifier"))
                 .send()
                 .await
                 .map_err(api_error)?;

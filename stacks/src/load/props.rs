@@ -75,10 +75,7 @@ impl Loader<'_> {
             }
         }
         for prop in props.iter().filter(|p| p.required) {
-            let given = entries
-                .iter()
-                .any(|(k, v)| k.name == prop.name && !v.is_null());
-            if !given {
+            if !is_given(entries, prop.name) {
                 let help = if prefix.is_empty() {
                     format!("add `{}:` under `properties:`", prop.name)
                 } else {
@@ -108,7 +105,7 @@ impl Loader<'_> {
         prefix: &str,
         owner: &Owner,
     ) -> bool {
-        let given = |name: &str| entries.iter().any(|(k, v)| k.name == name && !v.is_null());
+        let given = |name: &str| is_given(entries, name);
         let mut ok = true;
         for (key, node) in entries {
             let Some(prop) = props.iter().find(|p| p.name == key.name) else {
@@ -562,4 +559,9 @@ fn passed_param(text: &str) -> Option<&str> {
     let name = inner.strip_prefix("params.")?;
     let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     plain.then_some(name)
+}
+
+/// Whether the mapping gives `name` (a field set to null counts as not given).
+fn is_given(entries: &[(Key, Node)], name: &str) -> bool {
+    entries.iter().any(|(k, v)| k.name == name && !v.is_null())
 }
