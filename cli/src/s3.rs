@@ -41,8 +41,9 @@ pub(crate) fn s3_client(
     // every call of the client then runs.
     state::s3::block_on(async move {
         let ctx = AwsContext::load(&options, stack_region.as_deref()).await;
-        let mut config =
-            aws_sdk_s3::config::Builder::from(&ctx.sdk).force_path_style(ctx.custom_endpoint);
+        let mut config = aws_sdk_s3::config::Builder::from(&ctx.sdk)
+            .force_path_style(ctx.custom_endpoint)
+            .retry_partition(providers::aws::retry_partition());
         if let Some(region) = region {
             config = config.region(aws_sdk_s3::config::Region::new(region));
         }

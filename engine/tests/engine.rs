@@ -39,6 +39,7 @@ fn schema() -> TypeSchema {
         ],
         attrs: vec!["arn", "id", "revision"],
         taggable: false,
+        check: None,
         name_rule: Some(NameRule {
             prop: "name",
             max_len: 64,

@@ -200,6 +200,7 @@ mod tests {
             ],
             attrs: vec![],
             taggable: false,
+            check: None,
             name_rule: None,
         }])
     }

@@ -496,6 +496,7 @@ mod tests {
             props: vec![Prop::new("access", Kind::Document).policy(PolicyRole::Resource)],
             attrs: vec![],
             taggable: false,
+            check: None,
             name_rule: None,
         };
         let catalog = Catalog::new([schema]);

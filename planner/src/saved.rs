@@ -316,6 +316,7 @@ mod tests {
             ],
             attrs: vec!["endpoint"],
             taggable: false,
+            check: None,
             name_rule: None,
         }])
     }

@@ -5,6 +5,7 @@ use std::fmt;
 use aws_config::BehaviorVersion;
 use aws_smithy_http_client::tls;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::retry::RetryConfig;
 
@@ -16,6 +17,32 @@ use crate::ProviderError;
 /// clients retry throttling and 5xx errors up to 25 times. The SDK's default of 3 attempts lets
 /// a fifth of requests throttled fail about one apply in three.
 pub const MAX_ATTEMPTS: u32 = 25;
+
+/// A client of one service (`sdk_client!(aws_sdk_sqs, ctx)`) on the context's shared
+/// configuration, retrying under [`retry_partition`]'s rules.
+macro_rules! sdk_client {
+    ($sdk:ident, $ctx:expr) => {
+        $sdk::Client::from_conf(
+            $sdk::config::Builder::from(&$ctx.sdk)
+                .retry_partition($crate::aws::retry_partition())
+                .build(),
+        )
+    };
+}
+pub(crate) use sdk_client;
+
+/// Where a client's retries draw from: a partition without the SDK's retry quota (a bucket
+/// of 500 tokens per service, 5 per throttled retry, which a long throttling spell empties,
+/// failing requests that still had attempts left). terraform-provider-aws turns that quota off
+/// too (`ratelimit.None`). What keeps strata from hammering a throttling AWS is the bound on
+/// requests in flight, which halves when AWS throttles ([`crate::in_flight`]), and the
+/// backoff between attempts.
+pub fn retry_partition() -> aws_sdk_sts::config::retry::RetryPartition {
+    use aws_sdk_sts::config::retry::{RetryPartition, TokenBucket};
+    RetryPartition::custom("strata")
+        .token_bucket(TokenBucket::unlimited())
+        .build()
+}
 
 /// The region used when neither a flag, the environment, the profile nor the stack names one.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -103,6 +130,18 @@ impl AwsContext {
                 .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
                 .build();
         }
+        // A request waits for its place under the bound on requests in flight after the SDK
+        // has started timing its upload: the SDK would take a long wait for a stalled upload
+        // and fail the request. Uploads are small API requests and Lambda zips; downloads keep
+        // the SDK's stall detection, and connections their timeouts.
+        sdk = sdk
+            .into_builder()
+            .stalled_stream_protection(
+                StalledStreamProtectionConfig::enabled()
+                    .upload_enabled(false)
+                    .build(),
+            )
+            .build();
         if sdk.region().is_none() {
             let region = stack_region.unwrap_or(DEFAULT_REGION).to_string();
             sdk = sdk
@@ -165,7 +204,7 @@ impl AwsContext {
 
     /// The account id, from STS `GetCallerIdentity`.
     pub async fn account_id(&self) -> Result<String, ProviderError> {
-        let sts = aws_sdk_sts::Client::new(&self.sdk);
+        let sts = sdk_client!(aws_sdk_sts, self);
         let out = sts.get_caller_identity().send().await.map_err(api_error)?;
         out.account
             .ok_or_else(|| ProviderError::invalid("STS returned no account id"))

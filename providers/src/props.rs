@@ -102,6 +102,12 @@ pub fn set_in_prior_order(prior: Option<&Value>, live: impl IntoIterator<Item = 
     )
 }
 
+/// A type's check of its properties together, for the loader ([`stacks::PropsCheck`]): the
+/// provider's own parsing of them, its refusal as the message.
+pub fn at_load(result: Result<()>) -> std::result::Result<(), String> {
+    result.map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -106,6 +106,29 @@ impl Expr {
         }
     }
 
+    /// The value, when it is known without any reference (a literal, or a mapping, list or
+    /// sensitive marker of literals); `None` when it holds a reference or an unknown part.
+    pub fn known_value(&self) -> Option<Value> {
+        let value = match self {
+            Expr::Value { value } => value.clone(),
+            Expr::List { items } => Value::List(
+                items
+                    .iter()
+                    .map(Expr::known_value)
+                    .collect::<Option<Vec<_>>>()?,
+            ),
+            Expr::Map { entries } => Value::Map(
+                entries
+                    .iter()
+                    .map(|(k, e)| e.known_value().map(|v| (k.clone(), v)))
+                    .collect::<Option<_>>()?,
+            ),
+            Expr::Sensitive { inner } => Value::Sensitive(Box::new(inner.known_value()?)),
+            Expr::Ref { .. } | Expr::Concat { .. } | Expr::Lang { .. } => return None,
+        };
+        (!value.has_unknown()).then_some(value)
+    }
+
     pub fn value(value: impl Into<Value>) -> Expr {
         Expr::Value {
             value: value.into(),

@@ -352,6 +352,7 @@ mod tests {
             ],
             attrs: vec!["arn"],
             taggable: false,
+            check: None,
             name_rule: None,
         }])
     }

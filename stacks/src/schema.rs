@@ -271,6 +271,24 @@ pub struct NameRule {
     pub suffix_when: Option<(&'static str, &'static str)>,
 }
 
+/// A type's check over all its properties ([`TypeSchema::check`]): `Err` with what is wrong,
+/// naming the property in backquotes (`` `stream_view_type` is required when … ``), never
+/// echoing a value. Compared by the function it calls.
+#[derive(Clone, Copy)]
+pub struct PropsCheck(pub fn(&crate::value::Map) -> Result<(), String>);
+
+impl PartialEq for PropsCheck {
+    fn eq(&self, other: &PropsCheck) -> bool {
+        std::ptr::fn_addr_eq(self.0, other.0)
+    }
+}
+
+impl std::fmt::Debug for PropsCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PropsCheck(..)")
+    }
+}
+
 /// The schema of one resource type.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TypeSchema {
@@ -280,6 +298,10 @@ pub struct TypeSchema {
     pub attrs: Vec<&'static str>,
     /// Whether the type carries tags (stack tags and `strata:` tags are merged into `tags`).
     pub taggable: bool,
+    /// The type's own checks over its properties together (`stream_view_type` only with
+    /// `stream_enabled: true`, one target per route): the provider's parsing, made by the
+    /// loader on the values known then and by the provider before it calls AWS.
+    pub check: Option<PropsCheck>,
     pub name_rule: Option<NameRule>,
 }
 

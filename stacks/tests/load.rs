@@ -32,6 +32,7 @@ fn catalog() -> Catalog {
             ],
             attrs: vec!["arn", "url"],
             taggable: true,
+            check: None,
             name_rule: Some(NameRule {
                 prop: "name",
                 max_len: QUEUE_NAME_LIMIT,
@@ -51,6 +52,7 @@ fn catalog() -> Catalog {
             ],
             attrs: vec!["arn"],
             taggable: false,
+            check: None,
             name_rule: None,
         },
     ])

@@ -25,6 +25,7 @@ fn catalog() -> Catalog {
             ],
             attrs: vec!["arn", "url"],
             taggable: true,
+            check: None,
             name_rule: Some(NameRule {
                 prop: "name",
                 max_len: 80,
@@ -42,6 +43,7 @@ fn catalog() -> Catalog {
             ],
             attrs: vec!["arn"],
             taggable: false,
+            check: None,
             name_rule: Some(NameRule {
                 prop: "name",
                 max_len: 64,
@@ -53,6 +55,7 @@ fn catalog() -> Catalog {
             props: vec![Prop::new("name", Kind::String).force_new()],
             attrs: vec!["arn"],
             taggable: false,
+            check: None,
             name_rule: Some(NameRule {
                 prop: "name",
                 max_len: 80,

@@ -67,3 +67,4 @@ mod provider_sqs;
 mod provider_ssm;
 mod replacement;
 mod state_s3;
+mod validations_left;

@@ -135,13 +135,18 @@ fn a_refused_connection_fails_at_once_however_patient_the_retry_policy() {
 }
 
 /// How many queues the large stack declares.
-const QUEUES: usize = 200;
+const QUEUES: usize = 1000;
+
+/// How many of them the plan under throttling refreshes (`--target`), to keep it short: at a
+/// few requests in flight, 30 % throttled, with backoff between attempts.
+const THROTTLED_QUEUES: usize = 200;
 
 /// Latency added to each request of the plan, so that requests overlap as over a real network.
 const PLAN_LATENCY: std::time::Duration = std::time::Duration::from_millis(50);
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_no_op_plan_of_200_queues_never_has_more_requests_in_flight_than_the_bound() {
+async fn a_no_op_plan_of_200_queues_never_has_more_requests_in_flight_than_the_bound_and_fewer_once_throttled(
+) {
     let emu = Emulator::start();
     let proxy = Proxy::start(&emu, Faults::default());
     let env = proxy.aws_env();
@@ -185,4 +190,42 @@ async fn a_no_op_plan_of_200_queues_never_has_more_requests_in_flight_than_the_b
          limits it"
     );
     assert!(calls.iter().all(|c| c.in_flight <= DEFAULT_MAX_REQUESTS));
+
+    // AWS throttling 30 % of the requests: once strata has seen it throttle, it sends fewer at
+    // once instead of the same burst again, and the plan still completes.
+    proxy.set_faults(Faults {
+        latency: PLAN_LATENCY,
+        ..Faults::throttle(30, 7)
+    });
+    proxy.clear();
+    let targets: Vec<String> = (0..THROTTLED_QUEUES).map(|i| format!("q{i:03}")).collect();
+    let mut args = vec!["plan", "--detailed-exitcode"];
+    for target in &targets {
+        args.extend(["--target", target.as_str()]);
+    }
+    let plan = run_strata(dir.path(), &args, &env);
+    assert_code_while(&plan, 0, "the no-op plan under 30 % throttling");
+    let calls = proxy.calls();
+    assert!(
+        calls.iter().any(|c| c.fault == Some(Fault::Throttled)),
+        "the proxy throttled nothing"
+    );
+    // The bound halves at each round of requests AWS throttles: by the second half of the
+    // plan it is far below where it started.
+    let later = &calls[calls.len() / 2..];
+    let later_peak = later.iter().map(|c| c.in_flight).max().unwrap_or(0);
+    eprintln!(
+        "the same plan under 30 % throttling: {} requests, at most {later_peak} in flight in \
+         its second half (unthrottled: {peak})",
+        calls.len()
+    );
+    assert!(
+        later.len() >= THROTTLED_QUEUES / 2,
+        "{} requests",
+        later.len()
+    );
+    assert!(
+        later_peak <= DEFAULT_MAX_REQUESTS / 4,
+        "{later_peak} requests were still in flight at once after AWS throttled"
+    );
 }

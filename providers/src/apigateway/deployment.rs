@@ -42,6 +42,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id", "created_date"],
         taggable: false,
+        check: None,
         name_rule: None,
     }
 }
@@ -86,7 +87,7 @@ impl DeploymentProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            apis: aws_sdk_apigateway::Client::new(&ctx.sdk),
+            apis: crate::aws::sdk_client!(aws_sdk_apigateway, ctx),
         }
     }
 

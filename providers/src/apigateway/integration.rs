@@ -65,6 +65,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id"],
         taggable: false,
+        check: None,
         name_rule: None,
     }
 }
@@ -106,7 +107,7 @@ impl IntegrationProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            apis: aws_sdk_apigateway::Client::new(&ctx.sdk),
+            apis: crate::aws::sdk_client!(aws_sdk_apigateway, ctx),
         }
     }
 

@@ -55,6 +55,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id"],
         taggable: false,
+        check: None,
         name_rule: None,
     }
 }
@@ -92,7 +93,7 @@ impl IntegrationResponseProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            apis: aws_sdk_apigateway::Client::new(&ctx.sdk),
+            apis: crate::aws::sdk_client!(aws_sdk_apigateway, ctx),
         }
     }
 

@@ -34,6 +34,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id", "path"],
         taggable: false,
+        check: None,
         name_rule: None,
     }
 }
@@ -71,7 +72,7 @@ impl ResourceProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            apis: aws_sdk_apigateway::Client::new(&ctx.sdk),
+            apis: crate::aws::sdk_client!(aws_sdk_apigateway, ctx),
         }
     }
 

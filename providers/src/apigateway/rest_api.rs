@@ -46,6 +46,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id", "root_resource_id", "execution_arn", "arn"],
         taggable: true,
+        check: Some(stacks::PropsCheck(check_props)),
         name_rule: None,
     }
 }
@@ -156,7 +157,7 @@ impl RestApiProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            apis: aws_sdk_apigateway::Client::new(&ctx.sdk),
+            apis: crate::aws::sdk_client!(aws_sdk_apigateway, ctx),
             ctx: ctx.clone(),
             account: OnceCell::new(),
         }
@@ -419,6 +420,15 @@ impl Provider for RestApiProvider {
             }
         }
     }
+}
+
+/// What the loader checks of a REST API's properties (`TypeSchema::check`): one endpoint type
+/// API Gateway knows.
+fn check_props(props: &Map) -> std::result::Result<(), String> {
+    crate::props::at_load((|| -> Result<()> {
+        endpoint_types(props)?;
+        Ok(())
+    })())
 }
 
 #[cfg(test)]

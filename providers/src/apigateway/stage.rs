@@ -50,6 +50,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id", "invoke_url", "execution_arn", "arn"],
         taggable: true,
+        check: None,
         name_rule: None,
     }
 }
@@ -122,7 +123,7 @@ impl StageProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            apis: aws_sdk_apigateway::Client::new(&ctx.sdk),
+            apis: crate::aws::sdk_client!(aws_sdk_apigateway, ctx),
             ctx: ctx.clone(),
             account: OnceCell::new(),
         }

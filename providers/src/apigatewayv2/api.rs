@@ -58,6 +58,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id", "api_endpoint", "execution_arn"],
         taggable: true,
+        check: None,
         name_rule: None,
     }
 }
@@ -187,7 +188,7 @@ impl ApiProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            apis: aws_sdk_apigatewayv2::Client::new(&ctx.sdk),
+            apis: crate::aws::sdk_client!(aws_sdk_apigatewayv2, ctx),
             ctx: ctx.clone(),
             account: OnceCell::new(),
         }

@@ -78,6 +78,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id"],
         taggable: false,
+        check: Some(stacks::PropsCheck(check_props)),
         name_rule: Some(NameRule {
             prop: "name",
             max_len: NAME_MAX_LEN,
@@ -240,7 +241,7 @@ impl AuthorizerProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            apis: aws_sdk_apigatewayv2::Client::new(&ctx.sdk),
+            apis: crate::aws::sdk_client!(aws_sdk_apigatewayv2, ctx),
         }
     }
 
@@ -492,6 +493,16 @@ impl Provider for AuthorizerProvider {
             }
         }
     }
+}
+
+/// What the loader checks of an authorizer's properties together (`TypeSchema::check`): what
+/// its type needs, a cache time API Gateway takes.
+fn check_props(props: &Map) -> std::result::Result<(), String> {
+    crate::props::at_load((|| -> Result<()> {
+        check(props)?;
+        ttl(props)?;
+        Ok(())
+    })())
 }
 
 #[cfg(test)]

@@ -44,6 +44,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id"],
         taggable: false,
+        check: None,
         name_rule: None,
     }
 }
@@ -85,7 +86,7 @@ impl RouteProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            apis: aws_sdk_apigatewayv2::Client::new(&ctx.sdk),
+            apis: crate::aws::sdk_client!(aws_sdk_apigatewayv2, ctx),
         }
     }
 

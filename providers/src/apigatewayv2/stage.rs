@@ -47,6 +47,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id", "invoke_url"],
         taggable: false,
+        check: None,
         name_rule: None,
     }
 }
@@ -155,7 +156,7 @@ impl StageProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            apis: aws_sdk_apigatewayv2::Client::new(&ctx.sdk),
+            apis: crate::aws::sdk_client!(aws_sdk_apigatewayv2, ctx),
             custom_endpoint: ctx.custom_endpoint,
         }
     }

@@ -89,6 +89,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["arn", "name"],
         taggable: true,
+        check: None,
         name_rule: Some(NameRule {
             prop: "alarm_name",
             max_len: NAME_MAX_LEN,
@@ -274,7 +275,7 @@ impl MetricAlarmProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            cloudwatch: aws_sdk_cloudwatch::Client::new(&ctx.sdk),
+            cloudwatch: crate::aws::sdk_client!(aws_sdk_cloudwatch, ctx),
         }
     }
 

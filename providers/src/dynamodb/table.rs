@@ -175,6 +175,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["arn", "name", "stream_arn"],
         taggable: true,
+        check: Some(stacks::PropsCheck(check_props)),
         name_rule: Some(NameRule {
             prop: "name",
             max_len: NAME_MAX_LEN,
@@ -1090,7 +1091,7 @@ impl TableProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            dynamodb: aws_sdk_dynamodb::Client::new(&ctx.sdk),
+            dynamodb: crate::aws::sdk_client!(aws_sdk_dynamodb, ctx),
         }
     }
 
@@ -1619,6 +1620,16 @@ impl Provider for TableProvider {
         let name = required_str(&req.properties, "name")?;
         self.find_table(&name, &req.properties).await
     }
+}
+
+/// What the loader checks of a table's properties together (`TypeSchema::check`), as the
+/// provider does before any call: keys typed in `attributes`, capacity and billing mode, the
+/// stream's view type, TTL's attribute.
+fn check_props(props: &Map) -> std::result::Result<(), String> {
+    crate::props::at_load((|| -> Result<()> {
+        Spec::from_props(&schema(), props)?;
+        Ok(())
+    })())
 }
 
 #[cfg(test)]

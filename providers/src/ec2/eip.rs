@@ -40,6 +40,7 @@ pub fn schema() -> TypeSchema {
         props: vec![Prop::new("tags", Kind::Map(Box::new(Kind::String)))],
         attrs: vec!["id", "public_ip"],
         taggable: true,
+        check: None,
         name_rule: None,
     }
 }

@@ -82,6 +82,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id", "arn"],
         taggable: true,
+        check: Some(stacks::PropsCheck(check_props)),
         name_rule: None,
     }
 }
@@ -241,14 +242,19 @@ impl FlowLogProvider {
     }
 
     fn aggregation_interval(&self, props: &Map) -> Result<i32> {
-        desired(&self.schema, props, "max_aggregation_interval")
-            .and_then(|v| v.as_i64())
-            .filter(|n| AGGREGATION_INTERVALS.contains(n))
-            .and_then(|n| i32::try_from(n).ok())
-            .ok_or_else(|| {
-                ProviderError::invalid("`max_aggregation_interval` must be 60 or 600 seconds")
-            })
+        aggregation_interval(&self.schema, props)
     }
+}
+
+/// The aggregation interval a flow log asks for: 60 or 600 seconds, all EC2 takes.
+fn aggregation_interval(schema: &TypeSchema, props: &Map) -> Result<i32> {
+    desired(schema, props, "max_aggregation_interval")
+        .and_then(|v| v.as_i64())
+        .filter(|n| AGGREGATION_INTERVALS.contains(n))
+        .and_then(|n| i32::try_from(n).ok())
+        .ok_or_else(|| {
+            ProviderError::invalid("`max_aggregation_interval` must be 60 or 600 seconds")
+        })
 }
 
 #[async_trait]
@@ -391,6 +397,16 @@ impl Provider for FlowLogProvider {
             None => Ok(None),
         }
     }
+}
+
+/// What the loader checks of a flow log's properties together (`TypeSchema::check`): one
+/// thing watched, an aggregation interval EC2 takes.
+fn check_props(props: &Map) -> std::result::Result<(), String> {
+    crate::props::at_load((|| -> Result<()> {
+        source(props)?;
+        aggregation_interval(&schema(), props)?;
+        Ok(())
+    })())
 }
 
 #[cfg(test)]

@@ -61,7 +61,7 @@ pub(crate) struct Ec2 {
 impl Ec2 {
     pub fn new(ctx: &AwsContext) -> Ec2 {
         Ec2 {
-            client: aws_sdk_ec2::Client::new(&ctx.sdk),
+            client: crate::aws::sdk_client!(aws_sdk_ec2, ctx),
             region: ctx.region(),
             partition: ctx.partition(),
         }

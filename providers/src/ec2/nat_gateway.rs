@@ -54,6 +54,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id"],
         taggable: true,
+        check: None,
         name_rule: None,
     }
 }

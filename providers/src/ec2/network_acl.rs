@@ -85,6 +85,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id", "arn"],
         taggable: true,
+        check: Some(stacks::PropsCheck(check_props)),
         name_rule: None,
     }
 }
@@ -795,6 +796,17 @@ impl Provider for NetworkAclProvider {
             None => Ok(None),
         }
     }
+}
+
+/// What the loader checks of a network ACL's rules (`TypeSchema::check`): numbers, actions,
+/// one block, ports for TCP and UDP, no number twice.
+fn check_props(props: &Map) -> std::result::Result<(), String> {
+    crate::props::at_load((|| -> Result<()> {
+        desired_rules(props, Direction::Ingress)?;
+        desired_rules(props, Direction::Egress)?;
+        desired_subnets(props)?;
+        Ok(())
+    })())
 }
 
 #[cfg(test)]

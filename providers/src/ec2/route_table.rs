@@ -57,6 +57,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id"],
         taggable: true,
+        check: Some(stacks::PropsCheck(check_props)),
         name_rule: None,
     }
 }
@@ -496,6 +497,16 @@ impl Provider for RouteTableProvider {
             None => Ok(None),
         }
     }
+}
+
+/// What the loader checks of a route table's routes (`TypeSchema::check`): one target each,
+/// one route per destination.
+fn check_props(props: &Map) -> std::result::Result<(), String> {
+    crate::props::at_load((|| -> Result<()> {
+        desired_routes(props)?;
+        desired_subnets(props)?;
+        Ok(())
+    })())
 }
 
 #[cfg(test)]

@@ -85,6 +85,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id", "arn", "name"],
         taggable: true,
+        check: Some(stacks::PropsCheck(check_props)),
         name_rule: Some(NameRule {
             prop: "name",
             max_len: NAME_MAX_LEN,
@@ -765,6 +766,16 @@ impl Provider for SecurityGroupProvider {
             None => Ok(None),
         }
     }
+}
+
+/// What the loader checks of a security group's rules (`TypeSchema::check`): a protocol,
+/// ports where it has them, a source.
+fn check_props(props: &Map) -> std::result::Result<(), String> {
+    crate::props::at_load((|| -> Result<()> {
+        desired_permissions(props, "ingress")?;
+        desired_permissions(props, "egress")?;
+        Ok(())
+    })())
 }
 
 #[cfg(test)]

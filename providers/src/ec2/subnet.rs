@@ -53,6 +53,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id", "arn"],
         taggable: true,
+        check: None,
         name_rule: None,
     }
 }

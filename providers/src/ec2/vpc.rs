@@ -73,6 +73,7 @@ pub fn schema() -> TypeSchema {
             "main_route_table_id",
         ],
         taggable: true,
+        check: None,
         name_rule: None,
     }
 }

@@ -83,6 +83,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id", "arn", "prefix_list_id"],
         taggable: true,
+        check: None,
         name_rule: None,
     }
 }

@@ -51,6 +51,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["arn", "name"],
         taggable: true,
+        check: None,
         name_rule: Some(NameRule {
             prop: "name",
             max_len: NAME_MAX_LEN,
@@ -106,7 +107,7 @@ impl EventBusProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            events: aws_sdk_eventbridge::Client::new(&ctx.sdk),
+            events: crate::aws::sdk_client!(aws_sdk_eventbridge, ctx),
         }
     }
 

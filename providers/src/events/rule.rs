@@ -98,6 +98,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["arn", "name"],
         taggable: true,
+        check: Some(stacks::PropsCheck(check_props)),
         name_rule: Some(NameRule {
             prop: "name",
             max_len: NAME_MAX_LEN,
@@ -484,7 +485,7 @@ impl RuleProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            events: aws_sdk_eventbridge::Client::new(&ctx.sdk),
+            events: crate::aws::sdk_client!(aws_sdk_eventbridge, ctx),
         }
     }
 
@@ -828,6 +829,16 @@ impl Provider for RuleProvider {
             resource
         }))
     }
+}
+
+/// What the loader checks of a rule's properties together (`TypeSchema::check`): a schedule
+/// or a pattern, and targets with an ARN each.
+fn check_props(props: &Map) -> std::result::Result<(), String> {
+    crate::props::at_load((|| -> Result<()> {
+        check_trigger(props)?;
+        target_specs(props.get("targets"))?;
+        Ok(())
+    })())
 }
 
 #[cfg(test)]

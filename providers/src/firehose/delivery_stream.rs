@@ -152,6 +152,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["arn"],
         taggable: true,
+        check: Some(stacks::PropsCheck(check_props)),
         name_rule: Some(NameRule {
             prop: "name",
             max_len: NAME_MAX_LEN,
@@ -472,7 +473,7 @@ impl DeliveryStreamProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            firehose: aws_sdk_firehose::Client::new(&ctx.sdk),
+            firehose: crate::aws::sdk_client!(aws_sdk_firehose, ctx),
         }
     }
 
@@ -737,6 +738,17 @@ impl Provider for DeliveryStreamProvider {
         let name = required_str(&req.properties, "name")?;
         self.find_stream(&name, &req.properties).await
     }
+}
+
+/// What the loader checks of a delivery stream's properties together (`TypeSchema::check`):
+/// its S3 destination, its encryption and its source.
+fn check_props(props: &Map) -> std::result::Result<(), String> {
+    crate::props::at_load((|| -> Result<()> {
+        S3Settings::of(props)?;
+        encryption(props)?;
+        check_source_and_encryption(props)?;
+        Ok(())
+    })())
 }
 
 #[cfg(test)]

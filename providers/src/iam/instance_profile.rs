@@ -58,6 +58,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["arn", "name", "id"],
         taggable: true,
+        check: None,
         name_rule: Some(NameRule {
             prop: "name",
             max_len: NAME_MAX_LEN,
@@ -126,7 +127,7 @@ impl InstanceProfileProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            iam: aws_sdk_iam::Client::new(&ctx.sdk),
+            iam: crate::aws::sdk_client!(aws_sdk_iam, ctx),
         }
     }
 

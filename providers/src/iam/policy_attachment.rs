@@ -122,6 +122,7 @@ pub fn schema<P: PrincipalPolicies>() -> TypeSchema {
         ],
         attrs: vec!["id"],
         taggable: false,
+        check: None,
         name_rule: None,
     }
 }
@@ -157,7 +158,7 @@ impl<P: PrincipalPolicies> PolicyAttachmentProvider<P> {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema::<P>(),
-            iam: aws_sdk_iam::Client::new(&ctx.sdk),
+            iam: crate::aws::sdk_client!(aws_sdk_iam, ctx),
             kind: PhantomData,
         }
     }

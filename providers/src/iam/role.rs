@@ -69,12 +69,15 @@ pub fn schema() -> TypeSchema {
                 .shared_when_unset()
                 .policy(stacks::PolicyRole::Identity),
             Prop::new("description", Kind::String).resettable(),
-            Prop::new("max_session_duration", Kind::Integer).default(DEFAULT_MAX_SESSION_DURATION),
+            Prop::new("max_session_duration", Kind::Integer)
+                .range(3600, 43_200)
+                .default(DEFAULT_MAX_SESSION_DURATION),
             Prop::new("permissions_boundary", Kind::String),
             Prop::new("tags", Kind::Map(Box::new(Kind::String))),
         ],
         attrs: vec!["arn", "name", "id"],
         taggable: true,
+        check: None,
         name_rule: Some(NameRule {
             prop: "name",
             max_len: NAME_MAX_LEN,
@@ -194,7 +197,7 @@ impl RoleProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            iam: aws_sdk_iam::Client::new(&ctx.sdk),
+            iam: crate::aws::sdk_client!(aws_sdk_iam, ctx),
         }
     }
 

@@ -42,6 +42,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id"],
         taggable: false,
+        check: None,
         name_rule: Some(NameRule {
             prop: "name",
             max_len: NAME_MAX_LEN,
@@ -96,7 +97,7 @@ impl RolePolicyProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            iam: aws_sdk_iam::Client::new(&ctx.sdk),
+            iam: crate::aws::sdk_client!(aws_sdk_iam, ctx),
         }
     }
 

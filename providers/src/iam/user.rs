@@ -62,6 +62,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["arn", "name", "unique_id"],
         taggable: true,
+        check: None,
         name_rule: Some(NameRule {
             prop: "name",
             max_len: NAME_MAX_LEN,
@@ -161,7 +162,7 @@ impl UserProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            iam: aws_sdk_iam::Client::new(&ctx.sdk),
+            iam: crate::aws::sdk_client!(aws_sdk_iam, ctx),
         }
     }
 

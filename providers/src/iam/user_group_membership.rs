@@ -37,6 +37,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id"],
         taggable: false,
+        check: Some(stacks::PropsCheck(check_props)),
         name_rule: None,
     }
 }
@@ -85,6 +86,11 @@ fn group_names(props: &Map) -> Result<Vec<String>> {
         .ok_or_else(|| ProviderError::invalid("`groups` must be a list of group names"))
 }
 
+/// A membership naming no group: IAM has nothing to add the user to.
+fn no_groups() -> ProviderError {
+    ProviderError::invalid("`groups` must name at least one group")
+}
+
 /// The user and the managed groups an id names: `USER` alone (the groups then come from what
 /// strata recorded) or, as `strata import` takes it, `USER/GROUP1/GROUP2...`.
 fn split_id(id: &str) -> Result<(&str, Vec<String>)> {
@@ -114,7 +120,7 @@ impl UserGroupMembershipProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            iam: aws_sdk_iam::Client::new(&ctx.sdk),
+            iam: crate::aws::sdk_client!(aws_sdk_iam, ctx),
         }
     }
 
@@ -204,9 +210,7 @@ impl Provider for UserGroupMembershipProvider {
         let user = required_str(&req.properties, "user")?;
         let groups = group_names(&req.properties)?;
         let Some((first, rest)) = groups.split_first() else {
-            return Err(ProviderError::invalid(
-                "`groups` must name at least one group",
-            ));
+            return Err(no_groups());
         };
         self.add(&user, std::slice::from_ref(first)).await?;
         after_made(&user, async {
@@ -270,6 +274,16 @@ impl Provider for UserGroupMembershipProvider {
                 .is_some_and(|g| !g.is_empty())
         }))
     }
+}
+
+/// What the loader checks of a membership (`TypeSchema::check`): at least one group.
+fn check_props(props: &Map) -> std::result::Result<(), String> {
+    crate::props::at_load(
+        group_names(props).and_then(|groups| match groups.is_empty() {
+            true => Err(no_groups()),
+            false => Ok(()),
+        }),
+    )
 }
 
 #[cfg(test)]

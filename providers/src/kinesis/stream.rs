@@ -99,6 +99,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["arn", "name"],
         taggable: true,
+        check: Some(stacks::PropsCheck(check_props)),
         name_rule: Some(NameRule {
             prop: "name",
             max_len: NAME_MAX_LEN,
@@ -185,6 +186,15 @@ fn stream_mode(props: &Map) -> String {
                 .map(str::to_string)
         })
         .unwrap_or_else(|| PROVISIONED.to_string())
+}
+
+/// The key of a KMS-encrypted stream, which Kinesis needs.
+fn kms_key_id(props: &Map) -> Result<String> {
+    given(props, "kms_key_id")
+        .and_then(|v| v.as_str().map(str::to_string))
+        .ok_or_else(|| {
+            ProviderError::invalid("`kms_key_id` is required when `encryption_type` is KMS")
+        })
 }
 
 /// A provisioned stream needs a shard count and an on-demand stream refuses one, as
@@ -287,7 +297,7 @@ impl StreamProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            kinesis: aws_sdk_kinesis::Client::new(&ctx.sdk),
+            kinesis: crate::aws::sdk_client!(aws_sdk_kinesis, ctx),
         }
     }
 
@@ -426,11 +436,7 @@ impl StreamProvider {
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_else(|| NO_ENCRYPTION.to_string());
         if kind == KMS {
-            let key = given(props, "kms_key_id")
-                .and_then(|v| v.as_str().map(str::to_string))
-                .ok_or_else(|| {
-                    ProviderError::invalid("`kms_key_id` is required when `encryption_type` is KMS")
-                })?;
+            let key = kms_key_id(props)?;
             self.kinesis
                 .start_stream_encryption()
                 .stream_name(name)
@@ -633,6 +639,19 @@ impl Provider for StreamProvider {
         let name = required_str(&req.properties, "name")?;
         self.find_stream(&name, &req.properties).await
     }
+}
+
+/// What the loader checks of a stream's properties together (`TypeSchema::check`): its
+/// capacity for its mode, and a key for KMS encryption.
+fn check_props(props: &Map) -> std::result::Result<(), String> {
+    crate::props::at_load((|| -> Result<()> {
+        check_capacity(props)?;
+        let encryption = desired(&schema(), props, "encryption_type");
+        if encryption.as_ref().and_then(Value::as_str) == Some(KMS) {
+            kms_key_id(props)?;
+        }
+        Ok(())
+    })())
 }
 
 #[cfg(test)]

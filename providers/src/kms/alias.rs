@@ -80,6 +80,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["arn", "target_key_arn"],
         taggable: false,
+        check: None,
         name_rule: None,
     }
 }
@@ -120,7 +121,7 @@ impl AliasProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            kms: aws_sdk_kms::Client::new(&ctx.sdk),
+            kms: crate::aws::sdk_client!(aws_sdk_kms, ctx),
         }
     }
 

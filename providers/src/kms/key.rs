@@ -82,6 +82,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["arn", "key_id"],
         taggable: true,
+        check: None,
         name_rule: None,
     }
 }
@@ -157,7 +158,7 @@ impl KeyProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            kms: aws_sdk_kms::Client::new(&ctx.sdk),
+            kms: crate::aws::sdk_client!(aws_sdk_kms, ctx),
         }
     }
 

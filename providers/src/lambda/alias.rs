@@ -50,6 +50,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["arn", "invoke_arn"],
         taggable: false,
+        check: None,
         name_rule: None,
     }
 }
@@ -176,7 +177,7 @@ impl AliasProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            lambda: aws_sdk_lambda::Client::new(&ctx.sdk),
+            lambda: crate::aws::sdk_client!(aws_sdk_lambda, ctx),
         }
     }
 

@@ -59,19 +59,20 @@ pub fn schema() -> TypeSchema {
                 .arn(&["sqs", "kinesis", "dynamodb", "kafka", "mq"])
                 .required()
                 .force_new(),
-            Prop::new("batch_size", Kind::Integer),
-            Prop::new("maximum_batching_window_in_seconds", Kind::Integer),
+            Prop::new("batch_size", Kind::Integer).range(1, 10_000),
+            Prop::new("maximum_batching_window_in_seconds", Kind::Integer).range(0, 300),
             Prop::new("enabled", Kind::Bool).default(true),
             Prop::new("starting_position", Kind::String)
                 .force_new()
                 .allowed(&["TRIM_HORIZON", "LATEST"]),
-            Prop::new("parallelization_factor", Kind::Integer),
-            Prop::new("maximum_retry_attempts", Kind::Integer),
-            Prop::new("maximum_record_age_in_seconds", Kind::Integer),
+            Prop::new("parallelization_factor", Kind::Integer).range(1, 10),
+            Prop::new("maximum_retry_attempts", Kind::Integer).range(-1, 10_000),
+            Prop::new("maximum_record_age_in_seconds", Kind::Integer).range(-1, 604_800),
             Prop::new("bisect_batch_on_function_error", Kind::Bool),
         ],
         attrs: vec!["id", "state"],
         taggable: false,
+        check: Some(stacks::PropsCheck(check_props)),
         name_rule: None,
     }
 }
@@ -239,7 +240,7 @@ impl EventSourceMappingProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            lambda: aws_sdk_lambda::Client::new(&ctx.sdk),
+            lambda: crate::aws::sdk_client!(aws_sdk_lambda, ctx),
         }
     }
 
@@ -432,6 +433,15 @@ impl Provider for EventSourceMappingProvider {
         }
         Ok(None)
     }
+}
+
+/// What the loader checks of a mapping's properties together (`TypeSchema::check`): a
+/// starting position for a stream source, none for a queue.
+fn check_props(props: &Map) -> std::result::Result<(), String> {
+    crate::props::at_load((|| -> Result<()> {
+        check_starting_position(props)?;
+        Ok(())
+    })())
 }
 
 #[cfg(test)]

@@ -180,6 +180,7 @@ pub fn schema() -> TypeSchema {
             "qualified_arn",
         ],
         taggable: true,
+        check: None,
         name_rule: Some(NameRule {
             prop: "name",
             max_len: NAME_MAX_LEN,
@@ -443,7 +444,7 @@ impl FunctionProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            lambda: aws_sdk_lambda::Client::new(&ctx.sdk),
+            lambda: crate::aws::sdk_client!(aws_sdk_lambda, ctx),
             base_dir: ctx.base_dir.clone(),
         }
     }

@@ -70,6 +70,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["function_url", "url_id"],
         taggable: false,
+        check: None,
         name_rule: None,
     }
 }
@@ -216,7 +217,7 @@ impl FunctionUrlProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            lambda: aws_sdk_lambda::Client::new(&ctx.sdk),
+            lambda: crate::aws::sdk_client!(aws_sdk_lambda, ctx),
         }
     }
 

@@ -60,6 +60,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["arn", "layer_arn", "version", "code_sha256"],
         taggable: false,
+        check: None,
         name_rule: None,
     }
 }
@@ -118,7 +119,7 @@ impl LayerVersionProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            lambda: aws_sdk_lambda::Client::new(&ctx.sdk),
+            lambda: crate::aws::sdk_client!(aws_sdk_lambda, ctx),
             base_dir: ctx.base_dir.clone(),
         }
     }

@@ -65,6 +65,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["statement_id"],
         taggable: false,
+        check: None,
         name_rule: Some(NameRule {
             prop: "statement_id",
             max_len: STATEMENT_ID_MAX_LEN,
@@ -191,7 +192,7 @@ impl PermissionProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            lambda: aws_sdk_lambda::Client::new(&ctx.sdk),
+            lambda: crate::aws::sdk_client!(aws_sdk_lambda, ctx),
         }
     }
 

@@ -58,7 +58,9 @@ pub fn schema() -> TypeSchema {
         type_name: TYPE_NAME,
         props: vec![
             Prop::new("name", Kind::String).force_new(),
-            Prop::new("retention_in_days", Kind::Integer).default(NEVER_EXPIRE),
+            Prop::new("retention_in_days", Kind::Integer)
+                .default(NEVER_EXPIRE)
+                .rule(retention_days),
             Prop::new("kms_key_id", Kind::String).resettable(),
             Prop::new("log_group_class", Kind::String)
                 .force_new()
@@ -68,6 +70,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["arn", "name"],
         taggable: true,
+        check: None,
         name_rule: Some(NameRule {
             prop: "name",
             max_len: NAME_MAX_LEN,
@@ -96,7 +99,7 @@ pub const ENTRY: Entry = Entry {
             "retention_in_days",
             "days to keep events; `0` (the default) keeps them forever. AWS accepts 1, 3, 5, 7, \
              14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, \
-             3288 and 3653 and refuses other values when applied; a `DELIVERY` group's retention \
+             3288 and 3653 (`validate` refuses other values); a `DELIVERY` group's retention \
              is AWS's to set and is not compared",
         ),
         (
@@ -132,6 +135,34 @@ pub(crate) fn trim_wildcard(arn: &str) -> &str {
     arn.strip_suffix(":*").unwrap_or(arn)
 }
 
+/// The retention periods CloudWatch Logs takes, in days (`PutRetentionPolicy`).
+const RETENTION_DAYS: [i64; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+/// `retention_in_days` is 0 (never expire) or one of [`RETENTION_DAYS`].
+fn retention_days(value: &Value) -> std::result::Result<(), stacks::Failure> {
+    let Some(days) = value.as_i64() else {
+        return Ok(());
+    };
+    if days == NEVER_EXPIRE || RETENTION_DAYS.contains(&days) {
+        return Ok(());
+    }
+    let nearest = RETENTION_DAYS
+        .iter()
+        .min_by_key(|d| (**d - days).abs())
+        .copied()
+        .unwrap_or(1);
+    Err(stacks::Failure {
+        problem: "is not a retention period CloudWatch Logs takes".into(),
+        help: format!(
+            "write 0 (never expire) or one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, \
+             400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (the nearest: {nearest})"
+        ),
+    })
+}
+
 /// True for the error AWS gives while the caller's permission to set retention propagates.
 fn retention_not_yet_allowed(err: &ProviderError) -> bool {
     err.is_code(&["AccessDeniedException"])
@@ -150,7 +181,7 @@ impl LogGroupProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&ctx.sdk),
+            logs: crate::aws::sdk_client!(aws_sdk_cloudwatchlogs, ctx),
         }
     }
 

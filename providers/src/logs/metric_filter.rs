@@ -62,6 +62,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id"],
         taggable: false,
+        check: Some(stacks::PropsCheck(check_props)),
         name_rule: Some(NameRule {
             prop: "name",
             max_len: NAME_MAX_LEN,
@@ -187,7 +188,7 @@ impl MetricFilterProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&ctx.sdk),
+            logs: crate::aws::sdk_client!(aws_sdk_cloudwatchlogs, ctx),
         }
     }
 
@@ -332,6 +333,14 @@ impl Provider for MetricFilterProvider {
         let name = required_str(&req.properties, "name")?;
         self.find_filter(&log_group, &name, &req.properties).await
     }
+}
+
+/// What the loader checks of a metric filter's transformation (`TypeSchema::check`).
+fn check_props(props: &Map) -> std::result::Result<(), String> {
+    crate::props::at_load((|| -> Result<()> {
+        transformation(props)?;
+        Ok(())
+    })())
 }
 
 #[cfg(test)]

@@ -38,6 +38,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id"],
         taggable: false,
+        check: None,
         name_rule: Some(NameRule {
             prop: "policy_name",
             max_len: NAME_MAX_LEN,
@@ -77,7 +78,7 @@ impl ResourcePolicyProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&ctx.sdk),
+            logs: crate::aws::sdk_client!(aws_sdk_cloudwatchlogs, ctx),
         }
     }
 

@@ -86,6 +86,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id"],
         taggable: false,
+        check: None,
         name_rule: Some(NameRule {
             prop: "name",
             max_len: NAME_MAX_LEN,
@@ -155,7 +156,7 @@ impl SubscriptionFilterProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&ctx.sdk),
+            logs: crate::aws::sdk_client!(aws_sdk_cloudwatchlogs, ctx),
         }
     }
 

@@ -210,6 +210,7 @@ pub fn schema() -> TypeSchema {
             "bucket_regional_domain_name",
         ],
         taggable: true,
+        check: None,
         name_rule: Some(NameRule {
             prop: "bucket",
             max_len: NAME_MAX_LEN,

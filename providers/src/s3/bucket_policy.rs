@@ -35,6 +35,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id"],
         taggable: false,
+        check: None,
         name_rule: None,
     }
 }

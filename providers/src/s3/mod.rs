@@ -39,7 +39,9 @@ pub(crate) const BUCKET_PROPAGATION: Duration = Duration::from_secs(60);
 /// The S3 client for `ctx`. Against a custom endpoint (the emulator) requests are path-style
 /// (`http://host/bucket/key`), since virtual-host names do not resolve there.
 pub(crate) fn client(ctx: &AwsContext) -> aws_sdk_s3::Client {
-    let config = aws_sdk_s3::config::Builder::from(&ctx.sdk).force_path_style(ctx.custom_endpoint);
+    let config = aws_sdk_s3::config::Builder::from(&ctx.sdk)
+        .force_path_style(ctx.custom_endpoint)
+        .retry_partition(crate::aws::retry_partition());
     aws_sdk_s3::Client::from_conf(config.build())
 }
 

@@ -66,6 +66,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["etag", "version_id"],
         taggable: true,
+        check: Some(stacks::PropsCheck(check_props)),
         name_rule: None,
     }
 }
@@ -428,6 +429,16 @@ impl Provider for ObjectProvider {
         let key = required_str(&req.properties, "key")?;
         self.find_object(&bucket, &key, &req.properties).await
     }
+}
+
+/// What the loader checks of an object's properties together (`TypeSchema::check`): a
+/// source or a content, tags S3 takes.
+fn check_props(props: &Map) -> std::result::Result<(), String> {
+    crate::props::at_load((|| -> Result<()> {
+        Body::of(props, std::path::Path::new(""))?;
+        tagging_header(props)?;
+        Ok(())
+    })())
 }
 
 #[cfg(test)]

@@ -109,6 +109,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["arn", "name", "id"],
         taggable: false,
+        check: Some(stacks::PropsCheck(check_props)),
         name_rule: Some(NameRule {
             prop: "name",
             max_len: NAME_MAX_LEN,
@@ -301,7 +302,7 @@ impl ScheduleProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            scheduler: aws_sdk_scheduler::Client::new(&ctx.sdk),
+            scheduler: crate::aws::sdk_client!(aws_sdk_scheduler, ctx),
         }
     }
 
@@ -527,6 +528,18 @@ impl Provider for ScheduleProvider {
         let group = group_of(&self.schema, &req.properties);
         self.find_schedule(&group, &name, &req.properties).await
     }
+}
+
+/// What the loader checks of a schedule's properties together (`TypeSchema::check`): its
+/// window, its target, its dates as RFC 3339 times.
+fn check_props(props: &Map) -> std::result::Result<(), String> {
+    crate::props::at_load((|| -> Result<()> {
+        flexible_window(props)?;
+        target(props)?;
+        date(props, "start_date")?;
+        date(props, "end_date")?;
+        Ok(())
+    })())
 }
 
 #[cfg(test)]

@@ -59,6 +59,7 @@ pub fn schema() -> TypeSchema {
             "last_modification_date",
         ],
         taggable: true,
+        check: None,
         name_rule: Some(NameRule {
             prop: "name",
             max_len: NAME_MAX_LEN,
@@ -125,7 +126,7 @@ impl ScheduleGroupProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            scheduler: aws_sdk_scheduler::Client::new(&ctx.sdk),
+            scheduler: crate::aws::sdk_client!(aws_sdk_scheduler, ctx),
         }
     }
 

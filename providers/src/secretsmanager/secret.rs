@@ -98,6 +98,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["arn", "id"],
         taggable: true,
+        check: None,
         name_rule: Some(NameRule {
             prop: "name",
             max_len: NAME_MAX_LEN,
@@ -166,7 +167,7 @@ impl SecretProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            sm: aws_sdk_secretsmanager::Client::new(&ctx.sdk),
+            sm: crate::aws::sdk_client!(aws_sdk_secretsmanager, ctx),
         }
     }
 

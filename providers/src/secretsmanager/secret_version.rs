@@ -51,6 +51,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["arn", "version_id"],
         taggable: false,
+        check: None,
         name_rule: None,
     }
 }
@@ -134,7 +135,7 @@ impl SecretVersionProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            sm: aws_sdk_secretsmanager::Client::new(&ctx.sdk),
+            sm: crate::aws::sdk_client!(aws_sdk_secretsmanager, ctx),
         }
     }
 

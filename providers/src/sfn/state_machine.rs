@@ -108,6 +108,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["arn", "name", "creation_date", "status"],
         taggable: true,
+        check: None,
         name_rule: Some(NameRule {
             prop: "name",
             max_len: NAME_MAX_LEN,
@@ -280,7 +281,7 @@ impl StateMachineProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            sfn: aws_sdk_sfn::Client::new(&ctx.sdk),
+            sfn: crate::aws::sdk_client!(aws_sdk_sfn, ctx),
         }
     }
 

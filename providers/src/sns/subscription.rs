@@ -54,6 +54,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["arn"],
         taggable: false,
+        check: None,
         name_rule: None,
     }
 }
@@ -97,7 +98,7 @@ impl SubscriptionProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            sns: aws_sdk_sns::Client::new(&ctx.sdk),
+            sns: crate::aws::sdk_client!(aws_sdk_sns, ctx),
         }
     }
 

@@ -67,6 +67,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["arn", "name"],
         taggable: true,
+        check: None,
         name_rule: Some(NameRule {
             prop: "name",
             max_len: NAME_MAX_LEN,
@@ -181,7 +182,7 @@ impl TopicProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            sns: aws_sdk_sns::Client::new(&ctx.sdk),
+            sns: crate::aws::sdk_client!(aws_sdk_sns, ctx),
         }
     }
 

@@ -37,6 +37,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id", "owner"],
         taggable: false,
+        check: None,
         name_rule: None,
     }
 }
@@ -70,7 +71,7 @@ impl TopicPolicyProvider {
         AttachedPolicyProvider::with_slot(
             schema(),
             TopicPolicy {
-                sns: aws_sdk_sns::Client::new(&ctx.sdk),
+                sns: crate::aws::sdk_client!(aws_sdk_sns, ctx),
             },
         )
     }

@@ -102,6 +102,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["arn", "url", "name"],
         taggable: true,
+        check: None,
         name_rule: Some(NameRule {
             prop: "name",
             max_len: NAME_MAX_LEN,
@@ -301,7 +302,7 @@ impl QueueProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            sqs: aws_sdk_sqs::Client::new(&ctx.sdk),
+            sqs: crate::aws::sdk_client!(aws_sdk_sqs, ctx),
             emulator: ctx.custom_endpoint,
         }
     }

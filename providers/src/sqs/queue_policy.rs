@@ -35,6 +35,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["id"],
         taggable: false,
+        check: None,
         name_rule: None,
     }
 }
@@ -64,7 +65,7 @@ impl QueuePolicyProvider {
         AttachedPolicyProvider::with_slot(
             schema(),
             QueuePolicy {
-                sqs: aws_sdk_sqs::Client::new(&ctx.sdk),
+                sqs: crate::aws::sdk_client!(aws_sdk_sqs, ctx),
             },
         )
     }

@@ -116,6 +116,7 @@ pub fn schema() -> TypeSchema {
         ],
         attrs: vec!["arn", "version"],
         taggable: true,
+        check: None,
         name_rule: Some(NameRule {
             prop: "name",
             max_len: NAME_MAX_LEN,
@@ -190,7 +191,7 @@ impl ParameterProvider {
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             schema: schema(),
-            ssm: aws_sdk_ssm::Client::new(&ctx.sdk),
+            ssm: crate::aws::sdk_client!(aws_sdk_ssm, ctx),
         }
     }
 

@@ -10,9 +10,9 @@ use indexmap::IndexMap;
 use crate::expr::Expr;
 use crate::model::{Lifecycle, ResourceDecl, SourcePos};
 use crate::names::{is_resource_name, physical_name, RESOURCE_NAME_RULE};
-use crate::schema::TypeSchema;
+use crate::schema::{Kind, TypeSchema};
 use crate::suggest::hint;
-use crate::value::Value;
+use crate::value::{Map, Value};
 use crate::yaml::{Key, Node, NodeKind, Pos, SourceFile};
 
 use crate::suggest::list_names;
@@ -174,6 +174,7 @@ impl<'c> Loader<'c> {
         let decl = match (schema, properties) {
             (Some(schema), Some(mut properties)) => self
                 .fill(schema, &qualified, &mut properties, stack_tags, tags_node)
+                .and_then(|()| self.check_props(schema, &properties, prop_entries, key.pos))
                 .map(|()| ResourceDecl {
                     address: qualified.clone(),
                     type_name: schema.type_name.to_string(),
@@ -206,6 +207,64 @@ impl<'c> Loader<'c> {
             file: self.file.clone(),
         };
         (read, decl)
+    }
+
+    /// The type's own check over its properties together ([`TypeSchema::check`]). A string
+    /// known only at plan or apply time (`vpc_id: ${vpc.id}`) stands in as a placeholder, so
+    /// the rest is still checked; a refusal that names such a property is left to the provider,
+    /// which makes the same check with the real value before it calls AWS. The error is at the
+    /// property it names, else at the resource.
+    fn check_props(
+        &mut self,
+        schema: &TypeSchema,
+        properties: &BTreeMap<String, Expr>,
+        entries: &[(Key, Node)],
+        at: Pos,
+    ) -> Option<()> {
+        let Some(check) = schema.check else {
+            return Some(());
+        };
+        let mut known = Map::new();
+        let mut unknown = BTreeSet::new();
+        for (name, expr) in properties {
+            if let Some(value) = expr.known_value() {
+                known.insert(name.clone(), value);
+                continue;
+            }
+            let kind = schema.prop(name).map_or(&Kind::Any, |p| &p.kind);
+            // A value of another kind known only later: the check would guess.
+            let value = with_placeholders(expr, kind)?;
+            known.insert(name.clone(), value);
+            unknown.insert(name.as_str());
+        }
+        let Err(problem) = (check.0)(&known) else {
+            return Some(());
+        };
+        let named: Vec<&str> = problem
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(|quoted| {
+                let end = quoted
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(quoted.len());
+                &quoted[..end]
+            })
+            .collect();
+        let placeholder_named = named.iter().any(|n| unknown.contains(n));
+        if placeholder_named || (named.is_empty() && !unknown.is_empty()) {
+            return Some(());
+        }
+        let pos = named
+            .iter()
+            .find_map(|n| entries.iter().find(|(k, _)| k.name == *n))
+            .map_or(at, |(k, _)| k.pos);
+        self.error(
+            pos,
+            format!("{problem} ({})", schema.type_name),
+            Some("AWS would refuse this; change the properties as the message says".into()),
+        );
+        None
     }
 
     /// Defaults, the physical name, tags, and sensitive markers. `address` is the full one.
@@ -622,4 +681,43 @@ fn cycle_from(read: &[Read], members: &BTreeSet<usize>) -> Option<Vec<usize>> {
         }
     }
     None
+}
+
+/// The placeholder a string known only at plan or apply time stands as in a type's check.
+const PLACEHOLDER: &str = "(known after apply)";
+
+/// `expr`'s value with every string known only later replaced by [`PLACEHOLDER`], following
+/// `kind` into lists and mappings; `None` when a part of another kind is not known yet.
+fn with_placeholders(expr: &Expr, kind: &Kind) -> Option<Value> {
+    if let Some(value) = expr.known_value() {
+        return Some(value);
+    }
+    match (expr, kind) {
+        (Expr::Sensitive { inner }, kind) => {
+            Some(Value::Sensitive(Box::new(with_placeholders(inner, kind)?)))
+        }
+        (Expr::List { items }, Kind::List(item)) => Some(Value::List(
+            items
+                .iter()
+                .map(|e| with_placeholders(e, item))
+                .collect::<Option<_>>()?,
+        )),
+        (Expr::Map { entries }, Kind::Map(item)) => Some(Value::Map(
+            entries
+                .iter()
+                .map(|(k, e)| with_placeholders(e, item).map(|v| (k.clone(), v)))
+                .collect::<Option<_>>()?,
+        )),
+        (Expr::Map { entries }, Kind::Object(props)) => Some(Value::Map(
+            entries
+                .iter()
+                .map(|(k, e)| {
+                    let prop = props.iter().find(|p| p.name == k)?;
+                    with_placeholders(e, &prop.kind).map(|v| (k.clone(), v))
+                })
+                .collect::<Option<_>>()?,
+        )),
+        (_, Kind::String) => Some(Value::String(PLACEHOLDER.into())),
+        _ => None,
+    }
 }
