@@ -9,11 +9,15 @@ use planner::render::{render_plan, Style};
 use planner::Plan;
 
 use crate::args::{Global, PlanArgs, PlanFormat};
-use crate::context::{backend, cloud, load_stack, open_options, Outcome};
+use crate::context::{backend, cloud, load_stack, open_options, print_policy, Failure, Outcome};
 use crate::progress::PlainLines;
 use crate::ui::{self, EXIT_CHANGES, EXIT_OK};
 
 pub(crate) async fn plan(global: &Global, args: &PlanArgs) -> Outcome {
+    if args.emit_iam && args.format() == PlanFormat::Markdown {
+        return Err(Failure::new("`--emit-iam` prints the policy as text or JSON")
+            .help("use `--format text` or `--format json`"));
+    }
     let stack = load_stack(global)?;
     let backend = backend(global, &stack);
     let cloud = cloud(global, &stack).await?;
@@ -21,7 +25,7 @@ pub(crate) async fn plan(global: &Global, args: &PlanArgs) -> Outcome {
     let session = Session::open(
         stack,
         backend,
-        cloud,
+        cloud.clone(),
         &open_options(global, "plan"),
         Arc::new(PlainLines::new(color)),
     )
@@ -33,7 +37,12 @@ pub(crate) async fn plan(global: &Global, args: &PlanArgs) -> Outcome {
             targets: args.targets.clone(),
         })
         .await?;
-    print_plan(&plan, args.format(), color);
+    if args.emit_iam {
+        let json = args.format() == PlanFormat::Json;
+        print_policy(&plan, planner::iam::Scope::Plan, &cloud, json).await?;
+    } else {
+        print_plan(&plan, args.format(), color);
+    }
     session.finish_plan(&plan, args.out.as_deref())?;
     if let Some(out) = &args.out {
         let note = format!(

@@ -94,6 +94,10 @@ pub const ENTRY: Entry = Entry {
         update: &["apigateway:PATCH", "apigateway:GET"],
         delete: &["apigateway:DELETE"],
     },
+    resources: &[
+        "arn:{partition}:apigateway:{region}::/restapis/{rest_api_id}/resources/{resource_id}/methods/{http_method}/integration",
+    ],
+    passes_role: &[("credentials", "apigateway.amazonaws.com")],
 };
 
 /// Manages REST API integrations; the id is the method's key.

@@ -121,6 +121,11 @@ pub const ENTRY: Entry = Entry {
         update: &["apigateway:PATCH", "apigateway:GET"],
         delete: &["apigateway:DELETE"],
     },
+    resources: &[
+        "arn:{partition}:apigateway:{region}::/apis/{api_id}/authorizers",
+        "arn:{partition}:apigateway:{region}::/apis/{api_id}/authorizers/*",
+    ],
+    passes_role: &[("authorizer_credentials_arn", "apigateway.amazonaws.com")],
 };
 
 fn strings(prop: &str, value: Option<&Value>) -> Result<Option<Vec<String>>> {

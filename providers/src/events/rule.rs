@@ -157,6 +157,11 @@ pub const ENTRY: Entry = Entry {
             "events:DeleteRule",
         ],
     },
+    resources: &[
+        "arn:{partition}:events:{region}:{account}:rule/{name}",
+        "arn:{partition}:events:{region}:{account}:rule/{event_bus_name}/{name}",
+    ],
+    passes_role: &[("role_arn", "events.amazonaws.com"), ("targets[].role_arn", "events.amazonaws.com")],
 };
 
 /// The id of rule `name` on `bus`.

@@ -173,6 +173,10 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["kinesis:DeleteStream", "kinesis:DescribeStreamSummary"],
     },
+    resources: &[
+        "arn:{partition}:kinesis:{region}:{account}:stream/{name}",
+    ],
+    passes_role: &[],
 };
 
 /// The capacity mode the request asks for: `stream_mode_details.stream_mode`, else provisioned.

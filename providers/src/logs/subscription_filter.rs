@@ -131,6 +131,11 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["logs:DeleteSubscriptionFilter"],
     },
+    resources: &[
+        "arn:{partition}:logs:{region}:{account}:log-group:{log_group_name}",
+        "arn:{partition}:logs:{region}:{account}:log-group:{log_group_name}:*",
+    ],
+    passes_role: &[("role_arn", "logs.amazonaws.com")],
 };
 
 /// The id of the filter `name` on `log_group`.

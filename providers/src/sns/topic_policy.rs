@@ -60,6 +60,10 @@ pub const ENTRY: Entry = Entry {
         update: &["sns:SetTopicAttributes"],
         delete: &["sns:SetTopicAttributes"],
     },
+    resources: &[
+        "{arn}",
+    ],
+    passes_role: &[],
 };
 
 /// Manages a topic's `Policy` attribute.
