@@ -342,3 +342,67 @@ pub fn render_json(policy: &Policy) -> String {
     };
     serde_json::to_string_pretty(&json).unwrap_or_default()
 }
+
+/// What to grant when AWS refused a call as not authorised, for an error strata printed
+/// (`creating aws.sqs.queue `orders` (orders-work): AccessDenied: ...`): the action and
+/// resource AWS names (or, when it names none, the actions the operation calls), and the
+/// statement of `strata iam-policy` that grants them. `None` for any other error.
+pub fn access_denied_help(message: &str) -> Option<String> {
+    let denied = [
+        "AccessDenied",
+        "UnauthorizedOperation",
+        "AuthorizationError",
+        "not authorized to perform",
+    ];
+    if !denied.iter().any(|d| message.contains(d)) {
+        return None;
+    }
+    let after = |marker: &str| {
+        message.split_once(marker).and_then(|(_, rest)| {
+            rest.split(|c: char| c.is_whitespace() || c == ',')
+                .next()
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        })
+    };
+    let action = after("perform: ").filter(|a| a.contains(':'));
+    let resource = after("on resource: ");
+    let (head, rest) = message.split_once(" `")?;
+    let (address, _) = rest.split_once('`')?;
+    let mut words = head.split_whitespace();
+    let verb = words.next()?;
+    let type_name = words.next()?;
+    let entry = providers::catalogue()
+        .iter()
+        .find(|e| e.type_name() == type_name)?;
+    let op = match verb {
+        "creating" => Op::Create,
+        "updating" => Op::Update,
+        "destroying" => Op::Delete,
+        _ => Op::Read,
+    };
+    let sid = policy::sid_for(address);
+    let what = match (&action, &resource) {
+        (Some(action), Some(resource)) => format!("`{action}` on `{resource}`"),
+        (Some(action), None) => format!("`{action}`"),
+        _ => {
+            let actions: Vec<&str> = match op {
+                Op::Create => entry.actions.create,
+                Op::Read => entry.actions.read,
+                Op::Update => entry.actions.update,
+                Op::Delete => entry.actions.delete,
+            }
+            .to_vec();
+            format!("what {verb} {type_name} calls ({})", actions.join(", "))
+        }
+    };
+    let statement = match action.as_deref() {
+        Some("iam:PassRole") => "its `PassRoleTo...` statement".to_string(),
+        Some(a) if policy::is_star_only(a) => "its `OnlyOnAnyResource` statement".to_string(),
+        _ => format!("its statement `{sid}` (for `{address}`)"),
+    };
+    Some(format!(
+        "the credentials in use may not make this call: `strata iam-policy` grants {what} in \
+         {statement}; attach that policy to the role or user strata runs as"
+    ))
+}

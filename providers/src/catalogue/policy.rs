@@ -225,8 +225,9 @@ pub fn statements(needs: &[Need], place: &Place) -> Vec<Statement> {
     out
 }
 
-/// `orders_queue` → `OrdersQueue` (a Sid is letters and digits), numbered when taken.
-fn unique_sid(taken: &mut BTreeSet<String>, address: &str) -> String {
+/// The Sid of the statement for `address` (`orders_queue` → `OrdersQueue`; a Sid is letters
+/// and digits), before any numbering that tells two apart.
+pub fn sid_for(address: &str) -> String {
     let base: String = address
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
@@ -237,7 +238,16 @@ fn unique_sid(taken: &mut BTreeSet<String>, address: &str) -> String {
                 .unwrap_or_default()
         })
         .collect();
-    let base = if base.is_empty() { "Resource".into() } else { base };
+    if base.is_empty() {
+        "Resource".into()
+    } else {
+        base
+    }
+}
+
+/// [`sid_for`] `address`, numbered when taken.
+fn unique_sid(taken: &mut BTreeSet<String>, address: &str) -> String {
+    let base = sid_for(address);
     let mut sid = base.clone();
     let mut n = 2;
     while !taken.insert(sid.clone()) {
