@@ -89,9 +89,9 @@ pub const ENTRY: Entry = Entry {
         ("timeout_in_millis", "29,000 (AWS's default) when left out"),
     ],
     actions: Actions {
-        create: &["apigateway:PUT", "apigateway:GET"],
+        create: &["apigateway:PUT", "apigateway:GET", "iam:PassRole"],
         read: &["apigateway:GET"],
-        update: &["apigateway:PATCH", "apigateway:GET"],
+        update: &["apigateway:PATCH", "apigateway:GET", "iam:PassRole"],
         delete: &["apigateway:DELETE"],
     },
     resources: &[

@@ -116,9 +116,9 @@ pub const ENTRY: Entry = Entry {
         ),
     ],
     actions: Actions {
-        create: &["apigateway:POST", "apigateway:GET"],
+        create: &["apigateway:POST", "apigateway:GET", "iam:PassRole"],
         read: &["apigateway:GET"],
-        update: &["apigateway:PATCH", "apigateway:GET"],
+        update: &["apigateway:PATCH", "apigateway:GET", "iam:PassRole"],
         delete: &["apigateway:DELETE"],
     },
     resources: &[

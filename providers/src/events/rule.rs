@@ -137,6 +137,7 @@ pub const ENTRY: Entry = Entry {
             "events:DescribeRule",
             "events:ListTargetsByRule",
             "events:ListTagsForResource",
+            "iam:PassRole",
         ],
         read: &[
             "events:DescribeRule",

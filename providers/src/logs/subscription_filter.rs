@@ -123,11 +123,13 @@ pub const ENTRY: Entry = Entry {
         create: &[
             "logs:PutSubscriptionFilter",
             "logs:DescribeSubscriptionFilters",
+            "iam:PassRole",
         ],
         read: &["logs:DescribeSubscriptionFilters"],
         update: &[
             "logs:PutSubscriptionFilter",
             "logs:DescribeSubscriptionFilters",
+            "iam:PassRole",
         ],
         delete: &["logs:DeleteSubscriptionFilter"],
     },
