@@ -14,7 +14,8 @@ pub use module::{ModuleArgs, ModuleCommand};
 pub use run::{ApplyArgs, DestroyArgs, PlanArgs, PlanFormat};
 pub use state::{DriftArgs, ImportArgs, OutputArgs, StateArgs, StateCommand};
 pub use tools::{
-    CompletionsArgs, GraphArgs, GraphFormat, IamFormat, IamPolicyArgs, InitArgs, LintArgs, LintFormat,
+    CompletionsArgs, GraphArgs, GraphFormat, IamFormat, IamPolicyArgs, InitArgs, LintArgs,
+    LintFormat,
 };
 
 /// strata: infrastructure as code for AWS.

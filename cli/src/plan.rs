@@ -15,8 +15,10 @@ use crate::ui::{self, EXIT_CHANGES, EXIT_OK};
 
 pub(crate) async fn plan(global: &Global, args: &PlanArgs) -> Outcome {
     if args.emit_iam && args.format() == PlanFormat::Markdown {
-        return Err(Failure::new("`--emit-iam` prints the policy as text or JSON")
-            .help("use `--format text` or `--format json`"));
+        return Err(
+            Failure::new("`--emit-iam` prints the policy as text or JSON")
+                .help("use `--format text` or `--format json`"),
+        );
     }
     let stack = load_stack(global)?;
     let backend = backend(global, &stack);

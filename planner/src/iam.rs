@@ -41,9 +41,7 @@ impl Policy {
 
     /// The statement that allows `action` on `resource`, if one does.
     pub fn granting(&self, action: &str, resource: &str) -> Option<&Statement> {
-        self.statements
-            .iter()
-            .find(|s| s.allows(action, resource))
+        self.statements.iter().find(|s| s.allows(action, resource))
     }
 }
 
@@ -325,7 +323,11 @@ pub fn render_text(policy: &Policy, scope: Scope, stack: &str) -> String {
     out.push_str(&format!(
         "\n{} statement{} in {} policy document{} (`--format json` prints them).\n",
         policy.statements.len(),
-        if policy.statements.len() == 1 { "" } else { "s" },
+        if policy.statements.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
         docs.len(),
         if docs.len() == 1 { "" } else { "s" },
     ));

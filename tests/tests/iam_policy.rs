@@ -51,7 +51,9 @@ fn iam_action(prefix: &str, op: &str) -> Vec<String> {
         return verbs.iter().map(|v| format!("apigateway:{v}")).collect();
     }
     let renamed = match (prefix, op) {
-        ("s3", "put_bucket_encryption" | "delete_bucket_encryption") => "PutEncryptionConfiguration",
+        ("s3", "put_bucket_encryption" | "delete_bucket_encryption") => {
+            "PutEncryptionConfiguration"
+        }
         ("s3", "get_bucket_encryption") => "GetEncryptionConfiguration",
         ("s3", "put_bucket_lifecycle_configuration" | "delete_bucket_lifecycle") => {
             "PutLifecycleConfiguration"
@@ -90,11 +92,41 @@ fn iam_action(prefix: &str, op: &str) -> Vec<String> {
 
 /// How an SDK operation's name starts (a verb), which a client's other methods do not.
 const SDK_VERBS: &[&str] = &[
-    "create", "delete", "put", "get", "list", "describe", "update", "tag", "untag", "head",
-    "add", "remove", "attach", "detach", "set", "modify", "associate", "disassociate",
-    "authorize", "revoke", "replace", "allocate", "release", "enable", "disable", "publish",
-    "subscribe", "unsubscribe", "schedule", "start", "stop", "increase", "decrease",
-    "deactivate", "import",
+    "create",
+    "delete",
+    "put",
+    "get",
+    "list",
+    "describe",
+    "update",
+    "tag",
+    "untag",
+    "head",
+    "add",
+    "remove",
+    "attach",
+    "detach",
+    "set",
+    "modify",
+    "associate",
+    "disassociate",
+    "authorize",
+    "revoke",
+    "replace",
+    "allocate",
+    "release",
+    "enable",
+    "disable",
+    "publish",
+    "subscribe",
+    "unsubscribe",
+    "schedule",
+    "start",
+    "stop",
+    "increase",
+    "decrease",
+    "deactivate",
+    "import",
 ];
 
 /// The SDK operations a file calls: a method with no arguments, named with a verb, on a client
@@ -157,14 +189,15 @@ fn every_sdk_call_of_a_provider_is_declared_among_its_actions() {
             // A type's own file: its entry declares its calls. A shared file (`mod.rs`): some
             // type of the service declares each.
             let type_name = format!("aws.{service}.{stem}");
-            let declared: BTreeSet<&str> = match catalogue.iter().find(|e| e.type_name() == type_name) {
-                Some(entry) => entry.actions.all().into_iter().collect(),
-                None => catalogue
-                    .iter()
-                    .filter(|e| e.type_name().starts_with(&format!("aws.{service}.")))
-                    .flat_map(|e| e.actions.all())
-                    .collect(),
-            };
+            let declared: BTreeSet<&str> =
+                match catalogue.iter().find(|e| e.type_name() == type_name) {
+                    Some(entry) => entry.actions.all().into_iter().collect(),
+                    None => catalogue
+                        .iter()
+                        .filter(|e| e.type_name().starts_with(&format!("aws.{service}.")))
+                        .flat_map(|e| e.actions.all())
+                        .collect(),
+                };
             for (field, op) in visitor.calls {
                 let prefix = CLIENT_FIELDS
                     .iter()
@@ -186,7 +219,10 @@ fn every_sdk_call_of_a_provider_is_declared_among_its_actions() {
             }
         }
     }
-    assert!(checked > 200, "only {checked} SDK calls found: the walk is broken");
+    assert!(
+        checked > 200,
+        "only {checked} SDK calls found: the walk is broken"
+    );
     assert!(
         undeclared.is_empty(),
         "{} undeclared call(s):\n{}",
@@ -333,7 +369,10 @@ fn statements(printed: &str) -> Vec<(Vec<String>, Vec<String>)> {
     let strings = |v: &Json| -> Vec<String> {
         match v {
             Json::String(s) => vec![s.clone()],
-            Json::Array(items) => items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect(),
+            Json::Array(items) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect(),
             _ => Vec::new(),
         }
     };
@@ -388,11 +427,21 @@ fn assert_shape(printed: &str, doing: &str) {
     };
     for doc in &docs {
         assert_eq!(doc["Version"], "2012-10-17", "{doing}");
-        let chars = serde_json::to_string(doc).unwrap().chars().filter(|c| !c.is_whitespace()).count();
-        assert!(chars <= MAX_POLICY_CHARS, "{doing}: a document of {chars} characters");
+        let chars = serde_json::to_string(doc)
+            .unwrap()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .count();
+        assert!(
+            chars <= MAX_POLICY_CHARS,
+            "{doing}: a document of {chars} characters"
+        );
     }
     for (actions, resources) in statements(printed) {
-        assert!(!actions.iter().any(|a| a == "*" || a.ends_with(":*")), "{doing}: {actions:?}");
+        assert!(
+            !actions.iter().any(|a| a == "*" || a.ends_with(":*")),
+            "{doing}: {actions:?}"
+        );
         if resources.iter().any(|r| r == "*") {
             let broad: Vec<&String> = actions.iter().filter(|a| !is_star_only(a)).collect();
             assert!(broad.is_empty(), "{doing}: {broad:?} granted on `*`");
@@ -422,19 +471,43 @@ fn example_life(emu: &Emulator, proxy: &Proxy, name: &str, vars: &[&str]) -> (us
     assert_shape(&life.stdout, &format!("{name}: iam-policy"));
 
     proxy.clear();
-    assert_code_while(&run(&["apply", "--auto-approve"], &through), 0, &format!("{name}: apply"));
+    assert_code_while(
+        &run(&["apply", "--auto-approve"], &through),
+        0,
+        &format!("{name}: apply"),
+    );
     let applied = proxy.calls();
     let (missing, named) = denied(&emitted.stdout, &applied);
-    assert!(missing.is_empty(), "{name}: the plan's policy does not allow:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "{name}: the plan's policy does not allow:\n{}",
+        missing.join("\n")
+    );
     let (missing, _) = denied(&life.stdout, &applied);
-    assert!(missing.is_empty(), "{name}: iam-policy does not allow:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "{name}: iam-policy does not allow:\n{}",
+        missing.join("\n")
+    );
 
     proxy.clear();
-    assert_code_while(&run(&["plan", "--detailed-exitcode"], &through), 0, &format!("{name}: re-plan"));
-    assert_code_while(&run(&["destroy", "--auto-approve"], &through), 0, &format!("{name}: destroy"));
+    assert_code_while(
+        &run(&["plan", "--detailed-exitcode"], &through),
+        0,
+        &format!("{name}: re-plan"),
+    );
+    assert_code_while(
+        &run(&["destroy", "--auto-approve"], &through),
+        0,
+        &format!("{name}: destroy"),
+    );
     let later = proxy.calls();
     let (missing, _) = denied(&life.stdout, &later);
-    assert!(missing.is_empty(), "{name}: iam-policy does not allow:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "{name}: iam-policy does not allow:\n{}",
+        missing.join("\n")
+    );
     (applied.len() + later.len(), named)
 }
 

@@ -40,10 +40,12 @@ pub const MAX_POLICY_CHARS: usize = 6144;
 
 /// Whether AWS authorises `action` on `*` alone.
 pub fn is_star_only(action: &str) -> bool {
-    STAR_ONLY.iter().any(|pattern| match pattern.strip_suffix('*') {
-        Some(prefix) => action.starts_with(prefix),
-        None => *pattern == action,
-    })
+    STAR_ONLY
+        .iter()
+        .any(|pattern| match pattern.strip_suffix('*') {
+            Some(prefix) => action.starts_with(prefix),
+            None => *pattern == action,
+        })
 }
 
 /// One operation of a resource's life.
@@ -320,11 +322,7 @@ fn apply_filter(value: &str, filter: &str) -> String {
         return value.into();
     }
     match filter {
-        "name" => value
-            .rsplit(['/', ':'])
-            .next()
-            .unwrap_or(value)
-            .to_string(),
+        "name" => value.rsplit(['/', ':']).next().unwrap_or(value).to_string(),
         "path" if !value.starts_with('/') => format!("/{value}"),
         _ => value.to_string(),
     }
@@ -365,10 +363,16 @@ mod tests {
 
     #[test]
     fn wildcards_match_as_iam_matches() {
-        assert!(wildcard_match("arn:aws:sqs:*:1:orders", "arn:aws:sqs:us-east-1:1:orders"));
+        assert!(wildcard_match(
+            "arn:aws:sqs:*:1:orders",
+            "arn:aws:sqs:us-east-1:1:orders"
+        ));
         assert!(wildcard_match("secret:db-??????", "secret:db-a1B2c3"));
         assert!(!wildcard_match("secret:db-??????", "secret:db-a1B2c"));
-        assert!(!wildcard_match("arn:aws:sqs:us-east-1:1:orders", "arn:aws:sqs:us-east-1:1:orders-dlq"));
+        assert!(!wildcard_match(
+            "arn:aws:sqs:us-east-1:1:orders",
+            "arn:aws:sqs:us-east-1:1:orders-dlq"
+        ));
         assert!(wildcard_match("*", ""));
     }
 }

@@ -143,9 +143,7 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["cloudwatch:DeleteAlarms"],
     },
-    resources: &[
-        "arn:{partition}:cloudwatch:{region}:{account}:alarm:{alarm_name}",
-    ],
+    resources: &["arn:{partition}:cloudwatch:{region}:{account}:alarm:{alarm_name}"],
     passes_role: &[],
 };
 

@@ -267,9 +267,7 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["dynamodb:DeleteTable", "dynamodb:DescribeTable"],
     },
-    resources: &[
-        "arn:{partition}:dynamodb:{region}:{account}:table/{name}",
-    ],
+    resources: &["arn:{partition}:dynamodb:{region}:{account}:table/{name}"],
     passes_role: &[],
 };
 

@@ -66,9 +66,7 @@ pub const ENTRY: Entry = Entry {
         update: &["ec2:CreateTags", "ec2:DeleteTags"],
         delete: &["ec2:ReleaseAddress"],
     },
-    resources: &[
-        "arn:{partition}:ec2:{region}:{account}:elastic-ip/{id}",
-    ],
+    resources: &["arn:{partition}:ec2:{region}:{account}:elastic-ip/{id}"],
     passes_role: &[],
 };
 

@@ -116,9 +116,7 @@ pub const ENTRY: Entry = Entry {
         update: &["ec2:ModifyVpcAttribute", "ec2:CreateTags", "ec2:DeleteTags"],
         delete: &["ec2:DeleteVpc"],
     },
-    resources: &[
-        "arn:{partition}:ec2:{region}:{account}:vpc/{id}",
-    ],
+    resources: &["arn:{partition}:ec2:{region}:{account}:vpc/{id}"],
     passes_role: &[],
 };
 

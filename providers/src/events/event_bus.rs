@@ -94,9 +94,7 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["events:DeleteEventBus"],
     },
-    resources: &[
-        "arn:{partition}:events:{region}:{account}:event-bus/{name}",
-    ],
+    resources: &["arn:{partition}:events:{region}:{account}:event-bus/{name}"],
     passes_role: &[],
 };
 

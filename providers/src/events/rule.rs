@@ -162,7 +162,10 @@ pub const ENTRY: Entry = Entry {
         "arn:{partition}:events:{region}:{account}:rule/{name}",
         "arn:{partition}:events:{region}:{account}:rule/{event_bus_name}/{name}",
     ],
-    passes_role: &[("role_arn", "events.amazonaws.com"), ("targets[].role_arn", "events.amazonaws.com")],
+    passes_role: &[
+        ("role_arn", "events.amazonaws.com"),
+        ("targets[].role_arn", "events.amazonaws.com"),
+    ],
 };
 
 /// The id of rule `name` on `bus`.

@@ -71,9 +71,7 @@ pub const ENTRY: Entry = Entry {
         update: &["iam:UpdateGroup", "iam:GetGroup"],
         delete: &["iam:DeleteGroup"],
     },
-    resources: &[
-        "arn:{partition}:iam::{account}:group{path=/}{name}",
-    ],
+    resources: &["arn:{partition}:iam::{account}:group{path=/}{name}"],
     passes_role: &[],
 };
 

@@ -94,9 +94,7 @@ pub const ENTRY: Entry = Entry {
             "iam:DeletePolicy",
         ],
     },
-    resources: &[
-        "arn:{partition}:iam::{account}:policy{path=/}{name}",
-    ],
+    resources: &["arn:{partition}:iam::{account}:policy{path=/}{name}"],
     passes_role: &[],
 };
 

@@ -173,9 +173,7 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["kinesis:DeleteStream", "kinesis:DescribeStreamSummary"],
     },
-    resources: &[
-        "arn:{partition}:kinesis:{region}:{account}:stream/{name}",
-    ],
+    resources: &["arn:{partition}:kinesis:{region}:{account}:stream/{name}"],
     passes_role: &[],
 };
 

@@ -145,9 +145,7 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["kms:ScheduleKeyDeletion"],
     },
-    resources: &[
-        "arn:{partition}:kms:{region}:{account}:key/{id}",
-    ],
+    resources: &["arn:{partition}:kms:{region}:{account}:key/{id}"],
     passes_role: &[],
 };
 

@@ -121,9 +121,7 @@ pub const ENTRY: Entry = Entry {
             "lambda:GetEventSourceMapping",
         ],
     },
-    resources: &[
-        "arn:{partition}:lambda:{region}:{account}:event-source-mapping:{id}",
-    ],
+    resources: &["arn:{partition}:lambda:{region}:{account}:event-source-mapping:{id}"],
     passes_role: &[],
 };
 

@@ -93,9 +93,7 @@ pub const ENTRY: Entry = Entry {
         update: &["s3:PutBucketNotification", "s3:GetBucketNotification"],
         delete: &["s3:PutBucketNotification"],
     },
-    resources: &[
-        "arn:{partition}:s3:::{bucket}",
-    ],
+    resources: &["arn:{partition}:s3:::{bucket}"],
     passes_role: &[],
 };
 

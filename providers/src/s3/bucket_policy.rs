@@ -54,9 +54,7 @@ pub const ENTRY: Entry = Entry {
         update: &["s3:PutBucketPolicy", "s3:GetBucketPolicy"],
         delete: &["s3:DeleteBucketPolicy"],
     },
-    resources: &[
-        "arn:{partition}:s3:::{bucket}",
-    ],
+    resources: &["arn:{partition}:s3:::{bucket}"],
     passes_role: &[],
 };
 

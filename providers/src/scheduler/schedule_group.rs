@@ -107,9 +107,7 @@ pub const ENTRY: Entry = Entry {
             "scheduler:GetScheduleGroup",
         ],
     },
-    resources: &[
-        "arn:{partition}:scheduler:{region}:{account}:schedule-group/{name}",
-    ],
+    resources: &["arn:{partition}:scheduler:{region}:{account}:schedule-group/{name}"],
     passes_role: &[],
 };
 

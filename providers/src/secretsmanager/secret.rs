@@ -154,9 +154,7 @@ pub const ENTRY: Entry = Entry {
             "secretsmanager:DescribeSecret",
         ],
     },
-    resources: &[
-        "arn:{partition}:secretsmanager:{region}:{account}:secret:{name}-??????",
-    ],
+    resources: &["arn:{partition}:secretsmanager:{region}:{account}:secret:{name}-??????"],
     passes_role: &[],
 };
 

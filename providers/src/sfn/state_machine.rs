@@ -168,9 +168,7 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["states:DeleteStateMachine", "states:DescribeStateMachine"],
     },
-    resources: &[
-        "arn:{partition}:states:{region}:{account}:stateMachine:{name}",
-    ],
+    resources: &["arn:{partition}:states:{region}:{account}:stateMachine:{name}"],
     passes_role: &[("role_arn", "states.amazonaws.com")],
 };
 

@@ -76,10 +76,7 @@ pub const ENTRY: Entry = Entry {
         update: &["sns:SetSubscriptionAttributes"],
         delete: &["sns:Unsubscribe"],
     },
-    resources: &[
-        "{topic_arn}",
-        "{topic_arn}:*",
-    ],
+    resources: &["{topic_arn}", "{topic_arn}:*"],
     passes_role: &[],
 };
 

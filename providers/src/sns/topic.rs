@@ -114,9 +114,7 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["sns:DeleteTopic"],
     },
-    resources: &[
-        "arn:{partition}:sns:{region}:{account}:{name}",
-    ],
+    resources: &["arn:{partition}:sns:{region}:{account}:{name}"],
     passes_role: &[],
 };
 

@@ -60,9 +60,7 @@ pub const ENTRY: Entry = Entry {
         update: &["sns:SetTopicAttributes"],
         delete: &["sns:SetTopicAttributes"],
     },
-    resources: &[
-        "{arn}",
-    ],
+    resources: &["{arn}"],
     passes_role: &[],
 };
 

@@ -143,9 +143,7 @@ pub const ENTRY: Entry = Entry {
         update: &["sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue"],
         delete: &["sqs:DeleteQueue"],
     },
-    resources: &[
-        "arn:{partition}:sqs:{region}:{account}:{name}",
-    ],
+    resources: &["arn:{partition}:sqs:{region}:{account}:{name}"],
     passes_role: &[],
 };
 

@@ -54,9 +54,7 @@ pub const ENTRY: Entry = Entry {
         update: &["sqs:SetQueueAttributes"],
         delete: &["sqs:SetQueueAttributes"],
     },
-    resources: &[
-        "arn:{partition}:sqs:{region}:{account}:{queue_url|name}",
-    ],
+    resources: &["arn:{partition}:sqs:{region}:{account}:{queue_url|name}"],
     passes_role: &[],
 };
 
