@@ -169,3 +169,26 @@ pub(crate) async fn print_policy(
     }
     Ok(())
 }
+
+/// Opens a session for `operation` (progress as plain lines, coloured when `color`) and makes
+/// the plan `request` asks for: what `plan`, `graph --plan` and `iam-policy` share.
+pub(crate) async fn open_and_plan(
+    global: &Global,
+    stack: Stack,
+    operation: &str,
+    request: &engine::PlanRequest,
+    color: bool,
+) -> Result<(engine::Session, planner::Plan, Arc<AwsCloud>), Failure> {
+    let backend = backend(global, &stack);
+    let cloud = cloud(global, &stack).await?;
+    let session = engine::Session::open(
+        stack,
+        backend,
+        cloud.clone(),
+        &open_options(global, operation),
+        Arc::new(crate::progress::PlainLines::new(color)),
+    )
+    .await?;
+    let plan = session.plan(request).await?;
+    Ok((session, plan, cloud))
+}

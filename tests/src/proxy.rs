@@ -107,8 +107,11 @@ pub struct Call {
     pub method: String,
     /// The request path, without the query string (what a REST call names).
     pub path: String,
+    /// The query string, undecoded.
+    pub query: String,
     /// The resource a query or JSON call names (the first of [`NAMING_FIELDS`] it sends: a
-    /// queue URL, an ARN, a role name, a VPC id); empty when it names none.
+    /// queue URL, an ARN, a role name, a VPC id; for a REST call, the first in its JSON body);
+    /// empty when it names none.
     pub resource: String,
     /// Requests in flight through the proxy when this one arrived, itself included.
     pub in_flight: usize,
@@ -351,6 +354,7 @@ fn handle(shared: &Shared, request: &Request, in_flight: usize, client: &mut Tcp
             action: action.clone(),
             method: request.method.clone(),
             path: request.path().to_string(),
+            query: request.query().to_string(),
             resource: request.resource(),
             in_flight,
             fault: match decision {
@@ -478,9 +482,12 @@ impl Request {
             .unwrap_or_else(|| format!("{} {}", self.method, self.path()))
     }
 
-    /// The resource a query (form) or JSON call names: the first of [`NAMING_FIELDS`] it sends.
+    /// The resource a query (form) or JSON call names: the first of [`NAMING_FIELDS`] it sends
+    /// (in a REST call's JSON body too).
     fn resource(&self) -> String {
-        if self.header("x-amz-target").is_some() {
+        let form = String::from_utf8_lossy(&self.body);
+        if form_value(&form, "Action").is_none() {
+            // A JSON call, or a REST call with a JSON body (Scheduler's `GroupName`).
             let json: serde_json::Value =
                 serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null);
             return NAMING_FIELDS
@@ -488,10 +495,6 @@ impl Request {
                 .find_map(|key| json.get(key).and_then(|v| v.as_str()))
                 .unwrap_or_default()
                 .to_string();
-        }
-        let form = String::from_utf8_lossy(&self.body);
-        if form_value(&form, "Action").is_none() {
-            return String::new();
         }
         NAMING_FIELDS
             .iter()
@@ -866,9 +869,9 @@ pub const NAMING_FIELDS: &[&str] = &[
     "ResourceARN",
     "stateMachineArn",
     "TableName",
+    "InstanceProfileName",
     "RoleName",
     "UserName",
-    "InstanceProfileName",
     "PolicyArn",
     "AlarmName",
     "AlarmNames.member",

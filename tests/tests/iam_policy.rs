@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use providers::catalogue::policy::{is_star_only, wildcard_match, MAX_POLICY_CHARS};
+use providers::catalogue::policy::{is_star_only, pascal_case, wildcard_match, MAX_POLICY_CHARS};
 use serde_json::Value as Json;
 use strata_tests::proxy::{percent_decode, Call, Faults, Proxy};
 use strata_tests::{assert_code_while, copy_dir, run_strata, workspace_root, Emulator};
@@ -78,15 +78,7 @@ fn iam_action(prefix: &str, op: &str) -> Vec<String> {
     if !renamed.is_empty() {
         return vec![format!("{prefix}:{renamed}")];
     }
-    let pascal: String = op
-        .split('_')
-        .map(|w| {
-            let mut cs = w.chars();
-            cs.next()
-                .map(|c| c.to_ascii_uppercase().to_string() + cs.as_str())
-                .unwrap_or_default()
-        })
-        .collect();
+    let pascal = pascal_case(op);
     vec![format!("{prefix}:{pascal}")]
 }
 
@@ -307,9 +299,12 @@ fn arn_of(prefix: &str, call: &Call, segments: &[&str]) -> Option<String> {
         "sqs" | "sns" if !r.is_empty() => arn(r.rsplit('/').next().unwrap_or(r)),
         "iam" if !r.is_empty() => {
             let kind = match call.action.as_str() {
+                a if a.ends_with("ForRole") => "role",
+                a if a.ends_with("ForUser") => "user",
                 a if a.contains("InstanceProfile") => "instance-profile",
                 a if a.contains("Role") => "role",
-                a if a.contains("Group") && !a.contains("ForUser") => "group",
+                a if a.contains("User") => "user",
+                a if a.contains("Group") => "group",
                 _ => "user",
             };
             Some(format!("arn:aws:iam::{ACCOUNT}:{kind}/{r}"))
@@ -332,7 +327,13 @@ fn arn_of(prefix: &str, call: &Call, segments: &[&str]) -> Option<String> {
         }
         "ssm" if !r.is_empty() => arn(&format!("parameter/{}", r.trim_start_matches('/'))),
         "lambda" => match segments {
-            [_, "functions", name, ..] => arn(&format!("function:{name}")),
+            [_, "functions", name, ..] => {
+                let name = percent_decode(name);
+                match name.strip_prefix("arn:") {
+                    Some(_) => Some(name),
+                    None => arn(&format!("function:{name}")),
+                }
+            }
             [_, "event-source-mappings", id] => arn(&format!("event-source-mapping:{id}")),
             [_, "layers", name, "versions", v] => arn(&format!("layer:{name}:{v}")),
             [_, "layers", name, ..] => arn(&format!("layer:{name}")),
@@ -349,7 +350,16 @@ fn arn_of(prefix: &str, call: &Call, segments: &[&str]) -> Option<String> {
             Some(format!("arn:aws:apigateway:{REGION}::{path}"))
         }
         "scheduler" => match segments {
-            ["schedules", name] => arn(&format!("schedule/default/{name}")),
+            ["schedules", name] => {
+                let group = call
+                    .query
+                    .split('&')
+                    .find_map(|pair| pair.strip_prefix("groupName="))
+                    .map(percent_decode)
+                    .or_else(|| (!call.resource.is_empty()).then(|| call.resource.clone()))
+                    .unwrap_or_else(|| "default".to_string());
+                arn(&format!("schedule/{group}/{name}"))
+            }
             ["schedule-groups", name] => arn(&format!("schedule-group/{name}")),
             ["tags", tagged] => Some(percent_decode(tagged)),
             _ => None,

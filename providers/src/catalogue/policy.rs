@@ -227,11 +227,10 @@ pub fn statements(needs: &[Need], place: &Place) -> Vec<Statement> {
     out
 }
 
-/// The Sid of the statement for `address` (`orders_queue` → `OrdersQueue`; a Sid is letters
-/// and digits), before any numbering that tells two apart.
-pub fn sid_for(address: &str) -> String {
-    let base: String = address
-        .split(|c: char| !c.is_ascii_alphanumeric())
+/// The words of `text` (split at anything not a letter or digit) joined, each capitalised:
+/// `orders_queue` → `OrdersQueue`, `create_queue` → `CreateQueue`.
+pub fn pascal_case(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(|w| {
             let mut cs = w.chars();
@@ -239,7 +238,13 @@ pub fn sid_for(address: &str) -> String {
                 .map(|c| c.to_ascii_uppercase().to_string() + cs.as_str())
                 .unwrap_or_default()
         })
-        .collect();
+        .collect()
+}
+
+/// The Sid of the statement for `address` (a Sid is letters and digits), before any numbering
+/// that tells two apart.
+pub fn sid_for(address: &str) -> String {
+    let base = pascal_case(address);
     if base.is_empty() {
         "Resource".into()
     } else {
