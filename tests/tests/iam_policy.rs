@@ -473,6 +473,9 @@ fn example_life(emu: &Emulator, proxy: &Proxy, name: &str, vars: &[&str]) -> (us
         }
         run_strata(dir.path(), &all, env)
     };
+    if dir.path().join("strata.lock").exists() {
+        assert_code_while(&run(&["module", "fetch"], &direct), 0, &format!("{name}: fetch"));
+    }
     let emitted = run(&["plan", "--emit-iam", "--format", "json"], &direct);
     assert_code_while(&emitted, 0, &format!("{name}: plan --emit-iam"));
     assert_shape(&emitted.stdout, &format!("{name}: plan --emit-iam"));
