@@ -459,6 +459,28 @@ fn assert_shape(printed: &str, doing: &str) {
     }
 }
 
+/// The printed policy with `action` taken out of every statement.
+fn without_action(printed: &str, action: &str) -> String {
+    let mut json: Json = serde_json::from_str(printed).unwrap();
+    let docs: Vec<&mut Json> = match &mut json {
+        Json::Array(docs) => docs.iter_mut().collect(),
+        doc => vec![doc],
+    };
+    for doc in docs {
+        for statement in doc["Statement"].as_array_mut().unwrap() {
+            if let Some(actions) = statement["Action"].as_array_mut() {
+                actions.retain(|a| !a.as_str().unwrap_or_default().eq_ignore_ascii_case(action));
+            } else if statement["Action"]
+                .as_str()
+                .is_some_and(|a| a.eq_ignore_ascii_case(action))
+            {
+                statement["Action"] = Json::Array(Vec::new());
+            }
+        }
+    }
+    json.to_string()
+}
+
 /// One example through its life: the plan's policy allows every call of the apply, and the
 /// stack's whole-life policy every call of apply, re-plan and destroy.
 fn example_life(emu: &Emulator, proxy: &Proxy, name: &str, vars: &[&str]) -> (usize, usize) {
@@ -474,7 +496,11 @@ fn example_life(emu: &Emulator, proxy: &Proxy, name: &str, vars: &[&str]) -> (us
         run_strata(dir.path(), &all, env)
     };
     if dir.path().join("strata.lock").exists() {
-        assert_code_while(&run(&["module", "fetch"], &direct), 0, &format!("{name}: fetch"));
+        assert_code_while(
+            &run(&["module", "fetch"], &direct),
+            0,
+            &format!("{name}: fetch"),
+        );
     }
     let emitted = run(&["plan", "--emit-iam", "--format", "json"], &direct);
     assert_code_while(&emitted, 0, &format!("{name}: plan --emit-iam"));
@@ -548,4 +574,50 @@ fn each_examples_calls_are_allowed_by_the_policy_its_plan_emits_and_by_iam_polic
     for (name, (calls, named)) in &figures {
         println!("{name}: {calls} calls allowed, {named} of the apply's checked against the ARN they name");
     }
+}
+
+#[test]
+fn access_denied_names_what_to_grant_and_the_statement_of_iam_policy_that_grants_it() {
+    let emu = Emulator::start();
+    let proxy = Proxy::start(&emu, Faults::refuse_once(&["CreateQueue"]));
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(
+        &workspace_root().join("examples/queue-and-topic"),
+        dir.path(),
+    );
+    let run = run_strata(dir.path(), &["apply", "--auto-approve"], &proxy.aws_env());
+    assert_code_while(&run, 1, "CreateQueue refused");
+    let help = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("`strata iam-policy` grants"))
+        .unwrap_or_else(|| panic!("no help naming the policy: {}", run.stderr));
+    assert!(help.contains("sqs:CreateQueue"), "{help}");
+    let sid = help
+        .split("statement `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_else(|| panic!("no statement named: {help}"));
+
+    let life = run_strata(
+        dir.path(),
+        &["iam-policy", "--format", "json"],
+        &emu.aws_env(),
+    );
+    assert_code_while(&life, 0, "iam-policy");
+    let json: Json = serde_json::from_str(&life.stdout).unwrap();
+    let statement = json["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == sid)
+        .unwrap_or_else(|| panic!("iam-policy has no statement `{sid}`: {}", life.stdout));
+    assert!(
+        statement["Action"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "sqs:CreateQueue"),
+        "{statement}"
+    );
 }
