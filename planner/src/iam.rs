@@ -38,11 +38,6 @@ impl Policy {
     pub fn documents(&self) -> Vec<Json> {
         policy::documents(&self.statements)
     }
-
-    /// The statement that allows `action` on `resource`, if one does.
-    pub fn granting(&self, action: &str, resource: &str) -> Option<&Statement> {
-        self.statements.iter().find(|s| s.allows(action, resource))
-    }
 }
 
 /// The policy `scope` needs for `plan`, in `place`.

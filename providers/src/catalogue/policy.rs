@@ -126,15 +126,6 @@ impl Statement {
         }
         s
     }
-
-    /// Whether the statement allows `action` on `resource`, with IAM's matching: actions
-    /// case-insensitive, `*` and `?` wildcards in both.
-    pub fn allows(&self, action: &str, resource: &str) -> bool {
-        self.actions
-            .iter()
-            .any(|a| wildcard_match(&a.to_ascii_lowercase(), &action.to_ascii_lowercase()))
-            && self.resources.iter().any(|r| wildcard_match(r, resource))
-    }
 }
 
 /// IAM's wildcard match: `*` any run of characters, `?` any one character.
