@@ -371,4 +371,62 @@ mod tests {
         ));
         assert!(wildcard_match("*", ""));
     }
+
+    fn place() -> Place {
+        Place {
+            partition: "aws".into(),
+            region: "eu-west-1".into(),
+            account: "111122223333".into(),
+        }
+    }
+
+    #[test]
+    fn templates_fill_from_known_values_lists_defaults_and_unknowns() {
+        let field = |name: &str| match name {
+            "name" => Field::Known(vec!["orders".into()]),
+            "subnet_ids" => Field::Known(vec!["subnet-1".into(), "subnet-2".into()]),
+            "queue_url" => Field::Known(vec!["https://sqs/111122223333/jobs".into()]),
+            "id" => Field::Unknown,
+            _ => Field::Absent,
+        };
+        let fill = |t: &str| fill_one(t, &field, &place());
+        assert_eq!(
+            fill("arn:{partition}:sqs:{region}:{account}:{name}"),
+            ["arn:aws:sqs:eu-west-1:111122223333:orders"]
+        );
+        assert_eq!(
+            fill("subnet/{subnet_ids}"),
+            ["subnet/subnet-1", "subnet/subnet-2"]
+        );
+        assert_eq!(fill("vpc/{id}"), ["vpc/*"]);
+        assert_eq!(fill("role{path=/}{name}"), ["role/orders"]);
+        assert_eq!(fill("sqs:{queue_url|name}"), ["sqs:jobs"]);
+        assert_eq!(fill("parameter{name|path}"), ["parameter/orders"]);
+        // A property that is not set leaves the ARN out.
+        assert!(fill("subnet/{subnet_id}").is_empty());
+    }
+
+    #[test]
+    fn documents_stay_under_the_managed_policy_limit_without_splitting_a_statement() {
+        let statements: Vec<Statement> = (0..120)
+            .map(|i| Statement {
+                sid: format!("S{i}"),
+                about: String::new(),
+                actions: vec!["sqs:CreateQueue".into(), "sqs:DeleteQueue".into()],
+                resources: vec![format!(
+                    "arn:aws:sqs:eu-west-1:111122223333:queue-number-{i}"
+                )],
+                passed_to: None,
+            })
+            .collect();
+        let docs = documents(&statements);
+        assert!(docs.len() > 1);
+        let mut total = 0;
+        for doc in &docs {
+            let list = doc["Statement"].as_array().unwrap();
+            total += list.len();
+            assert!(document_chars(list) <= MAX_POLICY_CHARS);
+        }
+        assert_eq!(total, statements.len());
+    }
 }
