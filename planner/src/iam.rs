@@ -40,6 +40,9 @@ impl Policy {
     }
 }
 
+/// How a need reads one resource's planned values.
+type Lookup<'a> = Box<dyn Fn(&str) -> Field + 'a>;
+
 /// The policy `scope` needs for `plan`, in `place`.
 pub fn policy(plan: &Plan, scope: Scope, place: Place) -> Policy {
     let catalogue = providers::catalogue();
@@ -54,12 +57,11 @@ pub fn policy(plan: &Plan, scope: Scope, place: Place) -> Policy {
         .filter(|(_, _, ops)| !ops.is_empty())
         .collect();
     let at = &place;
-    let fields: Vec<Box<dyn Fn(&str) -> Field + '_>> = lookups
+    let fields: Vec<Lookup> = lookups
         .iter()
         .map(|(change, _, _)| {
             let change: &ResourceChange = change;
-            Box::new(move |path: &str| field(plan, change, path, scope, at, 0))
-                as Box<dyn Fn(&str) -> Field>
+            Box::new(move |path: &str| field(plan, change, path, scope, at, 0)) as Lookup
         })
         .collect();
     let needs: Vec<Need> = lookups

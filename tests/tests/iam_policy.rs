@@ -483,7 +483,7 @@ fn without_action(printed: &str, action: &str) -> String {
 
 /// One example through its life: the plan's policy allows every call of the apply, and the
 /// stack's whole-life policy every call of apply, re-plan and destroy.
-fn example_life(emu: &Emulator, proxy: &Proxy, name: &str, vars: &[&str]) -> (usize, usize) {
+fn example_life(emu: &Emulator, proxy: &Proxy, name: &str, vars: &[&str]) -> (usize, usize, usize) {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&workspace_root().join("examples").join(name), dir.path());
     let direct = emu.aws_env();
@@ -528,6 +528,20 @@ fn example_life(emu: &Emulator, proxy: &Proxy, name: &str, vars: &[&str]) -> (us
         "{name}: iam-policy does not allow:\n{}",
         missing.join("\n")
     );
+    // Each action the apply sent is needed: the policy without it denies a call naming it.
+    let sent: BTreeSet<String> = applied
+        .iter()
+        .filter(|c| !c.service.is_empty())
+        .map(|c| authorisation(c).0)
+        .collect();
+    for action in &sent {
+        let without = without_action(&emitted.stdout, action);
+        let (missing, _) = denied(&without, &applied);
+        assert!(
+            missing.iter().any(|m| m.starts_with(&format!("{action} "))),
+            "{name}: the policy without {action} still allows every call"
+        );
+    }
 
     proxy.clear();
     assert_code_while(
@@ -547,7 +561,7 @@ fn example_life(emu: &Emulator, proxy: &Proxy, name: &str, vars: &[&str]) -> (us
         "{name}: iam-policy does not allow:\n{}",
         missing.join("\n")
     );
-    (applied.len() + later.len(), named)
+    (applied.len() + later.len(), named, sent.len())
 }
 
 #[test]
@@ -571,8 +585,11 @@ fn each_examples_calls_are_allowed_by_the_policy_its_plan_emits_and_by_iam_polic
     for (name, vars) in examples {
         figures.insert(*name, example_life(&emu, &proxy, name, vars));
     }
-    for (name, (calls, named)) in &figures {
-        println!("{name}: {calls} calls allowed, {named} of the apply's checked against the ARN they name");
+    for (name, (calls, named, needed)) in &figures {
+        println!(
+            "{name}: {calls} calls allowed, {named} of the apply's checked against the ARN they \
+             name; each of the {needed} actions the apply sent is needed"
+        );
     }
 }
 
