@@ -13,7 +13,10 @@ mod tools;
 pub use module::{ModuleArgs, ModuleCommand};
 pub use run::{ApplyArgs, DestroyArgs, PlanArgs, PlanFormat};
 pub use state::{DriftArgs, ImportArgs, OutputArgs, StateArgs, StateCommand};
-pub use tools::{CompletionsArgs, GraphArgs, GraphFormat, InitArgs, LintArgs, LintFormat};
+pub use tools::{
+    CompletionsArgs, GraphArgs, GraphFormat, IamFormat, IamPolicyArgs, InitArgs, LintArgs,
+    LintFormat,
+};
 
 /// strata: infrastructure as code for AWS.
 ///
@@ -160,6 +163,15 @@ pub enum Command {
     ///   strata lint --skip SQS001 --format json
     #[command(verbatim_doc_comment)]
     Lint(LintArgs),
+    /// The IAM policy a CI deployer needs for the whole life of this stack: plan, apply,
+    /// update of any property, import, drift and destroy, scoped to the ARNs the stack names.
+    ///
+    /// Examples:
+    ///   strata iam-policy
+    ///   strata iam-policy --format json > deployer-policy.json
+    ///   strata plan --emit-iam --format json   # only what applying this plan needs
+    #[command(verbatim_doc_comment)]
+    IamPolicy(IamPolicyArgs),
     /// Print the stack's dependency graph (no cloud call).
     ///
     /// An arrow `a -> b` means b depends on a: a is created first.

@@ -141,3 +141,54 @@ pub(crate) fn plural(n: usize) -> &'static str {
         "s"
     }
 }
+
+/// Prints the IAM policy `scope` needs for `plan` (SPEC §6: `plan --emit-iam`, `iam-policy`),
+/// in the account the credentials belong to (STS `GetCallerIdentity`).
+pub(crate) async fn print_policy(
+    plan: &planner::Plan,
+    scope: planner::iam::Scope,
+    cloud: &AwsCloud,
+    json: bool,
+) -> Result<(), Failure> {
+    let ctx = cloud.context();
+    let account = ctx.account_id().await.map_err(|e| {
+        Failure::new(format!(
+            "could not read the account id for the policy's ARNs (sts:GetCallerIdentity): {e}"
+        ))
+    })?;
+    let place = providers::catalogue::policy::Place {
+        partition: ctx.partition().to_string(),
+        region: ctx.region(),
+        account,
+    };
+    let policy = planner::iam::policy(plan, scope, place);
+    if json {
+        println!("{}", planner::iam::render_json(&policy));
+    } else {
+        print!("{}", planner::iam::render_text(&policy, scope, &plan.stack));
+    }
+    Ok(())
+}
+
+/// Opens a session for `operation` (progress as plain lines, coloured when `color`) and makes
+/// the plan `request` asks for: what `plan`, `graph --plan` and `iam-policy` share.
+pub(crate) async fn open_and_plan(
+    global: &Global,
+    stack: Stack,
+    operation: &str,
+    request: &engine::PlanRequest,
+    color: bool,
+) -> Result<(engine::Session, planner::Plan, Arc<AwsCloud>), Failure> {
+    let backend = backend(global, &stack);
+    let cloud = cloud(global, &stack).await?;
+    let session = engine::Session::open(
+        stack,
+        backend,
+        cloud.clone(),
+        &open_options(global, operation),
+        Arc::new(crate::progress::PlainLines::new(color)),
+    )
+    .await?;
+    let plan = session.plan(request).await?;
+    Ok((session, plan, cloud))
+}

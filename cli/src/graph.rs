@@ -5,16 +5,13 @@
 //! the order of creation. Nodes come in declaration order, edges sorted: the same stack always
 //! prints the same text.
 
-use std::sync::Arc;
-
-use engine::{PlanRequest, Session};
+use engine::PlanRequest;
 use planner::mermaid::{node_id, plan_mermaid};
 use planner::{Action, Plan};
 use stacks::Stack;
 
 use crate::args::{Global, GraphArgs, GraphFormat};
-use crate::context::{backend, cloud, load_stack, open_options, Outcome};
-use crate::progress::PlainLines;
+use crate::context::{load_stack, open_and_plan, Outcome};
 use crate::ui::{self, EXIT_OK};
 
 pub(crate) async fn graph(global: &Global, args: &GraphArgs) -> Outcome {
@@ -37,23 +34,12 @@ pub(crate) async fn graph(global: &Global, args: &GraphArgs) -> Outcome {
 
 /// The plan `strata plan` would show, made the same way.
 async fn plan_of(global: &Global, stack: Stack) -> Result<Plan, crate::context::Failure> {
-    let backend = backend(global, &stack);
-    let cloud = cloud(global, &stack).await?;
     let color = ui::use_color(global.no_color, ui::stderr_is_terminal());
-    let session = Session::open(
-        stack,
-        backend,
-        cloud,
-        &open_options(global, "graph"),
-        Arc::new(PlainLines::new(color)),
-    )
-    .await?;
-    let plan = session
-        .plan(&PlanRequest {
-            refresh: true,
-            ..PlanRequest::default()
-        })
-        .await?;
+    let request = PlanRequest {
+        refresh: true,
+        ..PlanRequest::default()
+    };
+    let (session, plan, _) = open_and_plan(global, stack, "graph", &request, color).await?;
     session.finish_plan(&plan, None)?;
     Ok(plan)
 }

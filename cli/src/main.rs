@@ -8,6 +8,7 @@ mod args;
 mod context;
 mod drift;
 mod graph;
+mod iam;
 mod import;
 mod init;
 mod lint;
@@ -66,6 +67,7 @@ async fn run(cli: Cli) -> i32 {
         Command::State(args) => state_cmd::state(global, args).await,
         Command::Graph(args) => graph::graph(global, args).await,
         Command::Lint(args) => lint::lint(global, args),
+        Command::IamPolicy(args) => iam::iam_policy(global, args).await,
         Command::Init(args) => init::init(global, args),
         Command::Schema => init::schema(),
         Command::Completions(args) => init::completions(args),

@@ -1,39 +1,36 @@
 //! `strata plan`: what apply would change, printed as text, JSON or Markdown, and optionally
 //! saved for `strata apply FILE`.
 
-use std::sync::Arc;
-
-use engine::{PlanRequest, Session};
+use engine::PlanRequest;
 use planner::markdown::render_markdown;
 use planner::render::{render_plan, Style};
 use planner::Plan;
 
 use crate::args::{Global, PlanArgs, PlanFormat};
-use crate::context::{backend, cloud, load_stack, open_options, Outcome};
-use crate::progress::PlainLines;
+use crate::context::{load_stack, open_and_plan, print_policy, Failure, Outcome};
 use crate::ui::{self, EXIT_CHANGES, EXIT_OK};
 
 pub(crate) async fn plan(global: &Global, args: &PlanArgs) -> Outcome {
+    if args.emit_iam && args.format() == PlanFormat::Markdown {
+        return Err(
+            Failure::new("`--emit-iam` prints the policy as text or JSON")
+                .help("use `--format text` or `--format json`"),
+        );
+    }
     let stack = load_stack(global)?;
-    let backend = backend(global, &stack);
-    let cloud = cloud(global, &stack).await?;
     let color = ui::use_color(global.no_color, ui::stdout_is_terminal());
-    let session = Session::open(
-        stack,
-        backend,
-        cloud,
-        &open_options(global, "plan"),
-        Arc::new(PlainLines::new(color)),
-    )
-    .await?;
-    let plan = session
-        .plan(&PlanRequest {
-            refresh: args.refresh,
-            destroy: args.destroy,
-            targets: args.targets.clone(),
-        })
-        .await?;
-    print_plan(&plan, args.format(), color);
+    let request = PlanRequest {
+        refresh: args.refresh,
+        destroy: args.destroy,
+        targets: args.targets.clone(),
+    };
+    let (session, plan, cloud) = open_and_plan(global, stack, "plan", &request, color).await?;
+    if args.emit_iam {
+        let json = args.format() == PlanFormat::Json;
+        print_policy(&plan, planner::iam::Scope::Plan, &cloud, json).await?;
+    } else {
+        print_plan(&plan, args.format(), color);
+    }
     session.finish_plan(&plan, args.out.as_deref())?;
     if let Some(out) = &args.out {
         let note = format!(

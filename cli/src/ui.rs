@@ -32,10 +32,16 @@ pub fn stdin_is_terminal() -> bool {
 /// Prints `error: MESSAGE` and an optional `help:` line to stderr, coloured as every
 /// diagnostic is ([`stacks::Diagnostic::render_brief`]).
 /// Without a `help`, a cloud error gets the advice strata has for it
-/// ([`providers::aws::help_for`]).
+/// ([`planner::iam::access_denied_help`], [`providers::aws::help_for`]).
 pub fn error(color: bool, message: &str, help: Option<&str>) {
     let mut diagnostic = stacks::Diagnostic::new(message);
-    if let Some(help) = help.or_else(|| providers::aws::help_for(message)) {
+    // Refused as not authorised: the action, and the statement of `strata iam-policy` that
+    // grants it.
+    let denied = planner::iam::access_denied_help(message);
+    let help = help
+        .or(denied.as_deref())
+        .or_else(|| providers::aws::help_for(message));
+    if let Some(help) = help {
         diagnostic = diagnostic.help(help);
     }
     eprintln!("{}", diagnostic.render_brief(color));

@@ -8,6 +8,7 @@
 pub mod compare;
 pub mod diff;
 pub mod drift;
+pub mod iam;
 pub mod json;
 pub mod lint;
 pub mod markdown;

@@ -216,3 +216,60 @@ fn every_type_declares_the_iam_actions_of_each_operation() {
         }
     }
 }
+
+/// The property a template placeholder or a role path names: `name` of `{name=x|path}`,
+/// `targets` of `targets[].role_arn`.
+fn named_property(spec: &str) -> &str {
+    let spec = spec.split(['|', '=']).next().unwrap_or(spec);
+    spec.split(['.', '[']).next().unwrap_or(spec)
+}
+
+#[test]
+fn every_type_declares_where_its_actions_apply_and_the_roles_it_passes() {
+    use providers::catalogue::policy::is_star_only;
+    for entry in providers::catalogue() {
+        let schema = (entry.schema)();
+        let name = schema.type_name;
+        let scoped: Vec<&str> = entry
+            .actions
+            .all()
+            .into_iter()
+            .filter(|a| !is_star_only(a) && *a != "iam:PassRole")
+            .collect();
+        assert!(
+            scoped.is_empty() || !entry.resources.is_empty(),
+            "{name} declares no resource ARNs for {scoped:?}"
+        );
+        for template in entry.resources {
+            assert!(
+                template.starts_with("arn:{partition}:") || template.starts_with('{'),
+                "{name}: `{template}` is not an ARN template"
+            );
+            assert_ne!(template.trim(), "*", "{name}: a bare `*` resource");
+            let mut rest = *template;
+            while let Some(open) = rest.find('{') {
+                let close = open + rest[open..].find('}').expect("a closed placeholder");
+                let prop = named_property(&rest[open + 1..close]);
+                assert!(
+                    ["partition", "region", "account", "id"].contains(&prop)
+                        || schema.prop(prop).is_some(),
+                    "{name}: `{template}` names `{prop}`, which is not a property"
+                );
+                rest = &rest[close + 1..];
+            }
+        }
+        let passes = entry.actions.all().contains(&"iam:PassRole");
+        assert_eq!(
+            passes,
+            !entry.passes_role.is_empty(),
+            "{name}: `iam:PassRole` among its actions and the roles it passes disagree"
+        );
+        for (path, service) in entry.passes_role {
+            assert!(
+                schema.prop(named_property(path)).is_some(),
+                "{name} passes the role at `{path}`, which is not a property"
+            );
+            assert!(service.ends_with(".amazonaws.com"), "{name}: `{service}`");
+        }
+    }
+}

@@ -105,8 +105,14 @@ pub struct Call {
     /// `METHOD path` for a REST call the proxy has no name for.
     pub action: String,
     pub method: String,
-    /// The request path, without the query string.
+    /// The request path, without the query string (what a REST call names).
     pub path: String,
+    /// The query string, undecoded.
+    pub query: String,
+    /// The resource a query or JSON call names (the first of [`NAMING_FIELDS`] it sends: a
+    /// queue URL, an ARN, a role name, a VPC id; for a REST call, the first in its JSON body);
+    /// empty when it names none.
+    pub resource: String,
     /// Requests in flight through the proxy when this one arrived, itself included.
     pub in_flight: usize,
     /// What the proxy did instead of forwarding it, if anything.
@@ -348,6 +354,8 @@ fn handle(shared: &Shared, request: &Request, in_flight: usize, client: &mut Tcp
             action: action.clone(),
             method: request.method.clone(),
             path: request.path().to_string(),
+            query: request.query().to_string(),
+            resource: request.resource(),
             in_flight,
             fault: match decision {
                 Decision::Fault(fault) => Some(fault),
@@ -472,6 +480,28 @@ impl Request {
         }
         rest_action(service, &self.method, self.path(), self.query())
             .unwrap_or_else(|| format!("{} {}", self.method, self.path()))
+    }
+
+    /// The resource a query (form) or JSON call names: the first of [`NAMING_FIELDS`] it sends
+    /// (in a REST call's JSON body too).
+    fn resource(&self) -> String {
+        let form = String::from_utf8_lossy(&self.body);
+        if form_value(&form, "Action").is_none() {
+            // A JSON call, or a REST call with a JSON body (Scheduler's `GroupName`).
+            let json: serde_json::Value =
+                serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null);
+            return NAMING_FIELDS
+                .iter()
+                .find_map(|key| json.get(key).and_then(|v| v.as_str()))
+                .unwrap_or_default()
+                .to_string();
+        }
+        NAMING_FIELDS
+            .iter()
+            .find_map(|key| {
+                form_value(&form, key).or_else(|| form_value(&form, &format!("{key}.1")))
+            })
+            .unwrap_or_default()
     }
 
     /// The request as sent to the emulator: the same, on a connection of its own that closes
@@ -828,6 +858,51 @@ fn reason(status: u16) -> String {
     .to_string()
 }
 
+/// The request fields that name the resource a query or JSON call acts on, most specific
+/// first (a form's list takes its first item: `VpcEndpointId.1`).
+pub const NAMING_FIELDS: &[&str] = &[
+    "QueueUrl",
+    "TopicArn",
+    "SubscriptionArn",
+    "ResourceArn",
+    "resourceArn",
+    "ResourceARN",
+    "stateMachineArn",
+    "TableName",
+    "InstanceProfileName",
+    "RoleName",
+    "UserName",
+    "GroupName",
+    "PolicyArn",
+    "AlarmName",
+    "AlarmNames.member",
+    "VpcEndpointId",
+    "FlowLogId",
+    "NatGatewayId",
+    "InternetGatewayId",
+    "RouteTableId",
+    "NetworkAclId",
+    "GroupId",
+    "SubnetId",
+    "AllocationId",
+    "VpcId",
+    "ResourceId",
+    "logGroupName",
+    "logGroupIdentifier",
+    "StreamARN",
+    "StreamName",
+    "DeliveryStreamName",
+    "SecretId",
+    "TargetKeyId",
+    "AliasName",
+    "KeyId",
+    "Rule",
+    "QueueName",
+    "Name",
+    "name",
+    "EventBusName",
+];
+
 /// The action of a REST call of Lambda, API Gateway v2 or S3 (path-style), for the calls strata
 /// makes; `None` for one the proxy has no name for.
 fn rest_action(service: &str, method: &str, path: &str, query: &str) -> Option<String> {
@@ -1089,7 +1164,8 @@ fn form_value(form: &str, name: &str) -> Option<String> {
     })
 }
 
-fn percent_decode(text: &str) -> String {
+/// `text` with its `%XX` escapes (and `+`) decoded.
+pub fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -39,6 +39,7 @@ mod faults_kill;
 mod faults_refused;
 mod faults_throttling;
 mod fuzz_loader;
+mod iam_policy;
 mod lint_rules;
 mod modules_confinement;
 mod modules_registry;

@@ -39,6 +39,10 @@ pub struct PlanArgs {
     /// Print the plan as JSON (the same as --format json).
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// Print the least-privilege IAM policy that applying this plan needs instead of the plan
+    /// (`--format json`: the policy document, a list of documents when over IAM's size limit).
+    #[arg(long = "emit-iam")]
+    pub emit_iam: bool,
 }
 
 impl PlanArgs {

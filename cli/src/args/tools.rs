@@ -57,3 +57,20 @@ pub struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
 }
+
+#[derive(Debug, Args)]
+pub struct IamPolicyArgs {
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = IamFormat::Text)]
+    pub format: IamFormat,
+}
+
+/// How `iam-policy` and `plan --emit-iam` print the policy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum IamFormat {
+    /// One block per statement, grouped by resource.
+    #[default]
+    Text,
+    /// The IAM policy document (a list of documents when over IAM's size limit).
+    Json,
+}

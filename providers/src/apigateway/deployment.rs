@@ -75,6 +75,11 @@ pub const ENTRY: Entry = Entry {
         update: &["apigateway:PATCH", "apigateway:GET"],
         delete: &["apigateway:DELETE"],
     },
+    resources: &[
+        "arn:{partition}:apigateway:{region}::/restapis/{rest_api_id}/deployments",
+        "arn:{partition}:apigateway:{region}::/restapis/{rest_api_id}/deployments/*",
+    ],
+    passes_role: &[],
 };
 
 /// Manages REST API deployments; the id is the deployment id.

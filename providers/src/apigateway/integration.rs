@@ -90,11 +90,15 @@ pub const ENTRY: Entry = Entry {
         ("timeout_in_millis", "29,000 (AWS's default) when left out"),
     ],
     actions: Actions {
-        create: &["apigateway:PUT", "apigateway:GET"],
+        create: &["apigateway:PUT", "apigateway:GET", "iam:PassRole"],
         read: &["apigateway:GET"],
-        update: &["apigateway:PATCH", "apigateway:GET"],
+        update: &["apigateway:PATCH", "apigateway:GET", "iam:PassRole"],
         delete: &["apigateway:DELETE"],
     },
+    resources: &[
+        "arn:{partition}:apigateway:{region}::/restapis/{rest_api_id}/resources/{resource_id}/methods/{http_method}/integration",
+    ],
+    passes_role: &[("credentials", "apigateway.amazonaws.com")],
 };
 
 /// Manages REST API integrations; the id is the method's key.

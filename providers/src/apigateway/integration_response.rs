@@ -79,6 +79,10 @@ pub const ENTRY: Entry = Entry {
         update: &["apigateway:PATCH", "apigateway:GET"],
         delete: &["apigateway:DELETE"],
     },
+    resources: &[
+        "arn:{partition}:apigateway:{region}::/restapis/{rest_api_id}/resources/{resource_id}/methods/{http_method}/integration/responses/{status_code}",
+    ],
+    passes_role: &[],
 };
 
 const WHAT: &str = "integration response";

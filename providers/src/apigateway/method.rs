@@ -76,6 +76,10 @@ pub const ENTRY: Entry = Entry {
         update: &["apigateway:PATCH", "apigateway:GET"],
         delete: &["apigateway:DELETE"],
     },
+    resources: &[
+        "arn:{partition}:apigateway:{region}::/restapis/{rest_api_id}/resources/{resource_id}/methods/{http_method}",
+    ],
+    passes_role: &[],
 };
 
 /// The key a method is read by, from its id.

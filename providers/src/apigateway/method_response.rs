@@ -73,6 +73,10 @@ pub const ENTRY: Entry = Entry {
         update: &["apigateway:PATCH", "apigateway:GET"],
         delete: &["apigateway:DELETE"],
     },
+    resources: &[
+        "arn:{partition}:apigateway:{region}::/restapis/{rest_api_id}/resources/{resource_id}/methods/{http_method}/responses/{status_code}",
+    ],
+    passes_role: &[],
 };
 
 /// The key a method response (or an integration response) is read by, from its id.

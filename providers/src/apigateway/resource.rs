@@ -60,6 +60,11 @@ pub const ENTRY: Entry = Entry {
         update: &["apigateway:PATCH", "apigateway:GET"],
         delete: &["apigateway:DELETE"],
     },
+    resources: &[
+        "arn:{partition}:apigateway:{region}::/restapis/{rest_api_id}/resources",
+        "arn:{partition}:apigateway:{region}::/restapis/{rest_api_id}/resources/*",
+    ],
+    passes_role: &[],
 };
 
 /// Manages REST API resources; the id is the resource id.

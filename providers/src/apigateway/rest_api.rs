@@ -93,6 +93,13 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["apigateway:DELETE"],
     },
+    resources: &[
+        "arn:{partition}:apigateway:{region}::/restapis",
+        "arn:{partition}:apigateway:{region}::/restapis/{id}",
+        "arn:{partition}:apigateway:{region}::/restapis/{id}/*",
+        "arn:{partition}:apigateway:{region}::/tags/*",
+    ],
+    passes_role: &[],
 };
 
 /// The endpoint types the stack gives, checked against the closed set.

@@ -87,6 +87,12 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["apigateway:DELETE"],
     },
+    resources: &[
+        "arn:{partition}:apigateway:{region}::/restapis/{rest_api_id}/stages",
+        "arn:{partition}:apigateway:{region}::/restapis/{rest_api_id}/stages/*",
+        "arn:{partition}:apigateway:{region}::/tags/*",
+    ],
+    passes_role: &[],
 };
 
 /// The operations that turn the stage variables `prior` into `desired`: API Gateway sets a

@@ -88,6 +88,13 @@ pub const ENTRY: Entry = Entry {
         update: &["apigateway:PATCH", "apigateway:DELETE", "apigateway:POST"],
         delete: &["apigateway:DELETE"],
     },
+    resources: &[
+        "arn:{partition}:apigateway:{region}::/apis",
+        "arn:{partition}:apigateway:{region}::/apis/{id}",
+        "arn:{partition}:apigateway:{region}::/apis/{id}/*",
+        "arn:{partition}:apigateway:{region}::/tags/*",
+    ],
+    passes_role: &[],
 };
 
 /// `cors_configuration` as API Gateway takes it. Empty lists are left out, as API Gateway

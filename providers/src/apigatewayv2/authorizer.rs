@@ -117,11 +117,16 @@ pub const ENTRY: Entry = Entry {
         ),
     ],
     actions: Actions {
-        create: &["apigateway:POST", "apigateway:GET"],
+        create: &["apigateway:POST", "apigateway:GET", "iam:PassRole"],
         read: &["apigateway:GET"],
-        update: &["apigateway:PATCH", "apigateway:GET"],
+        update: &["apigateway:PATCH", "apigateway:GET", "iam:PassRole"],
         delete: &["apigateway:DELETE"],
     },
+    resources: &[
+        "arn:{partition}:apigateway:{region}::/apis/{api_id}/authorizers",
+        "arn:{partition}:apigateway:{region}::/apis/{api_id}/authorizers/*",
+    ],
+    passes_role: &[("authorizer_credentials_arn", "apigateway.amazonaws.com")],
 };
 
 fn strings(prop: &str, value: Option<&Value>) -> Result<Option<Vec<String>>> {

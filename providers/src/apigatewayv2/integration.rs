@@ -111,6 +111,11 @@ pub const ENTRY: Entry = Entry {
         update: &["apigateway:PATCH", "iam:PassRole"],
         delete: &["apigateway:DELETE"],
     },
+    resources: &[
+        "arn:{partition}:apigateway:{region}::/apis/{api_id}/integrations",
+        "arn:{partition}:apigateway:{region}::/apis/{api_id}/integrations/*",
+    ],
+    passes_role: &[("credentials_arn", "apigateway.amazonaws.com")],
 };
 
 fn optional_str(props: &Map, prop: &str) -> Result<Option<String>> {

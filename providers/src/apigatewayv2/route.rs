@@ -74,6 +74,11 @@ pub const ENTRY: Entry = Entry {
         update: &["apigateway:PATCH"],
         delete: &["apigateway:DELETE"],
     },
+    resources: &[
+        "arn:{partition}:apigateway:{region}::/apis/{api_id}/routes",
+        "arn:{partition}:apigateway:{region}::/apis/{api_id}/routes/*",
+    ],
+    passes_role: &[],
 };
 
 /// Manages API Gateway v2 routes; the id is the route id.

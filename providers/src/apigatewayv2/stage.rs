@@ -70,6 +70,12 @@ pub const ENTRY: Entry = Entry {
         update: &["apigateway:PATCH", "apigateway:DELETE", "apigateway:POST"],
         delete: &["apigateway:DELETE"],
     },
+    resources: &[
+        "arn:{partition}:apigateway:{region}::/apis/{api_id}/stages",
+        "arn:{partition}:apigateway:{region}::/apis/{api_id}/stages/*",
+        "arn:{partition}:apigateway:{region}::/tags/*",
+    ],
+    passes_role: &[],
 };
 
 /// The URL a stage is invoked at: the API's endpoint, plus the stage name unless it is the

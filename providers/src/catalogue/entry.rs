@@ -27,6 +27,18 @@ pub struct Entry {
     pub property_notes: &'static [(&'static str, &'static str)],
     /// The IAM actions the provider calls, per operation: what a deployer's role needs.
     pub actions: Actions,
+    /// The ARNs those actions apply to, as templates filled from the planned resource (see
+    /// [`crate::catalogue::policy`]): `{partition}`, `{region}`, `{account}`, `{id}` (the
+    /// physical id, `*` before it exists), `{PROP}` (a property's value; a list gives one ARN
+    /// per item; an ARN whose property is not set is left out), `{PROP=DEFAULT}`,
+    /// `{PROP|name}` (after the last `/` or `:`), `{PROP|path}` (with a leading `/`). A value
+    /// known only after apply becomes `*`. Actions AWS authorises on `*` alone
+    /// ([`crate::catalogue::policy::STAR_ONLY`]) are granted on `*` instead.
+    pub resources: &'static [&'static str],
+    /// The roles the type hands to its service (`iam:PassRole`): the property path holding
+    /// the role ARN (`role`, `targets[].role_arn`) and the service it is passed to
+    /// (`lambda.amazonaws.com`), the `iam:PassedToService` condition.
+    pub passes_role: &'static [(&'static str, &'static str)],
 }
 
 /// The IAM actions (`service:Action`) a type's provider calls for each operation, declared

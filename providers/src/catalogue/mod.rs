@@ -12,6 +12,7 @@
 //! here, and its test; `tests/catalogue.rs` checks the entry is complete.
 
 pub mod entry;
+pub mod policy;
 pub mod reference;
 
 pub use entry::{Actions, Entry};

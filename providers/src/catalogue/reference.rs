@@ -107,6 +107,19 @@ fn type_section(out: &mut String, entry: &Entry) {
         };
         let _ = writeln!(out, "| {operation} | {listed} |");
     }
+    let on: Vec<String> = entry.resources.iter().map(|r| format!("`{r}`")).collect();
+    let on = if on.is_empty() {
+        "`*` only".to_string()
+    } else {
+        on.join(", ")
+    };
+    let _ = writeln!(out, "| on (`strata iam-policy` fills these) | {on} |");
+    for (path, service) in entry.passes_role {
+        let _ = writeln!(
+            out,
+            "| `iam:PassRole` | the role in `{path}`, passed to `{service}` |"
+        );
+    }
 }
 
 /// One table row per property, and one per field of a nested mapping (`routes[].gateway_id`).

@@ -144,6 +144,8 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["cloudwatch:DeleteAlarms"],
     },
+    resources: &["arn:{partition}:cloudwatch:{region}:{account}:alarm:{alarm_name}"],
+    passes_role: &[],
 };
 
 /// A string property the request gives, or `None`.

@@ -268,6 +268,8 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["dynamodb:DeleteTable", "dynamodb:DescribeTable"],
     },
+    resources: &["arn:{partition}:dynamodb:{region}:{account}:table/{name}"],
+    passes_role: &[],
 };
 
 /// A secondary index as strata compares it (a local index's hash key is the table's).

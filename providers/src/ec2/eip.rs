@@ -67,6 +67,8 @@ pub const ENTRY: Entry = Entry {
         update: &["ec2:CreateTags", "ec2:DeleteTags"],
         delete: &["ec2:ReleaseAddress"],
     },
+    resources: &["arn:{partition}:ec2:{region}:{account}:elastic-ip/{id}"],
+    passes_role: &[],
 };
 
 ec2_object!(Address: describe_addresses(set_allocation_ids, set_filters)

@@ -124,6 +124,13 @@ pub const ENTRY: Entry = Entry {
         update: &["ec2:CreateTags", "ec2:DeleteTags"],
         delete: &["ec2:DeleteFlowLogs"],
     },
+    resources: &[
+        "arn:{partition}:ec2:{region}:{account}:vpc-flow-log/{id}",
+        "arn:{partition}:ec2:{region}:{account}:vpc/{vpc_id}",
+        "arn:{partition}:ec2:{region}:{account}:subnet/{subnet_id}",
+        "arn:{partition}:ec2:{region}:{account}:network-interface/{eni_id}",
+    ],
+    passes_role: &[("iam_role_arn", "vpc-flow-logs.amazonaws.com")],
 };
 
 ec2_object!(FlowLog: describe_flow_logs(set_flow_log_ids, set_filter)

@@ -82,6 +82,11 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["ec2:DetachInternetGateway", "ec2:DeleteInternetGateway"],
     },
+    resources: &[
+        "arn:{partition}:ec2:{region}:{account}:internet-gateway/{id}",
+        "arn:{partition}:ec2:{region}:{account}:vpc/{vpc_id}",
+    ],
+    passes_role: &[],
 };
 
 ec2_object!(InternetGateway: describe_internet_gateways(set_internet_gateway_ids, set_filters)

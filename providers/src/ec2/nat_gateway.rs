@@ -83,6 +83,13 @@ pub const ENTRY: Entry = Entry {
             "ec2:DisassociateAddress",
         ],
     },
+    resources: &[
+        "arn:{partition}:ec2:{region}:{account}:natgateway/{id}",
+        "arn:{partition}:ec2:{region}:{account}:subnet/{subnet_id}",
+        "arn:{partition}:ec2:{region}:{account}:elastic-ip/{allocation_id}",
+        "arn:{partition}:ec2:{region}:{account}:network-interface/*",
+    ],
+    passes_role: &[],
 };
 
 ec2_object!(NatGateway: describe_nat_gateways(set_nat_gateway_ids, set_filter)

@@ -140,6 +140,12 @@ pub const ENTRY: Entry = Entry {
             "ec2:DeleteNetworkAcl",
         ],
     },
+    resources: &[
+        "arn:{partition}:ec2:{region}:{account}:network-acl/*",
+        "arn:{partition}:ec2:{region}:{account}:vpc/{vpc_id}",
+        "arn:{partition}:ec2:{region}:{account}:subnet/{subnet_ids}",
+    ],
+    passes_role: &[],
 };
 
 ec2_object!(NetworkAcl: describe_network_acls(set_network_acl_ids, set_filters)

@@ -98,6 +98,14 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["ec2:DisassociateRouteTable", "ec2:DeleteRouteTable"],
     },
+    resources: &[
+        "arn:{partition}:ec2:{region}:{account}:route-table/{id}",
+        "arn:{partition}:ec2:{region}:{account}:vpc/{vpc_id}",
+        "arn:{partition}:ec2:{region}:{account}:subnet/{subnet_ids}",
+        "arn:{partition}:ec2:{region}:{account}:internet-gateway/*",
+        "arn:{partition}:ec2:{region}:{account}:natgateway/*",
+    ],
+    passes_role: &[],
 };
 
 ec2_object!(RouteTable: describe_route_tables(set_route_table_ids, set_filters)

@@ -133,6 +133,12 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["ec2:DeleteSecurityGroup"],
     },
+    resources: &[
+        "arn:{partition}:ec2:{region}:{account}:security-group/{id}",
+        "arn:{partition}:ec2:{region}:{account}:vpc/{vpc_id}",
+        "arn:{partition}:ec2:{region}:{account}:security-group-rule/*",
+    ],
+    passes_role: &[],
 };
 
 ec2_object!(SecurityGroup: describe_security_groups(set_group_ids, set_filters)

@@ -84,6 +84,11 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["ec2:DeleteSubnet"],
     },
+    resources: &[
+        "arn:{partition}:ec2:{region}:{account}:subnet/{id}",
+        "arn:{partition}:ec2:{region}:{account}:vpc/{vpc_id}",
+    ],
+    passes_role: &[],
 };
 
 ec2_object!(Subnet: describe_subnets(set_subnet_ids, set_filters)

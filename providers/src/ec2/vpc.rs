@@ -117,6 +117,8 @@ pub const ENTRY: Entry = Entry {
         update: &["ec2:ModifyVpcAttribute", "ec2:CreateTags", "ec2:DeleteTags"],
         delete: &["ec2:DeleteVpc"],
     },
+    resources: &["arn:{partition}:ec2:{region}:{account}:vpc/{id}"],
+    passes_role: &[],
 };
 
 ec2_object!(Vpc: describe_vpcs(set_vpc_ids, set_filters)

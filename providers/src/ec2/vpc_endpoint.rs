@@ -135,6 +135,14 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["ec2:DeleteVpcEndpoints", "ec2:DescribeVpcEndpoints"],
     },
+    resources: &[
+        "arn:{partition}:ec2:{region}:{account}:vpc-endpoint/{id}",
+        "arn:{partition}:ec2:{region}:{account}:vpc/{vpc_id}",
+        "arn:{partition}:ec2:{region}:{account}:route-table/{route_table_ids}",
+        "arn:{partition}:ec2:{region}:{account}:subnet/{subnet_ids}",
+        "arn:{partition}:ec2:{region}:{account}:security-group/{security_group_ids}",
+    ],
+    passes_role: &[],
 };
 
 ec2_object!(VpcEndpoint: describe_vpc_endpoints(set_vpc_endpoint_ids, set_filters)

@@ -95,6 +95,8 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["events:DeleteEventBus"],
     },
+    resources: &["arn:{partition}:events:{region}:{account}:event-bus/{name}"],
+    passes_role: &[],
 };
 
 /// Manages event buses; the id is the bus name.

@@ -138,6 +138,7 @@ pub const ENTRY: Entry = Entry {
             "events:DescribeRule",
             "events:ListTargetsByRule",
             "events:ListTagsForResource",
+            "iam:PassRole",
         ],
         read: &[
             "events:DescribeRule",
@@ -158,6 +159,14 @@ pub const ENTRY: Entry = Entry {
             "events:DeleteRule",
         ],
     },
+    resources: &[
+        "arn:{partition}:events:{region}:{account}:rule/{name}",
+        "arn:{partition}:events:{region}:{account}:rule/{event_bus_name}/{name}",
+    ],
+    passes_role: &[
+        ("role_arn", "events.amazonaws.com"),
+        ("targets[].role_arn", "events.amazonaws.com"),
+    ],
 };
 
 /// The id of rule `name` on `bus`.

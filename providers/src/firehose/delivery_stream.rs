@@ -223,6 +223,11 @@ pub const ENTRY: Entry = Entry {
             "firehose:DescribeDeliveryStream",
         ],
     },
+    resources: &["arn:{partition}:firehose:{region}:{account}:deliverystream/{name}"],
+    passes_role: &[(
+        "extended_s3_configuration.role_arn",
+        "firehose.amazonaws.com",
+    )],
 };
 
 /// The delivery stream name of an id: the name itself, or the last part of its ARN (the id

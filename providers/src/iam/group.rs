@@ -72,6 +72,8 @@ pub const ENTRY: Entry = Entry {
         update: &["iam:UpdateGroup", "iam:GetGroup"],
         delete: &["iam:DeleteGroup"],
     },
+    resources: &["arn:{partition}:iam::{account}:group{path=/}{name}"],
+    passes_role: &[],
 };
 
 /// Manages IAM groups; the id is the group name.

@@ -45,4 +45,9 @@ pub const ENTRY: Entry = Entry {
         update: &[],
         delete: &["iam:DetachGroupPolicy"],
     },
+    resources: &[
+        "arn:{partition}:iam::{account}:group/{group}",
+        "arn:{partition}:iam::{account}:group/*/{group}",
+    ],
+    passes_role: &[],
 };

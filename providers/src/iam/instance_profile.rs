@@ -107,6 +107,12 @@ pub const ENTRY: Entry = Entry {
             "iam:DeleteInstanceProfile",
         ],
     },
+    resources: &[
+        "arn:{partition}:iam::{account}:instance-profile{path=/}{name}",
+        "arn:{partition}:iam::{account}:role/{role}",
+        "arn:{partition}:iam::{account}:role/*/{role}",
+    ],
+    passes_role: &[],
 };
 
 /// True for the errors IAM gives while a profile or role created moments ago is not visible to

@@ -95,6 +95,8 @@ pub const ENTRY: Entry = Entry {
             "iam:DeletePolicy",
         ],
     },
+    resources: &["arn:{partition}:iam::{account}:policy{path=/}{name}"],
+    passes_role: &[],
 };
 
 /// A version of a policy, as far as choosing one to delete needs.

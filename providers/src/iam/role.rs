@@ -151,6 +151,11 @@ pub const ENTRY: Entry = Entry {
             "iam:DeleteRole",
         ],
     },
+    resources: &[
+        "arn:{partition}:iam::{account}:role{path=/}{name}",
+        "arn:{partition}:iam::{account}:instance-profile/*",
+    ],
+    passes_role: &[],
 };
 
 /// Manages IAM roles; the id is the role name.

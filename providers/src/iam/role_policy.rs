@@ -69,6 +69,11 @@ pub const ENTRY: Entry = Entry {
         update: &["iam:PutRolePolicy"],
         delete: &["iam:DeleteRolePolicy"],
     },
+    resources: &[
+        "arn:{partition}:iam::{account}:role/{role}",
+        "arn:{partition}:iam::{account}:role/*/{role}",
+    ],
+    passes_role: &[],
 };
 
 /// The id of an inline policy: its role and its name.

@@ -49,4 +49,9 @@ pub const ENTRY: Entry = Entry {
         update: &[],
         delete: &["iam:DetachRolePolicy"],
     },
+    resources: &[
+        "arn:{partition}:iam::{account}:role/{role}",
+        "arn:{partition}:iam::{account}:role/*/{role}",
+    ],
+    passes_role: &[],
 };

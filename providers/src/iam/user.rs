@@ -132,6 +132,11 @@ pub const ENTRY: Entry = Entry {
             "iam:DeleteUser",
         ],
     },
+    resources: &[
+        "arn:{partition}:iam::{account}:user{path=/}{name}",
+        "arn:{partition}:iam::{account}:mfa/*",
+    ],
+    passes_role: &[],
 };
 
 /// Every item of a paginated IAM list call, or the call's error.

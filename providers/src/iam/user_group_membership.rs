@@ -68,6 +68,13 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["iam:RemoveUserFromGroup"],
     },
+    resources: &[
+        "arn:{partition}:iam::{account}:user/{user}",
+        "arn:{partition}:iam::{account}:user/*/{user}",
+        "arn:{partition}:iam::{account}:group/{groups}",
+        "arn:{partition}:iam::{account}:group/*/{groups}",
+    ],
+    passes_role: &[],
 };
 
 /// The group names a request gives, as strings.

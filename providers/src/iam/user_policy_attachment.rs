@@ -45,4 +45,9 @@ pub const ENTRY: Entry = Entry {
         update: &[],
         delete: &["iam:DetachUserPolicy"],
     },
+    resources: &[
+        "arn:{partition}:iam::{account}:user/{user}",
+        "arn:{partition}:iam::{account}:user/*/{user}",
+    ],
+    passes_role: &[],
 };

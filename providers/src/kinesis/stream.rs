@@ -174,6 +174,8 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["kinesis:DeleteStream", "kinesis:DescribeStreamSummary"],
     },
+    resources: &["arn:{partition}:kinesis:{region}:{account}:stream/{name}"],
+    passes_role: &[],
 };
 
 /// The capacity mode the request asks for: `stream_mode_details.stream_mode`, else provisioned.

@@ -109,6 +109,11 @@ pub const ENTRY: Entry = Entry {
         update: &["kms:UpdateAlias", "kms:ListAliases"],
         delete: &["kms:DeleteAlias"],
     },
+    resources: &[
+        "arn:{partition}:kms:{region}:{account}:{name}",
+        "arn:{partition}:kms:{region}:{account}:key/*",
+    ],
+    passes_role: &[],
 };
 
 /// Manages KMS aliases; the id is the alias name.

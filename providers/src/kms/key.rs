@@ -146,6 +146,8 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["kms:ScheduleKeyDeletion"],
     },
+    resources: &["arn:{partition}:kms:{region}:{account}:key/{id}"],
+    passes_role: &[],
 };
 
 /// Manages KMS keys; the id is the key id.

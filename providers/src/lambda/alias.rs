@@ -85,6 +85,11 @@ pub const ENTRY: Entry = Entry {
         update: &["lambda:UpdateAlias", "lambda:GetAlias"],
         delete: &["lambda:DeleteAlias"],
     },
+    resources: &[
+        "arn:{partition}:lambda:{region}:{account}:function:{function_name|name}",
+        "arn:{partition}:lambda:{region}:{account}:function:{function_name|name}:{name}",
+    ],
+    passes_role: &[],
 };
 
 /// The function and alias names an alias id (`arn:…:function:FUNCTION:ALIAS`, or

@@ -122,6 +122,8 @@ pub const ENTRY: Entry = Entry {
             "lambda:GetEventSourceMapping",
         ],
     },
+    resources: &["arn:{partition}:lambda:{region}:{account}:event-source-mapping:{id}"],
+    passes_role: &[],
 };
 
 /// The function as the stack names it: the ARN when the stack gave an ARN, else the name.

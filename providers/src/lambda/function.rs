@@ -257,6 +257,11 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["lambda:DeleteFunction"],
     },
+    resources: &[
+        "arn:{partition}:lambda:{region}:{account}:function:{name}",
+        "arn:{partition}:lambda:{region}:{account}:function:{name}:*",
+    ],
+    passes_role: &[("role", "lambda.amazonaws.com")],
 };
 
 /// The function name in `name_or_arn`: a plain name, `NAME:QUALIFIER`, or an ARN

@@ -109,6 +109,11 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["lambda:DeleteFunctionUrlConfig"],
     },
+    resources: &[
+        "arn:{partition}:lambda:{region}:{account}:function:{function_name|name}",
+        "arn:{partition}:lambda:{region}:{account}:function:{function_name|name}:*",
+    ],
+    passes_role: &[],
 };
 
 /// The id of a URL: its function, and its qualifier when it has one.

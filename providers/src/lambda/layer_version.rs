@@ -91,6 +91,11 @@ pub const ENTRY: Entry = Entry {
         update: &[],
         delete: &["lambda:DeleteLayerVersion"],
     },
+    resources: &[
+        "arn:{partition}:lambda:{region}:{account}:layer:{layer_name}",
+        "arn:{partition}:lambda:{region}:{account}:layer:{layer_name}:*",
+    ],
+    passes_role: &[],
 };
 
 /// The layer name and version number of a layer version ARN.

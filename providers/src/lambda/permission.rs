@@ -99,6 +99,11 @@ pub const ENTRY: Entry = Entry {
         update: &[],
         delete: &["lambda:RemovePermission"],
     },
+    resources: &[
+        "arn:{partition}:lambda:{region}:{account}:function:{function_name|name}",
+        "arn:{partition}:lambda:{region}:{account}:function:{function_name|name}:*",
+    ],
+    passes_role: &[],
 };
 
 /// The id of the permission: the function as the stack names it (qualified when the

@@ -128,6 +128,11 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["logs:DeleteLogGroup"],
     },
+    resources: &[
+        "arn:{partition}:logs:{region}:{account}:log-group:{name}",
+        "arn:{partition}:logs:{region}:{account}:log-group:{name}:*",
+    ],
+    passes_role: &[],
 };
 
 /// A log group ARN as strata gives it: without the `:*` that `DescribeLogGroups` appends.

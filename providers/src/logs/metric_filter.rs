@@ -98,6 +98,11 @@ pub const ENTRY: Entry = Entry {
         update: &["logs:PutMetricFilter", "logs:DescribeMetricFilters"],
         delete: &["logs:DeleteMetricFilter", "logs:DescribeMetricFilters"],
     },
+    resources: &[
+        "arn:{partition}:logs:{region}:{account}:log-group:{log_group_name}",
+        "arn:{partition}:logs:{region}:{account}:log-group:{log_group_name}:*",
+    ],
+    passes_role: &[],
 };
 
 /// The id of the filter `name` on `log_group`.

@@ -66,6 +66,8 @@ pub const ENTRY: Entry = Entry {
         update: &["logs:PutResourcePolicy", "logs:DescribeResourcePolicies"],
         delete: &["logs:DeleteResourcePolicy"],
     },
+    resources: &[],
+    passes_role: &[],
 };
 
 /// Manages account-level log resource policies; the id is the policy name.

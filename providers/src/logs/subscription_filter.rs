@@ -124,14 +124,21 @@ pub const ENTRY: Entry = Entry {
         create: &[
             "logs:PutSubscriptionFilter",
             "logs:DescribeSubscriptionFilters",
+            "iam:PassRole",
         ],
         read: &["logs:DescribeSubscriptionFilters"],
         update: &[
             "logs:PutSubscriptionFilter",
             "logs:DescribeSubscriptionFilters",
+            "iam:PassRole",
         ],
         delete: &["logs:DeleteSubscriptionFilter"],
     },
+    resources: &[
+        "arn:{partition}:logs:{region}:{account}:log-group:{log_group_name}",
+        "arn:{partition}:logs:{region}:{account}:log-group:{log_group_name}:*",
+    ],
+    passes_role: &[("role_arn", "logs.amazonaws.com")],
 };
 
 /// The id of the filter `name` on `log_group`.

@@ -300,6 +300,11 @@ pub const ENTRY: Entry = Entry {
             "s3:DeleteObjectVersion",
         ],
     },
+    resources: &[
+        "arn:{partition}:s3:::{bucket}",
+        "arn:{partition}:s3:::{bucket}/*",
+    ],
+    passes_role: &[],
 };
 
 /// The value of `prop` the stack last wrote (`written`), else the schema's default: the shape a

@@ -94,6 +94,8 @@ pub const ENTRY: Entry = Entry {
         update: &["s3:PutBucketNotification", "s3:GetBucketNotification"],
         delete: &["s3:PutBucketNotification"],
     },
+    resources: &["arn:{partition}:s3:::{bucket}"],
+    passes_role: &[],
 };
 
 /// One destination, whatever its kind.

@@ -55,6 +55,8 @@ pub const ENTRY: Entry = Entry {
         update: &["s3:PutBucketPolicy", "s3:GetBucketPolicy"],
         delete: &["s3:DeleteBucketPolicy"],
     },
+    resources: &["arn:{partition}:s3:::{bucket}"],
+    passes_role: &[],
 };
 
 /// Manages a bucket's policy.

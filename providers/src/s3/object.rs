@@ -112,6 +112,11 @@ pub const ENTRY: Entry = Entry {
             "s3:DeleteObjectVersion",
         ],
     },
+    resources: &[
+        "arn:{partition}:s3:::{bucket}",
+        "arn:{partition}:s3:::{bucket}/{key}",
+    ],
+    passes_role: &[],
 };
 
 /// The id of an object.

@@ -162,6 +162,10 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["scheduler:DeleteSchedule"],
     },
+    resources: &[
+        "arn:{partition}:scheduler:{region}:{account}:schedule/{group_name=default}/{name}",
+    ],
+    passes_role: &[("target.role_arn", "scheduler.amazonaws.com")],
 };
 
 /// The id of schedule `name` in `group`.

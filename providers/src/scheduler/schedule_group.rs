@@ -108,6 +108,8 @@ pub const ENTRY: Entry = Entry {
             "scheduler:GetScheduleGroup",
         ],
     },
+    resources: &["arn:{partition}:scheduler:{region}:{account}:schedule-group/{name}"],
+    passes_role: &[],
 };
 
 /// A timestamp as the attributes show it.

@@ -155,6 +155,8 @@ pub const ENTRY: Entry = Entry {
             "secretsmanager:DescribeSecret",
         ],
     },
+    resources: &["arn:{partition}:secretsmanager:{region}:{account}:secret:{name}-??????"],
+    passes_role: &[],
 };
 
 /// Manages secrets; the id is the secret's ARN.

@@ -97,6 +97,11 @@ pub const ENTRY: Entry = Entry {
             "secretsmanager:UpdateSecretVersionStage",
         ],
     },
+    resources: &[
+        "arn:{partition}:secretsmanager:{region}:{account}:secret:{secret_id|name}*",
+        "arn:{partition}:kms:{region}:{account}:key/*",
+    ],
+    passes_role: &[],
 };
 
 /// The secret and the version a version's id names.

@@ -169,6 +169,8 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["states:DeleteStateMachine", "states:DescribeStateMachine"],
     },
+    resources: &["arn:{partition}:states:{region}:{account}:stateMachine:{name}"],
+    passes_role: &[("role_arn", "states.amazonaws.com")],
 };
 
 /// True for the errors AWS gives while a new role cannot be assumed by Step Functions yet, or

@@ -77,6 +77,8 @@ pub const ENTRY: Entry = Entry {
         update: &["sns:SetSubscriptionAttributes"],
         delete: &["sns:Unsubscribe"],
     },
+    resources: &["{topic_arn}", "{topic_arn}:*"],
+    passes_role: &[],
 };
 
 fn raw_delivery(props: &Map) -> Result<bool> {

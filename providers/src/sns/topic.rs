@@ -115,6 +115,8 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["sns:DeleteTopic"],
     },
+    resources: &["arn:{partition}:sns:{region}:{account}:{name}"],
+    passes_role: &[],
 };
 
 /// The policy SNS gives a topic created without one. Removing `policy` from the stack restores

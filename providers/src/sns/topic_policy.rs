@@ -61,6 +61,8 @@ pub const ENTRY: Entry = Entry {
         update: &["sns:SetTopicAttributes"],
         delete: &["sns:SetTopicAttributes"],
     },
+    resources: &["{arn}"],
+    passes_role: &[],
 };
 
 /// Manages a topic's `Policy` attribute.

@@ -144,6 +144,8 @@ pub const ENTRY: Entry = Entry {
         update: &["sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue"],
         delete: &["sqs:DeleteQueue"],
     },
+    resources: &["arn:{partition}:sqs:{region}:{account}:{name}"],
+    passes_role: &[],
 };
 
 /// How a property is written as an SQS attribute string and read back.

@@ -55,6 +55,8 @@ pub const ENTRY: Entry = Entry {
         update: &["sqs:SetQueueAttributes"],
         delete: &["sqs:SetQueueAttributes"],
     },
+    resources: &["arn:{partition}:sqs:{region}:{account}:{queue_url|name}"],
+    passes_role: &[],
 };
 
 /// Manages a queue's `Policy` attribute.

@@ -179,6 +179,11 @@ pub const ENTRY: Entry = Entry {
         ],
         delete: &["ssm:DeleteParameter"],
     },
+    resources: &[
+        "arn:{partition}:ssm:{region}:{account}:parameter{name|path}",
+        "arn:{partition}:kms:{region}:{account}:key/*",
+    ],
+    passes_role: &[],
 };
 
 /// Manages SSM parameters; the id is the parameter name.
