@@ -13,7 +13,8 @@
 //! * requests per resource for the create, the no-op plan (with refresh) and the destroy, with
 //!   the create's requests by action;
 //! * [`QUEUES`] independent queues applied at the default parallelism: the apply time divided
-//!   by `ceil(QUEUES / parallelism) × latency`, the bound of one request each;
+//!   by `ceil(QUEUES / parallelism) × latency`, the bound of one request each, and their
+//!   no-op plan (a refresh of every queue) at several bounds on requests in flight;
 //!
 //! and locally (no latency): `validate` and `plan --refresh=false` of 1,000 and 5,000 queues,
 //! against no state (everything to add) and against a state recording them all (nothing to
@@ -37,6 +38,9 @@ const LATENCY: Duration = Duration::from_millis(100);
 
 /// The independent queues of the wide apply.
 const QUEUES: usize = 200;
+
+/// The bounds on requests in flight the wide no-op plan is timed at.
+const MAX_REQUESTS: [usize; 4] = [8, 16, 32, 64];
 
 /// The stack sizes of the local figures.
 const LOCAL_SIZES: [usize; 2] = [1_000, 5_000];
@@ -206,6 +210,22 @@ fn bench_wide_apply() {
         proxy.peak_in_flight(),
         by_action(&calls)
     );
+    // A refresh is as fast as the requests in flight allow: the no-op plan at several bounds.
+    for max in MAX_REQUESTS {
+        let max = max.to_string();
+        let (plan, calls) = timed(
+            &proxy,
+            dir.path(),
+            &["plan", "--max-requests", &max],
+            "no-op plan",
+        );
+        println!(
+            "  no-op plan with --max-requests {max:>3}: {:>8}, {} requests, at most {} in flight",
+            seconds(plan),
+            calls.len(),
+            proxy.peak_in_flight()
+        );
+    }
 }
 
 /// The local figures for a stack of `n` queues: validate, and plan without refresh against no

@@ -407,6 +407,18 @@ impl QueueProvider {
                 }
             }
         }
+        // The switches CreateQueue was not sent, as SQS sets them: content-based deduplication
+        // off, and SSE-SQS on for a new queue not encrypted with a KMS key (AWS's default since
+        // 2022, which the emulator follows).
+        let kms = sent.contains_key(&QueueAttributeName::KmsMasterKeyId);
+        for (prop, default) in [
+            ("content_based_deduplication", false),
+            ("sqs_managed_sse_enabled", !kms),
+        ] {
+            properties
+                .entry(prop.to_string())
+                .or_insert(Value::Bool(default));
+        }
         properties.insert("tags".into(), tags_value(tags));
         let attributes = Map::from([
             ("arn".to_string(), Value::str(&arn)),
