@@ -747,10 +747,7 @@ fn as_created(
         .to_value()
     });
     properties.insert("targets".into(), Value::List(targets.collect()));
-    properties.insert(
-        "tags".into(),
-        tags_value(tag_strings(props.get("tags"))?),
-    );
+    properties.insert("tags".into(), tags_value(tag_strings(props.get("tags"))?));
     Ok(Resource {
         id: rule_id(bus, name),
         properties,

@@ -578,7 +578,10 @@ impl Provider for RoleProvider {
             let mut made = role_resource(role, &tags, managed, documents)?;
             // What CreateRole was sent, whether or not its answer repeats it.
             let sent = [
-                ("assume_role_policy", Some(document_from_aws("assume_role_policy", &trust)?)),
+                (
+                    "assume_role_policy",
+                    Some(document_from_aws("assume_role_policy", &trust)?),
+                ),
                 ("description", description.as_deref().map(Value::str)),
                 ("max_session_duration", Some(Value::int(max_session.into()))),
                 ("permissions_boundary", boundary.as_deref().map(Value::str)),
