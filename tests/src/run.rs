@@ -16,18 +16,28 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
-/// The path of the debug `strata` binary. Call [`ensure_strata_built`] first ([`run_strata`] does).
+/// Names a `strata` binary to run instead of the debug build (the benchmark's release build).
+pub const STRATA_BIN_VAR: &str = "STRATA_BIN";
+
+/// The path of the `strata` binary: `$STRATA_BIN` when set, else the debug build. Call
+/// [`ensure_strata_built`] first ([`run_strata`] does).
 pub fn strata_bin() -> PathBuf {
-    target_dir()
-        .join("debug")
-        .join(format!("strata{}", std::env::consts::EXE_SUFFIX))
+    match std::env::var_os(STRATA_BIN_VAR) {
+        Some(bin) if !bin.is_empty() => PathBuf::from(bin),
+        _ => target_dir()
+            .join("debug")
+            .join(format!("strata{}", std::env::consts::EXE_SUFFIX)),
+    }
 }
 
 /// Builds the `strata` binary (`cargo build -p strata --quiet`) once per test process.
 ///
 /// `cargo test` of this package does not build other packages' binaries, so tests must build it.
-/// Panics if the build fails.
+/// Panics if the build fails. Builds nothing when `$STRATA_BIN` names the binary.
 pub fn ensure_strata_built() {
+    if std::env::var_os(STRATA_BIN_VAR).is_some_and(|b| !b.is_empty()) {
+        return;
+    }
     static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
     let result = BUILT.get_or_init(|| {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());

@@ -134,10 +134,8 @@ pub const ENTRY: Entry = Entry {
     actions: Actions {
         create: &[
             "events:PutRule",
+            "events:TagResource",
             "events:PutTargets",
-            "events:DescribeRule",
-            "events:ListTargetsByRule",
-            "events:ListTagsForResource",
             "iam:PassRole",
         ],
         read: &[
@@ -628,14 +626,14 @@ impl RuleProvider {
     }
 
     /// `PutRule` with the complete rule-level definition in `props`; `tags` only on create
-    /// (EventBridge ignores them when the rule exists).
+    /// (EventBridge ignores them when the rule exists). Returns the rule's ARN.
     async fn put_rule(
         &self,
         bus: &str,
         name: &str,
         props: &Map,
         tags: Option<Vec<Tag>>,
-    ) -> Result<()> {
+    ) -> Result<Option<String>> {
         check_trigger(props)?;
         let pattern = match given(props, "event_pattern") {
             Some(pattern) => Some(document_json("event_pattern", &pattern)?),
@@ -644,7 +642,8 @@ impl RuleProvider {
         let state = desired(&self.schema, props, "state")
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_else(|| "ENABLED".to_string());
-        self.events
+        let out = self
+            .events
             .put_rule()
             .name(name)
             .event_bus_name(bus)
@@ -657,7 +656,7 @@ impl RuleProvider {
             .send()
             .await
             .map_err(api_error)?;
-        Ok(())
+        Ok(out.rule_arn)
     }
 
     async fn put_targets(&self, bus: &str, name: &str, targets: &[TargetSpec]) -> Result<()> {
@@ -726,6 +725,53 @@ impl RuleProvider {
     }
 }
 
+/// The rule `PutRule` (which answered `arn`) and `PutTargets` just made from `props`, without
+/// reading it back: EventBridge holds what it was sent, so these are the properties a read
+/// gives (patterns and inputs parsed as a read parses them).
+fn as_created(
+    schema: &TypeSchema,
+    bus: &str,
+    name: &str,
+    props: &Map,
+    arn: &str,
+    targets: &[TargetSpec],
+) -> Result<Resource> {
+    let mut properties = Map::new();
+    properties.insert("name".into(), Value::str(name));
+    properties.insert("event_bus_name".into(), Value::str(bus));
+    for prop in ["description", "schedule_expression", "role_arn"] {
+        if let Some(text) = optional_str(props, prop)?.filter(|t| !t.trim().is_empty()) {
+            properties.insert(prop.into(), Value::str(text));
+        }
+    }
+    if let Some(pattern) = given(props, "event_pattern") {
+        let text = document_json("event_pattern", &pattern)?;
+        properties.insert(
+            "event_pattern".into(),
+            document_from_aws("event_pattern", &text)?,
+        );
+    }
+    let state = desired(schema, props, "state").unwrap_or_else(|| Value::str("ENABLED"));
+    properties.insert("state".into(), state);
+    let targets = targets.iter().map(|t| {
+        TargetSpec {
+            input: t.input.as_deref().map(canonical_json),
+            ..t.clone()
+        }
+        .to_value()
+    });
+    properties.insert("targets".into(), Value::List(targets.collect()));
+    properties.insert("tags".into(), tags_value(tag_strings(props.get("tags"))?));
+    Ok(Resource {
+        id: rule_id(bus, name),
+        properties,
+        attributes: Map::from([
+            ("arn".to_string(), Value::str(arn)),
+            ("name".to_string(), Value::str(name)),
+        ]),
+    })
+}
+
 /// `s` unless it is missing or blank: how EventBridge leaves a setting out.
 fn non_empty(s: Option<&str>) -> Option<&str> {
     s.map(str::trim).filter(|s| !s.is_empty())
@@ -751,10 +797,11 @@ impl Provider for RuleProvider {
         let bus = bus_of(&self.schema, props);
         let targets = target_specs(props.get("targets"))?;
         let tags = events_tags(tag_strings(props.get("tags"))?)?;
-        self.put_rule(&bus, &name, props, Some(tags)).await?;
+        let arn = self.put_rule(&bus, &name, props, Some(tags)).await?;
         after_made(&rule_id(&bus, &name), async {
             self.put_targets(&bus, &name, &targets).await?;
-            self.read_existing(&bus, &name, props).await
+            let arn = arn.ok_or_else(|| ProviderError::invalid("PutRule returned no rule ARN"))?;
+            as_created(&self.schema, &bus, &name, props, &arn, &targets)
         })
         .await
     }

@@ -115,10 +115,9 @@ pub const ENTRY: Entry = Entry {
             "iam:AttachRolePolicy",
             "iam:PutRolePolicy",
             "iam:PutRolePermissionsBoundary",
-            "iam:GetRole",
             "iam:ListAttachedRolePolicies",
             "iam:ListRolePolicies",
-            "iam:GetRolePolicy",
+            "iam:ListInstanceProfilesForRole",
             "iam:DetachRolePolicy",
             "iam:DeleteRolePolicy",
             "iam:DeleteRole",
@@ -282,49 +281,8 @@ impl RoleProvider {
             }
         }
 
-        let mut properties = Map::new();
-        properties.insert("name".into(), Value::str(role.role_name()));
-        properties.insert("path".into(), Value::str(role.path()));
-        if let Some(document) = role.assume_role_policy_document() {
-            properties.insert(
-                "assume_role_policy".into(),
-                document_from_aws("assume_role_policy", document)?,
-            );
-        }
-        properties.insert(
-            "managed_policy_arns".into(),
-            set_in_prior_order(prior.get("managed_policy_arns"), attached),
-        );
-        properties.insert("inline_policies".into(), Value::Map(inline));
-        if let Some(description) = role.description().filter(|d| !d.is_empty()) {
-            properties.insert("description".into(), Value::str(description));
-        }
-        properties.insert(
-            "max_session_duration".into(),
-            Value::int(
-                role.max_session_duration()
-                    .map_or(DEFAULT_MAX_SESSION_DURATION, i64::from),
-            ),
-        );
-        if let Some(boundary) = role
-            .permissions_boundary()
-            .and_then(|b| b.permissions_boundary_arn())
-            .filter(|arn| !arn.is_empty())
-        {
-            properties.insert("permissions_boundary".into(), Value::str(boundary));
-        }
-        properties.insert("tags".into(), tags_from_iam(role.tags()));
-
-        let attributes = Map::from([
-            ("arn".to_string(), Value::str(role.arn())),
-            ("name".to_string(), Value::str(role.role_name())),
-            ("id".to_string(), Value::str(role.role_id())),
-        ]);
-        Ok(Some(Resource {
-            id: role.role_name().to_string(),
-            properties,
-            attributes,
-        }))
+        let managed = set_in_prior_order(prior.get("managed_policy_arns"), attached);
+        role_resource(role, role.tags(), managed, inline).map(Some)
     }
 
     /// Reads a role that must exist (it was just created or changed), waiting out IAM's
@@ -340,14 +298,19 @@ impl RoleProvider {
 
     async fn attach(&self, role: &str, arns: &[String]) -> Result<()> {
         for arn in arns {
-            self.iam
-                .attach_role_policy()
-                .role_name(role)
-                .policy_arn(arn)
-                .send()
-                .await
-                .map_err(api_error)?;
+            self.attach_one(role, arn).await?;
         }
+        Ok(())
+    }
+
+    async fn attach_one(&self, role: &str, arn: &str) -> Result<()> {
+        self.iam
+            .attach_role_policy()
+            .role_name(role)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(api_error)?;
         Ok(())
     }
 
@@ -368,6 +331,11 @@ impl RoleProvider {
 
     async fn put_inline(&self, role: &str, name: &str, document: &Value) -> Result<()> {
         let text = document_json(&format!("inline_policies.{name}"), document)?;
+        self.put_inline_text(role, name, text).await
+    }
+
+    /// Puts inline policy `name`, whose document is already JSON text.
+    async fn put_inline_text(&self, role: &str, name: &str, text: String) -> Result<()> {
         self.iam
             .put_role_policy()
             .role_name(role)
@@ -478,6 +446,56 @@ impl RoleProvider {
     }
 }
 
+/// The role in the stack's terms, from IAM's description of it (`GetRole`'s or `CreateRole`'s),
+/// its `tags`, and its managed and inline policies.
+fn role_resource(
+    role: &aws_sdk_iam::types::Role,
+    tags: &[aws_sdk_iam::types::Tag],
+    managed_policy_arns: Value,
+    inline_policies: Map,
+) -> Result<Resource> {
+    let mut properties = Map::new();
+    properties.insert("name".into(), Value::str(role.role_name()));
+    properties.insert("path".into(), Value::str(role.path()));
+    if let Some(document) = role.assume_role_policy_document() {
+        properties.insert(
+            "assume_role_policy".into(),
+            document_from_aws("assume_role_policy", document)?,
+        );
+    }
+    properties.insert("managed_policy_arns".into(), managed_policy_arns);
+    properties.insert("inline_policies".into(), Value::Map(inline_policies));
+    if let Some(description) = role.description().filter(|d| !d.is_empty()) {
+        properties.insert("description".into(), Value::str(description));
+    }
+    properties.insert(
+        "max_session_duration".into(),
+        Value::int(
+            role.max_session_duration()
+                .map_or(DEFAULT_MAX_SESSION_DURATION, i64::from),
+        ),
+    );
+    if let Some(boundary) = role
+        .permissions_boundary()
+        .and_then(|b| b.permissions_boundary_arn())
+        .filter(|arn| !arn.is_empty())
+    {
+        properties.insert("permissions_boundary".into(), Value::str(boundary));
+    }
+    properties.insert("tags".into(), tags_from_iam(tags));
+
+    let attributes = Map::from([
+        ("arn".to_string(), Value::str(role.arn())),
+        ("name".to_string(), Value::str(role.role_name())),
+        ("id".to_string(), Value::str(role.role_id())),
+    ]);
+    Ok(Resource {
+        id: role.role_name().to_string(),
+        properties,
+        attributes,
+    })
+}
+
 /// True for the error IAM gives while a principal named in a trust policy is not visible yet.
 fn principal_not_propagated(e: &ProviderError) -> bool {
     e.is_code(&[
@@ -493,7 +511,8 @@ impl Provider for RoleProvider {
     }
 
     /// Creates the role with its trust policy, description, session duration, boundary and tags
-    /// in one call, then attaches the managed policies and puts the inline ones.
+    /// in one call, then attaches the managed policies and puts the inline ones, all at once:
+    /// two sequential requests whatever the number of policies, and no read back.
     async fn create(&self, req: CreateRequest) -> Result<Resource> {
         let props = &req.properties;
         let name = required_str(props, "name")?;
@@ -519,7 +538,7 @@ impl Provider for RoleProvider {
             given(props, "permissions_boundary").and_then(|v| v.as_str().map(str::to_string));
         let tags = iam_tags(tag_strings(props.get("tags"))?)?;
 
-        with_backoff(
+        let created = with_backoff(
             TRUST_PRINCIPAL_PROPAGATION_BUDGET,
             principal_not_propagated,
             || {
@@ -538,13 +557,49 @@ impl Provider for RoleProvider {
         )
         .await?;
 
+        // The policies are independent of each other: attach and put them all at once. What
+        // the role now holds is what CreateRole answered plus exactly these, so nothing is read
+        // back (documents as a read gives them: parsed from the text IAM was sent).
         let attach_all = async {
-            self.attach(&name, &policy_arns(given(props, "managed_policy_arns"))?)
-                .await?;
-            for (policy_name, document) in inline_policies(given(props, "inline_policies"))? {
-                self.put_inline(&name, &policy_name, &document).await?;
+            let role = created
+                .role()
+                .ok_or_else(|| ProviderError::invalid("CreateRole returned no role"))?;
+            let arns = policy_arns(given(props, "managed_policy_arns"))?;
+            let inline = inline_policies(given(props, "inline_policies"))?;
+            let mut puts = Vec::new();
+            let mut documents = Map::new();
+            for (policy_name, document) in &inline {
+                let text = document_json(&format!("inline_policies.{policy_name}"), document)?;
+                documents.insert(
+                    policy_name.clone(),
+                    document_from_aws("inline_policies", &text)?,
+                );
+                puts.push(self.put_inline_text(&name, policy_name, text));
             }
-            self.read_existing(&name, props).await
+            let attaches = arns.iter().map(|arn| self.attach_one(&name, arn));
+            futures::future::try_join(
+                futures::future::try_join_all(attaches),
+                futures::future::try_join_all(puts),
+            )
+            .await?;
+            let managed = set_in_prior_order(props.get("managed_policy_arns"), arns);
+            let mut made = role_resource(role, &tags, managed, documents)?;
+            // What CreateRole was sent, whether or not its answer repeats it.
+            let sent = [
+                (
+                    "assume_role_policy",
+                    Some(document_from_aws("assume_role_policy", &trust)?),
+                ),
+                ("description", description.as_deref().map(Value::str)),
+                ("max_session_duration", Some(Value::int(max_session.into()))),
+                ("permissions_boundary", boundary.as_deref().map(Value::str)),
+            ];
+            for (prop, value) in sent {
+                if let Some(value) = value {
+                    made.properties.insert(prop.to_string(), value);
+                }
+            }
+            Ok::<_, ProviderError>(made)
         };
         match attach_all.await {
             Ok(role) => Ok(role),

@@ -1,7 +1,8 @@
 //! `aws.sqs.queue`: a standard or FIFO SQS queue.
 //!
 //! Every setting of a queue is a queue attribute, which SQS reads and writes as strings. Create
-//! sends them all in `CreateQueue`; update sends only the changed ones in one
+//! sends them all, and the tags, in `CreateQueue`, one request, and reads nothing back (the
+//! ARN follows from the URL it returns); update sends only the changed ones in one
 //! `SetQueueAttributes`; read turns the strings back into the schema's kinds (`"30"` into 30,
 //! `"true"` into true, JSON documents into mappings), so that a second plan is empty.
 
@@ -131,11 +132,7 @@ pub const ENTRY: Entry = Entry {
         "declare the policy here or as an `aws.sqs.queue_policy`, never both",
     )],
     actions: Actions {
-        create: &[
-            "sqs:CreateQueue",
-            "sqs:GetQueueAttributes",
-            "sqs:ListQueueTags",
-        ],
+        create: &["sqs:CreateQueue", "sqs:TagQueue"],
         read: &[
             "sqs:GetQueueAttributes",
             "sqs:ListQueueTags",
@@ -295,6 +292,9 @@ pub(crate) fn queue_missing_is_none<T>(result: Result<T>) -> Result<Option<T>> {
 pub struct QueueProvider {
     schema: TypeSchema,
     sqs: aws_sdk_sqs::Client,
+    /// The region and partition of the queues' ARNs, which create derives rather than reads.
+    region: String,
+    partition: &'static str,
     /// Talking to the local emulator, whose `SetQueueAttributes` erases `Policy` when the call
     /// does not carry it (AWS changes only the attributes given).
     emulator: bool,
@@ -305,6 +305,8 @@ impl QueueProvider {
         Self {
             schema: schema(),
             sqs: crate::aws::sdk_client!(aws_sdk_sqs, ctx),
+            region: ctx.region(),
+            partition: ctx.partition(),
             emulator: ctx.custom_endpoint,
         }
     }
@@ -373,8 +375,68 @@ impl QueueProvider {
         }))
     }
 
-    /// Reads a queue that must exist (it was just created or changed), waiting out SQS's
-    /// eventual consistency.
+    /// The queue `CreateQueue` just made at `url`, without reading it back: SQS keeps the
+    /// attributes and tags exactly as `CreateQueue` took them, and the ARN follows from the
+    /// name and the account, which is the URL's path (`https://sqs.REGION.amazonaws.com/ACCOUNT/NAME`).
+    /// The properties are what [`Self::find_queue`] reads for them, so a plan without refresh
+    /// and one with agree.
+    fn as_created(
+        &self,
+        url: &str,
+        name: &str,
+        sent: &HashMap<QueueAttributeName, String>,
+        tags: HashMap<String, String>,
+    ) -> Result<Resource> {
+        let account = url
+            .trim_end_matches('/')
+            .rsplit('/')
+            .nth(1)
+            .filter(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(|| {
+                ProviderError::invalid(format!("the queue URL {url} names no account"))
+            })?;
+        let arn = format!(
+            "arn:{}:sqs:{}:{account}:{name}",
+            self.partition, self.region
+        );
+        let mut properties = Map::new();
+        properties.insert("name".into(), Value::str(name));
+        let fifo = sent.get(&QueueAttributeName::FifoQueue).map(String::as_str) == Some("true");
+        properties.insert("fifo_queue".into(), Value::Bool(fifo));
+        for (prop, attr, codec) in SETTABLE {
+            if let Some(value) = sent.get(attr) {
+                if let Some(value) = codec.decode(prop, value)? {
+                    properties.insert(prop.to_string(), value);
+                }
+            }
+        }
+        // The switches CreateQueue was not sent, as SQS sets them: content-based deduplication
+        // off, and SSE-SQS on for a new queue not encrypted with a KMS key (AWS's default since
+        // 2022, which the emulator follows).
+        let kms = sent.contains_key(&QueueAttributeName::KmsMasterKeyId);
+        for (prop, default) in [
+            ("content_based_deduplication", false),
+            ("sqs_managed_sse_enabled", !kms),
+        ] {
+            properties
+                .entry(prop.to_string())
+                .or_insert(Value::Bool(default));
+        }
+        properties.insert("tags".into(), tags_value(tags));
+        let attributes = Map::from([
+            ("arn".to_string(), Value::str(&arn)),
+            ("url".to_string(), Value::str(url)),
+            ("name".to_string(), Value::str(name)),
+        ]);
+        Ok(Resource {
+            id: url.to_string(),
+            properties,
+            attributes,
+        })
+    }
+
+    /// Reads a queue that must exist (it was just changed), waiting out SQS's eventual
+    /// consistency.
     async fn read_existing(&self, url: &str) -> Result<Resource> {
         wait_for(
             &format!("queue {url} to be readable"),
@@ -425,7 +487,10 @@ impl Provider for QueueProvider {
         let url = out
             .queue_url()
             .ok_or_else(|| ProviderError::invalid("CreateQueue returned no queue URL"))?;
-        after_made(url, async { self.read_existing(url).await }).await
+        after_made(url, async {
+            self.as_created(url, &name, &attributes, tags.unwrap_or_default())
+        })
+        .await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

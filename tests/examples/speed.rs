@@ -1,0 +1,301 @@
+//! strata's speed figures (`bash scripts/bench.sh`): how close an apply comes to what the
+//! dependency graph allows, how many requests each operation costs, and how fast the local
+//! commands are on large stacks. It prints figures and asserts no time: it is a benchmark,
+//! never a test (`cargo test` builds it and does not run it).
+//!
+//! Against the emulator behind the test kit's proxy, which adds [`LATENCY`] to every request:
+//!
+//! * each example's apply time divided by its **critical-path bound**: the longest chain of
+//!   resources in the dependency graph (counted in resources, each its own link) times the
+//!   latency, as if every create needed exactly one request and strata spent nothing itself.
+//!   One request per resource is the least any create needs, and a resource cannot start before
+//!   what it references exists, so no apply can beat the bound;
+//! * requests per resource for the create, the no-op plan (with refresh) and the destroy, with
+//!   the create's requests by action;
+//! * [`QUEUES`] independent queues applied at the default parallelism: the apply time divided
+//!   by `ceil(QUEUES / parallelism) × latency`, the bound of one request each, and their
+//!   no-op plan (a refresh of every queue) at several bounds on requests in flight;
+//!
+//! and locally (no latency): `validate` and `plan --refresh=false` of 1,000 and 5,000 queues,
+//! against no state (everything to add) and against a state recording them all (nothing to
+//! do), each the best of [`RUNS`] runs, with the most memory a run held (peak RSS).
+//!
+//! The binary it times is `$STRATA_BIN` (the script builds a release binary), else the debug
+//! build.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use engine::executor::DEFAULT_PARALLELISM;
+use strata_tests::census::Example;
+use strata_tests::proxy::{Faults, Proxy};
+use strata_tests::{assert_code_while, run_strata, strata_bin, Emulator};
+
+/// Added by the proxy to every request: about what a call to AWS takes from a laptop.
+const LATENCY: Duration = Duration::from_millis(100);
+
+/// The independent queues of the wide apply.
+const QUEUES: usize = 200;
+
+/// The bounds on requests in flight the wide no-op plan is timed at.
+const MAX_REQUESTS: [usize; 4] = [8, 16, 32, 64];
+
+/// The stack sizes of the local figures.
+const LOCAL_SIZES: [usize; 2] = [1_000, 5_000];
+
+/// Runs per local figure; the best is printed.
+const RUNS: usize = 3;
+
+/// The argument that makes this binary time one command ([`measure_child`]).
+const MEASURE: &str = "--measure";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(MEASURE) {
+        measure_child(&args[1..]);
+        return;
+    }
+    println!(
+        "strata speed figures: {}, {} ms added to every request",
+        strata_bin().display(),
+        LATENCY.as_millis()
+    );
+    for example in [Example::Serverless, Example::Network] {
+        bench_example(example);
+    }
+    bench_wide_apply();
+    for size in LOCAL_SIZES {
+        bench_local(size);
+    }
+}
+
+/// The longest chain of resources in `stack`'s dependency graph, counted in resources.
+fn longest_chain(stack: &stacks::Stack) -> usize {
+    fn depth(
+        graph: &stacks::DependencyGraph,
+        address: &str,
+        memo: &mut HashMap<String, usize>,
+    ) -> usize {
+        if let Some(&d) = memo.get(address) {
+            return d;
+        }
+        let d = 1 + graph
+            .dependencies(address)
+            .iter()
+            .map(|dep| depth(graph, dep, memo))
+            .max()
+            .unwrap_or(0);
+        memo.insert(address.to_string(), d);
+        d
+    }
+    let mut memo = HashMap::new();
+    stack
+        .graph
+        .addresses()
+        .map(|a| depth(&stack.graph, a, &mut memo))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Runs strata in `dir` through `proxy`; returns the wall time and the requests it made.
+fn timed(
+    proxy: &Proxy,
+    dir: &Path,
+    args: &[&str],
+    doing: &str,
+) -> (Duration, Vec<strata_tests::proxy::Call>) {
+    proxy.clear();
+    let start = Instant::now();
+    let run = run_strata(dir, args, &proxy.aws_env());
+    let elapsed = start.elapsed();
+    assert_code_while(&run, 0, doing);
+    (elapsed, proxy.calls())
+}
+
+/// `12 CreateQueue, 3 GetRole`: the requests by action, most first.
+fn by_action(calls: &[strata_tests::proxy::Call]) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for call in calls {
+        *counts.entry(call.action.as_str()).or_default() += 1;
+    }
+    let mut counts: Vec<_> = counts.into_iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    counts
+        .iter()
+        .map(|(action, n)| format!("{n} {action}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+fn bench_example(example: Example) {
+    let dir = example.checkout();
+    let stack = stacks::load(
+        &dir.path().join("stack.yaml"),
+        &stacks::LoadOptions::default(),
+        &providers::catalog(),
+    )
+    .unwrap_or_else(|d| panic!("{example:?} does not load: {d:?}"));
+    let resources = stack.resources.len();
+    let chain = longest_chain(&stack);
+    let bound = LATENCY * chain as u32;
+
+    let emu = Emulator::start();
+    let proxy = Proxy::start(&emu, Faults::latency(LATENCY));
+    let (apply, created) = timed(&proxy, dir.path(), &["apply", "--auto-approve"], "apply");
+    let (plan, planned) = timed(&proxy, dir.path(), &["plan"], "no-op plan");
+    let (destroy, destroyed) = timed(
+        &proxy,
+        dir.path(),
+        &["destroy", "--auto-approve"],
+        "destroy",
+    );
+    let per = |calls: &[strata_tests::proxy::Call]| calls.len() as f64 / resources as f64;
+    println!("\n{example:?} example: {resources} resources, longest chain {chain}");
+    println!(
+        "  apply    {:>8}  = {:.2} x the critical-path bound ({chain} x {} ms = {})",
+        seconds(apply),
+        apply.as_secs_f64() / bound.as_secs_f64(),
+        LATENCY.as_millis(),
+        seconds(bound),
+    );
+    println!(
+        "  requests per resource: create {:.2} ({} requests), no-op plan {:.2} ({} in {}), destroy {:.2} ({} in {})",
+        per(&created),
+        created.len(),
+        per(&planned),
+        planned.len(),
+        seconds(plan),
+        per(&destroyed),
+        destroyed.len(),
+        seconds(destroy),
+    );
+    println!("  create's requests: {}", by_action(&created));
+}
+
+/// A stack of `n` independent queues.
+fn queues_stack(n: usize) -> String {
+    let mut stack = String::from("stack: wide\nregion: us-east-1\nresources:\n");
+    for i in 0..n {
+        stack.push_str(&format!("  q{i}:\n    type: aws.sqs.queue\n"));
+    }
+    stack
+}
+
+fn bench_wide_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("stack.yaml"), queues_stack(QUEUES)).unwrap();
+    let emu = Emulator::start();
+    let proxy = Proxy::start(&emu, Faults::latency(LATENCY));
+    let (apply, calls) = timed(&proxy, dir.path(), &["apply", "--auto-approve"], "apply");
+    let rounds = QUEUES.div_ceil(DEFAULT_PARALLELISM);
+    let bound = LATENCY * rounds as u32;
+    println!("\n{QUEUES} independent queues, parallelism {DEFAULT_PARALLELISM}");
+    println!(
+        "  apply    {:>8}  = {:.2} x the bound of one request each ({rounds} x {} ms = {})",
+        seconds(apply),
+        apply.as_secs_f64() / bound.as_secs_f64(),
+        LATENCY.as_millis(),
+        seconds(bound),
+    );
+    println!(
+        "  {} requests ({:.2} per queue), at most {} in flight: {}",
+        calls.len(),
+        calls.len() as f64 / QUEUES as f64,
+        proxy.peak_in_flight(),
+        by_action(&calls)
+    );
+    // A refresh is as fast as the requests in flight allow: the no-op plan at several bounds.
+    for max in MAX_REQUESTS {
+        let max = max.to_string();
+        let (plan, calls) = timed(
+            &proxy,
+            dir.path(),
+            &["plan", "--max-requests", &max],
+            "no-op plan",
+        );
+        println!(
+            "  no-op plan with --max-requests {max:>3}: {:>8}, {} requests, at most {} in flight",
+            seconds(plan),
+            calls.len(),
+            proxy.peak_in_flight()
+        );
+    }
+}
+
+/// The local figures for a stack of `n` queues: validate, and plan without refresh against no
+/// state and against a state recording every queue (applied to the emulator, no latency).
+fn bench_local(n: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("stack.yaml"), queues_stack(n)).unwrap();
+    let emu = Emulator::start();
+    let env = emu.aws_env();
+    println!("\n{n} queues, locally (best of {RUNS}; peak RSS)");
+    let validate = measure(dir.path(), &["validate"], &env);
+    println!("  validate                        {validate}");
+    let plan = ["plan", "--refresh=false"];
+    println!(
+        "  plan --refresh=false, no state  {}",
+        measure(dir.path(), &plan, &env)
+    );
+    let start = Instant::now();
+    let parallelism = (4 * DEFAULT_PARALLELISM).to_string();
+    let run = run_strata(
+        dir.path(),
+        &["apply", "--auto-approve", "--parallelism", &parallelism],
+        &env,
+    );
+    assert_code_while(&run, 0, "the apply that records every queue");
+    let applied = start.elapsed();
+    println!(
+        "  plan --refresh=false, {n} recorded, nothing to do  {}   (the apply took {})",
+        measure(dir.path(), &plan, &env),
+        seconds(applied)
+    );
+}
+
+/// Times `strata ARGS` in `dir`, [`RUNS`] times, in a child process of this binary of its own,
+/// so that the peak RSS it reads is of those runs alone.
+fn measure(dir: &Path, args: &[&str], env: &[(String, String)]) -> String {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .arg(MEASURE)
+        .arg(dir)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "measuring {args:?} failed");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// In the child: runs `strata ARGS` in `DIR` [`RUNS`] times and prints the best time and the
+/// peak RSS of its children (the strata runs, and nothing else).
+fn measure_child(args: &[String]) {
+    let (dir, args) = args.split_first().expect("--measure DIR ARGS...");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut best = Duration::MAX;
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        let run = run_strata(Path::new(dir), &args, &aws_env_of_this_process());
+        best = best.min(start.elapsed());
+        assert_code_while(&run, 0, &format!("strata {}", args.join(" ")));
+    }
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+        .expect("getrusage");
+    // Linux reports kilobytes.
+    let peak_mb = usage.max_rss() as f64 / 1024.0;
+    println!("{:>7.1} ms  {peak_mb:>6.1} MB", best.as_secs_f64() * 1000.0);
+}
+
+/// The `AWS_*` variables the parent gave this child ([`run_strata`] clears inherited ones).
+fn aws_env_of_this_process() -> Vec<(String, String)> {
+    std::env::vars()
+        .filter(|(k, _)| k.starts_with("AWS_"))
+        .collect()
+}
