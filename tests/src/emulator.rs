@@ -151,6 +151,32 @@ impl Emulator {
         http_get(self.port, path)
     }
 
+    /// Switches IAM enforcement on from the next request (moto's `POST /moto-api/reset-auth`,
+    /// `INITIAL_NO_AUTH_ACTION_COUNT` = 0): from then on a call needs the keys of a user the
+    /// emulator holds, and the user's policies must allow it. The default `test` keys stop
+    /// working, so make the users first.
+    pub fn enforce_iam(&self) {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+            .expect("connect to the emulator");
+        // moto reads the body as the bare number (a form content type would hide it).
+        write!(
+            stream,
+            "POST /moto-api/reset-auth HTTP/1.0\r\nHost: 127.0.0.1:{}\r\nContent-Type: text/plain\r\n\
+             Content-Length: 1\r\nConnection: close\r\n\r\n0",
+            self.port
+        )
+        .expect("write to the emulator");
+        let mut answer = String::new();
+        stream
+            .read_to_string(&mut answer)
+            .expect("read the emulator's answer");
+        assert!(
+            answer.contains("\"status\": \"ok\""),
+            "moto did not switch IAM enforcement on: {answer}"
+        );
+    }
+
     /// The environment that points the AWS SDK (and so `strata`) at this emulator.
     pub fn aws_env(&self) -> Vec<(String, String)> {
         [

@@ -40,6 +40,7 @@ mod faults_kill;
 mod faults_refused;
 mod faults_throttling;
 mod fuzz_loader;
+mod iam_enforced;
 mod iam_policy;
 mod lint_rules;
 mod modules_confinement;
