@@ -4,6 +4,7 @@ use std::fmt;
 
 use aws_config::BehaviorVersion;
 use aws_smithy_http_client::tls;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -212,17 +213,19 @@ impl AwsContext {
 }
 
 /// Turns an SDK error into a [`ProviderError`] that keeps AWS's code and message.
-pub fn api_error<E, R>(err: SdkError<E, R>) -> ProviderError
+pub fn api_error<E>(err: SdkError<E, HttpResponse>) -> ProviderError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: fmt::Debug + Send + Sync + 'static,
 {
     match &err {
         SdkError::ServiceError(service) => {
             let inner = service.err();
-            ProviderError::Api {
-                code: inner.code().unwrap_or("Unknown").to_string(),
-                message: inner.message().unwrap_or("").to_string(),
+            match inner.code() {
+                Some(code) => ProviderError::Api {
+                    code: code.to_string(),
+                    message: inner.message().unwrap_or("").to_string(),
+                },
+                None => unparsed_error(service.raw()),
             }
         }
         _ => match (err.code(), err.message()) {
@@ -232,6 +235,26 @@ where
             },
             _ => ProviderError::Transport(error_chain(&err)),
         },
+    }
+}
+
+/// An error answer the SDK could not parse (an emulator's XML in another protocol's shape):
+/// the `<Code>` and `<Message>` found in the body, else `Unknown` and the HTTP status.
+fn unparsed_error(raw: &HttpResponse) -> ProviderError {
+    let body = raw
+        .body()
+        .bytes()
+        .map(String::from_utf8_lossy)
+        .unwrap_or_default();
+    let element = |name: &str| {
+        let (_, rest) = body.split_once(&format!("<{name}>"))?;
+        let (text, _) = rest.split_once(&format!("</{name}>"))?;
+        Some(text.trim().to_string())
+    };
+    ProviderError::Api {
+        code: element("Code").unwrap_or_else(|| "Unknown".to_string()),
+        message: element("Message")
+            .unwrap_or_else(|| format!("HTTP status {}", raw.status().as_u16())),
     }
 }
 
