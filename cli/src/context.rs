@@ -147,6 +147,7 @@ pub(crate) fn plural(n: usize) -> &'static str {
 pub(crate) async fn print_policy(
     plan: &planner::Plan,
     scope: planner::iam::Scope,
+    backend: &stacks::Backend,
     cloud: &AwsCloud,
     json: bool,
 ) -> Result<(), Failure> {
@@ -161,7 +162,11 @@ pub(crate) async fn print_policy(
         region: ctx.region(),
         account,
     };
-    let policy = planner::iam::policy(plan, scope, place);
+    let mut policy = planner::iam::policy(plan, scope, place);
+    if let stacks::Backend::S3 { bucket, key, .. } = backend {
+        let state = planner::iam::state_statements(&policy.place, bucket, key);
+        policy.statements.splice(0..0, state);
+    }
     if json {
         println!("{}", planner::iam::render_json(&policy));
     } else {

@@ -14,10 +14,11 @@ pub(crate) async fn iam_policy(global: &Global, args: &IamPolicyArgs) -> Outcome
         refresh: false,
         ..PlanRequest::default()
     };
+    let backend = stack.backend.clone();
     let (session, plan, cloud) =
         open_and_plan(global, stack, "iam-policy", &request, color).await?;
     session.finish_plan(&plan, None)?;
     let json = args.format == IamFormat::Json;
-    print_policy(&plan, planner::iam::Scope::Life, &cloud, json).await?;
+    print_policy(&plan, planner::iam::Scope::Life, &backend, &cloud, json).await?;
     Ok(EXIT_OK)
 }

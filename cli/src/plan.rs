@@ -24,10 +24,11 @@ pub(crate) async fn plan(global: &Global, args: &PlanArgs) -> Outcome {
         destroy: args.destroy,
         targets: args.targets.clone(),
     };
+    let backend = stack.backend.clone();
     let (session, plan, cloud) = open_and_plan(global, stack, "plan", &request, color).await?;
     if args.emit_iam {
         let json = args.format() == PlanFormat::Json;
-        print_policy(&plan, planner::iam::Scope::Plan, &cloud, json).await?;
+        print_policy(&plan, planner::iam::Scope::Plan, &backend, &cloud, json).await?;
     } else {
         print_plan(&plan, args.format(), color);
     }

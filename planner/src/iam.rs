@@ -40,6 +40,35 @@ impl Policy {
     }
 }
 
+/// What the S3 state backend calls on the stack's state object, its lock (`KEY.lock`) and its
+/// backup (`KEY.backup`, a copy of the state), and `s3:ListBucket` on the bucket, without which
+/// S3 answers a read of the absent lock with AccessDenied rather than NoSuchKey: strata's own
+/// calls, beside what the resources need.
+pub fn state_statements(place: &Place, bucket: &str, key: &str) -> Vec<Statement> {
+    let object = |suffix: &str| format!("arn:{}:s3:::{bucket}/{key}{suffix}", place.partition);
+    let about = format!("the state in s3://{bucket}/{key} (the S3 backend)");
+    vec![
+        Statement {
+            sid: "StrataStateInS3".into(),
+            about: about.clone(),
+            actions: vec![
+                "s3:DeleteObject".into(),
+                "s3:GetObject".into(),
+                "s3:PutObject".into(),
+            ],
+            resources: vec![object(""), object(".backup"), object(".lock")],
+            passed_to: None,
+        },
+        Statement {
+            sid: "StrataStateBucket".into(),
+            about,
+            actions: vec!["s3:ListBucket".into()],
+            resources: vec![format!("arn:{}:s3:::{bucket}", place.partition)],
+            passed_to: None,
+        },
+    ]
+}
+
 /// How a need reads one resource's planned values.
 type Lookup<'a> = Box<dyn Fn(&str) -> Field + 'a>;
 

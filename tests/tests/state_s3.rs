@@ -206,6 +206,44 @@ async fn local_state_moves_to_s3_with_one_state_push() {
     let run = run_strata(dir.path(), &["plan", "--detailed-exitcode"], &env);
     assert_code(&run, 0);
     assert_eq!(queue_urls(&kit::context(&emu)).await.len(), 2);
+
+    // The deployer's policy covers the state object, its lock and its backup too.
+    let run = run_strata(dir.path(), &["iam-policy", "--format", "json"], &env);
+    assert_code(&run, 0);
+    let printed: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let documents = match printed {
+        serde_json::Value::Array(documents) => documents,
+        one => vec![one],
+    };
+    let statements: Vec<&serde_json::Value> = documents
+        .iter()
+        .flat_map(|d| d["Statement"].as_array().unwrap())
+        .collect();
+    let grants = |action: &str, resource: &str| {
+        statements.iter().any(|s| {
+            let has = |field: &str, want: &str| match &s[field] {
+                serde_json::Value::String(one) => one == want,
+                serde_json::Value::Array(many) => many.iter().any(|v| v == want),
+                _ => false,
+            };
+            has("Action", action) && has("Resource", resource)
+        })
+    };
+    for suffix in ["", ".lock", ".backup"] {
+        for action in ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"] {
+            let object = format!("arn:aws:s3:::{BUCKET}/{KEY}{suffix}");
+            assert!(
+                grants(action, &object),
+                "{action} on {object}:\n{}",
+                run.stdout
+            );
+        }
+    }
+    assert!(
+        grants("s3:ListBucket", &format!("arn:aws:s3:::{BUCKET}")),
+        "{}",
+        run.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
