@@ -103,6 +103,10 @@ pub async fn apply(
 
     let parallelism = options.parallelism.max(1);
     let mut outcome = ApplyOutcome::default();
+    if let Err(error) = record_moves(plan, &recorder) {
+        outcome.errors.push(error);
+        return outcome;
+    }
     // Per step: how many of the steps it waits for are still to finish.
     let mut waiting: Vec<usize> = steps.iter().map(|s| s.waits_for.len()).collect();
     let mut dependants: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
@@ -215,6 +219,39 @@ pub async fn apply(
         }
     }
     outcome
+}
+
+/// Renames what the state records for the plan's `moved` entries, before any step: each
+/// resource keeps its object, under its new address. An entry already made (a second run of a
+/// saved plan's apply after an interruption) is skipped.
+fn record_moves(plan: &Plan, recorder: &Mutex<Recorder>) -> Result<(), StepError> {
+    let failed = |from: &str, message: String| StepError {
+        address: from.to_string(),
+        kind: StepKind::Update,
+        code: None,
+        message,
+    };
+    for (from, to) in plan.moves() {
+        let mut guard = recorder
+            .lock()
+            .map_err(|_| failed(from, "state recorder poisoned".into()))?;
+        let Some(resource) = guard.state().resources.get(from).cloned() else {
+            continue;
+        };
+        if guard.state().resources.contains_key(to) {
+            continue;
+        }
+        guard
+            .put(to, resource, None)
+            .and_then(|()| guard.remove(from))
+            .map_err(|e| {
+                failed(
+                    from,
+                    format!("recording the move of `{from}` to `{to}`: {e}"),
+                )
+            })?;
+    }
+    Ok(())
 }
 
 async fn run_step(

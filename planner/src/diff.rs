@@ -25,6 +25,12 @@ pub enum PlanError {
     Cycle(String),
     #[error("--target `{0}` names no resource or module instance of this stack or its state")]
     UnknownTarget(String),
+    #[error("`moved` renames `{from}` to `{to}` (at {at}), but the state already records `{to}`")]
+    MovedOntoExisting {
+        from: String,
+        to: String,
+        at: String,
+    },
     /// An expression failed on values known only at plan time (an index out of range, a call
     /// that fails on a resource's attribute).
     #[error("{what}: {error}")]
@@ -79,6 +85,19 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         .graph
         .order()
         .map_err(|stuck| PlanError::Cycle(stuck.join(", ")))?;
+    let renames = moves(stack, state, destroy)?;
+    let (renamed_state, renamed_refreshed);
+    let (state, refreshed) = if renames.is_empty() {
+        (state, refreshed)
+    } else {
+        renamed_state = rename_state(state, &renames);
+        renamed_refreshed = refreshed.map(|r| {
+            r.iter()
+                .map(|(a, live)| (renamed(a, &renames), live.clone()))
+                .collect::<BTreeMap<_, _>>()
+        });
+        (&renamed_state, renamed_refreshed.as_ref())
+    };
     let mut changes: BTreeMap<String, ResourceChange> = BTreeMap::new();
     let mut known = Known::new(builtins.clone());
     let priors = Priors { state, refreshed };
@@ -122,6 +141,11 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         );
     }
 
+    for (from, to) in &renames {
+        if let Some(change) = changes.get_mut(to) {
+            change.moved_from = Some(from.clone());
+        }
+    }
     settle_replacement_order(&mut changes);
     if !targets.is_empty() {
         restrict_to_targets(&mut changes, stack, &targets, destroy)?;
@@ -245,6 +269,7 @@ fn plan_declared(
         gone: false,
         tainted: false,
         unknown_attributes: Vec::new(),
+        moved_from: None,
     };
     match priors.of(&decl.address) {
         Prior::None => {}
@@ -312,6 +337,11 @@ fn compare(
         let prop = schema.and_then(|s| s.prop(key));
         let kind = prop.map(|p| p.kind.clone()).unwrap_or(stacks::Kind::Any);
         let same = match before.get(key) {
+            Some(actual) if key == "tags" => equivalent(
+                &kind,
+                &without_address_tag(desired),
+                &without_address_tag(actual),
+            ),
             Some(actual) => equivalent(&kind, desired, actual),
             None => matches!(desired, Value::Null),
         };
@@ -334,6 +364,19 @@ fn compare(
         }
     }
     (changed, forcing)
+}
+
+/// Tags without `strata:address`: the tag is written when the resource is made, and a `moved`
+/// rename (which never calls AWS) leaves it as it was, so it never makes a diff alone.
+fn without_address_tag(tags: &Value) -> Value {
+    match tags {
+        Value::Map(map) if map.contains_key(stacks::ADDRESS_TAG) => {
+            let mut map = map.clone();
+            map.remove(stacks::ADDRESS_TAG);
+            Value::Map(map)
+        }
+        other => other.clone(),
+    }
 }
 
 /// The attributes an in-place change of `changed` may change, each once, in schema order.
@@ -387,6 +430,7 @@ fn plan_removed(
         gone,
         tainted: false,
         unknown_attributes: Vec::new(),
+        moved_from: None,
     }
 }
 
@@ -423,6 +467,55 @@ fn settle_replacement_order(changes: &mut BTreeMap<String, ResourceChange>) {
     }
 }
 
+/// The `moved` entries that apply to this state: `from` recorded (an entry whose `from` is
+/// gone is ignored). A `to` the state records already is an error. A destroy plan deletes
+/// under the recorded addresses and moves nothing.
+fn moves(stack: &Stack, state: &State, destroy: bool) -> Result<Vec<(String, String)>, PlanError> {
+    let mut out = Vec::new();
+    if destroy {
+        return Ok(out);
+    }
+    for m in &stack.moved {
+        if !state.resources.contains_key(&m.from) {
+            continue;
+        }
+        if state.resources.contains_key(&m.to) {
+            return Err(PlanError::MovedOntoExisting {
+                from: m.from.clone(),
+                to: m.to.clone(),
+                at: format!("{}:{}:{}", m.pos.file.display(), m.pos.line, m.pos.column),
+            });
+        }
+        out.push((m.from.clone(), m.to.clone()));
+    }
+    Ok(out)
+}
+
+/// `address` after the renames.
+fn renamed(address: &str, renames: &[(String, String)]) -> String {
+    renames
+        .iter()
+        .find(|(from, _)| from == address)
+        .map_or_else(|| address.to_string(), |(_, to)| to.clone())
+}
+
+/// The state as it reads once the renames are made (dependencies renamed too).
+fn rename_state(state: &State, renames: &[(String, String)]) -> State {
+    let mut out = state.clone();
+    out.resources = state
+        .resources
+        .iter()
+        .map(|(address, recorded)| {
+            let mut recorded = recorded.clone();
+            for dep in &mut recorded.dependencies {
+                *dep = renamed(dep, renames);
+            }
+            (renamed(address, renames), recorded)
+        })
+        .collect();
+    out
+}
+
 /// Keeps only the targets (resources, or every resource of a module instance) and what they
 /// depend on, from the stack's graph (for destroy: what depends on them, from the graph and
 /// from what the state recorded).
@@ -439,9 +532,10 @@ fn restrict_to_targets(
             continue;
         }
         let prefix = format!("{t}.");
+        let instance = format!("{t}[");
         let inside: Vec<String> = changes
             .keys()
-            .filter(|a| a.starts_with(&prefix))
+            .filter(|a| a.starts_with(&prefix) || a.starts_with(&instance))
             .cloned()
             .collect();
         if inside.is_empty() {

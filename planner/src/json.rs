@@ -76,6 +76,14 @@ fn change_json(c: &ResourceChange) -> Json {
         Some(map) => Value::Map(map.clone()).to_marked_json(true),
         None => Json::Null,
     };
+    let mut json = change_fields(c, values);
+    if let (Some(from), Json::Object(object)) = (&c.moved_from, &mut json) {
+        object.insert("moved_from".into(), json!(from));
+    }
+    json
+}
+
+fn change_fields(c: &ResourceChange, values: impl Fn(&Option<Map>) -> Json) -> Json {
     json!({
         "address": c.address,
         "type": c.type_name,
@@ -137,6 +145,7 @@ mod tests {
             gone: false,
             tainted: false,
             unknown_attributes: Vec::new(),
+            moved_from: None,
         };
         let plan = Plan {
             format_version: PLAN_FORMAT_VERSION,

@@ -36,6 +36,13 @@ pub fn render_markdown_within(plan: &Plan, limit: usize) -> String {
     if !plan.has_changes() {
         return out;
     }
+    let moves: Vec<String> = plan
+        .moves()
+        .map(|(from, to)| format!("- `{from}` → `{to}` (moved)"))
+        .collect();
+    if !moves.is_empty() {
+        let _ = write!(out, "\n{}\n", moves.join("\n"));
+    }
     // What depends on what among the changes, coloured by action (GitHub and GitLab render it).
     let _ = write!(
         out,
@@ -285,6 +292,7 @@ mod tests {
             gone: false,
             tainted: false,
             unknown_attributes: Vec::new(),
+            moved_from: None,
         }
     }
 

@@ -146,6 +146,10 @@ pub struct ResourceChange {
     /// see them as unknown until the update returns.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unknown_attributes: Vec<String>,
+    /// The address the state records this resource under, renamed to this one by a `moved`
+    /// entry when the plan is applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<String>,
 }
 
 impl ResourceChange {
@@ -186,6 +190,7 @@ impl ResourceChange {
             gone: false,
             tainted: false,
             unknown_attributes: Vec::new(),
+            moved_from: None,
         }
     }
 }
@@ -247,9 +252,20 @@ impl Plan {
         s
     }
 
-    /// True when applying would change anything in AWS.
+    /// True when applying would change anything in AWS or in the state (a `moved` rename).
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::NoOp)
+        self.changes
+            .iter()
+            .any(|c| c.action != Action::NoOp || c.moved_from.is_some())
+    }
+
+    /// The `moved` renames this plan makes in the state: `(from, to)`.
+    pub fn moves(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.changes.iter().filter_map(|c| {
+            c.moved_from
+                .as_deref()
+                .map(|from| (from, c.address.as_str()))
+        })
     }
 
     /// The planned change of `address`.

@@ -46,8 +46,14 @@ pub fn summary_line(plan: &Plan) -> String {
         return "No changes. Your infrastructure matches the stack.".to_string();
     }
     let s = plan.summary();
+    let moved = plan.moves().count();
+    let moved = if moved > 0 {
+        format!(" ({moved} moved)")
+    } else {
+        String::new()
+    };
     format!(
-        "Plan: {} to add, {} to change, {} to replace, {} to destroy.",
+        "Plan: {} to add, {} to change, {} to replace, {} to destroy{moved}.",
         s.add, s.change, s.replace, s.destroy
     )
 }
@@ -55,7 +61,11 @@ pub fn summary_line(plan: &Plan) -> String {
 /// The whole plan as text.
 pub fn render_plan(plan: &Plan, style: Style) -> String {
     let mut out = String::new();
-    for change in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
+    for change in plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp || c.moved_from.is_some())
+    {
         render_change(&mut out, change, style);
         out.push('\n');
     }
@@ -94,6 +104,13 @@ pub(crate) fn describe(c: &ResourceChange) -> &'static str {
 }
 
 fn render_change(out: &mut String, c: &ResourceChange, style: Style) {
+    if let Some(from) = &c.moved_from {
+        let header = format!("~ {from} -> {} (moved)", c.address);
+        let _ = writeln!(out, "  {}", style.action(Action::Update, &header));
+        if c.action == Action::NoOp {
+            return;
+        }
+    }
     let symbol = c.action.symbol();
     let what = describe(c);
     let header = format!("{symbol} {} ({}) {what}", c.address, c.type_name);

@@ -349,6 +349,7 @@ mod tests {
                 path: ".strata".into(),
             },
             local_paths: Vec::new(),
+            moved: Vec::new(),
             resources: [("db".to_string(), decl)].into_iter().collect(),
             outputs: [(
                 "token".to_string(),
@@ -403,6 +404,7 @@ mod tests {
                 gone: false,
                 tainted: false,
                 unknown_attributes: Vec::new(),
+                moved_from: None,
             }],
             steps: vec![],
             outputs: BTreeMap::from([(

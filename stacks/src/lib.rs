@@ -25,8 +25,11 @@ pub use expr::{EvalError, Expr, Piece, Reference, Scope};
 pub use graph::DependencyGraph;
 pub use json_schema::stack_json_schema;
 pub use load::{load, load_str, LoadOptions, ADDRESS_TAG, STACK_TAG};
-pub use model::{Backend, Lifecycle, OutputDecl, ResourceDecl, SourcePos, Stack};
-pub use names::{is_resource_address, physical_name, RESOURCE_ADDRESS_RULE};
+pub use model::{Backend, Lifecycle, Move, OutputDecl, ResourceDecl, SourcePos, Stack};
+pub use names::{
+    address_base, address_tag, is_resource_address, join_address, parse_address, physical_name,
+    InstanceKey, RESOURCE_ADDRESS_RULE,
+};
 pub use schema::{Catalog, Failure, Kind, NameRule, PolicyRole, Prop, PropsCheck, TypeSchema};
 pub use suggest::did_you_mean;
 pub use value::{mark_paths, sensitive_paths, Map, Value};

@@ -10,9 +10,11 @@ mod loader;
 mod locals;
 pub(crate) mod module_env;
 mod modules;
+mod moved;
 mod params;
 mod parts;
 mod props;
+mod repeat;
 mod resources;
 
 use std::collections::BTreeMap;
@@ -95,6 +97,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "backend",
     "modules",
     "resources",
+    "moved",
     "outputs",
 ];
 const OUTPUT_KEYS: &[&str] = &["value", "sensitive", "description"];
@@ -131,6 +134,8 @@ impl<'c> Loader<'c> {
             caller_inputs: Vec::new(),
             locals: IndexMap::new(),
             locals_resolving: Vec::new(),
+            repeats: BTreeMap::new(),
+            current: None,
         }
     }
 
@@ -293,6 +298,10 @@ impl<'c> Loader<'c> {
             });
         let (resources, outputs) = self.contents(&fields, &tags, &declared);
         self.check_physical_names(&resources);
+        let moved = fields
+            .node("moved")
+            .map(|n| self.moved(n, &resources))
+            .unwrap_or_default();
         let graph = self.dependency_graph(&resources);
         self.check_cycles(&graph);
 
@@ -306,6 +315,7 @@ impl<'c> Loader<'c> {
             backend,
             resources,
             outputs,
+            moved,
             path: self.file.path.clone(),
             source_hash,
             local_paths: std::mem::take(&mut self.local_paths),

@@ -73,6 +73,16 @@ pub struct OutputDecl {
     pub description: Option<String>,
 }
 
+/// One `moved:` entry: the resource recorded at `from` is the one the stack now declares at
+/// `to`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Move {
+    pub from: String,
+    pub to: String,
+    /// Where `to` is written.
+    pub pos: SourcePos,
+}
+
 /// Where the state lives.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Backend {
@@ -99,6 +109,9 @@ pub struct Stack {
     /// Resources in declaration order.
     pub resources: IndexMap<String, ResourceDecl>,
     pub outputs: IndexMap<String, OutputDecl>,
+    /// `moved:` renames, each checked: `to` is declared, `from` is not.
+    #[serde(default)]
+    pub moved: Vec<Move>,
     /// The stack file.
     pub path: PathBuf,
     /// SHA-256 over the stack file and every value that fed it (vars), so a saved plan can

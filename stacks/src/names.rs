@@ -32,14 +32,172 @@ pub(crate) fn is_resource_name(name: &str) -> bool {
 }
 
 /// A resource's address: its name, after the names of the module instances it is in
-/// (`queue`, `net.vpc`, `outer.inner.queue`).
+/// (`queue`, `net.vpc`, `outer.inner.queue`), each optionally with the key of its instance
+/// (`subnets[0]`, `queues["main"]`).
 pub fn is_resource_address(address: &str) -> bool {
-    address.split('.').all(is_resource_name)
+    parse_address(address).is_some()
 }
 
 /// What [`is_resource_address`] accepts, for help texts.
-pub const RESOURCE_ADDRESS_RULE: &str =
-    "a resource name (`[a-z][a-z0-9_]{0,62}`), after the module instances it is in (`net.vpc`)";
+pub const RESOURCE_ADDRESS_RULE: &str = "a resource name (`[a-z][a-z0-9_]{0,62}`), after the module instances it is in (`net.vpc`), with the key of a `count` or `for_each` instance (`subnets[0]`, `queues[\"main\"]`)";
+
+/// The key of one instance of a resource with `count` (`[0]`) or `for_each` (`["main"]`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum InstanceKey {
+    Index(usize),
+    Key(String),
+}
+
+impl InstanceKey {
+    /// How the key is written after the name: `[0]`, `["main"]` (a JSON string).
+    pub fn suffix(&self) -> String {
+        match self {
+            InstanceKey::Index(i) => format!("[{i}]"),
+            InstanceKey::Key(k) => format!(
+                "[{}]",
+                serde_json::to_string(k).unwrap_or_else(|_| format!("\"{k}\""))
+            ),
+        }
+    }
+}
+
+/// The parts of an address, `(name, key)` per module instance and resource; `None` when it is
+/// not one.
+pub fn parse_address(address: &str) -> Option<Vec<(String, Option<InstanceKey>)>> {
+    let mut parts = Vec::new();
+    let mut rest = address;
+    loop {
+        let end = rest
+            .find(|c: char| c == '.' || c == '[')
+            .unwrap_or(rest.len());
+        let name = &rest[..end];
+        if !is_resource_name(name) {
+            return None;
+        }
+        rest = &rest[end..];
+        let mut key = None;
+        if let Some(after) = rest.strip_prefix('[') {
+            if let Some(quoted) = after.strip_prefix('"') {
+                // A JSON string up to its closing quote.
+                let mut escaped = false;
+                let close = quoted.char_indices().find(|&(_, c)| {
+                    let end = c == '"' && !escaped;
+                    escaped = c == '\\' && !escaped;
+                    end
+                })?;
+                let literal = &after[..close.0 + 2];
+                let text: String = serde_json::from_str(literal).ok()?;
+                rest = after[close.0 + 2..].strip_prefix(']')?;
+                key = Some(InstanceKey::Key(text));
+            } else {
+                let close = after.find(']')?;
+                let digits = &after[..close];
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                key = Some(InstanceKey::Index(digits.parse().ok()?));
+                rest = &after[close + 1..];
+            }
+        }
+        parts.push((name.to_string(), key));
+        if rest.is_empty() {
+            return Some(parts);
+        }
+        rest = rest.strip_prefix('.')?;
+    }
+}
+
+/// The address without the key of its last part: `subnets` for `subnets["a"]`, `net.vpc` for
+/// `net.vpc`. What `--target subnets` and `depends_on: [subnets]` name.
+pub fn address_base(address: &str) -> String {
+    match parse_address(address) {
+        Some(mut parts) => {
+            if let Some(last) = parts.last_mut() {
+                last.1 = None;
+            }
+            join_address(&parts)
+        }
+        None => address.to_string(),
+    }
+}
+
+/// An address from its parts (the inverse of [`parse_address`]).
+pub fn join_address(parts: &[(String, Option<InstanceKey>)]) -> String {
+    parts
+        .iter()
+        .map(|(name, key)| match key {
+            Some(key) => format!("{name}{}", key.suffix()),
+            None => name.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// The value of the `strata:address` tag for `address`: the address itself where AWS's tag
+/// rules allow it (letters, digits, spaces and `_ . : / = + - @`); an instance key is written
+/// `/KEY` (`subnets/0`, `queues/main`), and a key with other characters has them replaced by
+/// `_` and a hash of the whole address appended, so the value stays unique.
+pub fn address_tag(address: &str) -> String {
+    let Some(parts) = parse_address(address) else {
+        return address.to_string();
+    };
+    let mut out = String::new();
+    let mut replaced = false;
+    for (i, (name, key)) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str(name);
+        match key {
+            None => {}
+            Some(InstanceKey::Index(n)) => out.push_str(&format!("/{n}")),
+            Some(InstanceKey::Key(k)) => {
+                out.push('/');
+                for c in k.chars() {
+                    if c.is_alphanumeric() || " _.:/=+-@".contains(c) {
+                        out.push(c);
+                    } else {
+                        out.push('_');
+                        replaced = true;
+                    }
+                }
+            }
+        }
+    }
+    if replaced {
+        let digest = sha256_hex(address.as_bytes());
+        out.push('-');
+        out.extend(digest.chars().take(HASH_CHARS));
+    }
+    out
+}
+
+/// An address as a piece of a physical name: `.`, `_` and the punctuation of instance keys
+/// turn into `-` (`net.vpc_main` -> `net-vpc-main`, `queues["eu west"]` -> `queues-eu-west`).
+fn address_slug(address: &str) -> String {
+    let Some(parts) = parse_address(address) else {
+        return address.replace(['.', '_'], "-");
+    };
+    let mut pieces: Vec<String> = Vec::new();
+    for (name, key) in parts {
+        pieces.push(name.replace('_', "-"));
+        match key {
+            None => {}
+            Some(InstanceKey::Index(n)) => pieces.push(n.to_string()),
+            Some(InstanceKey::Key(k)) => {
+                let slug: String = k
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                    .collect();
+                let slug = slug.trim_matches('-').to_string();
+                if !slug.is_empty() {
+                    pieces.push(slug);
+                }
+            }
+        }
+    }
+    pieces.join("-")
+}
 
 pub(crate) fn is_param_name(name: &str) -> bool {
     PARAM_NAME.is_match(name)
@@ -61,7 +219,7 @@ pub fn physical_name(stack: &str, address: &str, rule: &NameRule, suffix: bool) 
         (true, Some((_, text))) => text,
         _ => "",
     };
-    let base = format!("{stack}-{}", address.replace(['.', '_'], "-"));
+    let base = format!("{stack}-{}", address_slug(address));
     let full = format!("{base}{suffix}");
     if full.chars().count() <= rule.max_len {
         return full;
@@ -133,6 +291,35 @@ mod tests {
             let name = physical_name("stack", "resource", &rule(max_len), true);
             assert!(name.chars().count() <= max_len, "{max_len}: {name}");
         }
+    }
+
+    #[test]
+    fn instance_addresses_parse_and_name() {
+        assert!(is_resource_address("subnets[0]"));
+        assert!(is_resource_address("queues[\"main\"]"));
+        assert!(is_resource_address("net.queues[\"a.b\"]"));
+        assert!(is_resource_address("queues[\"say \\\"hi\\\"\"]"));
+        assert!(!is_resource_address("queues[main]"));
+        assert!(!is_resource_address("queues[\"main\""));
+        assert!(!is_resource_address("queues[]"));
+        assert!(!is_resource_address("queues[0]x"));
+        assert_eq!(address_base("queues[\"a.b\"]"), "queues");
+        assert_eq!(address_base("net.subnets[2]"), "net.subnets");
+        assert_eq!(address_base("net.vpc"), "net.vpc");
+        assert_eq!(
+            physical_name("orders", "queues[\"eu west\"]", &rule(80), false),
+            "orders-queues-eu-west"
+        );
+        assert_eq!(
+            physical_name("orders", "subnets[1]", &rule(80), false),
+            "orders-subnets-1"
+        );
+        assert_eq!(address_tag("subnets[1]"), "subnets/1");
+        assert_eq!(address_tag("queues[\"main\"]"), "queues/main");
+        assert_eq!(address_tag("net.vpc"), "net.vpc");
+        let odd = address_tag("queues[\"a,b\"]");
+        assert!(odd.starts_with("queues/a_b-"), "{odd}");
+        assert_ne!(odd, address_tag("queues[\"a;b\"]"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod cli_drift;
 mod cli_expressions;
 mod cli_graph_init_help;
 mod cli_import;
+mod cli_instances;
 mod cli_interrupt;
 mod cli_json_events;
 mod cli_lint;

@@ -408,7 +408,7 @@ impl Provider for ApiProvider {
                 let tags = api.tags();
                 let tag = |key: &str| tags.and_then(|t| t.get(key)).map(String::as_str);
                 if tag(STACK_TAG) == Some(req.stack.as_str())
-                    && tag(ADDRESS_TAG) == Some(req.address.as_str())
+                    && tag(ADDRESS_TAG) == Some(stacks::address_tag(&req.address).as_str())
                 {
                     if let Some(api_id) = api.api_id() {
                         return self.find_api(api_id, &req.properties).await;

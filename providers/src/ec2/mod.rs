@@ -226,7 +226,8 @@ pub(crate) fn tags_from_aws(tags: &[Tag]) -> Value {
 
 /// The `Describe*` filters that select what strata created for `address` of `stack`.
 pub(crate) fn strata_filters(stack: &str, address: &str) -> Vec<Filter> {
-    [(STACK_TAG, stack), (ADDRESS_TAG, address)]
+    let tag = stacks::address_tag(address);
+    [(STACK_TAG, stack), (ADDRESS_TAG, tag.as_str())]
         .into_iter()
         .map(|(key, value)| {
             Filter::builder()
@@ -244,7 +245,7 @@ pub(crate) fn has_strata_tags(tags: &[Tag], stack: &str, address: &str) -> bool 
         tags.iter()
             .any(|t| t.key() == Some(key) && t.value() == Some(value))
     };
-    has(STACK_TAG, stack) && has(ADDRESS_TAG, address)
+    has(STACK_TAG, stack) && has(ADDRESS_TAG, &stacks::address_tag(address))
 }
 
 /// What one `Describe*` call asks for: some ids, or what some filters select.

@@ -476,9 +476,10 @@ impl Provider for KeyProvider {
     /// Finds the key by its `strata:stack` and `strata:address` tags among the account's keys
     /// in this region (a key has no name to look it up by).
     async fn find(&self, req: FindRequest) -> Result<Option<Resource>> {
+        let address_tag = stacks::address_tag(&req.address);
         let wanted = [
             (stacks::STACK_TAG, req.stack.as_str()),
-            (stacks::ADDRESS_TAG, req.address.as_str()),
+            (stacks::ADDRESS_TAG, address_tag.as_str()),
         ];
         let mut keys = self.kms.list_keys().into_paginator().items().send();
         while let Some(key) = keys.next().await {

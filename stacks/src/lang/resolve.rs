@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::suggest::did_you_mean;
+use crate::value::Value;
 
 use super::ast::Ast;
 use super::functions;
@@ -24,6 +25,38 @@ pub(crate) trait Names {
     /// Whether `templatefile` may be called (not inside a template).
     fn allows_templatefile(&self) -> bool {
         true
+    }
+
+    /// Whether `root` names a resource with `count` or `for_each`, whose instances are picked
+    /// by index (`root[0].attr`, `root["key"].attr`, `root[*].attr`).
+    fn repeated(&mut self, _root: &str) -> bool {
+        false
+    }
+
+    /// `root[key].attr` with the key known: that instance's attribute.
+    fn instance(
+        &mut self,
+        root: &str,
+        key: &Value,
+        key_span: Span,
+        attr: (&str, Span),
+        span: Span,
+    ) -> Result<Ast, Option<LangError>> {
+        let _ = (root, key, key_span, attr);
+        Err(Some(LangError::new(span, "not an instance of a resource")))
+    }
+
+    /// `attr` of every instance of `root`: a list in key order (`by_key` false, for `[*]`), or
+    /// what an index picks from (a list for `count`, a mapping by key for `for_each`).
+    fn instances(
+        &mut self,
+        root: &str,
+        attr: (&str, Span),
+        by_key: bool,
+        span: Span,
+    ) -> Result<Ast, Option<LangError>> {
+        let _ = (root, attr, by_key);
+        Err(Some(LangError::new(span, "not a resource with instances")))
     }
 }
 
@@ -53,6 +86,9 @@ pub(crate) fn lower(syn: Syn, names: &mut dyn Names) -> Result<Ast, Option<LangE
         }
         SynKind::Name(root) => names.resolve(&root, None, span)?.0,
         SynKind::Attr(target, name, name_span) => {
+            if let Some(ast) = instance_attr(&target, &name, name_span, span, names)? {
+                return Ok(ast);
+            }
             if let SynKind::Name(root) = &target.kind {
                 let (ast, used) = names.resolve(root, Some((&name, name_span)), span)?;
                 if used {
@@ -71,8 +107,9 @@ pub(crate) fn lower(syn: Syn, names: &mut dyn Names) -> Result<Ast, Option<LangE
         },
         SynKind::Splat(_) => {
             return Err(Some(
-                LangError::new(span, "`[*]` is not supported yet")
-                    .help("it comes with `count` and `for_each`"),
+                LangError::new(span, "`[*]` is followed by an attribute").help(
+                    "write `RESOURCE[*].ATTRIBUTE`, for a resource with `count` or `for_each`",
+                ),
             ))
         }
         SynKind::Unary(op, operand) => Ast::Unary {
@@ -124,6 +161,57 @@ pub(crate) fn lower(syn: Syn, names: &mut dyn Names) -> Result<Ast, Option<LangE
             }
         }
     })
+}
+
+/// `RES[key].attr` and `RES[*].attr` of a resource with `count` or `for_each`: one
+/// instance's attribute when the key is known now, else every instance's, indexed when the key
+/// is known; `None` when `target` is something else.
+fn instance_attr(
+    target: &Syn,
+    attr: &str,
+    attr_span: Span,
+    span: Span,
+    names: &mut dyn Names,
+) -> Result<Option<Ast>, Option<LangError>> {
+    let (inner, key) = match &target.kind {
+        SynKind::Index(inner, key) => (inner, Some(key)),
+        SynKind::Splat(inner) => (inner, None),
+        _ => return Ok(None),
+    };
+    let SynKind::Name(root) = &inner.kind else {
+        return Ok(None);
+    };
+    if !names.repeated(root) {
+        if key.is_none() {
+            return Err(Some(
+                LangError::new(
+                    target.span,
+                    format!("`{root}[*]`: `{root}` has no instances"),
+                )
+                .help("`[*]` lists the instances of a resource with `count` or `for_each`"),
+            ));
+        }
+        return Ok(None);
+    }
+    let Some(key) = key else {
+        return names
+            .instances(root, (attr, attr_span), false, span)
+            .map(Some);
+    };
+    let key_span = key.span;
+    match lower((**key).clone(), names)? {
+        Ast::Value { value } if !value.has_unknown() => names
+            .instance(root, &value, key_span, (attr, attr_span), span)
+            .map(Some),
+        key => {
+            let all = names.instances(root, (attr, attr_span), true, span)?;
+            Ok(Some(Ast::Index {
+                target: Box::new(all),
+                key: Box::new(key),
+                span,
+            }))
+        }
+    }
 }
 
 /// `target.name` on a value: an index by the name.

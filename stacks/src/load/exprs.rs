@@ -20,6 +20,7 @@ use crate::suggest::list_names;
 
 use super::loader::Loader;
 use super::parts::{Edge, Instance, Place};
+use super::repeat::Instances;
 
 /// The built-ins a stack can name.
 const BUILTINS: &[&str] = &[
@@ -31,8 +32,6 @@ const BUILTINS: &[&str] = &[
 
 /// Roots of references that exist in the language but come later.
 const NOT_YET: &[(&str, &str)] = &[
-    ("each", "`each.key` and `each.value` come with `for_each`"),
-    ("count", "`count.index` comes with `count`"),
     ("lookups", "lookups (SPEC §10)"),
     ("stack_refs", "stack references (SPEC §11)"),
 ];
@@ -131,6 +130,8 @@ impl Names for LoaderNames<'_, '_, '_> {
         let Some((name, _)) = attr else {
             let help = match root {
                 "params" | "locals" => format!("write `{root}.NAME`"),
+                "each" => "write `each.key` or `each.value`".into(),
+                "count" => "write `count.index`".into(),
                 "stack" => "write `stack.name`".into(),
                 "aws" => "write `aws.region`, `aws.account_id` or `aws.partition`".into(),
                 _ if self.loader.resource_types.contains_key(root) => {
@@ -155,6 +156,40 @@ impl Names for LoaderNames<'_, '_, '_> {
             Resolved::Expr(expr) => expr.into_ast(),
         };
         Ok((ast, true))
+    }
+
+    fn repeated(&mut self, root: &str) -> bool {
+        self.loader.resource_types.contains_key(root) && self.loader.is_repeated(root)
+    }
+
+    fn instance(
+        &mut self,
+        root: &str,
+        key: &Value,
+        key_span: Span,
+        attr: (&str, Span),
+        span: Span,
+    ) -> Result<Ast, Option<LangError>> {
+        let file = self.loader.file.clone();
+        let pos = self.located.pos(span, &file.text);
+        let key_pos = self.located.pos(key_span, &file.text);
+        let written = self.written.clone();
+        self.loader
+            .instance_ref(root, key, attr.0, self.place, pos, key_pos, &written)
+    }
+
+    fn instances(
+        &mut self,
+        root: &str,
+        attr: (&str, Span),
+        by_key: bool,
+        span: Span,
+    ) -> Result<Ast, Option<LangError>> {
+        let file = self.loader.file.clone();
+        let pos = self.located.pos(span, &file.text);
+        let written = self.written.clone();
+        self.loader
+            .instances_ref(root, attr.0, by_key, self.place, pos, &written)
     }
 }
 
@@ -383,7 +418,8 @@ impl Loader<'_> {
                                 });
                             }
                         }
-                        Place::Output | Place::ModuleInput(_) | Place::Local => {}
+                        Place::Output | Place::ModuleInput(_) | Place::Local | Place::Repeat(_) => {
+                        }
                     }
                     return Some(Resolved::Expr(expr));
                 }
@@ -402,6 +438,9 @@ impl Loader<'_> {
                 None
             }
             "locals" => self.use_local(name, written, place, pos),
+            "each" | "count" => self
+                .current_instance(head, name, written, place, pos)
+                .map(Resolved::Value),
             "stack" | "aws" => {
                 let full = format!("{head}.{name}");
                 if full == "stack.name" {
@@ -539,6 +578,23 @@ impl Loader<'_> {
                 );
                 return None;
             }
+        }
+        match self.instances_of(address) {
+            None => return None,
+            Some(Instances::Absent) => return Some(Resolved::Value(Value::Null)),
+            Some(instances) if instances.repeated() => {
+                let (kind, example) = match instances {
+                    Instances::Count(_) => ("count", "0".to_string()),
+                    _ => ("for_each", "\"KEY\"".to_string()),
+                };
+                self.error(
+                    pos,
+                    format!("resource `{address}` has `{kind}`: `{written}` does not say which instance"),
+                    Some(format!("write `{address}[{example}].{attr}` for one instance, or `{address}[*].{attr}` for the list of all")),
+                );
+                return None;
+            }
+            Some(_) => {}
         }
         if let Some(schema) = schema {
             if !schema.has_attr(attr) {

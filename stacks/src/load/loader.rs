@@ -14,6 +14,7 @@ use crate::yaml::{Key, Node, SourceFile};
 
 use super::module_env::ModuleEnv;
 use super::parts::{Edge, Input, Instance, Local, Read};
+use super::repeat::{Current, Repeat};
 
 /// Values that feed a stack from outside the file: `--var` and `--var-file`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -80,6 +81,10 @@ pub(crate) struct Loader<'c> {
     pub(super) locals: IndexMap<String, Local>,
     /// The locals being evaluated, outermost first, to name a cycle.
     pub(super) locals_resolving: Vec<String>,
+    /// The `count` / `for_each` / `condition` of this file's resources that have one, by name.
+    pub(super) repeats: BTreeMap<String, (&'static str, Repeat)>,
+    /// The instance whose properties are being read (`each.key`, `count.index`).
+    pub(super) current: Option<Current>,
 }
 
 /// A mapping's entries by key, after unknown keys were reported.

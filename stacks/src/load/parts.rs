@@ -22,6 +22,8 @@ pub(crate) enum Place<'a> {
     /// The value of a local: anything (a resource using the local depends on what it
     /// references).
     Local,
+    /// The `count`, `for_each` or `condition` of resource `.0`: what is known at load.
+    Repeat(&'a str),
 }
 
 /// A reference from the resource being read to another one, kept for cycle messages.

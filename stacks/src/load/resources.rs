@@ -19,8 +19,18 @@ use crate::suggest::list_names;
 
 use super::loader::{Loader, ADDRESS_TAG, STACK_TAG};
 use super::parts::{Edge, Instance, Owner, Place, Read};
+use super::repeat::{Current, Instances};
+use crate::names::InstanceKey;
 
-const RESOURCE_KEYS: &[&str] = &["type", "properties", "depends_on", "lifecycle"];
+const RESOURCE_KEYS: &[&str] = &[
+    "type",
+    "properties",
+    "depends_on",
+    "lifecycle",
+    "count",
+    "for_each",
+    "condition",
+];
 const LIFECYCLE_KEYS: &[&str] = &["prevent_destroy", "create_before_destroy", "ignore_changes"];
 
 /// What a resource's declaration says before its properties are read.
@@ -61,6 +71,7 @@ impl<'c> Loader<'c> {
                 }
             };
             self.resource_types.insert(key.name.clone(), schema);
+            self.declare_repeat(&key.name, entries);
             declared.push(Declared { key, entries });
         }
         declared
@@ -75,10 +86,28 @@ impl<'c> Loader<'c> {
     ) -> IndexMap<String, ResourceDecl> {
         let mut out = IndexMap::new();
         for d in declared {
-            let (read, decl) = self.resource(d, stack_tags);
-            self.reads.push(read);
-            if let Some(decl) = decl {
-                out.insert(decl.address.clone(), decl);
+            let Some(instances) = self.instances_of(&d.key.name) else {
+                continue;
+            };
+            let each = match &instances {
+                Instances::Each(map) => Some(map),
+                _ => None,
+            };
+            for key in instances.keys() {
+                self.current = match (&key, each) {
+                    (Some(InstanceKey::Index(i)), _) => Some(Current::Count(*i)),
+                    (Some(InstanceKey::Key(k)), Some(map)) => Some(Current::Each {
+                        key: k.clone(),
+                        value: map.get(k).cloned().unwrap_or(Value::Null),
+                    }),
+                    _ => None,
+                };
+                let (read, decl) = self.resource(d, key.as_ref(), stack_tags);
+                self.current = None;
+                self.reads.push(read);
+                if let Some(decl) = decl {
+                    out.insert(decl.address.clone(), decl);
+                }
             }
         }
         out
@@ -112,14 +141,20 @@ impl<'c> Loader<'c> {
         }
     }
 
+    /// One instance of a declared resource (`instance` is its key, for `count` and
+    /// `for_each`).
     fn resource(
         &mut self,
         declared: &Declared<'_>,
+        instance: Option<&InstanceKey>,
         stack_tags: &BTreeMap<String, String>,
     ) -> (Read, Option<ResourceDecl>) {
         let key = declared.key;
         let address = key.name.as_str();
-        let qualified = self.qualify(address);
+        let qualified = match instance {
+            Some(k) => format!("{}{}", self.qualify(address), k.suffix()),
+            None => self.qualify(address),
+        };
         let fields = self.fields(
             declared.entries,
             RESOURCE_KEYS,
@@ -320,7 +355,10 @@ impl<'c> Loader<'c> {
                 }
             }
             tags.insert(STACK_TAG.to_string(), Expr::value(self.stack_name.as_str()));
-            tags.insert(ADDRESS_TAG.to_string(), Expr::value(address));
+            tags.insert(
+                ADDRESS_TAG.to_string(),
+                Expr::value(crate::names::address_tag(address)),
+            );
             properties.insert("tags".to_string(), Expr::Map { entries: tags });
         }
         for prop in schema.props.iter().filter(|p| p.sensitive) {
@@ -405,14 +443,15 @@ impl<'c> Loader<'c> {
                 );
                 continue;
             }
-            let to = self.qualify(name);
-            self.edges.push(Edge {
-                to: to.clone(),
-                pos: item.pos,
-                via: "`depends_on`".to_string(),
-            });
-            if !out.contains(&to) {
-                out.push(to);
+            for to in self.instance_addresses(name) {
+                self.edges.push(Edge {
+                    to: to.clone(),
+                    pos: item.pos,
+                    via: "`depends_on`".to_string(),
+                });
+                if !out.contains(&to) {
+                    out.push(to);
+                }
             }
         }
         out
