@@ -45,6 +45,10 @@ pub struct ResourceDecl {
     /// Addresses named in `depends_on`.
     pub depends_on: Vec<String>,
     pub lifecycle: Lifecycle,
+    /// `name_prefix:`: strata chooses the name (this, then a random suffix) at create and at
+    /// each replacement, and keeps it in the state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_prefix: Option<String>,
     /// Where the resource is declared.
     pub pos: SourcePos,
     /// Where each property the stack writes is, by name (the key's position), for messages
