@@ -354,6 +354,17 @@ impl LookupKind {
             LookupKind::Filter => Kind::Map(Box::new(Kind::Any)),
         }
     }
+
+    /// How the kind reads in an error message or the docs.
+    pub fn describe(self) -> String {
+        match self {
+            LookupKind::Document => "JSON text (a policy document)".into(),
+            LookupKind::Filter => {
+                "a mapping of filter names to a string or a list of strings, and `tags`".into()
+            }
+            other => other.kind().describe(),
+        }
+    }
 }
 
 /// One argument a lookup takes (`name`, `filter`, `secret_id`).

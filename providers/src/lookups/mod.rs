@@ -412,6 +412,73 @@ pub(crate) fn texts<S: Into<String>>(values: impl IntoIterator<Item = S>) -> Val
     )
 }
 
+/// Where the generated lookup reference lives, from the workspace root.
+pub const REFERENCE_PATH: &str = "docs/lookups.md";
+
+/// The lookup reference, generated from [`LOOKUPS`]: what `docs/lookups.md` holds (a test keeps
+/// the committed file in step).
+pub fn reference() -> String {
+    let mut out = String::from(
+        "# Lookups\n\n\
+         <!-- Generated from providers/src/lookups; regenerate with \
+         `STRATA_UPDATE_DOCS=1 cargo test -p providers --test lookups_reference`. -->\n\n\
+         A lookup reads something that exists already, at every plan, before diffing, and \
+         never changes it (SPEC §10). Arguments and attributes are named as Terraform's data \
+         source of the same object names them.\n\n\
+         ```yaml\n\
+         lookups:\n\
+         \x20 azs:    { type: aws.ec2.availability_zones }\n\
+         \x20 shared: { type: aws.ec2.vpc, filter: { tags: { Name: shared } } }\n\
+         \x20 admin:  { type: aws.iam.policy, name: AdministratorAccess }\n\
+         resources:\n\
+         \x20 subnet:\n\
+         \x20   type: aws.ec2.subnet\n\
+         \x20   properties:\n\
+         \x20     vpc_id: ${lookups.shared.id}\n\
+         \x20     availability_zone: ${lookups.azs.names[0]}\n\
+         \x20     cidr_block: 10.1.1.0/24\n\
+         ```\n\n\
+         A lookup that gives one object (every type but `aws.ec2.availability_zones` and \
+         `aws.ec2.subnets`) and finds none, or more than one, is an error naming the lookup and \
+         its filter. Sensitive attributes are never printed. A `filter` is a mapping of EC2 \
+         filter names (as the AWS CLI's `--filters` takes them) to a value or a list of values, \
+         with `tags` (a mapping of tag names to values) among them.\n\n\
+         The IAM actions listed are what reading the lookup calls at every plan.\n",
+    );
+    for entry in LOOKUPS {
+        let schema = &entry.schema;
+        out.push_str(&format!("\n## `{}`\n\n{}\n\n", schema.name, entry.about));
+        out.push_str("| argument | kind | required |\n|---|---|---|\n");
+        for arg in schema.args {
+            out.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                arg.name,
+                arg.kind.describe(),
+                if arg.required { "yes" } else { "no" }
+            ));
+        }
+        out.push_str("\n| attribute | kind | sensitive |\n|---|---|---|\n");
+        for attr in schema.attributes {
+            out.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                attr.name,
+                attr.kind.describe(),
+                if attr.sensitive { "yes" } else { "no" }
+            ));
+        }
+        out.push_str(&format!(
+            "\nIAM: {}\n",
+            entry
+                .actions
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
