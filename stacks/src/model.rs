@@ -116,6 +116,15 @@ pub struct Stack {
     /// `moved:` renames, each checked: `to` is declared, `from` is not.
     #[serde(default)]
     pub moved: Vec<Move>,
+    /// `lookups:` and `stack_refs:`, checked, their arguments evaluated: what the caller reads
+    /// before loading the stack again with [`crate::LoadOptions::reads`].
+    #[serde(default)]
+    pub lookups: IndexMap<String, crate::load::LookupDecl>,
+    #[serde(default)]
+    pub stack_refs: IndexMap<String, crate::load::StackRefDecl>,
+    /// What was read for them and given to this load.
+    #[serde(default)]
+    pub read_values: crate::load::Reads,
     /// The stack file.
     pub path: PathBuf,
     /// SHA-256 over the stack file and every value that fed it (vars), so a saved plan can
