@@ -202,6 +202,8 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         outputs,
         builtins,
         targets,
+        lookups: stack.read_values.lookups.clone(),
+        consumers: BTreeMap::new(),
     })
 }
 

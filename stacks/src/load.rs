@@ -147,6 +147,7 @@ impl<'c> Loader<'c> {
             stack_ref_names: Vec::new(),
             read_values: None,
             reads_pending: false,
+            stack_ref_uses: BTreeMap::new(),
         }
     }
 
@@ -339,6 +340,7 @@ impl<'c> Loader<'c> {
             lookups: std::mem::take(&mut self.lookups),
             stack_refs: std::mem::take(&mut self.stack_refs),
             read_values: self.read_values.clone().unwrap_or_default(),
+            stack_ref_uses: std::mem::take(&mut self.stack_ref_uses),
             path: self.file.path.clone(),
             source_hash,
             local_paths: std::mem::take(&mut self.local_paths),

@@ -125,6 +125,10 @@ pub struct Stack {
     /// What was read for them and given to this load.
     #[serde(default)]
     pub read_values: crate::load::Reads,
+    /// Per stack reference, the outputs the stack uses: what it records beside the other
+    /// stack's state when it applies.
+    #[serde(default)]
+    pub stack_ref_uses: BTreeMap<String, BTreeSet<String>>,
     /// The stack file.
     pub path: PathBuf,
     /// SHA-256 over the stack file and every value that fed it (vars), so a saved plan can

@@ -100,6 +100,8 @@ pub(crate) struct Loader<'c> {
     /// Lookups or stack references are declared but not read yet (a first load): what
     /// depends on them waits ([`super::repeat::Instances::Deferred`]).
     pub(super) reads_pending: bool,
+    /// Per stack reference, the outputs referenced.
+    pub(super) stack_ref_uses: BTreeMap<String, std::collections::BTreeSet<String>>,
 }
 
 /// A mapping's entries by key, after unknown keys were reported.

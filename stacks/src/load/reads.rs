@@ -218,6 +218,12 @@ impl Loader<'_> {
         pos: Pos,
     ) -> Result<Ast, Option<LangError>> {
         let whole = self.read_value(root, name, pos).ok_or(None)?;
+        if root == "stack_refs" {
+            self.stack_ref_uses
+                .entry(name.to_string())
+                .or_default()
+                .insert(attr.to_string());
+        }
         if root == "lookups" {
             if let Some(decl) = self.lookups.get(name) {
                 if let Some(schema) = self.catalog.lookup(&decl.type_name) {

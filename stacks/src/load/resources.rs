@@ -275,13 +275,16 @@ impl<'c> Loader<'c> {
         let mut known = Map::new();
         let mut unknown = BTreeSet::new();
         for (name, expr) in properties {
-            if let Some(value) = expr.known_value() {
+            if let Some(value) = expr.known_value().filter(|v| !v.has_unknown()) {
                 known.insert(name.clone(), value);
                 continue;
             }
             let kind = schema.prop(name).map_or(&Kind::Any, |p| &p.kind);
-            // A value of another kind known only later: the check would guess.
-            let value = with_placeholders(expr, kind)?;
+            // A value of another kind known only later: the check would guess, so it waits
+            // for the provider, which makes it with the real value.
+            let Some(value) = with_placeholders(expr, kind) else {
+                return Some(());
+            };
             known.insert(name.clone(), value);
             unknown.insert(name.as_str());
         }
@@ -827,7 +830,7 @@ const PLACEHOLDER: &str = "(known after apply)";
 /// `expr`'s value with every string known only later replaced by [`PLACEHOLDER`], following
 /// `kind` into lists and mappings; `None` when a part of another kind is not known yet.
 fn with_placeholders(expr: &Expr, kind: &Kind) -> Option<Value> {
-    if let Some(value) = expr.known_value() {
+    if let Some(value) = expr.known_value().filter(|v| !v.has_unknown()) {
         return Some(value);
     }
     match (expr, kind) {
