@@ -9,8 +9,8 @@ use stacks::Stack;
 
 use crate::args::{ApplyArgs, DestroyArgs, Global};
 use crate::context::{backend, cloud, open_options, Failure, Outcome};
-use crate::reads::load_and_read;
 use crate::progress::{JsonLines, LiveView, PlainLines};
+use crate::reads::load_and_read;
 use crate::ui::{self, EXIT_INTERRUPTED, EXIT_OK};
 
 /// What one apply or destroy run was asked for.

@@ -21,13 +21,13 @@ pub(crate) async fn iam_policy(global: &Global, args: &IamPolicyArgs) -> Outcome
     session.finish_plan(&plan, None)?;
     let json = args.format == IamFormat::Json;
     print_policy(
-            &plan,
-            planner::iam::Scope::Life,
-            &backend,
-            &lookups,
-            &cloud,
-            json,
-        )
-        .await?;
+        &plan,
+        planner::iam::Scope::Life,
+        &backend,
+        &lookups,
+        &cloud,
+        json,
+    )
+    .await?;
     Ok(EXIT_OK)
 }

@@ -54,11 +54,8 @@ pub(crate) async fn load_and_read(global: &Global) -> Result<Stack, Failure> {
             .await;
             for ((name, decl), result) in ready.into_iter().zip(found) {
                 let value = result.map_err(|e| {
-                    Failure::new(format!(
-                        "lookup `{name}` at {}: {e}",
-                        position(&decl.pos)
-                    ))
-                    .help("change the lookup's arguments so it finds exactly what you mean")
+                    Failure::new(format!("lookup `{name}` at {}: {e}", position(&decl.pos)))
+                        .help("change the lookup's arguments so it finds exactly what you mean")
                 })?;
                 reads.lookups.insert(name, value);
             }

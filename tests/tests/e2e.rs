@@ -24,6 +24,7 @@ mod cli_removed_properties;
 mod cli_requests_in_flight;
 mod cli_saved_plans;
 mod cli_sensitive_params;
+mod cli_stack_refs;
 mod cli_state;
 mod cli_target;
 mod emulator;

@@ -1,6 +1,8 @@
 //! The network example as a user drives it: the built `strata` binary against the emulator,
-//! checked through the EC2 API. Apply, a second plan with no changes, a security group rule
-//! added in place, a subnet replaced, and destroy leaving nothing tagged behind.
+//! checked through the EC2 API. Apply (zones from a param, subnets and route tables stamped out
+//! per zone, their availability zones read by a lookup), a second plan with no changes, a zone
+//! added (that zone's resources alone), a security group rule added in place, subnets replaced,
+//! and destroy leaving nothing tagged behind.
 
 use std::collections::BTreeSet;
 
@@ -20,7 +22,7 @@ fn stack_filter() -> Filter {
 fn address_filter(address: &str) -> Filter {
     Filter::builder()
         .name("tag:strata:address")
-        .values(address)
+        .values(stacks::address_tag(address))
         .build()
 }
 
@@ -190,7 +192,7 @@ async fn the_network_stack_applies_changes_a_rule_in_place_replaces_a_subnet_and
     assert_code(&run, 0);
     assert!(
         run.stdout
-            .contains("Apply complete: 12 added, 0 changed, 0 destroyed."),
+            .contains("Apply complete: 14 added, 0 changed, 0 destroyed."),
         "{}",
         run.stdout
     );
@@ -204,11 +206,26 @@ async fn the_network_stack_applies_changes_a_rule_in_place_replaces_a_subnet_and
         .unwrap();
     assert_eq!(vpcs.vpcs().len(), 1, "{vpcs:?}");
     assert_eq!(vpcs.vpcs()[0].cidr_block(), Some("10.0.0.0/16"));
-    let public_a = subnets(&ec2, "public_a").await;
-    let public_b = subnets(&ec2, "public_b").await;
-    let private_a = subnets(&ec2, "private_a").await;
-    let private_b = subnets(&ec2, "private_b").await;
+    let public_a = subnets(&ec2, r#"public["a"]"#).await;
+    let public_b = subnets(&ec2, r#"public["b"]"#).await;
+    let private_a = subnets(&ec2, r#"private["a"]"#).await;
+    let private_b = subnets(&ec2, r#"private["b"]"#).await;
     assert_eq!(private_b.len(), 1, "{private_b:?}");
+    assert_eq!(public_b[0].1, "10.0.2.0/24");
+    assert_eq!(private_b[0].1, "10.0.12.0/24");
+    let zone_of = |id: &str| {
+        let ec2 = ec2.clone();
+        let id = id.to_string();
+        async move {
+            let out = ec2.describe_subnets().subnet_ids(id).send().await.unwrap();
+            out.subnets()[0]
+                .availability_zone()
+                .unwrap_or_default()
+                .to_string()
+        }
+    };
+    assert_eq!(zone_of(&public_a[0].0).await, "us-east-1a");
+    assert_eq!(zone_of(&private_b[0].0).await, "us-east-1b");
     let nats = ec2.describe_nat_gateways().send().await.unwrap();
     assert_eq!(nats.nat_gateways().len(), 1, "{nats:?}");
     assert_eq!(
@@ -220,12 +237,12 @@ async fn the_network_stack_applies_changes_a_rule_in_place_replaces_a_subnet_and
         Some(public_a[0].0.as_str())
     );
     assert_eq!(
-        table_subnets(&ec2, "public_routes").await,
-        BTreeSet::from([public_a[0].0.clone(), public_b[0].0.clone()])
+        table_subnets(&ec2, r#"public_routes["b"]"#).await,
+        BTreeSet::from([public_b[0].0.clone()])
     );
     assert_eq!(
-        table_subnets(&ec2, "private_routes").await,
-        BTreeSet::from([private_a[0].0.clone(), private_b[0].0.clone()])
+        table_subnets(&ec2, r#"private_routes["a"]"#).await,
+        BTreeSet::from([private_a[0].0.clone()])
     );
     let web = group_id(&ec2, "web").await;
     let app = group_id(&ec2, "app").await;
@@ -237,6 +254,31 @@ async fn the_network_stack_applies_changes_a_rule_in_place_replaces_a_subnet_and
     let run = p.strata(&["plan", "--detailed-exitcode"]);
     assert_code(&run, 0);
     assert!(run.stdout.contains("No changes."), "{}", run.stdout);
+
+    // A third zone: its subnets and route tables alone, in us-east-1c.
+    let run = p.strata(&["plan", "--var", "zones=[a, b, c]"]);
+    assert_code(&run, 0);
+    assert!(
+        run.stdout
+            .contains("Plan: 4 to add, 0 to change, 0 to replace, 0 to destroy."),
+        "{}",
+        run.stdout
+    );
+    for address in [
+        r#"+ public["c"]"#,
+        r#"+ private["c"]"#,
+        r#"+ public_routes["c"]"#,
+        r#"+ private_routes["c"]"#,
+        "10.0.3.0/24",
+        "10.0.13.0/24",
+        "us-east-1c",
+    ] {
+        assert!(
+            run.stdout.contains(address),
+            "{address} in:\n{}",
+            run.stdout
+        );
+    }
 
     // One more rule for `web`: an in-place update of that group alone.
     let with_http = STACK.replace(
@@ -271,14 +313,14 @@ async fn the_network_stack_applies_changes_a_rule_in_place_replaces_a_subnet_and
     let run = p.strata(&["plan", "--detailed-exitcode"]);
     assert_code(&run, 0);
 
-    // A new CIDR block replaces a subnet; its route table follows the new one in place.
-    let moved = with_http.replace("cidr_block: 10.0.12.0/24", "cidr_block: 10.0.13.0/24");
+    // New CIDR blocks replace the private subnets; their route tables follow in place.
+    let moved = with_http.replace("each.value + 11)", "each.value + 21)");
     assert_ne!(moved, with_http);
     p.write_stack(&moved);
     let run = p.strata(&["plan", "--detailed-exitcode"]);
     assert_code(&run, 2);
     assert!(
-        run.stdout.contains("-/+ private_b (aws.ec2.subnet)"),
+        run.stdout.contains(r#"-/+ private["b"] (aws.ec2.subnet)"#),
         "{}",
         run.stdout
     );
@@ -289,16 +331,16 @@ async fn the_network_stack_applies_changes_a_rule_in_place_replaces_a_subnet_and
     );
     assert!(
         run.stdout
-            .contains("Plan: 0 to add, 1 to change, 1 to replace, 0 to destroy."),
+            .contains("Plan: 0 to add, 2 to change, 2 to replace, 0 to destroy."),
         "{}",
         run.stdout
     );
     let run = p.strata(&["apply", "--auto-approve"]);
     assert_code(&run, 0);
-    let replaced = subnets(&ec2, "private_b").await;
+    let replaced = subnets(&ec2, r#"private["b"]"#).await;
     assert_eq!(replaced.len(), 1, "only the new subnet: {replaced:?}");
     assert_ne!(replaced[0].0, private_b[0].0);
-    assert_eq!(replaced[0].1, "10.0.13.0/24");
+    assert_eq!(replaced[0].1, "10.0.22.0/24");
     let old = ec2
         .describe_subnets()
         .subnet_ids(&private_b[0].0)
@@ -306,8 +348,8 @@ async fn the_network_stack_applies_changes_a_rule_in_place_replaces_a_subnet_and
         .await;
     assert!(old.is_err(), "the old subnet is gone: {old:?}");
     assert_eq!(
-        table_subnets(&ec2, "private_routes").await,
-        BTreeSet::from([private_a[0].0.clone(), replaced[0].0.clone()])
+        table_subnets(&ec2, r#"private_routes["b"]"#).await,
+        BTreeSet::from([replaced[0].0.clone()])
     );
     let run = p.strata(&["plan", "--detailed-exitcode"]);
     assert_code(&run, 0);

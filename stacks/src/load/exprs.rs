@@ -431,8 +431,11 @@ impl Loader<'_> {
                                 });
                             }
                         }
-                        Place::Output | Place::ModuleInput(_) | Place::Local | Place::Repeat(_) | Place::Read => {
-                        }
+                        Place::Output
+                        | Place::ModuleInput(_)
+                        | Place::Local
+                        | Place::Repeat(_)
+                        | Place::Read => {}
                     }
                     return Some(Resolved::Expr(expr));
                 }

@@ -174,8 +174,14 @@ impl Loader<'_> {
                 continue;
             };
             let pos = self.source_pos(key.pos);
-            self.stack_refs
-                .insert(key.name.clone(), StackRefDecl { backend, stack, pos });
+            self.stack_refs.insert(
+                key.name.clone(),
+                StackRefDecl {
+                    backend,
+                    stack,
+                    pos,
+                },
+            );
         }
     }
 
@@ -195,9 +201,8 @@ impl Loader<'_> {
             _ => (&self.stack_ref_names, "stack reference"),
         };
         if !declared.iter().any(|n| n == name) {
-            let help = hint(name, declared.iter().map(String::as_str)).unwrap_or_else(|| {
-                format!("declare it under `{root}:`")
-            });
+            let help = hint(name, declared.iter().map(String::as_str))
+                .unwrap_or_else(|| format!("declare it under `{root}:`"));
             self.error(pos, format!("unknown {what} `{name}`"), Some(help));
             return None;
         }
@@ -263,10 +268,11 @@ impl Loader<'_> {
                     let listed = if names.is_empty() {
                         "it has no outputs".to_string()
                     } else {
-                        format!("its outputs are {}", list_names(&names))
+                        let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                        format!("its outputs: {}", quoted.join(", "))
                     };
                     let help = match hint(attr, names.iter().copied()) {
-                        Some(h) => format!("{h}; {listed}"),
+                        Some(h) => format!("{h} ({listed})"),
                         None => listed,
                     };
                     self.error(
@@ -300,4 +306,3 @@ impl crate::expr::Scope for Unknowns {
         Some(Value::Unknown)
     }
 }
-
