@@ -351,6 +351,10 @@ mod tests {
             },
             local_paths: Vec::new(),
             moved: Vec::new(),
+            lookups: Default::default(),
+            stack_refs: Default::default(),
+            read_values: Default::default(),
+            stack_ref_uses: Default::default(),
             resources: [("db".to_string(), decl)].into_iter().collect(),
             outputs: [(
                 "token".to_string(),
@@ -418,6 +422,8 @@ mod tests {
             )]),
             builtins: BTreeMap::new(),
             targets: Vec::new(),
+            lookups: BTreeMap::new(),
+            consumers: BTreeMap::new(),
         }
     }
 

@@ -67,9 +67,7 @@ pub fn parse_address(address: &str) -> Option<Vec<(String, Option<InstanceKey>)>
     let mut parts = Vec::new();
     let mut rest = address;
     loop {
-        let end = rest
-            .find(|c: char| c == '.' || c == '[')
-            .unwrap_or(rest.len());
+        let end = rest.find(['.', '[']).unwrap_or(rest.len());
         let name = &rest[..end];
         if !is_resource_name(name) {
             return None;

@@ -93,6 +93,7 @@ fn vars(list: &[&str]) -> LoadOptions {
     LoadOptions {
         vars: list.iter().map(|s| s.to_string()).collect(),
         var_files: Vec::new(),
+        reads: None,
     }
 }
 
@@ -736,6 +737,7 @@ fn var_files_are_typed_yaml_and_errors_point_into_them() {
     let options = LoadOptions {
         vars: vec!["memory=4096".into()],
         var_files: vec![good.clone(), later.clone()],
+        reads: None,
     };
     let stack = load_with(PARAMS_STACK, &options).expect("loads");
     assert_eq!(
@@ -746,6 +748,7 @@ fn var_files_are_typed_yaml_and_errors_point_into_them() {
     let options = LoadOptions {
         vars: vec![],
         var_files: vec![good.clone(), later],
+        reads: None,
     };
     let stack = load_with(PARAMS_STACK, &options).expect("loads");
     assert_eq!(
@@ -759,6 +762,7 @@ fn var_files_are_typed_yaml_and_errors_point_into_them() {
     let options = LoadOptions {
         vars: vec![],
         var_files: vec![bad.clone()],
+        reads: None,
     };
     let text = errors_with(PARAMS_STACK, &options);
     let bad_name = bad.display().to_string();
@@ -775,6 +779,7 @@ fn var_files_are_typed_yaml_and_errors_point_into_them() {
     let missing = LoadOptions {
         vars: vec![],
         var_files: vec![dir.join("missing.yaml")],
+        reads: None,
     };
     assert_contains(
         &errors_with(PARAMS_STACK, &missing),

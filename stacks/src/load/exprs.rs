@@ -188,7 +188,7 @@ impl Names for LoaderNames<'_, '_, '_> {
         let key_pos = self.located.pos(key_span, &file.text);
         let written = self.written.clone();
         self.loader
-            .instance_ref(root, key, attr.0, self.place, pos, key_pos, &written)
+            .instance_ref(root, key, attr.0, self.place, (pos, key_pos), &written)
     }
 
     fn instances(

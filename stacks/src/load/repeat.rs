@@ -332,15 +332,15 @@ impl<'c> Loader<'c> {
         None
     }
 
-    /// `root[key].attr`: an attribute of one instance of resource `root`.
+    /// `root[key].attr`: an attribute of one instance of resource `root`; `(pos, key_pos)`
+    /// are where the reference and its key are written.
     pub(crate) fn instance_ref(
         &mut self,
         root: &str,
         key: &Value,
         attr: &str,
         place: &Place,
-        pos: Pos,
-        key_pos: Pos,
+        (pos, key_pos): (Pos, Pos),
         written: &str,
     ) -> Result<Ast, Option<LangError>> {
         self.check_instance_use(root, attr, place, pos, written)?;
