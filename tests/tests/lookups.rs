@@ -8,7 +8,7 @@
 //! is the unit test of `only` in the provider crate, and here only found and not found.
 
 use providers::aws::AwsContext;
-use providers::lookups::{read_lookup, LookupError};
+use providers::lookups::{read_lookup, reference, LookupError, REFERENCE_PATH};
 use serde_json::json;
 use stacks::Value;
 use strata_tests::kit::{self, ACCOUNT};
@@ -590,4 +590,24 @@ async fn an_unknown_type_or_argument_is_refused_before_any_cloud_call() {
     );
     let err = read(&ctx, "aws.sqs.queue", json!({})).await.unwrap_err();
     assert!(err.to_string().contains("`name` is required"), "{err}");
+}
+
+/// Set to rewrite the committed reference instead of comparing with it.
+const UPDATE_DOCS: &str = "STRATA_UPDATE_DOCS";
+
+#[test]
+fn the_committed_lookup_reference_is_what_the_lookup_list_generates() {
+    let path = strata_tests::workspace_root().join(REFERENCE_PATH);
+    let generated = reference();
+    if std::env::var_os(UPDATE_DOCS).is_some() {
+        std::fs::write(&path, &generated)
+            .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "{REFERENCE_PATH} is not what the lookup list generates; regenerate it with \
+         `{UPDATE_DOCS}=1 cargo test -p strata-tests --test e2e lookups::` and commit it"
+    );
 }

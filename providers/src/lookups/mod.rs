@@ -421,7 +421,7 @@ pub fn reference() -> String {
     let mut out = String::from(
         "# Lookups\n\n\
          <!-- Generated from providers/src/lookups; regenerate with \
-         `STRATA_UPDATE_DOCS=1 cargo test -p providers --test lookups_reference`. -->\n\n\
+         `STRATA_UPDATE_DOCS=1 cargo test -p strata-tests --test e2e lookups::`. -->\n\n\
          A lookup reads something that exists already, at every plan, before diffing, and \
          never changes it (SPEC §10). Arguments and attributes are named as Terraform's data \
          source of the same object names them.\n\n\
