@@ -8,7 +8,8 @@
 //! is the unit test of `only` in the provider crate, and here only found and not found.
 
 use providers::aws::AwsContext;
-use providers::lookups::{read_lookup, LookupError};
+use providers::catalogue::policy::lookup_statement;
+use providers::lookups::{read_lookup, reference, LookupError, LOOKUPS, REFERENCE_PATH};
 use serde_json::json;
 use stacks::Value;
 use strata_tests::kit::{self, ACCOUNT};
@@ -590,4 +591,118 @@ async fn an_unknown_type_or_argument_is_refused_before_any_cloud_call() {
     );
     let err = read(&ctx, "aws.sqs.queue", json!({})).await.unwrap_err();
     assert!(err.to_string().contains("`name` is required"), "{err}");
+    let later = Value::Map(stacks::Map::from([("name".to_string(), Value::Unknown)]));
+    let err = read_lookup(&ctx, "aws.iam.role", &later).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`name` is known only after apply; a lookup needs it at plan time"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_secret_in_a_filter_is_used_but_never_shown_in_the_error() {
+    let emu = Emulator::start();
+    let ctx = kit::context(&emu);
+    let mut args = stacks::Map::new();
+    args.insert(
+        "tags".into(),
+        Value::Map(stacks::Map::from([(
+            "team".to_string(),
+            Value::Sensitive(Box::new(Value::str("hidden-TOPSECRET"))),
+        )])),
+    );
+    let err = read_lookup(&ctx, "aws.ec2.vpc", &Value::Map(args))
+        .await
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, LookupError::NotFound { .. }), "{err:?}");
+    assert!(
+        message.contains("{ tags: { team: (sensitive) } }"),
+        "{message}"
+    );
+    assert!(!message.contains("TOPSECRET"), "{message}");
+}
+
+#[test]
+fn every_lookup_type_of_the_spec_is_registered_once_with_its_iam_actions() {
+    let mut names: Vec<&str> = LOOKUPS.iter().map(|e| e.schema.name).collect();
+    let count = names.len();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), count, "a lookup type is registered twice");
+    assert_eq!(
+        names,
+        [
+            "aws.ec2.availability_zones",
+            "aws.ec2.security_group",
+            "aws.ec2.subnets",
+            "aws.ec2.vpc",
+            "aws.iam.policy",
+            "aws.iam.role",
+            "aws.lambda.function",
+            "aws.s3.bucket",
+            "aws.secretsmanager.secret_version",
+            "aws.sns.topic",
+            "aws.sqs.queue",
+            "aws.ssm.parameter",
+        ]
+    );
+    let catalog = providers::catalog();
+    for entry in LOOKUPS {
+        assert!(
+            !entry.actions.is_empty(),
+            "{} lists no IAM action",
+            entry.schema.name
+        );
+        assert_eq!(catalog.lookup(entry.schema.name), Some(&entry.schema));
+    }
+    let secret = catalog.lookup("aws.secretsmanager.secret_version").unwrap();
+    assert!(secret.attribute("secret_string").unwrap().sensitive);
+}
+
+#[test]
+fn lookups_are_granted_their_read_actions_once_each() {
+    let statement = lookup_statement(&[
+        ("shared", "aws.ec2.vpc"),
+        ("admin", "aws.iam.policy"),
+        ("other", "aws.ec2.vpc"),
+    ])
+    .unwrap();
+    assert_eq!(
+        statement.actions,
+        vec![
+            "ec2:DescribeVpcs",
+            "iam:GetPolicy",
+            "iam:GetPolicyVersion",
+            "iam:ListPolicies"
+        ]
+    );
+    assert_eq!(statement.resources, vec!["*"]);
+    assert!(
+        statement.about.contains("admin (aws.iam.policy)"),
+        "{}",
+        statement.about
+    );
+    assert!(lookup_statement(&[]).is_none());
+}
+
+/// Set to rewrite the committed reference instead of comparing with it.
+const UPDATE_DOCS: &str = "STRATA_UPDATE_DOCS";
+
+#[test]
+fn the_committed_lookup_reference_is_what_the_lookup_list_generates() {
+    let path = strata_tests::workspace_root().join(REFERENCE_PATH);
+    let generated = reference();
+    if std::env::var_os(UPDATE_DOCS).is_some() {
+        std::fs::write(&path, &generated)
+            .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "{REFERENCE_PATH} is not what the lookup list generates; regenerate it with \
+         `{UPDATE_DOCS}=1 cargo test -p strata-tests --test e2e lookups::` and commit it"
+    );
 }

@@ -76,6 +76,7 @@ async fn a_consumer_reads_outputs_from_s3_without_the_lock_and_is_recorded_besid
     let mut recorder = producer.recorder(&lock, loaded).unwrap();
     recorder.set_outputs(outputs()).unwrap();
     recorder.finish().unwrap();
+    drop(lock);
 
     // The producer applies again and holds its lock: the consumer still reads.
     let held = producer.lock("apply", Duration::ZERO).unwrap();

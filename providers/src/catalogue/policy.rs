@@ -385,28 +385,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lookups_are_granted_their_read_actions_once_each() {
-        let statement = lookup_statement(&[
-            ("shared", "aws.ec2.vpc"),
-            ("admin", "aws.iam.policy"),
-            ("other", "aws.ec2.vpc"),
-        ])
-        .unwrap();
-        assert_eq!(
-            statement.actions,
-            vec![
-                "ec2:DescribeVpcs",
-                "iam:GetPolicy",
-                "iam:GetPolicyVersion",
-                "iam:ListPolicies"
-            ]
-        );
-        assert_eq!(statement.resources, vec!["*"]);
-        assert!(statement.about.contains("admin (aws.iam.policy)"));
-        assert!(lookup_statement(&[]).is_none());
-    }
-
-    #[test]
     fn wildcards_match_as_iam_matches() {
         assert!(wildcard_match(
             "arn:aws:sqs:*:1:orders",

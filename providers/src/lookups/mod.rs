@@ -421,7 +421,7 @@ pub fn reference() -> String {
     let mut out = String::from(
         "# Lookups\n\n\
          <!-- Generated from providers/src/lookups; regenerate with \
-         `STRATA_UPDATE_DOCS=1 cargo test -p providers --test lookups_reference`. -->\n\n\
+         `STRATA_UPDATE_DOCS=1 cargo test -p strata-tests --test e2e lookups::`. -->\n\n\
          A lookup reads something that exists already, at every plan, before diffing, and \
          never changes it (SPEC §10). Arguments and attributes are named as Terraform's data \
          source of the same object names them.\n\n\
@@ -477,83 +477,4 @@ pub fn reference() -> String {
         ));
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_lookup_type_of_the_spec_is_registered_once() {
-        let mut names: Vec<&str> = LOOKUPS.iter().map(|e| e.schema.name).collect();
-        let count = names.len();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), count, "a lookup type is registered twice");
-        assert_eq!(count, 12);
-        for entry in LOOKUPS {
-            assert!(
-                !entry.actions.is_empty(),
-                "{} lists no IAM action",
-                entry.schema.name
-            );
-            assert!(!entry.schema.attributes.is_empty());
-        }
-    }
-
-    #[test]
-    fn unknown_arguments_and_missing_required_ones_are_refused_before_any_call() {
-        let role = lookup_entry("aws.iam.role").unwrap();
-        let unknown = Value::Map(Map::from([("nme".to_string(), Value::str("x"))]));
-        let err = Args::new(&role.schema, &unknown).err().unwrap().to_string();
-        assert!(err.contains("unknown argument `nme`"), "{err}");
-        let err = Args::new(&role.schema, &Value::Null)
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(err.contains("`name` is required"), "{err}");
-        let later = Value::Map(Map::from([("name".to_string(), Value::Unknown)]));
-        let err = Args::new(&role.schema, &later).err().unwrap().to_string();
-        assert!(err.contains("known only after apply"), "{err}");
-    }
-
-    #[test]
-    fn a_filter_takes_tags_and_ec2_filter_names_and_never_shows_a_secret() {
-        let vpc = lookup_entry("aws.ec2.vpc").unwrap();
-        let args = Value::Map(Map::from([
-            (
-                "filter".to_string(),
-                Value::Map(Map::from([
-                    (
-                        "tags".to_string(),
-                        Value::Map(Map::from([("Name".to_string(), Value::str("shared"))])),
-                    ),
-                    ("state".to_string(), Value::str("available")),
-                ])),
-            ),
-            (
-                "tags".to_string(),
-                Value::Map(Map::from([(
-                    "team".to_string(),
-                    Value::Sensitive(Box::new(Value::str("hidden"))),
-                )])),
-            ),
-        ]));
-        let args = Args::new(&vpc.schema, &args).unwrap();
-        assert_eq!(
-            args.filters().unwrap(),
-            vec![
-                ("state".to_string(), vec!["available".to_string()]),
-                ("tag:Name".to_string(), vec!["shared".to_string()]),
-                ("tag:team".to_string(), vec!["hidden".to_string()]),
-            ]
-        );
-        let shown = Failure::NotFound.into_error(&args).to_string();
-        assert!(
-            shown.contains("aws.ec2.vpc found nothing matching"),
-            "{shown}"
-        );
-        assert!(shown.contains("\"shared\""), "{shown}");
-        assert!(!shown.contains("hidden"), "{shown}");
-    }
 }
