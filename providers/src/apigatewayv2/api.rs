@@ -259,6 +259,7 @@ impl ApiProvider {
         let endpoint = api.api_endpoint().ok_or_else(|| {
             ProviderError::invalid(format!("GetApi returned no endpoint for API {api_id}"))
         })?;
+        super::remember_api(&self.apis, api_id, api.protocol_type(), endpoint);
         let attributes = Map::from([
             ("id".to_string(), Value::str(api_id)),
             ("api_endpoint".to_string(), Value::str(endpoint)),
