@@ -44,6 +44,7 @@ resources:
   api:
     type: aws.apigatewayv2.api
     properties:
+      name: lean-jobs
       protocol_type: HTTP
       description: Jobs
       cors_configuration: { allow_origins: ["https://jobs.example.com"], allow_methods: [POST] }
