@@ -9,17 +9,18 @@
 //! - a deleted object (a removed resource, or the old object of a create-then-delete
 //!   replacement) goes only after everything that referenced it was pointed elsewhere.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 
 use crate::plan::{Action, ResourceChange, Step, StepKind};
 
-/// The steps for `changes` (in plan order), each with the steps it waits for.
+/// The steps for `changes` (in plan order), each with the steps it waits for. Linear in the
+/// number of changes and references: everything is looked up by address.
 pub fn plan_steps(changes: &[ResourceChange]) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
-    let mut index: BTreeMap<(String, Role), usize> = BTreeMap::new();
+    let mut index: HashMap<(&str, Role), usize> = HashMap::new();
     for c in changes {
         for (role, kind) in kinds(c.action) {
-            index.insert((c.address.clone(), role), steps.len());
+            index.insert((c.address.as_str(), role), steps.len());
             steps.push(Step {
                 address: c.address.clone(),
                 kind,
@@ -27,11 +28,28 @@ pub fn plan_steps(changes: &[ResourceChange]) -> Vec<Step> {
             });
         }
     }
-    let by_address: BTreeMap<&str, &ResourceChange> =
+    let by_address: HashMap<&str, &ResourceChange> =
         changes.iter().map(|c| (c.address.as_str(), c)).collect();
+    // Who refers to each address: in the recorded state, and in the stack.
+    let mut referred_before: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut referred_now: HashMap<&str, Vec<&str>> = HashMap::new();
+    for c in changes {
+        for dep in &c.prior_dependencies {
+            referred_before
+                .entry(dep.as_str())
+                .or_default()
+                .push(c.address.as_str());
+        }
+        for dep in &c.dependencies {
+            referred_now
+                .entry(dep.as_str())
+                .or_default()
+                .push(c.address.as_str());
+        }
+    }
     let mut waits: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); steps.len()];
-    let mut edge = |before: Option<&usize>, after: Option<&usize>| {
-        if let (Some(&b), Some(&a)) = (before, after) {
+    let mut edge = |before: Option<usize>, after: Option<usize>| {
+        if let (Some(b), Some(a)) = (before, after) {
             if a != b {
                 waits[a].insert(b);
             }
@@ -72,15 +90,20 @@ pub fn plan_steps(changes: &[ResourceChange]) -> Vec<Step> {
         if !matches!(c.action, Action::Delete | Action::CreateThenDelete) {
             continue;
         }
-        for other in changes.iter().filter(|o| o.address != c.address) {
-            let refers = other.prior_dependencies.contains(&c.address)
-                || (c.action.is_replace() && other.dependencies.contains(&c.address));
-            if refers {
-                edge(
-                    step_of(&index, &other.address, Role::Forward),
-                    step_of(&index, &c.address, Role::Delete),
-                );
-            }
+        let me = c.address.as_str();
+        let referrers = referred_before.get(me).into_iter().flatten().chain(
+            c.action
+                .is_replace()
+                .then(|| referred_now.get(me))
+                .flatten()
+                .into_iter()
+                .flatten(),
+        );
+        for &other in referrers.filter(|o| **o != me) {
+            edge(
+                step_of(&index, other, Role::Forward),
+                step_of(&index, me, Role::Delete),
+            );
         }
     }
     for (step, waits) in steps.iter_mut().zip(waits) {
@@ -90,16 +113,16 @@ pub fn plan_steps(changes: &[ResourceChange]) -> Vec<Step> {
 }
 
 /// The index of `address`'s step in `role`, if it has one.
-fn step_of<'a>(
-    index: &'a BTreeMap<(String, Role), usize>,
-    address: &str,
+fn step_of<'k>(
+    index: &HashMap<(&'k str, Role), usize>,
+    address: &'k str,
     role: Role,
-) -> Option<&'a usize> {
-    index.get(&(address.to_string(), role))
+) -> Option<usize> {
+    index.get(&(address, role)).copied()
 }
 
 /// The two places a resource's steps take: the create or update, and the delete.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Role {
     Forward,
     Delete,

@@ -27,6 +27,9 @@ pub trait PolicySlot: Send + Sync + 'static {
     const HOLDER: &'static str;
     /// What the holder is called in messages (`queue`, `topic`).
     const HOLDER_KIND: &'static str;
+    /// Whether the holder keeps the document exactly as written, with no attributes besides
+    /// `id`, so that create records what it wrote instead of reading it back.
+    const KEPT_AS_WRITTEN: bool = false;
 
     /// Writes `policy` (JSON text) onto `holder`.
     async fn put(&self, holder: &str, policy: String) -> Result<()>;
@@ -53,19 +56,24 @@ impl<S: PolicySlot> AttachedPolicyProvider<S> {
 
     /// The policy in the stack's terms, or `None` when the holder is gone or has none.
     async fn find_policy(&self, holder: &str) -> Result<Option<Resource>> {
-        let Some((text, mut attributes)) = self.slot.get(holder).await? else {
+        let Some((text, attributes)) = self.slot.get(holder).await? else {
             return Ok(None);
         };
+        Self::as_resource(holder, &text, attributes).map(Some)
+    }
+
+    /// The policy in the stack's terms from the document's text on `holder`.
+    fn as_resource(holder: &str, text: &str, mut attributes: Map) -> Result<Resource> {
         let properties = Map::from([
             (S::HOLDER.to_string(), Value::str(holder)),
-            (POLICY.to_string(), document_from_aws(POLICY, &text)?),
+            (POLICY.to_string(), document_from_aws(POLICY, text)?),
         ]);
         attributes.insert("id".to_string(), Value::str(holder));
-        Ok(Some(Resource {
+        Ok(Resource {
             id: holder.to_string(),
             properties,
             attributes,
-        }))
+        })
     }
 
     /// Reads the policy just written; it is an error for it to be missing.
@@ -88,6 +96,10 @@ impl<S: PolicySlot> Provider for AttachedPolicyProvider<S> {
     async fn create(&self, req: CreateRequest) -> Result<Resource> {
         let holder = required_str(&req.properties, S::HOLDER)?;
         let policy = required_document_json(&req.properties, POLICY)?;
+        if S::KEPT_AS_WRITTEN {
+            self.slot.put(&holder, policy.clone()).await?;
+            return Self::as_resource(&holder, &policy, Map::new());
+        }
         self.slot.put(&holder, policy).await?;
         self.read_written(&holder).await
     }

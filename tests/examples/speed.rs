@@ -17,8 +17,9 @@
 //!   no-op plan (a refresh of every queue) at several bounds on requests in flight;
 //!
 //! and locally (no latency): `validate` and `plan --refresh=false` of 1,000 and 5,000 queues,
-//! against no state (everything to add) and against a state recording them all (nothing to
-//! do), each the best of [`RUNS`] runs, with the most memory a run held (peak RSS).
+//! against no state (everything to add), against a state recording them all (nothing to do)
+//! and as a destroy plan of them all (every one a delete), each the best of [`RUNS`] runs,
+//! with the most memory a run held (peak RSS).
 //!
 //! The binary it times is `$STRATA_BIN` (the script builds a release binary), else the debug
 //! build.
@@ -256,6 +257,10 @@ fn bench_local(n: usize) {
         "  plan --refresh=false, {n} recorded, nothing to do  {}   (the apply took {})",
         measure(dir.path(), &plan, &env),
         seconds(applied)
+    );
+    println!(
+        "  plan --destroy --refresh=false, {n} to delete  {}",
+        measure(dir.path(), &["plan", "--destroy", "--refresh=false"], &env)
     );
 }
 

@@ -1,9 +1,12 @@
 //! Creates make the fewest requests their APIs allow, and what they record without reading
 //! back is what AWS holds. Through the recording proxy: a queue with attributes and tags is
 //! one `CreateQueue`; a role with managed and inline policies is `CreateRole` and then its
-//! policy calls, with nothing read back; an event rule is `PutRule` and `PutTargets`. The state
-//! they leave equals, property by property, what each provider reads from the emulator, so a
-//! plan without refresh and one with refresh are both empty.
+//! policy calls, with nothing read back; an event rule is `PutRule` and `PutTargets`; a Lambda
+//! function (published or not) is `CreateFunction`, its permission `AddPermission`, its event
+//! source mapping `CreateEventSourceMapping`; an HTTP API, its integration, route and stage
+//! one create each; a topic `CreateTopic`, a subscription `Subscribe`, a queue policy
+//! `SetQueueAttributes`. The state they leave equals, property by property, what each provider
+//! reads from the emulator, so a plan without refresh and one with refresh are both empty.
 
 use providers::ReadRequest;
 use strata_tests::kit::{context, differing};
@@ -15,6 +18,76 @@ stack: lean
 region: us-east-1
 tags: { team: intake }
 resources:
+  handler:
+    type: aws.lambda.function
+    properties:
+      runtime: python3.12
+      handler: main.handle
+      role: ${worker.arn}
+      code: { path: CODE }
+      memory_size: 256
+      timeout: 20
+      description: Takes jobs
+      environment: { QUEUE_URL: "${work.url}" }
+      tags: { tier: gold }
+  released:
+    type: aws.lambda.function
+    properties:
+      runtime: python3.12
+      handler: main.handle
+      role: ${worker.arn}
+      code: { path: CODE }
+      publish: true
+  from_work:
+    type: aws.lambda.event_source_mapping
+    properties: { function_name: "${handler.name}", event_source_arn: "${work.arn}", batch_size: 5 }
+  api:
+    type: aws.apigatewayv2.api
+    properties:
+      name: lean-jobs
+      protocol_type: HTTP
+      description: Jobs
+      cors_configuration: { allow_origins: ["https://jobs.example.com"], allow_methods: [POST] }
+  to_handler:
+    type: aws.apigatewayv2.integration
+    properties: { api_id: "${api.id}", integration_type: AWS_PROXY, integration_uri: "${handler.arn}" }
+  post_jobs:
+    type: aws.apigatewayv2.route
+    properties: { api_id: "${api.id}", route_key: POST /jobs, target: "integrations/${to_handler.id}" }
+  live:
+    type: aws.apigatewayv2.stage
+    properties: { api_id: "${api.id}", name: $default, auto_deploy: true }
+  api_may_invoke:
+    type: aws.lambda.permission
+    properties:
+      function_name: ${handler.name}
+      principal: apigateway.amazonaws.com
+      source_arn: ${api.execution_arn}/*/*
+  news_to_inbox:
+    type: aws.sns.subscription
+    properties:
+      topic_arn: ${news.arn}
+      protocol: sqs
+      endpoint: ${inbox.arn}
+      raw_message_delivery: true
+      filter_policy: { kind: [report] }
+  inbox:
+    type: aws.sqs.queue
+  inbox_from_news:
+    type: aws.sqs.queue_policy
+    properties:
+      queue_url: ${inbox.url}
+      policy:
+        Version: "2012-10-17"
+        Statement:
+          Effect: Allow
+          Principal: { Service: sns.amazonaws.com }
+          Action: sqs:SendMessage
+          Resource: ${inbox.arn}
+          Condition: { ArnEquals: { aws:SourceArn: "${news.arn}" } }
+  notices:
+    type: aws.sns.topic
+    properties: { display_name: Notices, tags: { tier: gold } }
   dead_letters:
     type: aws.sqs.queue
     properties: { message_retention_seconds: 1209600 }
@@ -73,6 +146,18 @@ const READ_BACKS: &[(&str, &str)] = &[
     ("events", "DescribeRule"),
     ("events", "ListTargetsByRule"),
     ("events", "ListTagsForResource"),
+    ("lambda", "GetFunction"),
+    ("lambda", "GetFunctionConfiguration"),
+    ("lambda", "ListVersionsByFunction"),
+    ("lambda", "GetPolicy"),
+    ("lambda", "GetEventSourceMapping"),
+    ("apigateway", "GetApi"),
+    ("apigateway", "GetIntegration"),
+    ("apigateway", "GetRoute"),
+    ("apigateway", "GetStage"),
+    ("sns", "GetTopicAttributes"),
+    ("sns", "ListTagsForResource"),
+    ("sns", "GetSubscriptionAttributes"),
 ];
 
 #[tokio::test(flavor = "multi_thread")]
@@ -81,7 +166,12 @@ async fn creates_read_nothing_back_and_record_what_aws_holds() {
     let proxy = Proxy::start(&emu, Faults::default());
     let env = proxy.aws_env();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("stack.yaml"), STACK).unwrap();
+    let code = dir.path().join("src");
+    std::fs::create_dir(&code).unwrap();
+    std::fs::write(code.join("main.py"), "def handle(event, context):\n    return 200\n").unwrap();
+    // Absolute, so that the providers read below (from the test's own directory) find it.
+    let stack = STACK.replace("CODE", code.to_str().unwrap());
+    std::fs::write(dir.path().join("stack.yaml"), stack).unwrap();
 
     let run = run_strata(dir.path(), &["apply", "--auto-approve"], &env);
     assert_code_while(&run, 0, "the apply");
@@ -95,12 +185,24 @@ async fn creates_read_nothing_back_and_record_what_aws_holds() {
     for (service, action) in READ_BACKS {
         assert_eq!(count(service, action), 0, "{service} {action}: {calls:#?}");
     }
-    assert_eq!(count("sqs", "CreateQueue"), 3, "{calls:#?}");
+    assert_eq!(count("sqs", "CreateQueue"), 4, "{calls:#?}");
     assert_eq!(count("iam", "CreateRole"), 1, "{calls:#?}");
     assert_eq!(count("iam", "AttachRolePolicy"), 2, "{calls:#?}");
     assert_eq!(count("iam", "PutRolePolicy"), 2, "{calls:#?}");
     assert_eq!(count("events", "PutRule"), 2, "{calls:#?}");
     assert_eq!(count("events", "PutTargets"), 2, "{calls:#?}");
+    assert_eq!(count("lambda", "CreateFunction"), 2, "{calls:#?}");
+    assert_eq!(count("lambda", "AddPermission"), 1, "{calls:#?}");
+    assert_eq!(count("lambda", "CreateEventSourceMapping"), 1, "{calls:#?}");
+    for action in ["CreateApi", "CreateIntegration", "CreateRoute", "CreateStage"] {
+        assert_eq!(count("apigateway", action), 1, "{action}: {calls:#?}");
+    }
+    assert_eq!(count("sns", "CreateTopic"), 2, "{calls:#?}");
+    assert_eq!(count("sns", "Subscribe"), 1, "{calls:#?}");
+    assert_eq!(count("sqs", "SetQueueAttributes"), 1, "{calls:#?}");
+    // Every request of the apply was one of those (and the one look-up of the account).
+    let creates = calls.iter().filter(|c| c.action != "GetCallerIdentity").count();
+    assert_eq!(creates, 4 + 1 + 2 + 2 + 2 + 2 + 2 + 1 + 1 + 4 + 2 + 1 + 1, "{calls:#?}");
 
     // Recorded without a read, and read now: the same, as the planner compares them.
     let text = std::fs::read_to_string(dir.path().join(".strata/lean.state.json")).unwrap();

@@ -12,7 +12,7 @@ use aws_sdk_apigatewayv2::types::{Cors, ProtocolType};
 use stacks::{Kind, Map, Prop, TypeSchema, Value, ADDRESS_TAG, STACK_TAG};
 use tokio::sync::OnceCell;
 
-use super::{ApiTags, NOT_FOUND};
+use super::{remember_api, ApiTags, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{desired, given, required_str};
@@ -83,7 +83,7 @@ pub const ENTRY: Entry = Entry {
     ],
     property_notes: &[],
     actions: Actions {
-        create: &["apigateway:POST", "apigateway:GET"],
+        create: &["apigateway:POST"],
         read: &["apigateway:GET"],
         update: &["apigateway:PATCH", "apigateway:DELETE", "apigateway:POST"],
         delete: &["apigateway:DELETE"],
@@ -182,6 +182,49 @@ fn cors_value(cors: Option<&Cors>, prior: Option<&Value>) -> Option<Value> {
     (!map.is_empty() || only_empty_lists_written).then_some(Value::Map(map))
 }
 
+/// The API in the stack's terms from an answer describing it (`GetApi`'s, or `CreateApi`'s,
+/// which has the same fields); `prior` is what the stack last wrote (see [`cors_value`]).
+macro_rules! api_resource {
+    ($answer:expr, $api_id:expr, $prior:expr, $execution_arn:expr) => {{
+        let answer = &$answer;
+        (|| -> Result<Resource> {
+                let mut properties = Map::new();
+                properties.insert("name".into(), Value::str(answer.name().unwrap_or_default()));
+                if let Some(protocol) = answer.protocol_type() {
+                    properties.insert("protocol_type".into(), Value::str(protocol.as_str()));
+                }
+                if let Some(description) = answer.description().filter(|d| !d.is_empty()) {
+                    properties.insert("description".into(), Value::str(description));
+                }
+                if let Some(cors) = cors_value(answer.cors_configuration(), $prior.get("cors_configuration")) {
+                    properties.insert("cors_configuration".into(), cors);
+                }
+                properties.insert(
+                    "tags".into(),
+                    tags_value(
+                        answer.tags()
+                            .into_iter()
+                            .flatten()
+                            .map(|(k, v)| (k.clone(), v.clone())),
+                    ),
+                );
+                let endpoint = answer.api_endpoint().ok_or_else(|| {
+                    ProviderError::invalid(format!("API Gateway returned no endpoint for API {}", $api_id))
+                })?;
+                let attributes = Map::from([
+                    ("id".to_string(), Value::str($api_id)),
+                    ("api_endpoint".to_string(), Value::str(endpoint)),
+                    ("execution_arn".to_string(), Value::str(&$execution_arn)),
+                ]);
+            Ok(Resource {
+                id: $api_id.to_string(),
+                properties,
+                attributes,
+            })
+        })()
+    }};
+}
+
 /// Manages API Gateway v2 APIs; the id is the API id.
 pub struct ApiProvider {
     schema: TypeSchema,
@@ -236,42 +279,10 @@ impl ApiProvider {
         let Some(api) = missing_is_none(out, NOT_FOUND)? else {
             return Ok(None);
         };
-        let mut properties = Map::new();
-        properties.insert("name".into(), Value::str(api.name().unwrap_or_default()));
-        if let Some(protocol) = api.protocol_type() {
-            properties.insert("protocol_type".into(), Value::str(protocol.as_str()));
-        }
-        if let Some(description) = api.description().filter(|d| !d.is_empty()) {
-            properties.insert("description".into(), Value::str(description));
-        }
-        if let Some(cors) = cors_value(api.cors_configuration(), prior.get("cors_configuration")) {
-            properties.insert("cors_configuration".into(), cors);
-        }
-        properties.insert(
-            "tags".into(),
-            tags_value(
-                api.tags()
-                    .into_iter()
-                    .flatten()
-                    .map(|(k, v)| (k.clone(), v.clone())),
-            ),
-        );
-        let endpoint = api.api_endpoint().ok_or_else(|| {
-            ProviderError::invalid(format!("GetApi returned no endpoint for API {api_id}"))
-        })?;
-        let attributes = Map::from([
-            ("id".to_string(), Value::str(api_id)),
-            ("api_endpoint".to_string(), Value::str(endpoint)),
-            (
-                "execution_arn".to_string(),
-                Value::str(self.execution_arn(api_id).await?),
-            ),
-        ]);
-        Ok(Some(Resource {
-            id: api_id.to_string(),
-            properties,
-            attributes,
-        }))
+        let execution_arn = self.execution_arn(api_id).await?;
+        let resource = api_resource!(api, api_id, prior, execution_arn)?;
+        remember_api(&self.apis, api_id, api.protocol_type(), api.api_endpoint().unwrap_or_default());
+        Ok(Some(resource))
     }
 
     /// Reads an API that must exist (it was just created or changed).
@@ -317,7 +328,19 @@ impl Provider for ApiProvider {
         let api_id = out
             .api_id()
             .ok_or_else(|| ProviderError::invalid("CreateApi returned no API id"))?;
-        after_made(api_id, async { self.read_existing(api_id, props).await }).await
+        // Nothing read back: the answer describes the API as made.
+        after_made(api_id, async {
+            let execution_arn = self.execution_arn(api_id).await?;
+            let resource = api_resource!(out, api_id, props, execution_arn)?;
+            remember_api(
+                &self.apis,
+                api_id,
+                out.protocol_type(),
+                out.api_endpoint().unwrap_or_default(),
+            );
+            Ok(resource)
+        })
+        .await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

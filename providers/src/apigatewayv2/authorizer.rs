@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_apigatewayv2::types::{AuthorizerType, JwtConfiguration, ProtocolType};
+use aws_sdk_apigatewayv2::types::{AuthorizerType, JwtConfiguration};
 use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::{child_ids, NOT_FOUND};
@@ -342,17 +342,9 @@ impl AuthorizerProvider {
         if !request || sources.is_empty() {
             return Ok(None);
         }
-        let api = self
-            .apis
-            .get_api()
-            .api_id(api_id)
-            .send()
-            .await
-            .map_err(api_error)?;
-        Ok(
-            (api.protocol_type() == Some(&ProtocolType::Http))
-                .then_some(DEFAULT_REQUEST_RESULT_TTL),
-        )
+        Ok(super::is_http_api(&self.apis, api_id)
+            .await?
+            .then_some(DEFAULT_REQUEST_RESULT_TTL))
     }
 }
 

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_sdk_apigatewayv2::types::{IntegrationType, ProtocolType};
+use aws_sdk_apigatewayv2::types::IntegrationType;
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{child_ids, NOT_FOUND};
@@ -26,8 +26,8 @@ use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{given, required_str};
 use crate::{
-    after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
-    Resource, Result, UpdateRequest,
+    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
+    Result, UpdateRequest,
 };
 
 pub const TYPE_NAME: &str = "aws.apigatewayv2.integration";
@@ -166,6 +166,48 @@ fn request_parameters(props: &Map) -> Result<Option<HashMap<String, String>>> {
         .map(Some)
 }
 
+/// The integration in the stack's terms from an answer describing it (`GetIntegration`'s, or
+/// `CreateIntegration`'s, which has the same fields).
+macro_rules! integration_resource {
+    ($answer:expr, $api_id:expr, $id:expr) => {{
+        let answer = &$answer;
+        let mut properties = Map::from([("api_id".to_string(), Value::str($api_id))]);
+        if let Some(kind) = answer.integration_type() {
+            properties.insert("integration_type".into(), Value::str(kind.as_str()));
+        }
+        for (prop, value) in [
+            ("integration_uri", answer.integration_uri()),
+            ("integration_subtype", answer.integration_subtype()),
+            ("credentials_arn", answer.credentials_arn()),
+            ("integration_method", answer.integration_method()),
+            ("payload_format_version", answer.payload_format_version()),
+        ] {
+            if let Some(value) = value.filter(|v| !v.is_empty()) {
+                properties.insert(prop.to_string(), Value::str(value));
+            }
+        }
+        if let Some(millis) = answer.timeout_in_millis() {
+            properties.insert("timeout_in_millis".into(), Value::int(millis.into()));
+        }
+        if let Some(params) = answer.request_parameters().filter(|p| !p.is_empty()) {
+            properties.insert(
+                "request_parameters".into(),
+                Value::Map(
+                    params
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::str(v)))
+                        .collect(),
+                ),
+            );
+        }
+        Resource {
+            id: $id.to_string(),
+            properties,
+            attributes: Map::from([("id".to_string(), Value::str($id))]),
+        }
+    }};
+}
+
 /// Manages API Gateway v2 integrations; the id is the integration id.
 pub struct IntegrationProvider {
     schema: TypeSchema,
@@ -192,14 +234,8 @@ impl IntegrationProvider {
         if !is_lambda_proxy(props) {
             return Ok(None);
         }
-        let api = self
-            .apis
-            .get_api()
-            .api_id(api_id)
-            .send()
-            .await
-            .map_err(api_error)?;
-        Ok((api.protocol_type() == Some(&ProtocolType::Http))
+        Ok(super::is_http_api(&self.apis, api_id)
+            .await?
             .then(|| LAMBDA_PROXY_PAYLOAD_FORMAT.to_string()))
     }
 
@@ -222,43 +258,7 @@ impl IntegrationProvider {
         let Some(integration) = missing_is_none(out, NOT_FOUND)? else {
             return Ok(None);
         };
-        let mut properties = Map::from([("api_id".to_string(), Value::str(api_id))]);
-        if let Some(kind) = integration.integration_type() {
-            properties.insert("integration_type".into(), Value::str(kind.as_str()));
-        }
-        for (prop, value) in [
-            ("integration_uri", integration.integration_uri()),
-            ("integration_subtype", integration.integration_subtype()),
-            ("credentials_arn", integration.credentials_arn()),
-            ("integration_method", integration.integration_method()),
-            (
-                "payload_format_version",
-                integration.payload_format_version(),
-            ),
-        ] {
-            if let Some(value) = value.filter(|v| !v.is_empty()) {
-                properties.insert(prop.to_string(), Value::str(value));
-            }
-        }
-        if let Some(millis) = integration.timeout_in_millis() {
-            properties.insert("timeout_in_millis".into(), Value::int(millis.into()));
-        }
-        if let Some(params) = integration.request_parameters().filter(|p| !p.is_empty()) {
-            properties.insert(
-                "request_parameters".into(),
-                Value::Map(
-                    params
-                        .iter()
-                        .map(|(k, v)| (k.clone(), Value::str(v)))
-                        .collect(),
-                ),
-            );
-        }
-        Ok(Some(Resource {
-            id: id.to_string(),
-            properties,
-            attributes: Map::from([("id".to_string(), Value::str(id))]),
-        }))
+        Ok(Some(integration_resource!(integration, api_id, id)))
     }
 
     async fn read_existing(&self, api_id: &str, id: &str) -> Result<Resource> {
@@ -298,7 +298,8 @@ impl Provider for IntegrationProvider {
         let id = out
             .integration_id()
             .ok_or_else(|| ProviderError::invalid("CreateIntegration returned no id"))?;
-        after_made(id, async { self.read_existing(&api_id, id).await }).await
+        // Nothing read back: the answer describes the integration as made.
+        Ok(integration_resource!(out, api_id.as_str(), id))
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

@@ -6,8 +6,13 @@
 //! `integrations/${integration.id}` need); the API's id comes from the recorded `api_id`, or,
 //! when nothing is recorded (an import), from an id written `API_ID/ID`.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
+use aws_sdk_apigatewayv2::types::ProtocolType;
 use stacks::{Map, Value};
 
+use crate::aws::{api_error, missing_is_none};
 use crate::tags::{tag_api, tag_map};
 use crate::{ProviderError, Result};
 
@@ -35,6 +40,85 @@ pub(crate) fn child_ids(id: &str, prior: &Map, what: &str) -> Result<(String, St
             what.to_uppercase().replace(' ', "_")
         ))),
     }
+}
+
+/// What an API says of itself that never changes while it lives: its protocol (a change
+/// replaces the API) and the endpoint it is served at.
+#[derive(Clone, Debug)]
+pub(crate) struct ApiFacts {
+    pub protocol: Option<ProtocolType>,
+    pub endpoint: String,
+}
+
+/// The [`ApiFacts`] of the APIs this process created or read, by region and API id: the
+/// integrations, authorizers and stages an apply creates after their API take them from here
+/// instead of asking API Gateway again.
+static KNOWN_APIS: LazyLock<Mutex<HashMap<(String, String), ApiFacts>>> =
+    LazyLock::new(Default::default);
+
+fn region_of(apis: &aws_sdk_apigatewayv2::Client) -> String {
+    apis.config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default()
+}
+
+/// Keeps what `GetApi` or `CreateApi` answered about an API, for [`api_facts`].
+pub(crate) fn remember_api(
+    apis: &aws_sdk_apigatewayv2::Client,
+    api_id: &str,
+    protocol: Option<&ProtocolType>,
+    endpoint: &str,
+) {
+    let facts = ApiFacts {
+        protocol: protocol.cloned(),
+        endpoint: endpoint.to_string(),
+    };
+    KNOWN_APIS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert((region_of(apis), api_id.to_string()), facts);
+}
+
+/// The protocol and endpoint of an API: as this process last saw them, else from `GetApi`;
+/// `None` when the API does not exist.
+pub(crate) async fn api_facts(
+    apis: &aws_sdk_apigatewayv2::Client,
+    api_id: &str,
+) -> Result<Option<ApiFacts>> {
+    let key = (region_of(apis), api_id.to_string());
+    if let Some(facts) = KNOWN_APIS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&key)
+    {
+        return Ok(Some(facts.clone()));
+    }
+    let out = apis
+        .get_api()
+        .api_id(api_id)
+        .send()
+        .await
+        .map_err(api_error);
+    let Some(api) = missing_is_none(out, NOT_FOUND)? else {
+        return Ok(None);
+    };
+    let endpoint = api.api_endpoint().ok_or_else(|| {
+        ProviderError::invalid(format!("GetApi returned no endpoint for API {api_id}"))
+    })?;
+    remember_api(apis, api_id, api.protocol_type(), endpoint);
+    Ok(Some(ApiFacts {
+        protocol: api.protocol_type().cloned(),
+        endpoint: endpoint.to_string(),
+    }))
+}
+
+/// Whether the API is an HTTP API (not a WebSocket one), as [`api_facts`] knows it.
+pub(crate) async fn is_http_api(apis: &aws_sdk_apigatewayv2::Client, api_id: &str) -> Result<bool> {
+    let facts = api_facts(apis, api_id)
+        .await?
+        .ok_or_else(|| ProviderError::invalid(format!("API {api_id} does not exist")))?;
+    Ok(facts.protocol == Some(ProtocolType::Http))
 }
 
 tag_api! {

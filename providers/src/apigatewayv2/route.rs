@@ -16,8 +16,8 @@ use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{desired, given, required_str, set_in_prior_order};
 use crate::{
-    after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
-    Resource, Result, UpdateRequest,
+    CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
+    Result, UpdateRequest,
 };
 
 pub const TYPE_NAME: &str = "aws.apigatewayv2.route";
@@ -69,7 +69,7 @@ pub const ENTRY: Entry = Entry {
         ),
     ],
     actions: Actions {
-        create: &["apigateway:POST", "apigateway:GET"],
+        create: &["apigateway:POST"],
         read: &["apigateway:GET"],
         update: &["apigateway:PATCH"],
         delete: &["apigateway:DELETE"],
@@ -80,6 +80,49 @@ pub const ENTRY: Entry = Entry {
     ],
     passes_role: &[],
 };
+
+/// The route in the stack's terms from an answer describing it (`GetRoute`'s, or
+/// `CreateRoute`'s, which has the same fields); `prior` orders the scopes.
+macro_rules! route_resource {
+    ($answer:expr, $api_id:expr, $id:expr, $prior:expr) => {{
+        let answer = &$answer;
+        let mut properties = Map::from([
+            ("api_id".to_string(), Value::str($api_id)),
+            (
+                "route_key".to_string(),
+                Value::str(answer.route_key().unwrap_or_default()),
+            ),
+            (
+                "authorization_type".to_string(),
+                Value::str(
+                    answer
+                        .authorization_type()
+                        .map_or(NO_AUTHORIZATION, |a| a.as_str()),
+                ),
+            ),
+        ]);
+        if let Some(target) = answer.target().filter(|t| !t.is_empty()) {
+            properties.insert("target".into(), Value::str(target));
+        }
+        if let Some(authorizer) = answer.authorizer_id().filter(|a| !a.is_empty()) {
+            properties.insert("authorizer_id".into(), Value::str(authorizer));
+        }
+        if !answer.authorization_scopes().is_empty() {
+            properties.insert(
+                "authorization_scopes".into(),
+                set_in_prior_order(
+                    $prior.get("authorization_scopes"),
+                    answer.authorization_scopes().iter().cloned(),
+                ),
+            );
+        }
+        Resource {
+            id: $id.to_string(),
+            properties,
+            attributes: Map::from([("id".to_string(), Value::str($id))]),
+        }
+    }};
+}
 
 /// Manages API Gateway v2 routes; the id is the route id.
 pub struct RouteProvider {
@@ -116,41 +159,7 @@ impl RouteProvider {
         let Some(route) = missing_is_none(out, NOT_FOUND)? else {
             return Ok(None);
         };
-        let mut properties = Map::from([
-            ("api_id".to_string(), Value::str(api_id)),
-            (
-                "route_key".to_string(),
-                Value::str(route.route_key().unwrap_or_default()),
-            ),
-            (
-                "authorization_type".to_string(),
-                Value::str(
-                    route
-                        .authorization_type()
-                        .map_or(NO_AUTHORIZATION, |a| a.as_str()),
-                ),
-            ),
-        ]);
-        if let Some(target) = route.target().filter(|t| !t.is_empty()) {
-            properties.insert("target".into(), Value::str(target));
-        }
-        if let Some(authorizer) = route.authorizer_id().filter(|a| !a.is_empty()) {
-            properties.insert("authorizer_id".into(), Value::str(authorizer));
-        }
-        if !route.authorization_scopes().is_empty() {
-            properties.insert(
-                "authorization_scopes".into(),
-                set_in_prior_order(
-                    prior.get("authorization_scopes"),
-                    route.authorization_scopes().iter().cloned(),
-                ),
-            );
-        }
-        Ok(Some(Resource {
-            id: id.to_string(),
-            properties,
-            attributes: Map::from([("id".to_string(), Value::str(id))]),
-        }))
+        Ok(Some(route_resource!(route, api_id, id, prior)))
     }
 
     async fn read_existing(&self, api_id: &str, id: &str, props: &Map) -> Result<Resource> {
@@ -209,7 +218,8 @@ impl Provider for RouteProvider {
         let id = out
             .route_id()
             .ok_or_else(|| ProviderError::invalid("CreateRoute returned no id"))?;
-        after_made(id, async { self.read_existing(&api_id, id, props).await }).await
+        // Nothing read back: the answer describes the route as made.
+        Ok(route_resource!(out, api_id.as_str(), id, props))
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

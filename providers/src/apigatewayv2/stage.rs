@@ -150,6 +150,56 @@ fn server_error<E>(err: &SdkError<E, HttpResponse>) -> bool {
         .is_some_and(|response| response.status().is_server_error())
 }
 
+/// The stage's properties from an answer describing it (`GetStage`'s, or `CreateStage`'s,
+/// which has the same fields).
+macro_rules! stage_properties {
+    ($answer:expr, $api_id:expr, $name:expr) => {{
+        let answer = &$answer;
+        let mut properties = Map::from([
+            ("api_id".to_string(), Value::str($api_id)),
+            ("name".to_string(), Value::str($name)),
+            (
+                "auto_deploy".to_string(),
+                Value::Bool(answer.auto_deploy().unwrap_or(false)),
+            ),
+            (
+                "stage_variables".to_string(),
+                crate::tags::tags_value(
+                    answer
+                        .stage_variables()
+                        .into_iter()
+                        .flatten()
+                        .filter(|(_, v)| !v.is_empty())
+                        .map(|(k, v)| (k.clone(), v.clone())),
+                ),
+            ),
+        ]);
+        if let Some(settings) = answer
+            .default_route_settings()
+            .and_then(route_settings_value)
+        {
+            properties.insert("default_route_settings".into(), settings);
+        }
+        properties
+    }};
+}
+
+/// The stage in the stack's terms: its properties and the URL it is invoked at.
+fn stage_resource(name: &str, properties: Map, endpoint: &str) -> Resource {
+    let attributes = Map::from([
+        ("id".to_string(), Value::str(name)),
+        (
+            "invoke_url".to_string(),
+            Value::str(invoke_url(endpoint, name)),
+        ),
+    ]);
+    Resource {
+        id: name.to_string(),
+        properties,
+        attributes,
+    }
+}
+
 /// Manages API Gateway v2 stages; the id is the stage name.
 pub struct StageProvider {
     schema: TypeSchema,
@@ -176,7 +226,12 @@ impl StageProvider {
         }
     }
 
-    async fn create_stage(&self, api_id: &str, name: &str, props: &Map) -> Result<()> {
+    async fn create_stage(
+        &self,
+        api_id: &str,
+        name: &str,
+        props: &Map,
+    ) -> Result<aws_sdk_apigatewayv2::operation::create_stage::CreateStageOutput> {
         let variables = stage_variables(props.get("stage_variables"))?;
         self.apis
             .create_stage()
@@ -192,8 +247,7 @@ impl StageProvider {
             )
             .send()
             .await
-            .map_err(api_error)?;
-        Ok(())
+            .map_err(api_error)
     }
 
     /// The stage in the stack's terms, or `None` when it (or its API) does not exist.
@@ -209,57 +263,14 @@ impl StageProvider {
         let Some(stage) = missing_is_none(out, NOT_FOUND)? else {
             return Ok(None);
         };
-        let api = self
-            .apis
-            .get_api()
-            .api_id(api_id)
-            .send()
-            .await
-            .map_err(api_error);
-        let Some(api) = missing_is_none(api, NOT_FOUND)? else {
+        let Some(api) = super::api_facts(&self.apis, api_id).await? else {
             return Ok(None);
         };
-        let endpoint = api.api_endpoint().ok_or_else(|| {
-            ProviderError::invalid(format!("GetApi returned no endpoint for API {api_id}"))
-        })?;
-
-        let mut properties = Map::from([
-            ("api_id".to_string(), Value::str(api_id)),
-            ("name".to_string(), Value::str(name)),
-            (
-                "auto_deploy".to_string(),
-                Value::Bool(stage.auto_deploy().unwrap_or(false)),
-            ),
-            (
-                "stage_variables".to_string(),
-                crate::tags::tags_value(
-                    stage
-                        .stage_variables()
-                        .into_iter()
-                        .flatten()
-                        .filter(|(_, v)| !v.is_empty())
-                        .map(|(k, v)| (k.clone(), v.clone())),
-                ),
-            ),
-        ]);
-        if let Some(settings) = stage
-            .default_route_settings()
-            .and_then(route_settings_value)
-        {
-            properties.insert("default_route_settings".into(), settings);
-        }
-        let attributes = Map::from([
-            ("id".to_string(), Value::str(name)),
-            (
-                "invoke_url".to_string(),
-                Value::str(invoke_url(endpoint, name)),
-            ),
-        ]);
-        Ok(Some(Resource {
-            id: name.to_string(),
-            properties,
-            attributes,
-        }))
+        Ok(Some(stage_resource(
+            name,
+            stage_properties!(stage, api_id, name),
+            &api.endpoint,
+        )))
     }
 
     async fn read_existing(&self, api_id: &str, name: &str) -> Result<Resource> {
@@ -281,8 +292,17 @@ impl Provider for StageProvider {
         let props = &req.properties;
         let api_id = required_str(props, "api_id")?;
         let name = required_str(props, "name")?;
-        self.create_stage(&api_id, &name, props).await?;
-        self.read_existing(&api_id, &name).await
+        let out = self.create_stage(&api_id, &name, props).await?;
+        // Nothing read back: the answer describes the stage as made, and the API's endpoint
+        // is known from the API's own create (or asked once).
+        let api = super::api_facts(&self.apis, &api_id)
+            .await?
+            .ok_or_else(|| ProviderError::invalid(format!("API {api_id} does not exist")))?;
+        Ok(stage_resource(
+            &name,
+            stage_properties!(out, api_id.as_str(), name.as_str()),
+            &api.endpoint,
+        ))
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

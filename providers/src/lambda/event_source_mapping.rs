@@ -174,62 +174,69 @@ fn check_starting_position(props: &Map) -> Result<()> {
     }
 }
 
-/// The mapping in the stack's terms.
-fn mapping_resource(out: &GetEventSourceMappingOutput, prior: &Map) -> Result<Resource> {
-    let uuid = out
-        .uuid()
-        .ok_or_else(|| ProviderError::invalid("Lambda returned a mapping without a UUID"))?;
-    let state = out.state().unwrap_or_default();
-    let mut properties = Map::new();
-    if let Some(function_arn) = out.function_arn() {
-        let prior_function = prior.get("function_name").and_then(Value::as_str);
-        properties.insert(
-            "function_name".into(),
-            Value::str(function_as_read(function_arn, prior_function)),
-        );
-    }
-    if let Some(source) = out.event_source_arn() {
-        properties.insert("event_source_arn".into(), Value::str(source));
-    }
-    if let Some(size) = out.batch_size() {
-        properties.insert("batch_size".into(), Value::int(i64::from(size)));
-    }
-    if let Some(window) = out.maximum_batching_window_in_seconds() {
-        properties.insert(
-            "maximum_batching_window_in_seconds".into(),
-            Value::int(i64::from(window)),
-        );
-    }
-    properties.insert(
-        "enabled".into(),
-        Value::Bool(!matches!(state, "Disabled" | "Disabling")),
-    );
-    if let Some(position) = out.starting_position() {
-        properties.insert("starting_position".into(), Value::str(position.as_str()));
-    }
-    for (prop, value) in [
-        ("parallelization_factor", out.parallelization_factor()),
-        ("maximum_retry_attempts", out.maximum_retry_attempts()),
-        (
-            "maximum_record_age_in_seconds",
-            out.maximum_record_age_in_seconds(),
-        ),
-    ] {
-        if let Some(n) = value {
-            properties.insert(prop.into(), Value::int(i64::from(n)));
-        }
-    }
-    if let Some(bisect) = out.bisect_batch_on_function_error() {
-        properties.insert("bisect_batch_on_function_error".into(), Value::Bool(bisect));
-    }
-    Ok(Resource {
-        id: uuid.to_string(),
-        properties,
-        attributes: Map::from([
-            ("id".to_string(), Value::str(uuid)),
-            ("state".to_string(), Value::str(state)),
-        ]),
-    })
+/// The mapping in the stack's terms, from an answer describing it (`GetEventSourceMapping`'s,
+/// or `CreateEventSourceMapping`'s, which has the same fields).
+macro_rules! mapping_resource {
+    ($answer:expr, $prior:expr) => {{
+        let out = &$answer;
+        let prior: &Map = $prior;
+        (|| -> Result<Resource> {
+            let uuid = out.uuid().ok_or_else(|| {
+                ProviderError::invalid("Lambda returned a mapping without a UUID")
+            })?;
+            let state = out.state().unwrap_or_default();
+            let mut properties = Map::new();
+            if let Some(function_arn) = out.function_arn() {
+                let prior_function = prior.get("function_name").and_then(Value::as_str);
+                properties.insert(
+                    "function_name".into(),
+                    Value::str(function_as_read(function_arn, prior_function)),
+                );
+            }
+            if let Some(source) = out.event_source_arn() {
+                properties.insert("event_source_arn".into(), Value::str(source));
+            }
+            if let Some(size) = out.batch_size() {
+                properties.insert("batch_size".into(), Value::int(i64::from(size)));
+            }
+            if let Some(window) = out.maximum_batching_window_in_seconds() {
+                properties.insert(
+                    "maximum_batching_window_in_seconds".into(),
+                    Value::int(i64::from(window)),
+                );
+            }
+            properties.insert(
+                "enabled".into(),
+                Value::Bool(!matches!(state, "Disabled" | "Disabling")),
+            );
+            if let Some(position) = out.starting_position() {
+                properties.insert("starting_position".into(), Value::str(position.as_str()));
+            }
+            for (prop, value) in [
+                ("parallelization_factor", out.parallelization_factor()),
+                ("maximum_retry_attempts", out.maximum_retry_attempts()),
+                (
+                    "maximum_record_age_in_seconds",
+                    out.maximum_record_age_in_seconds(),
+                ),
+            ] {
+                if let Some(n) = value {
+                    properties.insert(prop.into(), Value::int(i64::from(n)));
+                }
+            }
+            if let Some(bisect) = out.bisect_batch_on_function_error() {
+                properties.insert("bisect_batch_on_function_error".into(), Value::Bool(bisect));
+            }
+            Ok(Resource {
+                id: uuid.to_string(),
+                properties,
+                attributes: Map::from([
+                    ("id".to_string(), Value::str(uuid)),
+                    ("state".to_string(), Value::str(state)),
+                ]),
+            })
+        })()
+    }};
 }
 
 /// Manages event source mappings; the id is the mapping's UUID.
@@ -287,7 +294,7 @@ impl EventSourceMappingProvider {
                 if TRANSITIONAL_STATES.contains(&out.state().unwrap_or_default()) {
                     return Ok(None);
                 }
-                mapping_resource(&out, prior).map(Some)
+                mapping_resource!(out, prior).map(Some)
             },
         )
         .await
@@ -348,7 +355,14 @@ impl Provider for EventSourceMappingProvider {
         let uuid = out
             .uuid()
             .ok_or_else(|| ProviderError::invalid("CreateEventSourceMapping returned no UUID"))?;
-        match self.wait_settled(uuid, props).await {
+        // Lambda answers `Creating` until the mapping settles (the documented wait); an answer
+        // already settled describes it as made, and nothing is read back.
+        let settled = if TRANSITIONAL_STATES.contains(&out.state().unwrap_or_default()) {
+            self.wait_settled(uuid, props).await
+        } else {
+            mapping_resource!(out, props)
+        };
+        match settled {
             Ok(mapping) => Ok(mapping),
             // Undo the half-made mapping; if that fails too, it is recorded as tainted.
             Err(err) => Err(err.after_rollback(uuid, self.remove(uuid).await)),
@@ -357,7 +371,7 @@ impl Provider for EventSourceMappingProvider {
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {
         match self.get(&req.id).await? {
-            Some(out) => mapping_resource(&out, &req.prior_properties).map(Some),
+            Some(out) => mapping_resource!(out, &req.prior_properties).map(Some),
             None => Ok(None),
         }
     }
@@ -427,7 +441,7 @@ impl Provider for EventSourceMappingProvider {
             if same_function && mapping.event_source_arn() == Some(source.as_str()) {
                 if let Some(uuid) = mapping.uuid() {
                     return match self.get(uuid).await? {
-                        Some(out) => mapping_resource(&out, &req.properties).map(Some),
+                        Some(out) => mapping_resource!(out, &req.properties).map(Some),
                         None => Ok(None),
                     };
                 }

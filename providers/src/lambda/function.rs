@@ -232,9 +232,7 @@ pub const ENTRY: Entry = Entry {
             "lambda:CreateFunction",
             "lambda:TagResource",
             "lambda:PutFunctionConcurrency",
-            "lambda:GetFunction",
             "lambda:GetFunctionConfiguration",
-            "lambda:ListVersionsByFunction",
             "lambda:DeleteFunction",
             "iam:PassRole",
         ],
@@ -428,6 +426,66 @@ impl Known<'_> {
     }
 }
 
+/// A function's configuration as Lambda answers it, from `GetFunction` or `CreateFunction`
+/// (two types in the SDK with the same fields): what [`FunctionProvider::as_resource`] reads.
+struct Config<'a> {
+    name: Option<&'a str>,
+    arn: Option<&'a str>,
+    runtime: Option<&'a Runtime>,
+    handler: Option<&'a str>,
+    role: Option<&'a str>,
+    code_sha256: Option<&'a str>,
+    memory_size: Option<i32>,
+    timeout: Option<i32>,
+    variables: Option<&'a HashMap<String, String>>,
+    description: Option<&'a str>,
+    architectures: &'a [Architecture],
+    layers: &'a [aws_sdk_lambda::types::Layer],
+    vpc: Option<(&'a [String], &'a [String])>,
+    dead_letter_target: Option<&'a str>,
+}
+
+/// The [`Config`] of any answer carrying a function's configuration.
+macro_rules! config_of {
+    ($answer:expr) => {{
+        let c = $answer;
+        Config {
+            name: c.function_name(),
+            arn: c.function_arn(),
+            runtime: c.runtime(),
+            handler: c.handler(),
+            role: c.role(),
+            code_sha256: c.code_sha256(),
+            memory_size: c.memory_size(),
+            timeout: c.timeout(),
+            variables: c.environment().and_then(|e| e.variables()),
+            description: c.description(),
+            architectures: c.architectures(),
+            layers: c.layers(),
+            vpc: c
+                .vpc_config()
+                .map(|v| (v.subnet_ids(), v.security_group_ids())),
+            dead_letter_target: c.dead_letter_config().and_then(|d| d.target_arn()),
+        }
+    }};
+}
+
+/// What a function is beyond its configuration: its reserved concurrency, its tags, and the
+/// latest version published.
+struct Live {
+    reserved: Option<i32>,
+    tags: Value,
+    latest: Option<String>,
+}
+
+/// A function ARN without a version or alias qualifier.
+fn unqualified(arn: &str) -> &str {
+    match arn.match_indices(':').nth(6) {
+        Some((at, _)) => &arn[..at],
+        None => arn,
+    }
+}
+
 /// Where a function is in its lifecycle, as the waits need it.
 struct Status {
     state: Option<State>,
@@ -535,23 +593,61 @@ impl FunctionProvider {
         let config = out.configuration().ok_or_else(|| {
             ProviderError::invalid(format!("GetFunction returned no configuration for {name}"))
         })?;
-        let arn = config.function_arn().ok_or_else(|| {
-            ProviderError::invalid(format!("GetFunction returned no ARN for {name}"))
-        })?;
         let function_name = config.function_name().unwrap_or(name);
-        let live_sha = config.code_sha256().unwrap_or_default();
+        let reserved = out
+            .concurrency()
+            .and_then(|c| c.reserved_concurrent_executions());
+        let tags = out
+            .tags()
+            .map(|tags| crate::tags::tags_value(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
+            .unwrap_or_else(|| Value::Map(Map::new()));
+        // Published versions are listed only where `publish` is (or may be) on.
+        let latest = match known.publish() {
+            Some(false) => None,
+            _ => self.latest_version(function_name).await?,
+        };
+        self.as_resource(
+            config_of!(config),
+            name,
+            &known,
+            Live {
+                reserved,
+                tags,
+                latest,
+            },
+        )
+        .map(Some)
+    }
+
+    /// The function in the stack's terms from a configuration Lambda answered (`GetFunction`'s,
+    /// or `CreateFunction`'s, which is the same) and what `live` adds to it.
+    fn as_resource(
+        &self,
+        config: Config<'_>,
+        name: &str,
+        known: &Known<'_>,
+        live: Live,
+    ) -> Result<Resource> {
+        // A create that published answers the ARN of version 1 on some endpoints: the
+        // function's own ARN is the unqualified one.
+        let arn = config
+            .arn
+            .map(unqualified)
+            .ok_or_else(|| ProviderError::invalid(format!("Lambda returned no ARN for {name}")))?;
+        let function_name = config.name.unwrap_or(name);
+        let live_sha = config.code_sha256.unwrap_or_default();
         let empty = Map::new();
         let prior = known.prior.unwrap_or(&empty);
 
         let mut properties = Map::new();
         properties.insert("name".into(), Value::str(function_name));
-        if let Some(runtime) = config.runtime() {
+        if let Some(runtime) = config.runtime {
             properties.insert("runtime".into(), Value::str(runtime.as_str()));
         }
-        if let Some(handler) = config.handler() {
+        if let Some(handler) = config.handler {
             properties.insert("handler".into(), Value::str(handler));
         }
-        if let Some(role) = config.role() {
+        if let Some(role) = config.role {
             properties.insert("role".into(), Value::str(role));
         }
         if let Some(code) = code_as_read(
@@ -565,15 +661,14 @@ impl FunctionProvider {
         }
         properties.insert(
             "memory_size".into(),
-            Value::int(config.memory_size().map_or(DEFAULT_MEMORY_SIZE, i64::from)),
+            Value::int(config.memory_size.map_or(DEFAULT_MEMORY_SIZE, i64::from)),
         );
         properties.insert(
             "timeout".into(),
-            Value::int(config.timeout().map_or(DEFAULT_TIMEOUT, i64::from)),
+            Value::int(config.timeout.map_or(DEFAULT_TIMEOUT, i64::from)),
         );
         let variables = config
-            .environment()
-            .and_then(|e| e.variables())
+            .variables
             .map(|vars| {
                 vars.iter()
                     .map(|(k, v)| (k.clone(), Value::str(v)))
@@ -581,14 +676,14 @@ impl FunctionProvider {
             })
             .unwrap_or_default();
         properties.insert("environment".into(), Value::Map(variables));
-        if let Some(description) = config.description().filter(|d| !d.is_empty()) {
+        if let Some(description) = config.description.filter(|d| !d.is_empty()) {
             properties.insert("description".into(), Value::str(description));
         }
         properties.insert(
             "architectures".into(),
             Value::List(
                 config
-                    .architectures()
+                    .architectures
                     .iter()
                     .map(|a| Value::str(a.as_str()))
                     .collect(),
@@ -599,7 +694,7 @@ impl FunctionProvider {
             "layers".into(),
             Value::List(
                 config
-                    .layers()
+                    .layers
                     .iter()
                     .filter_map(|l| l.arn())
                     .map(Value::str)
@@ -607,8 +702,8 @@ impl FunctionProvider {
             ),
         );
         let (subnets, groups) = config
-            .vpc_config()
-            .map(|v| (v.subnet_ids().to_vec(), v.security_group_ids().to_vec()))
+            .vpc
+            .map(|(s, g)| (s.to_vec(), g.to_vec()))
             .unwrap_or_default();
         let prior_vpc = prior.get("vpc_config").and_then(Value::as_map);
         if !subnets.is_empty() || !groups.is_empty() || prior_vpc.is_some() {
@@ -627,36 +722,20 @@ impl FunctionProvider {
                 ])),
             );
         }
-        if let Some(target) = config
-            .dead_letter_config()
-            .and_then(|d| d.target_arn())
-            .filter(|t| !t.is_empty())
-        {
+        if let Some(target) = config.dead_letter_target.filter(|t| !t.is_empty()) {
             properties.insert("dead_letter_target_arn".into(), Value::str(target));
         }
-        if let Some(reserved) = out
-            .concurrency()
-            .and_then(|c| c.reserved_concurrent_executions())
-        {
+        if let Some(reserved) = live.reserved {
             properties.insert(
                 "reserved_concurrent_executions".into(),
                 Value::int(i64::from(reserved)),
             );
         }
-        let tags = out
-            .tags()
-            .map(|tags| crate::tags::tags_value(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
-            .unwrap_or_else(|| Value::Map(Map::new()));
-        properties.insert("tags".into(), tags);
+        properties.insert("tags".into(), live.tags);
 
-        // Published versions are listed only where `publish` is (or may be) on.
-        let latest = match known.publish() {
-            Some(false) => None,
-            _ => self.latest_version(function_name).await?,
-        };
-        let published = known.publish().unwrap_or(latest.is_some());
+        let published = known.publish().unwrap_or(live.latest.is_some());
         properties.insert("publish".into(), Value::Bool(published));
-        let version = match (published, latest) {
+        let version = match (published, live.latest) {
             (true, Some(version)) => version,
             _ => LATEST.to_string(),
         };
@@ -672,11 +751,11 @@ impl FunctionProvider {
             ),
             ("version".to_string(), Value::str(version)),
         ]);
-        Ok(Some(Resource {
+        Ok(Resource {
             id: function_name.to_string(),
             properties,
             attributes,
-        }))
+        })
     }
 
     /// The latest published version of the function (`ListVersionsByFunction` lists `$LATEST`
@@ -889,27 +968,42 @@ impl Provider for FunctionProvider {
             .set_vpc_config(vpc_config(props)?)
             .set_dead_letter_config(dead_letter)
             .publish(publish(props))
-            .set_tags((!tags.is_empty()).then_some(tags));
-        with_backoff(ROLE_PROPAGATION_BUDGET, role_not_propagated, || {
+            .set_tags((!tags.is_empty()).then(|| tags.clone()));
+        let sent_tags = tags;
+        let out = with_backoff(ROLE_PROPAGATION_BUDGET, role_not_propagated, || {
             let call = call.clone();
             async move { call.send().await.map_err(api_error) }
         })
         .await?;
         let finish = async {
-            self.wait_active(&name).await?;
+            // Lambda answers `Pending` until the function can run (the documented wait); an
+            // endpoint that makes it `Active` at once needs no look.
+            if out.state() != Some(&State::Active) {
+                self.wait_active(&name).await?;
+            }
             let reserved = optional_i32(&self.schema, props, "reserved_concurrent_executions")?;
             if reserved.is_some() {
                 self.set_concurrency(&name, reserved).await?;
             }
-            self.read_existing(
+            // Nothing read back: the answer has the configuration, the request the tags and
+            // the concurrency, and a create that published answers its version.
+            let latest = (publish(props))
+                .then(|| out.version().filter(|v| *v != LATEST).map(str::to_string))
+                .flatten();
+            self.as_resource(
+                config_of!(&out),
                 &name,
-                Known {
+                &Known {
                     prior: Some(props),
                     local_sha: package.as_ref().map(|p| p.sha256.as_str()),
                     ..Known::default()
                 },
+                Live {
+                    reserved,
+                    tags: crate::tags::tags_value(sent_tags),
+                    latest,
+                },
             )
-            .await
         };
         match finish.await {
             Ok(function) => Ok(function),

@@ -187,6 +187,53 @@ fn condition(statement: &serde_json::Value, operator: &str, key: &str) -> Option
     }
 }
 
+/// The permission in the stack's terms from its statement in the function's policy (as
+/// `GetPolicy` lists it, or as `AddPermission` answers it); `prior` is what the stack wrote.
+fn statement_resource(
+    function: &str,
+    qualifier: Option<&str>,
+    statement_id: &str,
+    statement: &serde_json::Value,
+    prior: &Map,
+) -> Resource {
+    let mut properties = Map::new();
+    properties.insert("function_name".into(), Value::str(function));
+    properties.insert("statement_id".into(), Value::str(statement_id));
+    if let Some(qualifier) = qualifier {
+        properties.insert("qualifier".into(), Value::str(qualifier));
+    }
+    let action = match statement.get("Action") {
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(serde_json::Value::Array(items)) if items.len() == 1 => {
+            items[0].as_str().map(str::to_string)
+        }
+        _ => None,
+    };
+    if let Some(action) = action {
+        properties.insert("action".into(), Value::str(action));
+    }
+    let prior_principal = prior.get("principal").and_then(Value::as_str);
+    if let Some(principal) = statement
+        .get("Principal")
+        .and_then(|p| principal_as_read(p, prior_principal))
+    {
+        properties.insert("principal".into(), Value::str(principal));
+    }
+    if let Some(arn) = condition(statement, "ArnLike", "AWS:SourceArn")
+        .or_else(|| condition(statement, "ArnEquals", "AWS:SourceArn"))
+    {
+        properties.insert("source_arn".into(), Value::str(arn));
+    }
+    if let Some(account) = condition(statement, "StringEquals", "AWS:SourceAccount") {
+        properties.insert("source_account".into(), Value::str(account));
+    }
+    Resource {
+        id: permission_id(function, qualifier, statement_id),
+        properties,
+        attributes: Map::from([("statement_id".to_string(), Value::str(statement_id))]),
+    }
+}
+
 /// Manages function policy statements; the id is `FUNCTION/STATEMENT_ID`.
 pub struct PermissionProvider {
     schema: TypeSchema,
@@ -241,42 +288,13 @@ impl PermissionProvider {
             return Ok(None);
         };
 
-        let mut properties = Map::new();
-        properties.insert("function_name".into(), Value::str(function));
-        properties.insert("statement_id".into(), Value::str(statement_id));
-        if let Some(qualifier) = qualifier {
-            properties.insert("qualifier".into(), Value::str(qualifier));
-        }
-        let action = match statement.get("Action") {
-            Some(serde_json::Value::String(s)) => Some(s.clone()),
-            Some(serde_json::Value::Array(items)) if items.len() == 1 => {
-                items[0].as_str().map(str::to_string)
-            }
-            _ => None,
-        };
-        if let Some(action) = action {
-            properties.insert("action".into(), Value::str(action));
-        }
-        let prior_principal = prior.get("principal").and_then(Value::as_str);
-        if let Some(principal) = statement
-            .get("Principal")
-            .and_then(|p| principal_as_read(p, prior_principal))
-        {
-            properties.insert("principal".into(), Value::str(principal));
-        }
-        if let Some(arn) = condition(statement, "ArnLike", "AWS:SourceArn")
-            .or_else(|| condition(statement, "ArnEquals", "AWS:SourceArn"))
-        {
-            properties.insert("source_arn".into(), Value::str(arn));
-        }
-        if let Some(account) = condition(statement, "StringEquals", "AWS:SourceAccount") {
-            properties.insert("source_account".into(), Value::str(account));
-        }
-        Ok(Some(Resource {
-            id: permission_id(function, qualifier, statement_id),
-            properties,
-            attributes: Map::from([("statement_id".to_string(), Value::str(statement_id))]),
-        }))
+        Ok(Some(statement_resource(
+            function,
+            qualifier,
+            statement_id,
+            statement,
+            prior,
+        )))
     }
 }
 
@@ -305,7 +323,7 @@ impl Provider for PermissionProvider {
             .set_source_arn(text("source_arn"))
             .set_source_account(text("source_account"))
             .set_qualifier(text("qualifier"));
-        with_backoff(
+        let out = with_backoff(
             POLICY_CONFLICT_BUDGET,
             |e| e.is_code(&["ResourceConflictException"]),
             || {
@@ -314,6 +332,20 @@ impl Provider for PermissionProvider {
             },
         )
         .await?;
+        // Nothing read back: the answer is the statement as the policy holds it.
+        if let Some(statement) = out
+            .statement()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+            .filter(|s| s.get("Sid").and_then(|v| v.as_str()) == Some(statement_id.as_str()))
+        {
+            return Ok(statement_resource(
+                &function,
+                qualifier.as_deref(),
+                &statement_id,
+                &statement,
+                props,
+            ));
+        }
         wait_for(
             &format!("statement {statement_id} of function {function} to be readable"),
             STATEMENT_READABLE,

@@ -69,7 +69,7 @@ pub const ENTRY: Entry = Entry {
     attributes: &[("arn", "the subscription ARN")],
     property_notes: &[],
     actions: Actions {
-        create: &["sns:Subscribe", "sns:GetSubscriptionAttributes"],
+        create: &["sns:Subscribe"],
         read: &[
             "sns:GetSubscriptionAttributes",
             "sns:ListSubscriptionsByTopic",
@@ -88,6 +88,41 @@ fn raw_delivery(props: &Map) -> Result<bool> {
             .as_bool()
             .ok_or_else(|| ProviderError::invalid("`raw_message_delivery` must be true or false")),
     }
+}
+
+/// The subscription in the stack's terms from its attributes (as `GetSubscriptionAttributes`
+/// answers them, or as `Subscribe` was given them).
+fn subscription_resource(arn: &str, attrs: &HashMap<String, String>) -> Result<Resource> {
+    // SNS leaves out (or empties) what is not set.
+    let attr = |name: &str| attrs.get(name).map(|s| s.trim()).filter(|s| !s.is_empty());
+    let mut properties = Map::new();
+    for (prop, name) in [
+        ("topic_arn", "TopicArn"),
+        ("protocol", "Protocol"),
+        ("endpoint", "Endpoint"),
+    ] {
+        let value = attr(name)
+            .ok_or_else(|| ProviderError::invalid(format!("subscription {arn} has no {name}")))?;
+        properties.insert(prop.to_string(), Value::str(value));
+    }
+    let raw = match attr("RawMessageDelivery") {
+        None => false,
+        Some(s) => s.parse().map_err(|_| {
+            ProviderError::invalid(format!("AWS returned `{s}` for RawMessageDelivery"))
+        })?,
+    };
+    properties.insert("raw_message_delivery".into(), Value::Bool(raw));
+    if let Some(policy) = attr("FilterPolicy") {
+        properties.insert(
+            "filter_policy".into(),
+            document_from_aws("filter_policy", policy)?,
+        );
+    }
+    Ok(Resource {
+        id: arn.to_string(),
+        properties,
+        attributes: Map::from([("arn".to_string(), Value::str(arn))]),
+    })
 }
 
 /// Manages SNS subscriptions; the id is the subscription ARN.
@@ -117,38 +152,7 @@ impl SubscriptionProvider {
             return Ok(None);
         };
         let empty = HashMap::new();
-        let attrs = out.attributes().unwrap_or(&empty);
-        // SNS leaves out (or empties) what is not set.
-        let attr = |name: &str| attrs.get(name).map(|s| s.trim()).filter(|s| !s.is_empty());
-        let mut properties = Map::new();
-        for (prop, name) in [
-            ("topic_arn", "TopicArn"),
-            ("protocol", "Protocol"),
-            ("endpoint", "Endpoint"),
-        ] {
-            let value = attr(name).ok_or_else(|| {
-                ProviderError::invalid(format!("subscription {arn} has no {name}"))
-            })?;
-            properties.insert(prop.to_string(), Value::str(value));
-        }
-        let raw = match attr("RawMessageDelivery") {
-            None => false,
-            Some(s) => s.parse().map_err(|_| {
-                ProviderError::invalid(format!("AWS returned `{s}` for RawMessageDelivery"))
-            })?,
-        };
-        properties.insert("raw_message_delivery".into(), Value::Bool(raw));
-        if let Some(policy) = attr("FilterPolicy") {
-            properties.insert(
-                "filter_policy".into(),
-                document_from_aws("filter_policy", policy)?,
-            );
-        }
-        Ok(Some(Resource {
-            id: arn.to_string(),
-            properties,
-            attributes: Map::from([("arn".to_string(), Value::str(arn))]),
-        }))
+        subscription_resource(arn, out.attributes().unwrap_or(&empty)).map(Some)
     }
 
     /// Reads a subscription that must exist (it was just created or changed).
@@ -194,21 +198,32 @@ impl Provider for SubscriptionProvider {
                 document_json("filter_policy", &policy)?,
             );
         }
+        let (topic_arn, protocol, endpoint) = (
+            required_str(props, "topic_arn")?,
+            required_str(props, "protocol")?,
+            required_str(props, "endpoint")?,
+        );
         let out = self
             .sns
             .subscribe()
-            .topic_arn(required_str(props, "topic_arn")?)
-            .protocol(required_str(props, "protocol")?)
-            .endpoint(required_str(props, "endpoint")?)
+            .topic_arn(&topic_arn)
+            .protocol(&protocol)
+            .endpoint(&endpoint)
             .return_subscription_arn(true)
-            .set_attributes((!attributes.is_empty()).then_some(attributes))
+            .set_attributes((!attributes.is_empty()).then(|| attributes.clone()))
             .send()
             .await
             .map_err(api_error)?;
         let arn = out
             .subscription_arn()
             .ok_or_else(|| ProviderError::invalid("Subscribe returned no subscription ARN"))?;
-        after_made(arn, async { self.read_existing(arn).await }).await
+        // Nothing read back: SNS keeps the subscription as it was asked for.
+        attributes.extend([
+            ("TopicArn".to_string(), topic_arn),
+            ("Protocol".to_string(), protocol),
+            ("Endpoint".to_string(), endpoint),
+        ]);
+        after_made(arn, async { subscription_resource(arn, &attributes) }).await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

@@ -98,11 +98,7 @@ pub const ENTRY: Entry = Entry {
         "taking it out of the stack restores the policy SNS gives a new topic",
     )],
     actions: Actions {
-        create: &[
-            "sns:CreateTopic",
-            "sns:GetTopicAttributes",
-            "sns:ListTagsForResource",
-        ],
+        create: &["sns:CreateTopic", "sns:TagResource"],
         read: &[
             "sns:GetTopicAttributes",
             "sns:ListTagsForResource",
@@ -174,6 +170,48 @@ fn attribute_name(prop: &str) -> Option<&'static str> {
     }
 }
 
+/// The topic in the stack's terms from its attributes (as `GetTopicAttributes` answers them,
+/// or as `CreateTopic` was given them) and its tags.
+fn topic_resource(arn: &str, attrs: &HashMap<String, String>, tags: Value) -> Result<Resource> {
+    // Empty strings are how SNS says "not set".
+    let attr = |name: &str| attrs.get(name).map(|s| s.trim()).filter(|s| !s.is_empty());
+    let switch = |name: &str| -> Result<bool> {
+        attr(name).map_or(Ok(false), |s| {
+            s.parse().map_err(|_| {
+                ProviderError::invalid(format!("AWS returned `{s}` for topic attribute {name}"))
+            })
+        })
+    };
+    let name = arn.rsplit(':').next().unwrap_or(arn).to_string();
+
+    let mut properties = Map::new();
+    properties.insert("name".into(), Value::str(&name));
+    properties.insert("fifo_topic".into(), Value::Bool(switch("FifoTopic")?));
+    properties.insert(
+        "content_based_deduplication".into(),
+        Value::Bool(switch("ContentBasedDeduplication")?),
+    );
+    if let Some(display_name) = attr("DisplayName") {
+        properties.insert("display_name".into(), Value::str(display_name));
+    }
+    if let Some(policy) = attr("Policy") {
+        properties.insert("policy".into(), document_from_aws("policy", policy)?);
+    }
+    if let Some(key) = attr("KmsMasterKeyId") {
+        properties.insert("kms_master_key_id".into(), Value::str(key));
+    }
+    properties.insert("tags".into(), tags);
+    let attributes = Map::from([
+        ("arn".to_string(), Value::str(arn)),
+        ("name".to_string(), Value::str(&name)),
+    ]);
+    Ok(Resource {
+        id: arn.to_string(),
+        properties,
+        attributes,
+    })
+}
+
 /// Manages SNS topics; the id is the topic ARN.
 pub struct TopicProvider {
     schema: TypeSchema,
@@ -211,51 +249,16 @@ impl TopicProvider {
             return Ok(None);
         };
         let empty = HashMap::new();
-        let attrs = out.attributes().unwrap_or(&empty);
-        // Empty strings are how SNS says "not set".
-        let attr = |name: &str| attrs.get(name).map(|s| s.trim()).filter(|s| !s.is_empty());
-        let switch = |name: &str| -> Result<bool> {
-            attr(name).map_or(Ok(false), |s| {
-                s.parse().map_err(|_| {
-                    ProviderError::invalid(format!("AWS returned `{s}` for topic attribute {name}"))
-                })
-            })
-        };
-        let name = arn.rsplit(':').next().unwrap_or(arn).to_string();
-
-        let mut properties = Map::new();
-        properties.insert("name".into(), Value::str(&name));
-        properties.insert("fifo_topic".into(), Value::Bool(switch("FifoTopic")?));
-        properties.insert(
-            "content_based_deduplication".into(),
-            Value::Bool(switch("ContentBasedDeduplication")?),
-        );
-        if let Some(display_name) = attr("DisplayName") {
-            properties.insert("display_name".into(), Value::str(display_name));
-        }
-        if let Some(policy) = attr("Policy") {
-            properties.insert("policy".into(), document_from_aws("policy", policy)?);
-        }
-        if let Some(key) = attr("KmsMasterKeyId") {
-            properties.insert("kms_master_key_id".into(), Value::str(key));
-        }
-        properties.insert(
-            "tags".into(),
+        topic_resource(
+            arn,
+            out.attributes().unwrap_or(&empty),
             tags_value(
                 tags.tags()
                     .iter()
                     .map(|t| (t.key().to_string(), t.value().to_string())),
             ),
-        );
-        let attributes = Map::from([
-            ("arn".to_string(), Value::str(arn)),
-            ("name".to_string(), Value::str(&name)),
-        ]);
-        Ok(Some(Resource {
-            id: arn.to_string(),
-            properties,
-            attributes,
-        }))
+        )
+        .map(Some)
     }
 
     /// Reads a topic that must exist (it was just created or changed).
@@ -303,12 +306,13 @@ impl Provider for TopicProvider {
                 attributes.insert(attr.to_string(), value);
             }
         }
-        let tags = sns_tags(tag_strings(props.get("tags"))?)?;
+        let sent_tags = tag_strings(props.get("tags"))?;
+        let tags = sns_tags(sent_tags.clone())?;
         let out = self
             .sns
             .create_topic()
             .name(&name)
-            .set_attributes((!attributes.is_empty()).then_some(attributes))
+            .set_attributes((!attributes.is_empty()).then(|| attributes.clone()))
             .set_tags((!tags.is_empty()).then_some(tags))
             .send()
             .await
@@ -316,7 +320,15 @@ impl Provider for TopicProvider {
         let arn = out
             .topic_arn()
             .ok_or_else(|| ProviderError::invalid("CreateTopic returned no topic ARN"))?;
-        after_made(arn, async { self.read_existing(arn).await }).await
+        // Nothing read back: SNS keeps the attributes and tags as given, and a topic made
+        // without a policy has SNS's default one.
+        after_made(arn, async {
+            attributes
+                .entry("Policy".to_string())
+                .or_insert(default_policy(arn)?);
+            topic_resource(arn, &attributes, tags_value(sent_tags))
+        })
+        .await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

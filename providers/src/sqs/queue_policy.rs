@@ -50,7 +50,7 @@ pub const ENTRY: Entry = Entry {
     attributes: &[("id", "the queue URL")],
     property_notes: &[],
     actions: Actions {
-        create: &["sqs:SetQueueAttributes", "sqs:GetQueueAttributes"],
+        create: &["sqs:SetQueueAttributes"],
         read: &["sqs:GetQueueAttributes"],
         update: &["sqs:SetQueueAttributes"],
         delete: &["sqs:SetQueueAttributes"],
@@ -82,6 +82,8 @@ pub struct QueuePolicy {
 impl PolicySlot for QueuePolicy {
     const HOLDER: &'static str = "queue_url";
     const HOLDER_KIND: &'static str = "queue";
+    /// SQS keeps the `Policy` attribute as set: a create reads nothing back.
+    const KEPT_AS_WRITTEN: bool = true;
 
     async fn put(&self, queue_url: &str, policy: String) -> Result<()> {
         self.sqs
