@@ -18,7 +18,7 @@ resources:
   logs:
     type: aws.s3.bucket
     properties:
-      name: logs-${suffix.hex}
+      bucket: logs-${suffix.hex}
   token:
     type: strata.random_string
     properties: { length: 10, special: false, upper: false }
@@ -35,7 +35,7 @@ resources:
       type: SecureString
       value: ${password.result}
 outputs:
-  bucket: ${logs.name}
+  bucket: ${logs.bucket}
   password: { value: "${password.result}", sensitive: true }
 "#;
 
@@ -131,7 +131,7 @@ async fn random_values_are_made_once_kept_replaced_by_keepers_and_hidden_when_se
         run.stdout
     );
     assert!(
-        run.stdout.contains(&format!("bucket = logs-{hex}")),
+        run.stdout.contains(&format!("bucket = \"logs-{hex}\"")),
         "{}",
         run.stdout
     );
@@ -230,6 +230,7 @@ fn random_values_send_nothing_to_aws_and_need_no_permission() {
     let dec = strata(&["output", "dec"]);
     assert!(dec.stdout.trim().starts_with("app-"), "{}", dec.stdout);
     assert_code(&strata(&["plan", "--detailed-exitcode"]), 0);
+    assert_code(&strata(&["destroy", "--auto-approve"]), 0);
     let run = strata(&["import", "token", "abc"]);
     assert_code(&run, 1);
     assert!(
@@ -237,7 +238,6 @@ fn random_values_send_nothing_to_aws_and_need_no_permission() {
         "{}",
         run.stderr
     );
-    assert_code(&strata(&["destroy", "--auto-approve"]), 0);
     let calls = proxy.calls();
     assert!(calls.is_empty(), "requests reached AWS: {calls:?}");
 
