@@ -76,7 +76,10 @@ async fn logs_bucket(p: &Project) -> (String, String) {
     let buckets = bucket_names(p).await;
     assert_eq!(buckets.len(), 1, "{buckets:?}");
     let name = buckets[0].clone();
-    let hex = name.strip_prefix("logs-").expect("a logs- bucket").to_string();
+    let hex = name
+        .strip_prefix("logs-")
+        .expect("a logs- bucket")
+        .to_string();
     assert_eq!(hex.len(), 8, "4 bytes are 8 hex digits: {name}");
     assert!(hex.chars().all(|c| c.is_ascii_hexdigit()), "{name}");
     (name, hex)
@@ -182,6 +185,11 @@ async fn random_values_are_made_once_kept_replaced_by_keepers_and_hidden_when_se
     );
     let run = p.strata(&["apply", "--auto-approve"]);
     assert_code(&run, 0);
+    assert!(
+        run.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "only the string's `sensitive` changes:\n{}",
+        run.stdout
+    );
     assert_eq!(queue_names(&p.ctx()).await, queues);
     let run = p.strata(&["state", "show", "token"]);
     assert_code(&run, 0);
@@ -233,11 +241,7 @@ fn random_values_send_nothing_to_aws_and_need_no_permission() {
     assert_code(&strata(&["destroy", "--auto-approve"]), 0);
     let run = strata(&["import", "token", "abc"]);
     assert_code(&run, 1);
-    assert!(
-        run.stderr.contains("nothing to import"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("nothing to import"), "{}", run.stderr);
     let calls = proxy.calls();
     assert!(calls.is_empty(), "requests reached AWS: {calls:?}");
 
@@ -267,5 +271,9 @@ fn impossible_lengths_are_refused_at_their_place() {
     let run = run_strata(dir.path(), &["plan"], &[]);
     assert_code(&run, 1);
     assert!(run.stderr.contains("stack.yaml:6:7"), "{}", run.stderr);
-    assert!(run.stderr.contains("`length` is less than"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`length` is less than"),
+        "{}",
+        run.stderr
+    );
 }

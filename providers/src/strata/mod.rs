@@ -112,7 +112,10 @@ impl LocalProvider {
 
 /// The properties without sensitive markers (what the value is made from).
 fn plain(props: &Map) -> Map {
-    props.iter().map(|(k, v)| (k.clone(), v.unmarked())).collect()
+    props
+        .iter()
+        .map(|(k, v)| (k.clone(), v.unmarked()))
+        .collect()
 }
 
 #[async_trait]

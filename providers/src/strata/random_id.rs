@@ -49,10 +49,19 @@ pub const ENTRY: Entry = Entry {
             (or of any property) makes new bytes.",
     import_id: IMPORT_REFUSED,
     attributes: &[
-        ("id", "the bytes in URL-safe base64 without padding, without the prefix"),
+        (
+            "id",
+            "the bytes in URL-safe base64 without padding, without the prefix",
+        ),
         ("hex", "the prefix, then the bytes in lower-case hex"),
-        ("b64_url", "the prefix, then the bytes in URL-safe base64 without padding"),
-        ("b64_std", "the prefix, then the bytes in standard base64 with padding"),
+        (
+            "b64_url",
+            "the prefix, then the bytes in URL-safe base64 without padding",
+        ),
+        (
+            "b64_std",
+            "the prefix, then the bytes in standard base64 with padding",
+        ),
         (
             "dec",
             "the prefix, then the bytes as a big-endian unsigned decimal number",
@@ -95,7 +104,10 @@ fn encodings(bytes: &[u8], prefix: &str) -> Map {
     let dec = num_bigint::BigUint::from_bytes_be(bytes).to_string();
     Map::from([
         ("id".to_string(), Value::str(URL_SAFE_NO_PAD.encode(bytes))),
-        ("hex".to_string(), Value::str(format!("{prefix}{}", hex::encode(bytes)))),
+        (
+            "hex".to_string(),
+            Value::str(format!("{prefix}{}", hex::encode(bytes))),
+        ),
         (
             "b64_url".to_string(),
             Value::str(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))),

@@ -85,7 +85,10 @@ pub const ENTRY: Entry = Entry {
         ),
     ],
     property_notes: &[
-        ("length", "how many characters: 1 to 4096, at least the sum of the `min_*`"),
+        (
+            "length",
+            "how many characters: 1 to 4096, at least the sum of the `min_*`",
+        ),
         (
             "override_special",
             "the special characters to draw from instead of `!@#$%&*()-_=+[]{}<>:?`",
@@ -263,7 +266,10 @@ mod tests {
             let made = make(&schema(), &asked).unwrap();
             let result = made.attributes["result"].as_str().unwrap().to_string();
             assert_eq!(result.chars().count(), 12);
-            assert!(result.chars().all(|c| c.is_ascii_alphanumeric()), "{result}");
+            assert!(
+                result.chars().all(|c| c.is_ascii_alphanumeric()),
+                "{result}"
+            );
             assert!(result.chars().filter(char::is_ascii_uppercase).count() >= 4);
             assert!(result.chars().filter(char::is_ascii_digit).count() >= 4);
         }
@@ -283,10 +289,14 @@ mod tests {
     #[test]
     fn impossible_strings_are_refused_naming_the_property() {
         let refusal = |json| check_props(&props(json)).unwrap_err();
-        assert!(refusal(serde_json::json!({ "length": 3, "min_upper": 2, "min_lower": 2 }))
-            .starts_with("`length`"));
-        assert!(refusal(serde_json::json!({ "length": 3, "upper": false, "min_upper": 1 }))
-            .starts_with("`min_upper`"));
+        assert!(
+            refusal(serde_json::json!({ "length": 3, "min_upper": 2, "min_lower": 2 }))
+                .starts_with("`length`")
+        );
+        assert!(
+            refusal(serde_json::json!({ "length": 3, "upper": false, "min_upper": 1 }))
+                .starts_with("`min_upper`")
+        );
         assert!(refusal(serde_json::json!({
             "length": 3, "upper": false, "lower": false, "numeric": false, "special": false,
         }))
