@@ -11,6 +11,7 @@
 use async_trait::async_trait;
 use stacks::{Failure, Kind, Map, Prop, TypeSchema, Value};
 
+use crate::catalogue::Actions;
 use crate::{
     CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest, Resource,
     Result, UpdateRequest,
@@ -26,6 +27,14 @@ pub const MAX_LENGTH: i64 = 4096;
 /// What `strata import` says of a local type: nothing to import.
 pub const IMPORT_REFUSED: &str = "nothing: the value exists only in strata's state, so \
                                   `strata apply` makes it";
+
+/// The IAM actions of a local type: none, as it calls no AWS API.
+pub const NO_ACTIONS: Actions = Actions {
+    create: &[],
+    read: &[],
+    update: &[],
+    delete: &[],
+};
 
 /// `keepers`: values whose change makes a new random value (Terraform's `keepers`).
 pub fn keepers() -> Prop {

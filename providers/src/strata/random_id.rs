@@ -14,8 +14,9 @@ use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{
     count_of, keepers, positive_count, random_bytes, LocalProvider, IMPORT_REFUSED, MAX_LENGTH,
+    NO_ACTIONS,
 };
-use crate::catalogue::entry::{Actions, Entry};
+use crate::catalogue::entry::Entry;
 use crate::props::given_str;
 use crate::{Resource, Result};
 
@@ -75,12 +76,7 @@ pub const ENTRY: Entry = Entry {
              changes too)",
         ),
     ],
-    actions: Actions {
-        create: &[],
-        read: &[],
-        update: &[],
-        delete: &[],
-    },
+    actions: NO_ACTIONS,
     resources: &[],
     passes_role: &[],
 };

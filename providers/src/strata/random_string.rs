@@ -14,8 +14,9 @@ use stacks::{Kind, Map, Prop, PropsCheck, TypeSchema, Value};
 
 use super::{
     count, count_of, keepers, positive_count, random_below, LocalProvider, IMPORT_REFUSED,
+    NO_ACTIONS,
 };
-use crate::catalogue::entry::{Actions, Entry};
+use crate::catalogue::entry::Entry;
 use crate::props::{desired, given_str};
 use crate::{ProviderError, Resource, Result};
 
@@ -108,12 +109,7 @@ pub const ENTRY: Entry = Entry {
              changing it keeps the string",
         ),
     ],
-    actions: Actions {
-        create: &[],
-        read: &[],
-        update: &[],
-        delete: &[],
-    },
+    actions: NO_ACTIONS,
     resources: &[],
     passes_role: &[],
 };
