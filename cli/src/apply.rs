@@ -5,9 +5,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use engine::{ApplyOptions, Event, EventSink, OpenOptions, PlanRequest, Session, Status};
+use stacks::Stack;
 
 use crate::args::{ApplyArgs, DestroyArgs, Global};
-use crate::context::{backend, cloud, load_stack, open_options, Failure, Outcome};
+use crate::context::{backend, cloud, open_options, Failure, Outcome};
+use crate::reads::load_and_read;
 use crate::progress::{JsonLines, LiveView, PlainLines};
 use crate::ui::{self, EXIT_INTERRUPTED, EXIT_OK};
 
@@ -84,7 +86,8 @@ async fn run(global: &Global, run: Run<'_>) -> Outcome {
             if run.destroy { " --destroy" } else { "" }
         )));
     }
-    let stack = load_stack(global)?;
+    let stack = load_and_read(global).await?;
+    let consumer = consumer_of_refs(&stack, run.destroy);
     let backend = backend(global, &stack);
     let cloud = cloud(global, &stack).await?;
     let events = view(global, run.json);
@@ -119,13 +122,36 @@ async fn run(global: &Global, run: Run<'_>) -> Outcome {
             )));
         }
     }
-    execute(session, plan, run.parallelism, run.json).await
+    let outcome = execute(session, plan, run.parallelism, run.json).await;
+    record(global, consumer, &outcome)?;
+    outcome
+}
+
+/// What a successful apply records beside the stacks this one references (`stack_refs`): the
+/// stack, with nothing read when it is destroyed.
+fn consumer_of_refs(stack: &Stack, destroy: bool) -> Option<Stack> {
+    if stack.stack_refs.is_empty() {
+        return None;
+    }
+    let mut consumer = stack.clone();
+    if destroy {
+        consumer.stack_ref_uses.clear();
+    }
+    Some(consumer)
+}
+
+fn record(global: &Global, consumer: Option<Stack>, outcome: &Outcome) -> Result<(), Failure> {
+    match (consumer, outcome) {
+        (Some(stack), Ok(EXIT_OK)) => crate::reads::record_consumers(global, &stack),
+        _ => Ok(()),
+    }
 }
 
 /// `apply FILE`: exactly the saved plan, refused when anything it was made from changed;
 /// without asking (saving and reviewing it was the approval).
 async fn apply_saved(global: &Global, file: &Path, parallelism: usize, json: bool) -> Outcome {
-    let stack = load_stack(global)?;
+    let stack = load_and_read(global).await?;
+    let consumer = consumer_of_refs(&stack, false);
     let backend = backend(global, &stack);
     let cloud = cloud(global, &stack).await?;
     let events = view(global, json);
@@ -145,7 +171,9 @@ async fn apply_saved(global: &Global, file: &Path, parallelism: usize, json: boo
     events.event(Event::Plan {
         plan: Box::new(plan.clone()),
     });
-    execute(session, plan, parallelism, json).await
+    let outcome = execute(session, plan, parallelism, json).await;
+    record(global, consumer, &outcome)?;
+    outcome
 }
 
 async fn execute(session: Session, plan: planner::Plan, parallelism: usize, json: bool) -> Outcome {

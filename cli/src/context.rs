@@ -73,10 +73,21 @@ impl From<RegistryError> for Failure {
 pub(crate) type Outcome = Result<i32, Failure>;
 
 /// Loads and validates the stack; stack errors are printed here with their source lines.
+/// Lookups and stack references are not read (references to them are unknown): see
+/// [`crate::reads::load_and_read`] for commands that plan.
 pub(crate) fn load_stack(global: &Global) -> Result<Stack, Failure> {
+    load_stack_with(global, None)
+}
+
+/// [`load_stack`] with the values of the stack's lookups and stack references.
+pub(crate) fn load_stack_with(
+    global: &Global,
+    reads: Option<stacks::Reads>,
+) -> Result<Stack, Failure> {
     let options = stacks::LoadOptions {
         vars: global.vars.clone(),
         var_files: global.var_files.clone(),
+        reads,
     };
     let catalog = providers::catalog();
     stacks::load(&global.file, &options, &catalog).map_err(|diagnostics| {
@@ -148,6 +159,7 @@ pub(crate) async fn print_policy(
     plan: &planner::Plan,
     scope: planner::iam::Scope,
     backend: &stacks::Backend,
+    lookups: &[(String, String)],
     cloud: &AwsCloud,
     json: bool,
 ) -> Result<(), Failure> {
@@ -163,6 +175,13 @@ pub(crate) async fn print_policy(
         account,
     };
     let mut policy = planner::iam::policy(plan, scope, place);
+    let pairs: Vec<(&str, &str)> = lookups
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    if let Some(statement) = providers::catalogue::policy::lookup_statement(&pairs) {
+        policy.statements.insert(0, statement);
+    }
     if let stacks::Backend::S3 { bucket, key, .. } = backend {
         let state = planner::iam::state_statements(&policy.place, bucket, key);
         policy.statements.splice(0..0, state);
@@ -173,6 +192,15 @@ pub(crate) async fn print_policy(
         print!("{}", planner::iam::render_text(&policy, scope, &plan.stack));
     }
     Ok(())
+}
+
+/// The stack's lookups as (name, type) pairs, for the policy's statement of their reads.
+pub(crate) fn lookup_types(stack: &Stack) -> Vec<(String, String)> {
+    stack
+        .lookups
+        .iter()
+        .map(|(name, decl)| (name.clone(), decl.type_name.clone()))
+        .collect()
 }
 
 /// Opens a session for `operation` (progress as plain lines, coloured when `color`) and makes

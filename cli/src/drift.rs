@@ -5,11 +5,11 @@ use planner::drift::render_drift;
 use planner::render::Style;
 
 use crate::args::{DriftArgs, Global};
-use crate::context::{backend, cloud, load_stack, plural, Outcome};
+use crate::context::{backend, cloud, plural, Outcome};
 use crate::ui::{self, EXIT_CHANGES, EXIT_OK};
 
 pub(crate) async fn drift(global: &Global, args: &DriftArgs) -> Outcome {
-    let stack = load_stack(global)?;
+    let stack = crate::reads::load_and_read(global).await?;
     let backend = backend(global, &stack);
     let cloud = cloud(global, &stack).await?;
     let found = engine::drift(&stack, &*backend, &*cloud).await?;

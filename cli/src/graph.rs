@@ -15,8 +15,8 @@ use crate::context::{load_stack, open_and_plan, Outcome};
 use crate::ui::{self, EXIT_OK};
 
 pub(crate) async fn graph(global: &Global, args: &GraphArgs) -> Outcome {
-    let stack = load_stack(global)?;
     if args.plan {
+        let stack = crate::reads::load_and_read(global).await?;
         let plan = plan_of(global, stack).await?;
         match args.format {
             GraphFormat::Dot => print!("{}", plan_dot(&plan)),
@@ -24,6 +24,7 @@ pub(crate) async fn graph(global: &Global, args: &GraphArgs) -> Outcome {
         }
         return Ok(EXIT_OK);
     }
+    let stack = load_stack(global)?;
     let text = match args.format {
         GraphFormat::Dot => dot(&stack),
         GraphFormat::Mermaid => mermaid(&stack),

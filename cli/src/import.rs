@@ -5,12 +5,12 @@
 use std::sync::Arc;
 
 use crate::args::{Global, ImportArgs};
-use crate::context::{backend, cloud, load_stack, open_options, Outcome};
+use crate::context::{backend, cloud, open_options, Outcome};
 use crate::progress::PlainLines;
 use crate::ui::{self, EXIT_OK};
 
 pub(crate) async fn import(global: &Global, args: &ImportArgs) -> Outcome {
-    let stack = load_stack(global)?;
+    let stack = crate::reads::load_and_read(global).await?;
     let type_name = stack
         .resources
         .get(&args.address)

@@ -16,6 +16,7 @@ mod module_cmd;
 mod output;
 mod plan;
 mod progress;
+mod reads;
 mod s3;
 mod state_cmd;
 mod ui;

@@ -7,7 +7,7 @@ use planner::render::{render_plan, Style};
 use planner::Plan;
 
 use crate::args::{Global, PlanArgs, PlanFormat};
-use crate::context::{load_stack, open_and_plan, print_policy, Failure, Outcome};
+use crate::context::{open_and_plan, print_policy, Failure, Outcome};
 use crate::ui::{self, EXIT_CHANGES, EXIT_OK};
 
 pub(crate) async fn plan(global: &Global, args: &PlanArgs) -> Outcome {
@@ -17,7 +17,7 @@ pub(crate) async fn plan(global: &Global, args: &PlanArgs) -> Outcome {
                 .help("use `--format text` or `--format json`"),
         );
     }
-    let stack = load_stack(global)?;
+    let stack = crate::reads::load_and_read(global).await?;
     let color = ui::use_color(global.no_color, ui::stdout_is_terminal());
     let request = PlanRequest {
         refresh: args.refresh,
@@ -25,10 +25,19 @@ pub(crate) async fn plan(global: &Global, args: &PlanArgs) -> Outcome {
         targets: args.targets.clone(),
     };
     let backend = stack.backend.clone();
+    let lookups = crate::context::lookup_types(&stack);
     let (session, plan, cloud) = open_and_plan(global, stack, "plan", &request, color).await?;
     if args.emit_iam {
         let json = args.format() == PlanFormat::Json;
-        print_policy(&plan, planner::iam::Scope::Plan, &backend, &cloud, json).await?;
+        print_policy(
+            &plan,
+            planner::iam::Scope::Plan,
+            &backend,
+            &lookups,
+            &cloud,
+            json,
+        )
+        .await?;
     } else {
         print_plan(&plan, args.format(), color);
     }

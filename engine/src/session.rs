@@ -162,7 +162,7 @@ impl Session {
             builtins(&self.stack, &*self.cloud).await?
         };
         let catalog = self.catalog();
-        Ok(planner::make_plan(PlanInput {
+        let mut plan = planner::make_plan(PlanInput {
             stack: &self.stack,
             state,
             refreshed: refreshed.as_ref(),
@@ -170,7 +170,31 @@ impl Session {
             builtins,
             destroy: request.destroy,
             targets: request.targets.clone(),
-        })?)
+        })?;
+        plan.consumers = self.consumers_of_changes(&plan)?;
+        Ok(plan)
+    }
+
+    /// The outputs `plan` changes or removes that other stacks recorded reading (their
+    /// `stack_refs`), with those stacks: what the plan warns about (SPEC §11).
+    fn consumers_of_changes(
+        &self,
+        plan: &Plan,
+    ) -> Result<BTreeMap<String, Vec<String>>, EngineError> {
+        let consumers = self.backend.consumers()?;
+        let recorded = &self.recorder.state().outputs;
+        Ok(consumers
+            .into_iter()
+            .filter(|(output, _)| {
+                let now = recorded.get(output);
+                let planned = plan.outputs.get(output).map(|o| &o.planned);
+                match (now, planned) {
+                    (_, None) => now.is_some() || plan.destroy,
+                    (Some(now), Some(planned)) => now != planned,
+                    (None, Some(_)) => false,
+                }
+            })
+            .collect())
     }
 
     /// The plan saved at `path`, checked against this session's stack and state (refused when

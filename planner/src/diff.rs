@@ -202,6 +202,8 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         outputs,
         builtins,
         targets,
+        lookups: stack.read_values.lookups.clone(),
+        consumers: BTreeMap::new(),
     })
 }
 
@@ -271,6 +273,7 @@ fn plan_declared(
         unknown_attributes: Vec::new(),
         moved_from: None,
     };
+    let prefixed = chosen_name(decl, schema, priors, &mut after);
     match priors.of(&decl.address) {
         Prior::None => {}
         Prior::Gone(recorded) => {
@@ -318,8 +321,66 @@ fn plan_declared(
             change.before = Some(crate::saved::mark_map_like(before, &after));
         }
     }
+    if let Some((prop, kept)) = prefixed {
+        // A replacement gets a name of its own, so the old and new objects never clash.
+        if kept && change.action.is_replace() {
+            after.insert(
+                prop.to_string(),
+                Value::String(fresh_name(decl, schema, &after)),
+            );
+            if !change.changed.iter().any(|c| c == prop) {
+                change.changed.push(prop.to_string());
+            }
+        }
+        if let Some(name) = after.get(prop) {
+            change.config.insert(
+                prop.to_string(),
+                Expr::Value {
+                    value: name.clone(),
+                },
+            );
+        }
+    }
     change.after = Some(after);
     Ok(change)
+}
+
+/// For a resource with `name_prefix`: puts its name in `after` — the recorded one while it
+/// still starts with the prefix, else a new one — and says which property holds it and whether
+/// the recorded one was kept. `None` for a resource without `name_prefix`.
+fn chosen_name(
+    decl: &ResourceDecl,
+    schema: Option<&TypeSchema>,
+    priors: &Priors<'_>,
+    after: &mut Map,
+) -> Option<(&'static str, bool)> {
+    let prefix = decl.name_prefix.as_deref()?;
+    let rule = schema?.name_rule.as_ref()?;
+    let recorded = priors
+        .state
+        .resources
+        .get(&decl.address)
+        .and_then(|r| r.properties.get(rule.prop))
+        .and_then(Value::as_str)
+        .filter(|name| name.starts_with(prefix))
+        .map(str::to_string);
+    let kept = recorded.is_some();
+    let name = recorded.unwrap_or_else(|| fresh_name(decl, schema, after));
+    after.insert(rule.prop.to_string(), Value::String(name));
+    Some((rule.prop, kept))
+}
+
+/// `name_prefix` and [`stacks::NAME_SUFFIX_LEN`] random hex digits (and the type's suffix,
+/// `.fifo`, where its flag is set).
+fn fresh_name(decl: &ResourceDecl, schema: Option<&TypeSchema>, after: &Map) -> String {
+    let prefix = decl.name_prefix.as_deref().unwrap_or_default();
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    let suffix = schema
+        .and_then(|s| s.name_rule.as_ref())
+        .and_then(|rule| rule.suffix_when)
+        .filter(|(flag, _)| after.get(*flag).and_then(Value::as_bool) == Some(true))
+        .map_or("", |(_, text)| text);
+    format!("{prefix}{}{suffix}", &random[..stacks::NAME_SUFFIX_LEN])
 }
 
 /// The properties that differ between `before` (what exists) and `after` (what the stack

@@ -16,7 +16,7 @@ use stacks::{Map, Value};
 use crate::plan::{Action, Plan, ResourceChange};
 
 /// The version of the JSON plan format (see the module documentation).
-pub const JSON_FORMAT_VERSION: &str = "1.0";
+pub const JSON_FORMAT_VERSION: &str = "1.1";
 
 /// The plan as the JSON document of `docs/plan-format.schema.json`.
 pub fn plan_json(plan: &Plan) -> Json {
@@ -37,7 +37,7 @@ pub fn plan_json(plan: &Plan) -> Json {
             )
         })
         .collect();
-    sorted(json!({
+    let mut doc = json!({
         "format_version": JSON_FORMAT_VERSION,
         "stack": plan.stack,
         "destroy": plan.destroy,
@@ -57,7 +57,22 @@ pub fn plan_json(plan: &Plan) -> Json {
         },
         "resource_changes": changes,
         "outputs": outputs,
-    }))
+    });
+    // Added in 1.1, present only when the stack has them.
+    if let Json::Object(object) = &mut doc {
+        if !plan.lookups.is_empty() {
+            let lookups: JsonMap<String, Json> = plan
+                .lookups
+                .iter()
+                .map(|(name, value)| (name.clone(), value.to_marked_json(true)))
+                .collect();
+            object.insert("lookups".into(), Json::Object(lookups));
+        }
+        if !plan.consumers.is_empty() {
+            object.insert("consumers".into(), json!(plan.consumers));
+        }
+    }
+    sorted(doc)
 }
 
 /// The name of an action in the JSON format.
@@ -166,6 +181,8 @@ mod tests {
             )]),
             builtins: BTreeMap::new(),
             targets: Vec::new(),
+            lookups: BTreeMap::new(),
+            consumers: BTreeMap::new(),
         };
         let json = plan_json(&plan);
         let text = serde_json::to_string(&json).unwrap();

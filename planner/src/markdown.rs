@@ -40,6 +40,13 @@ pub fn render_markdown_within(plan: &Plan, limit: usize) -> String {
         .moves()
         .map(|(from, to)| format!("- `{from}` → `{to}` (moved)"))
         .collect();
+    for (output, stacks) in &plan.consumers {
+        let _ = writeln!(
+            out,
+            "\n> ⚠️ output `{output}` is read by stacks: {}",
+            stacks.join(", ")
+        );
+    }
     if !moves.is_empty() {
         let _ = write!(out, "\n{}\n", moves.join("\n"));
     }
@@ -314,6 +321,8 @@ mod tests {
             outputs: BTreeMap::new(),
             builtins: BTreeMap::new(),
             targets: Vec::new(),
+            lookups: BTreeMap::new(),
+            consumers: BTreeMap::new(),
         }
     }
 

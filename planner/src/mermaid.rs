@@ -173,6 +173,8 @@ mod tests {
             outputs: Default::default(),
             builtins: Default::default(),
             targets: Vec::new(),
+            lookups: BTreeMap::new(),
+            consumers: BTreeMap::new(),
         }
     }
 

@@ -235,6 +235,13 @@ pub struct Plan {
     /// The `--target` addresses it was restricted to (none: the whole stack).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<String>,
+    /// What each of the stack's lookups read (SPEC §10).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lookups: BTreeMap<String, Value>,
+    /// Outputs this plan changes or removes that other stacks read (`stack_refs`), with those
+    /// stacks' names (SPEC §11).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub consumers: BTreeMap<String, Vec<String>>,
 }
 
 impl Plan {

@@ -82,6 +82,19 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         }
         out.push('\n');
     }
+    for (output, stacks) in &plan.consumers {
+        let _ = writeln!(
+            out,
+            "{}",
+            style.paint(
+                AnsiColor::Yellow,
+                &format!("! {output} is read by stacks: {}", stacks.join(", "))
+            )
+        );
+    }
+    if !plan.consumers.is_empty() {
+        out.push('\n');
+    }
     out.push_str(&summary_line(plan));
     out.push('\n');
     out
@@ -320,6 +333,8 @@ mod tests {
             outputs: BTreeMap::new(),
             builtins: BTreeMap::new(),
             targets: Vec::new(),
+            lookups: BTreeMap::new(),
+            consumers: BTreeMap::new(),
         };
         let text = render_plan(&plan, Style { color: false });
         assert!(!text.contains("hunter2"));

@@ -336,6 +336,7 @@ mod tests {
             ]),
             depends_on: vec![],
             lifecycle: Lifecycle::default(),
+            name_prefix: None,
             pos: Default::default(),
             property_pos: Default::default(),
         };

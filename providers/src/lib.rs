@@ -26,6 +26,7 @@ pub mod kinesis;
 pub mod kms;
 pub mod lambda;
 pub mod logs;
+pub mod lookups;
 pub mod props;
 mod provider;
 pub mod retry;
@@ -47,9 +48,9 @@ pub use provider::{
 pub use catalogue::catalogue;
 
 /// Every schema strata knows, without AWS clients: what `validate` needs. Derived from the
-/// [`catalogue`], as [`aws_registry`] is.
+/// [`catalogue`], as [`aws_registry`] is, with the lookup types of [`lookups::LOOKUPS`].
 pub fn catalog() -> Catalog {
-    Catalog::new(catalogue().iter().map(|entry| (entry.schema)()))
+    Catalog::new(catalogue().iter().map(|entry| (entry.schema)())).with_lookups(lookups::schemas())
 }
 
 /// The AWS providers of every type in the [`catalogue`], with clients built from `ctx`.

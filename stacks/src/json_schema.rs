@@ -81,6 +81,19 @@ pub fn stack_json_schema(catalog: &Catalog) -> Json {
                 "propertyNames": { "pattern": "^[a-z][a-z0-9_]{0,62}$" },
                 "additionalProperties": { "$ref": "#/definitions/resource" }
             },
+            "moved": {
+                "description": "Renames that keep the resource: each `from` address recorded in the state becomes `to`, with no change in AWS.",
+                "type": ["array", "null"],
+                "items": {
+                    "type": "object",
+                    "required": ["from", "to"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "from": { "type": "string" },
+                        "to": { "type": "string" }
+                    }
+                }
+            },
             "outputs": {
                 "type": ["object", "null"],
                 "additionalProperties": { "$ref": "#/definitions/output" }
@@ -240,7 +253,26 @@ fn resource(catalog: &Catalog, type_names: &[&str]) -> Json {
                 "type": "array",
                 "items": { "type": "string" }
             },
-            "lifecycle": { "$ref": "#/definitions/lifecycle" }
+            "lifecycle": { "$ref": "#/definitions/lifecycle" },
+            "count": {
+                "description": "Stamps out this many instances, RES[0] .. RES[N-1]; known at plan time.",
+                "type": ["integer", "string"]
+            },
+            "for_each": {
+                "description": "Stamps out one instance per key (a list of strings, or a mapping whose values are each.value): RES[\"key\"]; known at plan time.",
+                "type": ["array", "object", "string"]
+            },
+            "condition": {
+                "description": "When false, the resource is not made and references to it are null; known at plan time.",
+                "type": ["boolean", "string"]
+            }
+        },
+        "not": {
+            "anyOf": [
+                { "required": ["count", "for_each"] },
+                { "required": ["count", "condition"] },
+                { "required": ["for_each", "condition"] }
+            ]
         },
         "allOf": per_type
     })
@@ -257,6 +289,17 @@ fn type_properties(schema: &TypeSchema) -> Json {
         // A resource may have no `properties:` at all when nothing is required.
         if schema.props.iter().all(|p| !p.required) {
             map.insert("type".into(), json!(["object", "null"]));
+        }
+        if let (Some(rule), Some(Json::Object(props))) =
+            (&schema.name_rule, map.get_mut("properties"))
+        {
+            props.insert(
+                "name_prefix".into(),
+                json!({
+                    "description": format!("In place of `{}`: strata chooses a unique name starting with this at create and at each replacement.", rule.prop),
+                    "type": "string"
+                }),
+            );
         }
     }
     out

@@ -24,7 +24,10 @@ pub use diag::{Diagnostic, Diagnostics, Span};
 pub use expr::{EvalError, Expr, Piece, Reference, Scope};
 pub use graph::DependencyGraph;
 pub use json_schema::stack_json_schema;
-pub use load::{load, load_str, LoadOptions, ADDRESS_TAG, STACK_TAG};
+pub use load::{
+    load, load_str, LoadOptions, LookupDecl, Reads, StackRefDecl, ADDRESS_TAG, NAME_SUFFIX_LEN,
+    STACK_TAG,
+};
 pub use model::{Backend, Lifecycle, Move, OutputDecl, ResourceDecl, SourcePos, Stack};
 pub use names::{
     address_base, address_tag, is_resource_address, join_address, parse_address, physical_name,

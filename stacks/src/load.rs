@@ -14,6 +14,7 @@ mod moved;
 mod params;
 mod parts;
 mod props;
+mod reads;
 mod repeat;
 mod resources;
 
@@ -33,6 +34,8 @@ use crate::value::Value;
 use crate::yaml::{self, Key, Node, NodeKind, Pos, SourceFile};
 
 pub use loader::{LoadOptions, ADDRESS_TAG, STACK_TAG};
+pub use reads::{LookupDecl, Reads, StackRefDecl};
+pub use resources::NAME_SUFFIX_LEN;
 
 use crate::suggest::list_names;
 use loader::{Fields, Loader};
@@ -94,6 +97,8 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "tags",
     "params",
     "locals",
+    "lookups",
+    "stack_refs",
     "backend",
     "modules",
     "resources",
@@ -136,6 +141,13 @@ impl<'c> Loader<'c> {
             locals_resolving: Vec::new(),
             repeats: BTreeMap::new(),
             current: None,
+            lookups: IndexMap::new(),
+            lookup_names: Vec::new(),
+            stack_refs: IndexMap::new(),
+            stack_ref_names: Vec::new(),
+            read_values: None,
+            reads_pending: false,
+            stack_ref_uses: BTreeMap::new(),
         }
     }
 
@@ -278,9 +290,18 @@ impl<'c> Loader<'c> {
             .unwrap_or_default();
         self.declared_params = decls.iter().map(|d| d.name.clone()).collect();
         self.params = self.resolve_params(&decls, options);
+        self.read_values = options.reads.clone();
         if let Some(node) = fields.node("locals") {
             self.declare_locals(node);
         }
+        if let Some(node) = fields.node("stack_refs") {
+            self.declare_stack_refs(node);
+        }
+        if let Some(node) = fields.node("lookups") {
+            self.declare_lookups(node);
+        }
+        self.reads_pending = self.read_values.is_none()
+            && !(self.lookup_names.is_empty() && self.stack_ref_names.is_empty());
         let declared = match fields.node("resources") {
             Some(node) => self.declare_resources(node),
             None => Vec::new(),
@@ -316,6 +337,10 @@ impl<'c> Loader<'c> {
             resources,
             outputs,
             moved,
+            lookups: std::mem::take(&mut self.lookups),
+            stack_refs: std::mem::take(&mut self.stack_refs),
+            read_values: self.read_values.clone().unwrap_or_default(),
+            stack_ref_uses: std::mem::take(&mut self.stack_ref_uses),
             path: self.file.path.clone(),
             source_hash,
             local_paths: std::mem::take(&mut self.local_paths),

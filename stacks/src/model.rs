@@ -45,6 +45,10 @@ pub struct ResourceDecl {
     /// Addresses named in `depends_on`.
     pub depends_on: Vec<String>,
     pub lifecycle: Lifecycle,
+    /// `name_prefix:`: strata chooses the name (this, then a random suffix) at create and at
+    /// each replacement, and keeps it in the state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_prefix: Option<String>,
     /// Where the resource is declared.
     pub pos: SourcePos,
     /// Where each property the stack writes is, by name (the key's position), for messages
@@ -112,6 +116,19 @@ pub struct Stack {
     /// `moved:` renames, each checked: `to` is declared, `from` is not.
     #[serde(default)]
     pub moved: Vec<Move>,
+    /// `lookups:` and `stack_refs:`, checked, their arguments evaluated: what the caller reads
+    /// before loading the stack again with [`crate::LoadOptions::reads`].
+    #[serde(default)]
+    pub lookups: IndexMap<String, crate::load::LookupDecl>,
+    #[serde(default)]
+    pub stack_refs: IndexMap<String, crate::load::StackRefDecl>,
+    /// What was read for them and given to this load.
+    #[serde(default)]
+    pub read_values: crate::load::Reads,
+    /// Per stack reference, the outputs the stack uses: what it records beside the other
+    /// stack's state when it applies.
+    #[serde(default)]
+    pub stack_ref_uses: BTreeMap<String, BTreeSet<String>>,
     /// The stack file.
     pub path: PathBuf,
     /// SHA-256 over the stack file and every value that fed it (vars), so a saved plan can

@@ -323,17 +323,168 @@ impl TypeSchema {
     }
 }
 
-/// Every resource type strata knows, by type name.
+/// The kind of a lookup's argument or attribute: the few shapes lookups take and give, as
+/// plain data so a lookup's schema can be a constant. [`LookupKind::kind`] gives the
+/// [`Kind`] the loader checks values with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LookupKind {
+    String,
+    Bool,
+    Integer,
+    /// A list of strings (subnet ids, zone names).
+    Strings,
+    /// A mapping of names to strings (tags, environment variables).
+    StringMap,
+    /// A mapping of EC2 filter names to a string or a list of strings, with `tags` (a mapping
+    /// of tag names to values) allowed among them: `{ tags: { Name: shared }, state: available }`.
+    Filter,
+    /// A policy document, as AWS gives it (JSON text).
+    Document,
+}
+
+impl LookupKind {
+    /// The kind the loader checks a value of this shape against.
+    pub fn kind(self) -> Kind {
+        match self {
+            LookupKind::String | LookupKind::Document => Kind::String,
+            LookupKind::Bool => Kind::Bool,
+            LookupKind::Integer => Kind::Integer,
+            LookupKind::Strings => Kind::List(Box::new(Kind::String)),
+            LookupKind::StringMap => Kind::Map(Box::new(Kind::String)),
+            LookupKind::Filter => Kind::Map(Box::new(Kind::Any)),
+        }
+    }
+
+    /// How the kind reads in an error message or the docs.
+    pub fn describe(self) -> String {
+        match self {
+            LookupKind::Document => "JSON text (a policy document)".into(),
+            LookupKind::Filter => {
+                "a mapping of filter names to a string or a list of strings, and `tags`".into()
+            }
+            other => other.kind().describe(),
+        }
+    }
+}
+
+/// One argument a lookup takes (`name`, `filter`, `secret_id`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LookupArg {
+    pub name: &'static str,
+    pub kind: LookupKind,
+    pub required: bool,
+}
+
+impl LookupArg {
+    /// An optional argument.
+    pub const fn optional(name: &'static str, kind: LookupKind) -> LookupArg {
+        LookupArg {
+            name,
+            kind,
+            required: false,
+        }
+    }
+
+    /// An argument the lookup cannot do without.
+    pub const fn required(name: &'static str, kind: LookupKind) -> LookupArg {
+        LookupArg {
+            name,
+            kind,
+            required: true,
+        }
+    }
+}
+
+/// One attribute a lookup gives (`${lookups.NAME.ATTR}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LookupAttr {
+    pub name: &'static str,
+    pub kind: LookupKind,
+    /// Always sensitive (a secret's value). An attribute may also be sensitive only for some
+    /// objects (an SSM parameter's `value` when it is a `SecureString`): the value read is then
+    /// a `Value::Sensitive` though this flag is false.
+    pub sensitive: bool,
+}
+
+impl LookupAttr {
+    pub const fn new(name: &'static str, kind: LookupKind) -> LookupAttr {
+        LookupAttr {
+            name,
+            kind,
+            sensitive: false,
+        }
+    }
+
+    pub const fn sensitive(name: &'static str, kind: LookupKind) -> LookupAttr {
+        LookupAttr {
+            name,
+            kind,
+            sensitive: true,
+        }
+    }
+}
+
+/// The schema of one lookup type (SPEC §10): the arguments it takes and the attributes it
+/// gives, so the loader checks a lookup's arguments and the attributes referenced before any
+/// cloud call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LookupSchema {
+    /// `aws.ec2.vpc`.
+    pub name: &'static str,
+    pub args: &'static [LookupArg],
+    pub attributes: &'static [LookupAttr],
+}
+
+impl LookupSchema {
+    pub fn arg(&self, name: &str) -> Option<&LookupArg> {
+        self.args.iter().find(|a| a.name == name)
+    }
+
+    pub fn attribute(&self, name: &str) -> Option<&LookupAttr> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+
+    /// Every attribute name, for "did you mean" hints.
+    pub fn attribute_names(&self) -> Vec<&'static str> {
+        self.attributes.iter().map(|a| a.name).collect()
+    }
+
+    /// Every argument name, for "did you mean" hints.
+    pub fn arg_names(&self) -> Vec<&'static str> {
+        self.args.iter().map(|a| a.name).collect()
+    }
+}
+
+/// Every resource type strata knows, by type name, and every lookup type.
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
     types: BTreeMap<&'static str, TypeSchema>,
+    lookups: BTreeMap<&'static str, LookupSchema>,
 }
 
 impl Catalog {
     pub fn new(schemas: impl IntoIterator<Item = TypeSchema>) -> Catalog {
         Catalog {
             types: schemas.into_iter().map(|s| (s.type_name, s)).collect(),
+            lookups: BTreeMap::new(),
         }
+    }
+
+    /// This catalogue with these lookup types too.
+    pub fn with_lookups(mut self, lookups: impl IntoIterator<Item = LookupSchema>) -> Catalog {
+        self.lookups
+            .extend(lookups.into_iter().map(|l| (l.name, l)));
+        self
+    }
+
+    /// The lookup type `name` (`aws.ec2.vpc`), if strata knows it.
+    pub fn lookup(&self, name: &str) -> Option<&LookupSchema> {
+        self.lookups.get(name)
+    }
+
+    /// Every lookup type name, sorted, for "did you mean" hints.
+    pub fn lookup_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.lookups.keys().copied()
     }
 
     pub fn get(&self, type_name: &str) -> Option<&TypeSchema> {

@@ -1,10 +1,12 @@
 //! [`Backend`]: where a stack's state lives, behind one set of operations and promises.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::consumers::{self, ConsumerRecord};
 use crate::error::StateError;
 use crate::lock::{self, LockGuard};
 use crate::model::{Loaded, State, STATE_VERSION};
@@ -85,6 +87,49 @@ pub trait Backend: Store {
             &current.pending_intents,
             current.remote_tag.as_deref(),
         )
+    }
+
+    /// The outputs of this stack as its last apply recorded them, for another stack's
+    /// `stack_refs` (SPEC §11): read without taking the lock (a producer's apply in progress
+    /// does not block its consumers; they see the state it last wrote), sensitive outputs
+    /// still [`stacks::Value::Sensitive`]. [`StateError::NoState`] when the stack has no state
+    /// there.
+    fn read_outputs(&self) -> Result<BTreeMap<String, stacks::Value>, StateError> {
+        match self.read_stored()? {
+            Some(state) => Ok(state.outputs),
+            None => Err(StateError::NoState {
+                location: self.location(),
+                stack: self.stack().to_string(),
+            }),
+        }
+    }
+
+    /// Records, beside this (producing) stack's state, that stack `consumer` reads `outputs`,
+    /// so a plan of this stack can name it ([`Backend::consumers`]). Its record replaces the
+    /// one it left before; no outputs removes it. Unchanged outputs write nothing. Returns
+    /// whether the record changed. Takes no lock: each consumer writes only its own record.
+    fn record_consumer(&self, consumer: &str, outputs: &[String]) -> Result<bool, StateError> {
+        let name = consumers::record_name(consumer)?;
+        let record = ConsumerRecord::new(consumer, outputs);
+        let before = self.read_consumer(&name)?;
+        if record.outputs.is_empty() {
+            if before.is_none() {
+                return Ok(false);
+            }
+            self.write_consumer(&name, None)?;
+            return Ok(true);
+        }
+        if before.is_some_and(|b| b.outputs == record.outputs) {
+            return Ok(false);
+        }
+        self.write_consumer(&name, Some(&record))?;
+        Ok(true)
+    }
+
+    /// Per output of this stack, the stacks that recorded reading it (sorted): what a plan
+    /// that changes or removes the output names (`! vpc_id is read by stacks: app, jobs`).
+    fn consumers(&self) -> Result<BTreeMap<String, Vec<String>>, StateError> {
+        Ok(consumers::by_output(self.read_consumers()?))
     }
 }
 

@@ -107,6 +107,17 @@ pub enum StateError {
     )]
     Conflict { location: String, journal: PathBuf },
 
+    /// Another stack's state was asked for (a `stack_refs` entry) and there is none there.
+    #[error(
+        "there is no state of stack `{stack}` at {location}: apply that stack first, or check the \
+         stack reference's backend and stack name"
+    )]
+    NoState { location: String, stack: String },
+
+    /// A consumer record was asked for a name that is not a stack name (it becomes a file name).
+    #[error("`{name}` is not a stack name; no consumer record was written")]
+    BadConsumer { name: String },
+
     /// A state to be written is older than the one on disk (a stale `state push`).
     #[error(
         "{} is at serial {current}, newer than the state being written (serial {given}); \

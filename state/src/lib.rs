@@ -44,6 +44,7 @@
 //! ```
 
 mod backend;
+mod consumers;
 mod durable;
 mod error;
 mod journal;
@@ -58,6 +59,7 @@ mod s3_backend;
 mod store;
 
 pub use backend::Backend;
+pub use consumers::ConsumerRecord;
 pub use error::StateError;
 pub use journal::Record;
 pub use local::LocalBackend;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use files::durable;
 
 use crate::backend::{decode_state, encode_state, Backend};
+use crate::consumers::{self, ConsumerRecord};
 use crate::durable::keep_backup;
 use crate::error::StateError;
 use crate::local_journal::LocalJournal;
@@ -55,6 +56,11 @@ impl LocalBackend {
     /// `<stack>.lock`: present while a writer holds the lock.
     pub fn lock_path(&self) -> PathBuf {
         self.files.file("lock")
+    }
+
+    /// `<stack>.consumers/`: one record per stack that reads this stack's outputs.
+    pub fn consumers_dir(&self) -> PathBuf {
+        self.files.file("consumers")
     }
 
     /// The state file, validated, or `None` when there is none yet.
@@ -120,5 +126,52 @@ impl Store for LocalBackend {
 
     fn shared(&self) -> Arc<dyn Store> {
         Arc::new(self.clone())
+    }
+
+    fn read_stored(&self) -> Result<Option<State>, StateError> {
+        self.read_state_file()
+    }
+
+    fn read_consumer(&self, name: &str) -> Result<Option<ConsumerRecord>, StateError> {
+        let path = self.consumers_dir().join(name);
+        match durable::read_optional(&path)? {
+            Some(bytes) => consumers::decode(&bytes, &path.display().to_string()).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn read_consumers(&self) -> Result<Vec<ConsumerRecord>, StateError> {
+        let dir = self.consumers_dir();
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(StateError::io("reading", dir, e)),
+        };
+        let mut records = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| StateError::io("reading", &dir, e))?;
+            let name = entry.file_name();
+            if let Some(name) = name.to_str().filter(|n| n.ends_with(".json")) {
+                records.extend(self.read_consumer(name)?);
+            }
+        }
+        Ok(records)
+    }
+
+    fn write_consumer(
+        &self,
+        name: &str,
+        record: Option<&ConsumerRecord>,
+    ) -> Result<(), StateError> {
+        let dir = self.consumers_dir();
+        let path = dir.join(name);
+        match record {
+            Some(record) => {
+                durable::create_private_dir(&dir)?;
+                durable::write_private(&path, &consumers::encode(record))?;
+            }
+            None => durable::remove_if_present(&path)?,
+        }
+        Ok(())
     }
 }

@@ -187,6 +187,31 @@ impl S3Store {
         })
     }
 
+    /// The keys under `prefix`, every page of them.
+    pub fn list(&self, prefix: &str) -> Result<Vec<String>, S3Error> {
+        let pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        let url = self.url(prefix);
+        block_on(async move {
+            let mut pages = pages;
+            let mut keys = Vec::new();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| failure("listing", &url, &e))?;
+                keys.extend(
+                    page.contents()
+                        .iter()
+                        .filter_map(|o| o.key().map(str::to_string)),
+                );
+            }
+            Ok(keys)
+        })
+    }
+
     /// Copies `from` to `to` in this bucket (server side), if `from` exists.
     pub fn copy(&self, from: &str, to: &str) -> Result<(), S3Error> {
         let request = self

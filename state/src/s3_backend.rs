@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::backend::{decode_state, encode_state, Backend};
+use crate::consumers::{self, ConsumerRecord};
 use crate::error::StateError;
 use crate::local_journal::LocalJournal;
 use crate::lock::{HeldLock, LockGuard};
@@ -63,6 +64,11 @@ impl S3Backend {
     /// The key of the previous state.
     pub fn backup_key(&self) -> String {
         format!("{}.backup", self.key)
+    }
+
+    /// `KEY.consumers/`: the prefix of one record per stack that reads this stack's outputs.
+    pub fn consumers_prefix(&self) -> String {
+        format!("{}.consumers/", self.key)
     }
 
     /// The local journal of a run in progress (or one that crashed).
@@ -206,6 +212,53 @@ impl Store for S3Backend {
 
     fn shared(&self) -> Arc<dyn Store> {
         Arc::new(self.clone())
+    }
+
+    fn read_stored(&self) -> Result<Option<State>, StateError> {
+        let location = self.location();
+        match self.store.get(&self.key)? {
+            Some(object) => {
+                decode_state(&object.bytes, Path::new(&location), self.local.stack()).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn read_consumer(&self, name: &str) -> Result<Option<ConsumerRecord>, StateError> {
+        let key = format!("{}{name}", self.consumers_prefix());
+        match self.store.get(&key)? {
+            Some(object) => consumers::decode(&object.bytes, &self.store.url(&key)).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn read_consumers(&self) -> Result<Vec<ConsumerRecord>, StateError> {
+        let prefix = self.consumers_prefix();
+        let mut records = Vec::new();
+        for key in self.store.list(&prefix)? {
+            if let Some(name) = key.strip_prefix(&prefix).filter(|n| n.ends_with(".json")) {
+                records.extend(self.read_consumer(name)?);
+            }
+        }
+        Ok(records)
+    }
+
+    fn write_consumer(
+        &self,
+        name: &str,
+        record: Option<&ConsumerRecord>,
+    ) -> Result<(), StateError> {
+        let key = format!("{}{name}", self.consumers_prefix());
+        match record {
+            Some(record) => {
+                self.store
+                    .put(&key, consumers::encode(record), Condition::Always)?;
+            }
+            None => {
+                self.store.delete(&key, None)?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::consumers::ConsumerRecord;
 use crate::error::StateError;
 use crate::local_journal::LocalJournal;
 use crate::lock::LockGuard;
@@ -38,6 +39,20 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// This backend, shared, for a recorder to commit through when its run ends.
     fn shared(&self) -> Arc<dyn Store>;
+
+    /// The stored state as last written, without replaying any journal and without the lock:
+    /// what another stack reads. `None` when there is none.
+    fn read_stored(&self) -> Result<Option<State>, StateError>;
+
+    /// The consumer record in the file `name` (`app.json`), if there is one.
+    fn read_consumer(&self, name: &str) -> Result<Option<ConsumerRecord>, StateError>;
+
+    /// Every consumer record beside the state.
+    fn read_consumers(&self) -> Result<Vec<ConsumerRecord>, StateError>;
+
+    /// Writes the consumer record in the file `name`, or removes it (`None`).
+    fn write_consumer(&self, name: &str, record: Option<&ConsumerRecord>)
+        -> Result<(), StateError>;
 
     /// The guard must be this backend's lock, and still held.
     fn check_guard(&self, lock: &LockGuard) -> Result<(), StateError> {

@@ -316,6 +316,12 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "`${each.key}` is only known inside a resource with `for_each`",
     ),
     (
+        "name and name_prefix together",
+        "stack: d\nresources:\n  q:\n    type: aws.sqs.queue\n    properties:\n      name: a\n      name_prefix: b-\n",
+        "stack.yaml:6:7",
+        "resource `q` has both `name` and `name_prefix`",
+    ),
+    (
         "a moved target the stack does not declare",
         "stack: d\nresources:\n  q:\n    type: aws.sqs.queue\nmoved:\n  - { from: old, to: 'qs[\"a\"]' }\n",
         "stack.yaml:6:22",
@@ -349,4 +355,59 @@ fn instance_mistakes_exit_1_at_their_column_before_any_cloud_call() {
         );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+const PREFIXED: &str = r#"stack: pfx
+resources:
+  jobs:
+    type: aws.sqs.queue
+    lifecycle: { create_before_destroy: true }
+    properties:
+      name_prefix: pfx-jobs-
+      fifo_queue: false
+"#;
+
+fn prefixed(names: Vec<String>) -> Vec<String> {
+    names
+        .into_iter()
+        .filter(|n| n.starts_with("pfx-jobs-"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn name_prefix_chooses_a_name_once_and_a_new_one_for_each_replacement() {
+    let p = Project::new(PREFIXED);
+    let ctx = p.ctx();
+    let run = p.strata(&["apply", "--auto-approve"]);
+    assert_code(&run, 0);
+    let first = prefixed(queue_names(&ctx).await);
+    assert_eq!(first.len(), 1, "{first:?}");
+    let suffix = &first[0]["pfx-jobs-".len()..];
+    assert!(
+        suffix.len() == 8 && suffix.chars().all(|c| c.is_ascii_hexdigit()),
+        "{first:?}"
+    );
+    assert!(
+        run.stdout.contains(&first[0]),
+        "the plan shows the chosen name:\n{}",
+        run.stdout
+    );
+
+    let run = p.strata(&["plan", "--detailed-exitcode"]);
+    assert_code(&run, 0);
+
+    // A replacement (with create_before_destroy) gets a new name, so both exist for a moment.
+    p.write_stack(&PREFIXED.replace("fifo_queue: false", "fifo_queue: true"));
+    let run = p.strata(&["apply", "--auto-approve"]);
+    assert_code(&run, 0);
+    let second = prefixed(queue_names(&ctx).await);
+    assert_eq!(second.len(), 1, "the old queue is gone: {second:?}");
+    assert_ne!(second, first);
+    assert!(second[0].ends_with(".fifo"), "{second:?}");
+    let run = p.strata(&["plan", "--detailed-exitcode"]);
+    assert_code(&run, 0);
+
+    let run = p.strata(&["destroy", "--auto-approve"]);
+    assert_code(&run, 0);
+    assert!(prefixed(queue_names(&ctx).await).is_empty());
 }

@@ -15,6 +15,9 @@ pub mod entry;
 pub mod policy;
 pub mod reference;
 
+/// The lookup types (SPEC §10), registered beside the resource types: one [`LookupEntry`] per
+/// type in [`crate::lookups`], listed once in [`LOOKUPS`].
+pub use crate::lookups::{LookupEntry, LOOKUPS};
 pub use entry::{Actions, Entry};
 
 use crate::{

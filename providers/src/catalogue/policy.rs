@@ -218,6 +218,33 @@ pub fn statements(needs: &[Need], place: &Place) -> Vec<Statement> {
     out
 }
 
+/// What reading a stack's lookups calls at every plan: one statement granting each lookup
+/// type's read actions ([`crate::lookups::LookupEntry::actions`]) on `*`, since a lookup
+/// finds its object by a filter and its ARN is not known before the read. `about` names the
+/// lookups (`azs (aws.ec2.availability_zones)`). `None` when the stack has no lookups.
+/// `lookups` are (name, type) pairs; unknown types are left out (the loader refused them).
+pub fn lookup_statement(lookups: &[(&str, &str)]) -> Option<Statement> {
+    let mut actions = BTreeSet::new();
+    let mut about = Vec::new();
+    for (name, type_name) in lookups {
+        let Some(entry) = crate::lookups::lookup_entry(type_name) else {
+            continue;
+        };
+        actions.extend(entry.actions.iter().map(|a| a.to_string()));
+        about.push(format!("{name} ({type_name})"));
+    }
+    if actions.is_empty() {
+        return None;
+    }
+    Some(Statement {
+        sid: "StrataLookups".into(),
+        about: format!("the lookups {}", about.join(", ")),
+        actions: actions.into_iter().collect(),
+        resources: vec!["*".into()],
+        passed_to: None,
+    })
+}
+
 /// The words of `text` (split at anything not a letter or digit) joined, each capitalised:
 /// `orders_queue` → `OrdersQueue`, `create_queue` → `CreateQueue`.
 pub fn pascal_case(text: &str) -> String {
@@ -356,6 +383,28 @@ pub fn document_chars(statements: &[Json]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lookups_are_granted_their_read_actions_once_each() {
+        let statement = lookup_statement(&[
+            ("shared", "aws.ec2.vpc"),
+            ("admin", "aws.iam.policy"),
+            ("other", "aws.ec2.vpc"),
+        ])
+        .unwrap();
+        assert_eq!(
+            statement.actions,
+            vec![
+                "ec2:DescribeVpcs",
+                "iam:GetPolicy",
+                "iam:GetPolicyVersion",
+                "iam:ListPolicies"
+            ]
+        );
+        assert_eq!(statement.resources, vec!["*"]);
+        assert!(statement.about.contains("admin (aws.iam.policy)"));
+        assert!(lookup_statement(&[]).is_none());
+    }
 
     #[test]
     fn wildcards_match_as_iam_matches() {

@@ -27,6 +27,24 @@ pub(crate) trait Names {
         true
     }
 
+    /// Whether `root.NAME.ATTR` reads something from outside the stack (`lookups`,
+    /// `stack_refs`), whose attributes [`Names::read_attr`] checks.
+    fn reads(&self, _root: &str) -> bool {
+        false
+    }
+
+    /// `root.name.attr` of a lookup or stack reference.
+    fn read_attr(
+        &mut self,
+        root: &str,
+        name: &str,
+        attr: &str,
+        span: Span,
+    ) -> Result<Ast, Option<LangError>> {
+        let _ = (root, name, attr);
+        Err(Some(LangError::new(span, "nothing is read here")))
+    }
+
     /// Whether `root` names a resource with `count` or `for_each`, whose instances are picked
     /// by index (`root[0].attr`, `root["key"].attr`, `root[*].attr`).
     fn repeated(&mut self, _root: &str) -> bool {
@@ -88,6 +106,13 @@ pub(crate) fn lower(syn: Syn, names: &mut dyn Names) -> Result<Ast, Option<LangE
         SynKind::Attr(target, name, name_span) => {
             if let Some(ast) = instance_attr(&target, &name, name_span, span, names)? {
                 return Ok(ast);
+            }
+            if let SynKind::Attr(inner, first, _) = &target.kind {
+                if let SynKind::Name(root) = &inner.kind {
+                    if names.reads(root) {
+                        return names.read_attr(root, first, &name, span);
+                    }
+                }
             }
             if let SynKind::Name(root) = &target.kind {
                 let (ast, used) = names.resolve(root, Some((&name, name_span)), span)?;

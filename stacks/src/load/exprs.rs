@@ -31,10 +31,7 @@ const BUILTINS: &[&str] = &[
 ];
 
 /// Roots of references that exist in the language but come later.
-const NOT_YET: &[(&str, &str)] = &[
-    ("lookups", "lookups (SPEC §10)"),
-    ("stack_refs", "stack references (SPEC §11)"),
-];
+const NOT_YET: &[(&str, &str)] = &[];
 
 enum Resolved {
     Value(Value),
@@ -156,6 +153,22 @@ impl Names for LoaderNames<'_, '_, '_> {
             Resolved::Expr(expr) => expr.into_ast(),
         };
         Ok((ast, true))
+    }
+
+    fn reads(&self, root: &str) -> bool {
+        matches!(root, "lookups" | "stack_refs")
+    }
+
+    fn read_attr(
+        &mut self,
+        root: &str,
+        name: &str,
+        attr: &str,
+        span: Span,
+    ) -> Result<Ast, Option<LangError>> {
+        let file = self.loader.file.clone();
+        let pos = self.located.pos(span, &file.text);
+        self.loader.read_attr(root, name, attr, pos)
     }
 
     fn repeated(&mut self, root: &str) -> bool {
@@ -418,7 +431,7 @@ impl Loader<'_> {
                                 });
                             }
                         }
-                        Place::Output | Place::ModuleInput(_) | Place::Local | Place::Repeat(_) => {
+                        Place::Output | Place::ModuleInput(_) | Place::Local | Place::Repeat(_) | Place::Read => {
                         }
                     }
                     return Some(Resolved::Expr(expr));
@@ -438,6 +451,7 @@ impl Loader<'_> {
                 None
             }
             "locals" => self.use_local(name, written, place, pos),
+            "lookups" | "stack_refs" => self.read_value(head, name, pos).map(Resolved::Value),
             "each" | "count" => self
                 .current_instance(head, name, written, place, pos)
                 .map(Resolved::Value),
@@ -582,7 +596,10 @@ impl Loader<'_> {
         match self.instances_of(address) {
             None => return None,
             Some(Instances::Absent) => return Some(Resolved::Value(Value::Null)),
-            Some(instances) if instances.repeated() => {
+            Some(Instances::Deferred) if !self.is_repeated(address) => {
+                return Some(Resolved::Value(Value::Unknown))
+            }
+            Some(instances) if instances.repeated() || self.is_repeated(address) => {
                 let (kind, example) = match instances {
                     Instances::Count(_) => ("count", "0".to_string()),
                     _ => ("for_each", "\"KEY\"".to_string()),

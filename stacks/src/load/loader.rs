@@ -14,15 +14,19 @@ use crate::yaml::{Key, Node, SourceFile};
 
 use super::module_env::ModuleEnv;
 use super::parts::{Edge, Input, Instance, Local, Read};
+use super::reads::{LookupDecl, Reads, StackRefDecl};
 use super::repeat::{Current, Repeat};
 
 /// Values that feed a stack from outside the file: `--var` and `--var-file`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoadOptions {
     /// Raw `NAME=VALUE` strings from `--var`, in command-line order; they win over var files.
     pub vars: Vec<String>,
     /// `--var-file` paths (YAML mappings), in order; a later file wins over an earlier one.
     pub var_files: Vec<PathBuf>,
+    /// The values of the stack's `lookups` and `stack_refs`, once read (see
+    /// [`crate::Stack::lookups`]); without them, references to them are unknown.
+    pub reads: Option<Reads>,
 }
 
 /// The tag every taggable resource carries with its stack's name, so strata can find what it
@@ -85,6 +89,19 @@ pub(crate) struct Loader<'c> {
     pub(super) repeats: BTreeMap<String, (&'static str, Repeat)>,
     /// The instance whose properties are being read (`each.key`, `count.index`).
     pub(super) current: Option<Current>,
+    /// `lookups:` and `stack_refs:` of the stack, checked, and every name declared (those
+    /// with errors too, so they are not also "unknown").
+    pub(super) lookups: IndexMap<String, LookupDecl>,
+    pub(super) lookup_names: Vec<String>,
+    pub(super) stack_refs: IndexMap<String, StackRefDecl>,
+    pub(super) stack_ref_names: Vec<String>,
+    /// Their values, once read ([`LoadOptions::reads`]).
+    pub(super) read_values: Option<Reads>,
+    /// Lookups or stack references are declared but not read yet (a first load): what
+    /// depends on them waits ([`super::repeat::Instances::Deferred`]).
+    pub(super) reads_pending: bool,
+    /// Per stack reference, the outputs referenced.
+    pub(super) stack_ref_uses: BTreeMap<String, std::collections::BTreeSet<String>>,
 }
 
 /// A mapping's entries by key, after unknown keys were reported.

@@ -267,6 +267,7 @@ impl<'c> Loader<'c> {
             chain,
         );
         child.stack_name = self.stack_name.clone();
+        child.reads_pending = self.reads_pending;
         child.dir_from_stack = Some(self.env.path_from_project(&dir));
         child.published_root = match published {
             true => Some(canonical_dir),

@@ -24,6 +24,8 @@ pub(crate) enum Place<'a> {
     Local,
     /// The `count`, `for_each` or `condition` of resource `.0`: what is known at load.
     Repeat(&'a str),
+    /// The arguments of a lookup: what is known before anything is read or changed.
+    Read,
 }
 
 /// A reference from the resource being read to another one, kept for cycle messages.

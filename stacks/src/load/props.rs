@@ -352,6 +352,10 @@ impl Loader<'_> {
         owner: &Owner,
         written: &str,
     ) -> Option<Expr> {
+        // A lookup or stack reference not read yet: checked once it is (the second load).
+        if value.has_unknown() {
+            return Some(Expr::Value { value });
+        }
         if let Value::Sensitive(inner) = value {
             // A sensitive param: checked like any value, never shown in the error.
             return match fit(*inner, kind) {

@@ -36,6 +36,9 @@ pub(crate) enum Instances {
     Count(usize),
     /// `for_each`: key and value of each instance, by key.
     Each(BTreeMap<String, Value>),
+    /// It depends on lookups or stack references not read yet (a first load before reading
+    /// them): no instances now, and references to them are unknown.
+    Deferred,
 }
 
 impl Instances {
@@ -48,7 +51,7 @@ impl Instances {
     pub(crate) fn keys(&self) -> Vec<Option<InstanceKey>> {
         match self {
             Instances::Single => vec![None],
-            Instances::Absent => Vec::new(),
+            Instances::Absent | Instances::Deferred => Vec::new(),
             Instances::Count(n) => (0..*n).map(|i| Some(InstanceKey::Index(i))).collect(),
             Instances::Each(map) => map
                 .keys()
@@ -144,6 +147,9 @@ impl<'c> Loader<'c> {
     fn work_out(&mut self, name: &str, kind: &'static str, node: &Node) -> Option<Instances> {
         let expr = self.any_expr(node, &Place::Repeat(name))?;
         let Some(value) = expr.known_value().filter(|v| !v.has_unknown()) else {
+            if self.reads_pending && expr.references().is_empty() {
+                return Some(Instances::Deferred);
+            }
             let later: Vec<String> = expr
                 .references()
                 .iter()
@@ -339,6 +345,11 @@ impl<'c> Loader<'c> {
     ) -> Result<Ast, Option<LangError>> {
         self.check_instance_use(root, attr, place, pos, written)?;
         let instances = self.instances_of(root).ok_or(None)?;
+        if let Instances::Deferred = instances {
+            return Ok(Ast::Value {
+                value: Value::Unknown,
+            });
+        }
         let wanted = match (&instances, key.unmarked()) {
             (Instances::Count(n), Value::Number(_)) => match key.as_i64() {
                 Some(i) if i >= 0 && (i as usize) < *n => Some(InstanceKey::Index(i as usize)),
@@ -388,6 +399,11 @@ impl<'c> Loader<'c> {
     ) -> Result<Ast, Option<LangError>> {
         self.check_instance_use(root, attr, place, pos, written)?;
         let instances = self.instances_of(root).ok_or(None)?;
+        if let Instances::Deferred = instances {
+            return Ok(Ast::Value {
+                value: Value::Unknown,
+            });
+        }
         let base = self.qualify(root);
         let mut items = Vec::new();
         for key in instances.keys().into_iter().flatten() {

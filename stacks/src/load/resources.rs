@@ -31,6 +31,9 @@ const RESOURCE_KEYS: &[&str] = &[
     "for_each",
     "condition",
 ];
+/// How many characters strata adds to a `name_prefix` (hex digits of a random number).
+pub const NAME_SUFFIX_LEN: usize = 8;
+
 const LIFECYCLE_KEYS: &[&str] = &["prevent_destroy", "create_before_destroy", "ignore_changes"];
 
 /// What a resource's declaration says before its properties are read.
@@ -167,10 +170,12 @@ impl<'c> Loader<'c> {
         // Properties: checked against the schema when the type is known; otherwise only their
         // references are checked.
         let properties_field = fields.get("properties");
-        let prop_entries: &[(Key, Node)] = match properties_field {
+        let all_entries: &[(Key, Node)] = match properties_field {
             Some((_, node)) => self.mapping(node, &format!("`properties` of resource `{address}`")),
             None => &[],
         };
+        let (name_prefix, without_prefix) = self.name_prefix(schema, address, all_entries);
+        let prop_entries: &[(Key, Node)] = without_prefix.as_deref().unwrap_or(all_entries);
         let properties = match schema {
             Some(schema) => {
                 let missing_at = properties_field
@@ -208,7 +213,14 @@ impl<'c> Loader<'c> {
             .map(|(_, v)| v);
         let decl = match (schema, properties) {
             (Some(schema), Some(mut properties)) => self
-                .fill(schema, &qualified, &mut properties, stack_tags, tags_node)
+                .fill(
+                    schema,
+                    &qualified,
+                    &mut properties,
+                    stack_tags,
+                    tags_node,
+                    name_prefix.is_some(),
+                )
                 .and_then(|()| self.check_props(schema, &properties, prop_entries, key.pos))
                 .map(|()| ResourceDecl {
                     address: qualified.clone(),
@@ -216,6 +228,7 @@ impl<'c> Loader<'c> {
                     properties,
                     depends_on,
                     lifecycle,
+                    name_prefix,
                     pos: SourcePos {
                         file: self.file.path.clone(),
                         line: key.pos.line,
@@ -262,13 +275,16 @@ impl<'c> Loader<'c> {
         let mut known = Map::new();
         let mut unknown = BTreeSet::new();
         for (name, expr) in properties {
-            if let Some(value) = expr.known_value() {
+            if let Some(value) = expr.known_value().filter(|v| !v.has_unknown()) {
                 known.insert(name.clone(), value);
                 continue;
             }
             let kind = schema.prop(name).map_or(&Kind::Any, |p| &p.kind);
-            // A value of another kind known only later: the check would guess.
-            let value = with_placeholders(expr, kind)?;
+            // A value of another kind known only later: the check would guess, so it waits
+            // for the provider, which makes it with the real value.
+            let Some(value) = with_placeholders(expr, kind) else {
+                return Some(());
+            };
             known.insert(name.clone(), value);
             unknown.insert(name.as_str());
         }
@@ -310,6 +326,7 @@ impl<'c> Loader<'c> {
         properties: &mut BTreeMap<String, Expr>,
         stack_tags: &BTreeMap<String, String>,
         tags_node: Option<&Node>,
+        prefixed: bool,
     ) -> Option<()> {
         for prop in &schema.props {
             if let Some(default) = &prop.default {
@@ -321,7 +338,7 @@ impl<'c> Loader<'c> {
             }
         }
         if let Some(rule) = &schema.name_rule {
-            if !properties.contains_key(rule.prop) {
+            if !properties.contains_key(rule.prop) && !prefixed {
                 let suffix = rule.suffix_when.is_some_and(|(flag, _)| {
                     properties.get(flag)
                         == Some(&Expr::Value {
@@ -373,6 +390,91 @@ impl<'c> Loader<'c> {
             }
         }
         Some(())
+    }
+
+    /// `name_prefix:` among a resource's properties: its text, and the properties without it
+    /// (`None` when it is not there). Only a type with a name takes it, in place of the name;
+    /// the prefix and the suffix strata adds must fit the service's length limit.
+    #[allow(clippy::type_complexity)]
+    fn name_prefix(
+        &mut self,
+        schema: Option<&TypeSchema>,
+        address: &str,
+        entries: &[(Key, Node)],
+    ) -> (Option<String>, Option<Vec<(Key, Node)>>) {
+        let Some((key, node)) = entries.iter().find(|(k, _)| k.name == "name_prefix") else {
+            return (None, None);
+        };
+        let rest: Vec<(Key, Node)> = entries
+            .iter()
+            .filter(|(k, _)| k.name != "name_prefix")
+            .cloned()
+            .collect();
+        let Some(schema) = schema else {
+            return (None, Some(rest));
+        };
+        let Some(rule) = &schema.name_rule else {
+            self.error(
+                key.pos,
+                format!(
+                    "{} has no name, so it takes no `name_prefix`",
+                    schema.type_name
+                ),
+                Some("remove `name_prefix`".into()),
+            );
+            return (None, Some(rest));
+        };
+        if let Some((named, _)) = entries.iter().find(|(k, _)| k.name == rule.prop) {
+            self.error(
+                named.pos,
+                format!(
+                    "resource `{address}` has both `{}` and `name_prefix`",
+                    rule.prop
+                ),
+                Some(format!(
+                    "keep one: `name_prefix` makes strata choose a unique `{}` that starts with it",
+                    rule.prop
+                )),
+            );
+            return (None, Some(rest));
+        }
+        let place = Place::Resource(address);
+        let text = match &node.kind {
+            NodeKind::Str(s) => match self.string_expr(node, s, &place) {
+                Some(Expr::Value {
+                    value: Value::String(text),
+                }) => Some(text),
+                Some(_) => {
+                    self.error(
+                        node.pos,
+                        "`name_prefix` must be known when strata plans".to_string(),
+                        Some("use params, locals or literals in it".into()),
+                    );
+                    None
+                }
+                None => None,
+            },
+            _ => self.text(node, "`name_prefix`"),
+        };
+        let Some(text) = text else {
+            return (None, Some(rest));
+        };
+        let suffix = rule.suffix_when.map_or(0, |(_, s)| s.chars().count());
+        let room = rule.max_len.saturating_sub(NAME_SUFFIX_LEN + suffix);
+        if text.chars().count() > room {
+            self.error(
+                node.pos,
+                format!(
+                    "`name_prefix` is {} characters; {} names are at most {}, and strata adds {NAME_SUFFIX_LEN}",
+                    text.chars().count(),
+                    schema.type_name,
+                    rule.max_len
+                ),
+                Some(format!("keep it to {room} characters")),
+            );
+            return (None, Some(rest));
+        }
+        (Some(text), Some(rest))
     }
 
     fn depends_on(&mut self, address: &str, node: &Node) -> Vec<String> {
@@ -728,7 +830,7 @@ const PLACEHOLDER: &str = "(known after apply)";
 /// `expr`'s value with every string known only later replaced by [`PLACEHOLDER`], following
 /// `kind` into lists and mappings; `None` when a part of another kind is not known yet.
 fn with_placeholders(expr: &Expr, kind: &Kind) -> Option<Value> {
-    if let Some(value) = expr.known_value() {
+    if let Some(value) = expr.known_value().filter(|v| !v.has_unknown()) {
         return Some(value);
     }
     match (expr, kind) {
