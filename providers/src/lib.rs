@@ -37,6 +37,7 @@ pub mod sfn;
 pub mod sns;
 pub mod sqs;
 pub mod ssm;
+pub mod strata;
 pub mod tags;
 
 pub use provider::{

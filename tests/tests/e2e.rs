@@ -20,6 +20,7 @@ mod cli_plan_formats;
 mod cli_policy_encoding;
 mod cli_ported_stacks;
 mod cli_queue_and_topic;
+mod cli_random;
 mod cli_removed_properties;
 mod cli_requests_in_flight;
 mod cli_saved_plans;

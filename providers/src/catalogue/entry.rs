@@ -65,10 +65,20 @@ impl Actions {
     }
 }
 
+/// How the name of a type strata makes itself begins: such a type calls no AWS API.
+pub const LOCAL_PREFIX: &str = "strata.";
+
 impl Entry {
     /// The type name, from the schema.
     pub fn type_name(&self) -> &'static str {
         (self.schema)().type_name
+    }
+
+    /// True for a type strata makes itself, kept only in its state (`strata.random_id`): its
+    /// provider calls no AWS API, so it declares no IAM action and no ARN, and `strata
+    /// import` refuses it.
+    pub fn is_local(&self) -> bool {
+        self.type_name().starts_with(LOCAL_PREFIX)
     }
 
     /// What the docs say the attribute holds, when the entry documents it.

@@ -22,7 +22,7 @@ pub use entry::{Actions, Entry};
 
 use crate::{
     apigateway, apigatewayv2, cloudwatch, dynamodb, ec2, events, firehose, iam, kinesis, kms,
-    lambda, logs, s3, scheduler, secretsmanager, sfn, sns, sqs, ssm,
+    lambda, logs, s3, scheduler, secretsmanager, sfn, sns, sqs, ssm, strata,
 };
 
 /// Every resource type, in the order the docs list them: one registration line per type.
@@ -93,6 +93,8 @@ pub const ENTRIES: &[Entry] = &[
     apigateway::stage::ENTRY,
     kinesis::stream::ENTRY,
     firehose::delivery_stream::ENTRY,
+    strata::random_id::ENTRY,
+    strata::random_string::ENTRY,
 ];
 
 /// Every registered type, in the docs' order.

@@ -86,6 +86,15 @@ fn type_section(out: &mut String, entry: &Entry) {
         let doc = entry.attribute_doc(attr).unwrap_or("");
         let _ = writeln!(out, "| `{attr}` | {doc} |");
     }
+    if entry.is_local() {
+        let _ = writeln!(
+            out,
+            "\nImport: refused; there is {}.\n\nNo AWS call: no IAM action to grant \
+             (`strata iam-policy` lists nothing for it).",
+            entry.import_id
+        );
+        return;
+    }
     let _ = writeln!(
         out,
         "\nImport: `strata import ADDR ID`, where `ID` is {}.",
