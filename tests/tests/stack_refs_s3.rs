@@ -11,17 +11,10 @@ use state::s3::S3Store;
 use state::{Backend, S3Backend, StateError};
 use strata_tests::Emulator;
 
+use crate::state_s3::s3;
+
 const BUCKET: &str = "acme-state";
 const KEY: &str = "network/state.json";
-
-async fn s3(emu: &Emulator) -> aws_sdk_s3::Client {
-    let sdk = emu.sdk_config(providers::aws::http_client()).await;
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(true)
-            .build(),
-    )
-}
 
 fn outputs() -> BTreeMap<String, Value> {
     BTreeMap::from([

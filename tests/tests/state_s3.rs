@@ -27,7 +27,8 @@ fn stack() -> String {
     text
 }
 
-async fn s3(emu: &Emulator) -> aws_sdk_s3::Client {
+/// A path-style S3 client on the emulator (also the stack reference tests').
+pub(crate) async fn s3(emu: &Emulator) -> aws_sdk_s3::Client {
     let sdk = emu.sdk_config(providers::aws::http_client()).await;
     aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&sdk)

@@ -3,7 +3,7 @@
 use stacks::schema::{LookupArg as Arg, LookupAttr as Attr, LookupSchema};
 use stacks::{Map, Value};
 
-use super::{absent, date, only, text, Args, Failure, Found, LookupEntry, K};
+use super::{date, only, present, text, Args, Failure, Found, LookupEntry, K};
 use crate::aws::{api_error, sdk_client, AwsContext};
 use crate::document::parse_document_text;
 use crate::iam::{tags_from_iam, NOT_FOUND};
@@ -93,9 +93,7 @@ pub(crate) async fn policy(ctx: &AwsContext, args: &Args<'_>) -> Found {
         }
     };
     let got = iam.get_policy().policy_arn(&arn).send().await;
-    let Some(got) = absent(got.map_err(api_error), NOT_FOUND)? else {
-        return Err(Failure::NotFound);
-    };
+    let got = present(got.map_err(api_error), NOT_FOUND)?;
     let policy = got
         .policy()
         .ok_or_else(|| Failure::Invalid("IAM returned no policy".to_string()))?;
@@ -133,9 +131,7 @@ pub(crate) async fn role(ctx: &AwsContext, args: &Args<'_>) -> Found {
     let iam = sdk_client!(aws_sdk_iam, ctx);
     let name = args.required("name")?;
     let got = iam.get_role().role_name(&name).send().await;
-    let Some(got) = absent(got.map_err(api_error), NOT_FOUND)? else {
-        return Err(Failure::NotFound);
-    };
+    let got = present(got.map_err(api_error), NOT_FOUND)?;
     let role = got
         .role()
         .ok_or_else(|| Failure::Invalid("IAM returned no role".to_string()))?;

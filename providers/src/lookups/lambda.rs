@@ -3,7 +3,7 @@
 use stacks::schema::{LookupArg as Arg, LookupAttr as Attr, LookupSchema};
 use stacks::{Map, Value};
 
-use super::{absent, text, texts, Args, Failure, Found, LookupEntry, K};
+use super::{present, text, texts, Args, Failure, Found, LookupEntry, K};
 use crate::aws::{api_error, sdk_client, AwsContext};
 use crate::lambda::function::{invoke_arn, NOT_FOUND};
 use crate::tags::tags_value;
@@ -48,9 +48,7 @@ pub(crate) async fn function(ctx: &AwsContext, args: &Args<'_>) -> Found {
         .set_qualifier(args.str("qualifier")?)
         .send()
         .await;
-    let Some(got) = absent(got.map_err(api_error), NOT_FOUND)? else {
-        return Err(Failure::NotFound);
-    };
+    let got = present(got.map_err(api_error), NOT_FOUND)?;
     let config = got
         .configuration()
         .ok_or_else(|| Failure::Invalid("Lambda returned no configuration".to_string()))?;

@@ -207,12 +207,12 @@ pub(crate) fn only<T>(mut items: Vec<T>, id: impl Fn(&T) -> String) -> Result<T,
     }
 }
 
-/// `Ok(None)` for an AWS error whose code says "not there" (one of `codes`).
-pub(crate) fn absent<T>(
-    result: Result<T, ProviderError>,
-    codes: &[&str],
-) -> Result<Option<T>, Failure> {
-    crate::aws::missing_is_none(result, codes).map_err(Failure::Cloud)
+/// What a read of one object gave, when AWS answered; [`Failure::NotFound`] when its error
+/// code says the object is not there (one of `codes`).
+pub(crate) fn present<T>(result: Result<T, ProviderError>, codes: &[&str]) -> Result<T, Failure> {
+    crate::aws::missing_is_none(result, codes)
+        .map_err(Failure::Cloud)?
+        .ok_or(Failure::NotFound)
 }
 
 /// A lookup's arguments, checked against its schema: every name known, every required one
@@ -415,6 +415,12 @@ pub(crate) fn texts<S: Into<String>>(values: impl IntoIterator<Item = S>) -> Val
 /// Where the generated lookup reference lives, from the workspace root.
 pub const REFERENCE_PATH: &str = "docs/lookups.md";
 
+/// One row of an argument or attribute table of the reference.
+fn row(name: &str, kind: K, flag: bool) -> String {
+    let flag = if flag { "yes" } else { "no" };
+    format!("| `{name}` | {} | {flag} |\n", kind.describe())
+}
+
 /// The lookup reference, generated from [`LOOKUPS`]: what `docs/lookups.md` holds (a test keeps
 /// the committed file in step).
 pub fn reference() -> String {
@@ -450,21 +456,11 @@ pub fn reference() -> String {
         out.push_str(&format!("\n## `{}`\n\n{}\n\n", schema.name, entry.about));
         out.push_str("| argument | kind | required |\n|---|---|---|\n");
         for arg in schema.args {
-            out.push_str(&format!(
-                "| `{}` | {} | {} |\n",
-                arg.name,
-                arg.kind.describe(),
-                if arg.required { "yes" } else { "no" }
-            ));
+            out.push_str(&row(arg.name, arg.kind, arg.required));
         }
         out.push_str("\n| attribute | kind | sensitive |\n|---|---|---|\n");
         for attr in schema.attributes {
-            out.push_str(&format!(
-                "| `{}` | {} | {} |\n",
-                attr.name,
-                attr.kind.describe(),
-                if attr.sensitive { "yes" } else { "no" }
-            ));
+            out.push_str(&row(attr.name, attr.kind, attr.sensitive));
         }
         out.push_str(&format!(
             "\nIAM: {}\n",

@@ -3,7 +3,7 @@
 use stacks::schema::{LookupArg as Arg, LookupAttr as Attr, LookupSchema};
 use stacks::{Map, Value};
 
-use super::{absent, Args, Failure, Found, LookupEntry, K};
+use super::{present, Args, Found, LookupEntry, K};
 use crate::aws::{api_error, AwsContext};
 use crate::s3::{client, NO_SUCH_BUCKET};
 
@@ -29,9 +29,7 @@ pub(crate) async fn bucket(ctx: &AwsContext, args: &Args<'_>) -> Found {
     let s3 = client(ctx);
     let name = args.required("bucket")?;
     let head = s3.head_bucket().bucket(&name).send().await;
-    let Some(head) = absent(head.map_err(api_error), NO_SUCH_BUCKET)? else {
-        return Err(Failure::NotFound);
-    };
+    let head = present(head.map_err(api_error), NO_SUCH_BUCKET)?;
     let region = match head.bucket_region() {
         Some(region) => region.to_string(),
         None => {

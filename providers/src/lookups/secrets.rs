@@ -5,7 +5,7 @@ use base64::Engine as _;
 use stacks::schema::{LookupArg as Arg, LookupAttr as Attr, LookupSchema};
 use stacks::{Map, Value};
 
-use super::{absent, date, text, texts, Args, Failure, Found, LookupEntry, K};
+use super::{date, present, text, texts, Args, Failure, Found, LookupEntry, K};
 use crate::aws::{api_error, sdk_client, AwsContext};
 
 /// How SSM says a parameter (or the version asked for) does not exist.
@@ -68,9 +68,7 @@ pub(crate) async fn ssm_parameter(ctx: &AwsContext, args: &Args<'_>) -> Found {
         .with_decryption(decrypt)
         .send()
         .await;
-    let Some(got) = absent(got.map_err(api_error), PARAMETER_NOT_FOUND)? else {
-        return Err(Failure::NotFound);
-    };
+    let got = present(got.map_err(api_error), PARAMETER_NOT_FOUND)?;
     let parameter = got
         .parameter()
         .ok_or_else(|| Failure::Invalid("SSM returned no parameter".to_string()))?;
@@ -100,9 +98,7 @@ pub(crate) async fn secret_version(ctx: &AwsContext, args: &Args<'_>) -> Found {
         .set_version_stage(args.str("version_stage")?)
         .send()
         .await;
-    let Some(got) = absent(got.map_err(api_error), SECRET_NOT_FOUND)? else {
-        return Err(Failure::NotFound);
-    };
+    let got = present(got.map_err(api_error), SECRET_NOT_FOUND)?;
     let version = got.version_id().unwrap_or_default();
     let binary = got
         .secret_binary()
