@@ -71,6 +71,28 @@ pub fn stack_json_schema(catalog: &Catalog) -> Json {
                 "type": ["object", "null"],
                 "propertyNames": { "pattern": "^[a-z_][a-z0-9_-]*$" }
             },
+            "lookups": {
+                "description": "Facts read from AWS at every plan, never changed: ${lookups.NAME.ATTR} (docs/lookups.md).",
+                "type": ["object", "null"],
+                "additionalProperties": {
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": { "type": { "type": "string" } }
+                }
+            },
+            "stack_refs": {
+                "description": "Outputs of other strata stacks, read from their backends: ${stack_refs.NAME.OUTPUT}.",
+                "type": ["object", "null"],
+                "additionalProperties": {
+                    "type": "object",
+                    "required": ["backend"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "backend": { "$ref": "#/definitions/backend" },
+                        "stack": { "type": "string", "pattern": "^[a-z][a-z0-9-]{0,62}$" }
+                    }
+                }
+            },
             "backend": { "$ref": "#/definitions/backend" },
             "modules": {
                 "type": ["object", "null"],

@@ -34,7 +34,7 @@ use crate::value::Value;
 use crate::yaml::{self, Key, Node, NodeKind, Pos, SourceFile};
 
 pub use loader::{LoadOptions, ADDRESS_TAG, STACK_TAG};
-pub use reads::{LookupDecl, Reads, StackRefDecl};
+pub use crate::model::{LookupDecl, Reads, StackRefDecl};
 pub use resources::NAME_SUFFIX_LEN;
 
 use crate::suggest::list_names;

@@ -87,6 +87,33 @@ pub struct Move {
     pub pos: SourcePos,
 }
 
+/// One `lookups:` entry, its arguments evaluated (a part may still be unknown when it uses
+/// another lookup not read yet).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LookupDecl {
+    pub type_name: String,
+    /// The arguments as a mapping (`filter`, `name`, ...).
+    pub args: Value,
+    pub pos: SourcePos,
+}
+
+/// One `stack_refs:` entry: where the other stack's state is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StackRefDecl {
+    pub backend: Backend,
+    /// The other stack's name (the entry's own name when not given).
+    pub stack: String,
+    pub pos: SourcePos,
+}
+
+/// What was read for `lookups` and `stack_refs`, by name: each a mapping (a lookup's
+/// attributes, the other stack's outputs).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reads {
+    pub lookups: BTreeMap<String, Value>,
+    pub stack_refs: BTreeMap<String, Value>,
+}
+
 /// Where the state lives.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Backend {
@@ -119,12 +146,12 @@ pub struct Stack {
     /// `lookups:` and `stack_refs:`, checked, their arguments evaluated: what the caller reads
     /// before loading the stack again with [`crate::LoadOptions::reads`].
     #[serde(default)]
-    pub lookups: IndexMap<String, crate::load::LookupDecl>,
+    pub lookups: IndexMap<String, LookupDecl>,
     #[serde(default)]
-    pub stack_refs: IndexMap<String, crate::load::StackRefDecl>,
+    pub stack_refs: IndexMap<String, StackRefDecl>,
     /// What was read for them and given to this load.
     #[serde(default)]
-    pub read_values: crate::load::Reads,
+    pub read_values: Reads,
     /// Per stack reference, the outputs the stack uses: what it records beside the other
     /// stack's state when it applies.
     #[serde(default)]

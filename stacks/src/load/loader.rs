@@ -14,7 +14,7 @@ use crate::yaml::{Key, Node, SourceFile};
 
 use super::module_env::ModuleEnv;
 use super::parts::{Edge, Input, Instance, Local, Read};
-use super::reads::{LookupDecl, Reads, StackRefDecl};
+use crate::model::{LookupDecl, Reads, StackRefDecl};
 use super::repeat::{Current, Repeat};
 
 /// Values that feed a stack from outside the file: `--var` and `--var-file`.

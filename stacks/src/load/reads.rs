@@ -6,11 +6,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
 
 use crate::expr::Expr;
 use crate::lang::{Ast, LangError};
-use crate::model::{Backend, SourcePos};
+use crate::model::{LookupDecl, SourcePos, StackRefDecl};
 use crate::schema::Prop;
 use crate::suggest::{hint, list_names};
 use crate::value::Value;
@@ -18,33 +17,6 @@ use crate::yaml::{Key, Node, Pos};
 
 use super::loader::Loader;
 use super::parts::{Owner, Place};
-
-/// One `lookups:` entry, its arguments evaluated (a part may still be unknown when it uses
-/// another lookup not read yet).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LookupDecl {
-    pub type_name: String,
-    /// The arguments as a mapping (`filter`, `name`, ...).
-    pub args: Value,
-    pub pos: SourcePos,
-}
-
-/// One `stack_refs:` entry: where the other stack's state is.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StackRefDecl {
-    pub backend: Backend,
-    /// The other stack's name (the entry's own name when not given).
-    pub stack: String,
-    pub pos: SourcePos,
-}
-
-/// What was read for `lookups` and `stack_refs`, by name: each a mapping (a lookup's
-/// attributes, the other stack's outputs).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Reads {
-    pub lookups: BTreeMap<String, Value>,
-    pub stack_refs: BTreeMap<String, Value>,
-}
 
 const STACK_REF_KEYS: &[&str] = &["backend", "stack"];
 
