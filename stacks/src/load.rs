@@ -33,8 +33,8 @@ use crate::suggest::hint;
 use crate::value::Value;
 use crate::yaml::{self, Key, Node, NodeKind, Pos, SourceFile};
 
-pub use loader::{LoadOptions, ADDRESS_TAG, STACK_TAG};
 pub use crate::model::{LookupDecl, Reads, StackRefDecl};
+pub use loader::{LoadOptions, ADDRESS_TAG, STACK_TAG};
 pub use resources::NAME_SUFFIX_LEN;
 
 use crate::suggest::list_names;

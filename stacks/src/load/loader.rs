@@ -14,8 +14,8 @@ use crate::yaml::{Key, Node, SourceFile};
 
 use super::module_env::ModuleEnv;
 use super::parts::{Edge, Input, Instance, Local, Read};
-use crate::model::{LookupDecl, Reads, StackRefDecl};
 use super::repeat::{Current, Repeat};
+use crate::model::{LookupDecl, Reads, StackRefDecl};
 
 /// Values that feed a stack from outside the file: `--var` and `--var-file`.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-
 use crate::expr::Expr;
 use crate::lang::{Ast, LangError};
 use crate::model::{LookupDecl, SourcePos, StackRefDecl};
