@@ -411,3 +411,70 @@ async fn name_prefix_chooses_a_name_once_and_a_new_one_for_each_replacement() {
     assert_code(&run, 0);
     assert!(prefixed(queue_names(&ctx).await).is_empty());
 }
+
+const MODULES: &str = r#"stack: mods
+params:
+  envs: { type: list, default: [dev, prod] }
+modules:
+  work:
+    source: ./queue-with-dlq
+    for_each: ${params.envs}
+    inputs:
+      visibility: '${each.key == "prod" ? 120 : 30}'
+  spare:
+    source: ./queue-with-dlq
+    condition: false
+resources:
+  alerts:
+    type: aws.sns.topic
+    properties:
+      display_name: ${work["prod"].queue_arn}
+outputs:
+  urls: ${work[*].queue_url}
+  spare: ${spare.queue_url}
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_module_with_for_each_makes_one_instance_per_key() {
+    let p = Project::new(MODULES);
+    strata_tests::copy_dir(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/modules/queue-with-dlq"),
+        &p.path().join("queue-with-dlq"),
+    );
+    let ctx = p.ctx();
+    let run = p.strata(&["apply", "--auto-approve"]);
+    assert_code(&run, 0);
+    let mut names: Vec<String> = queue_names(&ctx).await;
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "mods-work-dev-dlq",
+            "mods-work-dev-queue",
+            "mods-work-prod-dlq",
+            "mods-work-prod-queue"
+        ]
+    );
+    let run = p.strata(&["state", "list"]);
+    assert!(run.stdout.contains(r#"work["prod"].queue"#), "{}", run.stdout);
+    let run = p.strata(&["output", "--json"]);
+    let outputs: serde_json::Value = serde_json::from_str(&run.stdout).expect("json outputs");
+    let urls = outputs["urls"]["value"].as_array().expect("a list");
+    assert!(urls[1].as_str().unwrap().ends_with("/mods-work-prod-queue"), "{outputs}");
+    assert_eq!(outputs["spare"]["value"], serde_json::Value::Null);
+    let run = p.strata(&["plan", "--detailed-exitcode"]);
+    assert_code(&run, 0);
+
+    // One environment less: that instance's resources alone are destroyed.
+    p.write_stack(&MODULES.replace("default: [dev, prod]", "default: [prod]"));
+    let run = p.strata(&["plan"]);
+    assert_code(&run, 0);
+    assert!(
+        run.stdout.contains("Plan: 0 to add, 0 to change, 0 to replace, 2 to destroy."),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains(r#"- work["dev"].queue"#), "{}", run.stdout);
+    let run = p.strata(&["destroy", "--auto-approve"]);
+    assert_code(&run, 0);
+}

@@ -172,7 +172,8 @@ impl Names for LoaderNames<'_, '_, '_> {
     }
 
     fn repeated(&mut self, root: &str) -> bool {
-        self.loader.resource_types.contains_key(root) && self.loader.is_repeated(root)
+        (self.loader.resource_types.contains_key(root) || self.loader.modules.contains_key(root))
+            && self.loader.is_repeated(root)
     }
 
     fn instance(
@@ -668,10 +669,35 @@ impl Loader<'_> {
         }
         let full = self.qualify(module);
         let outputs = match self.modules.get(module) {
-            Some(Instance::Loaded { outputs, .. }) => outputs,
+            Some(Instance::Loaded { outputs, .. }) => outputs.clone(),
+            Some(Instance::Absent) => return Some(Resolved::Value(Value::Null)),
+            Some(Instance::Deferred) => return Some(Resolved::Value(Value::Unknown)),
+            Some(Instance::Repeated { .. }) => {
+                self.error(
+                    pos,
+                    format!("module `{module}` has `count` or `for_each`: `{written}` does not say which instance"),
+                    Some(format!("write `{module}[KEY].{output}` for one instance, or `{module}[*].{output}` for the list of all")),
+                );
+                return None;
+            }
             // Its errors are reported where they are.
             _ => return None,
         };
+        self.output_expr(&full, &outputs, output, written, place, pos)
+            .map(Resolved::Expr)
+    }
+
+    /// Output `output` of module instance `full` (whose outputs are `outputs`), with the edges
+    /// a resource using it gets; an unknown output is reported, listing those there are.
+    pub(crate) fn output_expr(
+        &mut self,
+        full: &str,
+        outputs: &indexmap::IndexMap<String, Expr>,
+        output: &str,
+        written: &str,
+        place: &Place,
+        pos: Pos,
+    ) -> Option<Expr> {
         let Some(expr) = outputs.get(output).cloned() else {
             let names: Vec<&str> = outputs.keys().map(String::as_str).collect();
             let listed = if names.is_empty() {
@@ -706,7 +732,7 @@ impl Loader<'_> {
                 });
             }
         }
-        Some(Resolved::Expr(expr))
+        Some(expr)
     }
 }
 

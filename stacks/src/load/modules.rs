@@ -29,9 +29,19 @@ use crate::suggest::list_names;
 use super::loader::{Fields, Loader};
 use super::module_env::{inside, normalize};
 use super::parts::{Call, GivenInput, Instance, Place};
+use super::repeat::{Current, Instances};
+use crate::names::InstanceKey;
+use crate::value::Value;
 
 /// Keys of one `modules:` entry.
-const INSTANCE_KEYS: &[&str] = &["source", "version", "inputs"];
+const INSTANCE_KEYS: &[&str] = &[
+    "source",
+    "version",
+    "inputs",
+    "count",
+    "for_each",
+    "condition",
+];
 /// Keys a `module.yaml` may have at its top level.
 const MODULE_KEYS: &[&str] = &[
     "module",
@@ -102,27 +112,74 @@ impl<'c> Loader<'c> {
                 continue;
             };
             self.modules.insert(key.name.clone(), Instance::Pending);
+            self.declare_repeat(&key.name, entries);
             declared.push((key, entries));
         }
 
         let mut resources = IndexMap::new();
         for index in self.module_order(&declared) {
             let (key, entries) = declared[index];
-            let loaded = self.instance(key, entries, tags);
-            let instance = match loaded {
-                Some((outputs, found)) => {
-                    let instance = Instance::Loaded {
-                        outputs: outputs.into_iter().map(|(k, o)| (k, o.value)).collect(),
-                        addresses: found.keys().cloned().collect(),
-                    };
-                    resources.extend(found);
-                    instance
-                }
+            let instance = match self.instances_of(&key.name) {
                 None => Instance::Broken,
+                Some(Instances::Absent) => Instance::Absent,
+                Some(Instances::Deferred) => Instance::Deferred,
+                Some(Instances::Single) => match self.instance(key, entries, None, tags) {
+                    Some((outputs, found)) => {
+                        let instance = Instance::Loaded {
+                            outputs: outputs.into_iter().map(|(k, o)| (k, o.value)).collect(),
+                            addresses: found.keys().cloned().collect(),
+                        };
+                        resources.extend(found);
+                        instance
+                    }
+                    None => Instance::Broken,
+                },
+                Some(repeated) => {
+                    self.repeated_instances(key, entries, &repeated, tags, &mut resources)
+                }
             };
             self.modules.insert(key.name.clone(), instance);
         }
         resources
+    }
+
+    /// Every instance of a module with `count` or `for_each`, each loaded with its own
+    /// `each.*` / `count.index` and address (`net["eu"]`); `Broken` if any has errors.
+    fn repeated_instances(
+        &mut self,
+        key: &Key,
+        entries: &[(Key, Node)],
+        repeated: &Instances,
+        tags: &BTreeMap<String, String>,
+        resources: &mut IndexMap<String, ResourceDecl>,
+    ) -> Instance {
+        let mut instances = Vec::new();
+        let mut ok = true;
+        for instance_key in repeated.keys().into_iter().flatten() {
+            self.current = match (&instance_key, repeated) {
+                (InstanceKey::Index(i), _) => Some(Current::Count(*i)),
+                (InstanceKey::Key(k), Instances::Each(map)) => Some(Current::Each {
+                    key: k.clone(),
+                    value: map.get(k).cloned().unwrap_or(Value::Null),
+                }),
+                _ => None,
+            };
+            let loaded = self.instance(key, entries, Some(&instance_key), tags);
+            self.current = None;
+            match loaded {
+                Some((outputs, found)) => {
+                    let outputs = outputs.into_iter().map(|(k, o)| (k, o.value)).collect();
+                    instances.push((instance_key, outputs, found.keys().cloned().collect()));
+                    resources.extend(found);
+                }
+                None => ok = false,
+            }
+        }
+        if ok {
+            Instance::Repeated { instances }
+        } else {
+            Instance::Broken
+        }
     }
 
     /// Declared instances in an order where each comes after the instances whose outputs its
@@ -200,6 +257,7 @@ impl<'c> Loader<'c> {
         &mut self,
         key: &Key,
         entries: &[(Key, Node)],
+        instance_key: Option<&InstanceKey>,
         tags: &BTreeMap<String, String>,
     ) -> Option<(IndexMap<String, OutputDecl>, IndexMap<String, ResourceDecl>)> {
         let name = key.name.as_str();
@@ -240,7 +298,10 @@ impl<'c> Loader<'c> {
             }
         };
         self.module_hashes.push(sha256_hex(text.as_bytes()));
-        let full = self.qualify(name);
+        let full = match instance_key {
+            Some(k) => format!("{}{}", self.qualify(name), k.suffix()),
+            None => self.qualify(name),
+        };
         let used_at = format!(
             "in module `{full}` (`{source_text}`), used at {}:{}:{}",
             self.file.path.display(),

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use indexmap::IndexMap;
 
 use crate::expr::Expr;
+use crate::names::InstanceKey;
 use crate::yaml::{Node, Pos, SourceFile};
 
 /// Where an expression is written, which decides what it may reference.
@@ -59,6 +60,28 @@ pub(crate) enum Instance {
         /// The full addresses of every resource in it (and in its modules).
         addresses: Vec<String>,
     },
+    /// With `count` or `for_each`: each instance's key, outputs and addresses.
+    Repeated {
+        instances: Vec<(InstanceKey, IndexMap<String, Expr>, Vec<String>)>,
+    },
+    /// A false `condition`: no instance; references to it are `null`.
+    Absent,
+    /// Its `count` or `for_each` waits for lookups or stack references not read yet.
+    Deferred,
+}
+
+impl Instance {
+    /// The full addresses of every resource in it, all instances together.
+    pub fn addresses(&self) -> Vec<String> {
+        match self {
+            Instance::Loaded { addresses, .. } => addresses.clone(),
+            Instance::Repeated { instances } => instances
+                .iter()
+                .flat_map(|(_, _, addresses)| addresses.iter().cloned())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// How a module instance is used: the parent's side of loading it.

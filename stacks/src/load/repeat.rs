@@ -17,7 +17,7 @@ use crate::value::Value;
 use crate::yaml::{Key, Node, Pos};
 
 use super::loader::Loader;
-use super::parts::{Edge, Place};
+use super::parts::{Edge, Instance, Place};
 
 /// The keys of a resource that stamp out instances (at most one of them).
 pub(crate) const REPEAT_KEYS: &[&str] = &["count", "for_each", "condition"];
@@ -300,7 +300,7 @@ impl<'c> Loader<'c> {
             "each" => ("`for_each`", &["key", "value"][..]),
             _ => ("`count`", &["index"][..]),
         };
-        let inside = matches!(place, Place::Resource(_));
+        let inside = matches!(place, Place::Resource(_) | Place::ModuleInput(_));
         let value = match (&self.current, root, name) {
             (Some(Current::Each { key, .. }), "each", "key") if inside => {
                 Some(Value::String(key.clone()))
@@ -343,6 +343,32 @@ impl<'c> Loader<'c> {
         (pos, key_pos): (Pos, Pos),
         written: &str,
     ) -> Result<Ast, Option<LangError>> {
+        if self.modules.contains_key(root) {
+            let Some(instances) = self.module_instances(root, place, pos, written)? else {
+                return Ok(Ast::Value {
+                    value: Value::Unknown,
+                });
+            };
+            let found = instances.iter().find(|(k, _)| match (k, key.unmarked()) {
+                (InstanceKey::Index(i), Value::Number(_)) => key.as_i64() == Some(*i as i64),
+                (InstanceKey::Key(k), Value::String(s)) => *k == s,
+                _ => false,
+            });
+            let Some((instance_key, outputs)) = found else {
+                let keys: Vec<String> = instances.iter().map(|(k, _)| k.suffix()).collect();
+                self.error(
+                    key_pos,
+                    format!("module `{root}` has no instance [{}]", key.render()),
+                    Some(format!("it has {}", keys.join(", "))),
+                );
+                return Err(None);
+            };
+            let full = format!("{}{}", self.qualify(root), instance_key.suffix());
+            let expr = self
+                .output_expr(&full, outputs, attr, written, place, pos)
+                .ok_or(None)?;
+            return Ok(expr.into_ast());
+        }
         self.check_instance_use(root, attr, place, pos, written)?;
         let instances = self.instances_of(root).ok_or(None)?;
         if let Instances::Deferred = instances {
@@ -397,6 +423,37 @@ impl<'c> Loader<'c> {
         pos: Pos,
         written: &str,
     ) -> Result<Ast, Option<LangError>> {
+        if self.modules.contains_key(root) {
+            let Some(instances) = self.module_instances(root, place, pos, written)? else {
+                return Ok(Ast::Value {
+                    value: Value::Unknown,
+                });
+            };
+            let mut items = Vec::new();
+            for (key, outputs) in &instances {
+                let full = format!("{}{}", self.qualify(root), key.suffix());
+                let expr = self
+                    .output_expr(&full, outputs, attr, written, place, pos)
+                    .ok_or(None)?;
+                items.push((key.clone(), expr.into_ast()));
+            }
+            let keyed = items.iter().all(|(k, _)| matches!(k, InstanceKey::Key(_)));
+            return Ok(if by_key && keyed {
+                Ast::Map {
+                    entries: items
+                        .into_iter()
+                        .map(|(k, ast)| match k {
+                            InstanceKey::Key(k) => (k, ast),
+                            InstanceKey::Index(i) => (i.to_string(), ast),
+                        })
+                        .collect(),
+                }
+            } else {
+                Ast::List {
+                    items: items.into_iter().map(|(_, ast)| ast).collect(),
+                }
+            });
+        }
         self.check_instance_use(root, attr, place, pos, written)?;
         let instances = self.instances_of(root).ok_or(None)?;
         if let Instances::Deferred = instances {
@@ -473,6 +530,42 @@ impl<'c> Loader<'c> {
             }
         }
         Ok(())
+    }
+
+    /// The instances of repeated module `root` (key and outputs), `None` while they wait for
+    /// lookups; a module using its own outputs in its inputs is reported.
+    #[allow(clippy::type_complexity)]
+    fn module_instances(
+        &mut self,
+        root: &str,
+        place: &Place,
+        pos: Pos,
+        written: &str,
+    ) -> Result<
+        Option<Vec<(InstanceKey, indexmap::IndexMap<String, crate::expr::Expr>)>>,
+        Option<LangError>,
+    > {
+        if let Place::ModuleInput(me) = place {
+            if *me == root {
+                self.error(
+                    pos,
+                    format!("module `{root}` uses its own output in its `inputs`: `{written}`"),
+                    Some("a module's inputs must be known before its resources; pass the value itself".into()),
+                );
+                return Err(None);
+            }
+        }
+        match self.modules.get(root) {
+            Some(Instance::Repeated { instances }) => Ok(Some(
+                instances
+                    .iter()
+                    .map(|(k, outputs, _)| (k.clone(), outputs.clone()))
+                    .collect(),
+            )),
+            Some(Instance::Deferred) => Ok(None),
+            // Broken (reported where it is) or not loaded.
+            _ => Err(None),
+        }
     }
 
     fn add_edge(&mut self, place: &Place, to: &str, pos: Pos, written: &str) {

@@ -18,7 +18,7 @@ use crate::yaml::{Key, Node, NodeKind, Pos, SourceFile};
 use crate::suggest::list_names;
 
 use super::loader::{Loader, ADDRESS_TAG, STACK_TAG};
-use super::parts::{Edge, Instance, Owner, Place, Read};
+use super::parts::{Edge, Owner, Place, Read};
 use super::repeat::{Current, Instances};
 use crate::names::InstanceKey;
 
@@ -515,9 +515,9 @@ impl<'c> Loader<'c> {
                 continue;
             }
             if let Some(instance) = self.modules.get(name) {
-                // A module instance: every resource in it.
-                if let Instance::Loaded { addresses, .. } = instance {
-                    for to in addresses.clone() {
+                // A module instance: every resource in it (in every instance of it).
+                {
+                    for to in instance.addresses() {
                         self.edges.push(Edge {
                             to: to.clone(),
                             pos: item.pos,
