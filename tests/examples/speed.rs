@@ -69,6 +69,7 @@ fn main() {
     bench_wide_apply();
     for size in LOCAL_SIZES {
         bench_local(size);
+        bench_language(size);
     }
 }
 
@@ -261,6 +262,38 @@ fn bench_local(n: usize) {
     println!(
         "  plan --destroy --refresh=false, {n} to delete  {}",
         measure(dir.path(), &["plan", "--destroy", "--refresh=false"], &env)
+    );
+}
+
+/// The same `n` queues written as one resource with `for_each` over a param and functions in
+/// its properties: what the language costs against [`queues_stack`]'s flat declarations.
+fn for_each_stack(n: usize) -> String {
+    let keys: Vec<String> = (0..n).map(|i| format!("q{i}")).collect();
+    format!(
+        "stack: wide\nregion: us-east-1\nparams:\n  names: {{ type: list, default: [{}] }}\n\
+         locals:\n  prefix: ${{stack.name}}-work\nresources:\n  q:\n    type: aws.sqs.queue\n\
+         \x20   for_each: ${{params.names}}\n    properties:\n\
+         \x20     name: ${{format(\"%s-%s\", locals.prefix, each.key)}}\n\
+         \x20     visibility_timeout_seconds: ${{30 + length(each.key) * 10}}\n\
+         \x20     tags: {{ Shard: \"${{substr(sha256(each.key), 0, 2)}}\" }}\n",
+        keys.join(", ")
+    )
+}
+
+/// Validate and plan without refresh (no state) of [`for_each_stack`], locally.
+fn bench_language(n: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("stack.yaml"), for_each_stack(n)).unwrap();
+    let emu = Emulator::start();
+    let env = emu.aws_env();
+    println!("\n{n} queues from one `for_each` with functions, locally (best of {RUNS}; peak RSS)");
+    println!(
+        "  validate                        {}",
+        measure(dir.path(), &["validate"], &env)
+    );
+    println!(
+        "  plan --refresh=false, no state  {}",
+        measure(dir.path(), &["plan", "--refresh=false"], &env)
     );
 }
 
