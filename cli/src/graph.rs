@@ -47,7 +47,7 @@ async fn plan_of(global: &Global, stack: Stack) -> Result<Plan, crate::context::
 
 /// A plan's changes in Graphviz, filled by action like the Mermaid graph.
 fn plan_dot(plan: &Plan) -> String {
-    let quote = |s: &str| format!("\"{s}\"");
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\\\""));
     let mut out = format!("digraph {} {{\n", quote(&plan.stack));
     out.push_str("  rankdir = LR;\n  node [shape = box, style = filled];\n");
     let changed: Vec<_> = plan
@@ -87,7 +87,7 @@ fn plan_dot(plan: &Plan) -> String {
 
 fn dot(stack: &Stack) -> String {
     // Addresses, types and stack names never hold `"` or `\`; `\n` in a label is a line break.
-    let quote = |s: &str| format!("\"{s}\"");
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\\\""));
     let mut out = format!("digraph {} {{\n", quote(&stack.name));
     out.push_str("  rankdir = LR;\n  node [shape = box];\n");
     for decl in stack.resources.values() {
@@ -110,7 +110,7 @@ fn mermaid(stack: &Stack) -> String {
         out.push_str(&format!(
             "  {}[\"{} ({})\"]\n",
             node_id(&decl.address),
-            decl.address,
+            planner::mermaid::label(&decl.address),
             decl.type_name
         ));
     }

@@ -16,8 +16,17 @@ use crate::plan::{Action, Plan, ResourceChange};
 pub const MERMAID_NODE_LIMIT: usize = 80;
 
 /// A Mermaid node id for `address`: letters, digits and `_` kept, anything else `_`; `end`
-/// (a Mermaid keyword) becomes `end_`.
+/// (a Mermaid keyword) becomes `end_`. An instance's key (`q["a-b"]`) also adds a hash of the
+/// address, so keys that differ only in punctuation stay distinct nodes.
 pub fn node_id(address: &str) -> String {
+    if address.contains('[') {
+        let digest = files::digest::sha256_hex(address.as_bytes());
+        return format!(
+            "{}_{}",
+            node_id(&address.replace(['[', ']', '"'], "_")),
+            &digest[..8]
+        );
+    }
     let id: String = address
         .chars()
         .map(|c| {
@@ -33,6 +42,11 @@ pub fn node_id(address: &str) -> String {
     } else {
         id
     }
+}
+
+/// Text inside a quoted Mermaid label: a `"` (of an instance key) as Mermaid's `#quot;`.
+pub fn label(text: &str) -> String {
+    text.replace('"', "#quot;")
 }
 
 /// The class (and legend word) of an action.
@@ -74,7 +88,7 @@ pub fn plan_mermaid(plan: &Plan) -> String {
             "  {}[\"{} {} ({})\"]:::{}",
             node_id(&c.address),
             c.action.symbol(),
-            c.address,
+            label(&c.address),
             c.type_name,
             class(c.action)
         );

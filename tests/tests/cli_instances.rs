@@ -81,6 +81,21 @@ async fn instances_apply_under_their_keys_and_a_changed_key_touches_that_instanc
         );
     }
     assert!(!run.stdout.contains("audit"), "{}", run.stdout);
+    // Graphs quote instance addresses as DOT and Mermaid read them.
+    let run = p.strata(&["graph"]);
+    assert!(
+        run.stdout
+            .contains(r#""queues[\"main\"]" -> "workers[0]";"#),
+        "{}",
+        run.stdout
+    );
+    let run = p.strata(&["graph", "--format", "mermaid"]);
+    assert!(
+        run.stdout
+            .contains(r#"["queues[#quot;main#quot;] (aws.sqs.queue)"]"#),
+        "{}",
+        run.stdout
+    );
 
     let run = p.strata(&["output", "--json"]);
     assert_code(&run, 0);
@@ -438,7 +453,8 @@ outputs:
 async fn a_module_with_for_each_makes_one_instance_per_key() {
     let p = Project::new(MODULES);
     strata_tests::copy_dir(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/modules/queue-with-dlq"),
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../examples/modules/queue-with-dlq"),
         &p.path().join("queue-with-dlq"),
     );
     let ctx = p.ctx();
@@ -456,11 +472,18 @@ async fn a_module_with_for_each_makes_one_instance_per_key() {
         ]
     );
     let run = p.strata(&["state", "list"]);
-    assert!(run.stdout.contains(r#"work["prod"].queue"#), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(r#"work["prod"].queue"#),
+        "{}",
+        run.stdout
+    );
     let run = p.strata(&["output", "--json"]);
     let outputs: serde_json::Value = serde_json::from_str(&run.stdout).expect("json outputs");
     let urls = outputs["urls"]["value"].as_array().expect("a list");
-    assert!(urls[1].as_str().unwrap().ends_with("/mods-work-prod-queue"), "{outputs}");
+    assert!(
+        urls[1].as_str().unwrap().ends_with("/mods-work-prod-queue"),
+        "{outputs}"
+    );
     assert_eq!(outputs["spare"]["value"], serde_json::Value::Null);
     let run = p.strata(&["plan", "--detailed-exitcode"]);
     assert_code(&run, 0);
@@ -470,11 +493,16 @@ async fn a_module_with_for_each_makes_one_instance_per_key() {
     let run = p.strata(&["plan"]);
     assert_code(&run, 0);
     assert!(
-        run.stdout.contains("Plan: 0 to add, 0 to change, 0 to replace, 2 to destroy."),
+        run.stdout
+            .contains("Plan: 0 to add, 0 to change, 0 to replace, 2 to destroy."),
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains(r#"- work["dev"].queue"#), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(r#"- work["dev"].queue"#),
+        "{}",
+        run.stdout
+    );
     let run = p.strata(&["destroy", "--auto-approve"]);
     assert_code(&run, 0);
 }
