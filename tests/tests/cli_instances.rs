@@ -331,6 +331,24 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "`${each.key}` is only known inside a resource with `for_each`",
     ),
     (
+        "an unknown lookup",
+        "stack: d\nlookups:\n  azs: { type: aws.ec2.availability_zones }\nresources:\n  q:\n    type: aws.sqs.queue\n    properties:\n      name: ${lookups.zones.names[0]}\n",
+        "stack.yaml:8:15",
+        "unknown lookup `zones`",
+    ),
+    (
+        "an unknown attribute of a lookup",
+        "stack: d\nlookups:\n  azs: { type: aws.ec2.availability_zones }\nresources:\n  q:\n    type: aws.sqs.queue\n    properties:\n      name: ${lookups.azs.name[0]}\n",
+        "stack.yaml:8:15",
+        "unknown attribute `name` of lookup `azs` (aws.ec2.availability_zones)",
+    ),
+    (
+        "an unknown lookup type",
+        "stack: d\nlookups:\n  azs: { type: aws.ec2.zones }\n",
+        "stack.yaml:3:16",
+        "unknown lookup type `aws.ec2.zones`",
+    ),
+    (
         "name and name_prefix together",
         "stack: d\nresources:\n  q:\n    type: aws.sqs.queue\n    properties:\n      name: a\n      name_prefix: b-\n",
         "stack.yaml:6:7",
