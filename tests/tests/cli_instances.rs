@@ -524,3 +524,24 @@ async fn a_module_with_for_each_makes_one_instance_per_key() {
     let run = p.strata(&["destroy", "--auto-approve"]);
     assert_code(&run, 0);
 }
+
+/// A type's check over several properties (`TypeSchema::check`) with a number known only at
+/// apply (`read_capacity` from another resource): the check waits for the provider, and the
+/// resource stays in the stack (it was once dropped without a word).
+#[test]
+fn a_number_known_only_at_apply_keeps_its_resource_in_the_stack() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("stack.yaml"),
+        "stack: d\nresources:\n  q:\n    type: aws.sqs.queue\n    properties: { delay_seconds: 5 }\n  t:\n    type: aws.dynamodb.table\n    properties:\n      hash_key: id\n      attributes: [{ name: id, type: S }]\n      billing_mode: PROVISIONED\n      read_capacity: ${q.delay_seconds}\n      write_capacity: 5\n",
+    )
+    .unwrap();
+    let run = run_strata(dir.path(), &["validate"], &dead_endpoint());
+    assert_code(&run, 0);
+    assert!(
+        run.stdout.contains("2 resources"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+}
