@@ -23,6 +23,6 @@ mod run;
 
 pub use emulator::{moto_server_path, workspace_root, Emulator};
 pub use run::{
-    assert_code, assert_code_while, assert_contains, copy_dir, ensure_strata_built, run_strata,
-    spawn_strata, strata_bin, target_dir, wait, Project, Run,
+    assert_code, assert_code_while, assert_contains, copy_dir, dead_endpoint, ensure_strata_built,
+    run_strata, spawn_strata, strata_bin, target_dir, wait, Project, Run,
 };

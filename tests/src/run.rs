@@ -149,6 +149,25 @@ fn exit_report(run: &Run, code: i32) -> String {
     )
 }
 
+/// AWS settings whose endpoint nothing listens on: a command that called AWS would fail to
+/// connect, so a test that runs with them shows a command made no cloud call.
+pub fn dead_endpoint() -> Vec<(String, String)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    vec![
+        (
+            "AWS_ENDPOINT_URL".into(),
+            format!("http://127.0.0.1:{port}"),
+        ),
+        ("AWS_ACCESS_KEY_ID".into(), "test".into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
+        ("AWS_REGION".into(), "us-east-1".into()),
+    ]
+}
+
 /// A project directory (a temp dir holding `stack.yaml`) with an emulator of its own, for tests
 /// that drive the binary through several commands. Dropping it removes both.
 pub struct Project {

@@ -2,27 +2,8 @@
 //! a hint, and no state created. The endpoint points at a closed port, so any AWS call would
 //! show up as a connection error instead of the stack error asserted here.
 
-use std::net::TcpListener;
-
+use strata_tests::dead_endpoint;
 use strata_tests::run_strata;
-
-/// An endpoint where nothing listens.
-fn dead_endpoint() -> Vec<(String, String)> {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    vec![
-        (
-            "AWS_ENDPOINT_URL".into(),
-            format!("http://127.0.0.1:{port}"),
-        ),
-        ("AWS_ACCESS_KEY_ID".into(), "test".into()),
-        ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
-        ("AWS_REGION".into(), "us-east-1".into()),
-    ]
-}
 
 /// (what, stack text, expected location, a phrase the message must hold)
 const CASES: &[(&str, &str, &str, &str)] = &[

@@ -3,8 +3,7 @@
 //! clean, and what is known only after apply is evaluated once it is known. Mistakes in an
 //! expression exit 1 at their `file:line:column` before any cloud call.
 
-use std::net::TcpListener;
-
+use strata_tests::dead_endpoint;
 use strata_tests::kit::queue_urls;
 use strata_tests::{assert_code, run_strata, Project};
 
@@ -121,24 +120,6 @@ async fn a_stack_with_locals_and_functions_applies_and_plans_clean() {
 
     let run = p.strata(&["destroy", "--auto-approve"]);
     assert_code(&run, 0);
-}
-
-/// An endpoint where nothing listens: a cloud call would show as a connection error.
-fn dead_endpoint() -> Vec<(String, String)> {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    vec![
-        (
-            "AWS_ENDPOINT_URL".into(),
-            format!("http://127.0.0.1:{port}"),
-        ),
-        ("AWS_ACCESS_KEY_ID".into(), "test".into()),
-        ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
-        ("AWS_REGION".into(), "us-east-1".into()),
-    ]
 }
 
 const HEAD: &str = "stack: demo\nparams:\n  env: { type: string, default: dev }\nresources:\n  q:\n    type: aws.sqs.queue\n    properties:\n";

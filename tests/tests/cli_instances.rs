@@ -4,8 +4,7 @@
 //! instances, and a `moved` conversion of a plain resource into a `for_each` instance plans no
 //! change. Mistakes exit 1 at their `file:line:column` before any cloud call.
 
-use std::net::TcpListener;
-
+use strata_tests::dead_endpoint;
 use strata_tests::kit::queue_names;
 use strata_tests::{assert_code, run_strata, Project};
 
@@ -278,24 +277,6 @@ async fn a_moved_plain_resource_becomes_a_for_each_instance_without_any_change()
 
     let run = p.strata(&["destroy", "--auto-approve"]);
     assert_code(&run, 0);
-}
-
-/// An endpoint where nothing listens: a cloud call would show as a connection error.
-fn dead_endpoint() -> Vec<(String, String)> {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    vec![
-        (
-            "AWS_ENDPOINT_URL".into(),
-            format!("http://127.0.0.1:{port}"),
-        ),
-        ("AWS_ACCESS_KEY_ID".into(), "test".into()),
-        ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
-        ("AWS_REGION".into(), "us-east-1".into()),
-    ]
 }
 
 /// (what, the stack, location, a phrase of the message)

@@ -7,8 +7,7 @@
 //! is forgotten and imported back by Terraform's import id to a clean plan; bad values are
 //! refused at load time naming their line; destroy leaves nothing.
 
-use std::net::TcpListener;
-
+use strata_tests::dead_endpoint;
 use strata_tests::{assert_code, run_strata, Project};
 
 /// The stack: `description` of the API, `method` of the resource's method, `trigger` of the
@@ -310,24 +309,6 @@ async fn a_rest_api_applies_changes_in_place_replaces_by_key_imports_and_destroy
     assert_code(&run, 0);
     let left = apis.get_rest_apis().send().await.unwrap();
     assert!(left.items().is_empty(), "{left:?}");
-}
-
-/// An endpoint nothing listens on: a command that called AWS would fail to connect.
-fn dead_endpoint() -> Vec<(String, String)> {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    vec![
-        (
-            "AWS_ENDPOINT_URL".into(),
-            format!("http://127.0.0.1:{port}"),
-        ),
-        ("AWS_ACCESS_KEY_ID".into(), "test".into()),
-        ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
-        ("AWS_REGION".into(), "us-east-1".into()),
-    ]
 }
 
 #[test]
