@@ -168,7 +168,11 @@ async fn creates_read_nothing_back_and_record_what_aws_holds() {
     let dir = tempfile::tempdir().unwrap();
     let code = dir.path().join("src");
     std::fs::create_dir(&code).unwrap();
-    std::fs::write(code.join("main.py"), "def handle(event, context):\n    return 200\n").unwrap();
+    std::fs::write(
+        code.join("main.py"),
+        "def handle(event, context):\n    return 200\n",
+    )
+    .unwrap();
     // Absolute, so that the providers read below (from the test's own directory) find it.
     let stack = STACK.replace("CODE", code.to_str().unwrap());
     std::fs::write(dir.path().join("stack.yaml"), stack).unwrap();
@@ -194,15 +198,27 @@ async fn creates_read_nothing_back_and_record_what_aws_holds() {
     assert_eq!(count("lambda", "CreateFunction"), 2, "{calls:#?}");
     assert_eq!(count("lambda", "AddPermission"), 1, "{calls:#?}");
     assert_eq!(count("lambda", "CreateEventSourceMapping"), 1, "{calls:#?}");
-    for action in ["CreateApi", "CreateIntegration", "CreateRoute", "CreateStage"] {
+    for action in [
+        "CreateApi",
+        "CreateIntegration",
+        "CreateRoute",
+        "CreateStage",
+    ] {
         assert_eq!(count("apigateway", action), 1, "{action}: {calls:#?}");
     }
     assert_eq!(count("sns", "CreateTopic"), 2, "{calls:#?}");
     assert_eq!(count("sns", "Subscribe"), 1, "{calls:#?}");
     assert_eq!(count("sqs", "SetQueueAttributes"), 1, "{calls:#?}");
     // Every request of the apply was one of those (and the one look-up of the account).
-    let creates = calls.iter().filter(|c| c.action != "GetCallerIdentity").count();
-    assert_eq!(creates, 4 + 1 + 2 + 2 + 2 + 2 + 2 + 1 + 1 + 4 + 2 + 1 + 1, "{calls:#?}");
+    let creates = calls
+        .iter()
+        .filter(|c| c.action != "GetCallerIdentity")
+        .count();
+    assert_eq!(
+        creates,
+        4 + 1 + 2 + 2 + 2 + 2 + 2 + 1 + 1 + 4 + 2 + 1 + 1,
+        "{calls:#?}"
+    );
 
     // Recorded without a read, and read now: the same, as the planner compares them.
     let text = std::fs::read_to_string(dir.path().join(".strata/lean.state.json")).unwrap();

@@ -188,34 +188,41 @@ macro_rules! api_resource {
     ($answer:expr, $api_id:expr, $prior:expr, $execution_arn:expr) => {{
         let answer = &$answer;
         (|| -> Result<Resource> {
-                let mut properties = Map::new();
-                properties.insert("name".into(), Value::str(answer.name().unwrap_or_default()));
-                if let Some(protocol) = answer.protocol_type() {
-                    properties.insert("protocol_type".into(), Value::str(protocol.as_str()));
-                }
-                if let Some(description) = answer.description().filter(|d| !d.is_empty()) {
-                    properties.insert("description".into(), Value::str(description));
-                }
-                if let Some(cors) = cors_value(answer.cors_configuration(), $prior.get("cors_configuration")) {
-                    properties.insert("cors_configuration".into(), cors);
-                }
-                properties.insert(
-                    "tags".into(),
-                    tags_value(
-                        answer.tags()
-                            .into_iter()
-                            .flatten()
-                            .map(|(k, v)| (k.clone(), v.clone())),
-                    ),
-                );
-                let endpoint = answer.api_endpoint().ok_or_else(|| {
-                    ProviderError::invalid(format!("API Gateway returned no endpoint for API {}", $api_id))
-                })?;
-                let attributes = Map::from([
-                    ("id".to_string(), Value::str($api_id)),
-                    ("api_endpoint".to_string(), Value::str(endpoint)),
-                    ("execution_arn".to_string(), Value::str(&$execution_arn)),
-                ]);
+            let mut properties = Map::new();
+            properties.insert("name".into(), Value::str(answer.name().unwrap_or_default()));
+            if let Some(protocol) = answer.protocol_type() {
+                properties.insert("protocol_type".into(), Value::str(protocol.as_str()));
+            }
+            if let Some(description) = answer.description().filter(|d| !d.is_empty()) {
+                properties.insert("description".into(), Value::str(description));
+            }
+            if let Some(cors) = cors_value(
+                answer.cors_configuration(),
+                $prior.get("cors_configuration"),
+            ) {
+                properties.insert("cors_configuration".into(), cors);
+            }
+            properties.insert(
+                "tags".into(),
+                tags_value(
+                    answer
+                        .tags()
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, v)| (k.clone(), v.clone())),
+                ),
+            );
+            let endpoint = answer.api_endpoint().ok_or_else(|| {
+                ProviderError::invalid(format!(
+                    "API Gateway returned no endpoint for API {}",
+                    $api_id
+                ))
+            })?;
+            let attributes = Map::from([
+                ("id".to_string(), Value::str($api_id)),
+                ("api_endpoint".to_string(), Value::str(endpoint)),
+                ("execution_arn".to_string(), Value::str(&$execution_arn)),
+            ]);
             Ok(Resource {
                 id: $api_id.to_string(),
                 properties,
@@ -281,7 +288,12 @@ impl ApiProvider {
         };
         let execution_arn = self.execution_arn(api_id).await?;
         let resource = api_resource!(api, api_id, prior, execution_arn)?;
-        remember_api(&self.apis, api_id, api.protocol_type(), api.api_endpoint().unwrap_or_default());
+        remember_api(
+            &self.apis,
+            api_id,
+            api.protocol_type(),
+            api.api_endpoint().unwrap_or_default(),
+        );
         Ok(Some(resource))
     }
 
