@@ -6,7 +6,7 @@ use aws_sdk_ec2::types::{Filter, Tag};
 use stacks::schema::{LookupArg as Arg, LookupAttr as Attr, LookupSchema};
 use stacks::{Map, Value};
 
-use super::{only, text, texts, Args, Failure, Found, LookupEntry, K};
+use super::kit::{only, text, texts, Args, Failure, Found, LookupEntry, K};
 use crate::aws::{api_error, sdk_client, AwsContext};
 use crate::ec2::tags_from_aws;
 

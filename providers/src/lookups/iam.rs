@@ -3,7 +3,7 @@
 use stacks::schema::{LookupArg as Arg, LookupAttr as Attr, LookupSchema};
 use stacks::{Map, Value};
 
-use super::{date, only, present, text, Args, Failure, Found, LookupEntry, K};
+use super::kit::{date, only, present, text, Args, Failure, Found, LookupEntry, K};
 use crate::aws::{api_error, sdk_client, AwsContext};
 use crate::document::parse_document_text;
 use crate::iam::{tags_from_iam, NOT_FOUND};

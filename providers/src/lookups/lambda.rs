@@ -3,7 +3,7 @@
 use stacks::schema::{LookupArg as Arg, LookupAttr as Attr, LookupSchema};
 use stacks::{Map, Value};
 
-use super::{present, text, texts, Args, Failure, Found, LookupEntry, K};
+use super::kit::{present, text, texts, Args, Failure, Found, LookupEntry, K};
 use crate::aws::{api_error, sdk_client, AwsContext};
 use crate::lambda::function::{invoke_arn, NOT_FOUND};
 use crate::tags::tags_value;

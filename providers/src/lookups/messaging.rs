@@ -4,7 +4,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use stacks::schema::{LookupArg as Arg, LookupAttr as Attr, LookupSchema};
 use stacks::{Map, Value};
 
-use super::{only, Args, Failure, Found, LookupEntry, K};
+use super::kit::{only, Args, Failure, Found, LookupEntry, K};
 use crate::aws::{api_error, sdk_client, AwsContext};
 use crate::sqs::queue::queue_missing_is_none;
 use crate::tags::tags_value;

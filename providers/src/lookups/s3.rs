@@ -3,7 +3,7 @@
 use stacks::schema::{LookupArg as Arg, LookupAttr as Attr, LookupSchema};
 use stacks::{Map, Value};
 
-use super::{present, Args, Found, LookupEntry, K};
+use super::kit::{present, Args, Found, LookupEntry, K};
 use crate::aws::{api_error, AwsContext};
 use crate::s3::{client, NO_SUCH_BUCKET};
 

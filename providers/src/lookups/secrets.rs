@@ -5,7 +5,7 @@ use base64::Engine as _;
 use stacks::schema::{LookupArg as Arg, LookupAttr as Attr, LookupSchema};
 use stacks::{Map, Value};
 
-use super::{date, present, text, texts, Args, Failure, Found, LookupEntry, K};
+use super::kit::{date, present, text, texts, Args, Failure, Found, LookupEntry, K};
 use crate::aws::{api_error, sdk_client, AwsContext};
 
 /// How SSM says a parameter (or the version asked for) does not exist.

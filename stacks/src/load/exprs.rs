@@ -19,8 +19,8 @@ use crate::yaml::{Node, NodeKind, Pos};
 use crate::suggest::list_names;
 
 use super::loader::Loader;
+use super::parts::Instances;
 use super::parts::{Edge, Instance, Place};
-use super::repeat::Instances;
 
 /// The built-ins a stack can name.
 const BUILTINS: &[&str] = &[

@@ -13,8 +13,8 @@ use crate::value::Value;
 use crate::yaml::{Key, Node, SourceFile};
 
 use super::module_env::ModuleEnv;
+use super::parts::{Current, Repeat};
 use super::parts::{Edge, Input, Instance, Local, Read};
-use super::repeat::{Current, Repeat};
 use crate::model::{LookupDecl, Reads, StackRefDecl};
 
 /// Values that feed a stack from outside the file: `--var` and `--var-file`.
@@ -98,7 +98,7 @@ pub(crate) struct Loader<'c> {
     /// Their values, once read ([`LoadOptions::reads`]).
     pub(super) read_values: Option<Reads>,
     /// Lookups or stack references are declared but not read yet (a first load): what
-    /// depends on them waits ([`super::repeat::Instances::Deferred`]).
+    /// depends on them waits ([`super::parts::Instances::Deferred`]).
     pub(super) reads_pending: bool,
     /// Per stack reference, the outputs referenced.
     pub(super) stack_ref_uses: BTreeMap<String, std::collections::BTreeSet<String>>,

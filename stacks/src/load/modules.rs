@@ -29,7 +29,7 @@ use crate::suggest::list_names;
 use super::loader::{Fields, Loader};
 use super::module_env::{inside, normalize};
 use super::parts::{Call, GivenInput, Instance, Place};
-use super::repeat::{Current, Instances};
+use super::parts::{Current, Instances};
 use crate::names::InstanceKey;
 use crate::value::Value;
 

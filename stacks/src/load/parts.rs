@@ -2,12 +2,14 @@
 //! resource makes, module instances and their inputs, and the resources read so far. Plain
 //! data, so every part of the loader can name it without naming the others.
 
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use indexmap::IndexMap;
 
 use crate::expr::Expr;
 use crate::names::InstanceKey;
+use crate::value::Value;
 use crate::yaml::{Node, Pos, SourceFile};
 
 /// Where an expression is written, which decides what it may reference.
@@ -130,4 +132,57 @@ pub(crate) enum Local {
     Resolving,
     /// Evaluated; `None` when it has errors (reported).
     Done(Option<Expr>),
+}
+
+/// What a resource stamps out.
+#[derive(Clone, Debug)]
+pub(crate) enum Instances {
+    /// No `count`, `for_each` or a true `condition`: one resource at its plain address.
+    Single,
+    /// A false `condition`: none; references to it are `null`.
+    Absent,
+    Count(usize),
+    /// `for_each`: key and value of each instance, by key.
+    Each(BTreeMap<String, Value>),
+    /// It depends on lookups or stack references not read yet (a first load before reading
+    /// them): no instances now, and references to them are unknown.
+    Deferred,
+}
+
+impl Instances {
+    /// Whether instances are picked by index (`count`, `for_each`).
+    pub(crate) fn repeated(&self) -> bool {
+        matches!(self, Instances::Count(_) | Instances::Each(_))
+    }
+
+    /// The key of each instance: `None` for the single one.
+    pub(crate) fn keys(&self) -> Vec<Option<InstanceKey>> {
+        match self {
+            Instances::Single => vec![None],
+            Instances::Absent | Instances::Deferred => Vec::new(),
+            Instances::Count(n) => (0..*n).map(|i| Some(InstanceKey::Index(i))).collect(),
+            Instances::Each(map) => map
+                .keys()
+                .map(|k| Some(InstanceKey::Key(k.clone())))
+                .collect(),
+        }
+    }
+}
+
+/// A resource's repetition, as far as it is worked out.
+#[derive(Clone, Debug)]
+pub(crate) enum Repeat {
+    /// Declared with `kind` (`count`, `for_each`, `condition`) written as `node`.
+    Pending { kind: &'static str, node: Node },
+    /// Being worked out: meeting it again is a cycle.
+    Resolving,
+    /// Worked out; `None` when it has errors (reported).
+    Done(Option<Instances>),
+}
+
+/// The instance whose properties are being read: what `each.*` and `count.index` are.
+#[derive(Clone, Debug)]
+pub(crate) enum Current {
+    Count(usize),
+    Each { key: String, value: Value },
 }

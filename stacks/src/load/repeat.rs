@@ -17,7 +17,7 @@ use crate::value::Value;
 use crate::yaml::{Key, Node, Pos};
 
 use super::loader::Loader;
-use super::parts::{Edge, Instance, Place};
+use super::parts::{Current, Edge, Instance, Instances, Place, Repeat};
 
 /// The keys of a resource that stamp out instances (at most one of them).
 pub(crate) const REPEAT_KEYS: &[&str] = &["count", "for_each", "condition"];
@@ -25,59 +25,6 @@ pub(crate) const REPEAT_KEYS: &[&str] = &["count", "for_each", "condition"];
 /// The most instances one resource may have: a typo (`count: 100000000`) must not exhaust
 /// memory.
 const MAX_INSTANCES: usize = 10_000;
-
-/// What a resource stamps out.
-#[derive(Clone, Debug)]
-pub(crate) enum Instances {
-    /// No `count`, `for_each` or a true `condition`: one resource at its plain address.
-    Single,
-    /// A false `condition`: none; references to it are `null`.
-    Absent,
-    Count(usize),
-    /// `for_each`: key and value of each instance, by key.
-    Each(BTreeMap<String, Value>),
-    /// It depends on lookups or stack references not read yet (a first load before reading
-    /// them): no instances now, and references to them are unknown.
-    Deferred,
-}
-
-impl Instances {
-    /// Whether instances are picked by index (`count`, `for_each`).
-    pub(crate) fn repeated(&self) -> bool {
-        matches!(self, Instances::Count(_) | Instances::Each(_))
-    }
-
-    /// The key of each instance: `None` for the single one.
-    pub(crate) fn keys(&self) -> Vec<Option<InstanceKey>> {
-        match self {
-            Instances::Single => vec![None],
-            Instances::Absent | Instances::Deferred => Vec::new(),
-            Instances::Count(n) => (0..*n).map(|i| Some(InstanceKey::Index(i))).collect(),
-            Instances::Each(map) => map
-                .keys()
-                .map(|k| Some(InstanceKey::Key(k.clone())))
-                .collect(),
-        }
-    }
-}
-
-/// A resource's repetition, as far as it is worked out.
-#[derive(Clone, Debug)]
-pub(crate) enum Repeat {
-    /// Declared with `kind` (`count`, `for_each`, `condition`) written as `node`.
-    Pending { kind: &'static str, node: Node },
-    /// Being worked out: meeting it again is a cycle.
-    Resolving,
-    /// Worked out; `None` when it has errors (reported).
-    Done(Option<Instances>),
-}
-
-/// The instance whose properties are being read: what `each.*` and `count.index` are.
-#[derive(Clone, Debug)]
-pub(crate) enum Current {
-    Count(usize),
-    Each { key: String, value: Value },
-}
 
 impl<'c> Loader<'c> {
     /// Records the `count`, `for_each` or `condition` of resource `name` (reporting more than

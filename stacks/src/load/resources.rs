@@ -18,8 +18,8 @@ use crate::yaml::{Key, Node, NodeKind, Pos, SourceFile};
 use crate::suggest::list_names;
 
 use super::loader::{Loader, ADDRESS_TAG, STACK_TAG};
+use super::parts::{Current, Instances};
 use super::parts::{Edge, Owner, Place, Read};
-use super::repeat::{Current, Instances};
 use crate::names::InstanceKey;
 
 const RESOURCE_KEYS: &[&str] = &[
