@@ -125,10 +125,10 @@ pub fn network_example() -> Census {
         ("gateway_attachment", 1),
         ("elastic_ip", 1),
         ("nat_gateway", 1),
-        // Two of the stack's and the VPC's main table.
-        ("route_table", 3),
+        // A public and a private table per zone (two zones), and the VPC's main table.
+        ("route_table", 5),
         // Each table's local route, and the stack's default routes.
-        ("route", 3 + 2),
+        ("route", 5 + 4),
         ("subnet_association", 4),
         // Two of the stack's and the VPC's default group.
         ("security_group", 3),
