@@ -21,13 +21,9 @@ const NETWORK_FOLLOW_UPS: &[&str] = &[
 ];
 
 /// The serverless example's: attaching the role's managed policy and putting its inline one,
-/// putting an event rule's targets, and the read that waits for a new function to be active.
-const SERVERLESS_FOLLOW_UPS: &[&str] = &[
-    "AttachRolePolicy",
-    "PutRolePolicy",
-    "PutTargets",
-    "GetFunction",
-];
+/// and putting an event rule's targets. (A function's create is one call: it is read again
+/// only while Lambda says it is `Pending`, which the emulator never does.)
+const SERVERLESS_FOLLOW_UPS: &[&str] = &["AttachRolePolicy", "PutRolePolicy", "PutTargets"];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_follow_up_call_of_the_network_creates_refused_once_is_recovered_without_orphans() {
