@@ -319,6 +319,25 @@ const SORTED: &[(&str, &str, Why)] = &[
         "schedule_expression: rate(5 minutes)\nflexible_time_window: { mode: 'OFF' }\ntarget: { arn: 'arn:aws:sqs:us-east-1:123456789012:jobs', role_arn: 'arn:aws:iam::123456789012:role/scheduler' }\nstart_date: tomorrow",
         "start_date",
     )),
+    ("strata/mod.rs", "a {} is made by strata and kept only in its state: there is nothing to import; `strata apply` makes one", AtApply(
+        "refuses `strata import` of a random value (there is nothing in AWS to read): the \
+         command's input, not the stack's",
+    )),
+    ("strata/random_string.rs", "`{}` asks for characters that `{}: false` leaves out", AtLoad(
+        "strata.random_string",
+        "length: 8\nupper: false\nmin_upper: 2",
+        "min_upper",
+    )),
+    ("strata/random_string.rs", "`length` is less than the `min_upper`, `min_lower`, `min_numeric` and `min_special` together ({minimums})", AtLoad(
+        "strata.random_string",
+        "length: 3\nmin_upper: 2\nmin_numeric: 2",
+        "length",
+    )),
+    ("strata/random_string.rs", "`upper`, `lower`, `numeric` and `special` are all false: there is nothing to draw from", AtLoad(
+        "strata.random_string",
+        "length: 8\nupper: false\nlower: false\nnumeric: false\nspecial: false",
+        "upper",
+    )),
     ("sns/topic.rs", "`{topic_arn}` is not a topic ARN", AtApply(
         "reads the topic ARN AWS answers with or `import` is given, not the stack",
     )),
