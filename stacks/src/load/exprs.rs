@@ -552,7 +552,7 @@ impl Loader<'_> {
         if self.modules.contains_key(address) {
             return self.resolve_output(address, attr, written, place, pos);
         }
-        let Some(schema) = self.resource_types.get(address).copied() else {
+        if !self.resource_types.contains_key(address) {
             let mut candidates: Vec<String> = self.resource_types.keys().cloned().collect();
             candidates.extend(self.modules.keys().cloned());
             candidates.extend(["params", "stack", "aws", "locals"].map(String::from));
@@ -583,7 +583,7 @@ impl Loader<'_> {
                 Some(help),
             );
             return None;
-        };
+        }
         if let Place::Resource(me) = place {
             if *me == address {
                 self.error(
@@ -617,21 +617,8 @@ impl Loader<'_> {
             }
             Some(_) => {}
         }
-        if let Some(schema) = schema {
-            if !schema.has_attr(attr) {
-                let names = schema.attr_names();
-                let help = hint(attr, names.iter().copied())
-                    .unwrap_or_else(|| format!("{} has {}", schema.type_name, list_names(&names)));
-                self.error(
-                    pos,
-                    format!(
-                        "unknown attribute `{attr}` of resource `{address}` ({})",
-                        schema.type_name
-                    ),
-                    Some(help),
-                );
-                return None;
-            }
+        if !self.known_attr(address, attr, pos) {
+            return None;
         }
         let full = self.qualify(address);
         if let Place::Resource(_) = place {
@@ -645,6 +632,30 @@ impl Loader<'_> {
             address: full,
             attr: attr.to_string(),
         }))
+    }
+
+    /// Whether `attr` is an attribute (or property) of this file's resource `resource`; an
+    /// unknown one is reported, with the attributes there are. A resource of an unknown type
+    /// takes any (its type is reported where it is written).
+    pub(crate) fn known_attr(&mut self, resource: &str, attr: &str, pos: Pos) -> bool {
+        let Some(Some(schema)) = self.resource_types.get(resource).copied() else {
+            return true;
+        };
+        if schema.has_attr(attr) {
+            return true;
+        }
+        let names = schema.attr_names();
+        let help = hint(attr, names.iter().copied())
+            .unwrap_or_else(|| format!("{} has {}", schema.type_name, list_names(&names)));
+        self.error(
+            pos,
+            format!(
+                "unknown attribute `{attr}` of resource `{resource}` ({})",
+                schema.type_name
+            ),
+            Some(help),
+        );
+        false
     }
 
     /// `${MODULE.OUTPUT}`: the output's expression, which references the module's resources by

@@ -455,28 +455,11 @@ impl<'c> Loader<'c> {
                 return Err(None);
             }
         }
-        if let Some(Some(schema)) = self.resource_types.get(root).copied() {
-            if !schema.has_attr(attr) {
-                let names = schema.attr_names();
-                let help = hint(attr, names.iter().copied()).unwrap_or_else(|| {
-                    format!(
-                        "{} has {}",
-                        schema.type_name,
-                        crate::suggest::list_names(&names)
-                    )
-                });
-                self.error(
-                    pos,
-                    format!(
-                        "unknown attribute `{attr}` of resource `{root}` ({})",
-                        schema.type_name
-                    ),
-                    Some(help),
-                );
-                return Err(None);
-            }
+        if self.known_attr(root, attr, pos) {
+            Ok(())
+        } else {
+            Err(None)
         }
-        Ok(())
     }
 
     /// The instances of repeated module `root` (key and outputs), `None` while they wait for
