@@ -4,7 +4,8 @@
 # create, no-op plan and destroy; 200 independent queues against the bound of one request each;
 # validate and plan --refresh=false of 1,000 and 5,000 queues (time, peak RSS). It prints
 # figures and checks none: a benchmark, not a test (tests/examples/speed.rs says how each
-# figure is made). Takes a few minutes after the release build.
+# figure is made). Takes a few minutes after the release build. Arguments pick parts:
+# `scripts/bench.sh serverless wide` (serverless, network, wide, local; all by default).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,4 +20,4 @@ cargo build --release -p strata >&2
 TARGET="${CARGO_TARGET_DIR:-target}"
 [[ "$TARGET" == /* ]] || TARGET="$ROOT/$TARGET"
 export STRATA_BIN="$TARGET/release/strata"
-cargo run --quiet -p strata-tests --example speed
+cargo run --quiet -p strata-tests --example speed -- "$@"

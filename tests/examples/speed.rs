@@ -58,18 +58,29 @@ fn main() {
         measure_child(&args[1..]);
         return;
     }
+    // `speed serverless wide`: only those parts (serverless, network, wide, local).
+    let wanted = |part: &str| args.is_empty() || args.iter().any(|a| a == part);
     println!(
         "strata speed figures: {}, {} ms added to every request",
         strata_bin().display(),
         LATENCY.as_millis()
     );
-    for example in [Example::Serverless, Example::Network] {
-        bench_example(example);
+    for (part, example) in [
+        ("serverless", Example::Serverless),
+        ("network", Example::Network),
+    ] {
+        if wanted(part) {
+            bench_example(example);
+        }
     }
-    bench_wide_apply();
-    for size in LOCAL_SIZES {
-        bench_local(size);
-        bench_language(size);
+    if wanted("wide") {
+        bench_wide_apply();
+    }
+    if wanted("local") {
+        for size in LOCAL_SIZES {
+            bench_local(size);
+            bench_language(size);
+        }
     }
 }
 
@@ -101,19 +112,77 @@ fn longest_chain(stack: &stacks::Stack) -> usize {
         .unwrap_or(0)
 }
 
+/// Applies and destroys, untimed, a copy of the stack in `dir` under another stack name (so no
+/// physical name is reused): the emulator loads a service's code on the first request to it,
+/// most of a second that AWS never costs, so every figure is of an emulator that has served
+/// each service the run calls.
+fn warm_up(proxy: &Proxy, dir: &Path) {
+    let copy = tempfile::tempdir().unwrap();
+    strata_tests::copy_dir(dir, copy.path());
+    let file = copy.path().join("stack.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut renamed = false;
+    let text: Vec<String> = text
+        .lines()
+        .map(|line| match line.strip_prefix("stack: ") {
+            Some(name) if !renamed => {
+                renamed = true;
+                format!("stack: warm-{name}")
+            }
+            _ => line.to_string(),
+        })
+        .collect();
+    assert!(renamed, "{} names no stack", file.display());
+    std::fs::write(&file, text.join("\n")).unwrap();
+    for args in [["apply", "--auto-approve"], ["destroy", "--auto-approve"]] {
+        let run = run_strata(copy.path(), &args, &proxy.aws_env());
+        assert_code_while(&run, 0, &format!("the warm-up {}", args[0]));
+    }
+}
+
+/// One timed run of strata through the proxy.
+struct Timed {
+    elapsed: Duration,
+    calls: Vec<strata_tests::proxy::Call>,
+    start: Instant,
+}
+
+impl Timed {
+    /// Where the time went: before the first request, after the last answer, and the
+    /// emulator's own time per request (the proxy's latency excluded).
+    fn split(&self) -> String {
+        let (Some(first), Some(last)) = (
+            self.calls.iter().map(|c| c.received).min(),
+            self.calls
+                .iter()
+                .map(|c| c.received + LATENCY + c.upstream)
+                .max(),
+        ) else {
+            return "no requests".to_string();
+        };
+        let end = self.start + self.elapsed;
+        let upstream: Duration = self.calls.iter().map(|c| c.upstream).sum();
+        format!(
+            "{:.0} ms before the first request, {:.0} ms after the last answer; the emulator took {:.1} ms per request",
+            (first - self.start).as_secs_f64() * 1000.0,
+            end.saturating_duration_since(last).as_secs_f64() * 1000.0,
+            upstream.as_secs_f64() * 1000.0 / self.calls.len() as f64,
+        )
+    }
+}
+
 /// Runs strata in `dir` through `proxy`; returns the wall time and the requests it made.
-fn timed(
-    proxy: &Proxy,
-    dir: &Path,
-    args: &[&str],
-    doing: &str,
-) -> (Duration, Vec<strata_tests::proxy::Call>) {
+fn timed(proxy: &Proxy, dir: &Path, args: &[&str], doing: &str) -> Timed {
     proxy.clear();
     let start = Instant::now();
     let run = run_strata(dir, args, &proxy.aws_env());
     let elapsed = start.elapsed();
     assert_code_while(&run, 0, doing);
-    (elapsed, proxy.calls())
+    Timed {
+        elapsed,
+        calls: proxy.calls(),
+        start,
+    }
 }
 
 /// `12 CreateQueue, 3 GetRole`: the requests by action, most first.
@@ -149,35 +218,47 @@ fn bench_example(example: Example) {
 
     let emu = Emulator::start();
     let proxy = Proxy::start(&emu, Faults::latency(LATENCY));
-    let (apply, created) = timed(&proxy, dir.path(), &["apply", "--auto-approve"], "apply");
-    let (plan, planned) = timed(&proxy, dir.path(), &["plan"], "no-op plan");
-    let (destroy, destroyed) = timed(
+    warm_up(&proxy, dir.path());
+    let apply = timed(&proxy, dir.path(), &["apply", "--auto-approve"], "apply");
+    let plan = timed(&proxy, dir.path(), &["plan"], "no-op plan");
+    let destroy = timed(
         &proxy,
         dir.path(),
         &["destroy", "--auto-approve"],
         "destroy",
     );
-    let per = |calls: &[strata_tests::proxy::Call]| calls.len() as f64 / resources as f64;
+    let per = |t: &Timed| t.calls.len() as f64 / resources as f64;
     println!("\n{example:?} example: {resources} resources, longest chain {chain}");
     println!(
         "  apply    {:>8}  = {:.2} x the critical-path bound ({chain} x {} ms = {})",
-        seconds(apply),
-        apply.as_secs_f64() / bound.as_secs_f64(),
+        seconds(apply.elapsed),
+        apply.elapsed.as_secs_f64() / bound.as_secs_f64(),
         LATENCY.as_millis(),
         seconds(bound),
     );
+    println!("           {}", apply.split());
+    if std::env::var_os("STRATA_BENCH_TRACE").is_some() {
+        for c in &apply.calls {
+            println!(
+                "    {:>6.0} ms  {:<28} emulator {:>5.0} ms",
+                (c.received - apply.start).as_secs_f64() * 1000.0,
+                c.action,
+                c.upstream.as_secs_f64() * 1000.0
+            );
+        }
+    }
     println!(
         "  requests per resource: create {:.2} ({} requests), no-op plan {:.2} ({} in {}), destroy {:.2} ({} in {})",
-        per(&created),
-        created.len(),
-        per(&planned),
-        planned.len(),
-        seconds(plan),
-        per(&destroyed),
-        destroyed.len(),
-        seconds(destroy),
+        per(&apply),
+        apply.calls.len(),
+        per(&plan),
+        plan.calls.len(),
+        seconds(plan.elapsed),
+        per(&destroy),
+        destroy.calls.len(),
+        seconds(destroy.elapsed),
     );
-    println!("  create's requests: {}", by_action(&created));
+    println!("  create's requests: {}", by_action(&apply.calls));
 }
 
 /// A stack of `n` independent queues.
@@ -194,28 +275,30 @@ fn bench_wide_apply() {
     std::fs::write(dir.path().join("stack.yaml"), queues_stack(QUEUES)).unwrap();
     let emu = Emulator::start();
     let proxy = Proxy::start(&emu, Faults::latency(LATENCY));
-    let (apply, calls) = timed(&proxy, dir.path(), &["apply", "--auto-approve"], "apply");
+    warm_up(&proxy, dir.path());
+    let apply = timed(&proxy, dir.path(), &["apply", "--auto-approve"], "apply");
     let rounds = QUEUES.div_ceil(DEFAULT_PARALLELISM);
     let bound = LATENCY * rounds as u32;
     println!("\n{QUEUES} independent queues, parallelism {DEFAULT_PARALLELISM}");
     println!(
         "  apply    {:>8}  = {:.2} x the bound of one request each ({rounds} x {} ms = {})",
-        seconds(apply),
-        apply.as_secs_f64() / bound.as_secs_f64(),
+        seconds(apply.elapsed),
+        apply.elapsed.as_secs_f64() / bound.as_secs_f64(),
         LATENCY.as_millis(),
         seconds(bound),
     );
+    println!("           {}", apply.split());
     println!(
         "  {} requests ({:.2} per queue), at most {} in flight: {}",
-        calls.len(),
-        calls.len() as f64 / QUEUES as f64,
+        apply.calls.len(),
+        apply.calls.len() as f64 / QUEUES as f64,
         proxy.peak_in_flight(),
-        by_action(&calls)
+        by_action(&apply.calls)
     );
     // A refresh is as fast as the requests in flight allow: the no-op plan at several bounds.
     for max in MAX_REQUESTS {
         let max = max.to_string();
-        let (plan, calls) = timed(
+        let plan = timed(
             &proxy,
             dir.path(),
             &["plan", "--max-requests", &max],
@@ -223,8 +306,8 @@ fn bench_wide_apply() {
         );
         println!(
             "  no-op plan with --max-requests {max:>3}: {:>8}, {} requests, at most {} in flight",
-            seconds(plan),
-            calls.len(),
+            seconds(plan.elapsed),
+            plan.calls.len(),
             proxy.peak_in_flight()
         );
     }

@@ -27,7 +27,7 @@ use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::Emulator;
 
@@ -120,6 +120,11 @@ pub struct Call {
     /// The HTTP status strata received; `None` when it received no answer (killed, or the
     /// emulator did not answer).
     pub status: Option<u16>,
+    /// When the proxy received it.
+    pub received: Instant,
+    /// How long the emulator took to answer it once forwarded (the added latency and any
+    /// fault excluded); zero when it was not forwarded or not answered.
+    pub upstream: Duration,
 }
 
 /// A loopback proxy in front of an emulator, injecting [`Faults`] and recording every
@@ -362,6 +367,8 @@ fn handle(shared: &Shared, request: &Request, in_flight: usize, client: &mut Tcp
                 Decision::Forward => None,
             },
             status: None,
+            received: Instant::now(),
+            upstream: Duration::ZERO,
         });
         (
             state.calls.len() - 1,
@@ -371,12 +378,18 @@ fn handle(shared: &Shared, request: &Request, in_flight: usize, client: &mut Tcp
         )
     };
     std::thread::sleep(latency);
+    let mut upstream = Duration::ZERO;
     let response = match decision {
         Decision::Fault(Fault::Killed) => None,
         Decision::Fault(fault) => Some(fault_response(fault, &service, request).to_bytes(false)),
-        Decision::Forward => forward(shared.upstream, request)
-            .ok()
-            .map(|response| response.to_bytes(request.method == "HEAD")),
+        Decision::Forward => {
+            let start = Instant::now();
+            let response = forward(shared.upstream, request)
+                .ok()
+                .map(|response| response.to_bytes(request.method == "HEAD"));
+            upstream = start.elapsed();
+            response
+        }
     };
     // Answered from here on: the client may send its next request as soon as it reads this
     // response, and the two must not be counted in flight together.
@@ -389,6 +402,7 @@ fn handle(shared: &Shared, request: &Request, in_flight: usize, client: &mut Tcp
     if state.generation == generation {
         if let Some(call) = state.calls.get_mut(index) {
             call.status = answered;
+            call.upstream = upstream;
         }
     }
     answered.is_some()
