@@ -227,7 +227,8 @@ impl Session {
     /// Ends a session that only planned: writes what settling recorded, saves `plan` to `out`
     /// when asked (after the write, so the file names the state as left), releases the lock.
     pub fn finish_plan(self, plan: &Plan, out: Option<&Path>) -> Result<(), EngineError> {
-        let planned_state = crate::planfile::fingerprint(self.recorder.state());
+        // Only a saved plan needs it: a fingerprint encodes the whole state once more.
+        let planned_state = out.map(|_| crate::planfile::fingerprint(self.recorder.state()));
         let Session {
             stack,
             lock,
@@ -235,7 +236,7 @@ impl Session {
             ..
         } = self;
         let recorded = recorder.finish()?;
-        if let Some(out) = out {
+        if let (Some(out), Some(planned_state)) = (out, planned_state) {
             crate::planfile::save(out, plan, &stack, &recorded, planned_state)?;
         }
         drop(lock);

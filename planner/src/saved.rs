@@ -176,9 +176,11 @@ fn redact_expr(expr: &Expr) -> Expr {
                 .collect(),
         },
         Expr::Lang { ast, at } => Expr::Lang {
-            ast: ast.map_leaves(&redact_value, &|_| stacks::lang::Ast::Value {
-                value: Value::Bool(true),
-            }),
+            ast: Box::new(
+                ast.map_leaves(&redact_value, &|_| stacks::lang::Ast::Value {
+                    value: Value::Bool(true),
+                }),
+            ),
             at: at.clone(),
         },
         other @ (Expr::Ref { .. } | Expr::Concat { .. }) => other.clone(),

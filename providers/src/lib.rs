@@ -57,7 +57,9 @@ pub fn catalog() -> Catalog {
 pub fn aws_registry(ctx: &aws::AwsContext) -> Registry {
     let mut registry = Registry::new();
     for entry in catalogue() {
-        registry.insert((entry.provider)(ctx));
+        let ctx = ctx.clone();
+        let make = entry.provider;
+        registry.insert_lazy((entry.schema)(), move || make(&ctx));
     }
     registry
 }

@@ -2,7 +2,7 @@
 //! that holds one provider per type.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use stacks::{Catalog, Map, TypeSchema};
@@ -171,7 +171,14 @@ pub trait Provider: Send + Sync {
 /// The providers strata uses, by type name.
 #[derive(Clone, Default)]
 pub struct Registry {
-    providers: BTreeMap<String, Arc<dyn Provider>>,
+    providers: BTreeMap<String, Arc<Slot>>,
+}
+
+/// A type's provider, built the first time it is asked for.
+struct Slot {
+    schema: TypeSchema,
+    make: Box<dyn Fn() -> Arc<dyn Provider> + Send + Sync>,
+    built: OnceLock<Arc<dyn Provider>>,
 }
 
 impl Registry {
@@ -180,12 +187,39 @@ impl Registry {
     }
 
     pub fn insert(&mut self, provider: Arc<dyn Provider>) {
+        let schema = provider.schema().clone();
+        let built = OnceLock::new();
+        let _ = built.set(provider.clone());
+        self.insert_slot(Slot {
+            schema,
+            make: Box::new(move || provider.clone()),
+            built,
+        });
+    }
+
+    /// Registers the provider of `schema`'s type, which `make` builds the first time it is
+    /// asked for: a stack uses a few of the types, and every provider builds its SDK clients,
+    /// which costs a command's start time and memory. `make`'s provider must have `schema`.
+    pub fn insert_lazy(
+        &mut self,
+        schema: TypeSchema,
+        make: impl Fn() -> Arc<dyn Provider> + Send + Sync + 'static,
+    ) {
+        self.insert_slot(Slot {
+            schema,
+            make: Box::new(make),
+            built: OnceLock::new(),
+        });
+    }
+
+    fn insert_slot(&mut self, slot: Slot) {
         self.providers
-            .insert(provider.schema().type_name.to_string(), provider);
+            .insert(slot.schema.type_name.to_string(), Arc::new(slot));
     }
 
     pub fn get(&self, type_name: &str) -> Option<&Arc<dyn Provider>> {
-        self.providers.get(type_name)
+        let slot = self.providers.get(type_name)?;
+        Some(slot.built.get_or_init(|| (slot.make)()))
     }
 
     /// The type names that have a provider, sorted.
@@ -195,6 +229,6 @@ impl Registry {
 
     /// The schemas of every provider, for the stack loader.
     pub fn catalog(&self) -> Catalog {
-        Catalog::new(self.providers.values().map(|p| p.schema().clone()))
+        Catalog::new(self.providers.values().map(|slot| slot.schema.clone()))
     }
 }

@@ -50,8 +50,10 @@ pub enum Expr {
     /// An expression of the language (operators, calls, indexes, conditionals) that
     /// references values known only at plan or apply time. `at` is where it is written
     /// (`stack.yaml:12:9`), for errors found when it is evaluated.
+    /// The tree is boxed: it is much larger than the other variants, and every map of
+    /// properties holds its expressions inline.
     Lang {
-        ast: Ast,
+        ast: Box<Ast>,
         at: String,
     },
 }
@@ -69,7 +71,7 @@ impl Expr {
         match self {
             Expr::Value { value } => Ast::Value { value },
             Expr::Ref { reference } => Ast::Ref { reference },
-            Expr::Lang { ast, .. } => ast,
+            Expr::Lang { ast, .. } => *ast,
             Expr::Concat { pieces } => Ast::Template {
                 parts: pieces
                     .into_iter()
@@ -102,7 +104,10 @@ impl Expr {
         match ast {
             Ast::Value { value } => Expr::Value { value },
             Ast::Ref { reference } => Expr::Ref { reference },
-            ast => Expr::Lang { ast, at },
+            ast => Expr::Lang {
+                ast: Box::new(ast),
+                at,
+            },
         }
     }
 
@@ -281,7 +286,7 @@ mod tests {
     #[test]
     fn an_expression_failing_on_values_known_at_plan_time_says_where_it_is_written() {
         let index = |key: i64| Expr::Lang {
-            ast: Ast::Index {
+            ast: Box::new(Ast::Index {
                 target: Box::new(Ast::List {
                     items: vec![Ast::Ref {
                         reference: Reference::resource("q", "url"),
@@ -289,7 +294,7 @@ mod tests {
                 }),
                 key: Box::new(Ast::value(Value::int(key))),
                 span: crate::lang::Span::default(),
-            },
+            }),
             at: "stack.yaml:7:12".into(),
         };
         assert_eq!(index(0).try_eval(&Fixed), Ok(Value::str("https://q")));

@@ -349,7 +349,7 @@ impl Loader<'_> {
             let whole = Span::new(0, located.chars.len());
             let parts = parts.into_iter().map(|(ast, _)| ast).collect();
             return Some(Expr::Lang {
-                ast: Ast::Template { parts, span: whole },
+                ast: Box::new(Ast::Template { parts, span: whole }),
                 at,
             });
         }

@@ -248,11 +248,10 @@ impl Loader<'_> {
                     Expr::Value { value } => {
                         self.check_known(node, value, kind, allowed, path, owner, s)
                     }
-                    Expr::Concat { .. }
-                    | Expr::Lang {
-                        ast: crate::lang::Ast::Template { .. },
-                        ..
-                    } if !matches!(kind, Kind::String | Kind::Any | Kind::Document) => {
+                    Expr::Concat { .. } | Expr::Lang { .. }
+                        if is_template(&expr)
+                            && !matches!(kind, Kind::String | Kind::Any | Kind::Document) =>
+                    {
                         self.kind_error(
                             node,
                             kind,
@@ -568,4 +567,14 @@ fn passed_param(text: &str) -> Option<&str> {
 /// Whether the mapping gives `name` (a field set to null counts as not given).
 fn is_given(entries: &[(Key, Node)], name: &str) -> bool {
     entries.iter().any(|(k, v)| k.name == name && !v.is_null())
+}
+
+/// Whether `expr` is a string joining text and `${...}` (which gives a string whatever it
+/// references).
+fn is_template(expr: &Expr) -> bool {
+    match expr {
+        Expr::Concat { .. } => true,
+        Expr::Lang { ast, .. } => matches!(**ast, crate::lang::Ast::Template { .. }),
+        _ => false,
+    }
 }
