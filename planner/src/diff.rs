@@ -5,6 +5,7 @@
 //! compares them with what exists, and decides create / update / replace / no-op from the
 //! schema's `force_new` flags. Resources in the state and not in the stack are deleted.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use stacks::{Catalog, Expr, Map, Reference, ResourceDecl, Scope, Stack, TypeSchema, Value};
@@ -102,6 +103,19 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
     let mut known = Known::new(builtins.clone());
     let priors = Priors { state, refreshed };
 
+    // Only what another resource or an output reads is kept to evaluate against: a copy of
+    // every resource's values would double what a large plan holds.
+    let read: BTreeSet<String> = stack
+        .resources
+        .values()
+        .flat_map(ResourceDecl::dependencies)
+        .chain(
+            stack
+                .outputs
+                .values()
+                .flat_map(|out| out.value.resource_addresses()),
+        )
+        .collect();
     if !destroy {
         for address in &order {
             let decl = &stack.resources[address];
@@ -112,9 +126,11 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
                     action: "replace".into(),
                 });
             }
-            // What dependants may read of this resource now.
-            let attrs = change.attributes_for_dependants();
-            known.insert(address, change.after.clone().unwrap_or_default(), attrs);
+            if read.contains(address) {
+                // What dependants may read of this resource now.
+                let attrs = change.attributes_for_dependants();
+                known.insert(address, change.after.clone().unwrap_or_default(), attrs);
+            }
             changes.insert(address.clone(), change);
         }
     }
@@ -214,17 +230,19 @@ struct Priors<'a> {
 }
 
 /// A recorded resource as the planner compares it.
-enum Prior {
+/// Borrowed from the state and the refresh where nothing changes them: a plan of thousands of
+/// recorded resources copies none of them to compare.
+enum Prior<'a> {
     /// Not in the state.
     None,
     /// Recorded, but refresh found it deleted outside strata.
-    Gone(ResourceState),
+    Gone(&'a ResourceState),
     /// Recorded (id and attributes as refreshed) and its properties as they are now.
-    Exists(ResourceState, Map),
+    Exists(Cow<'a, ResourceState>, &'a Map),
 }
 
-impl Priors<'_> {
-    fn of(&self, address: &str) -> Prior {
+impl<'a> Priors<'a> {
+    fn of(&self, address: &str) -> Prior<'a> {
         let Some(recorded) = self.state.resources.get(address) else {
             return Prior::None;
         };
@@ -233,10 +251,10 @@ impl Priors<'_> {
                 let mut rs = recorded.clone();
                 rs.id = l.id.clone();
                 rs.attributes.extend(l.attributes.clone());
-                Prior::Exists(rs, l.properties.clone())
+                Prior::Exists(Cow::Owned(rs), &l.properties)
             }
-            Some(Some(None)) => Prior::Gone(recorded.clone()),
-            _ => Prior::Exists(recorded.clone(), recorded.properties.clone()),
+            Some(Some(None)) => Prior::Gone(recorded),
+            _ => Prior::Exists(Cow::Borrowed(recorded), &recorded.properties),
         }
     }
 }
@@ -278,7 +296,7 @@ fn plan_declared(
         Prior::None => {}
         Prior::Gone(recorded) => {
             change.gone = true;
-            change.prior_dependencies = recorded.dependencies;
+            change.prior_dependencies = recorded.dependencies.clone();
         }
         Prior::Exists(recorded, before) => {
             change.id = Some(recorded.id.clone());
@@ -293,7 +311,7 @@ fn plan_declared(
                         after.insert(key.clone(), old.clone());
                     }
                 }
-                let (changed, forcing) = compare(schema, &recorded, &before, &after);
+                let (changed, forcing) = compare(schema, &recorded, before, &after);
                 // A property whose replacement must not leave a gap creates the new object first.
                 if forcing.iter().any(|key| {
                     schema
@@ -317,7 +335,7 @@ fn plan_declared(
                 change.replace_because = forcing;
             }
             // Hidden where the stack marks it now, and where it was sensitive when recorded.
-            let before = stacks::mark_paths(before, &recorded.sensitive);
+            let before = stacks::mark_paths(before.clone(), &recorded.sensitive);
             change.before = Some(crate::saved::mark_map_like(before, &after));
         }
     }
@@ -396,14 +414,14 @@ fn compare(
     let mut forcing = Vec::new();
     for (key, desired) in after {
         let prop = schema.and_then(|s| s.prop(key));
-        let kind = prop.map(|p| p.kind.clone()).unwrap_or(stacks::Kind::Any);
+        let kind = prop.map_or(&stacks::Kind::Any, |p| &p.kind);
         let same = match before.get(key) {
             Some(actual) if key == "tags" => equivalent(
-                &kind,
+                kind,
                 &without_address_tag(desired),
                 &without_address_tag(actual),
             ),
-            Some(actual) => equivalent(&kind, desired, actual),
+            Some(actual) => equivalent(kind, desired, actual),
             None => matches!(desired, Value::Null),
         };
         if !same {
@@ -429,14 +447,14 @@ fn compare(
 
 /// Tags without `strata:address`: the tag is written when the resource is made, and a `moved`
 /// rename (which never calls AWS) leaves it as it was, so it never makes a diff alone.
-fn without_address_tag(tags: &Value) -> Value {
+fn without_address_tag(tags: &Value) -> Cow<'_, Value> {
     match tags {
         Value::Map(map) if map.contains_key(stacks::ADDRESS_TAG) => {
             let mut map = map.clone();
             map.remove(stacks::ADDRESS_TAG);
-            Value::Map(map)
+            Cow::Owned(Value::Map(map))
         }
-        other => other.clone(),
+        other => Cow::Borrowed(other),
     }
 }
 
@@ -466,7 +484,7 @@ fn plan_removed(
 ) -> ResourceChange {
     let (gone, before) = match priors.of(address) {
         Prior::Gone(_) => (true, recorded.properties.clone()),
-        Prior::Exists(_, now) => (false, now),
+        Prior::Exists(_, now) => (false, now.clone()),
         Prior::None => (false, recorded.properties.clone()),
     };
     let before = stacks::mark_paths(before, &recorded.sensitive);

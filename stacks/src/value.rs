@@ -281,16 +281,107 @@ impl From<i64> for Value {
 /// Values serialise with markers and keep sensitive values: state files are 0600 and hold what
 /// was applied, as Terraform's do. Plan files that must not hold secrets use
 /// [`Value::to_marked_json`] with `redact = true`.
+/// As [`Value::to_marked_json`] with `redact = false` writes it, without building that JSON
+/// first: a state of thousands of resources is written and read through these two.
 impl Serialize for Value {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.to_marked_json(false).serialize(serializer)
+        use serde::ser::SerializeMap;
+        match self {
+            Value::Null => serializer.serialize_unit(),
+            Value::Bool(b) => serializer.serialize_bool(*b),
+            Value::Number(n) => n.serialize(serializer),
+            Value::String(s) => serializer.serialize_str(s),
+            Value::List(items) => items.serialize(serializer),
+            Value::Map(map) => map.serialize(serializer),
+            Value::Unknown => {
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry(UNKNOWN_MARKER, &true)?;
+                map.end()
+            }
+            Value::Sensitive(inner) => {
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry(SENSITIVE_MARKER, inner)?;
+                map.end()
+            }
+        }
     }
 }
 
+/// Reads what [`Value`]'s `Serialize` writes (and [`Value::from_marked_json`] reads), straight
+/// into values.
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let json = serde_json::Value::deserialize(deserializer)?;
-        Ok(Value::from_marked_json(json))
+        deserializer.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        Value::deserialize(deserializer)
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::Number(n.into()))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::Number(n.into()))
+    }
+
+    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_string()))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::List(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = Map::new();
+        while let Some((key, value)) = access.next_entry::<String, Value>()? {
+            map.insert(key, value);
+        }
+        if map.len() == 1 {
+            if map.get(UNKNOWN_MARKER) == Some(&Value::Bool(true)) {
+                return Ok(Value::Unknown);
+            }
+            if let Some(inner) = map.remove(SENSITIVE_MARKER) {
+                return Ok(Value::Sensitive(Box::new(inner)));
+            }
+        }
+        Ok(Value::Map(map))
     }
 }
 
@@ -405,6 +496,32 @@ mod tests {
         let text = serde_json::to_string(&value).unwrap();
         let back: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back, value);
+    }
+
+    #[test]
+    fn values_are_written_and_read_as_their_marked_json() {
+        let value = Value::Map(Map::from([
+            ("a".to_string(), Value::Null),
+            ("b".to_string(), Value::Bool(false)),
+            (
+                "c".to_string(),
+                Value::List(vec![Value::int(-3), Value::int(7), Value::str("x")]),
+            ),
+            (
+                "d".to_string(),
+                Value::Sensitive(Box::new(Value::Map(Map::from([(
+                    "k".to_string(),
+                    Value::Unknown,
+                )])))),
+            ),
+            ("e".to_string(), serde_json::from_str("1.5").unwrap()),
+            ("f".to_string(), Value::Map(Map::new())),
+        ]));
+        let text = serde_json::to_string(&value).unwrap();
+        assert_eq!(text, value.to_marked_json(false).to_string());
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), value);
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(Value::from_marked_json(json), value);
     }
 
     #[test]
