@@ -6,7 +6,7 @@
 //! parallelism. On a failure or an interrupt it starts nothing new, lets running steps finish
 //! and records them, then reports every error.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -117,7 +117,9 @@ pub async fn apply(
             }
         }
     }
-    let mut started = vec![false; steps.len()];
+    // Steps whose waits are over and that have not started, in plan order: each start and
+    // each finish touches only the steps concerned, whatever the plan's size.
+    let mut ready: BTreeSet<usize> = (0..steps.len()).filter(|&i| waiting[i] == 0).collect();
     let mut running: JoinSet<(usize, Result<(), StepError>)> = JoinSet::new();
     let mut stopping = false;
 
@@ -129,14 +131,10 @@ pub async fn apply(
         }
         if !stopping {
             // Every ready step, in plan order, up to the parallelism.
-            for i in 0..steps.len() {
-                if running.len() >= parallelism {
+            while running.len() < parallelism {
+                let Some(i) = ready.pop_first() else {
                     break;
-                }
-                if started[i] || waiting[i] > 0 {
-                    continue;
-                }
-                started[i] = true;
+                };
                 let step = steps[i].clone();
                 let Some(change) = changes.get(step.address.as_str()).map(|c| (*c).clone()) else {
                     outcome.errors.push(StepError {
@@ -183,6 +181,9 @@ pub async fn apply(
                 }
                 for &d in &dependants[i] {
                     waiting[d] = waiting[d].saturating_sub(1);
+                    if waiting[d] == 0 {
+                        ready.insert(d);
+                    }
                 }
             }
             Ok((_, Err(error))) => {

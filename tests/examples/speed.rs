@@ -259,6 +259,8 @@ fn bench_example(example: Example) {
         seconds(destroy.elapsed),
     );
     println!("  create's requests: {}", by_action(&apply.calls));
+    println!("  no-op plan's requests: {}", by_action(&plan.calls));
+    println!("  destroy's requests: {}", by_action(&destroy.calls));
 }
 
 /// A stack of `n` independent queues.
