@@ -30,9 +30,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use engine::executor::DEFAULT_PARALLELISM;
-use strata_tests::census::Example;
 use strata_tests::proxy::{Faults, Proxy};
-use strata_tests::{assert_code_while, run_strata, strata_bin, Emulator};
+use strata_tests::{assert_code_while, run_strata, strata_bin, workspace_root, Emulator};
 
 /// Added by the proxy to every request: about what a call to AWS takes from a laptop.
 const LATENCY: Duration = Duration::from_millis(100);
@@ -65,12 +64,9 @@ fn main() {
         strata_bin().display(),
         LATENCY.as_millis()
     );
-    for (part, example) in [
-        ("serverless", Example::Serverless),
-        ("network", Example::Network),
-    ] {
-        if wanted(part) {
-            bench_example(example);
+    for example in examples() {
+        if wanted(&example) {
+            bench_example(&example);
         }
     }
     if wanted("wide") {
@@ -116,7 +112,7 @@ fn longest_chain(stack: &stacks::Stack) -> usize {
 /// physical name is reused): the emulator loads a service's code on the first request to it,
 /// most of a second that AWS never costs, so every figure is of an emulator that has served
 /// each service the run calls.
-fn warm_up(proxy: &Proxy, dir: &Path) {
+fn warm_up(proxy: &Proxy, dir: &Path, extra: &[&str]) {
     let copy = tempfile::tempdir().unwrap();
     strata_tests::copy_dir(dir, copy.path());
     let file = copy.path().join("stack.yaml");
@@ -134,9 +130,19 @@ fn warm_up(proxy: &Proxy, dir: &Path) {
         .collect();
     assert!(renamed, "{} names no stack", file.display());
     std::fs::write(&file, text.join("\n")).unwrap();
+    fetch_modules(proxy, copy.path());
     for args in [["apply", "--auto-approve"], ["destroy", "--auto-approve"]] {
+        let args: Vec<&str> = args.iter().chain(extra).copied().collect();
         let run = run_strata(copy.path(), &args, &proxy.aws_env());
         assert_code_while(&run, 0, &format!("the warm-up {}", args[0]));
+    }
+}
+
+/// Fetches the modules a stack takes from a registry, if any, before anything is timed.
+fn fetch_modules(proxy: &Proxy, dir: &Path) {
+    if dir.join("strata.toml").exists() {
+        let run = run_strata(dir, &["module", "fetch"], &proxy.aws_env());
+        assert_code_while(&run, 0, "module fetch");
     }
 }
 
@@ -172,10 +178,11 @@ impl Timed {
 }
 
 /// Runs strata in `dir` through `proxy`; returns the wall time and the requests it made.
-fn timed(proxy: &Proxy, dir: &Path, args: &[&str], doing: &str) -> Timed {
+fn timed(proxy: &Proxy, dir: &Path, args: &[&str], extra: &[&str], doing: &str) -> Timed {
+    let args: Vec<&str> = args.iter().chain(extra).copied().collect();
     proxy.clear();
     let start = Instant::now();
-    let run = run_strata(dir, args, &proxy.aws_env());
+    let run = run_strata(dir, &args, &proxy.aws_env());
     let elapsed = start.elapsed();
     assert_code_while(&run, 0, doing);
     Timed {
@@ -204,31 +211,78 @@ fn seconds(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
 }
 
-fn bench_example(example: Example) {
-    let dir = example.checkout();
+/// The examples the figures are of: every directory of `examples/` holding a stack, by name
+/// (`multi-stack/network`); `multi-stack/app` reads that stack's outputs and is left out.
+fn examples() -> Vec<String> {
+    let root = workspace_root().join("examples");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let dir = entry.unwrap().path();
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        if dir.join("stack.yaml").exists() {
+            found.push(name);
+        } else if dir.join("network/stack.yaml").exists() {
+            found.push(format!("{name}/network"));
+        }
+    }
+    found.sort();
+    found
+}
+
+/// What every command of an example is given: the values of its params without a default
+/// (the secrets a CI job would pass).
+fn example_args(name: &str) -> &'static [&'static str] {
+    match name {
+        "secrets" => &["--var", "db_password=Bench-passw0rd-1"],
+        "stream-pipeline" => &["--var", "partner_token=bench-token-1"],
+        _ => &[],
+    }
+}
+
+fn bench_example(name: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    strata_tests::copy_dir(&workspace_root().join("examples").join(name), dir.path());
+    let extra = example_args(name);
+    let emu = Emulator::start();
+    let proxy = Proxy::start(&emu, Faults::latency(LATENCY));
+    fetch_modules(&proxy, dir.path());
+    let options = stacks::LoadOptions {
+        vars: extra
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .map(|v| v.to_string())
+            .collect(),
+        ..Default::default()
+    };
     let stack = stacks::load(
         &dir.path().join("stack.yaml"),
-        &stacks::LoadOptions::default(),
+        &options,
         &providers::catalog(),
     )
-    .unwrap_or_else(|d| panic!("{example:?} does not load: {d:?}"));
+    .unwrap_or_else(|d| panic!("{name} does not load: {d:?}"));
     let resources = stack.resources.len();
     let chain = longest_chain(&stack);
     let bound = LATENCY * chain as u32;
 
-    let emu = Emulator::start();
-    let proxy = Proxy::start(&emu, Faults::latency(LATENCY));
-    warm_up(&proxy, dir.path());
-    let apply = timed(&proxy, dir.path(), &["apply", "--auto-approve"], "apply");
-    let plan = timed(&proxy, dir.path(), &["plan"], "no-op plan");
+    warm_up(&proxy, dir.path(), extra);
+    let apply = timed(
+        &proxy,
+        dir.path(),
+        &["apply", "--auto-approve"],
+        extra,
+        "apply",
+    );
+    let plan = timed(&proxy, dir.path(), &["plan"], extra, "no-op plan");
     let destroy = timed(
         &proxy,
         dir.path(),
         &["destroy", "--auto-approve"],
+        extra,
         "destroy",
     );
     let per = |t: &Timed| t.calls.len() as f64 / resources as f64;
-    println!("\n{example:?} example: {resources} resources, longest chain {chain}");
+    println!("\n{name} example: {resources} resources, longest chain {chain}");
     println!(
         "  apply    {:>8}  = {:.2} x the critical-path bound ({chain} x {} ms = {})",
         seconds(apply.elapsed),
@@ -277,8 +331,14 @@ fn bench_wide_apply() {
     std::fs::write(dir.path().join("stack.yaml"), queues_stack(QUEUES)).unwrap();
     let emu = Emulator::start();
     let proxy = Proxy::start(&emu, Faults::latency(LATENCY));
-    warm_up(&proxy, dir.path());
-    let apply = timed(&proxy, dir.path(), &["apply", "--auto-approve"], "apply");
+    warm_up(&proxy, dir.path(), &[]);
+    let apply = timed(
+        &proxy,
+        dir.path(),
+        &["apply", "--auto-approve"],
+        &[],
+        "apply",
+    );
     let rounds = QUEUES.div_ceil(DEFAULT_PARALLELISM);
     let bound = LATENCY * rounds as u32;
     println!("\n{QUEUES} independent queues, parallelism {DEFAULT_PARALLELISM}");
@@ -304,6 +364,7 @@ fn bench_wide_apply() {
             &proxy,
             dir.path(),
             &["plan", "--max-requests", &max],
+            &[],
             "no-op plan",
         );
         println!(
