@@ -216,6 +216,13 @@ pub(crate) fn tag_specification(
     ))
 }
 
+/// The tags a create sent in `TagSpecifications`, as EC2 lists them: what the new object holds,
+/// recorded without reading it back (EC2 tags an object with its whole tag set, or fails the
+/// create).
+pub(crate) fn requested_tags(props: &Map) -> Result<Vec<Tag>> {
+    Ok(aws_tags(&tag_strings(props.get("tags"))?))
+}
+
 /// EC2's tag list as the `tags` property.
 pub(crate) fn tags_from_aws(tags: &[Tag]) -> Value {
     tags_value(
