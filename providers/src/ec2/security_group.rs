@@ -112,12 +112,15 @@ pub const ENTRY: Entry = Entry {
          stack owns every egress rule",
     )],
     actions: Actions {
+        // `UpdateSecurityGroupRuleDescriptionsEgress` when the stack describes AWS's default
+        // egress rule; `DescribeSecurityGroups` only where EC2 does not answer the ARN.
         create: &[
             "ec2:CreateSecurityGroup",
             "ec2:CreateTags",
             "ec2:AuthorizeSecurityGroupIngress",
             "ec2:AuthorizeSecurityGroupEgress",
             "ec2:RevokeSecurityGroupEgress",
+            "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
             "ec2:DescribeSecurityGroups",
         ],
         read: &["ec2:DescribeSecurityGroups"],
@@ -1025,6 +1028,56 @@ mod tests {
         let no_source =
             props(serde_json::json!({ "protocol": "tcp", "from_port": 1, "to_port": 2 }));
         assert!(desired_permissions(&no_source, "ingress").is_err());
+    }
+
+    #[test]
+    fn a_new_groups_egress_keeps_the_default_rule_the_stack_lists_and_revokes_the_others() {
+        let changes = |json: serde_json::Value| {
+            let props = Map::from([("egress".to_string(), value(json))]);
+            new_group_egress(&desired_permissions(&props, "egress").unwrap())
+        };
+        let sources = |p: &Permissions| -> Vec<(String, Source)> {
+            p.keys()
+                .map(|k| (k.protocol.clone(), k.source.clone()))
+                .collect()
+        };
+        let all = |source: Source| ("-1".to_string(), source);
+        let v4 = || Source::Cidr("0.0.0.0/0".into());
+        let v6 = || Source::Ipv6("::/0".into());
+
+        let keeps = changes(serde_json::json!([
+            { "protocol": "all", "cidr_blocks": ["0.0.0.0/0"] },
+            { "protocol": "tcp", "from_port": 5432, "to_port": 5432, "cidr_blocks": ["10.0.0.0/16"] },
+        ]));
+        assert_eq!(sources(&keeps.revoke), vec![all(v6())]);
+        assert_eq!(
+            sources(&keeps.authorize),
+            vec![("tcp".to_string(), Source::Cidr("10.0.0.0/16".into()))]
+        );
+        assert!(keeps.describe.is_empty());
+
+        let replaces = changes(serde_json::json!([
+            { "protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["0.0.0.0/0"] },
+        ]));
+        assert_eq!(sources(&replaces.revoke), vec![all(v4()), all(v6())]);
+        assert_eq!(
+            sources(&replaces.authorize),
+            vec![("tcp".to_string(), v4())]
+        );
+
+        // The IPv6 default may or may not be there: revoked, then authorized again.
+        let ipv6 =
+            changes(serde_json::json!([{ "protocol": "all", "ipv6_cidr_blocks": ["::/0"] }]));
+        assert_eq!(sources(&ipv6.revoke), vec![all(v4()), all(v6())]);
+        assert_eq!(sources(&ipv6.authorize), vec![all(v6())]);
+
+        // A description on the default rule is set on the rule AWS made.
+        let described = changes(serde_json::json!([
+            { "protocol": "all", "cidr_blocks": ["0.0.0.0/0"], "description": "out" },
+        ]));
+        assert_eq!(sources(&described.revoke), vec![all(v6())]);
+        assert!(described.authorize.is_empty());
+        assert_eq!(sources(&described.describe), vec![all(v4())]);
     }
 
     #[test]
