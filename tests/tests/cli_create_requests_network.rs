@@ -68,7 +68,7 @@ resources:
         - { protocol: tcp, from_port: 443, to_port: 443, cidr_blocks: [0.0.0.0/0, 10.0.0.0/8], description: HTTPS }
         - { protocol: tcp, from_port: 80, to_port: 80, cidr_blocks: [0.0.0.0/0] }
       egress:
-        - { protocol: all, cidr_blocks: [0.0.0.0/0] }
+        - { protocol: all, cidr_blocks: [0.0.0.0/0], description: Anywhere }
         - { protocol: tcp, from_port: 5432, to_port: 5432, cidr_blocks: [10.8.0.0/16], description: DB }
   app:
     type: aws.ec2.security_group
@@ -117,11 +117,12 @@ async fn network_creates_read_nothing_back_and_record_what_aws_holds() {
         ("ec2:CreateRoute", 3),
         ("ec2:AssociateRouteTable", 3),
         // Three groups, each with ingress; two own their egress: AWS's default rules revoked
-        // (`web` keeps the IPv4 one it lists) and theirs authorized.
+        // (`web` keeps the IPv4 one it lists, and describes it) and theirs authorized.
         ("ec2:CreateSecurityGroup", 3),
         ("ec2:AuthorizeSecurityGroupIngress", 3),
         ("ec2:RevokeSecurityGroupEgress", 2),
         ("ec2:AuthorizeSecurityGroupEgress", 2),
+        ("ec2:UpdateSecurityGroupRuleDescriptionsEgress", 1),
     ]
     .into_iter()
     .map(|(action, n)| (action.to_string(), n))
