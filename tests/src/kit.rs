@@ -228,9 +228,14 @@ pub fn assert_reads_back_as_planned(provider: &dyn Provider, resource: &Resource
 
 /// What creates recorded without reading back is what AWS holds: every resource of the state
 /// `dir` holds for `stack`, read now through its provider, equals the record as the planner
-/// compares them (each recorded property by its schema's kind, attributes exactly), so a plan
-/// without refresh and one with refresh agree.
-pub async fn assert_state_is_what_aws_holds(emu: &Emulator, dir: &std::path::Path, stack: &str) {
+/// compares them (each recorded property by its schema's kind, attributes exactly), and a
+/// plan without refresh and one with refresh (the binary run with `env`) both show no changes.
+pub async fn assert_state_is_what_aws_holds(
+    emu: &Emulator,
+    dir: &std::path::Path,
+    stack: &str,
+    env: &[(String, String)],
+) {
     let path = dir.join(format!(".strata/{stack}.state.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
     let state: state::State = serde_json::from_str(&text).unwrap();
@@ -255,6 +260,13 @@ pub async fn assert_state_is_what_aws_holds(emu: &Emulator, dir: &std::path::Pat
             live.properties
         );
         assert_eq!(live.attributes, recorded.attributes, "{address}");
+    }
+    for plan in [
+        &["plan", "--detailed-exitcode", "--refresh=false"][..],
+        &["plan", "--detailed-exitcode"],
+    ] {
+        let run = crate::run_strata(dir, plan, env);
+        crate::assert_code_while(&run, 0, &plan.join(" "));
     }
 }
 
