@@ -13,9 +13,10 @@ use aws_sdk_ec2::types::{
 };
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
+use super::vpc::VPC_NOT_FOUND;
 use super::{
-    ec2_object, read_back, requested_tags, tag_specification, tags_from_aws, Ec2,
-    DEPENDENCY_VIOLATION, PROPAGATION,
+    ec2_object, once_visible, read_back, requested_tags, tag_specification, tags_from_aws, Ec2,
+    DEPENDENCY_VIOLATION,
 };
 use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
@@ -151,21 +152,17 @@ impl InternetGatewayProvider {
     }
 
     async fn attach(&self, id: &str, vpc: &str) -> Result<()> {
-        // The gateway was created a moment ago: EC2 may not show it everywhere yet.
-        with_backoff(
-            PROPAGATION.timeout,
-            |e| e.is_code(IGW_NOT_FOUND),
-            || async move {
-                self.ec2
-                    .client
-                    .attach_internet_gateway()
-                    .internet_gateway_id(id)
-                    .vpc_id(vpc)
-                    .send()
-                    .await
-                    .map_err(api_error)
-            },
-        )
+        // The gateway (or the VPC) was created a moment ago: EC2 may not show it everywhere yet.
+        once_visible(&[IGW_NOT_FOUND, VPC_NOT_FOUND].concat(), || async move {
+            self.ec2
+                .client
+                .attach_internet_gateway()
+                .internet_gateway_id(id)
+                .vpc_id(vpc)
+                .send()
+                .await
+                .map_err(api_error)
+        })
         .await?;
         Ok(())
     }

@@ -20,7 +20,7 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use stacks::{Map, Value, ADDRESS_TAG, STACK_TAG};
 
 use crate::aws::{api_error, AwsContext};
-use crate::retry::{wait_for, Wait};
+use crate::retry::{wait_for, with_backoff, Wait};
 use crate::tags::{tag_strings, tags_value, TagApi};
 use crate::{FindRequest, ProviderError, ReadRequest, Resource, Result};
 
@@ -42,6 +42,18 @@ pub(crate) const PROPAGATION: Wait = Wait {
     timeout: Duration::from_secs(120),
     interval: Duration::from_secs(2),
 };
+
+/// Calls `op`, a call naming EC2 objects made a moment ago, until EC2 stops answering one of the
+/// `not_found` codes, within [`PROPAGATION`]: EC2 is eventually consistent, so an object a
+/// create has just answered may not be known everywhere yet, and AWS documents retrying (a
+/// create that reads nothing back gives EC2 no read's worth of time).
+pub(crate) async fn once_visible<T, F, Fut>(not_found: &[&str], op: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    with_backoff(PROPAGATION.timeout, |e| e.is_code(not_found), op).await
+}
 
 /// How many ids one `Describe*` call is given: EC2 caps ids and filter values per request.
 pub(crate) const IDS_PER_DESCRIBE: usize = 200;

@@ -20,14 +20,15 @@ use aws_sdk_ec2::types::{
 };
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
+use super::subnet::SUBNET_NOT_FOUND;
 use super::{
-    ec2_object, list_of, read_back, requested_tags, strings, tag_specification, tags_from_aws, Ec2,
-    PROPAGATION,
+    ec2_object, list_of, once_visible, read_back, requested_tags, strings, tag_specification,
+    tags_from_aws, Ec2,
 };
 use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{given, in_prior_order, required_str, set_in_prior_order};
-use crate::retry::{wait_for, with_backoff, Wait};
+use crate::retry::{wait_for, Wait};
 use crate::{
     after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
     Resource, Result, UpdateRequest,
@@ -47,6 +48,8 @@ const TABLE_NOT_FOUND: &[&str] = &["InvalidRouteTableID.NotFound"];
 /// How EC2 says an association (or a route) is already gone.
 const ASSOCIATION_NOT_FOUND: &[&str] = &["InvalidAssociationID.NotFound"];
 const ROUTE_NOT_FOUND: &[&str] = &["InvalidRoute.NotFound"];
+/// How EC2 says a route's target does not exist (yet).
+const TARGET_NOT_FOUND: &[&str] = &["InvalidGatewayID.NotFound", "InvalidNatGatewayID.NotFound"];
 
 /// The route table's properties.
 pub fn schema() -> TypeSchema {
@@ -360,11 +363,10 @@ impl RouteTableProvider {
         Ok(())
     }
 
-    /// Creates one route, waiting out a table EC2 does not show everywhere yet.
+    /// Creates one route, waiting out a table or target EC2 does not show everywhere yet.
     async fn create_route(&self, id: &str, destination: &str, target: &Target) -> Result<()> {
-        with_backoff(
-            PROPAGATION.timeout,
-            |e| e.is_code(TABLE_NOT_FOUND),
+        once_visible(
+            &[TABLE_NOT_FOUND, TARGET_NOT_FOUND].concat(),
             || async move {
                 let call = self
                     .ec2
@@ -402,13 +404,12 @@ impl RouteTableProvider {
         Ok(())
     }
 
-    /// Associates the table with a subnet, waiting out a table EC2 does not show everywhere
-    /// yet, and, only when EC2 answers the association `associating`, until it is
+    /// Associates the table with a subnet, waiting out a table or subnet EC2 does not show
+    /// everywhere yet, and, only when EC2 answers the association `associating`, until it is
     /// `associated` (as terraform-provider-aws waits). The association as the table lists it.
     async fn associate(&self, id: &str, subnet: &str) -> Result<RouteTableAssociation> {
-        let out = with_backoff(
-            PROPAGATION.timeout,
-            |e| e.is_code(TABLE_NOT_FOUND),
+        let out = once_visible(
+            &[TABLE_NOT_FOUND, SUBNET_NOT_FOUND].concat(),
             || async move {
                 self.ec2
                     .client

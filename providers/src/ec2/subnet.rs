@@ -11,7 +11,7 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet, SubnetStat
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{
-    ec2_object, read_back, requested_tags, tag_specification, tags_from_aws, Ec2,
+    ec2_object, once_visible, read_back, requested_tags, tag_specification, tags_from_aws, Ec2,
     DEPENDENCY_VIOLATION,
 };
 use crate::aws::{api_error, AwsContext};
@@ -229,7 +229,7 @@ impl Provider for SubnetProvider {
             }
             let public = self.map_public_ip(props)?;
             if public != subnet.map_public_ip_on_launch().unwrap_or(false) {
-                self.set_map_public_ip(&id, public).await?;
+                once_visible(SUBNET_NOT_FOUND, || self.set_map_public_ip(&id, public)).await?;
             }
             subnet.map_public_ip_on_launch = Some(public);
             subnet.tags = Some(requested_tags(props)?);

@@ -16,8 +16,8 @@ use aws_sdk_ec2::types::{
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{
-    ec2_object, filter, read_back, requested_tags, same_error, tag_specification, tags_from_aws,
-    Ec2, DEPENDENCY_VIOLATION, IDS_PER_DESCRIBE,
+    ec2_object, filter, once_visible, read_back, requested_tags, same_error, tag_specification,
+    tags_from_aws, Ec2, DEPENDENCY_VIOLATION, IDS_PER_DESCRIBE,
 };
 use crate::aws::{api_error, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
@@ -441,7 +441,8 @@ impl Provider for VpcProvider {
                 }
             }
             let (_, defaults) = futures::try_join!(
-                self.set_dns_switches(&id, changes),
+                once_visible(VPC_NOT_FOUND, || self
+                    .set_dns_switches(&id, changes.clone())),
                 self.defaults_of_new(&id)
             )?;
             vpc.tags = Some(requested_tags(props)?);
