@@ -13,7 +13,6 @@ use aws_sdk_ec2::types::{
 };
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
-use super::vpc::VPC_NOT_FOUND;
 use super::{
     ec2_object, once_visible, read_back, requested_tags, tag_specification, tags_from_aws, Ec2,
     DEPENDENCY_VIOLATION,
@@ -152,8 +151,8 @@ impl InternetGatewayProvider {
     }
 
     async fn attach(&self, id: &str, vpc: &str) -> Result<()> {
-        // The gateway (or the VPC) was created a moment ago: EC2 may not show it everywhere yet.
-        once_visible(&[IGW_NOT_FOUND, VPC_NOT_FOUND].concat(), || async move {
+        // The gateway was created a moment ago: EC2 may not show it everywhere yet.
+        once_visible(id, IGW_NOT_FOUND, || async move {
             self.ec2
                 .client
                 .attach_internet_gateway()

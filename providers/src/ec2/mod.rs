@@ -43,16 +43,22 @@ pub(crate) const PROPAGATION: Wait = Wait {
     interval: Duration::from_secs(2),
 };
 
-/// Calls `op`, a call naming EC2 objects made a moment ago, until EC2 stops answering one of the
-/// `not_found` codes, within [`PROPAGATION`]: EC2 is eventually consistent, so an object a
-/// create has just answered may not be known everywhere yet, and AWS documents retrying (a
-/// create that reads nothing back gives EC2 no read's worth of time).
-pub(crate) async fn once_visible<T, F, Fut>(not_found: &[&str], op: F) -> Result<T>
+/// Calls `op`, a call naming the EC2 object `id` a create made a moment ago, until EC2 stops
+/// answering that `id` is not found (one of the `not_found` codes, naming it), within
+/// [`PROPAGATION`]: EC2 is eventually consistent, so an object a create has just answered may
+/// not be known everywhere yet, and AWS documents retrying. Another object not found (a wrong
+/// id in the stack) fails at once.
+pub(crate) async fn once_visible<T, F, Fut>(id: &str, not_found: &[&str], op: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,
 {
-    with_backoff(PROPAGATION.timeout, |e| e.is_code(not_found), op).await
+    with_backoff(PROPAGATION.timeout, |e| names_missing(e, id, not_found), op).await
+}
+
+/// True when `err` says that `id` does not exist: a `not_found` code whose message names it.
+pub(crate) fn names_missing(err: &ProviderError, id: &str, not_found: &[&str]) -> bool {
+    err.is_code(not_found) && err.to_string().contains(id)
 }
 
 /// How many ids one `Describe*` call is given: EC2 caps ids and filter values per request.
@@ -490,6 +496,32 @@ pub(crate) fn strings(value: &Value, what: &str) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_not_found_naming_the_new_object_is_waited_out() {
+        let err = |code: &str, message: &str| ProviderError::Api {
+            code: code.into(),
+            message: message.into(),
+        };
+        let codes = &["InvalidGroup.NotFound"];
+        let missing = |id| format!("The security group '{id}' does not exist");
+        assert!(names_missing(
+            &err("InvalidGroup.NotFound", &missing("sg-new")),
+            "sg-new",
+            codes
+        ));
+        // A rule naming another group that does not exist: a mistake, not a delay.
+        assert!(!names_missing(
+            &err("InvalidGroup.NotFound", &missing("sg-typo")),
+            "sg-new",
+            codes
+        ));
+        assert!(!names_missing(
+            &err("UnauthorizedOperation", "not allowed on sg-new"),
+            "sg-new",
+            codes
+        ));
+    }
 
     #[test]
     fn two_resources_tagged_for_one_address_are_an_error() {

@@ -13,9 +13,7 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{Filter, NatGateway, NatGatewayState, ResourceType};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
-use super::{
-    ec2_object, filter, once_visible, requested_tags, tag_specification, tags_from_aws, Ec2,
-};
+use super::{ec2_object, filter, requested_tags, tag_specification, tags_from_aws, Ec2};
 use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
 use crate::props::required_str;
@@ -29,9 +27,6 @@ pub const TYPE_NAME: &str = "aws.ec2.nat_gateway";
 
 /// How EC2 says a NAT gateway does not exist.
 const NAT_NOT_FOUND: &[&str] = &["NatGatewayNotFound", "InvalidNatGatewayID.NotFound"];
-
-/// How EC2 says the subnet or the address a new gateway names does not exist (yet).
-const NAT_INPUT_NOT_FOUND: &[&str] = &["InvalidSubnetID.NotFound", "InvalidAllocationID.NotFound"];
 
 /// How long a new NAT gateway may stay `pending` (terraform-provider-aws: 10 minutes),
 /// looking every 5 s.
@@ -226,7 +221,7 @@ impl Provider for NatGatewayProvider {
     /// until it is `available`. One answered `available` is recorded as answered.
     async fn create(&self, req: CreateRequest) -> Result<Resource> {
         let props = &req.properties;
-        let call = self
+        let out = self
             .ec2
             .client
             .create_nat_gateway()
@@ -234,13 +229,10 @@ impl Provider for NatGatewayProvider {
             .allocation_id(required_str(props, "allocation_id")?)
             .set_tag_specifications(
                 tag_specification(ResourceType::Natgateway, props)?.map(|t| vec![t]),
-            );
-        // The subnet and address were made a moment ago; a refused create made nothing.
-        let out = once_visible(NAT_INPUT_NOT_FOUND, || {
-            let call = call.clone();
-            async move { call.send().await.map_err(api_error) }
-        })
-        .await?;
+            )
+            .send()
+            .await
+            .map_err(api_error)?;
         let mut nat = out
             .nat_gateway
             .ok_or_else(|| ProviderError::invalid("CreateNatGateway returned no gateway"))?;

@@ -20,7 +20,6 @@ use aws_sdk_ec2::types::{
 };
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
-use super::subnet::SUBNET_NOT_FOUND;
 use super::{
     ec2_object, list_of, once_visible, read_back, requested_tags, strings, tag_specification,
     tags_from_aws, Ec2,
@@ -48,8 +47,6 @@ const TABLE_NOT_FOUND: &[&str] = &["InvalidRouteTableID.NotFound"];
 /// How EC2 says an association (or a route) is already gone.
 const ASSOCIATION_NOT_FOUND: &[&str] = &["InvalidAssociationID.NotFound"];
 const ROUTE_NOT_FOUND: &[&str] = &["InvalidRoute.NotFound"];
-/// How EC2 says a route's target does not exist (yet).
-const TARGET_NOT_FOUND: &[&str] = &["InvalidGatewayID.NotFound", "InvalidNatGatewayID.NotFound"];
 
 /// The route table's properties.
 pub fn schema() -> TypeSchema {
@@ -363,25 +360,22 @@ impl RouteTableProvider {
         Ok(())
     }
 
-    /// Creates one route, waiting out a table or target EC2 does not show everywhere yet.
+    /// Creates one route, waiting out a table EC2 does not show everywhere yet.
     async fn create_route(&self, id: &str, destination: &str, target: &Target) -> Result<()> {
-        once_visible(
-            &[TABLE_NOT_FOUND, TARGET_NOT_FOUND].concat(),
-            || async move {
-                let call = self
-                    .ec2
-                    .client
-                    .create_route()
-                    .route_table_id(id)
-                    .destination_cidr_block(destination);
-                let call = match target {
-                    Target::Gateway(g) => call.gateway_id(g),
-                    Target::Nat(n) => call.nat_gateway_id(n),
-                    Target::Other => call,
-                };
-                call.send().await.map_err(api_error)
-            },
-        )
+        once_visible(id, TABLE_NOT_FOUND, || async move {
+            let call = self
+                .ec2
+                .client
+                .create_route()
+                .route_table_id(id)
+                .destination_cidr_block(destination);
+            let call = match target {
+                Target::Gateway(g) => call.gateway_id(g),
+                Target::Nat(n) => call.nat_gateway_id(n),
+                Target::Other => call,
+            };
+            call.send().await.map_err(api_error)
+        })
         .await?;
         Ok(())
     }
@@ -404,23 +398,20 @@ impl RouteTableProvider {
         Ok(())
     }
 
-    /// Associates the table with a subnet, waiting out a table or subnet EC2 does not show
-    /// everywhere yet, and, only when EC2 answers the association `associating`, until it is
+    /// Associates the table with a subnet, waiting out a table EC2 does not show everywhere
+    /// yet, and, only when EC2 answers the association `associating`, until it is
     /// `associated` (as terraform-provider-aws waits). The association as the table lists it.
     async fn associate(&self, id: &str, subnet: &str) -> Result<RouteTableAssociation> {
-        let out = once_visible(
-            &[TABLE_NOT_FOUND, SUBNET_NOT_FOUND].concat(),
-            || async move {
-                self.ec2
-                    .client
-                    .associate_route_table()
-                    .route_table_id(id)
-                    .subnet_id(subnet)
-                    .send()
-                    .await
-                    .map_err(api_error)
-            },
-        )
+        let out = once_visible(id, TABLE_NOT_FOUND, || async move {
+            self.ec2
+                .client
+                .associate_route_table()
+                .route_table_id(id)
+                .subnet_id(subnet)
+                .send()
+                .await
+                .map_err(api_error)
+        })
         .await?;
         let association = out.association_id().ok_or_else(|| {
             ProviderError::invalid("AssociateRouteTable returned no association id")

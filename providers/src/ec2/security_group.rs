@@ -22,8 +22,8 @@ use aws_sdk_ec2::types::{
 use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::{
-    ec2_object, list_of, read_back, requested_tags, strings, tag_specification, tags_from_aws, Ec2,
-    DEPENDENCY_VIOLATION, PROPAGATION,
+    ec2_object, list_of, names_missing, read_back, requested_tags, strings, tag_specification,
+    tags_from_aws, Ec2, DEPENDENCY_VIOLATION, PROPAGATION,
 };
 use crate::aws::{api_error, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
@@ -615,9 +615,8 @@ impl SecurityGroupProvider {
     }
 
     /// Makes one direction's `changes`: revokes first (so a group at its rule limit can take
-    /// the new rules), then authorizes, then re-describes. A group (this one, or one a rule
-    /// names) EC2 does not show everywhere yet is waited out for `not_found`: a group created
-    /// a moment ago.
+    /// the new rules), then authorizes, then re-describes. This group, when EC2 does not show
+    /// it everywhere yet, is waited out for `not_found`: a group created a moment ago.
     async fn set_rules(
         &self,
         id: &str,
@@ -630,7 +629,7 @@ impl SecurityGroupProvider {
             ($call:ident, $permissions:expr) => {
                 with_backoff(
                     not_found,
-                    |e| e.is_code(GROUP_NOT_FOUND),
+                    |e| names_missing(e, id, GROUP_NOT_FOUND),
                     || async move {
                         self.ec2
                             .client

@@ -229,7 +229,10 @@ impl Provider for SubnetProvider {
             }
             let public = self.map_public_ip(props)?;
             if public != subnet.map_public_ip_on_launch().unwrap_or(false) {
-                once_visible(SUBNET_NOT_FOUND, || self.set_map_public_ip(&id, public)).await?;
+                once_visible(&id, SUBNET_NOT_FOUND, || {
+                    self.set_map_public_ip(&id, public)
+                })
+                .await?;
             }
             subnet.map_public_ip_on_launch = Some(public);
             subnet.tags = Some(requested_tags(props)?);

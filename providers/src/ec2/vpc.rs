@@ -441,7 +441,7 @@ impl Provider for VpcProvider {
                 }
             }
             let (_, defaults) = futures::try_join!(
-                once_visible(VPC_NOT_FOUND, || self
+                once_visible(&id, VPC_NOT_FOUND, || self
                     .set_dns_switches(&id, changes.clone())),
                 self.defaults_of_new(&id)
             )?;
