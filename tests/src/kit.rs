@@ -8,7 +8,8 @@
 //! * [`read`], [`refresh`], [`update`] and [`delete`] make one call each and panic with the
 //!   address when the provider fails, so a test reads as the steps it takes.
 //! * [`assert_reads_back`] and [`assert_reads_back_as_planned`] pin the "second plan is empty"
-//!   guarantee: exactly, or as the planner compares.
+//!   guarantee: exactly, or as the planner compares; [`assert_state_is_what_aws_holds`] pins
+//!   it for a whole state a run of the binary left.
 //!
 //! The CLI and example tests use [`context`], [`queue_urls`], [`queue_names`], [`topic_arns`],
 //! [`topic_attributes`], [`function_names`] and [`event_source_arns`] too, to look at what the emulator holds after
@@ -223,6 +224,50 @@ pub fn assert_reads_back_as_planned(provider: &dyn Provider, resource: &Resource
         resource.id,
         resource.properties
     );
+}
+
+/// What creates recorded without reading back is what AWS holds: every resource of the state
+/// `dir` holds for `stack`, read now through its provider, equals the record as the planner
+/// compares them (each recorded property by its schema's kind, attributes exactly), and a
+/// plan without refresh and one with refresh (the binary run with `env`) both show no changes.
+pub async fn assert_state_is_what_aws_holds(
+    emu: &Emulator,
+    dir: &std::path::Path,
+    stack: &str,
+    env: &[(String, String)],
+) {
+    let path = dir.join(format!(".strata/{stack}.state.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let state: state::State = serde_json::from_str(&text).unwrap();
+    let registry = providers::aws_registry(&context(emu));
+    for (address, recorded) in &state.resources {
+        let provider = registry.get(&recorded.type_name).unwrap();
+        let live = provider
+            .read(ReadRequest {
+                address: address.clone(),
+                id: recorded.id.clone(),
+                prior_properties: recorded.properties.clone(),
+                prior_attributes: recorded.attributes.clone(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("reading {address}: {e}"))
+            .unwrap_or_else(|| panic!("{address} is gone"));
+        let differs = differing(provider.as_ref(), &live, &recorded.properties);
+        assert!(
+            differs.is_empty(),
+            "{address} was recorded as {:?}\nbut reads as {:?}\ndiffering in {differs:?}",
+            recorded.properties,
+            live.properties
+        );
+        assert_eq!(live.attributes, recorded.attributes, "{address}");
+    }
+    for plan in [
+        &["plan", "--detailed-exitcode", "--refresh=false"][..],
+        &["plan", "--detailed-exitcode"],
+    ] {
+        let run = crate::run_strata(dir, plan, env);
+        crate::assert_code_while(&run, 0, &plan.join(" "));
+    }
 }
 
 /// The URLs of every queue the emulator holds, sorted.

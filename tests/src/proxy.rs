@@ -21,7 +21,7 @@
 //! requests were in flight when it arrived, and what became of it. [`Proxy::peak_in_flight`] is
 //! the most the proxy held at once.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::{Command, Stdio};
@@ -125,6 +125,18 @@ pub struct Call {
     /// How long the emulator took to answer it once forwarded (the added latency and any
     /// fault excluded); zero when it was not forwarded or not answered.
     pub upstream: Duration,
+}
+
+/// How many of `calls` each action was, keyed `service:Action` (`ec2:CreateVpc`): what a run
+/// asked of AWS, to compare whole with what it should have asked.
+pub fn by_action(calls: &[Call]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for call in calls {
+        *counts
+            .entry(format!("{}:{}", call.service, call.action))
+            .or_default() += 1;
+    }
+    counts
 }
 
 /// A loopback proxy in front of an emulator, injecting [`Faults`] and recording every

@@ -8,8 +8,7 @@
 //! `SetQueueAttributes`. The state they leave equals, property by property, what each provider
 //! reads from the emulator, so a plan without refresh and one with refresh are both empty.
 
-use providers::ReadRequest;
-use strata_tests::kit::{context, differing};
+use strata_tests::kit::assert_state_is_what_aws_holds;
 use strata_tests::proxy::{Faults, Proxy};
 use strata_tests::{assert_code_while, run_strata, Emulator};
 
@@ -220,37 +219,7 @@ async fn creates_read_nothing_back_and_record_what_aws_holds() {
         "{calls:#?}"
     );
 
-    // Recorded without a read, and read now: the same, as the planner compares them.
-    let text = std::fs::read_to_string(dir.path().join(".strata/lean.state.json")).unwrap();
-    let state: state::State = serde_json::from_str(&text).unwrap();
-    let registry = providers::aws_registry(&context(&emu));
-    for (address, recorded) in &state.resources {
-        let provider = registry.get(&recorded.type_name).unwrap();
-        let live = provider
-            .read(ReadRequest {
-                address: address.clone(),
-                id: recorded.id.clone(),
-                prior_properties: recorded.properties.clone(),
-                prior_attributes: recorded.attributes.clone(),
-            })
-            .await
-            .unwrap_or_else(|e| panic!("reading {address}: {e}"))
-            .unwrap_or_else(|| panic!("{address} is gone"));
-        let differs = differing(provider.as_ref(), &live, &recorded.properties);
-        assert!(
-            differs.is_empty(),
-            "{address} was recorded as {:?}\nbut reads as {:?}\ndiffering in {differs:?}",
-            recorded.properties,
-            live.properties
-        );
-        assert_eq!(live.attributes, recorded.attributes, "{address}");
-    }
-
-    for plan in [
-        &["plan", "--detailed-exitcode", "--refresh=false"][..],
-        &["plan", "--detailed-exitcode"],
-    ] {
-        let run = run_strata(dir.path(), plan, &env);
-        assert_code_while(&run, 0, &plan.join(" "));
-    }
+    // Recorded without a read, and read now: the same, as the planner compares them; plans
+    // with and without refresh are empty.
+    assert_state_is_what_aws_holds(&emu, dir.path(), "lean", &env).await;
 }

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
-use super::{ec2_object, read_back, tag_specification, tags_from_aws, Ec2};
+use super::{ec2_object, read_back, requested_tags, tag_specification, tags_from_aws, Ec2};
 use crate::aws::{api_error, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
 use crate::retry::delete_with_backoff;
@@ -58,11 +58,7 @@ pub const ENTRY: Entry = Entry {
     ],
     property_notes: &[],
     actions: Actions {
-        create: &[
-            "ec2:AllocateAddress",
-            "ec2:CreateTags",
-            "ec2:DescribeAddresses",
-        ],
+        create: &["ec2:AllocateAddress", "ec2:CreateTags"],
         read: &["ec2:DescribeAddresses"],
         update: &["ec2:CreateTags", "ec2:DeleteTags"],
         delete: &["ec2:ReleaseAddress"],
@@ -88,24 +84,24 @@ impl EipProvider {
         }
     }
 
-    fn resource(&self, address: &Address) -> Result<Option<Resource>> {
+    fn resource(&self, address: &Address) -> Result<Resource> {
         let id = address.allocation_id().ok_or_else(|| {
-            ProviderError::invalid("DescribeAddresses returned an address without an allocation id")
+            ProviderError::invalid("EC2 returned an address without an allocation id")
         })?;
         let mut attributes = Map::from([("id".to_string(), Value::str(id))]);
         if let Some(ip) = address.public_ip() {
             attributes.insert("public_ip".into(), Value::str(ip));
         }
-        Ok(Some(Resource {
+        Ok(Resource {
             id: id.to_string(),
             properties: Map::from([("tags".to_string(), tags_from_aws(address.tags()))]),
             attributes,
-        }))
+        })
     }
 
     async fn read_one(&self, id: &str) -> Result<Option<Resource>> {
         self.ec2
-            .read_one(id, |address| self.resource(address))
+            .read_one(id, |address| self.resource(address).map(Some))
             .await
     }
 }
@@ -116,7 +112,8 @@ impl Provider for EipProvider {
         &self.schema
     }
 
-    /// Allocates an address in the `vpc` domain, tagged.
+    /// Allocates an address in the `vpc` domain, tagged, and records what `AllocateAddress`
+    /// answered (the allocation id and the address) with its tags: nothing is read back.
     async fn create(&self, req: CreateRequest) -> Result<Resource> {
         let out = self
             .ec2
@@ -134,7 +131,13 @@ impl Provider for EipProvider {
             .ok_or_else(|| ProviderError::invalid("AllocateAddress returned no allocation id"))?
             .to_string();
         after_made(&id, async {
-            read_back("Elastic IP", &id, || self.read_one(&id)).await
+            let address = Address::builder()
+                .allocation_id(&id)
+                .set_public_ip(out.public_ip)
+                .set_domain(out.domain)
+                .set_tags(Some(requested_tags(&req.properties)?))
+                .build();
+            self.resource(&address)
         })
         .await
     }
@@ -145,7 +148,7 @@ impl Provider for EipProvider {
 
     async fn read_many(&self, reqs: Vec<ReadRequest>) -> Vec<Result<Option<Resource>>> {
         self.ec2
-            .read_many(&reqs, |address, _| self.resource(address))
+            .read_many(&reqs, |address, _| self.resource(address).map(Some))
             .await
     }
 

@@ -8,11 +8,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{AttachmentStatus, InternetGateway, ResourceType};
+use aws_sdk_ec2::types::{
+    AttachmentStatus, InternetGateway, InternetGatewayAttachment, ResourceType,
+};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{
-    ec2_object, read_back, tag_specification, tags_from_aws, Ec2, DEPENDENCY_VIOLATION, PROPAGATION,
+    ec2_object, once_visible, read_back, requested_tags, tag_specification, tags_from_aws, Ec2,
+    DEPENDENCY_VIOLATION,
 };
 use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
@@ -71,7 +74,6 @@ pub const ENTRY: Entry = Entry {
             "ec2:CreateInternetGateway",
             "ec2:CreateTags",
             "ec2:AttachInternetGateway",
-            "ec2:DescribeInternetGateways",
         ],
         read: &["ec2:DescribeInternetGateways"],
         update: &[
@@ -120,16 +122,16 @@ impl InternetGatewayProvider {
         }
     }
 
-    fn resource(&self, igw: &InternetGateway) -> Result<Option<Resource>> {
+    fn resource(&self, igw: &InternetGateway) -> Result<Resource> {
         let id = igw.internet_gateway_id().ok_or_else(|| {
-            ProviderError::invalid("DescribeInternetGateways returned a gateway without an id")
+            ProviderError::invalid("EC2 returned an internet gateway without an id")
         })?;
         let mut properties = Map::new();
         if let Some(vpc) = attached_vpcs(igw).first() {
             properties.insert("vpc_id".into(), Value::str(vpc));
         }
         properties.insert("tags".into(), tags_from_aws(igw.tags()));
-        Ok(Some(Resource {
+        Ok(Resource {
             id: id.to_string(),
             properties,
             attributes: Map::from([
@@ -139,29 +141,27 @@ impl InternetGatewayProvider {
                     Value::str(self.ec2.arn(igw.owner_id(), "internet-gateway", id)?),
                 ),
             ]),
-        }))
+        })
     }
 
     async fn read_one(&self, id: &str) -> Result<Option<Resource>> {
-        self.ec2.read_one(id, |igw| self.resource(igw)).await
+        self.ec2
+            .read_one(id, |igw| self.resource(igw).map(Some))
+            .await
     }
 
     async fn attach(&self, id: &str, vpc: &str) -> Result<()> {
         // The gateway was created a moment ago: EC2 may not show it everywhere yet.
-        with_backoff(
-            PROPAGATION.timeout,
-            |e| e.is_code(IGW_NOT_FOUND),
-            || async move {
-                self.ec2
-                    .client
-                    .attach_internet_gateway()
-                    .internet_gateway_id(id)
-                    .vpc_id(vpc)
-                    .send()
-                    .await
-                    .map_err(api_error)
-            },
-        )
+        once_visible(id, IGW_NOT_FOUND, || async move {
+            self.ec2
+                .client
+                .attach_internet_gateway()
+                .internet_gateway_id(id)
+                .vpc_id(vpc)
+                .send()
+                .await
+                .map_err(api_error)
+        })
         .await?;
         Ok(())
     }
@@ -202,7 +202,9 @@ impl Provider for InternetGatewayProvider {
         &self.schema
     }
 
-    /// Creates the gateway tagged and attaches it to `vpc_id`, when given.
+    /// Creates the gateway tagged and attaches it to `vpc_id`, when given. Records what
+    /// `CreateInternetGateway` answered (id, owner) with its tags and the attachment just
+    /// made: nothing is read back.
     async fn create(&self, req: CreateRequest) -> Result<Resource> {
         let props = &req.properties;
         let out = self
@@ -215,16 +217,25 @@ impl Provider for InternetGatewayProvider {
             .send()
             .await
             .map_err(api_error)?;
-        let id = out
-            .internet_gateway()
-            .and_then(|g| g.internet_gateway_id())
+        let mut igw = out
+            .internet_gateway
+            .ok_or_else(|| ProviderError::invalid("CreateInternetGateway returned no gateway"))?;
+        let id = igw
+            .internet_gateway_id()
             .ok_or_else(|| ProviderError::invalid("CreateInternetGateway returned no id"))?
             .to_string();
         after_made(&id, async {
             if let Some(vpc) = vpc_of(props) {
                 self.attach(&id, &vpc).await?;
+                // How `DescribeInternetGateways` lists a gateway attached to a VPC: `available`,
+                // a state the SDK's enum (shared with VPN gateways) does not name.
+                igw.attachments = Some(vec![InternetGatewayAttachment::builder()
+                    .vpc_id(vpc)
+                    .state(AttachmentStatus::from("available"))
+                    .build()]);
             }
-            read_back("internet gateway", &id, || self.read_one(&id)).await
+            igw.tags = Some(requested_tags(props)?);
+            self.resource(&igw)
         })
         .await
     }
@@ -234,7 +245,9 @@ impl Provider for InternetGatewayProvider {
     }
 
     async fn read_many(&self, reqs: Vec<ReadRequest>) -> Vec<Result<Option<Resource>>> {
-        self.ec2.read_many(&reqs, |igw, _| self.resource(igw)).await
+        self.ec2
+            .read_many(&reqs, |igw, _| self.resource(igw).map(Some))
+            .await
     }
 
     /// A new `vpc_id` detaches the gateway from every VPC it is attached to now (as AWS says,

@@ -20,7 +20,7 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use stacks::{Map, Value, ADDRESS_TAG, STACK_TAG};
 
 use crate::aws::{api_error, AwsContext};
-use crate::retry::{wait_for, Wait};
+use crate::retry::{wait_for, with_backoff, Wait};
 use crate::tags::{tag_strings, tags_value, TagApi};
 use crate::{FindRequest, ProviderError, ReadRequest, Resource, Result};
 
@@ -42,6 +42,24 @@ pub(crate) const PROPAGATION: Wait = Wait {
     timeout: Duration::from_secs(120),
     interval: Duration::from_secs(2),
 };
+
+/// Calls `op`, a call naming the EC2 object `id` a create made a moment ago, until EC2 stops
+/// answering that `id` is not found (one of the `not_found` codes, naming it), within
+/// [`PROPAGATION`]: EC2 is eventually consistent, so an object a create has just answered may
+/// not be known everywhere yet, and AWS documents retrying. Another object not found (a wrong
+/// id in the stack) fails at once.
+pub(crate) async fn once_visible<T, F, Fut>(id: &str, not_found: &[&str], op: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    with_backoff(PROPAGATION.timeout, |e| names_missing(e, id, not_found), op).await
+}
+
+/// True when `err` says that `id` does not exist: a `not_found` code whose message names it.
+pub(crate) fn names_missing(err: &ProviderError, id: &str, not_found: &[&str]) -> bool {
+    err.is_code(not_found) && err.to_string().contains(id)
+}
 
 /// How many ids one `Describe*` call is given: EC2 caps ids and filter values per request.
 pub(crate) const IDS_PER_DESCRIBE: usize = 200;
@@ -214,6 +232,13 @@ pub(crate) fn tag_specification(
             .set_tags(Some(aws_tags(&tags)))
             .build(),
     ))
+}
+
+/// The tags a create sent in `TagSpecifications`, as EC2 lists them: what the new object holds,
+/// recorded without reading it back (EC2 tags an object with its whole tag set, or fails the
+/// create).
+pub(crate) fn requested_tags(props: &Map) -> Result<Vec<Tag>> {
+    Ok(aws_tags(&tag_strings(props.get("tags"))?))
 }
 
 /// EC2's tag list as the `tags` property.
@@ -471,6 +496,32 @@ pub(crate) fn strings(value: &Value, what: &str) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_not_found_naming_the_new_object_is_waited_out() {
+        let err = |code: &str, message: &str| ProviderError::Api {
+            code: code.into(),
+            message: message.into(),
+        };
+        let codes = &["InvalidGroup.NotFound"];
+        let missing = |id| format!("The security group '{id}' does not exist");
+        assert!(names_missing(
+            &err("InvalidGroup.NotFound", &missing("sg-new")),
+            "sg-new",
+            codes
+        ));
+        // A rule naming another group that does not exist: a mistake, not a delay.
+        assert!(!names_missing(
+            &err("InvalidGroup.NotFound", &missing("sg-typo")),
+            "sg-new",
+            codes
+        ));
+        assert!(!names_missing(
+            &err("UnauthorizedOperation", "not allowed on sg-new"),
+            "sg-new",
+            codes
+        ));
+    }
 
     #[test]
     fn two_resources_tagged_for_one_address_are_an_error() {

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{Filter, NatGateway, NatGatewayState, ResourceType};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
-use super::{ec2_object, filter, tag_specification, tags_from_aws, Ec2};
+use super::{ec2_object, filter, requested_tags, tag_specification, tags_from_aws, Ec2};
 use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
 use crate::props::required_str;
@@ -217,7 +217,8 @@ impl Provider for NatGatewayProvider {
         &self.schema
     }
 
-    /// Creates the gateway tagged and waits until it is `available`.
+    /// Creates the gateway tagged and, while EC2 answers it `pending` (AWS always does), waits
+    /// until it is `available`. One answered `available` is recorded as answered.
     async fn create(&self, req: CreateRequest) -> Result<Resource> {
         let props = &req.properties;
         let out = self
@@ -232,12 +233,23 @@ impl Provider for NatGatewayProvider {
             .send()
             .await
             .map_err(api_error)?;
-        let id = out
-            .nat_gateway()
-            .and_then(|n| n.nat_gateway_id())
+        let mut nat = out
+            .nat_gateway
+            .ok_or_else(|| ProviderError::invalid("CreateNatGateway returned no gateway"))?;
+        let id = nat
+            .nat_gateway_id()
             .ok_or_else(|| ProviderError::invalid("CreateNatGateway returned no id"))?
             .to_string();
-        after_made(&id, async { self.wait_available(&id).await }).await
+        after_made(&id, async {
+            if nat.state() != Some(&NatGatewayState::Available) {
+                return self.wait_available(&id).await;
+            }
+            nat.tags = Some(requested_tags(props)?);
+            self.resource(&nat)?.ok_or_else(|| {
+                ProviderError::invalid(format!("CreateNatGateway answered {id} as gone"))
+            })
+        })
+        .await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

@@ -11,24 +11,36 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{ResourceType, Route, RouteOrigin, RouteTable};
+use aws_sdk_ec2::types::{
+    ResourceType, Route, RouteOrigin, RouteState, RouteTable, RouteTableAssociation,
+    RouteTableAssociationState, RouteTableAssociationStateCode,
+};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{
-    ec2_object, list_of, read_back, strings, tag_specification, tags_from_aws, Ec2, PROPAGATION,
+    ec2_object, list_of, once_visible, read_back, requested_tags, strings, tag_specification,
+    tags_from_aws, Ec2,
 };
 use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{given, in_prior_order, required_str, set_in_prior_order};
-use crate::retry::with_backoff;
+use crate::retry::{wait_for, Wait};
 use crate::{
     after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
     Resource, Result, UpdateRequest,
 };
 
 pub const TYPE_NAME: &str = "aws.ec2.route_table";
+
+/// How long a new subnet association may stay `associating` (terraform-provider-aws: 5
+/// minutes), looking every 2 s.
+const ASSOCIATED: Wait = Wait {
+    timeout: Duration::from_secs(300),
+    interval: Duration::from_secs(2),
+};
 
 /// How EC2 says a route table does not exist.
 const TABLE_NOT_FOUND: &[&str] = &["InvalidRouteTableID.NotFound"];
@@ -79,6 +91,7 @@ pub const ENTRY: Entry = Entry {
         ("subnet_ids", "the subnets associated with the table"),
     ],
     actions: Actions {
+        // `DescribeRouteTables` only while EC2 answers an association `associating`.
         create: &[
             "ec2:CreateRouteTable",
             "ec2:CreateTags",
@@ -180,6 +193,20 @@ fn created_routes(table: &RouteTable) -> Routes {
         .collect()
 }
 
+/// The route `CreateRoute` adds, as `DescribeRouteTables` lists it.
+fn created_route(destination: &str, target: &Target) -> Route {
+    let route = Route::builder()
+        .destination_cidr_block(destination)
+        .origin(RouteOrigin::CreateRoute)
+        .state(RouteState::Active);
+    match target {
+        Target::Gateway(id) => route.gateway_id(id),
+        Target::Nat(id) => route.nat_gateway_id(id),
+        Target::Other => route,
+    }
+    .build()
+}
+
 fn is_created(route: &Route) -> bool {
     match route.origin() {
         Some(origin) => *origin == RouteOrigin::CreateRoute,
@@ -237,10 +264,10 @@ fn desired_subnets(props: &Map) -> Result<BTreeSet<String>> {
 
 /// The table in the stack's terms; `prior` is what the stack last applied, whose list order
 /// the read keeps.
-fn resource(table: &RouteTable, prior: &Map) -> Result<Option<Resource>> {
-    let id = table.route_table_id().ok_or_else(|| {
-        ProviderError::invalid("DescribeRouteTables returned a table without an id")
-    })?;
+fn resource(table: &RouteTable, prior: &Map) -> Result<Resource> {
+    let id = table
+        .route_table_id()
+        .ok_or_else(|| ProviderError::invalid("EC2 returned a route table without an id"))?;
     let mut properties = Map::new();
     if let Some(vpc) = table.vpc_id() {
         properties.insert("vpc_id".into(), Value::str(vpc));
@@ -264,11 +291,11 @@ fn resource(table: &RouteTable, prior: &Map) -> Result<Option<Resource>> {
         set_in_prior_order(prior.get("subnet_ids"), associations(table).into_keys()),
     );
     properties.insert("tags".into(), tags_from_aws(table.tags()));
-    Ok(Some(Resource {
+    Ok(Resource {
         id: id.to_string(),
         properties,
         attributes: Map::from([("id".to_string(), Value::str(id))]),
-    }))
+    })
 }
 
 /// Manages route tables with their routes and subnet associations; the id is the table id.
@@ -290,7 +317,9 @@ impl RouteTableProvider {
     }
 
     async fn read_one(&self, id: &str, prior: &Map) -> Result<Option<Resource>> {
-        self.ec2.read_one(id, |table| resource(table, prior)).await
+        self.ec2
+            .read_one(id, |table| resource(table, prior).map(Some))
+            .await
     }
 
     /// Makes the table's routes `desired`, changing only the destinations that differ.
@@ -333,24 +362,20 @@ impl RouteTableProvider {
 
     /// Creates one route, waiting out a table EC2 does not show everywhere yet.
     async fn create_route(&self, id: &str, destination: &str, target: &Target) -> Result<()> {
-        with_backoff(
-            PROPAGATION.timeout,
-            |e| e.is_code(TABLE_NOT_FOUND),
-            || async move {
-                let call = self
-                    .ec2
-                    .client
-                    .create_route()
-                    .route_table_id(id)
-                    .destination_cidr_block(destination);
-                let call = match target {
-                    Target::Gateway(g) => call.gateway_id(g),
-                    Target::Nat(n) => call.nat_gateway_id(n),
-                    Target::Other => call,
-                };
-                call.send().await.map_err(api_error)
-            },
-        )
+        once_visible(id, TABLE_NOT_FOUND, || async move {
+            let call = self
+                .ec2
+                .client
+                .create_route()
+                .route_table_id(id)
+                .destination_cidr_block(destination);
+            let call = match target {
+                Target::Gateway(g) => call.gateway_id(g),
+                Target::Nat(n) => call.nat_gateway_id(n),
+                Target::Other => call,
+            };
+            call.send().await.map_err(api_error)
+        })
         .await?;
         Ok(())
     }
@@ -368,6 +393,16 @@ impl RouteTableProvider {
             }
         }
         for subnet in desired.iter().filter(|s| !current.contains_key(*s)) {
+            self.associate(id, subnet).await?;
+        }
+        Ok(())
+    }
+
+    /// Associates the table with a subnet, waiting out a table EC2 does not show everywhere
+    /// yet, and, only when EC2 answers the association `associating`, until it is
+    /// `associated` (as terraform-provider-aws waits). The association as the table lists it.
+    async fn associate(&self, id: &str, subnet: &str) -> Result<RouteTableAssociation> {
+        let out = once_visible(id, TABLE_NOT_FOUND, || async move {
             self.ec2
                 .client
                 .associate_route_table()
@@ -375,9 +410,64 @@ impl RouteTableProvider {
                 .subnet_id(subnet)
                 .send()
                 .await
-                .map_err(api_error)?;
+                .map_err(api_error)
+        })
+        .await?;
+        let association = out.association_id().ok_or_else(|| {
+            ProviderError::invalid("AssociateRouteTable returned no association id")
+        })?;
+        let mut state = out.association_state().cloned();
+        if state.as_ref().and_then(|s| s.state())
+            == Some(&RouteTableAssociationStateCode::Associating)
+        {
+            state = Some(self.wait_associated(id, association).await?);
         }
-        Ok(())
+        Ok(RouteTableAssociation::builder()
+            .main(false)
+            .route_table_id(id)
+            .subnet_id(subnet)
+            .route_table_association_id(association)
+            .set_association_state(state)
+            .build())
+    }
+
+    /// Waits until the table lists `association` as `associated`; a failed one is an error.
+    async fn wait_associated(
+        &self,
+        id: &str,
+        association: &str,
+    ) -> Result<RouteTableAssociationState> {
+        wait_for(
+            &format!("route table association {association} to be associated"),
+            ASSOCIATED,
+            || async move {
+                let Some(table) = self.describe_one(id).await? else {
+                    return Ok(None);
+                };
+                let state = table
+                    .associations()
+                    .iter()
+                    .find(|a| a.route_table_association_id() == Some(association))
+                    .and_then(|a| a.association_state());
+                match state.and_then(|s| s.state()) {
+                    Some(RouteTableAssociationStateCode::Associated) => Ok(state.cloned()),
+                    Some(
+                        RouteTableAssociationStateCode::Failed
+                        | RouteTableAssociationStateCode::Disassociated,
+                    ) => Err(ProviderError::Api {
+                        code: "AssociationFailed".into(),
+                        message: format!(
+                            "route table association {association} failed: {}",
+                            state
+                                .and_then(|s| s.status_message())
+                                .unwrap_or("AWS gave no reason")
+                        ),
+                    }),
+                    _ => Ok(None),
+                }
+            },
+        )
+        .await
     }
 
     async fn disassociate(&self, association: &str) -> Result<()> {
@@ -399,7 +489,10 @@ impl Provider for RouteTableProvider {
         &self.schema
     }
 
-    /// Creates the table tagged, then its routes, then its subnet associations.
+    /// Creates the table tagged, then its routes and subnet associations all at once. Records
+    /// what `CreateRouteTable` answered (its local route, owner, tags) with the routes and the
+    /// associations (ids as `AssociateRouteTable` answered them) just made: nothing is read
+    /// back.
     async fn create(&self, req: CreateRequest) -> Result<Resource> {
         let props = &req.properties;
         let routes = desired_routes(props)?;
@@ -415,16 +508,33 @@ impl Provider for RouteTableProvider {
             .send()
             .await
             .map_err(api_error)?;
-        let id = out
-            .route_table()
-            .and_then(|t| t.route_table_id())
+        let mut table = out
+            .route_table
+            .ok_or_else(|| ProviderError::invalid("CreateRouteTable returned no table"))?;
+        let id = table
+            .route_table_id()
             .ok_or_else(|| ProviderError::invalid("CreateRouteTable returned no id"))?
             .to_string();
         after_made(&id, async {
-            read_back("route table", &id, || self.describe_one(&id)).await?;
-            self.set_routes(&id, &Routes::new(), &routes).await?;
-            self.set_subnets(&id, &BTreeMap::new(), &subnets).await?;
-            read_back("route table", &id, || self.read_one(&id, props)).await
+            let made = routes
+                .iter()
+                .map(|(destination, target)| self.create_route(&id, destination, target));
+            let associated = subnets.iter().map(|subnet| self.associate(&id, subnet));
+            let (_, associations) = futures::try_join!(
+                futures::future::try_join_all(made),
+                futures::future::try_join_all(associated)
+            )?;
+            table.routes.get_or_insert_with(Vec::new).extend(
+                routes
+                    .iter()
+                    .map(|(destination, target)| created_route(destination, target)),
+            );
+            table
+                .associations
+                .get_or_insert_with(Vec::new)
+                .extend(associations);
+            table.tags = Some(requested_tags(props)?);
+            resource(&table, props)
         })
         .await
     }
@@ -435,7 +545,9 @@ impl Provider for RouteTableProvider {
 
     async fn read_many(&self, reqs: Vec<ReadRequest>) -> Vec<Result<Option<Resource>>> {
         self.ec2
-            .read_many(&reqs, |table, req| resource(table, &req.prior_properties))
+            .read_many(&reqs, |table, req| {
+                resource(table, &req.prior_properties).map(Some)
+            })
             .await
     }
 

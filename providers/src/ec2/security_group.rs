@@ -22,13 +22,13 @@ use aws_sdk_ec2::types::{
 use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::{
-    ec2_object, list_of, read_back, strings, tag_specification, tags_from_aws, Ec2,
-    DEPENDENCY_VIOLATION,
+    ec2_object, list_of, names_missing, read_back, requested_tags, strings, tag_specification,
+    tags_from_aws, Ec2, DEPENDENCY_VIOLATION, PROPAGATION,
 };
 use crate::aws::{api_error, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{desired, given, required_str};
-use crate::retry::delete_with_backoff;
+use crate::retry::{delete_with_backoff, with_backoff};
 use crate::{
     after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
     Resource, Result, UpdateRequest,
@@ -112,12 +112,15 @@ pub const ENTRY: Entry = Entry {
          stack owns every egress rule",
     )],
     actions: Actions {
+        // `UpdateSecurityGroupRuleDescriptionsEgress` when the stack describes AWS's default
+        // egress rule; `DescribeSecurityGroups` only where EC2 does not answer the ARN.
         create: &[
             "ec2:CreateSecurityGroup",
             "ec2:CreateTags",
             "ec2:AuthorizeSecurityGroupIngress",
             "ec2:AuthorizeSecurityGroupEgress",
             "ec2:RevokeSecurityGroupEgress",
+            "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
             "ec2:DescribeSecurityGroups",
         ],
         read: &["ec2:DescribeSecurityGroups"],
@@ -355,6 +358,14 @@ fn ip_permission(permission: &Permission, description: Option<&String>) -> IpPer
     .build()
 }
 
+/// Permissions as the `IpPermission`s that authorize or revoke them.
+fn ip_permissions(permissions: &Permissions) -> Vec<IpPermission> {
+    permissions
+        .iter()
+        .map(|(p, d)| ip_permission(p, d.as_ref()))
+        .collect()
+}
+
 /// What an update does to one direction's rules: revoke what the stack no longer has,
 /// authorize what AWS does not have, re-describe what only changed its description.
 #[derive(Debug, Default, PartialEq)]
@@ -391,6 +402,27 @@ impl RuleChanges {
         }
         changes
     }
+}
+
+/// What makes a new group's egress rules `desired`, without reading the group. AWS gives a
+/// new group in a VPC an allow-all IPv4 rule, and an allow-all IPv6 rule when the VPC has an
+/// IPv6 block, which only a read would tell. Revoking a rule a group lacks is no error (AWS
+/// lists it among the answer's `UnknownIpPermissions`; terraform-provider-aws revokes both
+/// defaults so too), so the IPv6 default is revoked whatever, and authorized again when the
+/// stack lists it.
+fn new_group_egress(desired: &Permissions) -> RuleChanges {
+    let all_traffic = |source| Permission {
+        protocol: "-1".into(),
+        from_port: None,
+        to_port: None,
+        source,
+    };
+    let given = Permissions::from([(all_traffic(Source::Cidr("0.0.0.0/0".into())), None)]);
+    let mut changes = RuleChanges::between(&given, desired);
+    changes
+        .revoke
+        .insert(all_traffic(Source::Ipv6("::/0".into())), None);
+    changes
 }
 
 /// The stack's rule for a group of permissions sharing protocol, ports and description.
@@ -506,10 +538,10 @@ fn manages_egress(prior: &Map) -> bool {
 }
 
 /// The group in the stack's terms; `prior` is what the stack last applied.
-fn resource(ec2: &Ec2, group: &SecurityGroup, prior: &Map) -> Result<Option<Resource>> {
-    let id = group.group_id().ok_or_else(|| {
-        ProviderError::invalid("DescribeSecurityGroups returned a group without an id")
-    })?;
+fn resource(ec2: &Ec2, group: &SecurityGroup, prior: &Map) -> Result<Resource> {
+    let id = group
+        .group_id()
+        .ok_or_else(|| ProviderError::invalid("EC2 returned a security group without an id"))?;
     let name = group.group_name().unwrap_or_default();
     let mut properties = Map::new();
     if let Some(vpc) = group.vpc_id() {
@@ -540,7 +572,7 @@ fn resource(ec2: &Ec2, group: &SecurityGroup, prior: &Map) -> Result<Option<Reso
         Some(arn) => arn.to_string(),
         None => ec2.arn(group.owner_id(), "security-group", id)?,
     };
-    Ok(Some(Resource {
+    Ok(Resource {
         id: id.to_string(),
         properties,
         attributes: Map::from([
@@ -548,7 +580,7 @@ fn resource(ec2: &Ec2, group: &SecurityGroup, prior: &Map) -> Result<Option<Reso
             ("arn".to_string(), Value::str(arn)),
             ("name".to_string(), Value::str(name)),
         ]),
-    }))
+    })
 }
 
 /// Which of a group's rule sets an API call changes.
@@ -578,38 +610,39 @@ impl SecurityGroupProvider {
 
     async fn read_one(&self, id: &str, prior: &Map) -> Result<Option<Resource>> {
         self.ec2
-            .read_one(id, |group| resource(&self.ec2, group, prior))
+            .read_one(id, |group| resource(&self.ec2, group, prior).map(Some))
             .await
     }
 
-    /// Makes one direction's rules `desired`, given what AWS has now: revokes first (so a
-    /// group at its rule limit can take the new rules), then authorizes, then re-describes.
+    /// Makes one direction's `changes`: revokes first (so a group at its rule limit can take
+    /// the new rules), then authorizes, then re-describes. This group, when EC2 does not show
+    /// it everywhere yet, is waited out for `not_found`: a group created a moment ago.
     async fn set_rules(
         &self,
         id: &str,
         direction: Direction,
-        actual: &Permissions,
-        desired: &Permissions,
+        changes: &RuleChanges,
+        not_found: Duration,
     ) -> Result<()> {
-        let changes = RuleChanges::between(actual, desired);
-        let list = |permissions: &Permissions| -> Vec<IpPermission> {
-            permissions
-                .iter()
-                .map(|(p, d)| ip_permission(p, d.as_ref()))
-                .collect()
-        };
         // The six calls differ only in their builder type: each is sent the same way.
         macro_rules! send {
             ($call:ident, $permissions:expr) => {
-                self.ec2
-                    .client
-                    .$call()
-                    .group_id(id)
-                    .set_ip_permissions(Some(list($permissions)))
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(api_error)
+                with_backoff(
+                    not_found,
+                    |e| names_missing(e, id, GROUP_NOT_FOUND),
+                    || async move {
+                        self.ec2
+                            .client
+                            .$call()
+                            .group_id(id)
+                            .set_ip_permissions(Some(ip_permissions($permissions)))
+                            .send()
+                            .await
+                            .map(|_| ())
+                            .map_err(api_error)
+                    },
+                )
+                .await
             };
         }
         if !changes.revoke.is_empty() {
@@ -646,9 +679,10 @@ impl Provider for SecurityGroupProvider {
         &self.schema
     }
 
-    /// Creates the group tagged, then authorizes its ingress rules; when the stack writes
-    /// `egress`, makes the egress rules exactly those (revoking AWS's default allow-all rule
-    /// unless the stack lists it).
+    /// Creates the group tagged, then authorizes its ingress rules and, when the stack writes
+    /// `egress`, makes the egress rules exactly those (see [`new_group_egress`]), the two
+    /// directions at once. Records the group as the create was asked for it, with the ARN
+    /// `CreateSecurityGroup` answered and the rules just set: nothing is read back.
     async fn create(&self, req: CreateRequest) -> Result<Resource> {
         let props = &req.properties;
         let ingress = desired_permissions(props, "ingress")?;
@@ -659,13 +693,15 @@ impl Provider for SecurityGroupProvider {
         let description = desired(&self.schema, props, "description")
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_else(|| DEFAULT_DESCRIPTION.to_string());
+        let name = required_str(props, "name")?;
+        let vpc = required_str(props, "vpc_id")?;
         let out = self
             .ec2
             .client
             .create_security_group()
-            .group_name(required_str(props, "name")?)
-            .description(description)
-            .vpc_id(required_str(props, "vpc_id")?)
+            .group_name(&name)
+            .description(&description)
+            .vpc_id(&vpc)
             .set_tag_specifications(
                 tag_specification(ResourceType::SecurityGroup, props)?.map(|t| vec![t]),
             )
@@ -676,17 +712,48 @@ impl Provider for SecurityGroupProvider {
             .group_id()
             .ok_or_else(|| ProviderError::invalid("CreateSecurityGroup returned no group id"))?
             .to_string();
+        let arn = out.security_group_arn;
         after_made(&id, async {
-            let group = read_back("security group", &id, || self.describe_one(&id)).await?;
-            let actual = aws_permissions(group.ip_permissions());
-            self.set_rules(&id, Direction::Ingress, &actual, &ingress)
-                .await?;
-            if let Some(egress) = &egress {
-                let actual = aws_permissions(group.ip_permissions_egress());
-                self.set_rules(&id, Direction::Egress, &actual, egress)
-                    .await?;
-            }
-            read_back("security group", &id, || self.read_one(&id, props)).await
+            let ingress_changes = RuleChanges::between(&Permissions::new(), &ingress);
+            let egress_changes = egress.as_ref().map(new_group_egress);
+            futures::try_join!(
+                self.set_rules(
+                    &id,
+                    Direction::Ingress,
+                    &ingress_changes,
+                    PROPAGATION.timeout
+                ),
+                async {
+                    match &egress_changes {
+                        Some(changes) => {
+                            self.set_rules(&id, Direction::Egress, changes, PROPAGATION.timeout)
+                                .await
+                        }
+                        None => Ok(()),
+                    }
+                }
+            )?;
+            // An EC2 that does not answer the ARN: it is built from the owner a read gives.
+            let owner = match &arn {
+                Some(_) => None,
+                None => {
+                    read_back("security group", &id, || self.describe_one(&id))
+                        .await?
+                        .owner_id
+                }
+            };
+            let group = SecurityGroup::builder()
+                .group_id(&id)
+                .group_name(name)
+                .description(description)
+                .vpc_id(vpc)
+                .set_security_group_arn(arn)
+                .set_owner_id(owner)
+                .set_ip_permissions(Some(ip_permissions(&ingress)))
+                .set_ip_permissions_egress(egress.as_ref().map(ip_permissions))
+                .set_tags(Some(requested_tags(props)?))
+                .build();
+            resource(&self.ec2, &group, props)
         })
         .await
     }
@@ -698,7 +765,7 @@ impl Provider for SecurityGroupProvider {
     async fn read_many(&self, reqs: Vec<ReadRequest>) -> Vec<Result<Option<Resource>>> {
         self.ec2
             .read_many(&reqs, |group, req| {
-                resource(&self.ec2, group, &req.prior_properties)
+                resource(&self.ec2, group, &req.prior_properties).map(Some)
             })
             .await
     }
@@ -717,8 +784,9 @@ impl Provider for SecurityGroupProvider {
             match (prop.as_str(), &group) {
                 ("ingress", Some(group)) => {
                     let desired = desired_permissions(&req.properties, "ingress")?;
-                    let actual = aws_permissions(group.ip_permissions());
-                    self.set_rules(&req.id, Direction::Ingress, &actual, &desired)
+                    let changes =
+                        RuleChanges::between(&aws_permissions(group.ip_permissions()), &desired);
+                    self.set_rules(&req.id, Direction::Ingress, &changes, Duration::ZERO)
                         .await?;
                 }
                 // An `egress` the stack stopped writing is no longer managed: left as it is.
@@ -726,7 +794,8 @@ impl Provider for SecurityGroupProvider {
                     if given(&req.properties, "egress").is_some() {
                         let desired = desired_permissions(&req.properties, "egress")?;
                         let actual = aws_permissions(group.ip_permissions_egress());
-                        self.set_rules(&req.id, Direction::Egress, &actual, &desired)
+                        let changes = RuleChanges::between(&actual, &desired);
+                        self.set_rules(&req.id, Direction::Egress, &changes, Duration::ZERO)
                             .await?;
                     }
                 }
@@ -958,6 +1027,56 @@ mod tests {
         let no_source =
             props(serde_json::json!({ "protocol": "tcp", "from_port": 1, "to_port": 2 }));
         assert!(desired_permissions(&no_source, "ingress").is_err());
+    }
+
+    #[test]
+    fn a_new_groups_egress_keeps_the_default_rule_the_stack_lists_and_revokes_the_others() {
+        let changes = |json: serde_json::Value| {
+            let props = Map::from([("egress".to_string(), value(json))]);
+            new_group_egress(&desired_permissions(&props, "egress").unwrap())
+        };
+        let sources = |p: &Permissions| -> Vec<(String, Source)> {
+            p.keys()
+                .map(|k| (k.protocol.clone(), k.source.clone()))
+                .collect()
+        };
+        let all = |source: Source| ("-1".to_string(), source);
+        let v4 = || Source::Cidr("0.0.0.0/0".into());
+        let v6 = || Source::Ipv6("::/0".into());
+
+        let keeps = changes(serde_json::json!([
+            { "protocol": "all", "cidr_blocks": ["0.0.0.0/0"] },
+            { "protocol": "tcp", "from_port": 5432, "to_port": 5432, "cidr_blocks": ["10.0.0.0/16"] },
+        ]));
+        assert_eq!(sources(&keeps.revoke), vec![all(v6())]);
+        assert_eq!(
+            sources(&keeps.authorize),
+            vec![("tcp".to_string(), Source::Cidr("10.0.0.0/16".into()))]
+        );
+        assert!(keeps.describe.is_empty());
+
+        let replaces = changes(serde_json::json!([
+            { "protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["0.0.0.0/0"] },
+        ]));
+        assert_eq!(sources(&replaces.revoke), vec![all(v4()), all(v6())]);
+        assert_eq!(
+            sources(&replaces.authorize),
+            vec![("tcp".to_string(), v4())]
+        );
+
+        // The IPv6 default may or may not be there: revoked, then authorized again.
+        let ipv6 =
+            changes(serde_json::json!([{ "protocol": "all", "ipv6_cidr_blocks": ["::/0"] }]));
+        assert_eq!(sources(&ipv6.revoke), vec![all(v4()), all(v6())]);
+        assert_eq!(sources(&ipv6.authorize), vec![all(v6())]);
+
+        // A description on the default rule is set on the rule AWS made.
+        let described = changes(serde_json::json!([
+            { "protocol": "all", "cidr_blocks": ["0.0.0.0/0"], "description": "out" },
+        ]));
+        assert_eq!(sources(&described.revoke), vec![all(v6())]);
+        assert!(described.authorize.is_empty());
+        assert_eq!(sources(&described.describe), vec![all(v4())]);
     }
 
     #[test]

@@ -10,7 +10,10 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet, SubnetState};
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
-use super::{ec2_object, read_back, tag_specification, tags_from_aws, Ec2, DEPENDENCY_VIOLATION};
+use super::{
+    ec2_object, once_visible, read_back, requested_tags, tag_specification, tags_from_aws, Ec2,
+    DEPENDENCY_VIOLATION,
+};
 use crate::aws::{api_error, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{desired, given, required_str};
@@ -70,6 +73,7 @@ pub const ENTRY: Entry = Entry {
     ],
     property_notes: &[],
     actions: Actions {
+        // `DescribeSubnets` only while EC2 answers the new subnet `pending`.
         create: &[
             "ec2:CreateSubnet",
             "ec2:CreateTags",
@@ -108,11 +112,12 @@ impl SubnetProvider {
         }
     }
 
-    /// A subnet in the stack's terms.
-    fn resource(&self, subnet: &Subnet) -> Result<Option<Resource>> {
-        let id = subnet.subnet_id().ok_or_else(|| {
-            ProviderError::invalid("DescribeSubnets returned a subnet without an id")
-        })?;
+    /// A subnet in the stack's terms (as `DescribeSubnets` lists it, or as `CreateSubnet`
+    /// answered it with what the create changed since).
+    fn resource(&self, subnet: &Subnet) -> Result<Resource> {
+        let id = subnet
+            .subnet_id()
+            .ok_or_else(|| ProviderError::invalid("EC2 returned a subnet without an id"))?;
         let mut properties = Map::new();
         for (prop, value) in [
             ("vpc_id", subnet.vpc_id()),
@@ -132,18 +137,20 @@ impl SubnetProvider {
             Some(arn) => arn.to_string(),
             None => self.ec2.arn(subnet.owner_id(), "subnet", id)?,
         };
-        Ok(Some(Resource {
+        Ok(Resource {
             id: id.to_string(),
             properties,
             attributes: Map::from([
                 ("id".to_string(), Value::str(id)),
                 ("arn".to_string(), Value::str(arn)),
             ]),
-        }))
+        })
     }
 
     async fn read_one(&self, id: &str) -> Result<Option<Resource>> {
-        self.ec2.read_one(id, |subnet| self.resource(subnet)).await
+        self.ec2
+            .read_one(id, |subnet| self.resource(subnet).map(Some))
+            .await
     }
 
     async fn set_map_public_ip(&self, id: &str, on: bool) -> Result<()> {
@@ -189,8 +196,10 @@ impl Provider for SubnetProvider {
         &self.schema
     }
 
-    /// Creates the subnet tagged, waits for it, then maps public IPs when asked (a new subnet
-    /// does not).
+    /// Creates the subnet tagged, waits for it only while EC2 answers it `pending`, then maps
+    /// public IPs when asked (a new subnet does not). Records what `CreateSubnet` answered
+    /// (ids, ARN, zone) with the tags it was given and the mapping just set: nothing is read
+    /// back.
     async fn create(&self, req: CreateRequest) -> Result<Resource> {
         let props = &req.properties;
         let zone = given(props, "availability_zone").and_then(|v| v.as_str().map(str::to_string));
@@ -207,17 +216,27 @@ impl Provider for SubnetProvider {
             .send()
             .await
             .map_err(api_error)?;
-        let id = out
-            .subnet()
-            .and_then(|s| s.subnet_id())
+        let mut subnet = out
+            .subnet
+            .ok_or_else(|| ProviderError::invalid("CreateSubnet returned no subnet"))?;
+        let id = subnet
+            .subnet_id()
             .ok_or_else(|| ProviderError::invalid("CreateSubnet returned no subnet id"))?
             .to_string();
         after_made(&id, async {
-            self.wait_available(&id).await?;
-            if self.map_public_ip(props)? {
-                self.set_map_public_ip(&id, true).await?;
+            if subnet.state() != Some(&SubnetState::Available) {
+                self.wait_available(&id).await?;
             }
-            read_back("subnet", &id, || self.read_one(&id)).await
+            let public = self.map_public_ip(props)?;
+            if public != subnet.map_public_ip_on_launch().unwrap_or(false) {
+                once_visible(&id, SUBNET_NOT_FOUND, || {
+                    self.set_map_public_ip(&id, public)
+                })
+                .await?;
+            }
+            subnet.map_public_ip_on_launch = Some(public);
+            subnet.tags = Some(requested_tags(props)?);
+            self.resource(&subnet)
         })
         .await
     }
@@ -228,7 +247,7 @@ impl Provider for SubnetProvider {
 
     async fn read_many(&self, reqs: Vec<ReadRequest>) -> Vec<Result<Option<Resource>>> {
         self.ec2
-            .read_many(&reqs, |subnet, _| self.resource(subnet))
+            .read_many(&reqs, |subnet, _| self.resource(subnet).map(Some))
             .await
     }
 

@@ -16,8 +16,8 @@ use aws_sdk_ec2::types::{
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
 
 use super::{
-    ec2_object, filter, read_back, same_error, tag_specification, tags_from_aws, Ec2,
-    DEPENDENCY_VIOLATION, IDS_PER_DESCRIBE,
+    ec2_object, filter, once_visible, read_back, requested_tags, same_error, tag_specification,
+    tags_from_aws, Ec2, DEPENDENCY_VIOLATION, IDS_PER_DESCRIBE,
 };
 use crate::aws::{api_error, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
@@ -99,12 +99,13 @@ pub const ENTRY: Entry = Entry {
     ],
     property_notes: &[],
     actions: Actions {
+        // `DescribeVpcs` only while EC2 answers the new VPC `pending`; the default group and
+        // main table, which `CreateVpc` does not answer, are looked up.
         create: &[
             "ec2:CreateVpc",
             "ec2:CreateTags",
             "ec2:ModifyVpcAttribute",
             "ec2:DescribeVpcs",
-            "ec2:DescribeVpcAttribute",
             "ec2:DescribeRouteTables",
             "ec2:DescribeSecurityGroups",
         ],
@@ -145,7 +146,7 @@ impl VpcProvider {
     }
 
     /// Reads VPCs in the stack's terms with one `DescribeVpcs`, one `DescribeSecurityGroups`
-    /// and one `DescribeRouteTables` for all of them, plus the two attributes of each.
+    /// and one `DescribeRouteTables` for all of them, plus the two attributes of each (at once).
     async fn read_vpcs(&self, ids: &[String]) -> Vec<Result<Option<Resource>>> {
         let vpcs = self.ec2.describe::<Vpc>(ids).await;
         let present: Vec<&str> = vpcs
@@ -169,8 +170,8 @@ impl VpcProvider {
         futures::future::join_all(reads).await
     }
 
-    /// Per VPC id, its default security group and its main route table, in two calls (per
-    /// [`IDS_PER_DESCRIBE`] VPCs: EC2 caps the values of a filter).
+    /// Per VPC id, its default security group and its main route table, in two concurrent
+    /// calls (per [`IDS_PER_DESCRIBE`] VPCs: EC2 caps the values of a filter).
     async fn default_groups_and_main_tables(&self, vpc_ids: &[&str]) -> Result<Defaults> {
         let mut defaults = Defaults::default();
         for chunk in vpc_ids.chunks(IDS_PER_DESCRIBE) {
@@ -180,23 +181,23 @@ impl VpcProvider {
                 .describe_security_groups()
                 .filters(filter("vpc-id", chunk))
                 .filters(filter("group-name", &["default"]))
-                .send()
-                .await
-                .map_err(api_error)?;
-            for group in groups.security_groups() {
-                if let (Some(vpc), Some(id)) = (group.vpc_id(), group.group_id()) {
-                    defaults.groups.insert(vpc.to_string(), id.to_string());
-                }
-            }
+                .send();
             let tables = self
                 .ec2
                 .client
                 .describe_route_tables()
                 .filters(filter("vpc-id", chunk))
                 .filters(filter("association.main", &["true"]))
-                .send()
-                .await
-                .map_err(api_error)?;
+                .send();
+            let (groups, tables) =
+                futures::try_join!(async { groups.await.map_err(api_error) }, async {
+                    tables.await.map_err(api_error)
+                })?;
+            for group in groups.security_groups() {
+                if let (Some(vpc), Some(id)) = (group.vpc_id(), group.group_id()) {
+                    defaults.groups.insert(vpc.to_string(), id.to_string());
+                }
+            }
             for table in tables.route_tables() {
                 let main = table.associations().iter().any(|a| a.main() == Some(true));
                 if let (true, Some(vpc), Some(id)) = (main, table.vpc_id(), table.route_table_id())
@@ -208,11 +209,40 @@ impl VpcProvider {
         Ok(defaults)
     }
 
-    /// One VPC's properties and attributes; `None` when it was deleted while being read.
+    /// One VPC's properties and attributes, its DNS switches read; `None` when it was deleted
+    /// while being read.
     async fn resource(&self, vpc: &Vpc, defaults: &Defaults) -> Result<Option<Resource>> {
         let id = vpc
             .vpc_id()
             .ok_or_else(|| ProviderError::invalid("DescribeVpcs returned a VPC without an id"))?;
+        let read = DNS_SWITCHES.iter().map(|(prop, attribute)| async move {
+            Ok::<_, ProviderError>(
+                self.dns_switch(id, attribute.clone())
+                    .await?
+                    .map(|on| (*prop, on)),
+            )
+        });
+        let switches: Option<Vec<(&str, bool)>> = futures::future::try_join_all(read)
+            .await?
+            .into_iter()
+            .collect();
+        match switches {
+            Some(switches) => self.vpc_resource(vpc, &switches, defaults).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// A VPC in the stack's terms, given its DNS switches (which only `DescribeVpcAttribute`
+    /// reads, or a create just set) and its default group and main table.
+    fn vpc_resource(
+        &self,
+        vpc: &Vpc,
+        switches: &[(&str, bool)],
+        defaults: &Defaults,
+    ) -> Result<Resource> {
+        let id = vpc
+            .vpc_id()
+            .ok_or_else(|| ProviderError::invalid("EC2 returned a VPC without an id"))?;
         let mut properties = Map::new();
         if let Some(cidr) = vpc.cidr_block() {
             properties.insert("cidr_block".into(), Value::str(cidr));
@@ -222,11 +252,8 @@ impl VpcProvider {
             .map(Tenancy::as_str)
             .unwrap_or("default");
         properties.insert("instance_tenancy".into(), Value::str(tenancy));
-        for (prop, attribute) in DNS_SWITCHES {
-            let Some(on) = self.dns_switch(id, attribute.clone()).await? else {
-                return Ok(None);
-            };
-            properties.insert(prop.to_string(), Value::Bool(on));
+        for (prop, on) in switches {
+            properties.insert(prop.to_string(), Value::Bool(*on));
         }
         properties.insert("tags".into(), tags_from_aws(vpc.tags()));
 
@@ -243,11 +270,26 @@ impl VpcProvider {
         if let Some(table) = defaults.tables.get(id) {
             attributes.insert("main_route_table_id".into(), Value::str(table));
         }
-        Ok(Some(Resource {
+        Ok(Resource {
             id: id.to_string(),
             properties,
             attributes,
-        }))
+        })
+    }
+
+    /// The default security group and main route table EC2 made with a new VPC, waiting until
+    /// `Describe*` lists both (EC2 is eventually consistent).
+    async fn defaults_of_new(&self, id: &str) -> Result<Defaults> {
+        read_back(
+            "VPC's default security group and main route table",
+            id,
+            || async move {
+                let defaults = self.default_groups_and_main_tables(&[id]).await?;
+                let both = defaults.groups.contains_key(id) && defaults.tables.contains_key(id);
+                Ok(both.then_some(defaults))
+            },
+        )
+        .await
     }
 
     /// A DNS switch of the VPC; `None` when the VPC is gone.
@@ -355,8 +397,10 @@ impl Provider for VpcProvider {
         &self.schema
     }
 
-    /// Creates the VPC tagged, waits for it, then sets each DNS switch that differs from what
-    /// EC2 gives a new VPC (DNS support on, hostnames off).
+    /// Creates the VPC tagged, waits for it only while EC2 answers it `pending`, then sets each
+    /// DNS switch that differs from what EC2 gives a new VPC (DNS support on, hostnames off)
+    /// while looking up the default security group and main route table EC2 made with it (the
+    /// one thing `CreateVpc` does not answer). Records the answer with the switches as set.
     async fn create(&self, req: CreateRequest) -> Result<Resource> {
         let props = &req.properties;
         let tenancy = desired(&self.schema, props, "instance_tenancy")
@@ -372,26 +416,37 @@ impl Provider for VpcProvider {
             .send()
             .await
             .map_err(api_error)?;
-        let id = out
-            .vpc()
-            .and_then(|v| v.vpc_id())
+        let mut vpc = out
+            .vpc
+            .ok_or_else(|| ProviderError::invalid("CreateVpc returned no VPC"))?;
+        let id = vpc
+            .vpc_id()
             .ok_or_else(|| ProviderError::invalid("CreateVpc returned no VPC id"))?
             .to_string();
         after_made(&id, async {
-            self.wait_available(&id).await?;
+            if vpc.state() != Some(&VpcState::Available) {
+                self.wait_available(&id).await?;
+            }
             // What EC2 gives a new VPC: DNS support on, hostnames off.
-            let mut switches = Vec::new();
+            let mut wanted = Vec::new();
+            let mut changes = Vec::new();
             for (prop, new_vpc_value) in [
                 ("enable_dns_support", true),
                 ("enable_dns_hostnames", false),
             ] {
                 let on = self.switch(props, prop)?;
+                wanted.push((prop, on));
                 if on != new_vpc_value {
-                    switches.push((prop, on));
+                    changes.push((prop, on));
                 }
             }
-            self.set_dns_switches(&id, switches).await?;
-            read_back("VPC", &id, || self.read_one(&id)).await
+            let (_, defaults) = futures::try_join!(
+                once_visible(&id, VPC_NOT_FOUND, || self
+                    .set_dns_switches(&id, changes.clone())),
+                self.defaults_of_new(&id)
+            )?;
+            vpc.tags = Some(requested_tags(props)?);
+            self.vpc_resource(&vpc, &wanted, &defaults)
         })
         .await
     }

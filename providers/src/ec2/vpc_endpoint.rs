@@ -306,17 +306,28 @@ impl VpcEndpointProvider {
     }
 
     async fn read_one(&self, id: &str, prior: &Map) -> Result<Option<Resource>> {
-        let Some(endpoint) = self.describe_one(id).await? else {
-            return Ok(None);
-        };
+        match self.describe_one(id).await? {
+            Some(endpoint) => self.endpoint_resource(&endpoint, prior).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The endpoint as `DescribeVpcEndpoints` listed it, in the stack's terms (its service's
+    /// prefix list looked up).
+    async fn endpoint_resource(
+        &self,
+        endpoint: &VpcEndpoint,
+        prior: &Map,
+    ) -> Result<Option<Resource>> {
         let names = endpoint.service_name().map(str::to_string).into_iter();
         let prefix_lists = self.prefix_lists(names.collect()).await?;
-        resource(&self.ec2, &endpoint, prior, &prefix_lists)
+        resource(&self.ec2, endpoint, prior, &prefix_lists)
     }
 
     /// Waits until the endpoint is usable: `available`, or waiting for its service's owner to
-    /// accept it (`pendingAcceptance`), as terraform-provider-aws waits.
-    async fn wait_available(&self, id: &str, budget: Wait) -> Result<()> {
+    /// accept it (`pendingAcceptance`), as terraform-provider-aws waits. The endpoint as last
+    /// described.
+    async fn wait_available(&self, id: &str, budget: Wait) -> Result<VpcEndpoint> {
         wait_for(
             &format!("VPC endpoint {id} to become available"),
             budget,
@@ -326,7 +337,7 @@ impl VpcEndpointProvider {
                     return Ok(None);
                 };
                 match state(&endpoint).as_str() {
-                    "available" | "pendingacceptance" => Ok(Some(())),
+                    "available" | "pendingacceptance" => Ok(Some(endpoint)),
                     now @ ("failed" | "rejected") => Err(ProviderError::invalid(format!(
                         "VPC endpoint {id} is {now}{}",
                         endpoint
@@ -400,10 +411,13 @@ impl Provider for VpcEndpointProvider {
             .ok_or_else(|| ProviderError::invalid("CreateVpcEndpoint returned no id"))?
             .to_string();
         after_made(&id, async {
-            self.wait_available(&id, ENDPOINT_AVAILABLE).await?;
-            self.read_one(&id, props).await?.ok_or_else(|| {
-                ProviderError::invalid(format!("VPC endpoint {id} vanished after create"))
-            })
+            // What the wait last described is what a read gives: not described twice.
+            let endpoint = self.wait_available(&id, ENDPOINT_AVAILABLE).await?;
+            self.endpoint_resource(&endpoint, props)
+                .await?
+                .ok_or_else(|| {
+                    ProviderError::invalid(format!("VPC endpoint {id} vanished after create"))
+                })
         })
         .await
     }
