@@ -209,6 +209,11 @@ impl Emulator {
             .load()
             .await
     }
+
+    /// The providers' AWS context for this emulator, in `us-east-1`.
+    pub fn aws_context(&self) -> providers::aws::AwsContext {
+        providers::aws::AwsContext::for_endpoint(&self.url, "us-east-1")
+    }
 }
 
 impl Drop for Emulator {

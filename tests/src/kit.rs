@@ -31,9 +31,6 @@ use crate::Emulator;
 /// The account id the emulator gives every resource it makes.
 pub const ACCOUNT: &str = "123456789012";
 
-/// The region the tests' AWS contexts use.
-const REGION: &str = "us-east-1";
-
 /// `json` (a JSON object) as a property map. Panics on anything but an object.
 pub fn map(json: serde_json::Value) -> Map {
     match Value::from_json(json) {
@@ -44,7 +41,7 @@ pub fn map(json: serde_json::Value) -> Map {
 
 /// The providers' AWS context for `emu`, in `us-east-1`.
 pub fn context(emu: &Emulator) -> AwsContext {
-    AwsContext::for_endpoint(&emu.url, REGION)
+    emu.aws_context()
 }
 
 /// The stack a provider test creates and finds resources for. Its name goes into every

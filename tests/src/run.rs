@@ -5,7 +5,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
 use crate::emulator::{workspace_root, Emulator};
-use crate::kit;
 
 /// The target directory: `$CARGO_TARGET_DIR` (relative to the workspace root if relative), else
 /// `<workspace>/target`.
@@ -202,7 +201,7 @@ impl Project {
 
     /// The providers' AWS context for the project's emulator.
     pub fn ctx(&self) -> providers::aws::AwsContext {
-        kit::context(&self.emu)
+        self.emu.aws_context()
     }
 }
 
