@@ -1,0 +1,76 @@
+//! Storage creates read nothing back either. Through the recording proxy, a bucket with every
+//! optional setting (versioning, KMS encryption, lifecycle rules, a partial public access
+//! block, CORS rules, object ownership, tags) and one with none make `CreateBucket` and their
+//! `Put*` calls only: no `HeadBucket`, no `Get*` (a bucket S3 does not know yet is waited out
+//! by the first `Put`, which retries `NoSuchBucket`). The state they leave equals, property by
+//! property, what the provider reads from the emulator (the defaults S3 gives a bucket with
+//! none of the settings included), and plans with and without refresh are empty.
+
+use std::collections::BTreeMap;
+
+use strata_tests::kit::assert_state_is_what_aws_holds;
+use strata_tests::proxy::{by_action, Faults, Proxy};
+use strata_tests::{assert_code_while, run_strata, Emulator};
+
+const STACK: &str = r#"
+stack: lean-data
+region: us-east-1
+tags: { team: data }
+resources:
+  plain:
+    type: aws.s3.bucket
+    properties: { bucket: lean-data-plain }
+  full:
+    type: aws.s3.bucket
+    properties:
+      bucket: lean-data-full
+      force_destroy: true
+      versioning: true
+      server_side_encryption: { sse_algorithm: "aws:kms", kms_master_key_id: alias/data, bucket_key_enabled: true }
+      lifecycle_rules:
+        - id: logs
+          prefix: logs/
+          expiration_days: 90
+          transitions: [{ days: 30, storage_class: STANDARD_IA }]
+        - { id: uploads, status: Disabled, abort_incomplete_multipart_upload_days: 2, noncurrent_version_expiration_days: 10 }
+      public_access_block: { block_public_policy: false }
+      cors_rules:
+        - { allowed_methods: [GET, PUT], allowed_origins: ["https://app.example.com"], allowed_headers: ["*"], max_age_seconds: 300 }
+        - { allowed_methods: [GET], allowed_origins: ["*"], expose_headers: [ETag], id: anyone }
+      object_ownership: BucketOwnerPreferred
+      tags: { tier: gold }
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn storage_creates_read_nothing_back_and_record_what_aws_holds() {
+    let emu = Emulator::start();
+    let proxy = Proxy::start(&emu, Faults::default());
+    let env = proxy.aws_env();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("stack.yaml"), STACK).unwrap();
+    let run = run_strata(dir.path(), &["apply", "--auto-approve"], &env);
+    assert_code_while(&run, 0, "the apply");
+    let calls = proxy.calls();
+    let mut asked = by_action(&calls);
+    // The one look-up of the account.
+    asked.remove("sts:GetCallerIdentity");
+    let expected: BTreeMap<String, usize> = [
+        // Both buckets: made, then their public access block and encryption always written
+        // (whatever the account's defaults); both tagged (the stack's tags).
+        ("s3:CreateBucket", 2),
+        ("s3:PutPublicAccessBlock", 2),
+        ("s3:PutBucketEncryption", 2),
+        ("s3:PutBucketTagging", 2),
+        // The full one's own settings.
+        ("s3:PutBucketVersioning", 1),
+        ("s3:PutBucketLifecycleConfiguration", 1),
+        ("s3:PutBucketCors", 1),
+    ]
+    .into_iter()
+    .map(|(action, n)| (action.to_string(), n))
+    .collect();
+    assert_eq!(asked, expected, "{calls:#?}");
+    // Recorded without a read, and read now: the same, as the planner compares them; plans
+    // with and without refresh are empty.
+    assert_state_is_what_aws_holds(&emu, dir.path(), "lean-data", &env).await;
+}
