@@ -1,8 +1,12 @@
-//! Storage creates read nothing back either. Through the recording proxy, a bucket with every
-//! optional setting (versioning, KMS encryption, lifecycle rules, a partial public access
-//! block, CORS rules, object ownership, tags) and one with none make `CreateBucket` and their
-//! `Put*` calls only: no `HeadBucket`, no `Get*` (a bucket S3 does not know yet is waited out
-//! by the first `Put`, which retries `NoSuchBucket`). The state they leave equals, property by
+//! Storage and monitoring creates read nothing back either. Through the recording proxy, a
+//! bucket with every optional setting (versioning, KMS encryption, lifecycle rules, a partial
+//! public access block, CORS rules, object ownership, tags) and one with none make
+//! `CreateBucket` and their `Put*` calls only: no `HeadBucket`, no `Get*` (a bucket S3 does not
+//! know yet is waited out by the first `Put`, which retries `NoSuchBucket`). Log groups (one
+//! with retention and tags, one with neither) are `CreateLogGroup` and `PutRetentionPolicy`,
+//! their ARNs derived; metric filters one `PutMetricFilter` each; alarms (one with every
+//! setting, one with an extended statistic and actions off) the name check and one
+//! `PutMetricAlarm` each. The state they leave equals, property by
 //! property, what the provider reads from the emulator (the defaults S3 gives a bucket with
 //! none of the settings included), and plans with and without refresh are empty.
 
@@ -39,6 +43,54 @@ resources:
         - { allowed_methods: [GET], allowed_origins: ["*"], expose_headers: [ETag], id: anyone }
       object_ownership: BucketOwnerPreferred
       tags: { tier: gold }
+  app_logs:
+    type: aws.logs.log_group
+    properties: { retention_in_days: 14, tags: { tier: gold } }
+  audit_logs:
+    type: aws.logs.log_group
+  errors:
+    type: aws.logs.metric_filter
+    properties:
+      log_group_name: ${app_logs.name}
+      pattern: '{ $.level = "ERROR" }'
+      metric_transformation: { name: AppErrors, namespace: Lean, value: "1", default_value: 0, unit: Count }
+  warnings:
+    type: aws.logs.metric_filter
+    properties:
+      log_group_name: ${app_logs.name}
+      pattern: WARN
+      metric_transformation: { name: AppWarnings, namespace: Lean, value: "1" }
+  errors_alarm:
+    type: aws.cloudwatch.metric_alarm
+    properties:
+      namespace: Lean
+      metric_name: AppErrors
+      statistic: Sum
+      period: 60
+      evaluation_periods: 3
+      datapoints_to_alarm: 2
+      threshold: 1.5
+      comparison_operator: GreaterThanOrEqualToThreshold
+      treat_missing_data: notBreaching
+      alarm_description: the app logged errors
+      dimensions: { service: app, stage: live }
+      alarm_actions: ["${alerts.arn}"]
+      ok_actions: ["${alerts.arn}"]
+      tags: { tier: gold }
+    depends_on: [errors]
+  quiet_alarm:
+    type: aws.cloudwatch.metric_alarm
+    properties:
+      namespace: AWS/SQS
+      metric_name: ApproximateAgeOfOldestMessage
+      extended_statistic: p90
+      period: 300
+      evaluation_periods: 1
+      threshold: 600
+      comparison_operator: GreaterThanThreshold
+      actions_enabled: false
+  alerts:
+    type: aws.sns.topic
 "#;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -65,6 +117,17 @@ async fn storage_creates_read_nothing_back_and_record_what_aws_holds() {
         ("s3:PutBucketVersioning", 1),
         ("s3:PutBucketLifecycleConfiguration", 1),
         ("s3:PutBucketCors", 1),
+        // Log groups: one create each (tags in it), retention where it expires; nothing read
+        // back, the ARN derived from the account.
+        ("logs:CreateLogGroup", 2),
+        ("logs:PutRetentionPolicy", 1),
+        // Metric filters: one put each.
+        ("logs:PutMetricFilter", 2),
+        // Alarms: the check that no alarm has the name (a put would take it over), then one
+        // put each (tags in it).
+        ("monitoring:DescribeAlarms", 2),
+        ("monitoring:PutMetricAlarm", 2),
+        ("sns:CreateTopic", 1),
     ]
     .into_iter()
     .map(|(action, n)| (action.to_string(), n))
