@@ -6,7 +6,10 @@
 //! with retention and tags, one with neither) are `CreateLogGroup` and `PutRetentionPolicy`,
 //! their ARNs derived; metric filters one `PutMetricFilter` each; alarms (one with every
 //! setting, one with an extended statistic and actions off) the name check and one
-//! `PutMetricAlarm` each. The state they leave equals, property by
+//! `PutMetricAlarm` each. Tables (one with indexes, a stream, time to live, point-in-time
+//! recovery and tags, one provisioned with none) are `CreateTable` and the calls turning time to
+//! live and recovery on, with no `DescribeTable` (the emulator answers `ACTIVE`, so there is
+//! nothing to wait for) and no read of what was just set. The state they leave equals, property by
 //! property, what the provider reads from the emulator (the defaults S3 gives a bucket with
 //! none of the settings included), and plans with and without refresh are empty.
 
@@ -91,6 +94,29 @@ resources:
       actions_enabled: false
   alerts:
     type: aws.sns.topic
+  orders:
+    type: aws.dynamodb.table
+    properties:
+      hash_key: pk
+      range_key: sk
+      attributes: [{ name: pk, type: S }, { name: sk, type: S }, { name: status, type: S }, { name: placed, type: N }]
+      global_secondary_indexes:
+        - { name: by_status, hash_key: status, range_key: placed, projection_type: INCLUDE, non_key_attributes: [total] }
+      local_secondary_indexes:
+        - { name: by_placed, range_key: placed, projection_type: KEYS_ONLY }
+      ttl: { attribute_name: expires_at, enabled: true }
+      point_in_time_recovery: true
+      stream_enabled: true
+      stream_view_type: NEW_AND_OLD_IMAGES
+      tags: { tier: gold }
+  sessions:
+    type: aws.dynamodb.table
+    properties:
+      hash_key: id
+      attributes: [{ name: id, type: S }]
+      billing_mode: PROVISIONED
+      read_capacity: 2
+      write_capacity: 1
 "#;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -128,6 +154,12 @@ async fn storage_creates_read_nothing_back_and_record_what_aws_holds() {
         ("monitoring:DescribeAlarms", 2),
         ("monitoring:PutMetricAlarm", 2),
         ("sns:CreateTopic", 1),
+        // Tables: one create each (tags in it; the emulator answers ACTIVE, so nothing is
+        // waited for), time to live and point-in-time recovery turned on where asked (the
+        // answer says recovery is on: not waited for).
+        ("dynamodb:CreateTable", 2),
+        ("dynamodb:UpdateTimeToLive", 1),
+        ("dynamodb:UpdateContinuousBackups", 1),
     ]
     .into_iter()
     .map(|(action, n)| (action.to_string(), n))
