@@ -9,7 +9,9 @@
 //! `PutMetricAlarm` each. Tables (one with indexes, a stream, time to live, point-in-time
 //! recovery and tags, one provisioned with none) are `CreateTable` and the calls turning time to
 //! live and recovery on, with no `DescribeTable` (the emulator answers `ACTIVE`, so there is
-//! nothing to wait for) and no read of what was just set. The state they leave equals, property by
+//! nothing to wait for) and no read of what was just set. Parameters (a tagged `String` with a
+//! description and pattern, an `Advanced` `StringList`, a `SecureString` under AWS's default
+//! key) are one `PutParameter` each. The state they leave equals, property by
 //! property, what the provider reads from the emulator (the defaults S3 gives a bucket with
 //! none of the settings included), and plans with and without refresh are empty.
 
@@ -117,6 +119,21 @@ resources:
       billing_mode: PROVISIONED
       read_capacity: 2
       write_capacity: 1
+  endpoint:
+    type: aws.ssm.parameter
+    properties:
+      name: /lean/endpoint
+      type: String
+      value: https://api.example.com
+      description: Where the API is
+      allowed_pattern: "^https://.*"
+      tags: { tier: gold }
+  hosts:
+    type: aws.ssm.parameter
+    properties: { name: lean-hosts, type: StringList, value: "a,b,c", tier: Advanced }
+  password:
+    type: aws.ssm.parameter
+    properties: { name: /lean/password, type: SecureString, value: hunter2 }
 "#;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -160,6 +177,8 @@ async fn storage_creates_read_nothing_back_and_record_what_aws_holds() {
         ("dynamodb:CreateTable", 2),
         ("dynamodb:UpdateTimeToLive", 1),
         ("dynamodb:UpdateContinuousBackups", 1),
+        // Parameters: one put each (tags in it), their ARNs derived.
+        ("ssm:PutParameter", 3),
     ]
     .into_iter()
     .map(|(action, n)| (action.to_string(), n))
