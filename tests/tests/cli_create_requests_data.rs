@@ -11,7 +11,7 @@
 //! live and recovery on, with no `DescribeTable` (the emulator answers `ACTIVE`, so there is
 //! nothing to wait for) and no read of what was just set. Parameters (a tagged `String` with a
 //! description and pattern, an `Advanced` `StringList`, a `SecureString` under AWS's default
-//! key) are one `PutParameter` each. The state they leave equals, property by
+//! key) are one `PutParameter` each; secrets `CreateSecret` (and `PutResourcePolicy`). The state they leave equals, property by
 //! property, what the provider reads from the emulator (the defaults S3 gives a bucket with
 //! none of the settings included), and plans with and without refresh are empty.
 
@@ -134,6 +134,23 @@ resources:
   password:
     type: aws.ssm.parameter
     properties: { name: /lean/password, type: SecureString, value: hunter2 }
+  db_secret:
+    type: aws.secretsmanager.secret
+    properties:
+      name: lean/db
+      description: The database login
+      recovery_window_in_days: 7
+      policy:
+        Version: "2012-10-17"
+        Statement:
+          Effect: Deny
+          Principal: { AWS: "*" }
+          Action: secretsmanager:DeleteSecret
+          Resource: "*"
+      tags: { tier: gold }
+  api_secret:
+    type: aws.secretsmanager.secret
+    properties: { name: lean/api }
 "#;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -179,6 +196,9 @@ async fn storage_creates_read_nothing_back_and_record_what_aws_holds() {
         ("dynamodb:UpdateContinuousBackups", 1),
         // Parameters: one put each (tags in it), their ARNs derived.
         ("ssm:PutParameter", 3),
+        // Secrets: one create each (tags in it), the policy put where given.
+        ("secretsmanager:CreateSecret", 2),
+        ("secretsmanager:PutResourcePolicy", 1),
     ]
     .into_iter()
     .map(|(action, n)| (action.to_string(), n))
