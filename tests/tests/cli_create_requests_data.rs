@@ -11,7 +11,8 @@
 //! live and recovery on, with no `DescribeTable` (the emulator answers `ACTIVE`, so there is
 //! nothing to wait for) and no read of what was just set. Parameters (a tagged `String` with a
 //! description and pattern, an `Advanced` `StringList`, a `SecureString` under AWS's default
-//! key) are one `PutParameter` each; secrets `CreateSecret` (and `PutResourcePolicy`). The state they leave equals, property by
+//! key) are one `PutParameter` each; secrets `CreateSecret` (and `PutResourcePolicy`); Kinesis
+//! streams their create and settings, each waited for until `ACTIVE`, with no read after. The state they leave equals, property by
 //! property, what the provider reads from the emulator (the defaults S3 gives a bucket with
 //! none of the settings included), and plans with and without refresh are empty.
 
@@ -147,6 +148,16 @@ resources:
   api_secret:
     type: aws.secretsmanager.secret
     properties: { name: lean/api }
+  clicks:
+    type: aws.kinesis.stream
+    properties:
+      shard_count: 2
+      retention_period: 48
+      shard_level_metrics: [IncomingBytes, OutgoingBytes]
+      tags: { tier: gold }
+  events:
+    type: aws.kinesis.stream
+    properties: { stream_mode_details: { stream_mode: ON_DEMAND } }
 "#;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -185,6 +196,14 @@ async fn storage_creates_read_nothing_back_and_record_what_aws_holds() {
         // Secrets: one create each (tags in it), the policy put where given.
         ("secretsmanager:CreateSecret", 2),
         ("secretsmanager:PutResourcePolicy", 1),
+        // Streams: made, waited for until ACTIVE (the emulator answers so at once), each
+        // setting then made and waited for; tags added (the emulator ignores them in
+        // `CreateStream`); the last wait's summary recorded, nothing else read.
+        ("kinesis:CreateStream", 2),
+        ("kinesis:DescribeStreamSummary", 4),
+        ("kinesis:IncreaseStreamRetentionPeriod", 1),
+        ("kinesis:EnableEnhancedMonitoring", 1),
+        ("kinesis:AddTagsToStream", 2),
     ];
     assert_apply_asks(STACK, "lean-data", &expected).await;
 }
