@@ -12,7 +12,8 @@
 //! nothing to wait for) and no read of what was just set. Parameters (a tagged `String` with a
 //! description and pattern, an `Advanced` `StringList`, a `SecureString` under AWS's default
 //! key) are one `PutParameter` each; secrets `CreateSecret` (and `PutResourcePolicy`); Kinesis
-//! streams their create and settings, each waited for until `ACTIVE`, with no read after. The state they leave equals, property by
+//! streams their create and settings, each waited for until `ACTIVE`, with no read after;
+//! Firehose delivery streams their create and the wait for `ACTIVE`. The state they leave equals, property by
 //! property, what the provider reads from the emulator (the defaults S3 gives a bucket with
 //! none of the settings included), and plans with and without refresh are empty.
 
@@ -158,6 +159,30 @@ resources:
   events:
     type: aws.kinesis.stream
     properties: { stream_mode_details: { stream_mode: ON_DEMAND } }
+  delivery_role:
+    type: aws.iam.role
+    properties:
+      assume_role_policy:
+        Version: "2012-10-17"
+        Statement: { Effect: Allow, Principal: { Service: firehose.amazonaws.com }, Action: sts:AssumeRole }
+  clicks_to_s3:
+    type: aws.firehose.delivery_stream
+    properties:
+      destination: extended_s3
+      kinesis_source_configuration: { kinesis_stream_arn: "${clicks.arn}", role_arn: "${delivery_role.arn}" }
+      extended_s3_configuration:
+        role_arn: ${delivery_role.arn}
+        bucket_arn: ${full.arn}
+        prefix: clicks/
+        error_output_prefix: errors/
+        buffering_interval: 60
+        compression_format: GZIP
+      tags: { tier: gold }
+  direct_to_s3:
+    type: aws.firehose.delivery_stream
+    properties:
+      destination: extended_s3
+      extended_s3_configuration: { role_arn: "${delivery_role.arn}", bucket_arn: "${plain.arn}" }
 "#;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -204,6 +229,11 @@ async fn storage_creates_read_nothing_back_and_record_what_aws_holds() {
         ("kinesis:IncreaseStreamRetentionPeriod", 1),
         ("kinesis:EnableEnhancedMonitoring", 1),
         ("kinesis:AddTagsToStream", 2),
+        // Delivery streams: made (tags in it), waited for until ACTIVE, the wait's
+        // description recorded. Their role: one create.
+        ("iam:CreateRole", 1),
+        ("firehose:CreateDeliveryStream", 2),
+        ("firehose:DescribeDeliveryStream", 2),
     ];
     assert_apply_asks(STACK, "lean-data", &expected).await;
 }
