@@ -212,6 +212,28 @@ impl AwsContext {
     }
 }
 
+/// The account id a provider asks of STS at most once (on its first create that needs it), for
+/// the ARNs it derives rather than reads back.
+#[derive(Default)]
+pub struct Account(tokio::sync::OnceCell<String>);
+
+impl Account {
+    /// `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE` in `ctx`'s region and account.
+    pub async fn arn(
+        &self,
+        ctx: &AwsContext,
+        service: &str,
+        resource: &str,
+    ) -> Result<String, ProviderError> {
+        let account = self.0.get_or_try_init(|| ctx.account_id()).await?;
+        Ok(format!(
+            "arn:{}:{service}:{}:{account}:{resource}",
+            ctx.partition(),
+            ctx.region()
+        ))
+    }
+}
+
 /// Turns an SDK error into a [`ProviderError`] that keeps AWS's code and message.
 pub fn api_error<E>(err: SdkError<E, HttpResponse>) -> ProviderError
 where

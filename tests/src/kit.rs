@@ -26,6 +26,7 @@ use providers::{
 use serde_json::json;
 use stacks::{Kind, Map, Value};
 
+use crate::proxy::{by_action, Faults, Proxy};
 use crate::Emulator;
 
 /// The account id the emulator gives every resource it makes.
@@ -265,6 +266,30 @@ pub async fn assert_state_is_what_aws_holds(
         let run = crate::run_strata(dir, plan, env);
         crate::assert_code_while(&run, 0, &plan.join(" "));
     }
+}
+
+/// Creates make `expected` requests and record what AWS holds: `stack_yaml` (the stack named
+/// `stack`) applied through the recording proxy asks exactly `expected` (by `service:Action`,
+/// but the one look-up of the account), then [`assert_state_is_what_aws_holds`].
+pub async fn assert_apply_asks(stack_yaml: &str, stack: &str, expected: &[(&str, usize)]) {
+    let emu = Emulator::start();
+    let proxy = Proxy::start(&emu, Faults::default());
+    let env = proxy.aws_env();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("stack.yaml"), stack_yaml).unwrap();
+    let run = crate::run_strata(dir.path(), &["apply", "--auto-approve"], &env);
+    crate::assert_code_while(&run, 0, "the apply");
+    let calls = proxy.calls();
+    let mut asked = by_action(&calls);
+    asked.remove("sts:GetCallerIdentity");
+    let expected: BTreeMap<String, usize> = expected
+        .iter()
+        .map(|(action, n)| (action.to_string(), *n))
+        .collect();
+    assert_eq!(asked, expected, "{calls:#?}");
+    // Recorded without a read, and read now: the same, as the planner compares them; plans
+    // with and without refresh are empty.
+    assert_state_is_what_aws_holds(&emu, dir.path(), stack, &env).await;
 }
 
 /// The URLs of every queue the emulator holds, sorted.

@@ -6,6 +6,7 @@ mod architecture;
 mod cli_bad_input;
 mod cli_cloud_errors;
 mod cli_create_requests;
+mod cli_create_requests_data;
 mod cli_create_requests_network;
 mod cli_credentials;
 mod cli_drift;

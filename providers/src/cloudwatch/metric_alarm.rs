@@ -16,7 +16,7 @@ use aws_sdk_cloudwatch::types::{
 use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::{cloudwatch_tags, AlarmTags, STANDARD_UNITS};
-use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::aws::{api_error, missing_is_none, Account, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{desired, given, number, required_str, set_in_prior_order};
 use crate::tags::{reconcile, tag_strings, tags_value};
@@ -129,7 +129,6 @@ pub const ENTRY: Entry = Entry {
             "cloudwatch:DescribeAlarms",
             "cloudwatch:PutMetricAlarm",
             "cloudwatch:TagResource",
-            "cloudwatch:ListTagsForResource",
         ],
         read: &[
             "cloudwatch:DescribeAlarms",
@@ -271,6 +270,9 @@ fn alarm_properties(alarm: &MetricAlarm, tags: Value, written: &Map) -> Map {
 pub struct MetricAlarmProvider {
     schema: TypeSchema,
     cloudwatch: aws_sdk_cloudwatch::Client,
+    ctx: AwsContext,
+    /// The account, for the ARN a create derives.
+    account: Account,
 }
 
 impl MetricAlarmProvider {
@@ -278,6 +280,8 @@ impl MetricAlarmProvider {
         Self {
             schema: schema(),
             cloudwatch: crate::aws::sdk_client!(aws_sdk_cloudwatch, ctx),
+            ctx: ctx.clone(),
+            account: Account::default(),
         }
     }
 
@@ -341,12 +345,10 @@ impl MetricAlarmProvider {
         })
     }
 
-    /// One `PutMetricAlarm` with the whole alarm the request gives; `with_tags` only on create
-    /// (AWS ignores tags when a put updates an alarm).
-    async fn put(&self, props: &Map, with_tags: bool) -> Result<()> {
+    /// The whole alarm the request gives, as `PutMetricAlarm` takes it and `DescribeAlarms`
+    /// then gives it back.
+    fn requested(&self, props: &Map) -> Result<MetricAlarm> {
         let schema = &self.schema;
-        let name = required_str(props, "alarm_name")?;
-        let comparison = required_str(props, "comparison_operator")?;
         let dimensions = tag_strings(props.get("dimensions"))?
             .into_iter()
             .map(|(name, value)| Dimension::builder().name(name).value(value).build())
@@ -358,15 +360,8 @@ impl MetricAlarmProvider {
                     .ok_or_else(|| ProviderError::invalid("`threshold` must be a number"))?,
             ),
         };
-        let tags = match with_tags {
-            true => {
-                Some(cloudwatch_tags(tag_strings(props.get("tags"))?)?).filter(|t| !t.is_empty())
-            }
-            false => None,
-        };
-        self.cloudwatch
-            .put_metric_alarm()
-            .alarm_name(&name)
+        Ok(MetricAlarm::builder()
+            .alarm_name(required_str(props, "alarm_name")?)
             .set_alarm_description(text(props, "alarm_description")?)
             .set_actions_enabled(
                 desired(schema, props, "actions_enabled").and_then(|v| v.as_bool()),
@@ -383,17 +378,53 @@ impl MetricAlarmProvider {
             .set_evaluation_periods(whole(schema, props, "evaluation_periods")?)
             .set_datapoints_to_alarm(whole(schema, props, "datapoints_to_alarm")?)
             .set_threshold(threshold)
-            .comparison_operator(ComparisonOperator::from(comparison.as_str()))
+            .comparison_operator(ComparisonOperator::from(
+                required_str(props, "comparison_operator")?.as_str(),
+            ))
             .set_treat_missing_data(
                 desired(schema, props, "treat_missing_data")
                     .and_then(|v| v.as_str().map(str::to_string)),
             )
             .set_unit(text(props, "unit")?.map(|u| StandardUnit::from(u.as_str())))
+            .build())
+    }
+
+    /// One `PutMetricAlarm` with the whole alarm the request gives; `with_tags` only on create
+    /// (AWS ignores tags when a put updates an alarm). Answers the alarm put.
+    async fn put(&self, props: &Map, with_tags: bool) -> Result<MetricAlarm> {
+        let alarm = self.requested(props)?;
+        let tags = match with_tags {
+            true => {
+                Some(cloudwatch_tags(tag_strings(props.get("tags"))?)?).filter(|t| !t.is_empty())
+            }
+            false => None,
+        };
+        let a = alarm.clone();
+        self.cloudwatch
+            .put_metric_alarm()
+            .set_alarm_name(a.alarm_name)
+            .set_alarm_description(a.alarm_description)
+            .set_actions_enabled(a.actions_enabled)
+            .set_alarm_actions(a.alarm_actions)
+            .set_ok_actions(a.ok_actions)
+            .set_insufficient_data_actions(a.insufficient_data_actions)
+            .set_namespace(a.namespace)
+            .set_metric_name(a.metric_name)
+            .set_statistic(a.statistic)
+            .set_extended_statistic(a.extended_statistic)
+            .set_dimensions(a.dimensions)
+            .set_period(a.period)
+            .set_evaluation_periods(a.evaluation_periods)
+            .set_datapoints_to_alarm(a.datapoints_to_alarm)
+            .set_threshold(a.threshold)
+            .set_comparison_operator(a.comparison_operator)
+            .set_treat_missing_data(a.treat_missing_data)
+            .set_unit(a.unit)
             .set_tags(tags)
             .send()
             .await
             .map_err(api_error)?;
-        Ok(())
+        Ok(alarm)
     }
 }
 
@@ -404,11 +435,18 @@ impl Provider for MetricAlarmProvider {
     }
 
     /// Refuses a name another alarm already has (a put would silently take it over), then one
-    /// `PutMetricAlarm` with the tags, then the read back.
+    /// `PutMetricAlarm` with the tags, recording what was put (the ARN derived).
     async fn create(&self, req: CreateRequest) -> Result<Resource> {
         let props = &req.properties;
         let name = required_str(props, "alarm_name")?;
-        if self.describe(&name).await?.is_some() {
+        // The account (for the ARN) is asked while the name is checked.
+        let (existing, arn) = futures::try_join!(self.describe(&name), async {
+            Ok(self
+                .account
+                .arn(&self.ctx, "cloudwatch", &format!("alarm:{name}"))
+                .await)
+        })?;
+        if existing.is_some() {
             return Err(ProviderError::Api {
                 code: "AlreadyExists".into(),
                 message: format!(
@@ -417,8 +455,19 @@ impl Provider for MetricAlarmProvider {
                 ),
             });
         }
-        self.put(props, true).await?;
-        after_made(&name, self.read_existing(&name, props)).await
+        let alarm = self.put(props, true).await?;
+        after_made(&name, async {
+            let tags = tags_value(tag_strings(props.get("tags"))?);
+            Ok(Resource {
+                id: name.clone(),
+                properties: alarm_properties(&alarm, tags, props),
+                attributes: Map::from([
+                    ("arn".to_string(), Value::str(&arn?)),
+                    ("name".to_string(), Value::str(&name)),
+                ]),
+            })
+        })
+        .await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {

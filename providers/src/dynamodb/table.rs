@@ -244,10 +244,8 @@ pub const ENTRY: Entry = Entry {
             "dynamodb:DescribeTable",
             "dynamodb:TagResource",
             "dynamodb:UpdateTimeToLive",
-            "dynamodb:DescribeTimeToLive",
             "dynamodb:UpdateContinuousBackups",
             "dynamodb:DescribeContinuousBackups",
-            "dynamodb:ListTagsOfResource",
         ],
         read: &[
             "dynamodb:DescribeTable",
@@ -1240,12 +1238,8 @@ impl TableProvider {
         Ok(())
     }
 
-    async fn switch_time_to_live(
-        &self,
-        name: &str,
-        attribute: String,
-        enabled: bool,
-    ) -> Result<()> {
+    /// One `UpdateTimeToLive`: time to live on `attribute` turned on or off.
+    async fn put_time_to_live(&self, name: &str, attribute: String, enabled: bool) -> Result<()> {
         let spec = TimeToLiveSpecification::builder()
             .attribute_name(attribute)
             .enabled(enabled)
@@ -1258,6 +1252,17 @@ impl TableProvider {
             .send()
             .await
             .map_err(api_error)?;
+        Ok(())
+    }
+
+    /// Turns time to live on `attribute` on or off, and waits until it reads so.
+    async fn switch_time_to_live(
+        &self,
+        name: &str,
+        attribute: String,
+        enabled: bool,
+    ) -> Result<()> {
+        self.put_time_to_live(name, attribute, enabled).await?;
         let target = if enabled {
             TimeToLiveStatus::Enabled
         } else {
@@ -1282,11 +1287,18 @@ impl TableProvider {
         if self.point_in_time_recovery(name).await? == enabled {
             return Ok(());
         }
+        self.switch_point_in_time_recovery(name, enabled).await
+    }
+
+    /// One `UpdateContinuousBackups` turning point-in-time recovery on or off (retried while
+    /// DynamoDB is still enabling continuous backups), then a wait until it reads so, only
+    /// when the answer does not already say so.
+    async fn switch_point_in_time_recovery(&self, name: &str, enabled: bool) -> Result<()> {
         let spec = PointInTimeRecoverySpecification::builder()
             .point_in_time_recovery_enabled(enabled)
             .build()
             .map_err(|e| ProviderError::invalid(e.to_string()))?;
-        with_backoff(
+        let out = with_backoff(
             CONTINUOUS_BACKUPS_BUDGET,
             |e| {
                 e.is_code(&["ContinuousBackupsUnavailableException"])
@@ -1302,6 +1314,14 @@ impl TableProvider {
             },
         )
         .await?;
+        let answered = out
+            .continuous_backups_description()
+            .and_then(|c| c.point_in_time_recovery_description())
+            .and_then(|p| p.point_in_time_recovery_status())
+            == Some(&PointInTimeRecoveryStatus::Enabled);
+        if answered == enabled {
+            return Ok(());
+        }
         wait_for(
             &format!("point-in-time recovery of DynamoDB table {name} to change"),
             PITR_UPDATED,
@@ -1471,6 +1491,7 @@ impl Provider for TableProvider {
         let name = required_str(props, "name")?;
         let spec = Spec::from_props(&self.schema, props)?;
         let tags = tag_strings(props.get("tags"))?;
+        let tags_recorded = tags.clone();
         let global_indexes = spec
             .global_indexes
             .iter()
@@ -1523,20 +1544,35 @@ impl Provider for TableProvider {
                     .then(|| super::dynamodb_tags(tags))
                     .transpose()?,
             );
-        with_backoff(TABLE_LIMIT_BUDGET, too_many_changing, || {
+        let out = with_backoff(TABLE_LIMIT_BUDGET, too_many_changing, || {
             let call = call.clone();
             async move { call.send().await.map_err(api_error) }
         })
         .await?;
         after_made(&name, async {
-            self.wait_settled(&name, TABLE_CREATED).await?;
-            if spec.ttl.as_ref().is_some_and(|(_, enabled)| *enabled) {
-                self.set_time_to_live(&name, spec.ttl.clone()).await?;
+            // Waited for only while the answer says the table (an index, its encryption) is
+            // not ready yet: DynamoDB answers `CREATING`, an emulator may answer `ACTIVE`.
+            let table = match out.table_description {
+                Some(table) if settled(&table) => table,
+                _ => self.wait_settled(&name, TABLE_CREATED).await?,
+            };
+            let mut ttl = (None, None);
+            if let Some((Some(attribute), true)) = &spec.ttl {
+                // A new table has no time to live yet: turned on, not read first, not waited
+                // for (on or turning on reads the same).
+                self.put_time_to_live(&name, attribute.clone(), true)
+                    .await?;
+                ttl = (Some(TimeToLiveStatus::Enabled), Some(attribute.clone()));
             }
             if spec.point_in_time_recovery {
-                self.set_point_in_time_recovery(&name, true).await?;
+                self.switch_point_in_time_recovery(&name, true).await?;
             }
-            self.read_existing(&name, props).await
+            let settings = Settings {
+                ttl,
+                point_in_time_recovery: spec.point_in_time_recovery,
+                tags: tags_recorded.into_iter().collect(),
+            };
+            table_resource(&table, settings, props)
         })
         .await
     }

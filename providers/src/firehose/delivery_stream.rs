@@ -200,7 +200,6 @@ pub const ENTRY: Entry = Entry {
             "firehose:CreateDeliveryStream",
             "firehose:DescribeDeliveryStream",
             "firehose:StartDeliveryStreamEncryption",
-            "firehose:ListTagsForDeliveryStream",
             "firehose:TagDeliveryStream",
             "iam:PassRole",
         ],
@@ -541,9 +540,9 @@ impl DeliveryStreamProvider {
         })
     }
 
-    /// Waits for a new stream to be `ACTIVE`; `CREATING_FAILED` is an error with Firehose's
-    /// reason.
-    async fn wait_created(&self, name: &str) -> Result<()> {
+    /// Waits for a new stream to be `ACTIVE`, answering the description that says so;
+    /// `CREATING_FAILED` is an error with Firehose's reason.
+    async fn wait_created(&self, name: &str) -> Result<DeliveryStreamDescription> {
         wait_for(
             &format!("delivery stream {name} to be ACTIVE"),
             DELIVERY_STREAM_CREATED,
@@ -552,7 +551,7 @@ impl DeliveryStreamProvider {
                     ProviderError::invalid(format!("delivery stream {name} disappeared"))
                 })?;
                 match out.delivery_stream_status() {
-                    DeliveryStreamStatus::Active => Ok(Some(())),
+                    DeliveryStreamStatus::Active => Ok(Some(out)),
                     DeliveryStreamStatus::CreatingFailed => {
                         let reason = out.failure_description().map_or_else(
                             || "no reason given".to_string(),
@@ -570,12 +569,12 @@ impl DeliveryStreamProvider {
     }
 
     /// Starts (with `config`) or stops encryption, then waits until it is `ENABLED` or
-    /// `DISABLED`.
+    /// `DISABLED`, answering the description that says so.
     async fn set_encryption(
         &self,
         name: &str,
         config: Option<DeliveryStreamEncryptionConfigurationInput>,
-    ) -> Result<()> {
+    ) -> Result<DeliveryStreamDescription> {
         let target = if let Some(config) = config {
             self.firehose
                 .start_delivery_stream_encryption()
@@ -607,23 +606,26 @@ impl DeliveryStreamProvider {
                 let status = out
                     .delivery_stream_encryption_configuration()
                     .and_then(|c| c.status());
-                Ok(match status {
-                    Some(s) if *s == target => Some(()),
-                    None if target == DeliveryStreamEncryptionStatus::Disabled => Some(()),
-                    _ => None,
-                })
+                let settled = match status {
+                    Some(s) => *s == target,
+                    None => target == DeliveryStreamEncryptionStatus::Disabled,
+                };
+                Ok(settled.then_some(out))
             },
         )
         .await
     }
 
-    /// What create does once `CreateDeliveryStream` has answered.
+    /// What create does once `CreateDeliveryStream` has answered: the wait for `ACTIVE`, and
+    /// for encryption where asked. Nothing is read back: the last wait's description is the
+    /// stream, with the tags it was made with.
     async fn settle_new(&self, name: &str, props: &Map) -> Result<Resource> {
-        self.wait_created(name).await?;
+        let mut out = self.wait_created(name).await?;
         if let Some(config) = encryption(props)? {
-            self.set_encryption(name, Some(config)).await?;
+            out = self.set_encryption(name, Some(config)).await?;
         }
-        self.read_existing(name, props).await
+        let tags = tags_value(tag_strings(props.get("tags"))?);
+        Ok(stream_resource(&out, tags, props))
     }
 }
 

@@ -24,7 +24,7 @@ use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{desired, given, required_str, set_in_prior_order};
 use crate::retry::{wait_for, Wait};
-use crate::tags::{reconcile, tags_value};
+use crate::tags::{reconcile, tag_strings, tags_value};
 use crate::{
     after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
     Resource, Result, UpdateRequest,
@@ -155,7 +155,6 @@ pub const ENTRY: Entry = Entry {
             "kinesis:EnableEnhancedMonitoring",
             "kinesis:StartStreamEncryption",
             "kinesis:AddTagsToStream",
-            "kinesis:ListTagsForStream",
         ],
         read: &["kinesis:DescribeStreamSummary", "kinesis:ListTagsForStream"],
         update: &[
@@ -355,8 +354,14 @@ impl StreamProvider {
         Ok(Some(stream_resource(&summary, tags, prior)))
     }
 
-    /// Waits until the stream is `ACTIVE` (from `CREATING` or `UPDATING`).
-    async fn wait_active(&self, name: &str, budget: Wait, doing: &str) -> Result<()> {
+    /// Waits until the stream is `ACTIVE` (from `CREATING` or `UPDATING`); answers the summary
+    /// that says so.
+    async fn wait_active(
+        &self,
+        name: &str,
+        budget: Wait,
+        doing: &str,
+    ) -> Result<StreamDescriptionSummary> {
         wait_for(
             &format!("Kinesis stream {name} to be ACTIVE after {doing}"),
             budget,
@@ -364,14 +369,20 @@ impl StreamProvider {
                 let summary = self.summary(name).await?.ok_or_else(|| {
                     ProviderError::invalid(format!("Kinesis stream {name} disappeared"))
                 })?;
-                Ok((*summary.stream_status() == StreamStatus::Active).then_some(()))
+                Ok((*summary.stream_status() == StreamStatus::Active).then_some(summary))
             },
         )
         .await
     }
 
-    /// Sets the retention period from `prior` hours to `hours`, raising or lowering it.
-    async fn set_retention(&self, name: &str, prior: i64, hours: i64) -> Result<()> {
+    /// Sets the retention period from `prior` hours to `hours`, raising or lowering it; answers
+    /// the summary once the stream is `ACTIVE` again (none when nothing changed).
+    async fn set_retention(
+        &self,
+        name: &str,
+        prior: i64,
+        hours: i64,
+    ) -> Result<Option<StreamDescriptionSummary>> {
         let hours = i32::try_from(hours).map_err(|_| {
             ProviderError::invalid(format!("`retention_period` {hours} is out of range"))
         })?;
@@ -392,19 +403,22 @@ impl StreamProvider {
                 .await
                 .map_err(api_error)?;
         } else {
-            return Ok(());
+            return Ok(None);
         }
         self.wait_active(name, STREAM_UPDATED, "changing its retention period")
             .await
+            .map(Some)
     }
 
-    /// Brings enhanced monitoring from the metrics in `prior` to those in `desired`.
+    /// Brings enhanced monitoring from the metrics in `prior` to those in `desired`; answers the
+    /// summary once the stream is `ACTIVE` again (none when nothing changed).
     async fn set_metrics(
         &self,
         name: &str,
         prior: &BTreeSet<String>,
         desired: &BTreeSet<String>,
-    ) -> Result<()> {
+    ) -> Result<Option<StreamDescriptionSummary>> {
+        let mut settled = None;
         let removed: Vec<String> = prior.difference(desired).cloned().collect();
         if !removed.is_empty() {
             self.kinesis
@@ -414,8 +428,10 @@ impl StreamProvider {
                 .send()
                 .await
                 .map_err(api_error)?;
-            self.wait_active(name, STREAM_UPDATED, "disabling shard-level metrics")
-                .await?;
+            settled = Some(
+                self.wait_active(name, STREAM_UPDATED, "disabling shard-level metrics")
+                    .await?,
+            );
         }
         let added: Vec<String> = desired.difference(prior).cloned().collect();
         if !added.is_empty() {
@@ -426,14 +442,22 @@ impl StreamProvider {
                 .send()
                 .await
                 .map_err(api_error)?;
-            self.wait_active(name, STREAM_UPDATED, "enabling shard-level metrics")
-                .await?;
+            settled = Some(
+                self.wait_active(name, STREAM_UPDATED, "enabling shard-level metrics")
+                    .await?,
+            );
         }
-        Ok(())
+        Ok(settled)
     }
 
-    /// Starts KMS encryption with the request's key, or stops the encryption `prior` had.
-    async fn set_encryption(&self, name: &str, prior: &Map, props: &Map) -> Result<()> {
+    /// Starts KMS encryption with the request's key, or stops the encryption `prior` had;
+    /// answers the summary once the stream is `ACTIVE` again (none when nothing changed).
+    async fn set_encryption(
+        &self,
+        name: &str,
+        prior: &Map,
+        props: &Map,
+    ) -> Result<Option<StreamDescriptionSummary>> {
         let kind = desired(&self.schema, props, "encryption_type")
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_else(|| NO_ENCRYPTION.to_string());
@@ -449,11 +473,12 @@ impl StreamProvider {
                 .map_err(api_error)?;
             return self
                 .wait_active(name, STREAM_UPDATED, "starting encryption")
-                .await;
+                .await
+                .map(Some);
         }
         let prior_key = given(prior, "kms_key_id").and_then(|v| v.as_str().map(str::to_string));
         let Some(prior_key) = prior_key else {
-            return Ok(());
+            return Ok(None);
         };
         self.kinesis
             .stop_stream_encryption()
@@ -465,6 +490,7 @@ impl StreamProvider {
             .map_err(api_error)?;
         self.wait_active(name, STREAM_UPDATED, "stopping encryption")
             .await
+            .map(Some)
     }
 
     /// Reads a stream that must exist (it was just created or changed).
@@ -476,25 +502,37 @@ impl StreamProvider {
         })
     }
 
-    /// What create does once `CreateStream` has answered: wait, then each setting in turn.
+    /// What create does once `CreateStream` has answered: wait, then each setting in turn,
+    /// each waited for. Nothing is read back: the summary of the last wait is the stream with
+    /// every setting, and the tags are those just added.
     async fn settle_new(&self, name: &str, props: &Map) -> Result<Resource> {
-        self.wait_active(name, STREAM_CREATED, "creating it")
+        let mut summary = self
+            .wait_active(name, STREAM_CREATED, "creating it")
             .await?;
         if let Some(hours) =
             desired(&self.schema, props, "retention_period").and_then(|v| v.as_i64())
         {
-            self.set_retention(name, DEFAULT_RETENTION_HOURS, hours)
-                .await?;
+            if let Some(settled) = self
+                .set_retention(name, DEFAULT_RETENTION_HOURS, hours)
+                .await?
+            {
+                summary = settled;
+            }
         }
         let wanted = metric_names(props.get("shard_level_metrics"));
-        self.set_metrics(name, &BTreeSet::new(), &wanted).await?;
-        self.set_encryption(name, &Map::new(), props).await?;
+        if let Some(settled) = self.set_metrics(name, &BTreeSet::new(), &wanted).await? {
+            summary = settled;
+        }
+        if let Some(settled) = self.set_encryption(name, &Map::new(), props).await? {
+            summary = settled;
+        }
         let api = StreamTags {
             client: &self.kinesis,
             id: name,
         };
         reconcile(&api, &Map::new(), props).await?;
-        self.read_existing(name, props).await
+        let tags = tags_value(tag_strings(props.get("tags"))?);
+        Ok(stream_resource(&summary, tags, props))
     }
 }
 

@@ -17,7 +17,7 @@ use aws_sdk_cloudwatchlogs::types::{LogGroup, LogGroupClass};
 use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::{LogGroupTags, NOT_FOUND};
-use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::aws::{api_error, missing_is_none, Account, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{desired, given, required_str};
 use crate::retry::{delete_with_backoff, with_backoff};
@@ -180,6 +180,9 @@ fn retention_not_yet_allowed(err: &ProviderError) -> bool {
 pub struct LogGroupProvider {
     schema: TypeSchema,
     logs: aws_sdk_cloudwatchlogs::Client,
+    ctx: AwsContext,
+    /// The account, for the ARN a create derives.
+    account: Account,
 }
 
 impl LogGroupProvider {
@@ -187,6 +190,8 @@ impl LogGroupProvider {
         Self {
             schema: schema(),
             logs: crate::aws::sdk_client!(aws_sdk_cloudwatchlogs, ctx),
+            ctx: ctx.clone(),
+            account: Account::default(),
         }
     }
 
@@ -337,22 +342,58 @@ impl Provider for LogGroupProvider {
         let class = desired(&self.schema, props, "log_group_class")
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_else(|| DEFAULT_CLASS.to_string());
-        let tags = tag_map(tag_strings(props.get("tags"))?)?;
-        self.logs
-            .create_log_group()
-            .log_group_name(&name)
-            .log_group_class(LogGroupClass::from(class.as_str()))
-            .set_kms_key_id(given(props, "kms_key_id").and_then(|v| v.as_str().map(str::to_string)))
-            .set_tags((!tags.is_empty()).then_some(tags))
-            .send()
-            .await
-            .map_err(api_error)?;
+        let tag_strings = tag_strings(props.get("tags"))?;
+        let tags = tag_map(tag_strings.clone())?;
+        let kms_key = given(props, "kms_key_id").and_then(|v| v.as_str().map(str::to_string));
+        let create = async {
+            self.logs
+                .create_log_group()
+                .log_group_name(&name)
+                .log_group_class(LogGroupClass::from(class.as_str()))
+                .set_kms_key_id(kms_key.clone())
+                .set_tags((!tags.is_empty()).then_some(tags))
+                .send()
+                .await
+                .map_err(api_error)
+        };
+        // The account (for the ARN) is asked while the group is made, never after.
+        let (_, arn) = futures::try_join!(create, async {
+            Ok::<_, ProviderError>(
+                self.account
+                    .arn(&self.ctx, "logs", &format!("log-group:{name}"))
+                    .await,
+            )
+        })?;
         after_made(&name, async {
+            let arn = arn?;
             let days = desired(&self.schema, props, "retention_in_days").and_then(|v| v.as_i64());
-            if class != DELIVERY_CLASS && days.is_some_and(|d| d != NEVER_EXPIRE) {
+            if class == DELIVERY_CLASS {
+                // AWS sets a delivery group's retention itself: read what it chose.
+                return self.read_existing(&name, props).await;
+            }
+            if days.is_some_and(|d| d != NEVER_EXPIRE) {
                 self.set_retention(&name, props).await?;
             }
-            self.read_existing(&name, props).await
+            let mut properties = Map::from([
+                ("name".to_string(), Value::str(&name)),
+                (
+                    "retention_in_days".to_string(),
+                    Value::int(days.unwrap_or(NEVER_EXPIRE)),
+                ),
+                ("log_group_class".to_string(), Value::str(&class)),
+                ("tags".to_string(), tags_value(tag_strings)),
+            ]);
+            if let Some(key) = kms_key {
+                properties.insert("kms_key_id".into(), Value::str(key));
+            }
+            Ok(Resource {
+                id: name.clone(),
+                properties,
+                attributes: Map::from([
+                    ("arn".to_string(), Value::str(&arn)),
+                    ("name".to_string(), Value::str(&name)),
+                ]),
+            })
         })
         .await
     }

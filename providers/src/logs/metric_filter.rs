@@ -93,9 +93,9 @@ pub const ENTRY: Entry = Entry {
         ),
     ],
     actions: Actions {
-        create: &["logs:PutMetricFilter", "logs:DescribeMetricFilters"],
+        create: &["logs:PutMetricFilter"],
         read: &["logs:DescribeMetricFilters"],
-        update: &["logs:PutMetricFilter", "logs:DescribeMetricFilters"],
+        update: &["logs:PutMetricFilter"],
         delete: &["logs:DeleteMetricFilter", "logs:DescribeMetricFilters"],
     },
     resources: &[
@@ -231,50 +231,66 @@ impl MetricFilterProvider {
         let Some(filter) = self.describe(log_group, name).await? else {
             return Ok(None);
         };
-        let id = filter_id(log_group, name);
-        let written_block = written.get("metric_transformation").and_then(Value::as_map);
-        let mut properties = Map::new();
-        properties.insert("name".into(), Value::str(name));
-        properties.insert("log_group_name".into(), Value::str(log_group));
-        properties.insert(
-            "pattern".into(),
-            pattern_value(filter.filter_pattern().unwrap_or_default(), written),
-        );
-        if let Some(t) = filter.metric_transformations().first() {
-            properties.insert(
-                "metric_transformation".into(),
-                transformation_value(t, written_block),
-            );
-        }
-        Ok(Some(Resource {
-            attributes: Map::from([("id".to_string(), Value::str(&id))]),
-            id,
-            properties,
-        }))
+        Ok(Some(filter_resource(
+            log_group,
+            name,
+            filter.filter_pattern().unwrap_or_default(),
+            filter.metric_transformations().first(),
+            written,
+        )))
     }
 
-    /// One `PutMetricFilter` with the whole filter the request gives, then the read back.
+    /// One `PutMetricFilter` with the whole filter the request gives; what was put is recorded,
+    /// nothing read back.
     async fn put(&self, props: &Map) -> Result<Resource> {
         let name = required_str(props, "name")?;
         let log_group = required_str(props, "log_group_name")?;
         let pattern = required_str(props, "pattern")?;
+        let transformation = transformation(props)?;
         self.logs
             .put_metric_filter()
             .log_group_name(&log_group)
             .filter_name(&name)
             .filter_pattern(pattern.trim())
-            .metric_transformations(transformation(props)?)
+            .metric_transformations(transformation.clone())
             .send()
             .await
             .map_err(api_error)?;
-        self.find_filter(&log_group, &name, props)
-            .await?
-            .ok_or_else(|| {
-                ProviderError::invalid(format!(
-                    "metric filter {} was written but cannot be read back",
-                    filter_id(&log_group, &name)
-                ))
-            })
+        Ok(filter_resource(
+            &log_group,
+            &name,
+            pattern.trim(),
+            Some(&transformation),
+            props,
+        ))
+    }
+}
+
+/// The filter `name` of `log_group` with `pattern` and `transformation` in the stack's terms;
+/// `written` is what the stack last gave (the shape the pattern and transformation read in).
+fn filter_resource(
+    log_group: &str,
+    name: &str,
+    pattern: &str,
+    transformation: Option<&MetricTransformation>,
+    written: &Map,
+) -> Resource {
+    let id = filter_id(log_group, name);
+    let written_block = written.get("metric_transformation").and_then(Value::as_map);
+    let mut properties = Map::new();
+    properties.insert("name".into(), Value::str(name));
+    properties.insert("log_group_name".into(), Value::str(log_group));
+    properties.insert("pattern".into(), pattern_value(pattern, written));
+    if let Some(t) = transformation {
+        properties.insert(
+            "metric_transformation".into(),
+            transformation_value(t, written_block),
+        );
+    }
+    Resource {
+        attributes: Map::from([("id".to_string(), Value::str(&id))]),
+        id,
+        properties,
     }
 }
 

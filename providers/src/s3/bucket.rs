@@ -6,7 +6,8 @@
 //! so create makes the bucket in the stack's region (`LocationConstraint`, except in
 //! `us-east-1`, where S3 refuses one) and then writes each setting, and update writes only the
 //! settings that changed. Read makes one `Get*` call per setting, in parallel, and reads each
-//! nested setting back in the shape the stack wrote it ([`super::as_written`]).
+//! nested setting back in the shape the stack wrote it ([`super::as_written`]). Create reads
+//! nothing back: it records what it wrote, through the same conversion read uses.
 //!
 //! Defaults are AWS's for buckets made since 2023: SSE-S3 (`AES256`) encryption, every public
 //! access block switch on, `BucketOwnerEnforced` ownership, versioning off. Create always writes
@@ -17,6 +18,7 @@
 //! version and delete marker included. Without it, deleting a bucket that holds objects fails
 //! with S3's `BucketNotEmpty`. The id is the bucket name.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,7 +39,7 @@ use super::{as_written, client, on_new_bucket, strings_value, Fields, S3Tags, Ta
 use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{desired, in_prior_order, required_str};
-use crate::retry::{with_backoff, Wait};
+use crate::retry::with_backoff;
 use crate::tags::{reconcile, tag_strings, tags_value};
 use crate::{
     after_made, CreateRequest, DeleteRequest, FindRequest, Provider, ProviderError, ReadRequest,
@@ -53,12 +55,10 @@ const NAME_MAX_LEN: usize = 63;
 const US_EAST_1: &str = "us-east-1";
 
 /// How long create keeps retrying `OperationAborted` ("a conflicting conditional operation is
-/// in progress", as when a bucket of that name was deleted moments ago), and how long a new
-/// bucket may take to answer `HeadBucket`: terraform-provider-aws's `bucketCreatedTimeout`.
-const BUCKET_CREATED: Wait = Wait {
-    timeout: Duration::from_secs(120),
-    interval: Duration::from_secs(2),
-};
+/// in progress", as when a bucket of that name was deleted moments ago):
+/// terraform-provider-aws's `bucketCreatedTimeout`. A new bucket S3 does not know yet is waited
+/// out by the first call on it (`NoSuchBucket` retried, [`on_new_bucket`]), not by a read.
+const BUCKET_CREATED: Duration = Duration::from_secs(120);
 
 /// How long delete keeps emptying a `force_destroy` bucket and deleting it again while S3 still
 /// says `BucketNotEmpty` (listings are eventually consistent; objects may still be arriving).
@@ -258,20 +258,12 @@ pub const ENTRY: Entry = Entry {
     actions: Actions {
         create: &[
             "s3:CreateBucket",
-            "s3:ListBucket",
             "s3:PutBucketPublicAccessBlock",
             "s3:PutEncryptionConfiguration",
             "s3:PutBucketVersioning",
             "s3:PutLifecycleConfiguration",
             "s3:PutBucketCORS",
             "s3:PutBucketTagging",
-            "s3:GetBucketVersioning",
-            "s3:GetEncryptionConfiguration",
-            "s3:GetLifecycleConfiguration",
-            "s3:GetBucketPublicAccessBlock",
-            "s3:GetBucketCORS",
-            "s3:GetBucketOwnershipControls",
-            "s3:GetBucketTagging",
         ],
         read: &[
             "s3:ListBucket",
@@ -504,6 +496,51 @@ fn rule_id(value: &Value) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The lifecycle `rules` in the stack's terms, in the order the stack wrote them (`written`);
+/// `None` when there are none.
+fn lifecycle_value(rules: &[LifecycleRule], written: &Map) -> Result<Option<Value>> {
+    if rules.is_empty() {
+        return Ok(None);
+    }
+    let prior = list_items(written, "lifecycle_rules")?;
+    let rules: Vec<Value> = rules
+        .iter()
+        .map(|rule| {
+            let shape = prior.iter().find(|p| rule_id(p).as_deref() == rule.id());
+            lifecycle_rule_value(rule, shape)
+        })
+        .collect();
+    let order = prior.iter().filter_map(rule_id);
+    Ok(Some(Value::List(in_prior_order(order, rules, rule_id))))
+}
+
+/// The CORS `rules` in the stack's terms, each shaped like the one the stack wrote at its
+/// place; `None` when there are none.
+fn cors_value(rules: &[CorsRule], written: &Map) -> Result<Option<Value>> {
+    if rules.is_empty() {
+        return Ok(None);
+    }
+    let prior = list_items(written, "cors_rules")?;
+    Ok(Some(Value::List(
+        rules
+            .iter()
+            .enumerate()
+            .map(|(at, rule)| cors_rule_value(rule, prior.get(at)))
+            .collect(),
+    )))
+}
+
+/// A bucket's settings as S3 holds them: what read gets, or what create has just written.
+struct Settings {
+    versioning: bool,
+    encryption: Option<ServerSideEncryptionConfiguration>,
+    lifecycle: Vec<LifecycleRule>,
+    public_access: Option<PublicAccessBlockConfiguration>,
+    cors: Vec<CorsRule>,
+    ownership: String,
+    tags: BTreeMap<String, String>,
+}
+
 /// Manages S3 buckets; the id is the bucket name.
 pub struct BucketProvider {
     schema: TypeSchema,
@@ -549,14 +586,29 @@ impl BucketProvider {
         };
         let (versioning, encryption, lifecycle, public_access, cors, ownership, tags) = futures::try_join!(
             self.versioning(name),
-            self.encryption(name, written),
-            self.lifecycle(name, written),
-            self.public_access(name, written),
-            self.cors(name, written),
+            self.encryption(name),
+            self.lifecycle(name),
+            self.public_access(name),
+            self.cors(name),
             self.ownership(name),
             tag_api.current(),
         )?;
+        let held = Settings {
+            versioning,
+            encryption,
+            lifecycle,
+            public_access,
+            cors,
+            ownership,
+            tags,
+        };
+        self.resource(name, written, &held).map(Some)
+    }
 
+    /// Bucket `name` holding `held`, in the stack's terms: what read gives, and what create
+    /// records from what it wrote. `written` is what the stack last applied (the shape nested
+    /// settings read back in).
+    fn resource(&self, name: &str, written: &Map, held: &Settings) -> Result<Resource> {
         let mut properties = Map::from([
             ("bucket".to_string(), Value::str(name)),
             (
@@ -567,18 +619,24 @@ impl BucketProvider {
                     .filter(|v| v.as_bool().is_some())
                     .unwrap_or(Value::Bool(false)),
             ),
-            ("versioning".to_string(), Value::Bool(versioning)),
-            ("public_access_block".to_string(), public_access),
-            ("object_ownership".to_string(), Value::str(ownership)),
-            ("tags".to_string(), tags_value(tags)),
+            ("versioning".to_string(), Value::Bool(held.versioning)),
+            (
+                "public_access_block".to_string(),
+                self.public_access_value(held.public_access.as_ref(), written),
+            ),
+            (
+                "object_ownership".to_string(),
+                Value::str(held.ownership.as_str()),
+            ),
+            ("tags".to_string(), tags_value(held.tags.clone())),
         ]);
-        if let Some(encryption) = encryption {
+        if let Some(encryption) = self.encryption_value(held.encryption.as_ref(), written) {
             properties.insert("server_side_encryption".into(), encryption);
         }
-        if let Some(rules) = lifecycle {
+        if let Some(rules) = lifecycle_value(&held.lifecycle, written)? {
             properties.insert("lifecycle_rules".into(), rules);
         }
-        if let Some(rules) = cors {
+        if let Some(rules) = cors_value(&held.cors, written)? {
             properties.insert("cors_rules".into(), rules);
         }
         let attributes = Map::from([
@@ -596,11 +654,44 @@ impl BucketProvider {
                 Value::str(format!("{name}.s3.{}.{}", self.region, self.dns_suffix())),
             ),
         ]);
-        Ok(Some(Resource {
+        Ok(Resource {
             id: name.to_string(),
             properties,
             attributes,
-        }))
+        })
+    }
+
+    /// What create writes for `props`, as S3 then holds it: the settings given, the public
+    /// access block and encryption always (the defaults when not given), the ownership the
+    /// bucket was made with, versioning off unless turned on.
+    fn requested(&self, props: &Map) -> Result<Settings> {
+        let versioning = desired(&self.schema, props, "versioning").and_then(|v| v.as_bool());
+        let encryption =
+            desired(&self.schema, props, "server_side_encryption").unwrap_or_else(default_sse);
+        let public_access = desired(&self.schema, props, "public_access_block")
+            .unwrap_or_else(default_public_access_block);
+        Ok(Settings {
+            versioning: versioning == Some(true),
+            encryption: Some(encryption_from(&encryption)?),
+            lifecycle: list_items(props, "lifecycle_rules")?
+                .iter()
+                .map(lifecycle_rule_from)
+                .collect::<Result<_>>()?,
+            public_access: Some(public_access_from(&public_access)?),
+            cors: list_items(props, "cors_rules")?
+                .iter()
+                .map(cors_rule_from)
+                .collect::<Result<_>>()?,
+            ownership: self.ownership_requested(props),
+            tags: tag_strings(props.get("tags"))?,
+        })
+    }
+
+    /// The object ownership `props` asks for (AWS's default when none).
+    fn ownership_requested(&self, props: &Map) -> String {
+        desired(&self.schema, props, "object_ownership")
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| DEFAULT_OWNERSHIP.to_string())
     }
 
     /// Whether versioning is on (`Suspended` and never-enabled are both off).
@@ -621,7 +712,7 @@ impl BucketProvider {
 
     /// The default encryption; `None` when the bucket has none (possible only for buckets made
     /// before 2023, and in emulators).
-    async fn encryption(&self, name: &str, written: &Map) -> Result<Option<Value>> {
+    async fn encryption(&self, name: &str) -> Result<Option<ServerSideEncryptionConfiguration>> {
         let out = self
             .s3
             .get_bucket_encryption()
@@ -629,15 +720,17 @@ impl BucketProvider {
             .send()
             .await
             .map_err(api_error);
-        let Some(out) = missing_is_none(out, NO_ENCRYPTION)? else {
-            return Ok(None);
-        };
-        let Some(rule) = out
-            .server_side_encryption_configuration()
-            .and_then(|c| c.rules().first())
-        else {
-            return Ok(None);
-        };
+        Ok(missing_is_none(out, NO_ENCRYPTION)?
+            .and_then(|o| o.server_side_encryption_configuration().cloned()))
+    }
+
+    /// The default encryption `config` in the stack's terms; `None` when there is none.
+    fn encryption_value(
+        &self,
+        config: Option<&ServerSideEncryptionConfiguration>,
+        written: &Map,
+    ) -> Option<Value> {
+        let rule = config.and_then(|c| c.rules().first())?;
         let by_default = rule.apply_server_side_encryption_by_default();
         let live = Map::from([
             (
@@ -656,11 +749,11 @@ impl BucketProvider {
             ),
         ]);
         let shape = written_or_default(&self.schema, written, "server_side_encryption");
-        Ok(Some(as_written(shape, live, &[])))
+        Some(as_written(shape, live, &[]))
     }
 
-    /// The lifecycle rules, in the order the stack wrote them; `None` when there are none.
-    async fn lifecycle(&self, name: &str, written: &Map) -> Result<Option<Value>> {
+    /// The lifecycle rules; none when the bucket has no lifecycle configuration.
+    async fn lifecycle(&self, name: &str) -> Result<Vec<LifecycleRule>> {
         let out = self
             .s3
             .get_bucket_lifecycle_configuration()
@@ -668,27 +761,13 @@ impl BucketProvider {
             .send()
             .await
             .map_err(api_error);
-        let Some(out) = missing_is_none(out, NO_LIFECYCLE)? else {
-            return Ok(None);
-        };
-        if out.rules().is_empty() {
-            return Ok(None);
-        }
-        let prior = list_items(written, "lifecycle_rules")?;
-        let rules: Vec<Value> = out
-            .rules()
-            .iter()
-            .map(|rule| {
-                let shape = prior.iter().find(|p| rule_id(p).as_deref() == rule.id());
-                lifecycle_rule_value(rule, shape)
-            })
-            .collect();
-        let order = prior.iter().filter_map(rule_id);
-        Ok(Some(Value::List(in_prior_order(order, rules, rule_id))))
+        Ok(missing_is_none(out, NO_LIFECYCLE)?
+            .map(|o| o.rules().to_vec())
+            .unwrap_or_default())
     }
 
-    /// The public access block; a bucket without one blocks nothing.
-    async fn public_access(&self, name: &str, written: &Map) -> Result<Value> {
+    /// The public access block; `None` when the bucket has none.
+    async fn public_access(&self, name: &str) -> Result<Option<PublicAccessBlockConfiguration>> {
         let out = self
             .s3
             .get_public_access_block()
@@ -696,10 +775,19 @@ impl BucketProvider {
             .send()
             .await
             .map_err(api_error);
-        let config = missing_is_none(out, NO_PUBLIC_ACCESS_BLOCK)?
-            .and_then(|o| o.public_access_block_configuration().cloned());
+        Ok(missing_is_none(out, NO_PUBLIC_ACCESS_BLOCK)?
+            .and_then(|o| o.public_access_block_configuration().cloned()))
+    }
+
+    /// The public access block `config` in the stack's terms; a bucket without one blocks
+    /// nothing.
+    fn public_access_value(
+        &self,
+        config: Option<&PublicAccessBlockConfiguration>,
+        written: &Map,
+    ) -> Value {
         let switch = |on: Option<bool>| Value::Bool(on.unwrap_or(false));
-        let live = match &config {
+        let live = match config {
             Some(c) => [
                 c.block_public_acls(),
                 c.block_public_policy(),
@@ -718,11 +806,12 @@ impl BucketProvider {
             .map(|k| (*k, Value::Bool(true)))
             .collect();
         let shape = written_or_default(&self.schema, written, "public_access_block");
-        Ok(as_written(shape, live, &defaults))
+        as_written(shape, live, &defaults)
     }
 
-    /// The CORS rules, in S3's order (which is the order they were put in); `None` when none.
-    async fn cors(&self, name: &str, written: &Map) -> Result<Option<Value>> {
+    /// The CORS rules, in S3's order (which is the order they were put in); none when the
+    /// bucket has no CORS configuration.
+    async fn cors(&self, name: &str) -> Result<Vec<CorsRule>> {
         let out = self
             .s3
             .get_bucket_cors()
@@ -730,20 +819,9 @@ impl BucketProvider {
             .send()
             .await
             .map_err(api_error);
-        let Some(out) = missing_is_none(out, NO_CORS)? else {
-            return Ok(None);
-        };
-        if out.cors_rules().is_empty() {
-            return Ok(None);
-        }
-        let prior = list_items(written, "cors_rules")?;
-        Ok(Some(Value::List(
-            out.cors_rules()
-                .iter()
-                .enumerate()
-                .map(|(at, rule)| cors_rule_value(rule, prior.get(at)))
-                .collect(),
-        )))
+        Ok(missing_is_none(out, NO_CORS)?
+            .map(|o| o.cors_rules().to_vec())
+            .unwrap_or_default())
     }
 
     /// The object ownership setting; without ownership controls, the writer owns objects.
@@ -769,25 +847,6 @@ impl BucketProvider {
         self.find_bucket(name, written).await?.ok_or_else(|| {
             ProviderError::invalid(format!("bucket {name} was written but cannot be read back"))
         })
-    }
-
-    /// Waits until a new bucket answers `HeadBucket` (S3 is eventually consistent).
-    async fn wait_created(&self, name: &str) -> Result<()> {
-        crate::retry::wait_for(
-            &format!("bucket {name} to exist"),
-            BUCKET_CREATED,
-            || async {
-                let out = self
-                    .s3
-                    .head_bucket()
-                    .bucket(name)
-                    .send()
-                    .await
-                    .map_err(api_error);
-                Ok(missing_is_none(out, NO_SUCH_BUCKET)?.map(|_| ()))
-            },
-        )
-        .await
     }
 
     /// Writes one setting (`prop`) of `props` onto bucket `name`: what create does for each
@@ -999,20 +1058,21 @@ impl Provider for BucketProvider {
     }
 
     /// Creates the bucket in the stack's region with its object ownership, then writes the
-    /// public access block, the encryption, tags and every other setting the stack gives.
+    /// public access block, the encryption, tags and every other setting the stack gives, one
+    /// after another (S3 answers `OperationAborted` to concurrent changes of one bucket), each
+    /// retrying while S3 does not know the new bucket yet. Nothing is read back: what was
+    /// written is recorded.
     async fn create(&self, req: CreateRequest) -> Result<Resource> {
         let props = &req.properties;
         let name = required_str(props, "bucket")?;
-        let ownership = desired(&self.schema, props, "object_ownership")
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_else(|| DEFAULT_OWNERSHIP.to_string());
+        let requested = self.requested(props)?;
         let location = (self.region != US_EAST_1).then(|| {
             CreateBucketConfiguration::builder()
                 .location_constraint(BucketLocationConstraint::from(self.region.as_str()))
                 .build()
         });
         with_backoff(
-            BUCKET_CREATED.timeout,
+            BUCKET_CREATED,
             |e| e.is_code(OPERATION_ABORTED),
             || {
                 let call = self
@@ -1020,35 +1080,34 @@ impl Provider for BucketProvider {
                     .create_bucket()
                     .bucket(&name)
                     .set_create_bucket_configuration(location.clone())
-                    .object_ownership(ObjectOwnership::from(ownership.as_str()));
+                    .object_ownership(ObjectOwnership::from(requested.ownership.as_str()));
                 async move { call.send().await.map_err(api_error) }
             },
         )
         .await?;
 
         after_made(&name, async {
-            self.wait_created(&name).await?;
             self.put_setting(&name, props, "public_access_block")
                 .await?;
             self.put_setting(&name, props, "server_side_encryption")
                 .await?;
-            if desired(&self.schema, props, "versioning").and_then(|v| v.as_bool()) == Some(true) {
+            if requested.versioning {
                 self.put_setting(&name, props, "versioning").await?;
             }
-            for prop in ["lifecycle_rules", "cors_rules"] {
-                if !list_items(props, prop)?.is_empty() {
-                    self.put_setting(&name, props, prop).await?;
-                }
+            if !requested.lifecycle.is_empty() {
+                self.put_setting(&name, props, "lifecycle_rules").await?;
             }
-            let tags = tag_strings(props.get("tags"))?;
-            if !tags.is_empty() {
+            if !requested.cors.is_empty() {
+                self.put_setting(&name, props, "cors_rules").await?;
+            }
+            if !requested.tags.is_empty() {
                 let api = S3Tags {
                     client: &self.s3,
                     target: Tagged::Bucket(&name),
                 };
-                on_new_bucket(|| api.put(tags.clone())).await?;
+                on_new_bucket(|| api.put(requested.tags.clone())).await?;
             }
-            self.read_existing(&name, props).await
+            self.resource(&name, props, &requested)
         })
         .await
     }

@@ -136,8 +136,6 @@ pub const ENTRY: Entry = Entry {
             "secretsmanager:CreateSecret",
             "secretsmanager:TagResource",
             "secretsmanager:PutResourcePolicy",
-            "secretsmanager:DescribeSecret",
-            "secretsmanager:GetResourcePolicy",
         ],
         read: &[
             "secretsmanager:DescribeSecret",
@@ -211,42 +209,25 @@ impl SecretProvider {
             return Ok(None);
         };
 
-        let mut properties = Map::new();
-        properties.insert("name".into(), Value::str(out.name().unwrap_or_default()));
-        if let Some(description) = out.description().filter(|d| !d.is_empty()) {
-            properties.insert("description".into(), Value::str(description));
-        }
-        if let Some(key) = out.kms_key_id().filter(|k| !k.is_empty()) {
+        let key = out.kms_key_id().filter(|k| !k.is_empty()).map(|key| {
             let written = prior.get("kms_key_id").and_then(Value::as_str);
-            properties.insert(
-                "kms_key_id".into(),
-                Value::str(key_as_written(written, key)),
-            );
-        }
-        if let Some(text) = policy.resource_policy().filter(|p| !p.trim().is_empty()) {
-            properties.insert("policy".into(), document_from_aws("policy", text)?);
-        }
-        let window = given(prior, "recovery_window_in_days")
-            .unwrap_or(Value::int(DEFAULT_RECOVERY_WINDOW_DAYS));
-        properties.insert("recovery_window_in_days".into(), window);
-        properties.insert(
-            "tags".into(),
+            key_as_written(written, key)
+        });
+        secret_resource(
+            &arn,
+            out.name().unwrap_or_default(),
+            out.description(),
+            key.as_deref(),
+            policy.resource_policy(),
+            prior,
             tags_value(out.tags().iter().filter_map(|t| {
                 Some((
                     t.key()?.to_string(),
                     t.value().unwrap_or_default().to_string(),
                 ))
             })),
-        );
-        let attributes = Map::from([
-            ("arn".to_string(), Value::str(&arn)),
-            ("id".to_string(), Value::str(&arn)),
-        ]);
-        Ok(Some(Resource {
-            id: arn,
-            properties,
-            attributes,
-        }))
+        )
+        .map(Some)
     }
 
     async fn read_existing(&self, id: &str, prior: &Map) -> Result<Resource> {
@@ -282,6 +263,43 @@ impl SecretProvider {
     }
 }
 
+/// The secret `arn` in the stack's terms: what read gives, and what create records from what
+/// it sent. `prior` gives what only the state holds (`recovery_window_in_days`); an empty
+/// description, key or policy is none.
+fn secret_resource(
+    arn: &str,
+    name: &str,
+    description: Option<&str>,
+    key: Option<&str>,
+    policy: Option<&str>,
+    prior: &Map,
+    tags: Value,
+) -> Result<Resource> {
+    let mut properties = Map::new();
+    properties.insert("name".into(), Value::str(name));
+    if let Some(description) = description.filter(|d| !d.is_empty()) {
+        properties.insert("description".into(), Value::str(description));
+    }
+    if let Some(key) = key.filter(|k| !k.is_empty()) {
+        properties.insert("kms_key_id".into(), Value::str(key));
+    }
+    if let Some(text) = policy.filter(|p| !p.trim().is_empty()) {
+        properties.insert("policy".into(), document_from_aws("policy", text)?);
+    }
+    let window =
+        given(prior, "recovery_window_in_days").unwrap_or(Value::int(DEFAULT_RECOVERY_WINDOW_DAYS));
+    properties.insert("recovery_window_in_days".into(), window);
+    properties.insert("tags".into(), tags);
+    Ok(Resource {
+        id: arn.to_string(),
+        properties,
+        attributes: Map::from([
+            ("arn".to_string(), Value::str(arn)),
+            ("id".to_string(), Value::str(arn)),
+        ]),
+    })
+}
+
 #[async_trait]
 impl Provider for SecretProvider {
     fn schema(&self) -> &TypeSchema {
@@ -294,7 +312,8 @@ impl Provider for SecretProvider {
         let props = &req.properties;
         let name = required_str(props, "name")?;
         let text = |prop: &str| given(props, prop).and_then(|v| v.as_str().map(str::to_string));
-        let tags = secret_tags(tag_strings(props.get("tags"))?)?;
+        let tag_strings = tag_strings(props.get("tags"))?;
+        let tags = secret_tags(tag_strings.clone())?;
         let out = with_backoff(PROPAGATION, marked_for_deletion, || {
             let call = self
                 .sm
@@ -311,11 +330,23 @@ impl Provider for SecretProvider {
             .ok_or_else(|| ProviderError::invalid("CreateSecret returned no ARN"))?
             .to_string();
         after_made(&arn, async {
-            if let Some(policy) = given(props, "policy") {
-                self.put_policy(&arn, document_json("policy", &policy)?)
-                    .await?;
+            let policy = match given(props, "policy") {
+                Some(policy) => Some(document_json("policy", &policy)?),
+                None => None,
+            };
+            if let Some(policy) = &policy {
+                self.put_policy(&arn, policy.clone()).await?;
             }
-            self.read_existing(&arn, props).await
+            // Nothing read back: what was sent is recorded.
+            secret_resource(
+                &arn,
+                &name,
+                text("description").as_deref(),
+                text("kms_key_id").as_deref(),
+                policy.as_deref(),
+                props,
+                tags_value(tag_strings),
+            )
         })
         .await
     }

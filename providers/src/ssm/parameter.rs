@@ -14,7 +14,7 @@ use aws_sdk_ssm::types::{ParameterStringFilter, ParameterTier, ParameterType};
 use stacks::{Failure, Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::{ssm_tags, ParameterTags};
-use crate::aws::{api_error, missing_is_none, AwsContext};
+use crate::aws::{api_error, missing_is_none, Account, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
 use crate::kms::key_as_written;
 use crate::props::{desired, required_str};
@@ -35,6 +35,9 @@ const PARAMETER_NOT_FOUND: &[&str] = &["ParameterNotFound"];
 
 /// The tier that SSM reads back as `Standard` or `Advanced`, whichever it chose.
 const INTELLIGENT_TIERING: &str = "Intelligent-Tiering";
+
+/// The key AWS encrypts a `SecureString` with when given none: the account's SSM key.
+const DEFAULT_KEY: &str = "alias/aws/ssm";
 
 /// How long a new parameter may take to be readable: SSM validates `aws:ec2:image` values
 /// asynchronously, and terraform-provider-aws waits 2 minutes for them.
@@ -156,15 +159,7 @@ pub const ENTRY: Entry = Entry {
         ),
     ],
     actions: Actions {
-        create: &[
-            "ssm:PutParameter",
-            "ssm:AddTagsToResource",
-            "ssm:GetParameter",
-            "ssm:DescribeParameters",
-            "ssm:ListTagsForResource",
-            "kms:Encrypt",
-            "kms:Decrypt",
-        ],
+        create: &["ssm:PutParameter", "ssm:AddTagsToResource", "kms:Encrypt"],
         read: &[
             "ssm:GetParameter",
             "ssm:DescribeParameters",
@@ -186,10 +181,60 @@ pub const ENTRY: Entry = Entry {
     passes_role: &[],
 };
 
+/// A parameter as SSM holds it: what read gets, or what create has just put.
+struct Held<'a> {
+    name: &'a str,
+    kind: Option<&'a str>,
+    value: &'a str,
+    key_id: Option<&'a str>,
+    description: Option<&'a str>,
+    tier: &'a str,
+    data_type: &'a str,
+    allowed_pattern: Option<&'a str>,
+    tags: Value,
+    arn: &'a str,
+    version: i64,
+}
+
+impl Held<'_> {
+    /// The parameter in the stack's terms (an empty description or pattern is none).
+    fn resource(self) -> Resource {
+        let mut properties = Map::new();
+        properties.insert("name".into(), Value::str(self.name));
+        if let Some(kind) = self.kind {
+            properties.insert("type".into(), Value::str(kind));
+        }
+        properties.insert("value".into(), Value::str(self.value));
+        for (prop, text) in [
+            ("key_id", self.key_id),
+            ("description", self.description),
+            ("allowed_pattern", self.allowed_pattern),
+        ] {
+            if let Some(text) = text.filter(|t| !t.is_empty()) {
+                properties.insert(prop.into(), Value::str(text));
+            }
+        }
+        properties.insert("tier".into(), Value::str(self.tier));
+        properties.insert("data_type".into(), Value::str(self.data_type));
+        properties.insert("tags".into(), self.tags);
+        Resource {
+            id: self.name.to_string(),
+            properties,
+            attributes: Map::from([
+                ("arn".to_string(), Value::str(self.arn)),
+                ("version".to_string(), Value::int(self.version)),
+            ]),
+        }
+    }
+}
+
 /// Manages SSM parameters; the id is the parameter name.
 pub struct ParameterProvider {
     schema: TypeSchema,
     ssm: aws_sdk_ssm::Client,
+    ctx: AwsContext,
+    /// The account, for the ARN a create derives.
+    account: Account,
 }
 
 impl ParameterProvider {
@@ -197,6 +242,8 @@ impl ParameterProvider {
         Self {
             schema: schema(),
             ssm: crate::aws::sdk_client!(aws_sdk_ssm, ctx),
+            ctx: ctx.clone(),
+            account: Account::default(),
         }
     }
 
@@ -253,54 +300,36 @@ impl ParameterProvider {
             return Ok(None);
         };
 
-        let mut properties = Map::new();
-        properties.insert("name".into(), Value::str(param.name().unwrap_or(name)));
-        if let Some(kind) = param.r#type() {
-            properties.insert("type".into(), Value::str(kind.as_str()));
-        }
-        properties.insert(
-            "value".into(),
-            Value::str(param.value().unwrap_or_default()),
-        );
-        if let Some(key) = meta.key_id().filter(|k| !k.is_empty()) {
-            let written = prior.get("key_id").and_then(Value::as_str);
-            properties.insert("key_id".into(), Value::str(key_as_written(written, key)));
-        }
-        if let Some(description) = meta.description().filter(|d| !d.is_empty()) {
-            properties.insert("description".into(), Value::str(description));
-        }
         let intelligent = prior.get("tier").and_then(Value::as_str) == Some(INTELLIGENT_TIERING);
         let tier = match meta.tier() {
             _ if intelligent => INTELLIGENT_TIERING,
             Some(tier) => tier.as_str(),
             None => "Standard",
         };
-        properties.insert("tier".into(), Value::str(tier));
-        let data_type = param.data_type().or(meta.data_type()).unwrap_or("text");
-        properties.insert("data_type".into(), Value::str(data_type));
-        if let Some(pattern) = meta.allowed_pattern().filter(|p| !p.is_empty()) {
-            properties.insert("allowed_pattern".into(), Value::str(pattern));
-        }
-        properties.insert(
-            "tags".into(),
-            tags_value(
-                tags.tag_list()
-                    .iter()
-                    .map(|t| (t.key().to_string(), t.value().to_string())),
-            ),
-        );
-        let attributes = Map::from([
-            (
-                "arn".to_string(),
-                Value::str(param.arn().or(meta.arn()).unwrap_or_default()),
-            ),
-            ("version".to_string(), Value::int(param.version())),
-        ]);
-        Ok(Some(Resource {
-            id: name.to_string(),
-            properties,
-            attributes,
-        }))
+        let key = meta.key_id().filter(|k| !k.is_empty()).map(|key| {
+            let written = prior.get("key_id").and_then(Value::as_str);
+            key_as_written(written, key)
+        });
+        Ok(Some(
+            Held {
+                name: param.name().unwrap_or(name),
+                kind: param.r#type().map(|k| k.as_str()),
+                value: param.value().unwrap_or_default(),
+                key_id: key.as_deref(),
+                description: meta.description(),
+                tier,
+                data_type: param.data_type().or(meta.data_type()).unwrap_or("text"),
+                allowed_pattern: meta.allowed_pattern(),
+                tags: tags_value(
+                    tags.tag_list()
+                        .iter()
+                        .map(|t| (t.key().to_string(), t.value().to_string())),
+                ),
+                arn: param.arn().or(meta.arn()).unwrap_or_default(),
+                version: param.version(),
+            }
+            .resource(),
+        ))
     }
 
     async fn read_existing(&self, name: &str, prior: &Map) -> Result<Resource> {
@@ -329,25 +358,68 @@ impl Provider for ParameterProvider {
         let kind = required_str(props, "type")?;
         let value = required_str(props, "value")?;
         let secure = kind == "SecureString";
-        let tags = ssm_tags(tag_strings(props.get("tags"))?)?;
-        self.ssm
-            .put_parameter()
-            .name(&name)
-            .r#type(ParameterType::from(kind.as_str()))
-            .value(value)
-            .set_key_id(self.text(props, "key_id").filter(|_| secure))
-            .set_description(self.text(props, "description"))
-            .set_tier(
-                self.text(props, "tier")
-                    .map(|t| ParameterTier::from(t.as_str())),
-            )
-            .set_data_type(self.text(props, "data_type"))
-            .set_allowed_pattern(self.text(props, "allowed_pattern"))
-            .set_tags((!tags.is_empty()).then_some(tags))
-            .send()
-            .await
-            .map_err(api_error)?;
-        after_made(&name, self.read_existing(&name, props)).await
+        let tag_strings = tag_strings(props.get("tags"))?;
+        let tags = ssm_tags(tag_strings.clone())?;
+        // AWS encrypts a `SecureString` given no key with the account's SSM key.
+        let key_id = secure.then(|| {
+            self.text(props, "key_id")
+                .unwrap_or_else(|| DEFAULT_KEY.to_string())
+        });
+        let (out, arn) = futures::try_join!(
+            async {
+                self.ssm
+                    .put_parameter()
+                    .name(&name)
+                    .r#type(ParameterType::from(kind.as_str()))
+                    .value(&value)
+                    .set_key_id(self.text(props, "key_id").filter(|_| secure))
+                    .set_description(self.text(props, "description"))
+                    .set_tier(
+                        self.text(props, "tier")
+                            .map(|t| ParameterTier::from(t.as_str())),
+                    )
+                    .set_data_type(self.text(props, "data_type"))
+                    .set_allowed_pattern(self.text(props, "allowed_pattern"))
+                    .set_tags((!tags.is_empty()).then_some(tags))
+                    .send()
+                    .await
+                    .map_err(api_error)
+            },
+            // The account (for the ARN) is asked while the parameter is put.
+            async {
+                let path = name.strip_prefix('/').unwrap_or(&name);
+                Ok(self
+                    .account
+                    .arn(&self.ctx, "ssm", &format!("parameter/{path}"))
+                    .await)
+            }
+        )?;
+        after_made(&name, async {
+            // Nothing read back: what was put is recorded.
+            let tier = self
+                .text(props, "tier")
+                .unwrap_or_else(|| "Standard".into());
+            let data_type = self
+                .text(props, "data_type")
+                .unwrap_or_else(|| "text".into());
+            let description = self.text(props, "description");
+            let allowed_pattern = self.text(props, "allowed_pattern");
+            Ok(Held {
+                name: &name,
+                kind: Some(&kind),
+                value: &value,
+                key_id: key_id.as_deref(),
+                description: description.as_deref(),
+                tier: &tier,
+                data_type: &data_type,
+                allowed_pattern: allowed_pattern.as_deref(),
+                tags: tags_value(tag_strings),
+                arn: &arn?,
+                version: out.version(),
+            }
+            .resource())
+        })
+        .await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<Option<Resource>> {
