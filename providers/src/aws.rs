@@ -1,6 +1,7 @@
 //! Building AWS SDK clients from strata's global options, and reading AWS errors.
 
 use std::fmt;
+use std::sync::Arc;
 
 use aws_config::BehaviorVersion;
 use aws_smithy_http_client::tls;
@@ -69,6 +70,9 @@ pub struct AwsContext {
     /// Where relative local paths in a stack (Lambda `code.path`) start: the stack file's
     /// directory, so `strata -f other/stack.yaml` finds `other/src`.
     pub base_dir: std::path::PathBuf,
+    /// The account id once STS has told it: one `GetCallerIdentity` a run, shared by every
+    /// clone of the context (each provider holds one).
+    account: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl fmt::Debug for AwsContext {
@@ -154,6 +158,7 @@ impl AwsContext {
             sdk,
             custom_endpoint: endpoint.is_some(),
             base_dir: std::path::PathBuf::from("."),
+            account: Arc::default(),
         }
     }
 
@@ -180,6 +185,7 @@ impl AwsContext {
             sdk,
             custom_endpoint: true,
             base_dir: std::path::PathBuf::from("."),
+            account: Arc::default(),
         }
     }
 
@@ -203,12 +209,17 @@ impl AwsContext {
         }
     }
 
-    /// The account id, from STS `GetCallerIdentity`.
+    /// The account id, from STS `GetCallerIdentity`, asked once for the context and its clones.
     pub async fn account_id(&self) -> Result<String, ProviderError> {
-        let sts = sdk_client!(aws_sdk_sts, self);
-        let out = sts.get_caller_identity().send().await.map_err(api_error)?;
-        out.account
-            .ok_or_else(|| ProviderError::invalid("STS returned no account id"))
+        self.account
+            .get_or_try_init(|| async {
+                let sts = sdk_client!(aws_sdk_sts, self);
+                let out = sts.get_caller_identity().send().await.map_err(api_error)?;
+                out.account
+                    .ok_or_else(|| ProviderError::invalid("STS returned no account id"))
+            })
+            .await
+            .cloned()
     }
 }
 

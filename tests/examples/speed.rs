@@ -24,7 +24,7 @@
 //! The binary it times is `$STRATA_BIN` (the script builds a release binary), else the debug
 //! build.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -192,14 +192,10 @@ fn timed(proxy: &Proxy, dir: &Path, args: &[&str], extra: &[&str], doing: &str) 
     }
 }
 
-/// `12 CreateQueue, 3 GetRole`: the requests by action, most first.
+/// `12 sqs:CreateQueue, 3 iam:GetRole`: the requests by action, most first.
 fn by_action(calls: &[strata_tests::proxy::Call]) -> String {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for call in calls {
-        *counts.entry(call.action.as_str()).or_default() += 1;
-    }
-    let mut counts: Vec<_> = counts.into_iter().collect();
-    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut counts: Vec<_> = strata_tests::proxy::by_action(calls).into_iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     counts
         .iter()
         .map(|(action, n)| format!("{n} {action}"))
