@@ -221,26 +221,15 @@ impl AwsContext {
             .await
             .cloned()
     }
-}
 
-/// The account id a provider asks of STS at most once (on its first create that needs it), for
-/// the ARNs it derives rather than reads back.
-#[derive(Default)]
-pub struct Account(tokio::sync::OnceCell<String>);
-
-impl Account {
-    /// `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE` in `ctx`'s region and account.
-    pub async fn arn(
-        &self,
-        ctx: &AwsContext,
-        service: &str,
-        resource: &str,
-    ) -> Result<String, ProviderError> {
-        let account = self.0.get_or_try_init(|| ctx.account_id()).await?;
+    /// `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE` in this context's region and account:
+    /// the ARNs providers derive rather than read back.
+    pub async fn arn(&self, service: &str, resource: &str) -> Result<String, ProviderError> {
+        let account = self.account_id().await?;
         Ok(format!(
             "arn:{}:{service}:{}:{account}:{resource}",
-            ctx.partition(),
-            ctx.region()
+            self.partition(),
+            self.region()
         ))
     }
 }

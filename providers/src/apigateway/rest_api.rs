@@ -11,7 +11,6 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, Op};
 use stacks::{Kind, Map, Prop, TypeSchema, Value, ADDRESS_TAG, STACK_TAG};
-use tokio::sync::OnceCell;
 
 use super::{patch, pointer_segment, RestTags, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
@@ -156,8 +155,6 @@ pub struct RestApiProvider {
     schema: TypeSchema,
     apis: aws_sdk_apigateway::Client,
     ctx: AwsContext,
-    /// The account id, asked of STS once: every execution ARN needs it.
-    account: OnceCell<String>,
 }
 
 impl RestApiProvider {
@@ -166,7 +163,6 @@ impl RestApiProvider {
             schema: schema(),
             apis: crate::aws::sdk_client!(aws_sdk_apigateway, ctx),
             ctx: ctx.clone(),
-            account: OnceCell::new(),
         }
     }
 
@@ -181,15 +177,7 @@ impl RestApiProvider {
 
     /// The ARN that `lambda.permission`'s `source_arn` and IAM policies name the API by.
     async fn execution_arn(&self, api_id: &str) -> Result<String> {
-        let account = self
-            .account
-            .get_or_try_init(|| self.ctx.account_id())
-            .await?;
-        Ok(format!(
-            "arn:{}:execute-api:{}:{account}:{api_id}",
-            self.ctx.partition(),
-            self.ctx.region()
-        ))
+        self.ctx.arn("execute-api", api_id).await
     }
 
     /// The API in the stack's terms, or `None` when it does not exist. Binary media types are

@@ -13,7 +13,6 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use aws_sdk_apigateway::types::Op;
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
-use tokio::sync::OnceCell;
 
 use super::{child_ids, non_empty, patch, pointer_segment, string_map, RestTags, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
@@ -121,8 +120,6 @@ pub struct StageProvider {
     schema: TypeSchema,
     apis: aws_sdk_apigateway::Client,
     ctx: AwsContext,
-    /// The account id, asked of STS once: every execution ARN needs it.
-    account: OnceCell<String>,
 }
 
 impl StageProvider {
@@ -131,7 +128,6 @@ impl StageProvider {
             schema: schema(),
             apis: crate::aws::sdk_client!(aws_sdk_apigateway, ctx),
             ctx: ctx.clone(),
-            account: OnceCell::new(),
         }
     }
 
@@ -201,10 +197,7 @@ impl StageProvider {
         if let Some(text) = stage.description().filter(|d| !d.is_empty()) {
             properties.insert("description".into(), Value::str(text));
         }
-        let account = self
-            .account
-            .get_or_try_init(|| self.ctx.account_id())
-            .await?;
+        let account = self.ctx.account_id().await?;
         let (partition, region) = (self.ctx.partition(), self.ctx.region());
         let attributes = Map::from([
             ("id".to_string(), Value::str(name)),

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use aws_sdk_apigatewayv2::types::{Cors, ProtocolType};
 use stacks::{Kind, Map, Prop, TypeSchema, Value, ADDRESS_TAG, STACK_TAG};
-use tokio::sync::OnceCell;
 
 use super::{remember_api, ApiTags, NOT_FOUND};
 use crate::aws::{api_error, missing_is_none, AwsContext};
@@ -237,8 +236,6 @@ pub struct ApiProvider {
     schema: TypeSchema,
     apis: aws_sdk_apigatewayv2::Client,
     ctx: AwsContext,
-    /// The account id, asked of STS once: every execution ARN needs it.
-    account: OnceCell<String>,
 }
 
 impl ApiProvider {
@@ -247,7 +244,6 @@ impl ApiProvider {
             schema: schema(),
             apis: crate::aws::sdk_client!(aws_sdk_apigatewayv2, ctx),
             ctx: ctx.clone(),
-            account: OnceCell::new(),
         }
     }
 
@@ -262,15 +258,7 @@ impl ApiProvider {
 
     /// The ARN that `lambda.permission`'s `source_arn` and IAM policies name the API by.
     async fn execution_arn(&self, api_id: &str) -> Result<String> {
-        let account = self
-            .account
-            .get_or_try_init(|| self.ctx.account_id())
-            .await?;
-        Ok(format!(
-            "arn:{}:execute-api:{}:{account}:{api_id}",
-            self.ctx.partition(),
-            self.ctx.region()
-        ))
+        self.ctx.arn("execute-api", api_id).await
     }
 
     /// The API in the stack's terms, or `None` when it does not exist.

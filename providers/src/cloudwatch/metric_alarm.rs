@@ -16,7 +16,7 @@ use aws_sdk_cloudwatch::types::{
 use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::{cloudwatch_tags, AlarmTags, STANDARD_UNITS};
-use crate::aws::{api_error, missing_is_none, Account, AwsContext};
+use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{desired, given, number, required_str, set_in_prior_order};
 use crate::tags::{reconcile, tag_strings, tags_value};
@@ -271,8 +271,6 @@ pub struct MetricAlarmProvider {
     schema: TypeSchema,
     cloudwatch: aws_sdk_cloudwatch::Client,
     ctx: AwsContext,
-    /// The account, for the ARN a create derives.
-    account: Account,
 }
 
 impl MetricAlarmProvider {
@@ -281,7 +279,6 @@ impl MetricAlarmProvider {
             schema: schema(),
             cloudwatch: crate::aws::sdk_client!(aws_sdk_cloudwatch, ctx),
             ctx: ctx.clone(),
-            account: Account::default(),
         }
     }
 
@@ -441,10 +438,7 @@ impl Provider for MetricAlarmProvider {
         let name = required_str(props, "alarm_name")?;
         // The account (for the ARN) is asked while the name is checked.
         let (existing, arn) = futures::try_join!(self.describe(&name), async {
-            Ok(self
-                .account
-                .arn(&self.ctx, "cloudwatch", &format!("alarm:{name}"))
-                .await)
+            Ok(self.ctx.arn("cloudwatch", &format!("alarm:{name}")).await)
         })?;
         if existing.is_some() {
             return Err(ProviderError::Api {

@@ -15,7 +15,6 @@ use aws_sdk_ec2::types::{
     FlowLog, FlowLogsResourceType, LogDestinationType, ResourceType, TrafficType,
 };
 use stacks::{Kind, Map, Prop, TypeSchema, Value};
-use tokio::sync::OnceCell;
 
 use super::{ec2_object, read_back, tag_specification, tags_from_aws, Ec2};
 use crate::aws::{api_error, AwsContext};
@@ -215,8 +214,6 @@ pub struct FlowLogProvider {
     schema: TypeSchema,
     ec2: Ec2,
     ctx: AwsContext,
-    /// The account id, read once: flow logs report no owner, and their ARN names the account.
-    account: OnceCell<String>,
 }
 
 impl FlowLogProvider {
@@ -225,16 +222,12 @@ impl FlowLogProvider {
             schema: schema(),
             ec2: Ec2::new(ctx),
             ctx: ctx.clone(),
-            account: OnceCell::new(),
         }
     }
 
     /// `arn:PARTITION:ec2:REGION:ACCOUNT:vpc-flow-log/ID`, as AWS documents it.
     async fn arn(&self, id: &str) -> Result<String> {
-        let account = self
-            .account
-            .get_or_try_init(|| self.ctx.account_id())
-            .await?;
+        let account = self.ctx.account_id().await?;
         Ok(format!(
             "arn:{}:ec2:{}:{account}:vpc-flow-log/{id}",
             self.ec2.partition, self.ec2.region

@@ -17,7 +17,7 @@ use aws_sdk_cloudwatchlogs::types::{LogGroup, LogGroupClass};
 use stacks::{Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::{LogGroupTags, NOT_FOUND};
-use crate::aws::{api_error, missing_is_none, Account, AwsContext};
+use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
 use crate::props::{desired, given, required_str};
 use crate::retry::{delete_with_backoff, with_backoff};
@@ -181,8 +181,6 @@ pub struct LogGroupProvider {
     schema: TypeSchema,
     logs: aws_sdk_cloudwatchlogs::Client,
     ctx: AwsContext,
-    /// The account, for the ARN a create derives.
-    account: Account,
 }
 
 impl LogGroupProvider {
@@ -191,7 +189,6 @@ impl LogGroupProvider {
             schema: schema(),
             logs: crate::aws::sdk_client!(aws_sdk_cloudwatchlogs, ctx),
             ctx: ctx.clone(),
-            account: Account::default(),
         }
     }
 
@@ -358,11 +355,7 @@ impl Provider for LogGroupProvider {
         };
         // The account (for the ARN) is asked while the group is made, never after.
         let (_, arn) = futures::try_join!(create, async {
-            Ok::<_, ProviderError>(
-                self.account
-                    .arn(&self.ctx, "logs", &format!("log-group:{name}"))
-                    .await,
-            )
+            Ok::<_, ProviderError>(self.ctx.arn("logs", &format!("log-group:{name}")).await)
         })?;
         after_made(&name, async {
             let arn = arn?;

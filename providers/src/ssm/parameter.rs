@@ -14,7 +14,7 @@ use aws_sdk_ssm::types::{ParameterStringFilter, ParameterTier, ParameterType};
 use stacks::{Failure, Kind, Map, NameRule, Prop, TypeSchema, Value};
 
 use super::{ssm_tags, ParameterTags};
-use crate::aws::{api_error, missing_is_none, Account, AwsContext};
+use crate::aws::{api_error, missing_is_none, AwsContext};
 use crate::catalogue::entry::{Actions, Entry};
 use crate::kms::key_as_written;
 use crate::props::{desired, required_str};
@@ -233,8 +233,6 @@ pub struct ParameterProvider {
     schema: TypeSchema,
     ssm: aws_sdk_ssm::Client,
     ctx: AwsContext,
-    /// The account, for the ARN a create derives.
-    account: Account,
 }
 
 impl ParameterProvider {
@@ -243,7 +241,6 @@ impl ParameterProvider {
             schema: schema(),
             ssm: crate::aws::sdk_client!(aws_sdk_ssm, ctx),
             ctx: ctx.clone(),
-            account: Account::default(),
         }
     }
 
@@ -388,10 +385,7 @@ impl Provider for ParameterProvider {
             // The account (for the ARN) is asked while the parameter is put.
             async {
                 let path = name.strip_prefix('/').unwrap_or(&name);
-                Ok(self
-                    .account
-                    .arn(&self.ctx, "ssm", &format!("parameter/{path}"))
-                    .await)
+                Ok(self.ctx.arn("ssm", &format!("parameter/{path}")).await)
             }
         )?;
         after_made(&name, async {
